@@ -1,0 +1,95 @@
+# secondnum - build, test and demo.
+#
+#   make            release build: build/secondnum
+#   make check      install missing Debian packages (as root), build with
+#                   ASan+UBSan, run every test (unit, CLI, integration)
+#   make demo       build, generate demo data, start the service
+#   make CC=clang   any target with clang instead of gcc
+#   make deps       only install the Debian packages
+
+CC      ?= cc
+PKGS    := sqlite3 libsodium
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+INC     := -Isrc
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium) -lm -lpthread
+
+BUILD   ?= build
+ifeq ($(SANITIZE),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN   := -fsanitize=address,undefined
+else
+OPT     := -O2 -g
+LDSAN   :=
+endif
+CFLAGS  ?=
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
+LDFLAGS += $(LDSAN)
+
+SRC_LIB := $(wildcard src/core/*.c src/crypto/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
+SRC_CLI := $(wildcard src/cli/*.c)
+OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
+OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check test unit cli-tests demo bench clean format tidy
+
+all: $(BUILD)/secondnum
+
+$(BUILD)/secondnum: $(OBJ_LIB) $(OBJ_CLI)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+$(BUILD)/libsecondnum.a: $(OBJ_LIB)
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsecondnum.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsecondnum.a -lcmocka $(DEPS_LIBS)
+
+-include $(OBJ_LIB:.o=.d) $(OBJ_CLI:.o=.d)
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PKGS := build-essential clang pkg-config libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev \
+            libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
+            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi; \
+	else echo "deps: not root, assuming the Debian packages are installed"; fi
+
+# The test build lives in its own directory so release objects never mix with sanitized ones.
+check: deps
+	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test
+
+test: $(BUILD)/secondnum $(UNIT_BIN)
+	@SECONDNUM=$(BUILD)/secondnum UNIT_DIR=$(BUILD)/tests tests/run.sh
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+demo: deps all
+	@./scripts/demo.sh $(BUILD)/secondnum
+
+bench: all
+	@bench/ingest.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+tidy:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+	  --inline-suppr -Isrc --suppress=missingIncludeSystem src
+
+clean:
+	rm -rf build

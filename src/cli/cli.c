@@ -1,0 +1,117 @@
+/*
+ * cli.c - helpers every subcommand shares: usage errors, numeric flags,
+ * opening the store with its secret, and the terminal progress line.
+ */
+#include "cli/cli.h"
+
+#include "core/errors.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int sn_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "secondnum %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'secondnum %s --help')\n", cmd);
+    return SN_EXIT_USAGE;
+}
+
+int sn_cli_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void secret_path(const char *db, const char *key_path, char *buf, size_t len)
+{
+    if (key_path != NULL)
+        snprintf(buf, len, "%s", key_path);
+    else
+        snprintf(buf, len, "%s.key", db);
+}
+
+int sn_cli_load_secret(const char *cmd, const char *db, const char *key_path, int create,
+                       sn_secret *secret)
+{
+    char path[4096], err[SN_ERRMSG_MAX];
+    secret_path(db, key_path, path, sizeof(path));
+    int rc = sn_secret_load(path, create, secret, err, sizeof(err));
+    if (rc == SN_OK)
+        return 1;
+    if (rc == SN_ENOTFOUND)
+        return 0;
+    fprintf(stderr, "secondnum %s: %s\n", cmd, err);
+    return -1;
+}
+
+int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, sn_store **out)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_secret secret;
+    int rc = sn_store_open(db, rules, out, err, sizeof(err));
+    if (rc != SN_OK) {
+        fprintf(stderr, "secondnum %s: %s\n", cmd, err);
+        return rc;
+    }
+    if (sn_store_created(*out) && sn_cli_load_secret(cmd, db, NULL, 1, &secret) < 0) {
+        sn_store_close(*out);
+        *out = NULL;
+        return SN_EIO;
+    }
+    return SN_OK;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sn_progress_start(sn_progress *p, const char *label, uint64_t total)
+{
+    p->enabled = isatty(STDERR_FILENO);
+    p->total = total;
+    p->label = label;
+    p->last_ms = 0;
+}
+
+void sn_progress_update(sn_progress *p, uint64_t done, uint64_t count)
+{
+    enum { WIDTH = 30, EVERY_MS = 100 };
+    if (!p->enabled)
+        return;
+    long t = now_ms();
+    if (t - p->last_ms < EVERY_MS && (p->total == 0 || done < p->total))
+        return;
+    p->last_ms = t;
+    if (p->total == 0) {
+        fprintf(stderr, "\r%s %llu", p->label, (unsigned long long)count);
+        return;
+    }
+    unsigned pct = (unsigned)(done >= p->total ? 100 : done * 100 / p->total);
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = (unsigned)i < pct * WIDTH / 100 ? '#' : ' ';
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r%s [%s] %3u%% %llu", p->label, bar, pct, (unsigned long long)count);
+}
+
+void sn_progress_finish(sn_progress *p)
+{
+    if (p->enabled)
+        fputs("\r\033[K", stderr);
+}

@@ -1,0 +1,288 @@
+/*
+ * cmd_import.c - `secondnum import`: apply a carrier feed file to the store.
+ *
+ * The whole file is read and validated first, then sorted by (number, time,
+ * line) and applied in batches of --batch-size events, each one transaction.
+ * Because every batch is committed in number order, an import killed at any
+ * point leaves whole batches behind, and running the same import again
+ * counts those events as duplicates and applies the rest.
+ * --batch-size 0 applies the whole file in one transaction.
+ */
+#include "cli/cli.h"
+
+#include "core/errors.h"
+#include "feed/csv.h"
+#include "feed/feed_csv.h"
+#include "ledger/ledger.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_BATCH 100000
+#define DEFAULT_CARRIER "default"
+
+static const char usage[] =
+    "usage: secondnum import --db FILE [--carrier NAME] [--rejects OUT.csv]\n"
+    "                        [--batch-size N] [--key FILE] FEED.csv\n"
+    "\n"
+    "Apply a carrier feed to the store. FEED.csv is a CSV file ('-' for standard\n"
+    "input) with a header naming the columns number,event,at and optionally\n"
+    "event_id,id6. Events are applied per number in time order; an event already\n"
+    "recorded counts as a duplicate, so an interrupted import can simply be run again.\n"
+    "\n"
+    "  --db FILE           the store (created with the defaults when absent)\n"
+    "  --carrier NAME      the reporting carrier (default 'default')\n"
+    "  --rejects OUT.csv   also write rejected lines there as line,reason,input\n"
+    "  --batch-size N      events per transaction (default 100000; 0 = whole file)\n"
+    "  --key FILE          the store's secret file for id6 hashing (default FILE.key)\n"
+    "\n"
+    "Prints 'applied N, duplicate N, rejected N'. Rejected lines go to standard\n"
+    "error as 'line N: reason'.\n"
+    "Exit status: 0 every line applied or duplicate, 1 some lines rejected or the\n"
+    "import failed, 2 usage.\n";
+
+typedef struct {
+    const char *db, *carrier, *rejects_path, *key_path, *feed;
+    long batch;
+} import_args;
+
+/* The raw text of lines rejected while parsing, in line order. */
+typedef struct {
+    uint32_t line;
+    char *text;
+} raw_line;
+
+typedef struct {
+    raw_line *v;
+    size_t n, cap;
+    int failed;
+} raw_lines;
+
+typedef struct {
+    raw_lines raws;
+    sn_progress progress;
+} import_state;
+
+static void keep_raw_line(void *ctx, uint32_t line, const char *raw, size_t len)
+{
+    raw_lines *r = &((import_state *)ctx)->raws;
+    if (r->failed)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        raw_line *v = realloc(r->v, cap * sizeof(*v));
+        if (v == NULL) {
+            r->failed = 1;
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    char *text = strndup(raw, len);
+    if (text == NULL) {
+        r->failed = 1;
+        return;
+    }
+    r->v[r->n++] = (raw_line){line, text};
+}
+
+static void free_raw_lines(raw_lines *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->v[i].text);
+    free(r->v);
+}
+
+static const char *find_raw(const raw_lines *r, uint32_t line)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->v[mid].line < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && r->v[lo].line == line ? r->v[lo].text : "";
+}
+
+static void on_read_progress(void *ctx, uint64_t bytes, uint64_t lines)
+{
+    sn_progress_update(&((import_state *)ctx)->progress, bytes, lines);
+}
+
+static int parse_args(int argc, char **argv, import_args *a)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},      {"carrier", required_argument, NULL, 'c'},
+        {"rejects", required_argument, NULL, 'r'}, {"batch-size", required_argument, NULL, 'b'},
+        {"key", required_argument, NULL, 'k'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    memset(a, 0, sizeof(*a));
+    a->carrier = DEFAULT_CARRIER;
+    a->batch = DEFAULT_BATCH;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            a->db = optarg;
+            break;
+        case 'c':
+            a->carrier = optarg;
+            break;
+        case 'r':
+            a->rejects_path = optarg;
+            break;
+        case 'k':
+            a->key_path = optarg;
+            break;
+        case 'b':
+            if (sn_cli_parse_long(optarg, 0, 100000000, &a->batch) != 0)
+                return sn_cli_usage_error("import", "--batch-size must be 0-100000000");
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            return sn_cli_usage_error("import", "unknown option");
+        }
+    }
+    if (a->db == NULL)
+        return sn_cli_usage_error("import", "--db FILE is required");
+    if (optind != argc - 1)
+        return sn_cli_usage_error("import", "expected exactly one FEED.csv (or -)");
+    if (a->carrier[0] == '\0' || strlen(a->carrier) > SN_CARRIER_NAME_MAX)
+        return sn_cli_usage_error("import", "--carrier must be 1-%d characters",
+                                  SN_CARRIER_NAME_MAX);
+    a->feed = argv[optind];
+    return SN_EXIT_OK;
+}
+
+static void write_reject(FILE *out, const sn_reject *r, const raw_lines *raws, int tz)
+{
+    char input[SN_CSV_LINE_MAX + 1], quoted[2 * SN_CSV_LINE_MAX + 3], reason[2 * SN_ERRMSG_MAX + 3];
+    if (r->ev.kind != SN_EV_NONE) {
+        char num[SN_NUMBER_TEXT_MAX], at[SN_TIME_TEXT_MAX];
+        sn_number_format(r->ev.number, num);
+        sn_time_format(r->ev.at, tz, at);
+        snprintf(input, sizeof(input), "%s,%s,%s", num, sn_event_name(r->ev.kind), at);
+    } else {
+        snprintf(input, sizeof(input), "%s", find_raw(raws, r->index));
+    }
+    sn_csv_quote(r->reason, strlen(r->reason), reason, sizeof(reason));
+    sn_csv_quote(input, strlen(input), quoted, sizeof(quoted));
+    fprintf(out, "%u,%s,%s\n", r->index, reason, quoted);
+}
+
+static int report_rejects(const import_args *a, sn_ledger_report *rep, const raw_lines *raws,
+                          int tz)
+{
+    FILE *out = NULL;
+    int rc = SN_OK;
+    sn_ledger_sort_rejects(rep);
+    for (size_t i = 0; i < rep->nrejects; i++)
+        fprintf(stderr, "line %u: %s\n", rep->rejects[i].index, rep->rejects[i].reason);
+    if (a->rejects_path == NULL)
+        return SN_OK;
+    if ((out = fopen(a->rejects_path, "w")) == NULL) {
+        fprintf(stderr, "secondnum import: cannot write %s\n", a->rejects_path);
+        return SN_EIO;
+    }
+    fputs("line,reason,input\n", out);
+    for (size_t i = 0; i < rep->nrejects; i++)
+        write_reject(out, &rep->rejects[i], raws, tz);
+    if (fclose(out) != 0) {
+        fprintf(stderr, "secondnum import: cannot write %s\n", a->rejects_path);
+        rc = SN_EIO;
+    }
+    return rc;
+}
+
+/* Apply the sorted batch in transactions of a->batch events. */
+static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
+                     sn_ledger_report *rep, import_state *st)
+{
+    char err[SN_ERRMSG_MAX];
+    size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
+    qsort(b->items, b->n, sizeof(*b->items), sn_ledger_event_cmp);
+    sn_progress_start(&st->progress, "applying", b->n);
+    for (size_t i = 0; i < b->n; i += step) {
+        size_t n = b->n - i < step ? b->n - i : step;
+        int rc = sn_ledger_apply(store, b->items + i, n, rep, NULL, NULL, err, sizeof(err));
+        if (rc != SN_OK) {
+            sn_progress_finish(&st->progress);
+            fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n",
+                    err);
+            return rc;
+        }
+        sn_progress_update(&st->progress, i + n, i + n);
+    }
+    sn_progress_finish(&st->progress);
+    return SN_OK;
+}
+
+int sn_cmd_import(int argc, char **argv)
+{
+    import_args a;
+    import_state st;
+    sn_store *store = NULL;
+    sn_feed_batch batch;
+    sn_ledger_report rep;
+    sn_secret secret;
+    FILE *in = NULL;
+    char err[SN_ERRMSG_MAX];
+    uint32_t carrier;
+    int exit_code = SN_EXIT_REJECTED, rc;
+
+    if ((rc = parse_args(argc, argv, &a)) != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
+    memset(&st, 0, sizeof(st));
+    memset(&batch, 0, sizeof(batch));
+    memset(&rep, 0, sizeof(rep));
+    in = strcmp(a.feed, "-") == 0 ? stdin : fopen(a.feed, "r");
+    if (in == NULL) {
+        fprintf(stderr, "secondnum import: cannot open %s\n", a.feed);
+        goto out;
+    }
+    if (sn_cli_open_store("import", a.db, NULL, &store) != SN_OK)
+        goto out;
+    int have_secret = sn_cli_load_secret("import", a.db, a.key_path, 0, &secret);
+    if (have_secret < 0)
+        goto out;
+    if (sn_store_carrier_id(store, a.carrier, 1, &carrier, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "secondnum import: %s\n", err);
+        goto out;
+    }
+    sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL),
+                           have_secret ? &secret : NULL, carrier};
+    struct stat sb;
+    uint64_t total = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    sn_progress_start(&st.progress, "reading", total);
+    rc = sn_feed_csv_read(in, &ctx, &batch, &rep, a.rejects_path ? keep_raw_line : NULL,
+                          on_read_progress, &st, err, sizeof(err));
+    sn_progress_finish(&st.progress);
+    if (rc != SN_OK) {
+        fprintf(stderr, "secondnum import: %s\n", err);
+        goto out;
+    }
+    rc = apply_all(store, &a, &batch, &rep, &st);
+    if (report_rejects(&a, &rep, &st.raws, ctx.rules->tz_minutes) != SN_OK || st.raws.failed)
+        rc = SN_EIO;
+    printf("applied %zu, duplicate %zu, rejected %zu\n", rep.applied, rep.duplicates,
+           rep.nrejects);
+    if (rc == SN_OK && rep.nrejects == 0)
+        exit_code = SN_EXIT_OK;
+out:
+    if (in != NULL && in != stdin)
+        fclose(in);
+    sn_store_close(store);
+    sn_feed_batch_free(&batch);
+    sn_ledger_report_free(&rep);
+    free_raw_lines(&st.raws);
+    return exit_code;
+}

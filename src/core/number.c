@@ -1,0 +1,125 @@
+/*
+ * number.c - E.164 and national number parsing (see number.h).
+ *
+ * Strict on purpose: the ledger must never file an event under a number that
+ * differs from the one the carrier meant. Thread-safe: no state.
+ */
+#include "core/number.h"
+
+#include "core/errors.h"
+
+#include <stdio.h>
+
+#define E164_MIN_DIGITS 5
+#define E164_MAX_DIGITS 15
+
+static int all_digits(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static sn_number digits_value(const char *s, size_t len)
+{
+    sn_number v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v * 10 + (sn_number)(s[i] - '0');
+    return v;
+}
+
+static unsigned count_digits(sn_number v)
+{
+    unsigned n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static sn_number pow10u(unsigned e)
+{
+    sn_number v = 1;
+    while (e-- > 0)
+        v *= 10;
+    return v;
+}
+
+int sn_country_code_valid(unsigned cc)
+{
+    return cc >= 1 && cc <= 999;
+}
+
+static int parse_e164(const char *s, size_t len, sn_number *out, char *err, size_t errlen)
+{
+    const char *d = s + 1;
+    size_t n = len - 1;
+    if (n == 0 || !all_digits(d, n))
+        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has characters other than digits after '+'",
+                       (int)(len > 32 ? 32 : len), s);
+    if (d[0] == '0')
+        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s': a country code never starts with 0",
+                       (int)len, s);
+    if (n < E164_MIN_DIGITS || n > E164_MAX_DIGITS)
+        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has %zu digits; E.164 allows %d to %d",
+                       (int)(len > 32 ? 32 : len), s, n, E164_MIN_DIGITS, E164_MAX_DIGITS);
+    *out = digits_value(d, n);
+    return SN_OK;
+}
+
+static int parse_national(const char *s, size_t len, unsigned cc, sn_number *out, char *err,
+                          size_t errlen)
+{
+    if (!all_digits(s, len))
+        return sn_fail(err, errlen, SN_ENUMBER,
+                       "number '%.*s' is neither E.164 (+ and digits) nor national digits",
+                       (int)(len > 32 ? 32 : len), s);
+    if (cc == 86) {
+        if (len != 11 || s[0] != '1')
+            return sn_fail(err, errlen, SN_ENUMBER,
+                           "number '%.*s' is not a Chinese mobile number (11 digits starting "
+                           "with 1) nor E.164",
+                           (int)(len > 32 ? 32 : len), s);
+    } else if (cc == 1) {
+        if (len != 10 || s[0] < '2' || s[3] < '2')
+            return sn_fail(err, errlen, SN_ENUMBER,
+                           "number '%.*s' is not a NANP number (10 digits, area code and "
+                           "exchange starting 2-9) nor E.164",
+                           (int)(len > 32 ? 32 : len), s);
+    } else {
+        if (len > 1 && s[0] == '0') { /* one trunk prefix */
+            s++;
+            len--;
+        }
+        if (len == 0 || s[0] == '0')
+            return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has no national significant digits",
+                           (int)len, s);
+    }
+    unsigned ccd = count_digits(cc);
+    if (len + ccd < E164_MIN_DIGITS || len + ccd > E164_MAX_DIGITS)
+        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' with country code %u is not 5 to 15 digits",
+                       (int)(len > 32 ? 32 : len), s, cc);
+    *out = (sn_number)cc * pow10u((unsigned)len) + digits_value(s, len);
+    return SN_OK;
+}
+
+int sn_number_parse(const char *s, size_t len, unsigned default_cc, sn_number *out, char *err,
+                    size_t errlen)
+{
+    if (s == NULL || len == 0)
+        return sn_fail(err, errlen, SN_ENUMBER, "empty number");
+    if (s[0] == '+')
+        return parse_e164(s, len, out, err, errlen);
+    if (default_cc == 0)
+        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' must be E.164 (start with +)",
+                       (int)(len > 32 ? 32 : len), s);
+    return parse_national(s, len, default_cc, out, err, errlen);
+}
+
+size_t sn_number_format(sn_number n, char *buf)
+{
+    int w = snprintf(buf, SN_NUMBER_TEXT_MAX, "+%llu", (unsigned long long)n);
+    return w < 0 ? 0 : (size_t)w;
+}

@@ -1,0 +1,102 @@
+/*
+ * secret.c - deployment secret file and keyed hashes (see secret.h).
+ * Thread-safe after sodium_init(), which sn_secret_load calls.
+ */
+#include "crypto/secret.h"
+
+#include "core/errors.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int read_secret(int fd, sn_secret *out, const char *path, char *err, size_t errlen)
+{
+    uint8_t extra;
+    ssize_t n = read(fd, out->key, SN_SECRET_LEN);
+    if (n != SN_SECRET_LEN || read(fd, &extra, 1) != 0)
+        return sn_fail(err, errlen, SN_EIO, "secret file %s is not %d bytes", path, SN_SECRET_LEN);
+    return SN_OK;
+}
+
+static int create_secret(const char *path, sn_secret *out, char *err, size_t errlen)
+{
+    char tmp[4096];
+    int fd = -1, rc = SN_EIO;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return sn_fail(err, errlen, SN_EIO, "secret path too long");
+    randombytes_buf(out->key, SN_SECRET_LEN);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sn_fail(err, errlen, SN_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (write(fd, out->key, SN_SECRET_LEN) != SN_SECRET_LEN || fsync(fd) != 0) {
+        sn_fail(err, errlen, SN_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        sn_fail(err, errlen, SN_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto out;
+    }
+    rc = SN_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc != SN_OK)
+        unlink(tmp);
+    return rc;
+}
+
+int sn_secret_load(const char *path, int create, sn_secret *out, char *err, size_t errlen)
+{
+    if (sodium_init() < 0)
+        return sn_fail(err, errlen, SN_EIO, "libsodium failed to initialise");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        int rc = read_secret(fd, out, path, err, errlen);
+        close(fd);
+        return rc;
+    }
+    if (errno != ENOENT)
+        return sn_fail(err, errlen, SN_EIO, "cannot open secret %s: %s", path, strerror(errno));
+    if (!create)
+        return sn_fail(err, errlen, SN_ENOTFOUND, "secret file %s is missing", path);
+    return create_secret(path, out, err, errlen);
+}
+
+int sn_id6_parse(const char *s, size_t len, char out[SN_ID6_LEN], char *err, size_t errlen)
+{
+    if (len != SN_ID6_LEN)
+        goto bad;
+    for (size_t i = 0; i < SN_ID6_LEN; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            out[i] = c;
+        else if (i == SN_ID6_LEN - 1 && (c == 'X' || c == 'x'))
+            out[i] = 'X';
+        else
+            goto bad;
+    }
+    return SN_OK;
+bad:
+    return sn_fail(err, errlen, SN_EINVAL, "id6 must be the last six ID characters (5 digits, then a digit or X)");
+}
+
+void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID6_LEN],
+                 uint8_t out[SN_ID6_HASH_LEN])
+{
+    crypto_generichash_state h;
+    uint8_t num[8];
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)(number >> (8 * i));
+    crypto_generichash_init(&h, secret->key, SN_SECRET_LEN, SN_ID6_HASH_LEN);
+    crypto_generichash_update(&h, (const uint8_t *)"secondnum-id6\0", 14);
+    crypto_generichash_update(&h, num, sizeof(num));
+    crypto_generichash_update(&h, (const uint8_t *)id6, SN_ID6_LEN);
+    crypto_generichash_final(&h, out, SN_ID6_HASH_LEN);
+}

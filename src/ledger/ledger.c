@@ -1,0 +1,158 @@
+/*
+ * ledger.c - batch application of carrier events (see ledger.h).
+ *
+ * Per batch: sort by (number, at, index); then for each number, read its
+ * state once, run each of its events through the duplicate check and
+ * sn_lifecycle_apply, append the accepted ones to the log, and write the
+ * state back once. Sorting by number keeps the store's B-tree writes in key
+ * order, which is what makes large imports fast.
+ * Thread-safety: as the store handle passed in.
+ */
+#include "ledger/ledger.h"
+
+#include "core/errors.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sn_ledger_event_cmp(const void *a, const void *b)
+{
+    const sn_log_event *x = a, *y = b;
+    if (x->ev.number != y->ev.number)
+        return x->ev.number < y->ev.number ? -1 : 1;
+    if (x->ev.at != y->ev.at)
+        return x->ev.at < y->ev.at ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+int sn_ledger_reject(sn_ledger_report *rep, uint32_t index, int code, const char *reason,
+                     const sn_event *ev)
+{
+    if (rep->nrejects == rep->cap) {
+        size_t cap = rep->cap ? rep->cap * 2 : 64;
+        sn_reject *r = realloc(rep->rejects, cap * sizeof(*r));
+        if (r == NULL)
+            return SN_ENOMEM;
+        rep->rejects = r;
+        rep->cap = cap;
+    }
+    char *copy = strdup(reason);
+    if (copy == NULL)
+        return SN_ENOMEM;
+    sn_reject *r = &rep->rejects[rep->nrejects++];
+    *r = (sn_reject){.index = index, .code = code, .reason = copy};
+    if (ev != NULL)
+        r->ev = *ev;
+    return SN_OK;
+}
+
+static int reject_cmp(const void *a, const void *b)
+{
+    const sn_reject *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+void sn_ledger_sort_rejects(sn_ledger_report *rep)
+{
+    if (rep->nrejects > 1)
+        qsort(rep->rejects, rep->nrejects, sizeof(*rep->rejects), reject_cmp);
+}
+
+static void truncate_rejects(sn_ledger_report *rep, size_t keep)
+{
+    while (rep->nrejects > keep)
+        free(rep->rejects[--rep->nrejects].reason);
+}
+
+void sn_ledger_report_free(sn_ledger_report *rep)
+{
+    truncate_rejects(rep, 0);
+    free(rep->rejects);
+    memset(rep, 0, sizeof(*rep));
+}
+
+static int is_sorted(const sn_log_event *items, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (sn_ledger_event_cmp(&items[i - 1], &items[i]) > 0)
+            return 0;
+    return 1;
+}
+
+/* Apply one event to st; a duplicate or a rule violation is not an error of
+ * the batch. Returns SN_OK, or a store/memory failure. */
+static int apply_one(sn_store *s, const sn_rules *rules, sn_number_state *st,
+                     const sn_log_event *e, sn_ledger_report *rep, int *changed, char *err,
+                     size_t errlen)
+{
+    char why[SN_ERRMSG_MAX];
+    int rc, found = 0;
+
+    if (st->status != SN_ST_UNSEEN && e->ev.at <= st->last_at) {
+        if ((rc = sn_store_find_event(s, e, &found, err, errlen)) != SN_OK)
+            return rc;
+        if (found) {
+            rep->duplicates++;
+            return SN_OK;
+        }
+    }
+    rc = sn_lifecycle_apply(rules, st, &e->ev, why, sizeof(why));
+    if (rc != SN_OK)
+        return sn_ledger_reject(rep, e->index, rc, why, &e->ev) == SN_OK
+                   ? SN_OK
+                   : sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if ((rc = sn_store_append_event(s, e, st->events, err, errlen)) != SN_OK)
+        return rc;
+    rep->applied++;
+    *changed = 1;
+    return SN_OK;
+}
+
+int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
+                    sn_ledger_observer observe, void *ctx, char *err, size_t errlen)
+{
+    const sn_rules *rules = sn_store_rules(s);
+    sn_ledger_report before = *rep;
+    sn_number_state *changed = NULL;
+    size_t nchanged = 0;
+    int rc;
+
+    if (n == 0)
+        return SN_OK;
+    if (!is_sorted(items, n))
+        qsort(items, n, sizeof(*items), sn_ledger_event_cmp);
+    if (observe != NULL && (changed = malloc(n * sizeof(*changed))) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if ((rc = sn_store_begin(s, err, errlen)) != SN_OK)
+        goto out;
+    for (size_t i = 0; i < n;) {
+        sn_number_state st;
+        int dirty = 0;
+        if ((rc = sn_store_get_state(s, items[i].ev.number, &st, err, errlen)) != SN_OK)
+            goto fail;
+        size_t j = i;
+        for (; j < n && items[j].ev.number == items[i].ev.number; j++)
+            if ((rc = apply_one(s, rules, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
+                goto fail;
+        if (dirty) {
+            if ((rc = sn_store_put_state(s, &st, err, errlen)) != SN_OK)
+                goto fail;
+            if (changed != NULL)
+                changed[nchanged++] = st;
+        }
+        i = j;
+    }
+    if ((rc = sn_store_commit(s, err, errlen)) != SN_OK)
+        goto fail;
+    if (observe != NULL && nchanged > 0)
+        observe(ctx, changed, nchanged);
+    goto out;
+fail:
+    sn_store_rollback(s);
+    truncate_rejects(rep, before.nrejects);
+    rep->applied = before.applied;
+    rep->duplicates = before.duplicates;
+out:
+    free(changed);
+    return rc;
+}
