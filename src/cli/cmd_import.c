@@ -209,7 +209,10 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
 {
     char err[SN_ERRMSG_MAX];
     size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
-    qsort(b->items, b->n, sizeof(*b->items), sn_ledger_event_cmp);
+    if (sn_ledger_sort(b->items, b->n) != SN_OK) {
+        fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", b->n);
+        return SN_ENOMEM;
+    }
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {
         size_t n = b->n - i < step ? b->n - i : step;

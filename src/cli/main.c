@@ -12,6 +12,7 @@ static const sn_command commands[] = {
     {"init", "create a store with its jurisdiction rules", sn_cmd_init},
     {"import", "apply a carrier feed (CSV) to the store", sn_cmd_import},
     {"check", "has a number changed hands since a date? (one, or a CSV file)", sn_cmd_check},
+    {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -71,12 +71,92 @@ void sn_ledger_report_free(sn_ledger_report *rep)
     memset(rep, 0, sizeof(*rep));
 }
 
+/* Sort key: the event's number and time (made unsigned, order-preserving)
+ * and its position in the unsorted array, which is also its input order. */
+typedef struct {
+    uint64_t number;
+    uint64_t at;
+    uint32_t pos;
+} sort_key;
+
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+/* One stable counting-sort pass of src into dst on the digit at `shift` of
+ * the field chosen by `use_at`. Returns 0 when every key has the same digit
+ * (the pass would change nothing and was skipped). */
+static int radix_pass(const sort_key *src, sort_key *dst, size_t n, int use_at, unsigned shift,
+                      size_t *count)
+{
+    memset(count, 0, RADIX_SIZE * sizeof(*count));
+    for (size_t i = 0; i < n; i++)
+        count[((use_at ? src[i].at : src[i].number) >> shift) & (RADIX_SIZE - 1)]++;
+    size_t sum = 0;
+    for (size_t d = 0; d < RADIX_SIZE; d++) {
+        size_t c = count[d];
+        if (c == n)
+            return 0;
+        count[d] = sum;
+        sum += c;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[count[((use_at ? src[i].at : src[i].number) >> shift) & (RADIX_SIZE - 1)]++] = src[i];
+    return 1;
+}
+
+/* LSD radix sort by (number, at), stable, so equal keys keep input order.
+ * Returns the buffer holding the result (keys or tmp). */
+static sort_key *radix_sort(sort_key *keys, sort_key *tmp, size_t n, size_t *count)
+{
+    for (int use_at = 1; use_at >= 0; use_at--)
+        for (unsigned shift = 0; shift < 64; shift += RADIX_BITS)
+            if (radix_pass(keys, tmp, n, use_at, shift, count)) {
+                sort_key *t = keys;
+                keys = tmp;
+                tmp = t;
+            }
+    return keys;
+}
+
 static int is_sorted(const sn_log_event *items, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         if (sn_ledger_event_cmp(&items[i - 1], &items[i]) > 0)
             return 0;
     return 1;
+}
+
+int sn_ledger_sort(sn_log_event *items, size_t n)
+{
+    sort_key *keys = NULL, *tmp = NULL;
+    sn_log_event *sorted = NULL;
+    size_t *count = NULL;
+    int rc = SN_ENOMEM;
+
+    if (is_sorted(items, n))
+        return SN_OK;
+    if (n > UINT32_MAX)
+        return SN_ELIMIT;
+    keys = malloc(n * sizeof(*keys));
+    tmp = malloc(n * sizeof(*tmp));
+    sorted = malloc(n * sizeof(*sorted));
+    count = malloc(RADIX_SIZE * sizeof(*count));
+    if (keys == NULL || tmp == NULL || sorted == NULL || count == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) /* items are in input order: pos breaks ties */
+        keys[i] = (sort_key){items[i].ev.number, (uint64_t)items[i].ev.at ^ (1ull << 63),
+                             (uint32_t)i};
+    const sort_key *order = radix_sort(keys, tmp, n, count);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = items[order[i].pos];
+    memcpy(items, sorted, n * sizeof(*items));
+    rc = SN_OK;
+out:
+    free(keys);
+    free(tmp);
+    free(sorted);
+    free(count);
+    return rc;
 }
 
 /* Apply one event to st; a duplicate or a rule violation is not an error of
@@ -119,8 +199,8 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
 
     if (n == 0)
         return SN_OK;
-    if (!is_sorted(items, n))
-        qsort(items, n, sizeof(*items), sn_ledger_event_cmp);
+    if (sn_ledger_sort(items, n) != SN_OK)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     if (observe != NULL && (changed = malloc(n * sizeof(*changed))) == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     if ((rc = sn_store_begin(s, err, errlen)) != SN_OK)

@@ -28,6 +28,7 @@ typedef struct {
     int (*scan_events)(sn_store *s, sn_number n,
                        int (*fn)(void *, const sn_log_event *, uint32_t), void *ctx, char *err,
                        size_t errlen);
+    int (*integrity)(sn_store *s, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

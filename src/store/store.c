@@ -85,3 +85,8 @@ int sn_store_scan_events(sn_store *s, sn_number n,
 {
     return s->ops->scan_events(s, n, fn, ctx, err, errlen);
 }
+
+int sn_store_integrity(sn_store *s, char *err, size_t errlen)
+{
+    return s->ops->integrity(s, err, errlen);
+}

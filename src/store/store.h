@@ -91,4 +91,8 @@ int sn_store_scan_events(sn_store *s, sn_number n,
                          int (*fn)(void *ctx, const sn_log_event *e, uint32_t ordinal), void *ctx,
                          char *err, size_t errlen);
 
+/* The backend's own structural check (SQLite: PRAGMA integrity_check).
+ * SN_OK, or SN_ESTORE with the first problem found. */
+int sn_store_integrity(sn_store *s, char *err, size_t errlen);
+
 #endif

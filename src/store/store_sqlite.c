@@ -96,12 +96,12 @@ static int db_fail(sqlite_store *s, char *err, size_t errlen, const char *what)
     return sn_fail(err, errlen, SN_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-/* Run a statement that returns no rows, then reset it. */
+/* Run a statement that returns no rows, then reset it. Callers bind every
+ * parameter each time (NULLs included), so bindings are not cleared. */
 static int step_done(sqlite_store *s, sqlite3_stmt *q, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    sqlite3_clear_bindings(q);
     return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, what);
 }
 
@@ -321,8 +321,12 @@ static int sqlite_append_event(sn_store *base, const sn_log_event *e, uint32_t o
     sqlite3_bind_int64(q, 5, e->ev.carrier);
     if (e->event_id != NULL)
         sqlite3_bind_text(q, 6, e->event_id, (int)e->event_id_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
     if (e->has_id6)
         sqlite3_bind_blob(q, 7, e->id6_hash, SN_ID6_HASH_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 7);
     return step_done(s, q, err, errlen, "append event");
 }
 
@@ -397,6 +401,23 @@ static int sqlite_scan_events(sn_store *base, sn_number n,
     return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, "scan events");
 }
 
+static int sqlite_integrity(sn_store *base, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "integrity check");
+    if (sqlite3_step(q) != SQLITE_ROW)
+        rc = db_fail(s, err, errlen, "integrity check");
+    else if (strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0)
+        rc = sn_fail(err, errlen, SN_ESTORE, "integrity check: %s", sqlite3_column_text(q, 0));
+    else
+        rc = SN_OK;
+    sqlite3_finalize(q);
+    return rc;
+}
+
 static const sn_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -410,6 +431,7 @@ static const sn_store_ops sqlite_ops = {
     .carrier_id = sqlite_carrier_id,
     .scan_states = sqlite_scan_states,
     .scan_events = sqlite_scan_events,
+    .integrity = sqlite_integrity,
 };
 
 static int configure(sqlite_store *s, char *err, size_t errlen)
@@ -435,7 +457,7 @@ int sn_store_sqlite_open(const char *path, const sn_rules *rules, sn_store **out
     if (s == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     s->base.ops = &sqlite_ops;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         rc = sn_fail(err, errlen, SN_ESTORE, "cannot open %s: %s", path,
                      s->db ? sqlite3_errmsg(s->db) : "out of memory");
