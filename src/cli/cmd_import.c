@@ -209,9 +209,15 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
 {
     char err[SN_ERRMSG_MAX];
     size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
-    if (sn_ledger_sort(b->items, b->n) != SN_OK) {
+    sn_log_event *sorted;
+    if (sn_ledger_sort(b->items, b->n, &sorted) != SN_OK) {
         fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", b->n);
         return SN_ENOMEM;
+    }
+    if (sorted != NULL) {
+        free(b->items);
+        b->items = sorted;
+        b->cap = b->n;
     }
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {

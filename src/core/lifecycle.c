@@ -94,6 +94,9 @@ int sn_lifecycle_apply(const sn_rules *r, sn_number_state *st, const sn_event *e
 
     if (sn_event_name(ev->kind) == NULL)
         return sn_fail(err, errlen, SN_EINVAL, "unknown event kind %d", ev->kind);
+    if (st->events >= SN_MAX_EVENTS_PER_NUMBER)
+        return sn_fail(err, errlen, SN_ELIMIT, "the number's history is full (%d events)",
+                       SN_MAX_EVENTS_PER_NUMBER);
     if (st->status == SN_ST_UNSEEN) {
         apply_first(&next, ev, d);
         goto done;

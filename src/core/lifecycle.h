@@ -84,6 +84,10 @@ typedef struct {
 #define SN_DEFAULT_MIN_AGING_DAYS 90
 #define SN_DEFAULT_TZ_MINUTES 480
 #define SN_MAX_AGING_DAYS 3650
+/* Longest history of one number. A monthly suspend and resume for a century
+ * is 2,400 events; the bound lets a store key an event by number and ordinal
+ * in one 64-bit integer (13 bits of ordinal). */
+#define SN_MAX_EVENTS_PER_NUMBER 8191
 
 /* "activate", ... or NULL for an invalid kind. */
 const char *sn_event_name(int kind);
@@ -97,8 +101,9 @@ void sn_state_init(sn_number_state *st, sn_number number);
 
 /* Apply ev to st under rules r. On success st reflects the event. On failure
  * st is unchanged and the code is SN_EORDER (older than the latest event),
- * SN_ETRANSITION (not allowed from the current state) or SN_EAGING (release
- * or reissue before the minimum aging), with a sentence in err.
+ * SN_ETRANSITION (not allowed from the current state), SN_EAGING (release
+ * or reissue before the minimum aging) or SN_ELIMIT (the history holds
+ * SN_MAX_EVENTS_PER_NUMBER events), with a sentence in err.
  * Duplicate detection is not done here: it needs the log (see ledger.h). */
 int sn_lifecycle_apply(const sn_rules *r, sn_number_state *st, const sn_event *ev, char *err,
                        size_t errlen);

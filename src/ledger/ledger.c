@@ -105,10 +105,12 @@ static int radix_pass(const sort_key *src, sort_key *dst, size_t n, int use_at, 
 }
 
 /* LSD radix sort by (number, at), stable, so equal keys keep input order.
- * Returns the buffer holding the result (keys or tmp). */
-static sort_key *radix_sort(sort_key *keys, sort_key *tmp, size_t n, size_t *count)
+ * When the input is already in time order (a daily feed usually is), the
+ * time passes are skipped. Returns the buffer holding the result. */
+static sort_key *radix_sort(sort_key *keys, sort_key *tmp, size_t n, int time_ordered,
+                            size_t *count)
 {
-    for (int use_at = 1; use_at >= 0; use_at--)
+    for (int use_at = !time_ordered; use_at >= 0; use_at--)
         for (unsigned shift = 0; shift < 64; shift += RADIX_BITS)
             if (radix_pass(keys, tmp, n, use_at, shift, count)) {
                 sort_key *t = keys;
@@ -126,35 +128,39 @@ static int is_sorted(const sn_log_event *items, size_t n)
     return 1;
 }
 
-int sn_ledger_sort(sn_log_event *items, size_t n)
+int sn_ledger_sort(const sn_log_event *items, size_t n, sn_log_event **sorted)
 {
     sort_key *keys = NULL, *tmp = NULL;
-    sn_log_event *sorted = NULL;
     size_t *count = NULL;
-    int rc = SN_ENOMEM;
+    int rc = SN_ENOMEM, time_ordered = 1;
 
+    *sorted = NULL;
     if (is_sorted(items, n))
         return SN_OK;
     if (n > UINT32_MAX)
         return SN_ELIMIT;
     keys = malloc(n * sizeof(*keys));
     tmp = malloc(n * sizeof(*tmp));
-    sorted = malloc(n * sizeof(*sorted));
     count = malloc(RADIX_SIZE * sizeof(*count));
-    if (keys == NULL || tmp == NULL || sorted == NULL || count == NULL)
+    *sorted = malloc(n * sizeof(**sorted));
+    if (keys == NULL || tmp == NULL || count == NULL || *sorted == NULL) {
+        free(*sorted);
+        *sorted = NULL;
         goto out;
-    for (size_t i = 0; i < n; i++) /* items are in input order: pos breaks ties */
+    }
+    for (size_t i = 0; i < n; i++) { /* items are in input order: pos breaks ties */
         keys[i] = (sort_key){items[i].ev.number, (uint64_t)items[i].ev.at ^ (1ull << 63),
                              (uint32_t)i};
-    const sort_key *order = radix_sort(keys, tmp, n, count);
+        if (i > 0 && items[i].ev.at < items[i - 1].ev.at)
+            time_ordered = 0;
+    }
+    const sort_key *order = radix_sort(keys, tmp, n, time_ordered, count);
     for (size_t i = 0; i < n; i++)
-        sorted[i] = items[order[i].pos];
-    memcpy(items, sorted, n * sizeof(*items));
+        (*sorted)[i] = items[order[i].pos];
     rc = SN_OK;
 out:
     free(keys);
     free(tmp);
-    free(sorted);
     free(count);
     return rc;
 }
@@ -199,8 +205,13 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
 
     if (n == 0)
         return SN_OK;
-    if (sn_ledger_sort(items, n) != SN_OK)
-        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    sn_log_event *sorted;
+    if ((rc = sn_ledger_sort(items, n, &sorted)) != SN_OK)
+        return sn_fail(err, errlen, rc, "cannot sort %zu events", n);
+    if (sorted != NULL) {
+        memcpy(items, sorted, n * sizeof(*items));
+        free(sorted);
+    }
     if (observe != NULL && (changed = malloc(n * sizeof(*changed))) == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     if ((rc = sn_store_begin(s, err, errlen)) != SN_OK)

@@ -60,9 +60,11 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
 /* Order of application: number, then time, then input position. */
 int sn_ledger_event_cmp(const void *a, const void *b);
 
-/* Sort items, given in input order, into the order of application. Large batches are sorted through
- * compact keys and one gather, which is several times faster than sorting the
- * events themselves. SN_OK or SN_ENOMEM (items unchanged). */
-int sn_ledger_sort(sn_log_event *items, size_t n);
+/* The order of application of items (given in input order, index
+ * increasing): sets *sorted to a new array (the caller frees it) holding the
+ * events sorted, or to NULL when items are already in order. Large batches
+ * are sorted through compact keys with a radix sort and one gather.
+ * SN_OK, SN_ENOMEM or SN_ELIMIT (more than 2^32 events). */
+int sn_ledger_sort(const sn_log_event *items, size_t n, sn_log_event **sorted);
 
 #endif
