@@ -222,7 +222,7 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {
         size_t n = b->n - i < step ? b->n - i : step;
-        int rc = sn_ledger_apply(store, b->items + i, n, rep, NULL, NULL, err, sizeof(err));
+        int rc = sn_ledger_apply(store, b->items + i, n, rep, NULL, NULL, NULL, err, sizeof(err));
         if (rc != SN_OK) {
             sn_progress_finish(&st->progress);
             fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n",

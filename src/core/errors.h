@@ -30,6 +30,7 @@ enum {
     SN_EUSAGE = -13,     /* bad command-line usage */
     SN_ECONFIG = -14,    /* bad or inconsistent configuration */
     SN_EDUPLICATE = -15, /* identical to an event already recorded (not a failure for feeds) */
+    SN_EPERM = -16,      /* the caller may not do this (a carrier reporting another's number) */
 };
 
 /* Size of the message buffers callers pass around. Messages longer than this

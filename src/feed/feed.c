@@ -42,6 +42,8 @@ int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_l
     if ((rc = sn_time_parse(f->at, f->at_len, c->rules->tz_minutes, &out->ev.at, why,
                             sizeof(why))) != SN_OK)
         return sn_fail(err, errlen, rc, "%s", why);
+    if (out->ev.at < sn_day_start(sn_day_from_civil(1900, 1, 1), c->rules->tz_minutes))
+        return sn_fail(err, errlen, SN_EDATE, "time '%.*s' is before 1900", (int)f->at_len, f->at);
     if (out->ev.at > c->now)
         return sn_fail(err, errlen, SN_EFUTURE, "time '%.*s' is in the future", (int)f->at_len,
                        f->at);

@@ -167,9 +167,9 @@ out:
 
 /* Apply one event to st; a duplicate or a rule violation is not an error of
  * the batch. Returns SN_OK, or a store/memory failure. */
-static int apply_one(sn_store *s, const sn_rules *rules, sn_number_state *st,
-                     const sn_log_event *e, sn_ledger_report *rep, int *changed, char *err,
-                     size_t errlen)
+static int apply_one(sn_store *s, const sn_rules *rules, const sn_ledger_guard *guard,
+                     sn_number_state *st, const sn_log_event *e, sn_ledger_report *rep,
+                     int *changed, char *err, size_t errlen)
 {
     char why[SN_ERRMSG_MAX];
     int rc, found = 0;
@@ -182,7 +182,9 @@ static int apply_one(sn_store *s, const sn_rules *rules, sn_number_state *st,
             return SN_OK;
         }
     }
-    rc = sn_lifecycle_apply(rules, st, &e->ev, why, sizeof(why));
+    rc = guard != NULL ? guard->allow(guard->ctx, st, e, why, sizeof(why)) : SN_OK;
+    if (rc == SN_OK)
+        rc = sn_lifecycle_apply(rules, st, &e->ev, why, sizeof(why));
     if (rc != SN_OK)
         return sn_ledger_reject(rep, e->index, rc, why, &e->ev) == SN_OK
                    ? SN_OK
@@ -195,7 +197,8 @@ static int apply_one(sn_store *s, const sn_rules *rules, sn_number_state *st,
 }
 
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
-                    sn_ledger_observer observe, void *ctx, char *err, size_t errlen)
+                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
+                    char *err, size_t errlen)
 {
     const sn_rules *rules = sn_store_rules(s);
     sn_ledger_report before = *rep;
@@ -223,7 +226,7 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
             goto fail;
         size_t j = i;
         for (; j < n && items[j].ev.number == items[i].ev.number; j++)
-            if ((rc = apply_one(s, rules, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
+            if ((rc = apply_one(s, rules, guard, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
                 goto fail;
         if (dirty) {
             if ((rc = sn_store_put_state(s, &st, err, errlen)) != SN_OK)

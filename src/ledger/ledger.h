@@ -39,6 +39,15 @@ typedef struct {
  * so a serving index can follow the store without ever running ahead of it. */
 typedef void (*sn_ledger_observer)(void *ctx, const sn_number_state *states, size_t n);
 
+/* Optional check run before each event is applied, with the number's state
+ * at that point: return SN_OK to go on, or a code (SN_EPERM) and a reason to
+ * reject the event. */
+typedef struct {
+    int (*allow)(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why,
+                 size_t len);
+    void *ctx;
+} sn_ledger_guard;
+
 /* Record a rejection (used by the ledger and by input parsers alike); ev is
  * the parsed event or NULL when the input did not parse. */
 int sn_ledger_reject(sn_ledger_report *rep, uint32_t index, int code, const char *reason,
@@ -50,12 +59,13 @@ void sn_ledger_sort_rejects(sn_ledger_report *rep);
 /* Free what the report owns and zero it; accepts a zeroed report. */
 void sn_ledger_report_free(sn_ledger_report *rep);
 
-/* Apply items[0..n) as one transaction. items come in input order (index
+/* Apply items[0..n) as one transaction (guard may be NULL). items come in input order (index
  * increasing) or already sorted; they are reordered in place.
  * On SN_OK the batch is committed and rep counts it. On a store failure
  * (SN_ESTORE, SN_ENOMEM) nothing is applied and rep is as before the call. */
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
-                    sn_ledger_observer observe, void *ctx, char *err, size_t errlen);
+                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
+                    char *err, size_t errlen);
 
 /* Order of application: number, then time, then input position. */
 int sn_ledger_event_cmp(const void *a, const void *b);

@@ -29,6 +29,14 @@ typedef struct {
                        int (*fn)(void *, const sn_log_event *, uint32_t), void *ctx, char *err,
                        size_t errlen);
     int (*integrity)(sn_store *s, char *err, size_t errlen);
+    int (*add_key)(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen);
+    int (*list_keys)(sn_store *s, int (*fn)(void *, const sn_api_key *), void *ctx, char *err,
+                     size_t errlen);
+    int (*revoke_key)(sn_store *s, uint32_t id, int *found, char *err, size_t errlen);
+    int (*add_range)(sn_store *s, uint32_t carrier, const char *prefix, char *err, size_t errlen);
+    int (*list_ranges)(sn_store *s,
+                       int (*fn)(void *, uint32_t, const char *, const char *), void *ctx,
+                       char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

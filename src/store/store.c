@@ -90,3 +90,33 @@ int sn_store_integrity(sn_store *s, char *err, size_t errlen)
 {
     return s->ops->integrity(s, err, errlen);
 }
+
+int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen)
+{
+    return s->ops->add_key(s, k, id, err, errlen);
+}
+
+int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx,
+                       char *err, size_t errlen)
+{
+    return s->ops->list_keys(s, fn, ctx, err, errlen);
+}
+
+int sn_store_revoke_key(sn_store *s, uint32_t id, int *found, char *err, size_t errlen)
+{
+    return s->ops->revoke_key(s, id, found, err, errlen);
+}
+
+int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err,
+                       size_t errlen)
+{
+    return s->ops->add_range(s, carrier, prefix, err, errlen);
+}
+
+int sn_store_list_ranges(sn_store *s,
+                         int (*fn)(void *ctx, uint32_t carrier, const char *name,
+                                   const char *prefix),
+                         void *ctx, char *err, size_t errlen)
+{
+    return s->ops->list_ranges(s, fn, ctx, err, errlen);
+}

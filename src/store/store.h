@@ -91,6 +91,42 @@ int sn_store_scan_events(sn_store *s, sn_number n,
                          int (*fn)(void *ctx, const sn_log_event *e, uint32_t ordinal), void *ctx,
                          char *err, size_t errlen);
 
+/* An API key as the store keeps it: never the key itself, only its hash. */
+typedef enum { SN_ROLE_NONE = 0, SN_ROLE_APP = 1, SN_ROLE_CARRIER = 2, SN_ROLE_ADMIN = 3 } sn_role;
+
+#define SN_KEY_HASH_LEN 32
+#define SN_KEY_NAME_MAX 64
+
+typedef struct {
+    uint32_t id;
+    uint8_t role;     /* sn_role */
+    uint8_t revoked;
+    uint32_t carrier; /* for carrier keys: the carrier's id */
+    char name[SN_KEY_NAME_MAX + 1];
+    uint8_t hash[SN_KEY_HASH_LEN];
+} sn_api_key;
+
+/* Add a key (k->id is ignored); sets *id. */
+int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen);
+
+/* Call fn for every key, revoked ones included, in id order. */
+int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx,
+                       char *err, size_t errlen);
+
+/* Revoke key id; *found is 0 when there is no such key. */
+int sn_store_revoke_key(sn_store *s, uint32_t id, int *found, char *err, size_t errlen);
+
+/* Give carrier `carrier` a number range: an E.164 prefix such as "+86138". */
+int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err,
+                       size_t errlen);
+
+/* Call fn for every carrier (with no range: prefix NULL) and each of its
+ * ranges, in carrier id then prefix order. */
+int sn_store_list_ranges(sn_store *s,
+                         int (*fn)(void *ctx, uint32_t carrier, const char *name,
+                                   const char *prefix),
+                         void *ctx, char *err, size_t errlen);
+
 /* The backend's own structural check (SQLite: PRAGMA integrity_check).
  * SN_OK, or SN_ESTORE with the first problem found. */
 int sn_store_integrity(sn_store *s, char *err, size_t errlen);

@@ -11,6 +11,8 @@
  *                            clustered by number in application order and a
  *                            number's history is one rowid range
  *   numbers(number, ...)     the current sn_number_state per number
+ *   api_keys(id, ...)        API keys: name, role, carrier, hash, revoked
+ *   ranges(carrier, prefix)  the number ranges each carrier owns
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -82,7 +84,11 @@ static const char schema_sql[] =
     "CREATE TABLE numbers(number INTEGER PRIMARY KEY, status INTEGER NOT NULL,"
     " first_is_activation INTEGER NOT NULL, tenure INTEGER NOT NULL, carrier INTEGER NOT NULL,"
     " events INTEGER NOT NULL, first_day INTEGER NOT NULL, last_activation_day INTEGER NOT NULL,"
-    " last_cancel_day INTEGER NOT NULL, last_at INTEGER NOT NULL);";
+    " last_cancel_day INTEGER NOT NULL, last_at INTEGER NOT NULL);"
+    "CREATE TABLE api_keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL, role INTEGER NOT NULL,"
+    " carrier INTEGER NOT NULL, hash BLOB NOT NULL UNIQUE, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE ranges(carrier INTEGER NOT NULL, prefix TEXT NOT NULL,"
+    " PRIMARY KEY(carrier, prefix)) WITHOUT ROWID;";
 
 #define ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
 
@@ -455,6 +461,123 @@ static int sqlite_integrity(sn_store *base, char *err, size_t errlen)
     return rc;
 }
 
+/* Run a one-off statement: prepare, bind via fn, step to the end, finalize. */
+static int run_once(sqlite_store *s, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
+                    const void *arg, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "prepare");
+    bind(q, arg);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, "write");
+}
+
+static void bind_key(sqlite3_stmt *q, const void *arg)
+{
+    const sn_api_key *k = arg;
+    sqlite3_bind_text(q, 1, k->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, k->role);
+    sqlite3_bind_int64(q, 3, k->carrier);
+    sqlite3_bind_blob(q, 4, k->hash, SN_KEY_HASH_LEN, SQLITE_STATIC);
+}
+
+static int sqlite_add_key(sn_store *base, const sn_api_key *k, uint32_t *id, char *err,
+                          size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    int rc = run_once(s, "INSERT INTO api_keys(name, role, carrier, hash) VALUES (?1, ?2, ?3, ?4)",
+                      bind_key, k, err, errlen);
+    if (rc == SN_OK)
+        *id = (uint32_t)sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int sqlite_list_keys(sn_store *base, int (*fn)(void *, const sn_api_key *), void *ctx,
+                            char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    int rc, stop = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, name, role, carrier, hash, revoked FROM api_keys ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "list keys");
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sn_api_key k;
+        memset(&k, 0, sizeof(k));
+        k.id = (uint32_t)sqlite3_column_int64(q, 0);
+        snprintf(k.name, sizeof(k.name), "%s", (const char *)sqlite3_column_text(q, 1));
+        k.role = (uint8_t)sqlite3_column_int(q, 2);
+        k.carrier = (uint32_t)sqlite3_column_int64(q, 3);
+        if (sqlite3_column_bytes(q, 4) == SN_KEY_HASH_LEN)
+            memcpy(k.hash, sqlite3_column_blob(q, 4), SN_KEY_HASH_LEN);
+        k.revoked = (uint8_t)sqlite3_column_int(q, 5);
+        stop = fn(ctx, &k);
+    }
+    sqlite3_finalize(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? SN_OK : sn_fail(err, errlen, SN_ESTORE, "list keys failed");
+}
+
+static void bind_id(sqlite3_stmt *q, const void *arg)
+{
+    sqlite3_bind_int64(q, 1, *(const uint32_t *)arg);
+}
+
+static int sqlite_revoke_key(sn_store *base, uint32_t id, int *found, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    int rc = run_once(s, "UPDATE api_keys SET revoked = 1 WHERE id = ?1", bind_id, &id, err,
+                      errlen);
+    *found = rc == SN_OK && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+typedef struct {
+    uint32_t carrier;
+    const char *prefix;
+} range_arg;
+
+static void bind_range(sqlite3_stmt *q, const void *arg)
+{
+    const range_arg *r = arg;
+    sqlite3_bind_int64(q, 1, r->carrier);
+    sqlite3_bind_text(q, 2, r->prefix, -1, SQLITE_STATIC);
+}
+
+static int sqlite_add_range(sn_store *base, uint32_t carrier, const char *prefix, char *err,
+                            size_t errlen)
+{
+    range_arg r = {carrier, prefix};
+    return run_once(to_sqlite(base), "INSERT OR IGNORE INTO ranges(carrier, prefix) VALUES (?1, ?2)",
+                    bind_range, &r, err, errlen);
+}
+
+static int sqlite_list_ranges(sn_store *base,
+                              int (*fn)(void *, uint32_t, const char *, const char *), void *ctx,
+                              char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    int rc, stop = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT c.id, c.name, r.prefix FROM carriers c LEFT JOIN ranges r "
+                           "ON r.carrier = c.id ORDER BY c.id, r.prefix",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "list ranges");
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = fn(ctx, (uint32_t)sqlite3_column_int64(q, 0),
+                  (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
+    sqlite3_finalize(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? SN_OK : sn_fail(err, errlen, SN_ESTORE, "list ranges failed");
+}
+
 static const sn_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -469,6 +592,11 @@ static const sn_store_ops sqlite_ops = {
     .scan_states = sqlite_scan_states,
     .scan_events = sqlite_scan_events,
     .integrity = sqlite_integrity,
+    .add_key = sqlite_add_key,
+    .list_keys = sqlite_list_keys,
+    .revoke_key = sqlite_revoke_key,
+    .add_range = sqlite_add_range,
+    .list_ranges = sqlite_list_ranges,
 };
 
 static int configure(sqlite_store *s, char *err, size_t errlen)

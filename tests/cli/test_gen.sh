@@ -33,6 +33,14 @@ case_generated_feed_respects_a_shorter_aging() {
   expect_exit 0 "$SN" import --db t.db g.csv
 }
 
+case_one_million_numbers_piped_into_import() {
+  # The acceptance pipe, exactly: gen | import -, zero rejects.
+  "$SN" gen --numbers 1000000 | "$SN" import --db x.db - >out
+  rows=$("$SN" gen --numbers 1000000 | wc -l)
+  expect_eq "1M numbers" "applied $((rows - 1)), duplicate 0, rejected 0" "$(cat out)"
+  expect_eq "numbers" 1000000 "$(sqlite3 x.db 'select count(*) from numbers')"
+}
+
 case_gen_usage() {
   expect_exit 2 "$SN" gen
   expect_exit 2 "$SN" gen --numbers 0
