@@ -8,12 +8,12 @@
 #   make deps       only install the Debian packages
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium
-CSTD    := -std=c11 -D_GNU_SOURCE
+PKGS    := sqlite3 libsodium jansson libcrypto
+CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Isrc
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium) -lm -lpthread
+DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto) -lm -lpthread
 
 BUILD   ?= build
 ifeq ($(SANITIZE),1)
@@ -27,7 +27,7 @@ CFLAGS  ?=
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
 LDFLAGS += $(LDSAN)
 
-SRC_LIB := $(wildcard src/core/*.c src/crypto/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
+SRC_LIB := $(wildcard src/core/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
 SRC_CLI := $(wildcard src/cli/*.c)
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
@@ -38,8 +38,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/secondnum
 
-$(BUILD)/secondnum: $(OBJ_LIB) $(OBJ_CLI)
+OPENAPI ?= docs/openapi.yaml
+
+$(BUILD)/secondnum: $(OBJ_LIB) $(OBJ_CLI) $(BUILD)/obj/openapi.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+# The OpenAPI document is compiled into the binary and served at /openapi.yaml.
+$(BUILD)/obj/openapi.o: $(OPENAPI) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh sn_openapi_yaml $(OPENAPI) > $(BUILD)/obj/openapi.c
+	$(CC) $(CFLAGS) -c $(BUILD)/obj/openapi.c -o $@
 
 $(BUILD)/libsecondnum.a: $(OBJ_LIB)
 	ar rcs $@ $^
@@ -68,8 +76,10 @@ deps:
 	  fi; \
 	else echo "deps: not root, assuming the Debian packages are installed"; fi
 
-# The test build lives in its own directory so release objects never mix with sanitized ones.
+# The test build lives in its own directory so release objects never mix with sanitized ones;
+# the code must also compile cleanly (-Werror) with clang.
 check: deps
+	$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/secondnum
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test
 
 test: $(BUILD)/secondnum $(UNIT_BIN)

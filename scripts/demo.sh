@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - generate demo data into demo/ and walk through the CLI.
-# Usage: scripts/demo.sh path/to/secondnum
+# scripts/demo.sh - generate demo data into demo/, walk through the CLI, then
+# start the HTTP API with a demo app key and print curl commands to try.
+# Usage: scripts/demo.sh path/to/secondnum [HOST:PORT]
 set -euo pipefail
 SN=${1:-build/secondnum}
+LISTEN=${2:-${DEMO_LISTEN:-127.0.0.1:8080}}
 mkdir -p demo
 DB=demo/demo.db
 rm -f "$DB" "$DB"-wal "$DB"-shm "$DB".key
@@ -16,8 +18,35 @@ FIRST=$(awk -F, -v n="$N" '$1==n {print substr($3,1,10); exit}' demo/feed.csv)
 printf '\nA reissued number from the feed: %s (first activated %s). Its history:\n' "$N" "$FIRST"
 grep -F "$N," demo/feed.csv | cut -d, -f1-3
 run "$SN" check --db "$DB" "$N" "$FIRST"
-run "$SN" check --db "$DB" --json "$N" "$FIRST"
-printf 'number,date\n%s,%s\n13800000000,2024-01-01\n+8613,2024-01-01\n' "$N" "$FIRST" >demo/questions.csv
-run "$SN" check --db "$DB" --file demo/questions.csv || true
 run "$SN" verify --db "$DB"
-printf '\nThe demo store is %s; try: %s check --db %s NUMBER YYYY-MM-DD\n' "$DB" "$SN" "$DB"
+
+APP=$("$SN" keys create --db "$DB" --role app --name demo-app 2>/dev/null)
+CARRIER=$("$SN" keys create --db "$DB" --role carrier --name demo-feed --carrier demo-carrier 2>/dev/null)
+"$SN" carriers add --db "$DB" --name demo-carrier --range +86170 >/dev/null
+H=$(printf '%s' "$N" | sha256sum | cut -d' ' -f1)
+URL="http://$LISTEN"
+cat <<TXT
+
+The API is starting on $URL (Ctrl-C stops it). In another terminal:
+
+  # CAMARA Number Recycling: has $N changed hands since $FIRST?
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
+       -d '{"phoneNumber":"$N","specifiedDate":"$FIRST"}' $URL/number-recycling/v0.2/check
+
+  # the native answer, by number and by its SHA-256
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
+       -d '{"number":"$N","date":"$FIRST"}' $URL/v1/check
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
+       -d '{"number_sha256":"$H","date":"$FIRST"}' $URL/v1/check
+
+  # a carrier reports an activation, and the check sees it at once
+  curl -s -H 'Authorization: Bearer $CARRIER' -H 'Content-Type: application/json' \\
+       -d '{"events":[{"number":"+8617000000001","event":"activate","at":"2024-05-01T10:00:00+08:00"}]}' $URL/v1/events
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
+       -d '{"number":"+8617000000001","date":"2024-04-01"}' $URL/v1/check
+
+  curl -s $URL/healthz
+  curl -s $URL/openapi.yaml | head
+
+TXT
+exec "$SN" serve --db "$DB" --listen "$LISTEN"

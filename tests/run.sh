@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 : "${SECONDNUM:?set SECONDNUM to the binary under test}"
 export SECONDNUM="$(cd "$(dirname "$SECONDNUM")" && pwd)/$(basename "$SECONDNUM")"
 export TEST_OUT="${TEST_OUT:-$PWD/tests/out}"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 mkdir -p "$TEST_OUT"
 passed=0 failed=0 failures=()
 

@@ -12,6 +12,9 @@ static const sn_command commands[] = {
     {"init", "create a store with its jurisdiction rules", sn_cmd_init},
     {"import", "apply a carrier feed (CSV) to the store", sn_cmd_import},
     {"check", "has a number changed hands since a date? (one, or a CSV file)", sn_cmd_check},
+    {"serve", "serve the HTTP API (CAMARA check, native checks, carrier events)", sn_cmd_serve},
+    {"keys", "create, list and revoke API keys", sn_cmd_keys},
+    {"carriers", "add carriers and the number ranges they own", sn_cmd_carriers},
     {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
 };

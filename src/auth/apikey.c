@@ -1,0 +1,159 @@
+/*
+ * apikey.c - API keys and the keyring (see apikey.h).
+ * The keyring is a sorted array of live keys searched by hash; there are few
+ * keys, and a request costs one BLAKE2b and one binary search under a shared
+ * lock. Thread-safe.
+ */
+#include "auth/apikey.h"
+
+#include "core/errors.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = {NULL, "app", "carrier", "admin"};
+
+const char *sn_role_name(int role)
+{
+    return role >= SN_ROLE_APP && role <= SN_ROLE_ADMIN ? role_names[role] : NULL;
+}
+
+sn_role sn_role_parse(const char *s)
+{
+    for (int r = SN_ROLE_APP; r <= SN_ROLE_ADMIN; r++)
+        if (strcmp(s, role_names[r]) == 0)
+            return (sn_role)r;
+    return SN_ROLE_NONE;
+}
+
+void sn_apikey_hash(const char *text, size_t len, uint8_t hash[SN_KEY_HASH_LEN])
+{
+    crypto_generichash(hash, SN_KEY_HASH_LEN, (const uint8_t *)text, len, NULL, 0);
+}
+
+void sn_apikey_generate(char *text, uint8_t hash[SN_KEY_HASH_LEN])
+{
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof(raw));
+    memcpy(text, "sn_", 3);
+    sodium_bin2hex(text + 3, 65, raw, sizeof(raw));
+    sn_apikey_hash(text, SN_KEY_TEXT_LEN, hash);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+struct sn_keyring {
+    pthread_rwlock_t lock;
+    sn_api_key *keys; /* live keys sorted by hash */
+    size_t n, cap;
+};
+
+static int hash_cmp(const void *a, const void *b)
+{
+    return memcmp(((const sn_api_key *)a)->hash, ((const sn_api_key *)b)->hash, SN_KEY_HASH_LEN);
+}
+
+sn_keyring *sn_keyring_new(void)
+{
+    if (sodium_init() < 0)
+        return NULL;
+    sn_keyring *kr = calloc(1, sizeof(*kr));
+    if (kr != NULL)
+        pthread_rwlock_init(&kr->lock, NULL);
+    return kr;
+}
+
+void sn_keyring_free(sn_keyring *kr)
+{
+    if (kr == NULL)
+        return;
+    pthread_rwlock_destroy(&kr->lock);
+    free(kr->keys);
+    free(kr);
+}
+
+typedef struct {
+    sn_api_key *keys;
+    size_t n, cap;
+} key_list;
+
+static int collect(void *ctx, const sn_api_key *k)
+{
+    key_list *l = ctx;
+    if (k->revoked)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        sn_api_key *p = realloc(l->keys, cap * sizeof(*p));
+        if (p == NULL)
+            return SN_ENOMEM;
+        l->keys = p;
+        l->cap = cap;
+    }
+    l->keys[l->n++] = *k;
+    return 0;
+}
+
+int sn_keyring_load(sn_keyring *kr, sn_store *s, char *err, size_t errlen)
+{
+    key_list l = {NULL, 0, 0};
+    int rc = sn_store_list_keys(s, collect, &l, err, errlen);
+    if (rc != SN_OK) {
+        free(l.keys);
+        return rc == SN_ENOMEM ? sn_fail(err, errlen, rc, "out of memory") : rc;
+    }
+    if (l.n > 1)
+        qsort(l.keys, l.n, sizeof(*l.keys), hash_cmp);
+    pthread_rwlock_wrlock(&kr->lock);
+    sn_api_key *old = kr->keys;
+    kr->keys = l.keys;
+    kr->n = l.n;
+    kr->cap = l.cap;
+    pthread_rwlock_unlock(&kr->lock);
+    free(old);
+    return SN_OK;
+}
+
+void sn_keyring_put(sn_keyring *kr, const sn_api_key *k)
+{
+    pthread_rwlock_wrlock(&kr->lock);
+    sn_api_key *hit = kr->n ? bsearch(k, kr->keys, kr->n, sizeof(*k), hash_cmp) : NULL;
+    if (hit == NULL) { /* look by id too: a revocation carries no hash */
+        for (size_t i = 0; i < kr->n; i++)
+            if (kr->keys[i].id == k->id)
+                hit = &kr->keys[i];
+    }
+    if (hit != NULL && k->revoked) {
+        size_t i = (size_t)(hit - kr->keys);
+        memmove(hit, hit + 1, (kr->n - i - 1) * sizeof(*hit));
+        kr->n--;
+    } else if (hit == NULL && !k->revoked) {
+        if (kr->n == kr->cap) {
+            size_t cap = kr->cap ? kr->cap * 2 : 16;
+            sn_api_key *p = realloc(kr->keys, cap * sizeof(*p));
+            if (p == NULL) {
+                pthread_rwlock_unlock(&kr->lock);
+                return; /* the next reload adds it */
+            }
+            kr->keys = p;
+            kr->cap = cap;
+        }
+        kr->keys[kr->n++] = *k;
+        qsort(kr->keys, kr->n, sizeof(*kr->keys), hash_cmp);
+    }
+    pthread_rwlock_unlock(&kr->lock);
+}
+
+int sn_keyring_find(sn_keyring *kr, const char *text, size_t len, sn_api_key *out)
+{
+    sn_api_key probe;
+    sn_apikey_hash(text, len, probe.hash);
+    pthread_rwlock_rdlock(&kr->lock);
+    const sn_api_key *hit =
+        kr->n ? bsearch(&probe, kr->keys, kr->n, sizeof(probe), hash_cmp) : NULL;
+    if (hit != NULL)
+        *out = *hit;
+    pthread_rwlock_unlock(&kr->lock);
+    return hit != NULL;
+}

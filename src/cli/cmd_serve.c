@@ -1,0 +1,142 @@
+/*
+ * cmd_serve.c - `secondnum serve`: load the serving index from the store and
+ * run the HTTP API until SIGTERM.
+ */
+#include "cli/cli.h"
+
+#include "core/errors.h"
+#include "http/server.h"
+#include "http/writer.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const char sn_openapi_yaml[];
+extern const size_t sn_openapi_yaml_len;
+
+static const char usage[] =
+    "usage: secondnum serve --db FILE [--listen HOST:PORT] [--threads N] [--key FILE]\n"
+    "\n"
+    "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
+    "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
+    "\n"
+    "  --db FILE          the store (created with the defaults when absent)\n"
+    "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"
+    "  --threads N        event-loop threads (default: one per core)\n"
+    "  --key FILE         the store's secret file, for id6 in carrier events\n"
+    "                     (default FILE.key)\n"
+    "\n"
+    "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
+    "store), 2 usage.\n";
+
+static int index_state(void *ctx, const sn_number_state *st)
+{
+    return sn_numindex_put(ctx, st) == SN_OK ? 0 : SN_ENOMEM;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void announce(void *arg)
+{
+    const sn_server_options *o = arg;
+    fprintf(stderr, "secondnum serve: listening on http://%s with %u thread(s)\n", o->listen,
+            o->threads);
+}
+
+/* Build the index and keyring from the store; the handle is closed after. */
+static int load(const char *db, sn_service *svc, char *err, size_t errlen)
+{
+    struct timespec t0;
+    sn_store *store = NULL;
+    int rc;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((rc = sn_cli_open_store("serve", db, NULL, &store)) != SN_OK)
+        return sn_fail(err, errlen, rc, "cannot open the store");
+    svc->rules = *sn_store_rules(store);
+    rc = sn_store_scan_states(store, index_state, svc->index, err, errlen);
+    if (rc == SN_ENOMEM)
+        sn_fail(err, errlen, rc, "out of memory building the index");
+    if (rc == SN_OK)
+        rc = sn_keyring_load(svc->keys, store, err, errlen);
+    sn_store_close(store);
+    if (rc == SN_OK)
+        fprintf(stderr, "secondnum serve: %zu numbers indexed in %.2f s\n",
+                sn_numindex_count(svc->index), seconds_since(&t0));
+    return rc;
+}
+
+int sn_cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},      {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    sn_server_options o = {"127.0.0.1:8080", cores > 0 ? (unsigned)cores : 1};
+    const char *db = NULL, *key_path = NULL;
+    sn_service svc;
+    sn_secret secret;
+    char err[SN_ERRMSG_MAX];
+    long v;
+    int c, rc = SN_EXIT_REJECTED;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'l': o.listen = optarg; break;
+        case 'k': key_path = optarg; break;
+        case 't':
+            if (sn_cli_parse_long(optarg, 1, 256, &v) != 0)
+                return sn_cli_usage_error("serve", "--threads must be 1-256");
+            o.threads = (unsigned)v;
+            break;
+        case 'h': fputs(usage, stdout); return SN_EXIT_OK;
+        default: return sn_cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (db == NULL)
+        return sn_cli_usage_error("serve", "--db FILE is required");
+    if (optind != argc)
+        return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    memset(&svc, 0, sizeof(svc));
+    svc.openapi = sn_openapi_yaml;
+    svc.openapi_len = sn_openapi_yaml_len;
+    svc.index = sn_numindex_new();
+    svc.keys = sn_keyring_new();
+    if (svc.index == NULL || svc.keys == NULL) {
+        fprintf(stderr, "secondnum serve: out of memory\n");
+        goto out;
+    }
+    if (load(db, &svc, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "secondnum serve: %s\n", err);
+        goto out;
+    }
+    int have = sn_cli_load_secret("serve", db, key_path, 0, &secret);
+    if (have < 0)
+        goto out;
+    svc.secret = have ? &secret : NULL;
+    if (sn_writer_start(db, &svc, &svc.writer, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "secondnum serve: %s\n", err);
+        goto out;
+    }
+    if (sn_server_run(&o, &svc, announce, &o, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "secondnum serve: %s\n", err);
+        goto out;
+    }
+    fprintf(stderr, "secondnum serve: stopped\n");
+    rc = SN_EXIT_OK;
+out:
+    sn_numindex_free(svc.index);
+    sn_keyring_free(svc.keys);
+    return rc;
+}

@@ -1,0 +1,180 @@
+/*
+ * flatjson.c - strict flat-object JSON parsing (see flatjson.h).
+ * RFC 8259 strings: escapes \" \\ \/ \b \f \n \r \t \uXXXX (surrogate pairs
+ * joined); raw control characters and invalid UTF-8 lead bytes rejected.
+ */
+#include "http/flatjson.h"
+
+#include "core/errors.h"
+
+#include <string.h>
+
+typedef struct {
+    const char *p, *end;
+    char *out, *out_end;
+    char *err;
+    size_t errlen;
+} parser;
+
+static void skip_ws(parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+
+const char *sn_flatjson_type_name(char c)
+{
+    switch (c) {
+    case '{': return "an object";
+    case '[': return "an array";
+    case '"': return "a string";
+    case 't': case 'f': return "a boolean";
+    case 'n': return "null";
+    default: return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "not JSON";
+    }
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        *v <<= 4;
+        if (c >= '0' && c <= '9') *v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') *v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') *v |= (unsigned)(c - 'A' + 10);
+        else return 0;
+    }
+    return 1;
+}
+
+static int put_utf8(parser *ps, unsigned cp)
+{
+    char b[4];
+    int n;
+    if (cp < 0x80) { b[0] = (char)cp; n = 1; }
+    else if (cp < 0x800) { b[0] = (char)(0xC0 | cp >> 6); b[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
+    else if (cp < 0x10000) { b[0] = (char)(0xE0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[2] = (char)(0x80 | (cp & 0x3F)); n = 3; }
+    else { b[0] = (char)(0xF0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 0x3F)); b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F)); n = 4; }
+    if (ps->out + n >= ps->out_end)
+        return 0;
+    memcpy(ps->out, b, (size_t)n);
+    ps->out += n;
+    return 1;
+}
+
+/* An escape after the backslash at ps->p. */
+static int escape(parser *ps)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    unsigned cp, lo;
+    const char *hit = ps->p < ps->end ? strchr(from, *ps->p) : NULL;
+    if (hit != NULL && *ps->p != '\0') {
+        ps->p++;
+        return put_utf8(ps, (unsigned char)to[hit - from]);
+    }
+    if (ps->p >= ps->end || *ps->p != 'u' || ps->end - ps->p < 5 || !hex4(ps->p + 1, &cp))
+        return 0;
+    ps->p += 5;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || !hex4(ps->p + 2, &lo) ||
+            lo < 0xDC00 || lo > 0xDFFF)
+            return 0;
+        ps->p += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        return 0;
+    }
+    return put_utf8(ps, cp);
+}
+
+/* A string at ps->p == '"'; the decoded text goes to ps->out, NUL-terminated. */
+static int string(parser *ps, const char **value, size_t *len)
+{
+    char *start = ps->out;
+    ps->p++;
+    while (ps->p < ps->end && *ps->p != '"') {
+        unsigned char c = (unsigned char)*ps->p;
+        if (c < 0x20 || c == 0xC0 || c == 0xC1 || c >= 0xF5)
+            return 0;
+        if (c == '\\') {
+            ps->p++;
+            if (!escape(ps))
+                return 0;
+            continue;
+        }
+        if (ps->out + 1 >= ps->out_end)
+            return 0;
+        *ps->out++ = (char)c;
+        ps->p++;
+    }
+    if (ps->p >= ps->end)
+        return 0;
+    ps->p++;
+    *ps->out++ = '\0';
+    *value = start;
+    *len = (size_t)(ps->out - start - 1);
+    return 1;
+}
+
+int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_t n,
+                      char *scratch, size_t scratch_len, char *err, size_t errlen)
+{
+    parser ps = {body, body + len, scratch, scratch + scratch_len, err, errlen};
+    const char *key;
+    size_t keylen;
+
+    for (size_t i = 0; i < n; i++)
+        fields[i].value = NULL;
+    skip_ws(&ps);
+    if (ps.p >= ps.end)
+        return sn_fail(err, errlen, SN_EINVAL, "the request body is empty");
+    if (*ps.p != '{')
+        return sn_fail(err, errlen, SN_EINVAL, "the request body must be a JSON object, not %s",
+                       sn_flatjson_type_name(*ps.p));
+    ps.p++;
+    skip_ws(&ps);
+    if (ps.p < ps.end && *ps.p == '}') {
+        ps.p++;
+        goto done;
+    }
+    for (;;) {
+        skip_ws(&ps);
+        if (ps.p >= ps.end || *ps.p != '"' || !string(&ps, &key, &keylen))
+            return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: expected a property name");
+        size_t f = 0;
+        while (f < n && !(strlen(fields[f].name) == keylen && memcmp(fields[f].name, key, keylen) == 0))
+            f++;
+        if (f == n)
+            return sn_fail(err, errlen, SN_EINVAL, "unknown property '%.64s'", key);
+        if (fields[f].value != NULL)
+            return sn_fail(err, errlen, SN_EINVAL, "property '%s' appears twice", fields[f].name);
+        skip_ws(&ps);
+        if (ps.p >= ps.end || *ps.p != ':')
+            return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: expected ':'");
+        ps.p++;
+        skip_ws(&ps);
+        if (ps.p >= ps.end)
+            return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: missing value");
+        if (*ps.p != '"')
+            return sn_fail(err, errlen, SN_EINVAL, "property '%s' must be a string, not %s",
+                           fields[f].name, sn_flatjson_type_name(*ps.p));
+        if (!string(&ps, &fields[f].value, &fields[f].len))
+            return sn_fail(err, errlen, SN_EINVAL, "malformed JSON string in '%s'", fields[f].name);
+        skip_ws(&ps);
+        if (ps.p < ps.end && *ps.p == ',') {
+            ps.p++;
+            continue;
+        }
+        if (ps.p < ps.end && *ps.p == '}') {
+            ps.p++;
+            break;
+        }
+        return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: expected ',' or '}'");
+    }
+done:
+    skip_ws(&ps);
+    if (ps.p != ps.end)
+        return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: text after the object");
+    return SN_OK;
+}

@@ -1,0 +1,214 @@
+/*
+ * h_events.c - POST /v1/events: a carrier's live feed.
+ *
+ * The loop thread parses and validates the body (each invalid event is
+ * rejected on its own); the writer thread applies the valid ones in one
+ * transaction through the ledger, with a guard that enforces the carrier's
+ * ranges, and updates the serving index after the commit; the loop thread
+ * replies. So the answer is sent only after the commit, and a check right
+ * after it sees the events.
+ */
+#include "http/http.h"
+
+#include "core/errors.h"
+#include "feed/feed.h"
+#include "http/json_body.h"
+#include "http/writer.h"
+#include "ledger/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define MAX_RANGES 256
+
+typedef struct {
+    json_t *root; /* owns the strings the events point to */
+    sn_log_event *items;
+    size_t n;
+    sn_ledger_report rep;
+    uint32_t carrier;
+    sn_numindex *index;
+    char ranges[MAX_RANGES][17];
+    size_t nranges;
+} events_job;
+
+static const char *reject_code(int code, const sn_reject *r)
+{
+    switch (code) {
+    case SN_ENUMBER: return "INVALID_NUMBER";
+    case SN_EDATE: return "INVALID_TIME";
+    case SN_EFUTURE: return "FUTURE_TIME";
+    case SN_ETRANSITION: return "INVALID_TRANSITION";
+    case SN_EAGING: return "MINIMUM_AGING";
+    case SN_EORDER: return "OUT_OF_ORDER";
+    case SN_EPERM: return "NOT_CARRIER_OF_RECORD";
+    default: break;
+    }
+    return strncmp(r->reason, "unknown event", 13) == 0 ? "INVALID_EVENT" : "INVALID_ARGUMENT";
+}
+
+/* ---- the carrier's ranges (writer thread) ------------------------------ */
+
+static int collect_range(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+{
+    events_job *j = ctx;
+    (void)name;
+    if (carrier == j->carrier && prefix != NULL && j->nranges < MAX_RANGES)
+        snprintf(j->ranges[j->nranges++], sizeof(j->ranges[0]), "%s", prefix);
+    return 0;
+}
+
+static int carrier_may_report(void *ctx, const sn_number_state *st, const sn_log_event *e,
+                              char *why, size_t len)
+{
+    events_job *j = ctx;
+    char text[SN_NUMBER_TEXT_MAX];
+    if (e->ev.kind == SN_EV_PORT_IN || (st->status != SN_ST_UNSEEN && st->carrier == j->carrier))
+        return SN_OK;
+    sn_number_format(e->ev.number, text);
+    for (size_t i = 0; i < j->nranges; i++)
+        if (strncmp(text, j->ranges[i], strlen(j->ranges[i])) == 0)
+            return SN_OK;
+    return sn_fail(why, len, SN_EPERM, "%s is outside this carrier's ranges and not ported to it",
+                   text);
+}
+
+static void index_states(void *ctx, const sn_number_state *states, size_t n)
+{
+    events_job *j = ctx;
+    for (size_t i = 0; i < n; i++)
+        if (sn_numindex_put(j->index, &states[i]) != SN_OK)
+            fprintf(stderr, "secondnum serve: index update failed (out of memory)\n");
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+static int build_answer(sn_write_job *job, events_job *j)
+{
+    size_t cap = 96 + j->rep.nrejects * (2 * SN_ERRMSG_MAX + 96), len;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return SN_ENOMEM;
+    sn_ledger_sort_rejects(&j->rep);
+    len = (size_t)snprintf(out, cap, "{\"applied\":%zu,\"duplicates\":%zu,\"rejected\":[",
+                           j->rep.applied, j->rep.duplicates);
+    for (size_t i = 0; i < j->rep.nrejects; i++) {
+        const sn_reject *r = &j->rep.rejects[i];
+        char esc[2 * SN_ERRMSG_MAX];
+        size_t e = sn_json_escape(r->reason, strlen(r->reason), esc, sizeof(esc));
+        len += (size_t)snprintf(out + len, cap - len, "%s{\"index\":%u,\"code\":\"%s\",\"reason\":\"%.*s\"}",
+                                i ? "," : "", r->index, reject_code(r->code, r),
+                                (int)(e < sizeof(esc) ? e : sizeof(esc)), esc);
+    }
+    len += (size_t)snprintf(out + len, cap - len, "]}");
+    job->body = out;
+    job->body_len = len;
+    return SN_OK;
+}
+
+static void run_events(sn_write_job *job, sn_store *store)
+{
+    events_job *j = job->data;
+    sn_ledger_guard guard = {carrier_may_report, j};
+    char err[SN_ERRMSG_MAX];
+    int rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_ledger_apply(store, j->items, j->n, &j->rep, &guard, index_states, j, err,
+                             sizeof(err));
+    if (rc == SN_OK)
+        rc = build_answer(job, j);
+    if (rc != SN_OK)
+        fprintf(stderr, "secondnum serve: events not applied: %s\n", err);
+    job->status = rc == SN_OK ? 200 : 500;
+}
+
+static void events_done(sn_write_job *job)
+{
+    events_job *j = job->data;
+    if (job->status == 200)
+        sn_reply_json(job->call, 200, job->body, job->body_len);
+    else
+        sn_reply_error(job->call, SN_HTTP_INTERNAL, "the store failed; nothing was applied");
+    free(job->body);
+    free(j->items);
+    sn_ledger_report_free(&j->rep);
+    json_decref(j->root);
+}
+
+/* ---- parsing (loop thread) ---------------------------------------------- */
+
+enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_COUNT };
+static const char *const event_fields[E_COUNT] = {"number", "event", "at", "event_id", "id6"};
+
+static int event_of(const sn_feed_context *fc, json_t *item, sn_log_event *out, char *why,
+                    size_t len)
+{
+    const char *text[E_COUNT] = {0}, *key;
+    size_t tlen[E_COUNT] = {0};
+    json_t *value;
+    if (!json_is_object(item))
+        return sn_fail(why, len, SN_EINVAL, "an event must be an object");
+    json_object_foreach(item, key, value)
+    {
+        int k = 0;
+        while (k < E_COUNT && strcmp(key, event_fields[k]) != 0)
+            k++;
+        if (k == E_COUNT)
+            return sn_fail(why, len, SN_EINVAL, "unknown property '%.64s'", key);
+        if (!json_is_string(value))
+            return sn_fail(why, len, SN_EINVAL, "property '%s' must be a string", key);
+        text[k] = json_string_value(value);
+        tlen[k] = json_string_length(value);
+    }
+    sn_event_fields f = {text[E_NUMBER], tlen[E_NUMBER], text[E_EVENT], tlen[E_EVENT],
+                         text[E_AT], tlen[E_AT], text[E_EVENT_ID], tlen[E_EVENT_ID],
+                         text[E_ID6], tlen[E_ID6]};
+    return sn_feed_event_parse(fc, &f, out, why, len);
+}
+
+void sn_h_events(sn_call *c)
+{
+    json_t *root = sn_json_body(c), *events;
+    if (root == NULL)
+        return;
+    events = json_object_get(root, "events");
+    if (json_object_size(root) != 1 || !json_is_array(events) || json_array_size(events) == 0 ||
+        json_array_size(events) > SN_HTTP_MAX_ITEMS) {
+        json_decref(root);
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+                       "the body must be {\"events\": [...]} with 1 to %d events",
+                       SN_HTTP_MAX_ITEMS);
+        return;
+    }
+    size_t n = json_array_size(events);
+    sn_write_job *job = h2o_mem_alloc_pool(&c->req->pool, sizeof(*job));
+    events_job *j = h2o_mem_alloc_pool(&c->req->pool, sizeof(*j));
+    memset(job, 0, sizeof(*job));
+    memset(j, 0, sizeof(*j));
+    j->root = root;
+    j->carrier = c->key.carrier;
+    j->index = c->svc->index;
+    if ((j->items = malloc(n * sizeof(*j->items))) == NULL) {
+        json_decref(root);
+        sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    sn_feed_context fc = {&c->svc->rules, (int64_t)time(NULL), c->svc->secret, c->key.carrier};
+    for (size_t i = 0; i < n; i++) {
+        char why[SN_ERRMSG_MAX];
+        sn_log_event e;
+        int code = event_of(&fc, json_array_get(events, i), &e, why, sizeof(why));
+        if (code != SN_OK) {
+            if (sn_ledger_reject(&j->rep, (uint32_t)i, code, why, NULL) != SN_OK)
+                break;
+            continue;
+        }
+        e.index = (uint32_t)i;
+        j->items[j->n++] = e;
+    }
+    job->data = j;
+    job->run = run_events;
+    job->done = events_done;
+    sn_writer_submit(c->svc->writer, c, job);
+}

@@ -1,0 +1,22 @@
+/*
+ * routes.c - every route the server has, in one table. docs/openapi.yaml
+ * documents exactly these (tests/integration/test_openapi.sh compares them),
+ * so a route is added here and there together.
+ */
+#include "http/http.h"
+
+const sn_route sn_routes[] = {
+    {"GET", "/healthz", sn_h_healthz, SN_ROLE_NONE},
+    {"GET", "/openapi.yaml", sn_h_openapi, SN_ROLE_NONE},
+    {"POST", "/number-recycling/v0.2/check", sn_h_camara_check, SN_ROLE_APP},
+    {"POST", "/v1/check", sn_h_check, SN_ROLE_APP},
+    {"POST", "/v1/check/batch", sn_h_check_batch, SN_ROLE_APP},
+    {"POST", "/v1/events", sn_h_events, SN_ROLE_CARRIER},
+    {"POST", "/v1/admin/carriers", sn_h_carriers_add, SN_ROLE_ADMIN},
+    {"GET", "/v1/admin/carriers", sn_h_carriers_list, SN_ROLE_ADMIN},
+    {"POST", "/v1/admin/keys", sn_h_keys_create, SN_ROLE_ADMIN},
+    {"GET", "/v1/admin/keys", sn_h_keys_list, SN_ROLE_ADMIN},
+    {"DELETE", "/v1/admin/keys/{id}", sn_h_keys_revoke, SN_ROLE_ADMIN},
+};
+
+const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

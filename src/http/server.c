@@ -1,0 +1,453 @@
+/*
+ * server.c - the HTTP server on libh2o-evloop: listeners, one event loop per
+ * thread, routing, authentication, and graceful shutdown.
+ *
+ * Threads: each loop thread has its own SO_REUSEPORT listener (the kernel
+ * spreads connections evenly), its own h2o context, and a receiver for the
+ * writer thread's completions. All listeners are bound before any thread
+ * starts, so "port in use" is reported at startup.
+ *
+ * Routing: one catch-all h2o handler on "/" looks the path up in sn_routes
+ * (exact, or with a trailing {id}), so every 404 and 405 is ours. Errors that
+ * h2o produces itself before routing (413 for a body over the limit, 400 for
+ * a broken body) are rewritten to the CAMARA shape by a filter on the host's
+ * fallback path.
+ *
+ * Shutdown (SIGTERM/SIGINT, taken by sigwait in the main thread): each loop
+ * stops accepting (draining its accept queue first), marks its context shut
+ * down so answers carry "Connection: close", closes idle keep-alive
+ * connections, and runs until its connections are gone (requests in flight,
+ * including writes queued to the writer, are answered) or the grace period
+ * ends. The writer is stopped after the loops, the store closed last.
+ */
+#include "http/server.h"
+
+#include "core/errors.h"
+#include "http/writer.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ACCEPT_BATCH 16
+#define GRACE_MS 10000
+#define IDLE_CLOSE_MS 100
+
+typedef struct {
+    h2o_context_t ctx; /* first: requests find their thread through it */
+    h2o_accept_ctx_t accept_ctx;
+    h2o_multithread_receiver_t completions;
+    sn_service *svc;
+    pthread_t tid;
+    int listen_fd;
+    int wake_fd;
+    h2o_socket_t *listener;
+    h2o_socket_t *wake;
+    size_t connections;
+    volatile int stop;
+} loop_thread;
+
+static sn_service *service; /* for the h2o callbacks; set once before threads start */
+
+h2o_multithread_receiver_t *sn_server_completions(h2o_req_t *req)
+{
+    return &((loop_thread *)req->conn->ctx)->completions;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+/* Does path match the route pattern? Sets *param for a trailing {id}. */
+static int path_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
+{
+    const char *brace = strstr(pattern, "{id}");
+    size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
+    if (brace == NULL)
+        return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
+    if (path.len <= fixed || memcmp(path.base, pattern, fixed) != 0)
+        return 0;
+    *param = path.base + fixed;
+    *plen = path.len - fixed;
+    return memchr(*param, '/', *plen) == NULL;
+}
+
+/* x-correlator: ^[a-zA-Z0-9-_:;./<>{}]{0,256}$ */
+static int correlator_valid(h2o_iovec_t v)
+{
+    static const char extra[] = "-_:;./<>{}";
+    if (v.len > 256)
+        return 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char ch = v.base[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              (ch != '\0' && strchr(extra, ch) != NULL)))
+            return 0;
+    }
+    return 1;
+}
+
+static int authenticate(sn_call *c, uint8_t role)
+{
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i == -1) {
+        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED, "missing Authorization: Bearer API key");
+        return 0;
+    }
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0 ||
+        !sn_keyring_find(c->svc->keys, v.base + 7, v.len - 7, &c->key)) {
+        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
+                       "Request not authenticated due to missing, invalid, or revoked credentials");
+        return 0;
+    }
+    if (c->key.role != role) {
+        sn_reply_error(c, SN_HTTP_PERMISSION_DENIED, "this operation needs a key with the %s role",
+                       sn_role_name(role));
+        return 0;
+    }
+    return 1;
+}
+
+/* A body, when present, must be JSON. */
+static int content_type_ok(sn_call *c)
+{
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i == -1 || c->req->entity.base == NULL)
+        return 1;
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    static const char json[] = "application/json";
+    size_t n = sizeof(json) - 1;
+    if (v.len >= n && strncasecmp(v.base, json, n) == 0 && (v.len == n || v.base[n] == ';'))
+        return 1;
+    sn_reply_error(c, SN_HTTP_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json");
+    return 0;
+}
+
+static void method_not_allowed(sn_call *c, h2o_iovec_t path)
+{
+    char allow[64] = "";
+    const char *param;
+    size_t plen;
+    for (size_t i = 0; i < sn_nroutes; i++) {
+        if (!path_matches(sn_routes[i].path, path, &param, &plen))
+            continue;
+        if (allow[0] != '\0')
+            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+        strncat(allow, sn_routes[i].method, sizeof(allow) - strlen(allow) - 1);
+    }
+    h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_ALLOW, NULL,
+                   h2o_strdup(&c->req->pool, allow, SIZE_MAX).base, strlen(allow));
+    sn_reply_error(c, SN_HTTP_METHOD_NOT_ALLOWED, "use %s on this path", allow);
+}
+
+static int on_request(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    sn_call *c = h2o_mem_alloc_pool(&req->pool, sizeof(*c));
+    h2o_iovec_t path = req->path_normalized;
+    int path_known = 0;
+
+    memset(c, 0, sizeof(*c));
+    c->req = req;
+    c->svc = service;
+    size_t header_bytes = 0;
+    for (size_t h = 0; h < req->headers.size; h++)
+        header_bytes += req->headers.entries[h].name->len + req->headers.entries[h].value.len;
+    if (header_bytes > SN_HTTP_MAX_HEADER_BYTES) {
+        sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
+                       SN_HTTP_MAX_HEADER_BYTES);
+        return 0;
+    }
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (!correlator_valid(v)) {
+            sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+                           "x-correlator must match ^[a-zA-Z0-9-_:;./<>{}]{0,256}$");
+            return 0;
+        }
+        c->correlator = v;
+    }
+    for (size_t r = 0; r < sn_nroutes; r++) {
+        const sn_route *rt = &sn_routes[r];
+        if (!path_matches(rt->path, path, &c->param, &c->param_len))
+            continue;
+        path_known = 1;
+        if (!h2o_memis(req->method.base, req->method.len, rt->method, strlen(rt->method)))
+            continue;
+        if (rt->role != SN_ROLE_NONE && !authenticate(c, rt->role))
+            return 0;
+        if (content_type_ok(c))
+            rt->handle(c);
+        return 0;
+    }
+    if (path_known)
+        method_not_allowed(c, path);
+    else
+        sn_reply_error(c, SN_HTTP_NOT_FOUND, "no such resource: %.*s",
+                       (int)(path.len > 200 ? 200 : path.len), path.base);
+    return 0;
+}
+
+/* ---- h2o's own errors in the CAMARA shape ------------------------------ */
+
+typedef struct {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+} error_ostream;
+
+static void error_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t n,
+                       h2o_send_state_t state)
+{
+    error_ostream *os = (error_ostream *)self;
+    if (n != 0)
+        h2o_ostream_send_next(&os->super, req, &os->body, 1, state);
+    else
+        h2o_ostream_send_next(&os->super, req, bufs, n, state);
+}
+
+static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    if (req->res.status >= 400) {
+        int large = req->res.status == 413;
+        char body[160];
+        int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
+                           req->res.status, large ? "PAYLOAD_TOO_LARGE" : "INVALID_ARGUMENT",
+                           large ? "the request body is larger than 8 MiB"
+                                 : "the request could not be read");
+        error_ostream *os = (error_ostream *)h2o_add_ostream(req, sizeof(*os), slot);
+        os->super.do_send = error_send;
+        os->body = h2o_strdup(&req->pool, body, (size_t)len);
+        req->res.content_length = os->body.len;
+        h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+                       H2O_STRLIT("application/json"), 1);
+        ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+        if (i != -1 && correlator_valid(req->headers.entries[i].value))
+            h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0,
+                                  NULL, req->headers.entries[i].value.base,
+                                  req->headers.entries[i].value.len);
+        slot = &os->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+/* ---- connections and loops -------------------------------------------- */
+
+static void on_connection_closed(void *data)
+{
+    ((loop_thread *)data)->connections--;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    loop_thread *t = listener->data;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            break;
+        t->connections++;
+        sock->on_close.cb = on_connection_closed;
+        sock->on_close.data = t;
+        h2o_accept(&t->accept_ctx, sock);
+    }
+}
+
+static void on_wake(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    loop_thread *t = sock->data;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    t->stop = 1;
+}
+
+static void on_completions(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        sn_writer_complete(m);
+    }
+}
+
+static void drain(loop_thread *t)
+{
+    h2o_socket_read_stop(t->listener);
+    on_accept(t->listener, NULL);
+    h2o_socket_close(t->listener);
+    h2o_context_request_shutdown(&t->ctx);
+    if (t->ctx.http1.req_timeout.timeout > IDLE_CLOSE_MS)
+        t->ctx.http1.req_timeout.timeout = IDLE_CLOSE_MS; /* closes idle keep-alive connections */
+    uint64_t deadline = h2o_now(t->ctx.loop) + GRACE_MS;
+    while (t->connections > 0 && h2o_now(t->ctx.loop) < deadline)
+        h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
+}
+
+static void *loop_main(void *arg)
+{
+    loop_thread *t = arg;
+    h2o_evloop_t *loop = t->ctx.loop;
+
+    t->listener = h2o_evloop_socket_create(loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listener->data = t;
+    h2o_socket_read_start(t->listener, on_accept);
+    t->wake = h2o_evloop_socket_create(loop, t->wake_fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->wake->data = t;
+    h2o_socket_read_start(t->wake, on_wake);
+    while (!t->stop)
+        h2o_evloop_run(loop, INT32_MAX);
+    drain(t);
+    h2o_socket_read_stop(t->wake);
+    h2o_socket_close(t->wake);
+    return NULL;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int open_listener(const char *address, int *fd, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(address, ':');
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
+    int on = 1, rc;
+
+    if (colon == NULL || colon == address || (size_t)(colon - address) >= sizeof(host) ||
+        colon[1] == '\0')
+        return sn_fail(err, errlen, SN_EUSAGE, "--listen must be HOST:PORT, not '%s'", address);
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:8080 */
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
+        return sn_fail(err, errlen, SN_EUSAGE, "cannot resolve '%s': %s", address, gai_strerror(rc));
+    *fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(*fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(*fd, SOMAXCONN) != 0) {
+        rc = sn_fail(err, errlen, SN_EIO, "cannot listen on %s: %s", address, strerror(errno));
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        freeaddrinfo(ai);
+        return rc;
+    }
+    freeaddrinfo(ai);
+    return SN_OK;
+}
+
+static void configure(h2o_globalconf_t *conf)
+{
+    h2o_config_init(conf);
+    conf->server_name = h2o_iovec_init(H2O_STRLIT(""));
+    conf->max_request_entity_size = SN_HTTP_MAX_BODY;
+    conf->http1.req_timeout = SN_HTTP_REQ_TIMEOUT_MS;
+    conf->http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = on_request;
+    h2o_create_filter(&host->fallback_path, sizeof(h2o_filter_t))->on_setup_ostream = error_setup;
+}
+
+/* Open the listeners and start the loops; threads[] is zeroed by the caller. */
+static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, loop_thread *threads,
+                       unsigned *started, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < o->threads; i++) {
+        loop_thread *t = &threads[i];
+        int rc = open_listener(o->listen, &t->listen_fd, err, errlen);
+        if (rc != SN_OK)
+            return rc;
+        if ((t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+            close(t->listen_fd);
+            return sn_fail(err, errlen, SN_EIO, "eventfd: %s", strerror(errno));
+        }
+        h2o_context_init(&t->ctx, h2o_evloop_create(), conf);
+        t->accept_ctx.ctx = &t->ctx;
+        t->accept_ctx.hosts = conf->hosts;
+        t->svc = service;
+        h2o_multithread_register_receiver(t->ctx.queue, &t->completions, on_completions);
+    }
+    for (unsigned i = 0; i < o->threads; i++) {
+        if (pthread_create(&threads[i].tid, NULL, loop_main, &threads[i]) != 0)
+            return sn_fail(err, errlen, SN_EIO, "cannot start thread %u", i);
+        (*started)++;
+    }
+    return SN_OK;
+}
+
+static void stop_loops(loop_thread *threads, unsigned n, unsigned started)
+{
+    uint64_t one = 1;
+    for (unsigned i = 0; i < started; i++)
+        if (write(threads[i].wake_fd, &one, sizeof(one)) != sizeof(one))
+            threads[i].stop = 1;
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    for (unsigned i = started; i < n; i++) { /* never started: close what was opened */
+        if (threads[i].listen_fd > 0)
+            close(threads[i].listen_fd);
+        if (threads[i].wake_fd > 0)
+            close(threads[i].wake_fd);
+    }
+}
+
+static void dispose_loops(loop_thread *threads, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        loop_thread *t = &threads[i];
+        if (t->ctx.loop == NULL || t->connections > 0)
+            continue; /* a connection still refers to the context: leave it to the exit */
+        h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
+        h2o_multithread_unregister_receiver(t->ctx.queue, &t->completions);
+        h2o_evloop_t *loop = t->ctx.loop;
+        h2o_context_dispose(&t->ctx);
+        h2o_evloop_run(loop, 0);
+        h2o_evloop_destroy(loop);
+    }
+}
+
+int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(void *), void *arg,
+                  char *err, size_t errlen)
+{
+    h2o_globalconf_t conf;
+    loop_thread *threads = calloc(o->threads, sizeof(*threads));
+    unsigned started = 0;
+    sigset_t set;
+    int sig, rc;
+
+    if (threads == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    for (unsigned i = 0; i < o->threads; i++)
+        threads[i].listen_fd = threads[i].wake_fd = -1;
+    service = svc;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started below */
+    signal(SIGPIPE, SIG_IGN);
+    configure(&conf);
+    rc = start_loops(o, &conf, threads, &started, err, errlen);
+    if (rc == SN_OK) {
+        if (ready != NULL)
+            ready(arg);
+        sigwait(&set, &sig);
+    }
+    stop_loops(threads, o->threads, started);
+    sn_writer_stop(svc->writer); /* after the loops: no request waits for it any more */
+    dispose_loops(threads, started == o->threads ? o->threads : 0);
+    h2o_config_dispose(&conf);
+    free(threads);
+    return rc;
+}

@@ -1,0 +1,144 @@
+/*
+ * writer.c - the writer thread (see writer.h). A mutex-protected FIFO of
+ * jobs and a condition variable; the thread wakes for a job or once a
+ * second to reload the keyring.
+ */
+#include "http/writer.h"
+
+#include "core/errors.h"
+#include "http/server.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define KEYRING_RELOAD_MS 1000
+
+struct sn_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    sn_write_job *head, **tail;
+    int stopping;
+    pthread_t tid;
+    sn_store *store;
+    sn_service *svc;
+};
+
+static void reload_keys(sn_writer *w)
+{
+    char err[SN_ERRMSG_MAX];
+    if (sn_keyring_load(w->svc->keys, w->store, err, sizeof(err)) != SN_OK)
+        fprintf(stderr, "secondnum serve: reloading keys: %s\n", err);
+}
+
+static long monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reload the keyring when a second has passed since the last reload, jobs
+ * or no jobs (the lock is released around the reload). */
+static void maybe_reload(sn_writer *w, long *last)
+{
+    if (monotonic_ms() - *last < KEYRING_RELOAD_MS)
+        return;
+    pthread_mutex_unlock(&w->lock);
+    reload_keys(w);
+    pthread_mutex_lock(&w->lock);
+    *last = monotonic_ms();
+}
+
+static void *writer_main(void *arg)
+{
+    sn_writer *w = arg;
+    long last_reload = monotonic_ms();
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        maybe_reload(w, &last_reload);
+        while (w->head == NULL && !w->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 200 * 1000000L; /* wake at least 5 times a second */
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&w->wake, &w->lock, &until);
+            maybe_reload(w, &last_reload);
+        }
+        if (w->head == NULL)
+            break; /* stopping, queue empty */
+        sn_write_job *job = w->head;
+        if ((w->head = job->next) == NULL)
+            w->tail = &w->head;
+        pthread_mutex_unlock(&w->lock);
+        job->run(job, w->store);
+        h2o_multithread_send_message(job->reply_to, &job->msg);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen)
+{
+    sn_writer *w = calloc(1, sizeof(*w));
+    int rc;
+    if (w == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    w->tail = &w->head;
+    w->svc = svc;
+    if ((rc = sn_store_open(db, NULL, &w->store, err, errlen)) != SN_OK)
+        goto fail;
+    if (pthread_create(&w->tid, NULL, writer_main, w) != 0) {
+        rc = sn_fail(err, errlen, SN_EIO, "cannot start the writer thread");
+        goto fail;
+    }
+    *out = w;
+    return SN_OK;
+fail:
+    sn_store_close(w->store);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    return rc;
+}
+
+void sn_writer_submit(sn_writer *w, sn_call *c, sn_write_job *job)
+{
+    memset(&job->msg, 0, sizeof(job->msg));
+    job->call = c;
+    job->reply_to = sn_server_completions(c->req);
+    job->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    *w->tail = job;
+    w->tail = &job->next;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void sn_writer_stop(sn_writer *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->tid, NULL);
+    sn_store_close(w->store);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+void sn_writer_complete(h2o_multithread_message_t *m)
+{
+    sn_write_job *job = H2O_STRUCT_FROM_MEMBER(sn_write_job, msg, m);
+    job->done(job);
+}

@@ -1,0 +1,45 @@
+/*
+ * writer.h - the writer thread: the only owner of a writable store handle.
+ *
+ * Loop threads never block on the store. A handler that writes (carrier
+ * events, admin changes) fills a job and submits it; the writer runs the
+ * job's `run` against the store, then hands the job back to the loop thread
+ * that owns the request, where `done` replies. Jobs run one at a time in
+ * submission order, so writes are serialized as SQLite wants.
+ * Every second the writer also reloads the API keyring, so keys revoked by
+ * the CLI stop working on a running server within a second.
+ */
+#ifndef SN_WRITER_H
+#define SN_WRITER_H
+
+#include "http/http.h"
+
+typedef struct sn_write_job sn_write_job;
+
+struct sn_write_job {
+    h2o_multithread_message_t msg; /* zeroed by sn_writer_submit */
+    h2o_multithread_receiver_t *reply_to;
+    sn_call *call;
+    void (*run)(sn_write_job *job, sn_store *store); /* on the writer thread */
+    void (*done)(sn_write_job *job);                 /* on the loop thread */
+    sn_write_job *next;
+    void *data;   /* the handler's */
+    uint64_t arg; /* the handler's */
+    int status;
+    char *body; /* reply body built by run (malloc'd; done frees it) */
+    size_t body_len;
+};
+
+/* Start the writer on its own store handle for db. */
+int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen);
+
+/* Queue a job for the request c (the job lives in c's pool). */
+void sn_writer_submit(sn_writer *w, sn_call *c, sn_write_job *job);
+
+/* Run the remaining jobs, stop the thread, close its store; accepts NULL. */
+void sn_writer_stop(sn_writer *w);
+
+/* Called by the loop thread for a completed job's message. */
+void sn_writer_complete(h2o_multithread_message_t *m);
+
+#endif

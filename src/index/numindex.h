@@ -1,0 +1,52 @@
+/*
+ * numindex.h - the serving index: every number's check state in memory.
+ *
+ * A check must not touch the store (one SQLite lookup costs more than the
+ * whole HTTP budget), so the server answers from this index: number ->
+ * the verdict fields of its state, packed in 64 bits (status, whether the
+ * first record was an activation, and the first, latest-activation and
+ * latest-cancellation days as 20-bit day numbers from 1900-01-01). Two more
+ * maps answer hashed questions: the first 8 bytes of SHA-256 and of MD5 of
+ * the E.164 text -> number, confirmed by hashing the number again.
+ *
+ * The index follows the store: it is built from the store at start and
+ * updated with the states a batch changed, after that batch committed
+ * (ledger.h's observer), so it never runs ahead of the log.
+ * Thread-safe: sharded, each shard under its own readers-writer lock.
+ */
+#ifndef SN_NUMINDEX_H
+#define SN_NUMINDEX_H
+
+#include "core/lifecycle.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sn_numindex sn_numindex;
+
+/* First and last day the index can represent (1900-01-01 .. 4770-ish). */
+sn_day sn_numindex_min_day(void);
+
+sn_numindex *sn_numindex_new(void);
+void sn_numindex_free(sn_numindex *ix);
+
+/* Insert or replace the state of st->number. SN_OK, SN_ENOMEM, or SN_ELIMIT
+ * for a day outside the representable range. */
+int sn_numindex_put(sn_numindex *ix, const sn_number_state *st);
+
+/* The state of n with the verdict fields filled (others zero): 1 when known,
+ * 0 when never reported (out is then an UNSEEN state). */
+int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out);
+
+/* The number whose E.164 text has this SHA-256 (32 bytes) / MD5 (16 bytes). */
+int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number *out);
+int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *out);
+
+/* Numbers in the index. */
+size_t sn_numindex_count(sn_numindex *ix);
+
+/* SHA-256 and MD5 of a number's E.164 text ("+8613812345678"). */
+void sn_number_sha256(sn_number n, uint8_t digest[32]);
+void sn_number_md5(sn_number n, uint8_t digest[16]);
+
+#endif

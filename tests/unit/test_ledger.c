@@ -1,0 +1,167 @@
+/* test_ledger.c - batch application over a real SQLite store in a temporary
+ * file: ordering, duplicates, rejections, the guard, the observer, and the
+ * radix sort against the comparator. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/errors.h"
+#include "ledger/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char err[SN_ERRMSG_MAX];
+
+typedef struct {
+    sn_store *store;
+    char path[64];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->path, sizeof(f->path), "/tmp/sn-ledger-%d.db", (int)getpid());
+    unlink(f->path);
+    assert_int_equal(sn_store_open(f->path, NULL, &f->store, err, sizeof(err)), SN_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char p[80];
+    sn_store_close(f->store);
+    unlink(f->path);
+    snprintf(p, sizeof(p), "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", f->path);
+    unlink(p);
+    free(f);
+    return 0;
+}
+
+static sn_log_event ev(sn_number n, int kind, int y, int m, int d, uint32_t index, const char *id)
+{
+    sn_log_event e;
+    memset(&e, 0, sizeof(e));
+    e.ev.number = n;
+    e.ev.kind = (uint8_t)kind;
+    e.ev.at = sn_day_start(sn_day_from_civil(y, m, d), SN_DEFAULT_TZ_MINUTES);
+    e.ev.carrier = 1;
+    e.index = index;
+    e.event_id = id;
+    e.event_id_len = id ? (uint32_t)strlen(id) : 0;
+    return e;
+}
+
+static void applies_per_number_in_time_order(void **state)
+{
+    fixture *f = *state;
+    sn_ledger_report rep = {0};
+    sn_log_event items[] = {
+        ev(2, SN_EV_CANCEL, 2024, 3, 1, 0, "b2"), ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 1, "a1"),
+        ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 2, "b1"), ev(1, SN_EV_SUSPEND, 2024, 2, 1, 3, "a2"),
+    };
+    assert_int_equal(sn_ledger_apply(f->store, items, 4, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(rep.applied, 4);
+    assert_int_equal(rep.nrejects, 0);
+    sn_number_state st;
+    assert_int_equal(sn_store_get_state(f->store, 2, &st, err, sizeof(err)), SN_OK);
+    assert_int_equal(st.status, SN_ST_FROZEN);
+    assert_int_equal(st.events, 2);
+    sn_ledger_report_free(&rep);
+}
+
+static void duplicates_and_out_of_order(void **state)
+{
+    fixture *f = *state;
+    sn_ledger_report rep = {0};
+    sn_log_event a[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"), ev(1, SN_EV_SUSPEND, 2024, 3, 1, 1, "a2")};
+    assert_int_equal(sn_ledger_apply(f->store, a, 2, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    sn_log_event b[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"), ev(1, SN_EV_RESUME, 2024, 2, 1, 1, "a3"),
+                        ev(1, SN_EV_SUSPEND, 2024, 3, 1, 2, NULL)};
+    assert_int_equal(sn_ledger_apply(f->store, b, 3, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(rep.applied, 2);
+    assert_int_equal(rep.duplicates, 2); /* a1 by id, the suspend without an id */
+    assert_int_equal(rep.nrejects, 1);
+    assert_int_equal(rep.rejects[0].index, 1);
+    assert_int_equal(rep.rejects[0].code, SN_EORDER);
+    assert_int_equal(rep.rejects[0].ev.kind, SN_EV_RESUME);
+    sn_ledger_report_free(&rep);
+}
+
+static int deny_even(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why, size_t len)
+{
+    (void)ctx;
+    (void)st;
+    return e->ev.number % 2 == 0 ? sn_fail(why, len, SN_EPERM, "not yours") : SN_OK;
+}
+
+typedef struct {
+    size_t calls, states;
+} seen;
+
+static void observe(void *ctx, const sn_number_state *states, size_t n)
+{
+    seen *s = ctx;
+    (void)states;
+    s->calls++;
+    s->states += n;
+}
+
+static void guard_and_observer(void **state)
+{
+    fixture *f = *state;
+    sn_ledger_report rep = {0};
+    sn_ledger_guard g = {deny_even, NULL};
+    seen s = {0, 0};
+    sn_log_event items[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL), ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 1, NULL),
+                            ev(3, SN_EV_ACTIVATE, 2024, 1, 1, 2, NULL)};
+    assert_int_equal(sn_ledger_apply(f->store, items, 3, &rep, &g, observe, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(rep.applied, 2);
+    assert_int_equal(rep.nrejects, 1);
+    assert_int_equal(rep.rejects[0].code, SN_EPERM);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.states, 2);
+    sn_ledger_report_free(&rep);
+}
+
+static void radix_sort_matches_the_comparator(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    sn_log_event *items = calloc(N, sizeof(*items)), *sorted = NULL;
+    uint64_t x = 42;
+    for (uint32_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        items[i].ev.number = 8613800000000ull + (x >> 40) % 300;
+        items[i].ev.at = (int64_t)((x >> 20) % 1000) - 500; /* negative times too */
+        items[i].index = i;
+    }
+    assert_int_equal(sn_ledger_sort(items, N, &sorted), SN_OK);
+    assert_non_null(sorted);
+    for (size_t i = 1; i < N; i++)
+        assert_true(sn_ledger_event_cmp(&sorted[i - 1], &sorted[i]) < 0);
+    sn_log_event *again = NULL;
+    assert_int_equal(sn_ledger_sort(sorted, N, &again), SN_OK);
+    assert_null(again); /* already in order: nothing to do */
+    free(sorted);
+    free(items);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(applies_per_number_in_time_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(duplicates_and_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(guard_and_observer, setup, teardown),
+        cmocka_unit_test(radix_sort_matches_the_comparator),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,147 @@
+/* test_numindex.c - the serving index: packing, growth, hashed lookups, threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/errors.h"
+#include "core/verdict.h"
+#include "index/numindex.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static sn_number_state state_of(sn_number n, int status, sn_day first, sn_day act, sn_day cancel)
+{
+    sn_number_state st;
+    sn_state_init(&st, n);
+    st.status = (uint8_t)status;
+    st.first_is_activation = act == first;
+    st.first_day = first;
+    st.last_activation_day = act;
+    st.last_cancel_day = cancel;
+    return st;
+}
+
+static void round_trips_verdict_fields(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    sn_number_state in = state_of(8613800000001ull, SN_ST_FROZEN, sn_day_from_civil(2020, 1, 1),
+                                  sn_day_from_civil(2020, 1, 1), sn_day_from_civil(2024, 6, 1));
+    sn_number_state out;
+    assert_int_equal(sn_numindex_put(ix, &in), SN_OK);
+    assert_int_equal(sn_numindex_get(ix, in.number, &out), 1);
+    assert_int_equal(out.status, SN_ST_FROZEN);
+    assert_int_equal(out.first_is_activation, 1);
+    assert_int_equal(out.first_day, in.first_day);
+    assert_int_equal(out.last_activation_day, in.last_activation_day);
+    assert_int_equal(out.last_cancel_day, in.last_cancel_day);
+    assert_int_equal(sn_verdict_of(&out, sn_day_from_civil(2024, 6, 1), NULL), SN_VERDICT_DISCONNECTED);
+    assert_int_equal(sn_numindex_get(ix, 8613800000002ull, &out), 0);
+    assert_int_equal(out.status, SN_ST_UNSEEN);
+    sn_numindex_free(ix);
+}
+
+static void none_days_and_range_limits(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    sn_number_state st = state_of(12025550123ull, SN_ST_SUSPENDED, sn_numindex_min_day(), SN_DAY_NONE, SN_DAY_NONE), out;
+    st.first_is_activation = 0;
+    assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    assert_int_equal(sn_numindex_get(ix, st.number, &out), 1);
+    assert_int_equal(out.last_activation_day, SN_DAY_NONE);
+    assert_int_equal(out.last_cancel_day, SN_DAY_NONE);
+    assert_int_equal(out.first_day, sn_numindex_min_day());
+    st.first_day = sn_numindex_min_day() - 1;
+    assert_int_equal(sn_numindex_put(ix, &st), SN_ELIMIT);
+    sn_numindex_free(ix);
+}
+
+static void grows_and_replaces(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    sn_day d = sn_day_from_civil(2021, 3, 4);
+    for (sn_number n = 1; n <= 200000; n++) {
+        sn_number_state st = state_of(8613000000000ull + n * 7, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+        assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    }
+    assert_int_equal(sn_numindex_count(ix), 200000);
+    sn_number_state st = state_of(8613000000000ull + 7, SN_ST_POOL, d, d, d + 1), out;
+    assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    assert_int_equal(sn_numindex_count(ix), 200000);
+    assert_int_equal(sn_numindex_get(ix, st.number, &out), 1);
+    assert_int_equal(out.status, SN_ST_POOL);
+    assert_int_equal(sn_numindex_get(ix, 8613000000000ull + 200000 * 7, &out), 1);
+    assert_int_equal(sn_numindex_get(ix, 8613000000000ull + 3, &out), 0);
+    sn_numindex_free(ix);
+}
+
+static void finds_numbers_by_digest(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    sn_day d = sn_day_from_civil(2021, 3, 4);
+    sn_number_state st = state_of(8613800000001ull, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+    uint8_t sha[32], md5[16];
+    sn_number n = 0;
+    assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    sn_number_sha256(st.number, sha);
+    sn_number_md5(st.number, md5);
+    /* sha256("+8613800000001") starts 75b0b350; md5 starts 759b40c0 */
+    assert_int_equal(sha[0], 0x75);
+    assert_int_equal(sha[1], 0xb0);
+    assert_int_equal(md5[0], 0x75);
+    assert_int_equal(md5[1], 0x9b);
+    assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
+    assert_int_equal(n, st.number);
+    n = 0;
+    assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
+    assert_int_equal(n, st.number);
+    sha[31] ^= 1; /* same prefix, other digest: confirmed away */
+    assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 0);
+    sn_numindex_free(ix);
+}
+
+static void *writer(void *arg)
+{
+    sn_numindex *ix = arg;
+    sn_day d = sn_day_from_civil(2022, 1, 1);
+    for (sn_number n = 1; n <= 50000; n++) {
+        sn_number_state st = state_of(8615000000000ull + n, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+        if (sn_numindex_put(ix, &st) != SN_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void readers_and_a_writer_together(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    pthread_t t;
+    sn_number_state out;
+    assert_int_equal(pthread_create(&t, NULL, writer, ix), 0);
+    for (int round = 0; round < 20; round++)
+        for (sn_number n = 1; n <= 50000; n += 97)
+            if (sn_numindex_get(ix, 8615000000000ull + n, &out))
+                assert_int_equal(out.status, SN_ST_ACTIVE);
+    void *rc;
+    pthread_join(t, &rc);
+    assert_null(rc);
+    assert_int_equal(sn_numindex_count(ix), 50000);
+    sn_numindex_free(ix);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trips_verdict_fields), cmocka_unit_test(none_days_and_range_limits),
+        cmocka_unit_test(grows_and_replaces),         cmocka_unit_test(finds_numbers_by_digest),
+        cmocka_unit_test(readers_and_a_writer_together),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
