@@ -279,14 +279,38 @@ void sn_h_keys_create(sn_call *c)
     submit(c, body, run_keys_create);
 }
 
+/* Carrier names by id, for naming a carrier key's carrier. */
+typedef struct {
+    buf *b;
+    uint32_t ids[1024];
+    char names[1024][SN_KEY_NAME_MAX + 1];
+    size_t n;
+} keys_listing;
+
+static int remember_carrier(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+{
+    keys_listing *l = ctx;
+    (void)prefix;
+    if ((l->n == 0 || l->ids[l->n - 1] != carrier) && l->n < 1024) {
+        l->ids[l->n] = carrier;
+        snprintf(l->names[l->n++], sizeof(l->names[0]), "%s", name);
+    }
+    return 0;
+}
+
 static int list_key(void *ctx, const sn_api_key *k)
 {
-    buf *b = ctx;
+    keys_listing *l = ctx;
+    buf *b = l->b;
     put(b, "%s{\"id\":%u,\"name\":", b->len > 10 ? "," : "", k->id);
     put_string(b, k->name);
     put(b, ",\"role\":\"%s\",", sn_role_name(k->role));
-    if (k->role == SN_ROLE_CARRIER)
-        put(b, "\"carrier_id\":%u,", k->carrier);
+    for (size_t i = 0; k->role == SN_ROLE_CARRIER && i < l->n; i++)
+        if (l->ids[i] == k->carrier) {
+            put(b, "\"carrier\":");
+            put_string(b, l->names[i]);
+            put(b, ",");
+        }
     put(b, "\"revoked\":%s}", k->revoked ? "true" : "false");
     return 0;
 }
@@ -295,8 +319,15 @@ static void run_keys_list(sn_write_job *job, sn_store *store)
 {
     char err[SN_ERRMSG_MAX];
     buf b = {0};
+    keys_listing *l = calloc(1, sizeof(*l));
     put(&b, "{\"keys\":[");
-    if (sn_store_list_keys(store, list_key, &b, err, sizeof(err)) != SN_OK) {
+    int rc = l == NULL ? SN_ENOMEM : sn_store_list_ranges(store, remember_carrier, l, err, sizeof(err));
+    if (rc == SN_OK) {
+        l->b = &b;
+        rc = sn_store_list_keys(store, list_key, l, err, sizeof(err));
+    }
+    free(l);
+    if (rc != SN_OK) {
         free(b.s);
         job->status = 500;
         return;

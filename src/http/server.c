@@ -15,8 +15,8 @@
  *
  * Shutdown (SIGTERM/SIGINT, taken by sigwait in the main thread): each loop
  * stops accepting (draining its accept queue first), marks its context shut
- * down so answers carry "Connection: close", closes idle keep-alive
- * connections, and runs until its connections are gone (requests in flight,
+ * down so answers carry "Connection: close", gives every connection one
+ * second to finish sending its request (idle keep-alive ones close), and runs until its connections are gone (requests in flight,
  * including writes queued to the writer, are answered) or the grace period
  * ends. The writer is stopped after the loops, the store closed last.
  */
@@ -37,7 +37,10 @@
 
 #define ACCEPT_BATCH 16
 #define GRACE_MS 10000
-#define IDLE_CLOSE_MS 100
+/* At shutdown every connection gets at most this long, counted from the start
+ * of its current request or idle period, to finish sending a request: idle
+ * keep-alive connections close within it, a body still arriving can finish. */
+#define SHUTDOWN_READ_GRACE_MS 1000
 
 typedef struct {
     h2o_context_t ctx; /* first: requests find their thread through it */
@@ -155,14 +158,6 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     memset(c, 0, sizeof(*c));
     c->req = req;
     c->svc = service;
-    size_t header_bytes = 0;
-    for (size_t h = 0; h < req->headers.size; h++)
-        header_bytes += req->headers.entries[h].name->len + req->headers.entries[h].value.len;
-    if (header_bytes > SN_HTTP_MAX_HEADER_BYTES) {
-        sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
-                       SN_HTTP_MAX_HEADER_BYTES);
-        return 0;
-    }
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
     if (i != -1) {
         h2o_iovec_t v = req->headers.entries[i].value;
@@ -172,6 +167,14 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
         c->correlator = v;
+    }
+    size_t header_bytes = 0;
+    for (size_t h = 0; h < req->headers.size; h++)
+        header_bytes += req->headers.entries[h].name->len + req->headers.entries[h].value.len;
+    if (header_bytes > SN_HTTP_MAX_HEADER_BYTES) {
+        sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
+                       SN_HTTP_MAX_HEADER_BYTES);
+        return 0;
     }
     for (size_t r = 0; r < sn_nroutes; r++) {
         const sn_route *rt = &sn_routes[r];
@@ -285,8 +288,8 @@ static void drain(loop_thread *t)
     on_accept(t->listener, NULL);
     h2o_socket_close(t->listener);
     h2o_context_request_shutdown(&t->ctx);
-    if (t->ctx.http1.req_timeout.timeout > IDLE_CLOSE_MS)
-        t->ctx.http1.req_timeout.timeout = IDLE_CLOSE_MS; /* closes idle keep-alive connections */
+    if (t->ctx.http1.req_timeout.timeout > SHUTDOWN_READ_GRACE_MS)
+        t->ctx.http1.req_timeout.timeout = SHUTDOWN_READ_GRACE_MS;
     uint64_t deadline = h2o_now(t->ctx.loop) + GRACE_MS;
     while (t->connections > 0 && h2o_now(t->ctx.loop) < deadline)
         h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
