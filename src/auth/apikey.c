@@ -28,6 +28,17 @@ sn_role sn_role_parse(const char *s)
     return SN_ROLE_NONE;
 }
 
+int sn_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SN_KEY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 void sn_apikey_hash(const char *text, size_t len, uint8_t hash[SN_KEY_HASH_LEN])
 {
     crypto_generichash(hash, SN_KEY_HASH_LEN, (const uint8_t *)text, len, NULL, 0);

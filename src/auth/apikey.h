@@ -20,6 +20,10 @@ const char *sn_role_name(int role);
 /* Role from its name; SN_ROLE_NONE when unknown. */
 sn_role sn_role_parse(const char *s);
 
+/* True when s can name a key or a carrier: 1 to SN_KEY_NAME_MAX bytes, no
+ * control characters. */
+int sn_name_valid(const char *s);
+
 /* Make a new random key into text (SN_KEY_TEXT_LEN + 1 bytes) and its hash. */
 void sn_apikey_generate(char *text, uint8_t hash[SN_KEY_HASH_LEN]);
 

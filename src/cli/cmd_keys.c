@@ -67,16 +67,6 @@ static int parse(const char *cmd, int argc, char **argv, admin_args *a, const ch
     return SN_EXIT_OK;
 }
 
-static int valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > SN_KEY_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == 0x7f)
-            return 0;
-    return 1;
-}
 
 static int print_key(void *ctx, const sn_api_key *k)
 {
@@ -126,11 +116,11 @@ int sn_cmd_keys(int argc, char **argv)
     if (strcmp(action, "create") == 0) {
         if (optind != argc || a.role == NULL || sn_role_parse(a.role) == SN_ROLE_NONE)
             return sn_cli_usage_error("keys", "create needs --role app, carrier or admin");
-        if (a.name == NULL || !valid_name(a.name))
+        if (a.name == NULL || !sn_name_valid(a.name))
             return sn_cli_usage_error("keys", "create needs --name (1-64 printable characters)");
         if ((sn_role_parse(a.role) == SN_ROLE_CARRIER) != (a.carrier != NULL))
             return sn_cli_usage_error("keys", "--carrier is required for, and only for, carrier keys");
-        if (a.carrier != NULL && !valid_name(a.carrier))
+        if (a.carrier != NULL && !sn_name_valid(a.carrier))
             return sn_cli_usage_error("keys", "--carrier must be 1-64 printable characters");
     } else if (strcmp(action, "revoke") == 0) {
         if (optind != argc - 1 || sn_cli_parse_long(argv[optind], 1, UINT32_MAX, &id) != 0)
@@ -159,17 +149,6 @@ int sn_cmd_keys(int argc, char **argv)
     return rc;
 }
 
-/* An E.164 prefix: "+" then 1 to 15 digits, the first not 0. */
-static int valid_prefix(const char *p)
-{
-    size_t n = strlen(p);
-    if (n < 2 || n > 16 || p[0] != '+' || p[1] == '0')
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-    return 1;
-}
 
 static int print_range(void *ctx, uint32_t carrier, const char *name, const char *prefix)
 {
@@ -196,10 +175,10 @@ int sn_cmd_carriers(int argc, char **argv)
     if (optind != argc)
         return sn_cli_usage_error("carriers", "unexpected argument '%s'", argv[optind]);
     if (strcmp(action, "add") == 0) {
-        if (a.name == NULL || !valid_name(a.name) || a.nranges == 0)
+        if (a.name == NULL || !sn_name_valid(a.name) || a.nranges == 0)
             return sn_cli_usage_error("carriers", "add needs --name and at least one --range");
         for (size_t i = 0; i < a.nranges; i++)
-            if (!valid_prefix(a.ranges[i]))
+            if (!sn_number_prefix_valid(a.ranges[i]))
                 return sn_cli_usage_error("carriers", "range '%s' is not an E.164 prefix like +86138",
                                           a.ranges[i]);
     }

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define E164_MIN_DIGITS 5
 #define E164_MAX_DIGITS 15
@@ -122,4 +123,12 @@ size_t sn_number_format(sn_number n, char *buf)
 {
     int w = snprintf(buf, SN_NUMBER_TEXT_MAX, "+%llu", (unsigned long long)n);
     return w < 0 ? 0 : (size_t)w;
+}
+
+int sn_number_prefix_valid(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 2 || n > E164_MAX_DIGITS + 1 || p[0] != '+' || p[1] == '0')
+        return 0;
+    return all_digits(p + 1, n - 1);
 }

@@ -35,6 +35,10 @@ int sn_number_parse(const char *s, size_t len, unsigned default_cc, sn_number *o
  * length written (without NUL). */
 size_t sn_number_format(sn_number n, char *buf);
 
+/* True when p is an E.164 prefix: "+" then 1 to 15 digits, the first not 0
+ * (carrier number ranges such as "+86138"). */
+int sn_number_prefix_valid(const char *p);
+
 /* True when cc is a plausible E.164 country code (1 to 3 digits, not 0). */
 int sn_country_code_valid(unsigned cc);
 

@@ -109,27 +109,7 @@ static void submit(sn_call *c, json_t *body, void (*run)(sn_write_job *, sn_stor
 
 /* ---- carriers ------------------------------------------------------------ */
 
-static int valid_prefix(const char *p)
-{
-    size_t n = strlen(p);
-    if (n < 2 || n > 16 || p[0] != '+' || p[1] == '0')
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-    return 1;
-}
 
-static int valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > SN_KEY_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 0;
-    return 1;
-}
 
 static void run_carriers_add(sn_write_job *job, sn_store *store)
 {
@@ -169,9 +149,9 @@ void sn_h_carriers_add(sn_call *c)
     name = json_object_get(body, "name");
     ranges = json_object_get(body, "ranges");
     int ok = json_object_size(body) == 2 && json_is_string(name) &&
-             valid_name(json_string_value(name)) && json_is_array(ranges) &&
+             sn_name_valid(json_string_value(name)) && json_is_array(ranges) &&
              json_array_size(ranges) > 0 && json_array_size(ranges) <= 256;
-    json_array_foreach(ranges, i, r) ok = ok && json_is_string(r) && valid_prefix(json_string_value(r));
+    json_array_foreach(ranges, i, r) ok = ok && json_is_string(r) && sn_number_prefix_valid(json_string_value(r));
     if (!ok) {
         json_decref(body);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
@@ -265,10 +245,10 @@ void sn_h_keys_create(sn_call *c)
     name = json_object_get(body, "name");
     carrier = json_object_get(body, "carrier");
     sn_role r = json_is_string(role) ? sn_role_parse(json_string_value(role)) : SN_ROLE_NONE;
-    int ok = r != SN_ROLE_NONE && json_is_string(name) && valid_name(json_string_value(name)) &&
+    int ok = r != SN_ROLE_NONE && json_is_string(name) && sn_name_valid(json_string_value(name)) &&
              json_object_size(body) == 2u + (carrier != NULL) &&
              ((r == SN_ROLE_CARRIER) == (carrier != NULL)) &&
-             (carrier == NULL || (json_is_string(carrier) && valid_name(json_string_value(carrier))));
+             (carrier == NULL || (json_is_string(carrier) && sn_name_valid(json_string_value(carrier))));
     if (!ok) {
         json_decref(body);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,

@@ -228,17 +228,9 @@ static int item_fields(json_t *item, sn_flat_field *f, char *why, size_t len)
 
 void sn_h_check_batch(sn_call *c)
 {
-    json_t *root = sn_json_body(c), *items;
-    if (root == NULL)
+    json_t *root, *items = sn_json_body_array(c, "items", &root);
+    if (items == NULL)
         return;
-    items = json_object_get(root, "items");
-    if (json_object_size(root) != 1 || !json_is_array(items) || json_array_size(items) == 0 ||
-        json_array_size(items) > SN_HTTP_MAX_ITEMS) {
-        json_decref(root);
-        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
-                       "the body must be {\"items\": [...]} with 1 to %d items", SN_HTTP_MAX_ITEMS);
-        return;
-    }
     size_t n = json_array_size(items), cap = n * 700 + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day day_today = today(c->svc);

@@ -169,18 +169,9 @@ static int event_of(const sn_feed_context *fc, json_t *item, sn_log_event *out, 
 
 void sn_h_events(sn_call *c)
 {
-    json_t *root = sn_json_body(c), *events;
-    if (root == NULL)
+    json_t *root, *events = sn_json_body_array(c, "events", &root);
+    if (events == NULL)
         return;
-    events = json_object_get(root, "events");
-    if (json_object_size(root) != 1 || !json_is_array(events) || json_array_size(events) == 0 ||
-        json_array_size(events) > SN_HTTP_MAX_ITEMS) {
-        json_decref(root);
-        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
-                       "the body must be {\"events\": [...]} with 1 to %d events",
-                       SN_HTTP_MAX_ITEMS);
-        return;
-    }
     size_t n = json_array_size(events);
     sn_write_job *job = h2o_mem_alloc_pool(&c->req->pool, sizeof(*job));
     events_job *j = h2o_mem_alloc_pool(&c->req->pool, sizeof(*j));
