@@ -34,7 +34,7 @@ OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check test unit cli-tests demo bench clean format tidy
+.PHONY: all deps check test unit cli-tests demo bench clean format tidy fuzz
 
 all: $(BUILD)/secondnum
 
@@ -93,6 +93,19 @@ demo: deps all
 
 bench: all
 	@bench/ingest.sh
+
+# libFuzzer drivers for the parsers (fuzz/README.md).
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := number date csv flatjson
+fuzz:
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined fuzz/fuzz_$$t.c \
+	    src/core/*.c src/feed/csv.c src/http/flatjson.c -o build/fuzz/fuzz_$$t || exit 1; \
+	  mkdir -p build/fuzz/corpus_$$t; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus_$$t fuzz/corpus/$$t \
+	    2>&1 | tail -2 || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
