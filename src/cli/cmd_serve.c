@@ -32,9 +32,24 @@ static const char usage[] =
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
 
-static int index_state(void *ctx, const sn_number_state *st)
+typedef struct {
+    sn_number_state *v;
+    size_t n, cap;
+} state_list;
+
+static int collect_state(void *ctx, const sn_number_state *st)
 {
-    return sn_numindex_put(ctx, st) == SN_OK ? 0 : SN_ENOMEM;
+    state_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 65536;
+        sn_number_state *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return SN_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *st;
+    return 0;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -61,9 +76,15 @@ static int load(const char *db, sn_service *svc, char *err, size_t errlen)
     if ((rc = sn_cli_open_store("serve", db, NULL, &store)) != SN_OK)
         return sn_fail(err, errlen, rc, "cannot open the store");
     svc->rules = *sn_store_rules(store);
-    rc = sn_store_scan_states(store, index_state, svc->index, err, errlen);
+    state_list states = {NULL, 0, 0};
+    rc = sn_store_scan_states(store, collect_state, &states, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_numindex_load(svc->index, states.v, states.n);
+    free(states.v);
     if (rc == SN_ENOMEM)
         sn_fail(err, errlen, rc, "out of memory building the index");
+    else if (rc == SN_ELIMIT)
+        sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
     if (rc == SN_OK)
         rc = sn_keyring_load(svc->keys, store, err, errlen);
     sn_store_close(store);

@@ -196,9 +196,30 @@ static void unpack(sn_number n, uint64_t v, sn_number_state *st)
     st->last_cancel_day = decode_day((v >> (4 + 2 * DAY_BITS)) & DAY_MASK);
 }
 
+/* "+<digits>" without printf: this runs for every number at startup. */
 static size_t e164_text(sn_number n, char *buf)
 {
-    return sn_number_format(n, buf);
+    char digits[20];
+    size_t len = 0;
+    do {
+        digits[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    buf[0] = '+';
+    for (size_t i = 0; i < len; i++)
+        buf[1 + i] = digits[len - 1 - i];
+    buf[len + 1] = '\0';
+    return len + 1;
+}
+
+static void md5_with(EVP_MD_CTX *ctx, sn_number n, uint8_t digest[16])
+{
+    char text[SN_NUMBER_TEXT_MAX];
+    size_t len = e164_text(n, text);
+    unsigned int out = 0;
+    EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    EVP_DigestUpdate(ctx, text, len);
+    EVP_DigestFinal_ex(ctx, digest, &out);
 }
 
 void sn_number_sha256(sn_number n, uint8_t digest[32])
@@ -210,10 +231,13 @@ void sn_number_sha256(sn_number n, uint8_t digest[32])
 
 void sn_number_md5(sn_number n, uint8_t digest[16])
 {
-    char text[SN_NUMBER_TEXT_MAX];
-    size_t len = e164_text(n, text);
-    unsigned int out = 0;
-    EVP_Digest(text, len, digest, &out, EVP_md5(), NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        memset(digest, 0, 16);
+        return;
+    }
+    md5_with(ctx, n, digest);
+    EVP_MD_CTX_free(ctx);
 }
 
 static uint64_t prefix_key(const uint8_t *digest)
@@ -259,6 +283,119 @@ void sn_numindex_free(sn_numindex *ix)
     map_free(&ix->sha256);
     map_free(&ix->md5);
     free(ix);
+}
+
+/* ---- bulk loading -------------------------------------------------------- */
+
+/* Size every shard of m for `count[shard]` keys at most 3/4 full. */
+static int presize(map *m, const size_t *count)
+{
+    for (unsigned i = 0; i < SHARDS; i++) {
+        size_t want = INITIAL_SLOTS;
+        while (want * 3 < (count[i] + 1) * 4)
+            want *= 2;
+        if (want <= m->shards[i].mask + 1)
+            continue;
+        slot *slots = calloc(want, sizeof(slot));
+        if (slots == NULL)
+            return SN_ENOMEM;
+        free(m->shards[i].slots);
+        m->shards[i].slots = slots;
+        m->shards[i].mask = want - 1;
+    }
+    return SN_OK;
+}
+
+/* Insert into a presized, unshared map (no locks, no growth); replace as
+ * in map_put. */
+static void put_unshared(map *m, uint64_t key, uint64_t val, int replace)
+{
+    uint64_t h = mix(key);
+    shard *s = shard_of(m, h);
+    size_t i = h & s->mask;
+    while (s->slots[i].key != 0) {
+        if (s->slots[i].key == key && (replace || s->slots[i].val == val)) {
+            s->slots[i].val = val;
+            return;
+        }
+        i = (i + 1) & s->mask;
+    }
+    s->slots[i] = (slot){key, val};
+    s->count++;
+}
+
+static void count_shards(const uint64_t *keys, size_t n, size_t *count)
+{
+    memset(count, 0, SHARDS * sizeof(*count));
+    for (size_t i = 0; i < n; i++)
+        count[mix(keys[i]) >> (64 - SHARD_BITS)]++;
+}
+
+typedef struct {
+    sn_numindex *ix;
+    const sn_number_state *states;
+    size_t n;
+    int rc;
+} digest_job;
+
+/* Build both digest maps (second thread of sn_numindex_load). */
+static void *load_digests(void *arg)
+{
+    digest_job *j = arg;
+    uint64_t *sha_keys = malloc(j->n * sizeof(*sha_keys)), *md5_keys = malloc(j->n * sizeof(*md5_keys));
+    size_t count[SHARDS];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    j->rc = SN_ENOMEM;
+    if (sha_keys == NULL || md5_keys == NULL || ctx == NULL)
+        goto out;
+    for (size_t i = 0; i < j->n; i++) {
+        uint8_t sha[32], md5[16];
+        char text[SN_NUMBER_TEXT_MAX];
+        size_t len = e164_text(j->states[i].number, text);
+        crypto_hash_sha256(sha, (const uint8_t *)text, len);
+        md5_with(ctx, j->states[i].number, md5);
+        sha_keys[i] = prefix_key(sha);
+        md5_keys[i] = prefix_key(md5);
+    }
+    count_shards(sha_keys, j->n, count);
+    if (presize(&j->ix->sha256, count) != SN_OK)
+        goto out;
+    count_shards(md5_keys, j->n, count);
+    if (presize(&j->ix->md5, count) != SN_OK)
+        goto out;
+    for (size_t i = 0; i < j->n; i++) {
+        put_unshared(&j->ix->sha256, sha_keys[i], j->states[i].number, 0);
+        put_unshared(&j->ix->md5, md5_keys[i], j->states[i].number, 0);
+    }
+    j->rc = SN_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    free(sha_keys);
+    free(md5_keys);
+    return NULL;
+}
+
+int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
+{
+    digest_job job = {ix, states, n, SN_OK};
+    size_t count[SHARDS] = {0};
+    pthread_t digests;
+    uint64_t packed;
+    int rc, threaded;
+
+    threaded = pthread_create(&digests, NULL, load_digests, &job) == 0;
+    if (!threaded)
+        load_digests(&job);
+    for (size_t i = 0; i < n; i++)
+        count[mix(states[i].number) >> (64 - SHARD_BITS)]++;
+    rc = presize(&ix->states, count);
+    for (size_t i = 0; rc == SN_OK && i < n; i++) {
+        if ((rc = pack(&states[i], &packed)) == SN_OK)
+            put_unshared(&ix->states, states[i].number, packed, 1);
+    }
+    if (threaded)
+        pthread_join(digests, NULL);
+    return rc != SN_OK ? rc : job.rc;
 }
 
 int sn_numindex_put(sn_numindex *ix, const sn_number_state *st)

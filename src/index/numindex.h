@@ -34,6 +34,12 @@ void sn_numindex_free(sn_numindex *ix);
  * for a day outside the representable range. */
 int sn_numindex_put(sn_numindex *ix, const sn_number_state *st);
 
+/* Fill an empty index with states[0..n) at once. Only before the index is
+ * shared between threads: every table is sized once, and the digest maps
+ * are built on a second thread while this one builds the state map.
+ * SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of range). */
+int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n);
+
 /* The state of n with the verdict fields filled (others zero): 1 when known,
  * 0 when never reported (out is then an UNSEEN state). */
 int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out);

@@ -10,6 +10,7 @@
 #include "index/numindex.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sn_number_state state_of(sn_number n, int status, sn_day first, sn_day act, sn_day cancel)
@@ -136,12 +137,44 @@ static void readers_and_a_writer_together(void **state)
     sn_numindex_free(ix);
 }
 
+static void bulk_load_then_updates(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    sn_numindex *ix = sn_numindex_new();
+    sn_number_state *states = calloc(N, sizeof(*states)), out;
+    sn_day d = sn_day_from_civil(2019, 7, 1);
+    uint8_t sha[32], md5[16];
+    sn_number n;
+    for (size_t i = 0; i < N; i++)
+        states[i] = state_of(8618600000000ull + i * 13, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+    assert_int_equal(sn_numindex_load(ix, states, N), SN_OK);
+    assert_int_equal(sn_numindex_count(ix), N);
+    for (size_t i = 0; i < N; i += 997) {
+        assert_int_equal(sn_numindex_get(ix, states[i].number, &out), 1);
+        assert_int_equal(out.first_day, d);
+        sn_number_sha256(states[i].number, sha);
+        sn_number_md5(states[i].number, md5);
+        assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
+        assert_int_equal(n, states[i].number);
+        assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
+        assert_int_equal(n, states[i].number);
+    }
+    sn_number_state later = state_of(states[5].number, SN_ST_FROZEN, d, d, d + 30);
+    assert_int_equal(sn_numindex_put(ix, &later), SN_OK);
+    assert_int_equal(sn_numindex_get(ix, later.number, &out), 1);
+    assert_int_equal(out.status, SN_ST_FROZEN);
+    assert_int_equal(sn_numindex_count(ix), N);
+    free(states);
+    sn_numindex_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_verdict_fields), cmocka_unit_test(none_days_and_range_limits),
         cmocka_unit_test(grows_and_replaces),         cmocka_unit_test(finds_numbers_by_digest),
-        cmocka_unit_test(readers_and_a_writer_together),
+        cmocka_unit_test(readers_and_a_writer_together), cmocka_unit_test(bulk_load_then_updates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
