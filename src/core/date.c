@@ -178,12 +178,28 @@ int64_t sn_day_start(sn_day day, int tz_minutes)
     return (int64_t)day * SECONDS_PER_DAY - (int64_t)tz_minutes * 60;
 }
 
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 size_t sn_day_format(sn_day day, char *buf)
 {
     int y, m, d;
     civil_from_day(day, &y, &m, &d);
-    int w = snprintf(buf, SN_DAY_TEXT_MAX, "%04d-%02d-%02d", y, m, d);
-    return w < 0 ? 0 : (size_t)w;
+    if (y < 0 || y > 9999) { /* outside RFC 3339: no input ever makes one, but stay defined */
+        int w = snprintf(buf, SN_DAY_TEXT_MAX, "%04d-%02d-%02d", y % 10000, m, d);
+        return w < 0 ? 0 : (size_t)w;
+    }
+    put2(buf, y / 100); /* by hand: this runs for every answer on the check path */
+    put2(buf + 2, y % 100);
+    buf[4] = '-';
+    put2(buf + 5, m);
+    buf[7] = '-';
+    put2(buf + 8, d);
+    buf[10] = '\0';
+    return 10;
 }
 
 void sn_tz_format(int tz_minutes, char *buf)

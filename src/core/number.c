@@ -121,8 +121,17 @@ int sn_number_parse(const char *s, size_t len, unsigned default_cc, sn_number *o
 
 size_t sn_number_format(sn_number n, char *buf)
 {
-    int w = snprintf(buf, SN_NUMBER_TEXT_MAX, "+%llu", (unsigned long long)n);
-    return w < 0 ? 0 : (size_t)w;
+    char digits[20];
+    size_t len = 0;
+    do { /* by hand: this runs for every answer on the check path */
+        digits[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0 && len < E164_MAX_DIGITS);
+    buf[0] = '+';
+    for (size_t i = 0; i < len; i++)
+        buf[1 + i] = digits[len - 1 - i];
+    buf[len + 1] = '\0';
+    return len + 1;
 }
 
 int sn_number_prefix_valid(const char *p)

@@ -8,7 +8,6 @@
 #include "core/errors.h"
 #include "core/verdict.h"
 #include "http/flatjson.h"
-#include "http/json_body.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -93,6 +92,14 @@ typedef struct {
     size_t json_len;
 } check_outcome;
 
+/* Append n bytes of s at *len in dst (callers size dst for the worst case). */
+static void put(char *dst, size_t *len, const char *s, size_t n)
+{
+    memcpy(dst + *len, s, n);
+    *len += n;
+}
+#define PUT_LIT(dst, len, lit) put(dst, len, lit, sizeof(lit) - 1)
+
 static int outcome_fail(check_outcome *o, sn_http_error e, const char *msg)
 {
     o->failed = 1;
@@ -115,7 +122,7 @@ static int parse_hex(const char *s, size_t len, uint8_t *out, size_t bytes, char
 static void answer(const sn_service *svc, sn_day day_today, const sn_flat_field *f,
                    check_outcome *o)
 {
-    char why[SN_ERRMSG_MAX], hex[65], ident[96];
+    char why[SN_ERRMSG_MAX], hex[65], text[SN_NUMBER_TEXT_MAX];
     uint8_t digest[32];
     sn_number_state st;
     sn_number n = 0;
@@ -144,23 +151,19 @@ static void answer(const sn_service *svc, sn_day day_today, const sn_flat_field 
             outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, why);
             return;
         }
-        char text[SN_NUMBER_TEXT_MAX];
         sn_number_format(n, text);
-        snprintf(ident, sizeof(ident), "\"number\":\"%s\"", text);
     } else if (f[F_SHA256].value != NULL) {
         if (!parse_hex(f[F_SHA256].value, f[F_SHA256].len, digest, 32, hex)) {
             outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, "number_sha256 must be 64 hex digits");
             return;
         }
         known = sn_numindex_find_sha256(svc->index, digest, &n);
-        snprintf(ident, sizeof(ident), "\"number_sha256\":\"%s\"", hex);
     } else {
         if (!parse_hex(f[F_MD5].value, f[F_MD5].len, digest, 16, hex)) {
             outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, "number_md5 must be 32 hex digits");
             return;
         }
         known = sn_numindex_find_md5(svc->index, digest, &n);
-        snprintf(ident, sizeof(ident), "\"number_md5\":\"%s\"", hex);
     }
     if (sn_check_day(d, day_today, why, sizeof(why)) != SN_OK) {
         outcome_fail(o, SN_HTTP_OUT_OF_RANGE, why);
@@ -170,10 +173,25 @@ static void answer(const sn_service *svc, sn_day day_today, const sn_flat_field 
         sn_numindex_get(svc->index, n, &st);
     sn_verdict v = known ? sn_verdict_of(&st, d, NULL) : SN_VERDICT_UNKNOWN;
     char day[SN_DAY_TEXT_MAX];
+    const char *word = sn_verdict_name(v);
+    size_t len = 0;
     sn_day_format(d, day);
-    int len = snprintf(o->json, sizeof(o->json), "{%s,\"date\":\"%s\",\"result\":\"%s\"}", ident,
-                       day, sn_verdict_name(v));
-    o->json_len = (size_t)len;
+    if (f[F_NUMBER].value != NULL) {
+        PUT_LIT(o->json, &len, "{\"number\":\"");
+        put(o->json, &len, text, strlen(text));
+    } else {
+        if (f[F_SHA256].value != NULL)
+            PUT_LIT(o->json, &len, "{\"number_sha256\":\"");
+        else
+            PUT_LIT(o->json, &len, "{\"number_md5\":\"");
+        put(o->json, &len, hex, strlen(hex));
+    }
+    PUT_LIT(o->json, &len, "\",\"date\":\"");
+    put(o->json, &len, day, 10);
+    PUT_LIT(o->json, &len, "\",\"result\":\"");
+    put(o->json, &len, word, strlen(word));
+    PUT_LIT(o->json, &len, "\"}");
+    o->json_len = len;
 }
 
 void sn_h_check(sn_call *c)
@@ -202,63 +220,163 @@ void sn_h_check(sn_call *c)
 
 /* ---- batch ----------------------------------------------------------------- */
 
-/* The fields of one batch item; SN_OK or a message for its error entry. */
-static int item_fields(json_t *item, sn_flat_field *f, char *why, size_t len)
+/* The batch body is {"items": [ITEM, ...]}. Items are found by a scanner
+ * that skips any JSON value (strings, nesting) without building a tree, and
+ * each object item goes through the same strict flat parser and answer as
+ * /v1/check: no allocation per item. */
+
+static const char *skip_ws(const char *p, const char *end)
 {
-    const char *key;
-    json_t *value;
-    if (!json_is_object(item))
-        return sn_fail(why, len, SN_EINVAL, "an item must be an object");
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* End of the JSON value starting at p, or NULL when malformed or nested
+ * deeper than max_depth. */
+static const char *skip_value(const char *p, const char *end, int max_depth)
+{
+    int depth = 0;
+    do {
+        if (p >= end)
+            return NULL;
+        char ch = *p;
+        if (ch == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end)
+                return NULL;
+            p++;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > max_depth)
+                return NULL;
+            p++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth < 0)
+                return NULL;
+            p++;
+        } else if (ch == ',' || ch == ':' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            if (depth == 0)
+                return NULL;
+            p++;
+        } else { /* a literal or number: its characters */
+            const char *start = p;
+            while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '-' ||
+                               *p == '+' || *p == '.' || *p == 'E'))
+                p++;
+            if (p == start)
+                return NULL;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+typedef struct {
+    const char *start, *end;
+} span;
+
+/* Parse the whole body {"items": [ITEM, ...]} in one pass, recording each
+ * item's span (at most max of them). SN_OK, SN_EINVAL (malformed or not that
+ * shape) or SN_ELIMIT (more than max items). */
+static int parse_items(const char *p, const char *end, span *items, size_t max, size_t *n)
+{
+    static const char key[] = "\"items\"";
+    *n = 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '{')
+        return SN_EINVAL;
+    p = skip_ws(p, end);
+    if ((size_t)(end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1) != 0)
+        return SN_EINVAL;
+    p = skip_ws(p + sizeof(key) - 1, end);
+    if (p >= end || *p++ != ':')
+        return SN_EINVAL;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '[')
+        return SN_EINVAL;
+    p = skip_ws(p, end);
+    while (p < end && *p != ']') {
+        const char *next = skip_value(p, end, SN_HTTP_MAX_JSON_DEPTH - 2);
+        if (next == NULL)
+            return SN_EINVAL;
+        if (*n == max)
+            return SN_ELIMIT;
+        items[(*n)++] = (span){p, next};
+        p = skip_ws(next, end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+        else if (p >= end || *p != ']')
+            return SN_EINVAL;
+    }
+    if (p >= end)
+        return SN_EINVAL;
+    p = skip_ws(p + 1, end);
+    if (p >= end || *p++ != '}')
+        return SN_EINVAL;
+    return skip_ws(p, end) == end ? SN_OK : SN_EINVAL;
+}
+
+/* Answer one item (the text between start and end) into out at *len. */
+static void batch_item(const sn_service *svc, sn_day day_today, const char *start,
+                       const char *end, char *out, size_t *len)
+{
+    sn_flat_field f[NFIELDS];
+    char scratch[1024];
+    check_outcome o;
     for (int i = 0; i < NFIELDS; i++)
         f[i] = (sn_flat_field){field_names[i], NULL, 0};
-    json_object_foreach(item, key, value)
-    {
-        int i = 0;
-        while (i < NFIELDS && strcmp(key, field_names[i]) != 0)
-            i++;
-        if (i == NFIELDS)
-            return sn_fail(why, len, SN_EINVAL, "unknown property '%.64s'", key);
-        if (!json_is_string(value))
-            return sn_fail(why, len, SN_EINVAL, "property '%s' must be a string", key);
-        f[i].value = json_string_value(value);
-        f[i].len = json_string_length(value);
+    if (*start != '{') {
+        outcome_fail(&o, SN_HTTP_INVALID_ARGUMENT, "an item must be an object");
+    } else if ((size_t)(end - start) > sizeof(scratch) - 8) {
+        outcome_fail(&o, SN_HTTP_INVALID_ARGUMENT, "the item is too long");
+    } else if (sn_flatjson_parse(start, (size_t)(end - start), f, NFIELDS, scratch,
+                                 sizeof(scratch), o.message, sizeof(o.message)) != SN_OK) {
+        o.failed = 1;
+        o.error = SN_HTTP_INVALID_ARGUMENT;
+    } else {
+        answer(svc, day_today, f, &o);
     }
-    return SN_OK;
+    if (!o.failed) {
+        put(out, len, o.json, o.json_len);
+        return;
+    }
+    char esc[600];
+    size_t e = sn_json_escape(o.message, strlen(o.message), esc, sizeof(esc));
+    const char *code = sn_http_error_code(o.error);
+    PUT_LIT(out, len, "{\"error\":{\"code\":\"");
+    put(out, len, code, strlen(code));
+    PUT_LIT(out, len, "\",\"message\":\"");
+    put(out, len, esc, e < sizeof(esc) ? e : sizeof(esc));
+    PUT_LIT(out, len, "\"}}");
 }
+
+/* Longest answer entry: an error with a fully escaped message. */
+#define BATCH_ENTRY_MAX 700
 
 void sn_h_check_batch(sn_call *c)
 {
-    json_t *root, *items = sn_json_body_array(c, "items", &root);
-    if (items == NULL)
+    const char *body = c->req->entity.base;
+    span *items = h2o_mem_alloc_pool(&c->req->pool, SN_HTTP_MAX_ITEMS * sizeof(*items));
+    size_t n = 0;
+    int rc = body == NULL ? SN_EINVAL
+                          : parse_items(body, body + c->req->entity.len, items, SN_HTTP_MAX_ITEMS, &n);
+    if (rc != SN_OK || n == 0) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+                       "the body must be {\"items\": [...]} with 1 to %d elements, nested at "
+                       "most %d deep",
+                       SN_HTTP_MAX_ITEMS, SN_HTTP_MAX_JSON_DEPTH);
         return;
-    size_t n = json_array_size(items), cap = n * 700 + 32, len = 0;
+    }
+    size_t cap = n * BATCH_ENTRY_MAX + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day day_today = today(c->svc);
-    memcpy(out, "{\"results\":[", 12);
-    len = 12;
+    PUT_LIT(out, &len, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
-        sn_flat_field f[NFIELDS];
-        check_outcome o;
         if (i > 0)
             out[len++] = ',';
-        if (item_fields(json_array_get(items, i), f, o.message, sizeof(o.message)) != SN_OK) {
-            o.failed = 1;
-            o.error = SN_HTTP_INVALID_ARGUMENT;
-        } else {
-            answer(c->svc, day_today, f, &o);
-        }
-        if (!o.failed) {
-            memcpy(out + len, o.json, o.json_len);
-            len += o.json_len;
-            continue;
-        }
-        char esc[600];
-        size_t e = sn_json_escape(o.message, strlen(o.message), esc, sizeof(esc));
-        len += (size_t)snprintf(out + len, cap - len, "{\"error\":{\"code\":\"%s\",\"message\":\"%.*s\"}}",
-                                sn_http_error_code(o.error), (int)(e < sizeof(esc) ? e : sizeof(esc)), esc);
+        batch_item(c->svc, day_today, items[i].start, items[i].end, out, &len);
     }
-    memcpy(out + len, "]}", 2);
-    len += 2;
-    json_decref(root);
+    PUT_LIT(out, &len, "]}");
     sn_reply_json(c, 200, out, len);
 }
