@@ -27,6 +27,9 @@ typedef struct {
     sn_log_event *items;
     size_t n;
     sn_ledger_report rep;
+    sn_ledger_report before;  /* rep as the loop thread left it (parse rejects) */
+    sn_number_state *changed; /* states changed in a shared transaction */
+    size_t nchanged;
     uint32_t carrier;
     sn_numindex *index;
     char ranges[MAX_RANGES][17];
@@ -112,6 +115,7 @@ static void run_events(sn_write_job *job, sn_store *store)
     events_job *j = job->data;
     sn_ledger_guard guard = {carrier_may_report, j};
     char err[SN_ERRMSG_MAX];
+    j->nranges = 0;
     int rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
     if (rc == SN_OK)
         rc = sn_ledger_apply(store, j->items, j->n, &j->rep, &guard, index_states, j, err,
@@ -123,6 +127,46 @@ static void run_events(sn_write_job *job, sn_store *store)
     job->status = rc == SN_OK ? 200 : 500;
 }
 
+/* ---- sharing a transaction with other requests (writer thread) --------- */
+
+static int events_in_tx(sn_write_job *job, sn_store *store, char *err, size_t errlen)
+{
+    events_job *j = job->data;
+    sn_ledger_guard guard = {carrier_may_report, j};
+    sn_log_event *sorted = NULL;
+    int rc;
+    j->nchanged = 0;
+    j->nranges = 0;
+    if (j->n == 0)
+        return SN_OK;
+    if ((rc = sn_store_list_ranges(store, collect_range, j, err, errlen)) != SN_OK)
+        return rc;
+    if ((rc = sn_ledger_sort(j->items, j->n, &sorted)) != SN_OK)
+        return sn_fail(err, errlen, rc, "cannot sort the events");
+    if (sorted != NULL) {
+        free(j->items);
+        j->items = sorted;
+    }
+    if (j->changed == NULL && (j->changed = malloc(j->n * sizeof(*j->changed))) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    return sn_ledger_apply_in_tx(store, j->items, j->n, &j->rep, &guard, j->changed, &j->nchanged,
+                                 err, errlen);
+}
+
+static void events_committed(sn_write_job *job)
+{
+    events_job *j = job->data;
+    index_states(j, j->changed, j->nchanged);
+    job->status = build_answer(job, j) == SN_OK ? 200 : 500;
+}
+
+static void events_aborted(sn_write_job *job)
+{
+    events_job *j = job->data;
+    sn_ledger_restore(&j->rep, &j->before);
+    j->nchanged = 0;
+}
+
 static void events_done(sn_write_job *job)
 {
     events_job *j = job->data;
@@ -132,6 +176,7 @@ static void events_done(sn_write_job *job)
         sn_reply_error(job->call, SN_HTTP_INTERNAL, "the store failed; nothing was applied");
     free(job->body);
     free(j->items);
+    free(j->changed);
     sn_ledger_report_free(&j->rep);
     json_decref(j->root);
 }
@@ -198,8 +243,12 @@ void sn_h_events(sn_call *c)
         e.index = (uint32_t)i;
         j->items[j->n++] = e;
     }
+    j->before = j->rep;
     job->data = j;
     job->run = run_events;
     job->done = events_done;
+    job->run_in_tx = events_in_tx;
+    job->committed = events_committed;
+    job->aborted = events_aborted;
     sn_writer_submit(c->svc->writer, c, job);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define KEYRING_RELOAD_MS 1000
+#define GROUP_MAX 64
 
 struct sn_writer {
     pthread_mutex_t lock;
@@ -51,6 +52,37 @@ static void maybe_reload(sn_writer *w, long *last)
     *last = monotonic_ms();
 }
 
+/* Run n jobs: alone, or (groupable ones) in one transaction, falling back
+ * to one transaction each when the shared one fails. */
+static void run_group(sn_writer *w, sn_write_job **jobs, size_t n)
+{
+    char err[SN_ERRMSG_MAX];
+    size_t i = 0;
+    int rc;
+
+    if (jobs[0]->run_in_tx == NULL || n == 1) {
+        for (i = 0; i < n; i++)
+            jobs[i]->run(jobs[i], w->store);
+        return;
+    }
+    rc = sn_store_begin(w->store, err, sizeof(err));
+    for (; rc == SN_OK && i < n; i++)
+        rc = jobs[i]->run_in_tx(jobs[i], w->store, err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_store_commit(w->store, err, sizeof(err));
+    if (rc == SN_OK) {
+        for (i = 0; i < n; i++)
+            jobs[i]->committed(jobs[i]);
+        return;
+    }
+    sn_store_rollback(w->store);
+    fprintf(stderr, "secondnum serve: a shared transaction failed (%s); applying one by one\n", err);
+    for (i = 0; i < n; i++) {
+        jobs[i]->aborted(jobs[i]);
+        jobs[i]->run(jobs[i], w->store);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     sn_writer *w = arg;
@@ -71,12 +103,18 @@ static void *writer_main(void *arg)
         }
         if (w->head == NULL)
             break; /* stopping, queue empty */
-        sn_write_job *job = w->head;
-        if ((w->head = job->next) == NULL)
-            w->tail = &w->head;
+        sn_write_job *group[GROUP_MAX];
+        size_t n = 0;
+        do { /* one job, or every groupable job at the head of the queue */
+            group[n++] = w->head;
+            if ((w->head = w->head->next) == NULL)
+                w->tail = &w->head;
+        } while (group[0]->run_in_tx != NULL && n < GROUP_MAX && w->head != NULL &&
+                 w->head->run_in_tx != NULL);
         pthread_mutex_unlock(&w->lock);
-        job->run(job, w->store);
-        h2o_multithread_send_message(job->reply_to, &job->msg);
+        run_group(w, group, n);
+        for (size_t i = 0; i < n; i++)
+            h2o_multithread_send_message(group[i]->reply_to, &group[i]->msg);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);

@@ -6,6 +6,12 @@
  * job's `run` against the store, then hands the job back to the loop thread
  * that owns the request, where `done` replies. Jobs run one at a time in
  * submission order, so writes are serialized as SQLite wants.
+ * Jobs that can share a transaction (carrier events) set the three
+ * group callbacks: the writer takes every such job waiting in the queue,
+ * runs them in one transaction with one commit (one fsync for many
+ * requests), and calls `committed` for each after the commit. If anything
+ * fails, it rolls back, calls `aborted` for each, and runs each alone with
+ * `run`: a request still applies whole or not at all.
  * Every second the writer also reloads the API keyring, so keys revoked by
  * the CLI stop working on a running server within a second.
  */
@@ -22,6 +28,10 @@ struct sn_write_job {
     sn_call *call;
     void (*run)(sn_write_job *job, sn_store *store); /* on the writer thread */
     void (*done)(sn_write_job *job);                 /* on the loop thread */
+    /* Optional, for jobs that may share a transaction (writer thread): */
+    int (*run_in_tx)(sn_write_job *job, sn_store *store, char *err, size_t errlen);
+    void (*committed)(sn_write_job *job);
+    void (*aborted)(sn_write_job *job);
     sn_write_job *next;
     void *data;   /* the handler's */
     uint64_t arg; /* the handler's */

@@ -196,11 +196,36 @@ static int apply_one(sn_store *s, const sn_rules *rules, const sn_ledger_guard *
     return SN_OK;
 }
 
+int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_ledger_report *rep,
+                          const sn_ledger_guard *guard, sn_number_state *changed,
+                          size_t *nchanged, char *err, size_t errlen)
+{
+    const sn_rules *rules = sn_store_rules(s);
+    int rc;
+    for (size_t i = 0; i < n;) {
+        sn_number_state st;
+        int dirty = 0;
+        if ((rc = sn_store_get_state(s, items[i].ev.number, &st, err, errlen)) != SN_OK)
+            return rc;
+        size_t j = i;
+        for (; j < n && items[j].ev.number == items[i].ev.number; j++)
+            if ((rc = apply_one(s, rules, guard, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
+                return rc;
+        if (dirty) {
+            if ((rc = sn_store_put_state(s, &st, err, errlen)) != SN_OK)
+                return rc;
+            if (changed != NULL)
+                changed[(*nchanged)++] = st;
+        }
+        i = j;
+    }
+    return SN_OK;
+}
+
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
                     const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
                     char *err, size_t errlen)
 {
-    const sn_rules *rules = sn_store_rules(s);
     sn_ledger_report before = *rep;
     sn_number_state *changed = NULL;
     size_t nchanged = 0;
@@ -219,34 +244,24 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     if ((rc = sn_store_begin(s, err, errlen)) != SN_OK)
         goto out;
-    for (size_t i = 0; i < n;) {
-        sn_number_state st;
-        int dirty = 0;
-        if ((rc = sn_store_get_state(s, items[i].ev.number, &st, err, errlen)) != SN_OK)
-            goto fail;
-        size_t j = i;
-        for (; j < n && items[j].ev.number == items[i].ev.number; j++)
-            if ((rc = apply_one(s, rules, guard, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
-                goto fail;
-        if (dirty) {
-            if ((rc = sn_store_put_state(s, &st, err, errlen)) != SN_OK)
-                goto fail;
-            if (changed != NULL)
-                changed[nchanged++] = st;
-        }
-        i = j;
-    }
-    if ((rc = sn_store_commit(s, err, errlen)) != SN_OK)
+    if ((rc = sn_ledger_apply_in_tx(s, items, n, rep, guard, changed, &nchanged, err, errlen)) !=
+            SN_OK ||
+        (rc = sn_store_commit(s, err, errlen)) != SN_OK)
         goto fail;
     if (observe != NULL && nchanged > 0)
         observe(ctx, changed, nchanged);
     goto out;
 fail:
     sn_store_rollback(s);
-    truncate_rejects(rep, before.nrejects);
-    rep->applied = before.applied;
-    rep->duplicates = before.duplicates;
+    sn_ledger_restore(rep, &before);
 out:
     free(changed);
     return rc;
+}
+
+void sn_ledger_restore(sn_ledger_report *rep, const sn_ledger_report *before)
+{
+    truncate_rejects(rep, before->nrejects);
+    rep->applied = before->applied;
+    rep->duplicates = before->duplicates;
 }

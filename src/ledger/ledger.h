@@ -56,6 +56,10 @@ int sn_ledger_reject(sn_ledger_report *rep, uint32_t index, int code, const char
 /* Sort rejects by input position. */
 void sn_ledger_sort_rejects(sn_ledger_report *rep);
 
+/* Undo what happened to rep since the copy `before` was taken (for a
+ * transaction rolled back). */
+void sn_ledger_restore(sn_ledger_report *rep, const sn_ledger_report *before);
+
 /* Free what the report owns and zero it; accepts a zeroed report. */
 void sn_ledger_report_free(sn_ledger_report *rep);
 
@@ -66,6 +70,15 @@ void sn_ledger_report_free(sn_ledger_report *rep);
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
                     const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
                     char *err, size_t errlen);
+
+/* The body of sn_ledger_apply for a caller that runs the transaction itself
+ * (the server commits several requests at once): items must already be
+ * sorted (sn_ledger_sort); every state the batch changes is appended to
+ * changed[*nchanged...] (room for n more). No begin, commit or observer. On a
+ * store failure the caller rolls back and restores rep. */
+int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_ledger_report *rep,
+                          const sn_ledger_guard *guard, sn_number_state *changed,
+                          size_t *nchanged, char *err, size_t errlen);
 
 /* Order of application: number, then time, then input position. */
 int sn_ledger_event_cmp(const void *a, const void *b);
