@@ -178,3 +178,94 @@ done:
         return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: text after the object");
     return SN_OK;
 }
+
+/* ---- arrays of elements ---------------------------------------------------- */
+
+static const char *skip_blank(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* End of the JSON value starting at p, or NULL when malformed or nested
+ * deeper than max_depth. */
+static const char *skip_value(const char *p, const char *end, int max_depth)
+{
+    int depth = 0;
+    do {
+        if (p >= end)
+            return NULL;
+        char ch = *p;
+        if (ch == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end)
+                return NULL;
+            p++;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > max_depth)
+                return NULL;
+            p++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth < 0)
+                return NULL;
+            p++;
+        } else if (ch == ',' || ch == ':' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            if (depth == 0)
+                return NULL;
+            p++;
+        } else { /* a literal or number: its characters */
+            const char *start = p;
+            while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '-' ||
+                               *p == '+' || *p == '.' || *p == 'E'))
+                p++;
+            if (p == start)
+                return NULL;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+int sn_flatjson_array(const char *body, size_t len, const char *key, sn_flat_span *items,
+                      size_t max, int max_depth, size_t *n)
+{
+    const char *p = body, *end = body + len;
+    size_t klen = strlen(key);
+    *n = 0;
+    p = skip_blank(p, end);
+    if (p >= end || *p++ != '{')
+        return SN_EINVAL;
+    p = skip_blank(p, end);
+    if ((size_t)(end - p) < klen + 2 || p[0] != '"' || memcmp(p + 1, key, klen) != 0 ||
+        p[klen + 1] != '"')
+        return SN_EINVAL;
+    p = skip_blank(p + klen + 2, end);
+    if (p >= end || *p++ != ':')
+        return SN_EINVAL;
+    p = skip_blank(p, end);
+    if (p >= end || *p++ != '[')
+        return SN_EINVAL;
+    p = skip_blank(p, end);
+    while (p < end && *p != ']') {
+        const char *next = skip_value(p, end, max_depth);
+        if (next == NULL)
+            return SN_EINVAL;
+        if (*n == max)
+            return SN_ELIMIT;
+        items[(*n)++] = (sn_flat_span){p, next};
+        p = skip_blank(next, end);
+        if (p < end && *p == ',')
+            p = skip_blank(p + 1, end);
+        else if (p >= end || *p != ']')
+            return SN_EINVAL;
+    }
+    if (p >= end)
+        return SN_EINVAL;
+    p = skip_blank(p + 1, end);
+    if (p >= end || *p++ != '}')
+        return SN_EINVAL;
+    return skip_blank(p, end) == end ? SN_OK : SN_EINVAL;
+}
+

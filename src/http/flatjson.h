@@ -29,6 +29,19 @@ typedef struct {
 int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_t n,
                       char *scratch, size_t scratch_len, char *err, size_t errlen);
 
+/* The text of one element of an array. */
+typedef struct {
+    const char *start, *end;
+} sn_flat_span;
+
+/* Scan a body of exactly the shape {"<key>": [ELEMENT, ...]} in one pass,
+ * recording each element's text (any JSON value, nested at most max_depth)
+ * without building a tree; the elements are then parsed one by one (flat
+ * objects with sn_flatjson_parse). SN_OK, SN_EINVAL (malformed, another
+ * shape) or SN_ELIMIT (more than max elements). */
+int sn_flatjson_array(const char *body, size_t len, const char *key, sn_flat_span *out,
+                      size_t max, int max_depth, size_t *n);
+
 /* Index of the JSON value type starting at s (for messages): "a number",
  * "an object", ... */
 const char *sn_flatjson_type_name(char first);

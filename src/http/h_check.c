@@ -220,103 +220,6 @@ void sn_h_check(sn_call *c)
 
 /* ---- batch ----------------------------------------------------------------- */
 
-/* The batch body is {"items": [ITEM, ...]}. Items are found by a scanner
- * that skips any JSON value (strings, nesting) without building a tree, and
- * each object item goes through the same strict flat parser and answer as
- * /v1/check: no allocation per item. */
-
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* End of the JSON value starting at p, or NULL when malformed or nested
- * deeper than max_depth. */
-static const char *skip_value(const char *p, const char *end, int max_depth)
-{
-    int depth = 0;
-    do {
-        if (p >= end)
-            return NULL;
-        char ch = *p;
-        if (ch == '"') {
-            for (p++; p < end && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
-            if (p >= end)
-                return NULL;
-            p++;
-        } else if (ch == '{' || ch == '[') {
-            if (++depth > max_depth)
-                return NULL;
-            p++;
-        } else if (ch == '}' || ch == ']') {
-            if (--depth < 0)
-                return NULL;
-            p++;
-        } else if (ch == ',' || ch == ':' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            if (depth == 0)
-                return NULL;
-            p++;
-        } else { /* a literal or number: its characters */
-            const char *start = p;
-            while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '-' ||
-                               *p == '+' || *p == '.' || *p == 'E'))
-                p++;
-            if (p == start)
-                return NULL;
-        }
-    } while (depth > 0);
-    return p;
-}
-
-typedef struct {
-    const char *start, *end;
-} span;
-
-/* Parse the whole body {"items": [ITEM, ...]} in one pass, recording each
- * item's span (at most max of them). SN_OK, SN_EINVAL (malformed or not that
- * shape) or SN_ELIMIT (more than max items). */
-static int parse_items(const char *p, const char *end, span *items, size_t max, size_t *n)
-{
-    static const char key[] = "\"items\"";
-    *n = 0;
-    p = skip_ws(p, end);
-    if (p >= end || *p++ != '{')
-        return SN_EINVAL;
-    p = skip_ws(p, end);
-    if ((size_t)(end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1) != 0)
-        return SN_EINVAL;
-    p = skip_ws(p + sizeof(key) - 1, end);
-    if (p >= end || *p++ != ':')
-        return SN_EINVAL;
-    p = skip_ws(p, end);
-    if (p >= end || *p++ != '[')
-        return SN_EINVAL;
-    p = skip_ws(p, end);
-    while (p < end && *p != ']') {
-        const char *next = skip_value(p, end, SN_HTTP_MAX_JSON_DEPTH - 2);
-        if (next == NULL)
-            return SN_EINVAL;
-        if (*n == max)
-            return SN_ELIMIT;
-        items[(*n)++] = (span){p, next};
-        p = skip_ws(next, end);
-        if (p < end && *p == ',')
-            p = skip_ws(p + 1, end);
-        else if (p >= end || *p != ']')
-            return SN_EINVAL;
-    }
-    if (p >= end)
-        return SN_EINVAL;
-    p = skip_ws(p + 1, end);
-    if (p >= end || *p++ != '}')
-        return SN_EINVAL;
-    return skip_ws(p, end) == end ? SN_OK : SN_EINVAL;
-}
-
 /* Answer one item (the text between start and end) into out at *len. */
 static void batch_item(const sn_service *svc, sn_day day_today, const char *start,
                        const char *end, char *out, size_t *len)
@@ -357,10 +260,11 @@ static void batch_item(const sn_service *svc, sn_day day_today, const char *star
 void sn_h_check_batch(sn_call *c)
 {
     const char *body = c->req->entity.base;
-    span *items = h2o_mem_alloc_pool(&c->req->pool, SN_HTTP_MAX_ITEMS * sizeof(*items));
+    sn_flat_span *items = h2o_mem_alloc_pool(&c->req->pool, SN_HTTP_MAX_ITEMS * sizeof(*items));
     size_t n = 0;
     int rc = body == NULL ? SN_EINVAL
-                          : parse_items(body, body + c->req->entity.len, items, SN_HTTP_MAX_ITEMS, &n);
+                          : sn_flatjson_array(body, c->req->entity.len, "items", items,
+                                              SN_HTTP_MAX_ITEMS, SN_HTTP_MAX_JSON_DEPTH - 2, &n);
     if (rc != SN_OK || n == 0) {
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
                        "the body must be {\"items\": [...]} with 1 to %d elements, nested at "

@@ -12,7 +12,7 @@
 
 #include "core/errors.h"
 #include "feed/feed.h"
-#include "http/json_body.h"
+#include "http/flatjson.h"
 #include "http/writer.h"
 #include "ledger/ledger.h"
 
@@ -23,8 +23,7 @@
 #define MAX_RANGES 256
 
 typedef struct {
-    json_t *root; /* owns the strings the events point to */
-    sn_log_event *items;
+    sn_log_event *items; /* event ids point into the request's pool */
     size_t n;
     sn_ledger_report rep;
     sn_ledger_report before;  /* rep as the loop thread left it (parse rejects) */
@@ -178,7 +177,6 @@ static void events_done(sn_write_job *job)
     free(j->items);
     free(j->changed);
     sn_ledger_report_free(&j->rep);
-    json_decref(j->root);
 }
 
 /* ---- parsing (loop thread) ---------------------------------------------- */
@@ -186,55 +184,61 @@ static void events_done(sn_write_job *job)
 enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_COUNT };
 static const char *const event_fields[E_COUNT] = {"number", "event", "at", "event_id", "id6"};
 
-static int event_of(const sn_feed_context *fc, json_t *item, sn_log_event *out, char *why,
-                    size_t len)
+/* One event's text to a log event; decoded values go to scratch, which must
+ * outlive the event (it holds the event id). */
+static int event_of(const sn_feed_context *fc, const sn_flat_span *item, char *scratch,
+                    size_t scratch_len, sn_log_event *out, char *why, size_t len)
 {
-    const char *text[E_COUNT] = {0}, *key;
-    size_t tlen[E_COUNT] = {0};
-    json_t *value;
-    if (!json_is_object(item))
+    sn_flat_field f[E_COUNT];
+    int rc;
+    if (*item->start != '{')
         return sn_fail(why, len, SN_EINVAL, "an event must be an object");
-    json_object_foreach(item, key, value)
-    {
-        int k = 0;
-        while (k < E_COUNT && strcmp(key, event_fields[k]) != 0)
-            k++;
-        if (k == E_COUNT)
-            return sn_fail(why, len, SN_EINVAL, "unknown property '%.64s'", key);
-        if (!json_is_string(value))
-            return sn_fail(why, len, SN_EINVAL, "property '%s' must be a string", key);
-        text[k] = json_string_value(value);
-        tlen[k] = json_string_length(value);
-    }
-    sn_event_fields f = {text[E_NUMBER], tlen[E_NUMBER], text[E_EVENT], tlen[E_EVENT],
-                         text[E_AT], tlen[E_AT], text[E_EVENT_ID], tlen[E_EVENT_ID],
-                         text[E_ID6], tlen[E_ID6]};
-    return sn_feed_event_parse(fc, &f, out, why, len);
+    for (int k = 0; k < E_COUNT; k++)
+        f[k] = (sn_flat_field){event_fields[k], NULL, 0};
+    if ((rc = sn_flatjson_parse(item->start, (size_t)(item->end - item->start), f, E_COUNT, scratch,
+                                scratch_len, why, len)) != SN_OK)
+        return rc;
+    sn_event_fields ef = {f[E_NUMBER].value, f[E_NUMBER].len, f[E_EVENT].value, f[E_EVENT].len,
+                          f[E_AT].value,     f[E_AT].len,     f[E_EVENT_ID].value,
+                          f[E_EVENT_ID].len, f[E_ID6].value,  f[E_ID6].len};
+    return sn_feed_event_parse(fc, &ef, out, why, len);
 }
 
 void sn_h_events(sn_call *c)
 {
-    json_t *root, *events = sn_json_body_array(c, "events", &root);
-    if (events == NULL)
+    const char *body = c->req->entity.base;
+    size_t body_len = c->req->entity.len, n = 0;
+    sn_flat_span *spans = h2o_mem_alloc_pool(&c->req->pool, SN_HTTP_MAX_ITEMS * sizeof(*spans));
+    int rc = body == NULL ? SN_EINVAL
+                          : sn_flatjson_array(body, body_len, "events", spans, SN_HTTP_MAX_ITEMS,
+                                              SN_HTTP_MAX_JSON_DEPTH - 2, &n);
+    if (rc != SN_OK || n == 0) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+                       "the body must be {\"events\": [...]} with 1 to %d events, nested at "
+                       "most %d deep",
+                       SN_HTTP_MAX_ITEMS, SN_HTTP_MAX_JSON_DEPTH);
         return;
-    size_t n = json_array_size(events);
+    }
     sn_write_job *job = h2o_mem_alloc_pool(&c->req->pool, sizeof(*job));
     events_job *j = h2o_mem_alloc_pool(&c->req->pool, sizeof(*j));
+    /* decoded text is never longer than its JSON, plus one NUL per field */
+    size_t scratch_len = body_len + n * (E_COUNT + 1), used = 0;
+    char *scratch = h2o_mem_alloc_pool(&c->req->pool, scratch_len);
     memset(job, 0, sizeof(*job));
     memset(j, 0, sizeof(*j));
-    j->root = root;
     j->carrier = c->key.carrier;
     j->index = c->svc->index;
     if ((j->items = malloc(n * sizeof(*j->items))) == NULL) {
-        json_decref(root);
         sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
         return;
     }
     sn_feed_context fc = {&c->svc->rules, (int64_t)time(NULL), c->svc->secret, c->key.carrier};
     for (size_t i = 0; i < n; i++) {
         char why[SN_ERRMSG_MAX];
+        size_t room = (size_t)(spans[i].end - spans[i].start) + E_COUNT + 1;
         sn_log_event e;
-        int code = event_of(&fc, json_array_get(events, i), &e, why, sizeof(why));
+        int code = event_of(&fc, &spans[i], scratch + used, room, &e, why, sizeof(why));
+        used += room;
         if (code != SN_OK) {
             if (sn_ledger_reject(&j->rep, (uint32_t)i, code, why, NULL) != SN_OK)
                 break;

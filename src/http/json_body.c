@@ -54,18 +54,3 @@ json_t *sn_json_body(sn_call *c)
     return root;
 }
 
-json_t *sn_json_body_array(sn_call *c, const char *field, json_t **root)
-{
-    json_t *array;
-    if ((*root = sn_json_body(c)) == NULL)
-        return NULL;
-    array = json_object_get(*root, field);
-    if (json_object_size(*root) == 1 && json_is_array(array) && json_array_size(array) > 0 &&
-        json_array_size(array) <= SN_HTTP_MAX_ITEMS)
-        return array;
-    json_decref(*root);
-    *root = NULL;
-    sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "the body must be {\"%s\": [...]} with 1 to %d elements",
-                   field, SN_HTTP_MAX_ITEMS);
-    return NULL;
-}

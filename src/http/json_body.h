@@ -14,11 +14,6 @@
 /* The body as a JSON object, or NULL after replying 400 INVALID_ARGUMENT. */
 json_t *sn_json_body(sn_call *c);
 
-/* The body as {"<field>": [...]} with 1 to SN_HTTP_MAX_ITEMS elements and
- * nothing else: returns the array and sets *root (the caller's to decref),
- * or NULL after replying 400 INVALID_ARGUMENT. */
-json_t *sn_json_body_array(sn_call *c, const char *field, json_t **root);
-
 /* Depth of the deepest array/object nesting in text (strings skipped). */
 int sn_json_depth(const char *text, size_t len);
 
