@@ -16,7 +16,8 @@
 #    per request, 8 connections: events/s committed (goal >= 200K/s).
 # 4. Latency at half the peak: each connection pauses 1 ms between requests,
 #    with enough connections to offer about half the CAMARA peak of step 1;
-#    prints the rate reached and p50/p99 (goal p99 <= 1 ms).
+#    prints the rate reached and p50/p99 (goal p99 <= 1 ms), and the same
+#    paced load on nginx, which shows what the machine and the pacing add.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -102,6 +103,9 @@ DURATION=$DURATION_SAVED
 CONNS=$(awk -v p="$PEAK" -v r="$(rate)" 'BEGIN {c = int(p / 2 / (r / 8) + 0.5); print (c < 1 ? 1 : (c > 2000 ? 2000 : c))}')
 SN_DELAY_MS=1 wrk_run "http://127.0.0.1:$SN_PORT$CAMARA" bench/http/camara_paced.lua "$CONNS"
 HALF=$(rate) P50=$(pct 50%) P99=$(pct 99%)
+# The same paced load on nginx: what this machine and wrk's pacing add by themselves.
+SN_DELAY_MS=1 wrk_run "http://127.0.0.1:$NGINX_PORT$CAMARA" bench/http/camara_paced.lua "$CONNS"
+NHALF=$(rate) NP50=$(pct 50%) NP99=$(pct 99%)
 
 stop_secondnum
 
@@ -118,7 +122,7 @@ after=$(curl -s "http://127.0.0.1:$SN_PORT/healthz" | sed 's/.*"numbers":\([0-9]
 stop_secondnum
 
 awk -v n="$NGINX" -v s="$PEAK" -v t2="$T2" -v half="$HALF" -v conns="$CONNS" -v p50="$P50" \
-    -v p99="$P99" -v batch="$BATCH" -v ev="$EVENTS" -v numbers="$NUMBERS" -v added="$((after - before))" 'BEGIN {
+    -v p99="$P99" -v nhalf="$NHALF" -v np50="$NP50" -v np99="$NP99" -v batch="$BATCH" -v ev="$EVENTS" -v numbers="$NUMBERS" -v added="$((after - before))" 'BEGIN {
   printf "\n%-44s %14s %14s\n", "what (" numbers " numbers loaded)", "value", "goal"
   printf "%-44s %14.0f\n", "nginx fixed JSON, req/s", n
   printf "%-44s %14.0f\n", "secondnum CAMARA check, 1 thread, req/s", s
@@ -130,4 +134,7 @@ awk -v n="$NGINX" -v s="$PEAK" -v t2="$T2" -v half="$HALF" -v conns="$CONNS" -v 
   printf "%-44s %14.0f %14s\n", "half-peak run: req/s (" conns " conns)", half, "~" int(s / 2)
   printf "%-44s %14s\n", "  p50 latency", p50
   printf "%-44s %14s %14s\n", "  p99 latency", p99, "<= 1ms"
+  printf "%-44s %14.0f\n", "same paced load on nginx: req/s", nhalf
+  printf "%-44s %14s\n", "  nginx p50 latency", np50
+  printf "%-44s %14s\n", "  nginx p99 latency", np99
 }'
