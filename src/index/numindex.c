@@ -45,6 +45,12 @@ struct sn_numindex {
     map states; /* number -> packed state */
     map sha256; /* digest prefix -> number */
     map md5;
+    /* For sn_numindex_put: the methods fetched once (OpenSSL 3 looks an
+     * algorithm up on every init otherwise) and one context, under its lock. */
+    EVP_MD *md5_method;
+    EVP_MD *sha256_method;
+    EVP_MD_CTX *digest_ctx;
+    pthread_mutex_t digest_lock;
 };
 
 static uint64_t mix(uint64_t x)
@@ -212,12 +218,14 @@ static size_t e164_text(sn_number n, char *buf)
     return len + 1;
 }
 
-static void md5_with(EVP_MD_CTX *ctx, sn_number n, uint8_t digest[16])
+/* The digest of n's E.164 text with an EVP method (OpenSSL's SHA-256 uses the
+ * CPU's SHA instructions; libsodium's is portable C). */
+static void digest_with(EVP_MD_CTX *ctx, const EVP_MD *method, sn_number n, uint8_t *digest)
 {
     char text[SN_NUMBER_TEXT_MAX];
     size_t len = e164_text(n, text);
     unsigned int out = 0;
-    EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+    EVP_DigestInit_ex(ctx, method, NULL);
     EVP_DigestUpdate(ctx, text, len);
     EVP_DigestFinal_ex(ctx, digest, &out);
 }
@@ -236,7 +244,7 @@ void sn_number_md5(sn_number n, uint8_t digest[16])
         memset(digest, 0, 16);
         return;
     }
-    md5_with(ctx, n, digest);
+    digest_with(ctx, EVP_md5(), n, digest);
     EVP_MD_CTX_free(ctx);
 }
 
@@ -269,6 +277,12 @@ sn_numindex *sn_numindex_new(void)
     if (map_init(&ix->states) != SN_OK || map_init(&ix->sha256) != SN_OK ||
         map_init(&ix->md5) != SN_OK)
         goto fail;
+    pthread_mutex_init(&ix->digest_lock, NULL);
+    ix->md5_method = EVP_MD_fetch(NULL, "MD5", NULL);
+    ix->sha256_method = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (ix->md5_method == NULL || ix->sha256_method == NULL ||
+        (ix->digest_ctx = EVP_MD_CTX_new()) == NULL)
+        goto fail;
     return ix;
 fail:
     sn_numindex_free(ix);
@@ -282,6 +296,12 @@ void sn_numindex_free(sn_numindex *ix)
     map_free(&ix->states);
     map_free(&ix->sha256);
     map_free(&ix->md5);
+    if (ix->md5_method != NULL) { /* set only after the mutex was initialised */
+        EVP_MD_CTX_free(ix->digest_ctx);
+        EVP_MD_free(ix->md5_method);
+        EVP_MD_free(ix->sha256_method);
+        pthread_mutex_destroy(&ix->digest_lock);
+    }
     free(ix);
 }
 
@@ -350,10 +370,8 @@ static void *load_digests(void *arg)
         goto out;
     for (size_t i = 0; i < j->n; i++) {
         uint8_t sha[32], md5[16];
-        char text[SN_NUMBER_TEXT_MAX];
-        size_t len = e164_text(j->states[i].number, text);
-        crypto_hash_sha256(sha, (const uint8_t *)text, len);
-        md5_with(ctx, j->states[i].number, md5);
+        digest_with(ctx, j->ix->sha256_method, j->states[i].number, sha);
+        digest_with(ctx, j->ix->md5_method, j->states[i].number, md5);
         sha_keys[i] = prefix_key(sha);
         md5_keys[i] = prefix_key(md5);
     }
@@ -407,8 +425,10 @@ int sn_numindex_put(sn_numindex *ix, const sn_number_state *st)
         return rc;
     int known = map_get(&ix->states, st->number, &old, NULL, NULL);
     if (!known) { /* digests never change: add them once, before the state is visible */
-        sn_number_sha256(st->number, sha);
-        sn_number_md5(st->number, md5);
+        pthread_mutex_lock(&ix->digest_lock);
+        digest_with(ix->digest_ctx, ix->sha256_method, st->number, sha);
+        digest_with(ix->digest_ctx, ix->md5_method, st->number, md5);
+        pthread_mutex_unlock(&ix->digest_lock);
         if ((rc = map_put(&ix->sha256, prefix_key(sha), st->number, 0)) != SN_OK ||
             (rc = map_put(&ix->md5, prefix_key(md5), st->number, 0)) != SN_OK)
             return rc;
