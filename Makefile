@@ -27,7 +27,7 @@ CFLAGS  ?=
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
 LDFLAGS += $(LDSAN)
 
-SRC_LIB := $(wildcard src/core/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
+SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
 SRC_CLI := $(wildcard src/cli/*.c)
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)

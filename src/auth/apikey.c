@@ -7,6 +7,7 @@
 #include "auth/apikey.h"
 
 #include "core/errors.h"
+#include "util/grow.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -94,14 +95,8 @@ static int collect(void *ctx, const sn_api_key *k)
     key_list *l = ctx;
     if (k->revoked)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        sn_api_key *p = realloc(l->keys, cap * sizeof(*p));
-        if (p == NULL)
-            return SN_ENOMEM;
-        l->keys = p;
-        l->cap = cap;
-    }
+    if (sn_grow((void **)&l->keys, &l->cap, l->n, sizeof(*l->keys), 16) != SN_OK)
+        return SN_ENOMEM;
     l->keys[l->n++] = *k;
     return 0;
 }
@@ -140,15 +135,9 @@ void sn_keyring_put(sn_keyring *kr, const sn_api_key *k)
         memmove(hit, hit + 1, (kr->n - i - 1) * sizeof(*hit));
         kr->n--;
     } else if (hit == NULL && !k->revoked) {
-        if (kr->n == kr->cap) {
-            size_t cap = kr->cap ? kr->cap * 2 : 16;
-            sn_api_key *p = realloc(kr->keys, cap * sizeof(*p));
-            if (p == NULL) {
-                pthread_rwlock_unlock(&kr->lock);
-                return; /* the next reload adds it */
-            }
-            kr->keys = p;
-            kr->cap = cap;
+        if (sn_grow((void **)&kr->keys, &kr->cap, kr->n, sizeof(*kr->keys), 16) != SN_OK) {
+            pthread_rwlock_unlock(&kr->lock);
+            return; /* the next reload adds it */
         }
         kr->keys[kr->n++] = *k;
         qsort(kr->keys, kr->n, sizeof(*kr->keys), hash_cmp);

@@ -14,6 +14,7 @@
 #include "feed/csv.h"
 #include "feed/feed_csv.h"
 #include "ledger/ledger.h"
+#include "util/grow.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -71,15 +72,9 @@ static void keep_raw_line(void *ctx, uint32_t line, const char *raw, size_t len)
     raw_lines *r = &((import_state *)ctx)->raws;
     if (r->failed)
         return;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        raw_line *v = realloc(r->v, cap * sizeof(*v));
-        if (v == NULL) {
-            r->failed = 1;
-            return;
-        }
-        r->v = v;
-        r->cap = cap;
+    if (sn_grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v), 64) != SN_OK) {
+        r->failed = 1;
+        return;
     }
     char *text = strndup(raw, len);
     if (text == NULL) {

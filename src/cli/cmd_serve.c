@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "http/server.h"
 #include "http/writer.h"
+#include "util/grow.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -40,14 +41,8 @@ typedef struct {
 static int collect_state(void *ctx, const sn_number_state *st)
 {
     state_list *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 65536;
-        sn_number_state *v = realloc(l->v, cap * sizeof(*v));
-        if (v == NULL)
-            return SN_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (sn_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v), 65536) != SN_OK)
+        return SN_ENOMEM;
     l->v[l->n++] = *st;
     return 0;
 }

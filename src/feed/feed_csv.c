@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "feed/csv.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -129,14 +130,8 @@ static int parse_row(char *line, size_t len, const header_map *h, const sn_feed_
 
 static int push_item(sn_feed_batch *b, const sn_log_event *e)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        sn_log_event *p = realloc(b->items, cap * sizeof(*p));
-        if (p == NULL)
-            return SN_ENOMEM;
-        b->items = p;
-        b->cap = cap;
-    }
+    if (sn_grow((void **)&b->items, &b->cap, b->n, sizeof(*b->items), 4096) != SN_OK)
+        return SN_ENOMEM;
     b->items[b->n++] = *e;
     return SN_OK;
 }

@@ -11,6 +11,7 @@
 #include "ledger/ledger.h"
 
 #include "core/errors.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,9 @@ int sn_ledger_event_cmp(const void *a, const void *b)
 int sn_ledger_reject(sn_ledger_report *rep, uint32_t index, int code, const char *reason,
                      const sn_event *ev)
 {
-    if (rep->nrejects == rep->cap) {
-        size_t cap = rep->cap ? rep->cap * 2 : 64;
-        sn_reject *r = realloc(rep->rejects, cap * sizeof(*r));
-        if (r == NULL)
-            return SN_ENOMEM;
-        rep->rejects = r;
-        rep->cap = cap;
-    }
+    if (sn_grow((void **)&rep->rejects, &rep->cap, rep->nrejects, sizeof(*rep->rejects), 64) !=
+        SN_OK)
+        return SN_ENOMEM;
     char *copy = strdup(reason);
     if (copy == NULL)
         return SN_ENOMEM;
