@@ -264,6 +264,25 @@ static void every_kind_out_of_order(void **state)
     assert_non_null(strstr(err, "2020-01-01T10:00:00+08:00"));
 }
 
+/* Event times before 1970 are negative instants and order the same way. */
+static void events_before_1970(void **state)
+{
+    (void)state;
+    char err[SN_ERRMSG_MAX] = "";
+    sn_number_state st;
+    sn_state_init(&st, N);
+    must(&china, &st, SN_EV_ACTIVATE, cn(1965, 1, 1, 10, 0, 0), 1);
+    must(&china, &st, SN_EV_SUSPEND, cn(1965, 2, 1, 10, 0, 0), 1);
+    assert_int_equal(st.last_at, cn(1965, 2, 1, 10, 0, 0));
+    assert_true(st.last_at < 0);
+    assert_int_equal(st.first_day, sn_day_from_civil(1965, 1, 1));
+    assert_int_equal(apply_r(&china, &st, SN_EV_RESUME, cn(1965, 1, 15, 10, 0, 0), 1, err), SN_EORDER);
+    must(&china, &st, SN_EV_CANCEL, cn(1965, 3, 1, 10, 0, 0), 1);
+    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(1965, 5, 29, 10, 0, 0), 1, err), SN_EAGING);
+    must(&china, &st, SN_EV_RELEASE, cn(1965, 5, 30, 10, 0, 0), 1); /* 90 days after 1 March */
+    assert_int_equal(st.status, SN_ST_POOL);
+}
+
 static void unknown_event_kind(void **state)
 {
     (void)state;
@@ -556,6 +575,7 @@ int main(void)
         cmocka_unit_test(every_transition_a_day_later),
         cmocka_unit_test(every_transition_at_equal_time),
         cmocka_unit_test(every_kind_out_of_order),
+        cmocka_unit_test(events_before_1970),
         cmocka_unit_test(unknown_event_kind),
         cmocka_unit_test(aging_boundary_89_90),
         cmocka_unit_test(aging_counts_jurisdiction_days),
