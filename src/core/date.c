@@ -93,15 +93,16 @@ int sn_day_parse(const char *s, size_t len, sn_day *out, char *err, size_t errle
     return SN_OK;
 }
 
-/* "+HH:MM", "-HH:MM", "+HHMM" or "Z"/"z" at s with n chars. */
-static int parse_offset(const char *s, size_t n, int *minutes)
+/* "+HH:MM", "-HH:MM" or "Z"/"z" at s with n chars; "+HHMM" too when
+ * compact is set (the --tz flag, not RFC 3339 times). */
+static int parse_offset(const char *s, size_t n, int compact, int *minutes)
 {
     int h, m;
     if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
         *minutes = 0;
         return 1;
     }
-    if (n != 6 && n != 5)
+    if (n != 6 && !(compact && n == 5))
         return 0;
     if (s[0] != '+' && s[0] != '-')
         return 0;
@@ -120,7 +121,7 @@ int sn_tz_parse(const char *s, int *minutes, char *err, size_t errlen)
     size_t n = 0;
     while (s[n] != '\0' && n < 8)
         n++;
-    if (!parse_offset(s, n, minutes))
+    if (!parse_offset(s, n, 1, minutes))
         return sn_fail(err, errlen, SN_EDATE, "'%s' is not a UTC offset like +08:00 or Z", s);
     return SN_OK;
 }
@@ -156,9 +157,13 @@ int sn_time_parse(const char *s, size_t len, int tz_minutes, int64_t *out, char 
         if (i == start)
             goto bad;
     }
-    if (!parse_offset(s + i, len - i, &off))
+    if (!parse_offset(s + i, len - i, 0, &off))
         goto bad;
     *out = (int64_t)day * SECONDS_PER_DAY + hh * 3600 + mm * 60 + ss - (int64_t)off * 60;
+    /* the offset can move the instant out of 0001..9999: outside the calendar we format */
+    if (sn_day_of(*out, 0) < sn_day_from_civil(1, 1, 1) ||
+        sn_day_of(*out, 0) > sn_day_from_civil(9999, 12, 31))
+        goto bad;
     return SN_OK;
 bad:
     return sn_fail(err, errlen, SN_EDATE,
@@ -219,5 +224,7 @@ size_t sn_time_format(int64_t unix_seconds, int tz_minutes, char *buf)
     sn_tz_format(tz_minutes, tz);
     int w = snprintf(buf, SN_TIME_TEXT_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, m, d, sec / 3600,
                      (sec / 60) % 60, sec % 60, tz_minutes == 0 ? "Z" : tz);
-    return w < 0 ? 0 : (size_t)w;
+    if (w < 0)
+        return 0;
+    return (size_t)w < SN_TIME_TEXT_MAX ? (size_t)w : SN_TIME_TEXT_MAX - 1; /* what was written */
 }

@@ -31,6 +31,7 @@ int sn_day_parse(const char *s, size_t len, sn_day *out, char *err, size_t errle
 /* Parse an event time: an RFC 3339 date-time with offset ("2024-05-01T10:00:00Z",
  * "...+08:00", optional fraction, which is dropped) or a full-date, which means
  * the start of that day in the jurisdiction (tz_minutes east of UTC).
+ * The instant must fall within 0001-01-01..9999-12-31 UTC.
  * SN_OK or SN_EDATE. */
 int sn_time_parse(const char *s, size_t len, int tz_minutes, int64_t *out, char *err,
                   size_t errlen);
@@ -50,7 +51,8 @@ sn_day sn_day_from_civil(int year, int month, int mday);
 /* "YYYY-MM-DD" into buf (SN_DAY_TEXT_MAX bytes); returns the length (10). */
 size_t sn_day_format(sn_day day, char *buf);
 
-/* "YYYY-MM-DDTHH:MM:SS+HH:MM" of an instant in the given zone (SN_TIME_TEXT_MAX bytes). */
+/* "YYYY-MM-DDTHH:MM:SS+HH:MM" of an instant in the given zone (SN_TIME_TEXT_MAX bytes);
+ * returns the length written (truncated at the buffer for years past 9999). */
 size_t sn_time_format(int64_t unix_seconds, int tz_minutes, char *buf);
 
 /* "+08:00" (7 bytes with NUL). */

@@ -394,6 +394,27 @@ static void time_format_parse_round_trip(void **state)
     }
 }
 
+/* The calendar's edges: an offset cannot carry an instant past 9999-12-31
+ * or before 0001-01-01, RFC 3339 offsets need their colon (the --tz flag may
+ * omit it), and a formatted time never reports more than it wrote. */
+static void calendar_edges_and_strict_offsets(void **state)
+{
+    (void)state;
+    char err[SN_ERRMSG_MAX], text[SN_TIME_TEXT_MAX];
+    int64_t t;
+    int tz;
+    assert_int_equal(sn_time_parse("9999-12-31T23:00:00-05:00", 25, 0, &t, err, sizeof(err)), SN_EDATE);
+    assert_int_equal(sn_time_parse("0001-01-01T01:00:00+05:00", 25, 0, &t, err, sizeof(err)), SN_EDATE);
+    assert_int_equal(sn_time_parse("9999-12-31T23:00:00Z", 20, 0, &t, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_time_parse("2024-05-01T10:00:00+0800", 24, 0, &t, err, sizeof(err)), SN_EDATE);
+    assert_int_equal(sn_tz_parse("+0800", &tz, err, sizeof(err)), SN_OK);
+    assert_int_equal(tz, 480);
+    assert_int_equal(sn_time_parse("9999-12-31T23:59:59Z", 20, 0, &t, err, sizeof(err)), SN_OK);
+    size_t n = sn_time_format(t, 480, text); /* year 10000 in +08:00: truncated */
+    assert_int_equal(n, strlen(text));
+    assert_true(n < SN_TIME_TEXT_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +430,7 @@ int main(void)
         cmocka_unit_test(tz_parse),
         cmocka_unit_test(tz_and_time_format),
         cmocka_unit_test(time_format_parse_round_trip),
+        cmocka_unit_test(calendar_edges_and_strict_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
