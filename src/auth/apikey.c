@@ -95,8 +95,10 @@ static int collect(void *ctx, const sn_api_key *k)
     key_list *l = ctx;
     if (k->revoked)
         return 0;
-    if (sn_grow((void **)&l->keys, &l->cap, l->n, sizeof(*l->keys), 16) != SN_OK)
+    sn_api_key *keys = sn_grow(l->keys, &l->cap, l->n, sizeof(*keys), 16);
+    if (keys == NULL)
         return SN_ENOMEM;
+    l->keys = keys;
     l->keys[l->n++] = *k;
     return 0;
 }
@@ -135,10 +137,12 @@ void sn_keyring_put(sn_keyring *kr, const sn_api_key *k)
         memmove(hit, hit + 1, (kr->n - i - 1) * sizeof(*hit));
         kr->n--;
     } else if (hit == NULL && !k->revoked) {
-        if (sn_grow((void **)&kr->keys, &kr->cap, kr->n, sizeof(*kr->keys), 16) != SN_OK) {
+        sn_api_key *keys = sn_grow(kr->keys, &kr->cap, kr->n, sizeof(*keys), 16);
+        if (keys == NULL) {
             pthread_rwlock_unlock(&kr->lock);
             return; /* the next reload adds it */
         }
+        kr->keys = keys;
         kr->keys[kr->n++] = *k;
         qsort(kr->keys, kr->n, sizeof(*kr->keys), hash_cmp);
     }

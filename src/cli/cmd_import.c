@@ -72,10 +72,12 @@ static void keep_raw_line(void *ctx, uint32_t line, const char *raw, size_t len)
     raw_lines *r = &((import_state *)ctx)->raws;
     if (r->failed)
         return;
-    if (sn_grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v), 64) != SN_OK) {
+    raw_line *v = sn_grow(r->v, &r->cap, r->n, sizeof(*v), 64);
+    if (v == NULL) {
         r->failed = 1;
         return;
     }
+    r->v = v;
     char *text = strndup(raw, len);
     if (text == NULL) {
         r->failed = 1;

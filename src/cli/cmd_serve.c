@@ -41,8 +41,10 @@ typedef struct {
 static int collect_state(void *ctx, const sn_number_state *st)
 {
     state_list *l = ctx;
-    if (sn_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v), 65536) != SN_OK)
+    sn_number_state *v = sn_grow(l->v, &l->cap, l->n, sizeof(*v), 65536);
+    if (v == NULL)
         return SN_ENOMEM;
+    l->v = v;
     l->v[l->n++] = *st;
     return 0;
 }

@@ -130,8 +130,10 @@ static int parse_row(char *line, size_t len, const header_map *h, const sn_feed_
 
 static int push_item(sn_feed_batch *b, const sn_log_event *e)
 {
-    if (sn_grow((void **)&b->items, &b->cap, b->n, sizeof(*b->items), 4096) != SN_OK)
+    sn_log_event *items = sn_grow(b->items, &b->cap, b->n, sizeof(*items), 4096);
+    if (items == NULL)
         return SN_ENOMEM;
+    b->items = items;
     b->items[b->n++] = *e;
     return SN_OK;
 }

@@ -29,9 +29,10 @@ int sn_ledger_event_cmp(const void *a, const void *b)
 int sn_ledger_reject(sn_ledger_report *rep, uint32_t index, int code, const char *reason,
                      const sn_event *ev)
 {
-    if (sn_grow((void **)&rep->rejects, &rep->cap, rep->nrejects, sizeof(*rep->rejects), 64) !=
-        SN_OK)
+    sn_reject *rejects = sn_grow(rep->rejects, &rep->cap, rep->nrejects, sizeof(*rejects), 64);
+    if (rejects == NULL)
         return SN_ENOMEM;
+    rep->rejects = rejects;
     char *copy = strdup(reason);
     if (copy == NULL)
         return SN_ENOMEM;

@@ -10,10 +10,11 @@
 
 #include <stddef.h>
 
-/* Ensure *items (capacity *cap elements of elem bytes) has room for element
- * number `count` (0-based), doubling from `first` when it has none. On
- * failure (out of memory, size overflow) *items and *cap are unchanged.
- * Returns 0 or SN_ENOMEM. */
-int sn_grow(void **items, size_t *cap, size_t count, size_t elem, size_t first);
+/* An array (items, capacity *cap elements of elem bytes) with room for
+ * element number `count` (0-based), doubling from `first` when full: returns
+ * the array, moved or not, with *cap updated; or NULL on failure (out of
+ * memory, size overflow), when items and *cap are unchanged and still the
+ * caller's. */
+void *sn_grow(void *items, size_t *cap, size_t count, size_t elem, size_t first);
 
 #endif
