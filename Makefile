@@ -8,12 +8,12 @@
 #   make deps       only install the Debian packages
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium jansson libcrypto
+PKGS    := sqlite3 libsodium jansson libcrypto libcurl
 CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Isrc
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto) -lm -lpthread
+DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl) -lm -lpthread
 
 BUILD   ?= build
 ifeq ($(SANITIZE),1)
@@ -27,7 +27,7 @@ CFLAGS  ?=
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
 LDFLAGS += $(LDSAN)
 
-SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c)
+SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c src/notice/*.c)
 SRC_CLI := $(wildcard src/cli/*.c)
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)

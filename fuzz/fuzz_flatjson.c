@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[SN_ERRMSG_MAX], scratch[1024];
-    sn_flat_field f[3] = {{"phoneNumber", NULL, 0}, {"specifiedDate", NULL, 0}, {"number", NULL, 0}};
+    sn_flat_field f[3] = {{"phoneNumber", NULL, 0, 0}, {"specifiedDate", NULL, 0, 0}, {"number", NULL, 0, 1}};
     if (sn_flatjson_parse((const char *)data, size, f, 3, scratch, sizeof(scratch), err,
                           sizeof(err)) != SN_OK)
         return 0;

@@ -115,3 +115,14 @@ void sn_progress_finish(sn_progress *p)
     if (p->enabled)
         fputs("\r\033[K", stderr);
 }
+
+int sn_cli_parse_days(const char *s, int64_t *seconds)
+{
+    char *end;
+    errno = 0;
+    double days = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(days >= 0 && days <= 3650))
+        return -1;
+    *seconds = (int64_t)(days * 86400.0 + 0.5);
+    return 0;
+}

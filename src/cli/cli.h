@@ -37,6 +37,10 @@ int sn_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 /* Parse a decimal integer flag value in [min, max]; 0 on success, -1 otherwise. */
 int sn_cli_parse_long(const char *s, long min, long max, long *out);
 
+/* A duration in days, decimals allowed ("5", "0.5", "0.0001"), 0 to 3650,
+ * into whole seconds. 0 on success, -1 when malformed or out of range. */
+int sn_cli_parse_days(const char *s, int64_t *seconds);
+
 
 /* Open the store at db (creating it with rules, or the defaults, when absent)
  * and, when the store is new, create its secret file too. Prints the reason

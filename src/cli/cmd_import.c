@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
+#include "notice/notifier.h"
 #include "feed/csv.h"
 #include "feed/feed_csv.h"
 #include "ledger/ledger.h"
@@ -27,7 +28,7 @@
 
 static const char usage[] =
     "usage: secondnum import --db FILE [--carrier NAME] [--rejects OUT.csv]\n"
-    "                        [--batch-size N] [--key FILE] FEED.csv\n"
+    "                        [--batch-size N] [--key FILE] [--notice-deadline DAYS] FEED.csv\n"
     "\n"
     "Apply a carrier feed to the store. FEED.csv is a CSV file ('-' for standard\n"
     "input) with a header naming the columns number,event,at and optionally\n"
@@ -39,6 +40,8 @@ static const char usage[] =
     "  --rejects OUT.csv   also write rejected lines there as line,reason,input\n"
     "  --batch-size N      events per transaction (default 100000; 0 = whole file)\n"
     "  --key FILE          the store's secret file for id6 hashing (default FILE.key)\n"
+    "  --notice-deadline DAYS  deadline of the notices the feed issues to bound apps\n"
+    "                      (default 5; see docs/http-api.md, reissue guard)\n"
     "\n"
     "Prints 'applied N, duplicate N, rejected N'. Rejected lines go to standard\n"
     "error as 'line N: reason'.\n"
@@ -48,6 +51,7 @@ static const char usage[] =
 typedef struct {
     const char *db, *carrier, *rejects_path, *key_path, *feed;
     long batch;
+    int64_t notice_deadline_s;
 } import_args;
 
 /* The raw text of lines rejected while parsing, in line order. */
@@ -117,12 +121,13 @@ static int parse_args(int argc, char **argv, import_args *a)
         {"db", required_argument, NULL, 'd'},      {"carrier", required_argument, NULL, 'c'},
         {"rejects", required_argument, NULL, 'r'}, {"batch-size", required_argument, NULL, 'b'},
         {"key", required_argument, NULL, 'k'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"notice-deadline", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0},
     };
     int c;
     memset(a, 0, sizeof(*a));
     a->carrier = DEFAULT_CARRIER;
     a->batch = DEFAULT_BATCH;
+    a->notice_deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -141,6 +146,10 @@ static int parse_args(int argc, char **argv, import_args *a)
         case 'b':
             if (sn_cli_parse_long(optarg, 0, 100000000, &a->batch) != 0)
                 return sn_cli_usage_error("import", "--batch-size must be 0-100000000");
+            break;
+        case 'n':
+            if (sn_cli_parse_days(optarg, &a->notice_deadline_s) != 0)
+                return sn_cli_usage_error("import", "--notice-deadline must be 0-3650 days");
             break;
         case 'h':
             fputs(usage, stdout);
@@ -206,6 +215,8 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
 {
     char err[SN_ERRMSG_MAX];
     size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
+    sn_notifier notifier;
+    sn_ledger_guard guard = sn_notifier_guard(&notifier);
     sn_log_event *sorted;
     if (sn_ledger_sort(b->items, b->n, &sorted) != SN_OK) {
         fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", b->n);
@@ -219,7 +230,8 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {
         size_t n = b->n - i < step ? b->n - i : step;
-        int rc = sn_ledger_apply(store, b->items + i, n, rep, NULL, NULL, NULL, err, sizeof(err));
+        sn_notifier_start(&notifier, store, a->notice_deadline_s);
+        int rc = sn_ledger_apply(store, b->items + i, n, rep, &guard, NULL, NULL, err, sizeof(err));
         if (rc != SN_OK) {
             sn_progress_finish(&st->progress);
             fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n",

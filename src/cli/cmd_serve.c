@@ -7,6 +7,8 @@
 #include "core/errors.h"
 #include "http/server.h"
 #include "http/writer.h"
+#include "notice/deliverer.h"
+#include "notice/notifier.h"
 #include "util/grow.h"
 
 #include <getopt.h>
@@ -20,6 +22,8 @@ extern const size_t sn_openapi_yaml_len;
 
 static const char usage[] =
     "usage: secondnum serve --db FILE [--listen HOST:PORT] [--threads N] [--key FILE]\n"
+    "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
+    "                       [--retry-base-ms MS]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
@@ -27,8 +31,14 @@ static const char usage[] =
     "  --db FILE          the store (created with the defaults when absent)\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"
     "  --threads N        event-loop threads (default: one per core)\n"
-    "  --key FILE         the store's secret file, for id6 in carrier events\n"
-    "                     (default FILE.key)\n"
+    "  --key FILE         the store's secret file, for id6 in carrier events and\n"
+    "                     account hashes (default FILE.key; created when absent)\n"
+    "  --notice-deadline DAYS  deadline of notices to apps, from their issue\n"
+    "                     (default 5; decimals allowed)\n"
+    "  --retry-budget SECONDS  how long a failing webhook delivery is retried\n"
+    "                     before it is dead (default 86400)\n"
+    "  --retry-base-ms MS first retry delay, doubled per attempt up to an hour,\n"
+    "                     with jitter (default 1000)\n"
     "\n"
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
@@ -96,17 +106,24 @@ int sn_cmd_serve(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},      {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {"notice-deadline", required_argument, NULL, 'n'},
+        {"retry-budget", required_argument, NULL, 'b'},
+        {"retry-base-ms", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     sn_server_options o = {"127.0.0.1:8080", cores > 0 ? (unsigned)cores : 1};
     const char *db = NULL, *key_path = NULL;
     sn_service svc;
     sn_secret secret;
+    sn_deliverer_options dopt;
+    int64_t deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     char err[SN_ERRMSG_MAX];
     long v;
     int c, rc = SN_EXIT_REJECTED;
 
+    sn_deliverer_defaults(&dopt);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -117,6 +134,20 @@ int sn_cmd_serve(int argc, char **argv)
             if (sn_cli_parse_long(optarg, 1, 256, &v) != 0)
                 return sn_cli_usage_error("serve", "--threads must be 1-256");
             o.threads = (unsigned)v;
+            break;
+        case 'n':
+            if (sn_cli_parse_days(optarg, &deadline_s) != 0)
+                return sn_cli_usage_error("serve", "--notice-deadline must be 0-3650 days");
+            break;
+        case 'b':
+            if (sn_cli_parse_long(optarg, 0, 30L * 86400, &v) != 0)
+                return sn_cli_usage_error("serve", "--retry-budget must be 0-2592000 seconds");
+            dopt.retry_budget_ms = (int64_t)v * 1000;
+            break;
+        case 'r':
+            if (sn_cli_parse_long(optarg, 1, 3600L * 1000, &v) != 0)
+                return sn_cli_usage_error("serve", "--retry-base-ms must be 1-3600000");
+            dopt.retry_base_ms = v;
             break;
         case 'h': fputs(usage, stdout); return SN_EXIT_OK;
         default: return sn_cli_usage_error("serve", "unknown option");
@@ -139,11 +170,13 @@ int sn_cmd_serve(int argc, char **argv)
         fprintf(stderr, "secondnum serve: %s\n", err);
         goto out;
     }
-    int have = sn_cli_load_secret("serve", db, key_path, 0, &secret);
+    int have = sn_cli_load_secret("serve", db, key_path, 1, &secret);
     if (have < 0)
         goto out;
     svc.secret = have ? &secret : NULL;
-    if (sn_writer_start(db, &svc, &svc.writer, err, sizeof(err)) != SN_OK) {
+    svc.notice_deadline_s = deadline_s;
+    if (sn_deliverer_start(db, &dopt, &svc.deliverer, err, sizeof(err)) != SN_OK ||
+        sn_writer_start(db, &svc, &svc.writer, err, sizeof(err)) != SN_OK) {
         fprintf(stderr, "secondnum serve: %s\n", err);
         goto out;
     }
@@ -154,6 +187,7 @@ int sn_cmd_serve(int argc, char **argv)
     fprintf(stderr, "secondnum serve: stopped\n");
     rc = SN_EXIT_OK;
 out:
+    sn_deliverer_stop(svc.deliverer);
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
     return rc;

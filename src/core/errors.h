@@ -31,6 +31,8 @@ enum {
     SN_ECONFIG = -14,    /* bad or inconsistent configuration */
     SN_EDUPLICATE = -15, /* identical to an event already recorded (not a failure for feeds) */
     SN_EPERM = -16,      /* the caller may not do this (a carrier reporting another's number) */
+    SN_EHELD = -17,      /* a reissue held while apps still have open cancellation notices */
+    SN_ECONFLICT = -18,  /* conflicts with what was recorded (a second, different ack) */
 };
 
 /* Size of the message buffers callers pass around. Messages longer than this

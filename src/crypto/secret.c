@@ -100,3 +100,18 @@ void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID
     crypto_generichash_update(&h, (const uint8_t *)id6, SN_ID6_LEN);
     crypto_generichash_final(&h, out, SN_ID6_HASH_LEN);
 }
+
+void sn_account_hash(const sn_secret *secret, uint32_t app, const char *account, size_t len,
+                     uint8_t out[SN_ACCOUNT_HASH_LEN])
+{
+    uint8_t app_key[crypto_generichash_KEYBYTES];
+    uint8_t id[4] = {(uint8_t)app, (uint8_t)(app >> 8), (uint8_t)(app >> 16), (uint8_t)(app >> 24)};
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, secret->key, SN_SECRET_LEN, sizeof(app_key));
+    crypto_generichash_update(&h, (const uint8_t *)"secondnum-app-account\0", 22);
+    crypto_generichash_update(&h, id, sizeof(id));
+    crypto_generichash_final(&h, app_key, sizeof(app_key));
+    crypto_generichash(out, SN_ACCOUNT_HASH_LEN, (const uint8_t *)account, len, app_key,
+                       sizeof(app_key));
+    sodium_memzero(app_key, sizeof(app_key));
+}

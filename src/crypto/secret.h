@@ -37,4 +37,12 @@ int sn_id6_parse(const char *s, size_t len, char out[SN_ID6_LEN], char *err, siz
 void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID6_LEN],
                  uint8_t out[SN_ID6_HASH_LEN]);
 
+#define SN_ACCOUNT_HASH_LEN 32
+
+/* The keyed hash of an app's account reference. The key is derived from the
+ * deployment secret and the app's id, so the same reference hashes
+ * differently for two apps and a leaked table names no account. */
+void sn_account_hash(const sn_secret *secret, uint32_t app, const char *account, size_t len,
+                     uint8_t out[SN_ACCOUNT_HASH_LEN]);
+
 #endif

@@ -156,10 +156,23 @@ int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_
         skip_ws(&ps);
         if (ps.p >= ps.end)
             return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: missing value");
-        if (*ps.p != '"')
+        if (fields[f].boolean) {
+            static const char *const words[] = {"false", "true"};
+            int w = 0;
+            for (; w < 2; w++)
+                if ((size_t)(ps.end - ps.p) >= strlen(words[w]) &&
+                    memcmp(ps.p, words[w], strlen(words[w])) == 0)
+                    break;
+            if (w == 2)
+                return sn_fail(err, errlen, SN_EINVAL, "property '%s' must be true or false",
+                               fields[f].name);
+            fields[f].value = words[w];
+            fields[f].len = strlen(words[w]);
+            ps.p += fields[f].len;
+        } else if (*ps.p != '"') {
             return sn_fail(err, errlen, SN_EINVAL, "property '%s' must be a string, not %s",
                            fields[f].name, sn_flatjson_type_name(*ps.p));
-        if (!string(&ps, &fields[f].value, &fields[f].len))
+        } else if (!string(&ps, &fields[f].value, &fields[f].len))
             return sn_fail(err, errlen, SN_EINVAL, "malformed JSON string in '%s'", fields[f].name);
         skip_ws(&ps);
         if (ps.p < ps.end && *ps.p == ',') {

@@ -4,7 +4,7 @@
  *
  * The check path is the hot path: a general JSON library costs more than the
  * rest of the request. This parser reads exactly one object whose values are
- * all strings, decodes escapes into a caller's buffer, and rejects anything
+ * all strings (or booleans, for fields declared so), decodes escapes into a caller's buffer, and rejects anything
  * else (nested values, numbers, duplicate keys, trailing bytes) with a
  * message naming the problem. Fields are matched against a fixed list of
  * names; an unknown name is an error. Pure, thread-safe.
@@ -21,6 +21,8 @@ typedef struct {
     const char *name;          /* expected key */
     const char *value;         /* decoded value (NUL-terminated) or NULL when absent */
     size_t len;
+    int boolean;               /* set by the caller: the value is true or false, not a
+                                  string; value is then "true" or "false" */
 } sn_flat_field;
 
 /* Parse body[0..len) into fields[0..n) (names set by the caller). Decoded

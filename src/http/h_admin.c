@@ -37,46 +37,9 @@ void sn_h_openapi(sn_call *c)
     h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
-/* ---- a growing reply body (writer thread) -------------------------------- */
+/* ---- replies built on the writer thread ---------------------------------- */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int failed;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = b->failed ? 0 : vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (b->failed || (size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap * 2 + (size_t)n + 64;
-        char *p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-}
-
-/* A JSON string of s, escaped. */
-static void put_string(buf *b, const char *s)
-{
-    char esc[2 * SN_KEY_NAME_MAX * 3 + 8];
-    size_t n = sn_json_escape(s, strlen(s), esc, sizeof(esc));
-    put(b, "\"%.*s\"", (int)(n < sizeof(esc) ? n : sizeof(esc)), esc);
-}
-
-static void finish(sn_write_job *job, buf *b, int status)
+static void finish(sn_write_job *job, sn_strbuf *b, int status)
 {
     job->status = b->failed ? 500 : status;
     job->body = b->s;
@@ -118,7 +81,7 @@ static void run_carriers_add(sn_write_job *job, sn_store *store)
     char err[SN_ERRMSG_MAX];
     uint32_t id;
     size_t i;
-    buf b = {0};
+    sn_strbuf b = {0};
 
     if (sn_store_begin(store, err, sizeof(err)) != SN_OK ||
         sn_store_carrier_id(store, name, 1, &id, err, sizeof(err)) != SN_OK)
@@ -127,11 +90,11 @@ static void run_carriers_add(sn_write_job *job, sn_store *store)
                                                             sizeof(err)) != SN_OK) goto fail;
     if (sn_store_commit(store, err, sizeof(err)) != SN_OK)
         goto fail;
-    put(&b, "{\"name\":");
-    put_string(&b, name);
-    put(&b, ",\"ranges\":[");
-    json_array_foreach(ranges, i, r) put(&b, "%s\"%s\"", i ? "," : "", json_string_value(r));
-    put(&b, "]}");
+    sn_strbuf_printf(&b, "{\"name\":");
+    sn_strbuf_string(&b, name);
+    sn_strbuf_printf(&b, ",\"ranges\":[");
+    json_array_foreach(ranges, i, r) sn_strbuf_printf(&b, "%s\"%s\"", i ? "," : "", json_string_value(r));
+    sn_strbuf_printf(&b, "]}");
     finish(job, &b, 201);
     return;
 fail:
@@ -162,7 +125,7 @@ void sn_h_carriers_add(sn_call *c)
 }
 
 typedef struct {
-    buf *b;
+    sn_strbuf *b;
     uint32_t last;
     int any;
 } carriers_list;
@@ -171,15 +134,15 @@ static int list_range(void *ctx, uint32_t carrier, const char *name, const char 
 {
     carriers_list *l = ctx;
     if (!l->any || carrier != l->last) {
-        put(l->b, "%s{\"name\":", l->any ? "]}," : "");
-        put_string(l->b, name);
-        put(l->b, ",\"ranges\":[");
+        sn_strbuf_printf(l->b, "%s{\"name\":", l->any ? "]}," : "");
+        sn_strbuf_string(l->b, name);
+        sn_strbuf_printf(l->b, ",\"ranges\":[");
         if (prefix != NULL)
-            put(l->b, "\"%s\"", prefix);
+            sn_strbuf_printf(l->b, "\"%s\"", prefix);
         l->any = 1;
         l->last = carrier;
     } else if (prefix != NULL) {
-        put(l->b, ",\"%s\"", prefix);
+        sn_strbuf_printf(l->b, ",\"%s\"", prefix);
     }
     return 0;
 }
@@ -187,15 +150,15 @@ static int list_range(void *ctx, uint32_t carrier, const char *name, const char 
 static void run_carriers_list(sn_write_job *job, sn_store *store)
 {
     char err[SN_ERRMSG_MAX];
-    buf b = {0};
+    sn_strbuf b = {0};
     carriers_list l = {&b, 0, 0};
-    put(&b, "{\"carriers\":[");
+    sn_strbuf_printf(&b, "{\"carriers\":[");
     if (sn_store_list_ranges(store, list_range, &l, err, sizeof(err)) != SN_OK) {
         free(b.s);
         job->status = 500;
         return;
     }
-    put(&b, "%s]}", l.any ? "]}" : "");
+    sn_strbuf_printf(&b, "%s]}", l.any ? "]}" : "");
     finish(job, &b, 200);
 }
 
@@ -214,7 +177,7 @@ static void run_keys_create(sn_write_job *job, sn_store *store)
     const char *carrier = json_string_value(json_object_get(body, "carrier"));
     char err[SN_ERRMSG_MAX], text[SN_KEY_TEXT_LEN + 1];
     sn_api_key k;
-    buf b = {0};
+    sn_strbuf b = {0};
 
     memset(&k, 0, sizeof(k));
     k.role = (uint8_t)sn_role_parse(role);
@@ -226,9 +189,9 @@ static void run_keys_create(sn_write_job *job, sn_store *store)
     if (sn_store_add_key(store, &k, &k.id, err, sizeof(err)) != SN_OK)
         goto fail;
     sn_keyring_put(job->call->svc->keys, &k);
-    put(&b, "{\"id\":%u,\"key\":\"%s\",\"role\":\"%s\",\"name\":", k.id, text, role);
-    put_string(&b, name);
-    put(&b, "}");
+    sn_strbuf_printf(&b, "{\"id\":%u,\"key\":\"%s\",\"role\":\"%s\",\"name\":", k.id, text, role);
+    sn_strbuf_string(&b, name);
+    sn_strbuf_printf(&b, "}");
     finish(job, &b, 201);
     return;
 fail:
@@ -261,7 +224,7 @@ void sn_h_keys_create(sn_call *c)
 
 /* Carrier names by id, for naming a carrier key's carrier. */
 typedef struct {
-    buf *b;
+    sn_strbuf *b;
     uint32_t ids[1024];
     char names[1024][SN_KEY_NAME_MAX + 1];
     size_t n;
@@ -281,26 +244,26 @@ static int remember_carrier(void *ctx, uint32_t carrier, const char *name, const
 static int list_key(void *ctx, const sn_api_key *k)
 {
     keys_listing *l = ctx;
-    buf *b = l->b;
-    put(b, "%s{\"id\":%u,\"name\":", b->len > 10 ? "," : "", k->id);
-    put_string(b, k->name);
-    put(b, ",\"role\":\"%s\",", sn_role_name(k->role));
+    sn_strbuf *b = l->b;
+    sn_strbuf_printf(b, "%s{\"id\":%u,\"name\":", b->len > 10 ? "," : "", k->id);
+    sn_strbuf_string(b, k->name);
+    sn_strbuf_printf(b, ",\"role\":\"%s\",", sn_role_name(k->role));
     for (size_t i = 0; k->role == SN_ROLE_CARRIER && i < l->n; i++)
         if (l->ids[i] == k->carrier) {
-            put(b, "\"carrier\":");
-            put_string(b, l->names[i]);
-            put(b, ",");
+            sn_strbuf_printf(b, "\"carrier\":");
+            sn_strbuf_string(b, l->names[i]);
+            sn_strbuf_printf(b, ",");
         }
-    put(b, "\"revoked\":%s}", k->revoked ? "true" : "false");
+    sn_strbuf_printf(b, "\"revoked\":%s}", k->revoked ? "true" : "false");
     return 0;
 }
 
 static void run_keys_list(sn_write_job *job, sn_store *store)
 {
     char err[SN_ERRMSG_MAX];
-    buf b = {0};
+    sn_strbuf b = {0};
     keys_listing *l = calloc(1, sizeof(*l));
-    put(&b, "{\"keys\":[");
+    sn_strbuf_printf(&b, "{\"keys\":[");
     int rc = l == NULL ? SN_ENOMEM : sn_store_list_ranges(store, remember_carrier, l, err, sizeof(err));
     if (rc == SN_OK) {
         l->b = &b;
@@ -312,7 +275,7 @@ static void run_keys_list(sn_write_job *job, sn_store *store)
         job->status = 500;
         return;
     }
-    put(&b, "]}");
+    sn_strbuf_printf(&b, "]}");
     finish(job, &b, 200);
 }
 
@@ -326,7 +289,7 @@ static void run_keys_revoke(sn_write_job *job, sn_store *store)
     char err[SN_ERRMSG_MAX];
     uint32_t id = (uint32_t)job->arg;
     int found = 0;
-    buf b = {0};
+    sn_strbuf b = {0};
     if (sn_store_revoke_key(store, id, &found, err, sizeof(err)) != SN_OK) {
         job->status = 500;
         return;
@@ -337,7 +300,7 @@ static void run_keys_revoke(sn_write_job *job, sn_store *store)
     }
     sn_api_key k = {.id = id, .revoked = 1};
     sn_keyring_put(job->call->svc->keys, &k);
-    put(&b, "{\"id\":%u,\"revoked\":true}", id);
+    sn_strbuf_printf(&b, "{\"id\":%u,\"revoked\":true}", id);
     finish(job, &b, 200);
 }
 

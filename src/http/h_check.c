@@ -22,7 +22,7 @@ static sn_day today(const sn_service *svc)
 
 void sn_h_camara_check(sn_call *c)
 {
-    sn_flat_field f[2] = {{"phoneNumber", NULL, 0}, {"specifiedDate", NULL, 0}};
+    sn_flat_field f[2] = {{"phoneNumber", NULL, 0, 0}, {"specifiedDate", NULL, 0, 0}};
     char scratch[1024], why[SN_ERRMSG_MAX];
     sn_number_state st;
     sn_number n;
@@ -201,7 +201,7 @@ void sn_h_check(sn_call *c)
     check_outcome o;
 
     for (int i = 0; i < NFIELDS; i++)
-        f[i] = (sn_flat_field){field_names[i], NULL, 0};
+        f[i] = (sn_flat_field){field_names[i], NULL, 0, 0};
     if (c->req->entity.len > sizeof(scratch) - 8) {
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "the request body is too long for a check");
         return;
@@ -228,7 +228,7 @@ static void batch_item(const sn_service *svc, sn_day day_today, const char *star
     char scratch[1024];
     check_outcome o;
     for (int i = 0; i < NFIELDS; i++)
-        f[i] = (sn_flat_field){field_names[i], NULL, 0};
+        f[i] = (sn_flat_field){field_names[i], NULL, 0, 0};
     if (*start != '{') {
         outcome_fail(&o, SN_HTTP_INVALID_ARGUMENT, "an item must be an object");
     } else if ((size_t)(end - start) > sizeof(scratch) - 8) {

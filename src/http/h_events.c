@@ -15,6 +15,8 @@
 #include "http/flatjson.h"
 #include "http/writer.h"
 #include "ledger/ledger.h"
+#include "notice/deliverer.h"
+#include "notice/notifier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,8 @@ typedef struct {
     size_t nchanged;
     uint32_t carrier;
     sn_numindex *index;
+    sn_service *svc;
+    sn_notifier notifier;
     char ranges[MAX_RANGES][17];
     size_t nranges;
 } events_job;
@@ -45,6 +49,7 @@ static const char *reject_code(int code, const sn_reject *r)
     case SN_EAGING: return "MINIMUM_AGING";
     case SN_EORDER: return "OUT_OF_ORDER";
     case SN_EPERM: return "NOT_CARRIER_OF_RECORD";
+    case SN_EHELD: return "REISSUE_HELD";
     default: break;
     }
     return strncmp(r->reason, "unknown event", 13) == 0 ? "INVALID_EVENT" : "INVALID_ARGUMENT";
@@ -61,10 +66,9 @@ static int collect_range(void *ctx, uint32_t carrier, const char *name, const ch
     return 0;
 }
 
-static int carrier_may_report(void *ctx, const sn_number_state *st, const sn_log_event *e,
+static int carrier_may_report(events_job *j, const sn_number_state *st, const sn_log_event *e,
                               char *why, size_t len)
 {
-    events_job *j = ctx;
     char text[SN_NUMBER_TEXT_MAX];
     if (e->ev.kind == SN_EV_PORT_IN || (st->status != SN_ST_UNSEEN && st->carrier == j->carrier))
         return SN_OK;
@@ -74,6 +78,23 @@ static int carrier_may_report(void *ctx, const sn_number_state *st, const sn_log
             return SN_OK;
     return sn_fail(why, len, SN_EPERM, "%s is outside this carrier's ranges and not ported to it",
                    text);
+}
+
+/* The guard: the carrier's ranges, then the reissue guard. */
+static int events_allow(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why,
+                        size_t len)
+{
+    events_job *j = ctx;
+    int rc = carrier_may_report(j, st, e, why, len);
+    return rc != SN_OK ? rc : sn_notifier_allow(&j->notifier, st, e, why, len);
+}
+
+static int events_applied(void *ctx, sn_store *s, const sn_number_state *before,
+                          const sn_number_state *after, const sn_log_event *e, char *err,
+                          size_t errlen)
+{
+    events_job *j = ctx;
+    return sn_notifier_applied(&j->notifier, s, before, after, e, err, errlen);
 }
 
 static void index_states(void *ctx, const sn_number_state *states, size_t n)
@@ -112,9 +133,10 @@ static int build_answer(sn_write_job *job, events_job *j)
 static void run_events(sn_write_job *job, sn_store *store)
 {
     events_job *j = job->data;
-    sn_ledger_guard guard = {carrier_may_report, j};
+    sn_ledger_guard guard = {events_allow, j, events_applied};
     char err[SN_ERRMSG_MAX];
     j->nranges = 0;
+    sn_notifier_start(&j->notifier, store, j->svc->notice_deadline_s);
     int rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
     if (rc == SN_OK)
         rc = sn_ledger_apply(store, j->items, j->n, &j->rep, &guard, index_states, j, err,
@@ -123,6 +145,8 @@ static void run_events(sn_write_job *job, sn_store *store)
         rc = build_answer(job, j);
     if (rc != SN_OK)
         fprintf(stderr, "secondnum serve: events not applied: %s\n", err);
+    else if (j->notifier.issued > 0)
+        sn_deliverer_wake(j->svc->deliverer);
     job->status = rc == SN_OK ? 200 : 500;
 }
 
@@ -131,11 +155,12 @@ static void run_events(sn_write_job *job, sn_store *store)
 static int events_in_tx(sn_write_job *job, sn_store *store, char *err, size_t errlen)
 {
     events_job *j = job->data;
-    sn_ledger_guard guard = {carrier_may_report, j};
+    sn_ledger_guard guard = {events_allow, j, events_applied};
     sn_log_event *sorted = NULL;
     int rc;
     j->nchanged = 0;
     j->nranges = 0;
+    sn_notifier_start(&j->notifier, store, j->svc->notice_deadline_s);
     if (j->n == 0)
         return SN_OK;
     if ((rc = sn_store_list_ranges(store, collect_range, j, err, errlen)) != SN_OK)
@@ -156,6 +181,8 @@ static void events_committed(sn_write_job *job)
 {
     events_job *j = job->data;
     index_states(j, j->changed, j->nchanged);
+    if (j->notifier.issued > 0)
+        sn_deliverer_wake(j->svc->deliverer);
     job->status = build_answer(job, j) == SN_OK ? 200 : 500;
 }
 
@@ -181,8 +208,9 @@ static void events_done(sn_write_job *job)
 
 /* ---- parsing (loop thread) ---------------------------------------------- */
 
-enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_COUNT };
-static const char *const event_fields[E_COUNT] = {"number", "event", "at", "event_id", "id6"};
+enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_FORCE, E_COUNT };
+static const char *const event_fields[E_COUNT] = {"number", "event", "at",
+                                                  "event_id", "id6", "force"};
 
 /* One event's text to a log event; decoded values go to scratch, which must
  * outlive the event (it holds the event id). */
@@ -194,14 +222,17 @@ static int event_of(const sn_feed_context *fc, const sn_flat_span *item, char *s
     if (*item->start != '{')
         return sn_fail(why, len, SN_EINVAL, "an event must be an object");
     for (int k = 0; k < E_COUNT; k++)
-        f[k] = (sn_flat_field){event_fields[k], NULL, 0};
+        f[k] = (sn_flat_field){event_fields[k], NULL, 0, k == E_FORCE};
     if ((rc = sn_flatjson_parse(item->start, (size_t)(item->end - item->start), f, E_COUNT, scratch,
                                 scratch_len, why, len)) != SN_OK)
         return rc;
     sn_event_fields ef = {f[E_NUMBER].value, f[E_NUMBER].len, f[E_EVENT].value, f[E_EVENT].len,
                           f[E_AT].value,     f[E_AT].len,     f[E_EVENT_ID].value,
                           f[E_EVENT_ID].len, f[E_ID6].value,  f[E_ID6].len};
-    return sn_feed_event_parse(fc, &ef, out, why, len);
+    if ((rc = sn_feed_event_parse(fc, &ef, out, why, len)) != SN_OK)
+        return rc;
+    out->flags = f[E_FORCE].value != NULL && f[E_FORCE].value[0] == 't' ? SN_LOG_FORCED : 0;
+    return SN_OK;
 }
 
 void sn_h_events(sn_call *c)
@@ -228,6 +259,7 @@ void sn_h_events(sn_call *c)
     memset(j, 0, sizeof(*j));
     j->carrier = c->key.carrier;
     j->index = c->svc->index;
+    j->svc = c->svc;
     if ((j->items = malloc(n * sizeof(*j->items))) == NULL) {
         sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
         return;

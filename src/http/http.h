@@ -11,11 +11,13 @@
 
 #include "auth/apikey.h"
 #include "index/numindex.h"
+#include "util/strbuf.h"
 
 #include <h2o.h>
 #include <stdarg.h>
 
 typedef struct sn_writer sn_writer;
+typedef struct sn_deliverer sn_deliverer;
 
 /* Everything handlers need, shared read-mostly by every loop thread. */
 typedef struct {
@@ -24,6 +26,8 @@ typedef struct {
     sn_numindex *index;
     sn_keyring *keys;
     sn_writer *writer;
+    sn_deliverer *deliverer;   /* webhook deliveries; woken after commits that issue notices */
+    int64_t notice_deadline_s; /* a notice's deadline runs this long from its issue */
     const char *openapi;
     size_t openapi_len;
 } sn_service;
@@ -59,6 +63,7 @@ typedef enum {
     SN_HTTP_IDENTIFIER_NOT_FOUND,
     SN_HTTP_NOT_FOUND,
     SN_HTTP_METHOD_NOT_ALLOWED,
+    SN_HTTP_CONFLICT,
     SN_HTTP_PAYLOAD_TOO_LARGE,
     SN_HTTP_HEADERS_TOO_LARGE,
     SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -74,6 +79,7 @@ typedef enum {
 #define SN_HTTP_MAX_JSON_DEPTH 32
 #define SN_HTTP_MAX_ITEMS 10000
 #define SN_HTTP_REQ_TIMEOUT_MS 10000
+#define SN_HTTP_QUERY_VALUE_MAX 512
 
 /* Reply with a JSON body (copied into the request's pool). */
 void sn_reply_json(sn_call *c, int status, const char *body, size_t len);
@@ -86,9 +92,6 @@ void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
 int sn_http_error_status(sn_http_error e);
 const char *sn_http_error_code(sn_http_error e);
 
-/* Write s as a JSON string body (without quotes) into out; returns the length
- * needed. Control characters and quotes are escaped. */
-size_t sn_json_escape(const char *s, size_t len, char *out, size_t cap);
 
 /* Handlers (h_*.c). */
 void sn_h_healthz(sn_call *c);
@@ -102,5 +105,20 @@ void sn_h_carriers_list(sn_call *c);
 void sn_h_keys_create(sn_call *c);
 void sn_h_keys_list(sn_call *c);
 void sn_h_keys_revoke(sn_call *c);
+void sn_h_bindings_put(sn_call *c);
+void sn_h_bindings_delete(sn_call *c);
+void sn_h_bindings_get(sn_call *c);
+void sn_h_notices_list(sn_call *c);
+void sn_h_notice_get(sn_call *c);
+void sn_h_notice_ack(sn_call *c);
+void sn_h_webhook_put(sn_call *c);
+void sn_h_webhook_get(sn_call *c);
+void sn_h_webhook_delete(sn_call *c);
+void sn_h_subscription_put(sn_call *c);
+void sn_h_subscription_get(sn_call *c);
+void sn_h_deliveries(sn_call *c);
+void sn_h_disconnections(sn_call *c);
+void sn_h_admin_notices(sn_call *c);
+void sn_h_admin_apps(sn_call *c);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     [SN_HTTP_IDENTIFIER_NOT_FOUND] = {404, "Not Found", "IDENTIFIER_NOT_FOUND"},
     [SN_HTTP_NOT_FOUND] = {404, "Not Found", "NOT_FOUND"},
     [SN_HTTP_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "METHOD_NOT_ALLOWED"},
+    [SN_HTTP_CONFLICT] = {409, "Conflict", "CONFLICT"},
     [SN_HTTP_PAYLOAD_TOO_LARGE] = {413, "Payload Too Large", "PAYLOAD_TOO_LARGE"},
     [SN_HTTP_HEADERS_TOO_LARGE] = {431, "Request Header Fields Too Large",
                                    "REQUEST_HEADER_FIELDS_TOO_LARGE"},
@@ -51,35 +52,6 @@ static const char *reason_of(int status)
     return "Error";
 }
 
-size_t sn_json_escape(const char *s, size_t len, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-#define PUT(ch)                                                                                    \
-    do {                                                                                           \
-        if (n < cap)                                                                               \
-            out[n] = (ch);                                                                         \
-        n++;                                                                                       \
-    } while (0)
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            PUT('\\');
-            PUT((char)ch);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            PUT('\\');
-            PUT('u');
-            PUT('0');
-            PUT('0');
-            PUT(hex[ch >> 4]);
-            PUT(hex[ch & 15]);
-        } else {
-            PUT((char)ch);
-        }
-    }
-#undef PUT
-    return n;
-}
 
 void sn_reply_json(sn_call *c, int status, const char *body, size_t len)
 {

@@ -17,6 +17,22 @@ const sn_route sn_routes[] = {
     {"POST", "/v1/admin/keys", sn_h_keys_create, SN_ROLE_ADMIN},
     {"GET", "/v1/admin/keys", sn_h_keys_list, SN_ROLE_ADMIN},
     {"DELETE", "/v1/admin/keys/{id}", sn_h_keys_revoke, SN_ROLE_ADMIN},
+    {"PUT", "/v1/bindings", sn_h_bindings_put, SN_ROLE_APP},
+    {"DELETE", "/v1/bindings", sn_h_bindings_delete, SN_ROLE_APP},
+    {"GET", "/v1/bindings", sn_h_bindings_get, SN_ROLE_APP},
+    {"GET", "/v1/notices", sn_h_notices_list, SN_ROLE_APP},
+    {"GET", "/v1/notices/{id}", sn_h_notice_get, SN_ROLE_APP},
+    {"POST", "/v1/notices/{id}/ack", sn_h_notice_ack, SN_ROLE_APP},
+    {"PUT", "/v1/webhook", sn_h_webhook_put, SN_ROLE_APP},
+    {"GET", "/v1/webhook", sn_h_webhook_get, SN_ROLE_APP},
+    {"DELETE", "/v1/webhook", sn_h_webhook_delete, SN_ROLE_APP},
+    {"PUT", "/v1/subscription", sn_h_subscription_put, SN_ROLE_APP},
+    {"GET", "/v1/subscription", sn_h_subscription_get, SN_ROLE_APP},
+    {"GET", "/v1/deliveries", sn_h_deliveries, SN_ROLE_APP},
+    {"GET", "/v1/disconnections", sn_h_disconnections, SN_ROLE_APP},
+    {"GET", "/v1/admin/notices", sn_h_admin_notices, SN_ROLE_ADMIN},
+    {"GET", "/v1/admin/apps", sn_h_admin_apps, SN_ROLE_ADMIN},
+    {"GET", "/v1/admin/deliveries", sn_h_deliveries, SN_ROLE_ADMIN},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

@@ -65,17 +65,21 @@ h2o_multithread_receiver_t *sn_server_completions(h2o_req_t *req)
 
 /* ---- routing ---------------------------------------------------------- */
 
-/* Does path match the route pattern? Sets *param for a trailing {id}. */
+/* Does path match the route pattern? Sets *param for an {id} segment
+ * ("/v1/keys/{id}", "/v1/notices/{id}/ack"). */
 static int path_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
 {
     const char *brace = strstr(pattern, "{id}");
     size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
     if (brace == NULL)
         return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
-    if (path.len <= fixed || memcmp(path.base, pattern, fixed) != 0)
+    const char *suffix = brace + 4;
+    size_t slen = strlen(suffix);
+    if (path.len <= fixed + slen || memcmp(path.base, pattern, fixed) != 0 ||
+        memcmp(path.base + path.len - slen, suffix, slen) != 0)
         return 0;
     *param = path.base + fixed;
-    *plen = path.len - fixed;
+    *plen = path.len - fixed - slen;
     return memchr(*param, '/', *plen) == NULL;
 }
 

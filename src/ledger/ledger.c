@@ -179,14 +179,22 @@ static int apply_one(sn_store *s, const sn_rules *rules, const sn_ledger_guard *
             return SN_OK;
         }
     }
-    rc = guard != NULL ? guard->allow(guard->ctx, st, e, why, sizeof(why)) : SN_OK;
+    sn_number_state before = *st;
+    rc = guard != NULL && guard->allow != NULL ? guard->allow(guard->ctx, st, e, why, sizeof(why))
+                                               : SN_OK;
     if (rc == SN_OK)
         rc = sn_lifecycle_apply(rules, st, &e->ev, why, sizeof(why));
     if (rc != SN_OK)
         return sn_ledger_reject(rep, e->index, rc, why, &e->ev) == SN_OK
                    ? SN_OK
                    : sn_fail(err, errlen, SN_ENOMEM, "out of memory");
-    if ((rc = sn_store_append_event(s, e, st->events, err, errlen)) != SN_OK)
+    sn_log_event logged = *e;
+    if (before.status != SN_ST_UNSEEN && st->tenure != before.tenure)
+        logged.flags |= SN_LOG_NEW_TENURE;
+    if ((rc = sn_store_append_event(s, &logged, st->events, err, errlen)) != SN_OK)
+        return rc;
+    if (guard != NULL && guard->applied != NULL &&
+        (rc = guard->applied(guard->ctx, s, &before, st, &logged, err, errlen)) != SN_OK)
         return rc;
     rep->applied++;
     *changed = 1;

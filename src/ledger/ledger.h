@@ -39,13 +39,19 @@ typedef struct {
  * so a serving index can follow the store without ever running ahead of it. */
 typedef void (*sn_ledger_observer)(void *ctx, const sn_number_state *states, size_t n);
 
-/* Optional check run before each event is applied, with the number's state
- * at that point: return SN_OK to go on, or a code (SN_EPERM) and a reason to
- * reject the event. */
+/* Optional hooks around each event, inside the batch's transaction.
+ * allow (may be NULL) runs before an event is applied, with the number's
+ * state at that point: SN_OK to go on, or a code (SN_EPERM, SN_EHELD) and a
+ * reason to reject the event. applied (may be NULL) runs after an event was
+ * logged, with the state before and after it (notices are issued there); a
+ * failure fails the batch. */
 typedef struct {
     int (*allow)(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why,
                  size_t len);
     void *ctx;
+    int (*applied)(void *ctx, sn_store *s, const sn_number_state *before,
+                   const sn_number_state *after, const sn_log_event *e, char *err,
+                   size_t errlen);
 } sn_ledger_guard;
 
 /* Record a rejection (used by the ledger and by input parsers alike); ev is

@@ -25,18 +25,59 @@ typedef struct {
                       size_t errlen);
     int (*scan_states)(sn_store *s, int (*fn)(void *, const sn_number_state *), void *ctx,
                        char *err, size_t errlen);
-    int (*scan_events)(sn_store *s, sn_number n,
-                       int (*fn)(void *, const sn_log_event *, uint32_t), void *ctx, char *err,
-                       size_t errlen);
+    int (*scan_events)(sn_store *s, sn_number n, int (*fn)(void *, const sn_log_event *, uint32_t),
+                       void *ctx, char *err, size_t errlen);
     int (*integrity)(sn_store *s, char *err, size_t errlen);
     int (*add_key)(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen);
     int (*list_keys)(sn_store *s, int (*fn)(void *, const sn_api_key *), void *ctx, char *err,
                      size_t errlen);
     int (*revoke_key)(sn_store *s, uint32_t id, int *found, char *err, size_t errlen);
     int (*add_range)(sn_store *s, uint32_t carrier, const char *prefix, char *err, size_t errlen);
-    int (*list_ranges)(sn_store *s,
-                       int (*fn)(void *, uint32_t, const char *, const char *), void *ctx,
-                       char *err, size_t errlen);
+    int (*list_ranges)(sn_store *s, int (*fn)(void *, uint32_t, const char *, const char *),
+                       void *ctx, char *err, size_t errlen);
+    int (*app_id)(sn_store *s, const char *name, int create, uint32_t *id, char *err,
+                  size_t errlen);
+    int (*get_app)(sn_store *s, uint32_t id, sn_app *out, char *err, size_t errlen);
+    int (*set_webhook)(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
+                       size_t errlen);
+    int (*set_subscription)(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
+                            size_t errlen);
+    int (*put_binding)(sn_store *s, const sn_binding *b, char *err, size_t errlen);
+    int (*delete_binding)(sn_store *s, uint32_t app, sn_number n,
+                          const uint8_t account[SN_ACCOUNT_HASH_LEN], int *found, char *err,
+                          size_t errlen);
+    int (*list_bindings)(sn_store *s, uint32_t app, sn_number n,
+                         int (*fn)(void *ctx, const sn_binding *b), void *ctx, char *err,
+                         size_t errlen);
+    int (*issue_notices)(sn_store *s, const sn_notice_spec *spec, size_t *issued, char *err,
+                         size_t errlen);
+    int (*open_cancellations)(sn_store *s, sn_number n, int64_t now, uint32_t *apps, int64_t *until,
+                              char *err, size_t errlen);
+    int (*list_notices)(sn_store *s, const sn_notice_query *q,
+                        int (*fn)(void *ctx, const sn_notice *n), void *ctx, char *err,
+                        size_t errlen);
+    int (*get_notice)(sn_store *s, uint64_t id, sn_notice *out, char *err, size_t errlen);
+    int (*ack_notice)(sn_store *s, uint64_t id, int outcome, const char *note, int64_t at,
+                      char *err, size_t errlen);
+    int (*due_deliveries)(sn_store *s, int64_t now_ms, int64_t after_at_ms, uint64_t after_notice,
+                          uint32_t limit,
+                          int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
+                                    const sn_app *app),
+                          void *ctx, char *err, size_t errlen);
+    int (*relax_durability)(sn_store *s, char *err, size_t errlen);
+    int (*update_delivery)(sn_store *s, const sn_delivery *d, char *err, size_t errlen);
+    int (*list_deliveries)(sn_store *s, uint32_t app, int state, uint64_t after, uint32_t limit,
+                           int (*fn)(void *ctx, const sn_delivery *d), void *ctx, char *err,
+                           size_t errlen);
+    int (*delivery_counts)(sn_store *s, uint32_t app, uint64_t counts[3], char *err, size_t errlen);
+    int (*next_delivery)(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
+    int (*list_disconnections)(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
+                               uint32_t limit,
+                               int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
+                                         uint64_t id),
+                               void *ctx, char *err, size_t errlen);
+    int (*app_stats)(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
+                     void *ctx, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

@@ -6,8 +6,7 @@
 
 #include "core/errors.h"
 
-int sn_store_open(const char *path, const sn_rules *rules, sn_store **out, char *err,
-                  size_t errlen)
+int sn_store_open(const char *path, const sn_rules *rules, sn_store **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (path == NULL || path[0] == '\0')
@@ -96,8 +95,8 @@ int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, 
     return s->ops->add_key(s, k, id, err, errlen);
 }
 
-int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx,
-                       char *err, size_t errlen)
+int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx, char *err,
+                       size_t errlen)
 {
     return s->ops->list_keys(s, fn, ctx, err, errlen);
 }
@@ -107,8 +106,7 @@ int sn_store_revoke_key(sn_store *s, uint32_t id, int *found, char *err, size_t 
     return s->ops->revoke_key(s, id, found, err, errlen);
 }
 
-int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err,
-                       size_t errlen)
+int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err, size_t errlen)
 {
     return s->ops->add_range(s, carrier, prefix, err, errlen);
 }
@@ -119,4 +117,129 @@ int sn_store_list_ranges(sn_store *s,
                          void *ctx, char *err, size_t errlen)
 {
     return s->ops->list_ranges(s, fn, ctx, err, errlen);
+}
+
+int sn_store_app_id(sn_store *s, const char *name, int create, uint32_t *id, char *err,
+                    size_t errlen)
+{
+    return s->ops->app_id(s, name, create, id, err, errlen);
+}
+
+int sn_store_get_app(sn_store *s, uint32_t id, sn_app *out, char *err, size_t errlen)
+{
+    return s->ops->get_app(s, id, out, err, errlen);
+}
+
+int sn_store_set_webhook(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
+                         size_t errlen)
+{
+    return s->ops->set_webhook(s, app, url, secret, err, errlen);
+}
+
+int sn_store_set_subscription(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
+                              size_t errlen)
+{
+    return s->ops->set_subscription(s, app, cancellations, reissues, err, errlen);
+}
+
+int sn_store_put_binding(sn_store *s, const sn_binding *b, char *err, size_t errlen)
+{
+    return s->ops->put_binding(s, b, err, errlen);
+}
+
+int sn_store_delete_binding(sn_store *s, uint32_t app, sn_number n,
+                            const uint8_t account[SN_ACCOUNT_HASH_LEN], int *found, char *err,
+                            size_t errlen)
+{
+    return s->ops->delete_binding(s, app, n, account, found, err, errlen);
+}
+
+int sn_store_list_bindings(sn_store *s, uint32_t app, sn_number n,
+                           int (*fn)(void *ctx, const sn_binding *b), void *ctx, char *err,
+                           size_t errlen)
+{
+    return s->ops->list_bindings(s, app, n, fn, ctx, err, errlen);
+}
+
+int sn_store_issue_notices(sn_store *s, const sn_notice_spec *spec, size_t *issued, char *err,
+                           size_t errlen)
+{
+    return s->ops->issue_notices(s, spec, issued, err, errlen);
+}
+
+int sn_store_open_cancellations(sn_store *s, sn_number n, int64_t now, uint32_t *apps,
+                                int64_t *until, char *err, size_t errlen)
+{
+    return s->ops->open_cancellations(s, n, now, apps, until, err, errlen);
+}
+
+int sn_store_list_notices(sn_store *s, const sn_notice_query *q,
+                          int (*fn)(void *ctx, const sn_notice *n), void *ctx, char *err,
+                          size_t errlen)
+{
+    return s->ops->list_notices(s, q, fn, ctx, err, errlen);
+}
+
+int sn_store_get_notice(sn_store *s, uint64_t id, sn_notice *out, char *err, size_t errlen)
+{
+    return s->ops->get_notice(s, id, out, err, errlen);
+}
+
+int sn_store_ack_notice(sn_store *s, uint64_t id, int outcome, const char *note, int64_t at,
+                        char *err, size_t errlen)
+{
+    return s->ops->ack_notice(s, id, outcome, note, at, err, errlen);
+}
+
+int sn_store_due_deliveries(sn_store *s, int64_t now_ms, int64_t after_at_ms,
+                            uint64_t after_notice, uint32_t limit,
+                            int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
+                                      const sn_app *app),
+                            void *ctx, char *err, size_t errlen)
+{
+    return s->ops->due_deliveries(s, now_ms, after_at_ms, after_notice, limit, fn, ctx, err,
+                                  errlen);
+}
+
+int sn_store_relax_durability(sn_store *s, char *err, size_t errlen)
+{
+    return s->ops->relax_durability(s, err, errlen);
+}
+
+int sn_store_update_delivery(sn_store *s, const sn_delivery *d, char *err, size_t errlen)
+{
+    return s->ops->update_delivery(s, d, err, errlen);
+}
+
+int sn_store_list_deliveries(sn_store *s, uint32_t app, int state, uint64_t after, uint32_t limit,
+                             int (*fn)(void *ctx, const sn_delivery *d), void *ctx, char *err,
+                             size_t errlen)
+{
+    return s->ops->list_deliveries(s, app, state, after, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char *err,
+                             size_t errlen)
+{
+    return s->ops->delivery_counts(s, app, counts, err, errlen);
+}
+
+int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen)
+{
+    return s->ops->next_delivery(s, at_ms, err, errlen);
+}
+
+int sn_store_list_disconnections(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
+                                 uint32_t limit,
+                                 int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
+                                           uint64_t id),
+                                 void *ctx, char *err, size_t errlen)
+{
+    return s->ops->list_disconnections(s, since, after_at, after_id, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
+                       void *ctx, char *err, size_t errlen)
+{
+    return s->ops->app_stats(s, now, fn, ctx, err, errlen);
 }

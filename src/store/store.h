@@ -22,6 +22,7 @@
 #define SN_STORE_H
 
 #include "core/lifecycle.h"
+#include "core/notice.h"
 #include "crypto/secret.h"
 
 #include <stddef.h>
@@ -32,12 +33,16 @@ typedef struct sn_store sn_store;
 /* An event as the log records it: the core event plus what only the log keeps. */
 typedef struct {
     sn_event ev;
-    const char *event_id;  /* carrier's event id, NULL when absent; not owned */
+    const char *event_id; /* carrier's event id, NULL when absent; not owned */
     uint32_t event_id_len;
-    uint32_t index;        /* position in the caller's input (line, array index) */
+    uint32_t index; /* position in the caller's input (line, array index) */
     uint8_t has_id6;
+    uint8_t flags; /* SN_LOG_* */
     uint8_t id6_hash[SN_ID6_HASH_LEN];
 } sn_log_event;
+
+#define SN_LOG_FORCED 1     /* the carrier overrode the reissue guard */
+#define SN_LOG_NEW_TENURE 2 /* the event started a new tenure (set by the ledger) */
 
 #define SN_EVENT_ID_MAX 64
 #define SN_CARRIER_NAME_MAX 64
@@ -99,7 +104,7 @@ typedef enum { SN_ROLE_NONE = 0, SN_ROLE_APP = 1, SN_ROLE_CARRIER = 2, SN_ROLE_A
 
 typedef struct {
     uint32_t id;
-    uint8_t role;     /* sn_role */
+    uint8_t role; /* sn_role */
     uint8_t revoked;
     uint32_t carrier; /* for carrier keys: the carrier's id */
     char name[SN_KEY_NAME_MAX + 1];
@@ -110,15 +115,14 @@ typedef struct {
 int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen);
 
 /* Call fn for every key, revoked ones included, in id order. */
-int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx,
-                       char *err, size_t errlen);
+int sn_store_list_keys(sn_store *s, int (*fn)(void *ctx, const sn_api_key *k), void *ctx, char *err,
+                       size_t errlen);
 
 /* Revoke key id; *found is 0 when there is no such key. */
 int sn_store_revoke_key(sn_store *s, uint32_t id, int *found, char *err, size_t errlen);
 
 /* Give carrier `carrier` a number range: an E.164 prefix such as "+86138". */
-int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err,
-                       size_t errlen);
+int sn_store_add_range(sn_store *s, uint32_t carrier, const char *prefix, char *err, size_t errlen);
 
 /* Call fn for every carrier (with no range: prefix NULL) and each of its
  * ranges, in carrier id then prefix order. */
@@ -126,6 +130,179 @@ int sn_store_list_ranges(sn_store *s,
                          int (*fn)(void *ctx, uint32_t carrier, const char *name,
                                    const char *prefix),
                          void *ctx, char *err, size_t errlen);
+
+/* ---- apps, bindings, notices, deliveries (docs/internals/notices.md) ---- */
+
+#define SN_APP_NAME_MAX SN_KEY_NAME_MAX
+#define SN_URL_MAX 2048
+#define SN_WEBHOOK_SECRET_MAX 256
+#define SN_NOTE_MAX 1000
+#define SN_DELIVERY_ERROR_MAX 200
+
+/* An app: the tenant named by its app keys. */
+typedef struct {
+    uint32_t id;
+    char name[SN_APP_NAME_MAX + 1];
+    char url[SN_URL_MAX + 1];               /* "" when no webhook */
+    char secret[SN_WEBHOOK_SECRET_MAX + 1]; /* the webhook's signing secret */
+    uint8_t sub_cancellations, sub_reissues;
+} sn_app;
+
+/* The id of app `name`, created when absent and create is set. */
+int sn_store_app_id(sn_store *s, const char *name, int create, uint32_t *id, char *err,
+                    size_t errlen);
+int sn_store_get_app(sn_store *s, uint32_t id, sn_app *out, char *err, size_t errlen);
+/* Set (url non-NULL) or remove (url NULL) an app's webhook. */
+int sn_store_set_webhook(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
+                         size_t errlen);
+int sn_store_set_subscription(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
+                              size_t errlen);
+
+/* A binding: an app's account (as its keyed hash) bound to a number. */
+typedef struct {
+    sn_number number;
+    uint32_t app;
+    uint8_t account[SN_ACCOUNT_HASH_LEN];
+    int64_t bound_at;
+    uint32_t tenure; /* of the number at bound_at; 0 = before its first record */
+} sn_binding;
+
+/* Insert or replace (same number, app, account). */
+int sn_store_put_binding(sn_store *s, const sn_binding *b, char *err, size_t errlen);
+int sn_store_delete_binding(sn_store *s, uint32_t app, sn_number n,
+                            const uint8_t account[SN_ACCOUNT_HASH_LEN], int *found, char *err,
+                            size_t errlen);
+/* An app's bindings on n, in account-hash order. */
+int sn_store_list_bindings(sn_store *s, uint32_t app, sn_number n,
+                           int (*fn)(void *ctx, const sn_binding *b), void *ctx, char *err,
+                           size_t errlen);
+
+typedef struct {
+    uint64_t id;
+    uint32_t app;
+    sn_number number;
+    uint8_t kind;    /* sn_notice_kind */
+    uint8_t source;  /* sn_notice_source */
+    uint8_t event;   /* sn_event_kind behind it */
+    uint8_t outcome; /* sn_outcome; NONE while open */
+    uint8_t has_account;
+    uint8_t account[SN_ACCOUNT_HASH_LEN];
+    uint32_t tenure;                     /* the binding's tenure (subscription: the event's) */
+    int64_t event_at, created, deadline; /* deadline 0: none */
+    int64_t acked_at;
+    char note[SN_NOTE_MAX + 1];
+    char app_name[SN_APP_NAME_MAX + 1]; /* filled by list/get */
+} sn_notice;
+
+/* What one applied event asks the store to issue (inside the ledger's
+ * transaction): binding notices for the bindings the kind selects,
+ * subscription notices for subscribed apps holding none of those, and a
+ * pending delivery (due at now_ms) for each notice of an app with a webhook. */
+typedef struct {
+    sn_number number;
+    uint8_t kind;  /* sn_notice_kind */
+    uint8_t event; /* sn_event_kind */
+    uint32_t tenure;
+    int64_t event_at, created, deadline, now_ms;
+} sn_notice_spec;
+
+int sn_store_issue_notices(sn_store *s, const sn_notice_spec *spec, size_t *issued, char *err,
+                           size_t errlen);
+
+/* Open number_cancelled binding notices of n whose deadline is after now:
+ * how many apps hold them and the latest deadline. */
+int sn_store_open_cancellations(sn_store *s, sn_number n, int64_t now, uint32_t *apps,
+                                int64_t *until, char *err, size_t errlen);
+
+typedef enum {
+    SN_NOTICES_ALL = 0,
+    SN_NOTICES_OPEN = 1,
+    SN_NOTICES_ACKNOWLEDGED = 2,
+    SN_NOTICES_OVERDUE = 3,
+} sn_notice_filter;
+
+typedef struct {
+    uint32_t app; /* 0: every app (admin) */
+    uint64_t after;
+    uint32_t limit;
+    uint8_t filter; /* sn_notice_filter */
+    int64_t now;    /* for open / overdue */
+} sn_notice_query;
+
+/* Notices matching q in id order. */
+int sn_store_list_notices(sn_store *s, const sn_notice_query *q,
+                          int (*fn)(void *ctx, const sn_notice *n), void *ctx, char *err,
+                          size_t errlen);
+/* SN_ENOTFOUND when there is no notice id. */
+int sn_store_get_notice(sn_store *s, uint64_t id, sn_notice *out, char *err, size_t errlen);
+/* Record an acknowledgement (the caller checked it is allowed). */
+int sn_store_ack_notice(sn_store *s, uint64_t id, int outcome, const char *note, int64_t at,
+                        char *err, size_t errlen);
+
+typedef enum {
+    SN_DELIVERY_PENDING = 0,
+    SN_DELIVERY_DELIVERED = 1,
+    SN_DELIVERY_DEAD = 2
+} sn_delivery_state;
+
+typedef struct {
+    uint64_t notice;
+    uint32_t app;
+    sn_number number;
+    uint8_t state; /* sn_delivery_state */
+    uint32_t attempts;
+    int64_t first_at_ms; /* first attempt, 0 before it */
+    int64_t next_at_ms;
+    char last_error[SN_DELIVERY_ERROR_MAX + 1];
+    char app_name[SN_APP_NAME_MAX + 1]; /* filled by list */
+} sn_delivery;
+
+/* Pending deliveries due at now_ms whose app has a webhook and that have no
+ * earlier pending delivery for the same app and number (so deliveries keep
+ * their order per number), in (next_at_ms, notice) order after the cursor
+ * (after_at_ms, after_notice), at most limit. fn gets the
+ * delivery, its notice and the app (url and secret). */
+int sn_store_due_deliveries(sn_store *s, int64_t now_ms, int64_t after_at_ms,
+                            uint64_t after_notice, uint32_t limit,
+                            int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
+                                      const sn_app *app),
+                            void *ctx, char *err, size_t errlen);
+/* Let commits on this handle skip the fsync (SQLite synchronous=NORMAL,
+ * PostgreSQL synchronous_commit=off): for writes whose loss in a power
+ * failure only repeats work, such as delivery outcomes (a lost "delivered"
+ * means one more delivery, which at-least-once allows). Still atomic. */
+int sn_store_relax_durability(sn_store *s, char *err, size_t errlen);
+
+/* Write a delivery's state, attempts, times and error. */
+int sn_store_update_delivery(sn_store *s, const sn_delivery *d, char *err, size_t errlen);
+/* Deliveries of app (0: all) in the given state, notice id order. */
+int sn_store_list_deliveries(sn_store *s, uint32_t app, int state, uint64_t after, uint32_t limit,
+                             int (*fn)(void *ctx, const sn_delivery *d), void *ctx, char *err,
+                             size_t errlen);
+/* Deliveries of app per state (counts[SN_DELIVERY_PENDING..DEAD]). */
+int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char *err,
+                             size_t errlen);
+/* The earliest next_at_ms of a pending delivery (0 when none). */
+int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
+
+/* Cancellations and reissues with at >= since, in (at, log id) order after
+ * the cursor (at, id) (0, 0 = from the start). */
+int sn_store_list_disconnections(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
+                                 uint32_t limit,
+                                 int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
+                                           uint64_t id),
+                                 void *ctx, char *err, size_t errlen);
+
+typedef struct {
+    uint32_t app;
+    char name[SN_APP_NAME_MAX + 1];
+    uint64_t bindings, numbers, notices, acknowledged, overdue, pending, dead;
+    uint8_t webhook;
+} sn_app_stats;
+
+/* Per app: coverage, notices and deliveries. */
+int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
+                       void *ctx, char *err, size_t errlen);
 
 /* The backend's own structural check (SQLite: PRAGMA integrity_check).
  * SN_OK, or SN_ESTORE with the first problem found. */

@@ -1,7 +1,7 @@
 /*
  * store_sqlite.c - the embedded store: one SQLite file in WAL mode.
  *
- * Schema (version 1):
+ * Schema (version 2; a version 1 store is migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash)
@@ -13,6 +13,14 @@
  *   numbers(number, ...)     the current sn_number_state per number
  *   api_keys(id, ...)        API keys: name, role, carrier, hash, revoked
  *   ranges(carrier, prefix)  the number ranges each carrier owns
+ *   apps(id, name, webhook, subscription)    tenants, named by their app keys
+ *   bindings(number, app, account, ...)      accounts as keyed hashes, with the
+ *                            tenure they were made in; keyed by number first,
+ *                            so an event finds its number's bindings in one range
+ *   notices(id, app, number, kind, ...)      issued in the ledger's transaction;
+ *                            id order is issue order (the pull feed's cursor)
+ *   deliveries(notice, state, next_at, ...)  one per notice of an app with a
+ *                            webhook: the durable retry queue
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -33,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -53,6 +61,33 @@ enum {
     Q_COUNT
 };
 
+/* Statements of the notice tables, prepared on first use. */
+enum {
+    X_APP_GET,
+    X_APP_ADD,
+    X_APP_READ,
+    X_APP_WEBHOOK,
+    X_APP_SUBSCRIBE,
+    X_BIND_PUT,
+    X_BIND_DELETE,
+    X_BIND_LIST,
+    X_ISSUE_CANCELLED,
+    X_ISSUE_REASSIGNED,
+    X_ISSUE_SUBSCRIBED,
+    X_ISSUE_DELIVERIES,
+    X_MAX_NOTICE,
+    X_OPEN_CANCELLATIONS,
+    X_NOTICE_GET,
+    X_NOTICE_ACK,
+    X_DUE,
+    X_DUE_LATER,
+    X_DELIVERY_PUT,
+    X_DELIVERY_COUNTS,
+    X_NEXT_DELIVERY,
+    X_DISCONNECTIONS,
+    X_COUNT
+};
+
 static const char *const query_text[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
@@ -64,15 +99,15 @@ static const char *const query_text[Q_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [Q_FIND_EVENT] = "SELECT event_id FROM events WHERE id BETWEEN ?1 AND ?2 AND at = ?3 "
                      "AND kind = ?4",
-    [Q_APPEND_EVENT] = "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_APPEND_EVENT] = "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash, flags) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_CARRIER_GET] = "SELECT id FROM carriers WHERE name = ?1",
     [Q_CARRIER_ADD] = "INSERT INTO carriers(name) VALUES (?1)",
     [Q_SCAN_STATES] = "SELECT number, status, first_is_activation, tenure, carrier, events, "
                       "first_day, last_activation_day, last_cancel_day, last_at FROM numbers "
                       "ORDER BY number",
     [Q_MAX_NUMBER] = "SELECT max(number) FROM numbers",
-    [Q_SCAN_EVENTS] = "SELECT at, id, kind, carrier, event_id, id6_hash FROM events "
+    [Q_SCAN_EVENTS] = "SELECT at, id, kind, carrier, event_id, id6_hash, flags FROM events "
                       "WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
 };
 
@@ -80,7 +115,7 @@ static const char schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE carriers(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "CREATE TABLE events(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
-    " carrier INTEGER NOT NULL, event_id TEXT, id6_hash BLOB);"
+    " carrier INTEGER NOT NULL, event_id TEXT, id6_hash BLOB, flags INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE numbers(number INTEGER PRIMARY KEY, status INTEGER NOT NULL,"
     " first_is_activation INTEGER NOT NULL, tenure INTEGER NOT NULL, carrier INTEGER NOT NULL,"
     " events INTEGER NOT NULL, first_day INTEGER NOT NULL, last_activation_day INTEGER NOT NULL,"
@@ -89,6 +124,32 @@ static const char schema_sql[] =
     " carrier INTEGER NOT NULL, hash BLOB NOT NULL UNIQUE, revoked INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE ranges(carrier INTEGER NOT NULL, prefix TEXT NOT NULL,"
     " PRIMARY KEY(carrier, prefix)) WITHOUT ROWID;";
+
+/* Version 2: apps, bindings, notices, deliveries; events.flags (in
+ * schema_sql for new stores, added by migrate_1_to_2 for old ones). */
+static const char schema_v2_sql[] =
+    "CREATE TABLE apps(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, webhook_url TEXT,"
+    " webhook_secret TEXT, sub_cancel INTEGER NOT NULL DEFAULT 0,"
+    " sub_reissue INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE bindings(number INTEGER NOT NULL, app INTEGER NOT NULL, account BLOB NOT NULL,"
+    " bound_at INTEGER NOT NULL, tenure INTEGER NOT NULL, PRIMARY KEY(number, app, account))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX bindings_app ON bindings(app, number);"
+    "CREATE TABLE notices(id INTEGER PRIMARY KEY, app INTEGER NOT NULL, number INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, source INTEGER NOT NULL, event INTEGER NOT NULL,"
+    " event_at INTEGER NOT NULL, tenure INTEGER NOT NULL, account BLOB,"
+    " created INTEGER NOT NULL, deadline INTEGER NOT NULL, outcome INTEGER NOT NULL DEFAULT 0,"
+    " note TEXT, acked_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX notices_app ON notices(app, id);"
+    "CREATE INDEX notices_open ON notices(number, deadline) WHERE outcome = 0;"
+    "CREATE INDEX notices_due ON notices(deadline) WHERE outcome = 0 AND deadline > 0;"
+    "CREATE TABLE deliveries(notice INTEGER PRIMARY KEY, app INTEGER NOT NULL,"
+    " number INTEGER NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+    " first_at INTEGER NOT NULL, next_at INTEGER NOT NULL, last_error TEXT);"
+    "CREATE INDEX deliveries_due ON deliveries(next_at, notice) WHERE state = 0;"
+    "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
+    "CREATE INDEX deliveries_app ON deliveries(app, state, notice);"
+    "CREATE INDEX events_disconnections ON events(at, id) WHERE (kind = 4 OR flags & 2 != 0);";
 
 #define ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
 
@@ -101,6 +162,7 @@ typedef struct {
     struct sn_store base;
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
+    sqlite3_stmt *extra[X_COUNT];
     int in_tx;
     /* Inside a write transaction: no number above this has a state row, so
      * get_state can answer UNSEEN without a lookup (read after BEGIN
@@ -176,10 +238,28 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
     if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen)) != SN_OK)
         return rc;
     if ((rc = exec_sql(s, schema_sql, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, schema_v2_sql, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "schema_version", SCHEMA_VERSION, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "country_code", (long)r->default_cc, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "min_aging_days", (long)r->min_aging_days, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "tz_minutes", r->tz_minutes, err, errlen)) != SN_OK) {
+        exec_sql(s, "ROLLBACK", NULL, 0);
+        return rc;
+    }
+    return exec_sql(s, "COMMIT", err, errlen);
+}
+
+/* Add what version 2 has to a version 1 store, in one transaction. */
+static int migrate_1_to_2(sqlite_store *s, char *err, size_t errlen)
+{
+    int rc;
+    if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen)) != SN_OK)
+        return rc;
+    if ((rc = exec_sql(s, "ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0",
+                       err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, schema_v2_sql, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, "UPDATE meta SET value = '2' WHERE key = 'schema_version'", err,
+                       errlen)) != SN_OK) {
         exec_sql(s, "ROLLBACK", NULL, 0);
         return rc;
     }
@@ -191,6 +271,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     long version, cc, aging, tz;
     int rc;
     if ((rc = meta_get(s, "schema_version", &version, err, errlen)) != SN_OK)
+        return rc;
+    if (version == 1 && (rc = migrate_1_to_2(s, err, errlen)) == SN_OK)
+        version = 2;
+    else if (version == 1)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
@@ -226,6 +310,8 @@ static void sqlite_close(sn_store *base)
         sqlite3_step(s->q[Q_ROLLBACK]);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
+    for (int i = 0; i < X_COUNT; i++)
+        sqlite3_finalize(s->extra[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -368,6 +454,7 @@ static int sqlite_append_event(sn_store *base, const sn_log_event *e, uint32_t o
         sqlite3_bind_blob(q, 6, e->id6_hash, SN_ID6_HASH_LEN, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, 6);
+    sqlite3_bind_int(q, 7, e->flags);
     return step_done(s, q, err, errlen, "append event");
 }
 
@@ -435,6 +522,7 @@ static int sqlite_scan_events(sn_store *base, sn_number n,
             e.has_id6 = 1;
             memcpy(e.id6_hash, sqlite3_column_blob(q, 5), SN_ID6_HASH_LEN);
         }
+        e.flags = (uint8_t)sqlite3_column_int(q, 6);
         uint32_t ordinal = (uint32_t)sqlite3_column_int64(q, 1) & SN_MAX_EVENTS_PER_NUMBER;
         stop = fn(ctx, &e, ordinal);
     }
@@ -578,6 +666,680 @@ static int sqlite_list_ranges(sn_store *base,
     return rc == SQLITE_DONE ? SN_OK : sn_fail(err, errlen, SN_ESTORE, "list ranges failed");
 }
 
+/* ---- apps, bindings, notices, deliveries ------------------------------ */
+
+/* Prepare sql (cached per handle: these statements run often enough to keep,
+ * rarely enough not to prepare at open). */
+static sqlite3_stmt *cached(sqlite_store *s, int slot, const char *sql, char *err, size_t errlen)
+{
+    if (s->extra[slot] == NULL &&
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[slot], NULL) !=
+            SQLITE_OK) {
+        db_fail(s, err, errlen, "prepare");
+        return NULL;
+    }
+    return s->extra[slot];
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *q, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    snprintf(dst, cap, "%s", t != NULL ? t : "");
+}
+
+static int sqlite_app_id(sn_store *base, const char *name, int create, uint32_t *id, char *err,
+                         size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_GET, "SELECT id FROM apps WHERE name = ?1", err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *id = (uint32_t)sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, errlen, "read app");
+    if (!create)
+        return sn_fail(err, errlen, SN_ENOTFOUND, "no app named '%s'", name);
+    if ((q = cached(s, X_APP_ADD, "INSERT INTO apps(name) VALUES (?1)", err, errlen)) == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if ((rc = step_done(s, q, err, errlen, "add app")) != SN_OK)
+        return rc;
+    *id = (uint32_t)sqlite3_last_insert_rowid(s->db);
+    return SN_OK;
+}
+
+#define APP_COLUMNS "a.id, a.name, a.webhook_url, a.webhook_secret, a.sub_cancel, a.sub_reissue"
+
+static void read_app(sqlite3_stmt *q, int c, sn_app *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->id = (uint32_t)sqlite3_column_int64(q, c);
+    copy_text(a->name, sizeof(a->name), q, c + 1);
+    copy_text(a->url, sizeof(a->url), q, c + 2);
+    copy_text(a->secret, sizeof(a->secret), q, c + 3);
+    a->sub_cancellations = (uint8_t)sqlite3_column_int(q, c + 4);
+    a->sub_reissues = (uint8_t)sqlite3_column_int(q, c + 5);
+}
+
+static int sqlite_get_app(sn_store *base, uint32_t id, sn_app *out, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_READ, "SELECT " APP_COLUMNS " FROM apps a WHERE a.id = ?1",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_app(q, 0, out);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no app %u", id)
+                             : db_fail(s, err, errlen, "read app");
+}
+
+static int sqlite_set_webhook(sn_store *base, uint32_t app, const char *url, const char *secret,
+                              char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_WEBHOOK,
+                             "UPDATE apps SET webhook_url = ?2, webhook_secret = ?3 WHERE id = ?1",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, app);
+    if (url != NULL) {
+        sqlite3_bind_text(q, 2, url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, secret, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(q, 2);
+        sqlite3_bind_null(q, 3);
+    }
+    return step_done(s, q, err, errlen, "set webhook");
+}
+
+static int sqlite_set_subscription(sn_store *base, uint32_t app, int cancellations, int reissues,
+                                   char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_SUBSCRIBE,
+                             "UPDATE apps SET sub_cancel = ?2, sub_reissue = ?3 WHERE id = ?1", err,
+                             errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, app);
+    sqlite3_bind_int(q, 2, cancellations != 0);
+    sqlite3_bind_int(q, 3, reissues != 0);
+    return step_done(s, q, err, errlen, "set subscription");
+}
+
+static int sqlite_put_binding(sn_store *base, const sn_binding *b, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_BIND_PUT,
+                             "INSERT OR REPLACE INTO bindings(number, app, account, bound_at, "
+                             "tenure) VALUES (?1, ?2, ?3, ?4, ?5)",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)b->number);
+    sqlite3_bind_int64(q, 2, b->app);
+    sqlite3_bind_blob(q, 3, b->account, SN_ACCOUNT_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, b->bound_at);
+    sqlite3_bind_int64(q, 5, b->tenure);
+    return step_done(s, q, err, errlen, "write binding");
+}
+
+static int sqlite_delete_binding(sn_store *base, uint32_t app, sn_number n,
+                                 const uint8_t account[SN_ACCOUNT_HASH_LEN], int *found, char *err,
+                                 size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_BIND_DELETE,
+                             "DELETE FROM bindings WHERE number = ?1 AND app = ?2 AND account = ?3",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_int64(q, 2, app);
+    sqlite3_bind_blob(q, 3, account, SN_ACCOUNT_HASH_LEN, SQLITE_STATIC);
+    rc = step_done(s, q, err, errlen, "delete binding");
+    *found = rc == SN_OK && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+static int sqlite_list_bindings(sn_store *base, uint32_t app, sn_number n,
+                                int (*fn)(void *, const sn_binding *), void *ctx, char *err,
+                                size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_BIND_LIST,
+                             "SELECT account, bound_at, tenure FROM bindings WHERE number = ?1 "
+                             "AND app = ?2 ORDER BY account",
+                             err, errlen);
+    int rc, stop = 0;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_int64(q, 2, app);
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sn_binding b = {.number = n, .app = app};
+        if (sqlite3_column_bytes(q, 0) == SN_ACCOUNT_HASH_LEN)
+            memcpy(b.account, sqlite3_column_blob(q, 0), SN_ACCOUNT_HASH_LEN);
+        b.bound_at = sqlite3_column_int64(q, 1);
+        b.tenure = (uint32_t)sqlite3_column_int64(q, 2);
+        stop = fn(ctx, &b);
+    }
+    sqlite3_reset(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, "list bindings");
+}
+
+/* Binding notices select bindings by tenure: the cancelled one, or below the new one. */
+static const char issue_cancelled_sql[] =
+    "INSERT INTO notices(app, number, kind, source, event, event_at, tenure, account, created, "
+    "deadline) SELECT app, number, 1, 1, ?2, ?3, tenure, account, ?5, ?6 FROM bindings "
+    "WHERE number = ?1 AND tenure = ?4 ORDER BY app, account";
+static const char issue_reassigned_sql[] =
+    "INSERT INTO notices(app, number, kind, source, event, event_at, tenure, account, created, "
+    "deadline) SELECT app, number, 2, 1, ?2, ?3, tenure, account, ?5, ?6 FROM bindings "
+    "WHERE number = ?1 AND tenure < ?4 ORDER BY app, account";
+/* ?7 = kind; subscribed apps that got no binding notice for this event */
+static const char issue_subscribed_sql[] =
+    "INSERT INTO notices(app, number, kind, source, event, event_at, tenure, account, created, "
+    "deadline) SELECT id, ?1, ?7, 2, ?2, ?3, ?4, NULL, ?5, 0 FROM apps "
+    "WHERE (CASE ?7 WHEN 1 THEN sub_cancel ELSE sub_reissue END) = 1 AND id NOT IN "
+    "(SELECT app FROM bindings WHERE number = ?1 AND "
+    "(CASE ?7 WHEN 1 THEN tenure = ?4 ELSE tenure < ?4 END)) ORDER BY id";
+static const char issue_deliveries_sql[] =
+    "INSERT INTO deliveries(notice, app, number, state, attempts, first_at, next_at) "
+    "SELECT n.id, n.app, n.number, 0, 0, 0, ?2 FROM notices n JOIN apps a ON a.id = n.app "
+    "WHERE n.id > ?1 AND a.webhook_url IS NOT NULL";
+
+static void bind_spec(sqlite3_stmt *q, const sn_notice_spec *spec)
+{
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)spec->number);
+    sqlite3_bind_int(q, 2, spec->event);
+    sqlite3_bind_int64(q, 3, spec->event_at);
+    sqlite3_bind_int64(q, 4, spec->tenure);
+    sqlite3_bind_int64(q, 5, spec->created);
+    sqlite3_bind_int64(q, 6, spec->deadline);
+}
+
+static int sqlite_issue_notices(sn_store *base, const sn_notice_spec *spec, size_t *issued,
+                                char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    int cancelled = spec->kind == SN_NOTICE_CANCELLED;
+    sqlite3_stmt *bq = cached(s, cancelled ? X_ISSUE_CANCELLED : X_ISSUE_REASSIGNED,
+                              cancelled ? issue_cancelled_sql : issue_reassigned_sql, err, errlen);
+    sqlite3_stmt *sq = cached(s, X_ISSUE_SUBSCRIBED, issue_subscribed_sql, err, errlen);
+    sqlite3_stmt *dq = cached(s, X_ISSUE_DELIVERIES, issue_deliveries_sql, err, errlen);
+    sqlite3_stmt *mq = cached(s, X_MAX_NOTICE, "SELECT coalesce(max(id), 0) FROM notices", err,
+                              errlen);
+    sqlite3_int64 last;
+    int rc;
+    *issued = 0;
+    if (bq == NULL || sq == NULL || dq == NULL || mq == NULL)
+        return SN_ESTORE;
+    if (sqlite3_step(mq) != SQLITE_ROW) {
+        sqlite3_reset(mq);
+        return db_fail(s, err, errlen, "issue notices");
+    }
+    last = sqlite3_column_int64(mq, 0);
+    sqlite3_reset(mq);
+    bind_spec(bq, spec);
+    if ((rc = step_done(s, bq, err, errlen, "issue notices")) != SN_OK)
+        return rc;
+    *issued += (size_t)sqlite3_changes(s->db);
+    bind_spec(sq, spec);
+    sqlite3_bind_int(sq, 7, spec->kind);
+    if ((rc = step_done(s, sq, err, errlen, "issue notices")) != SN_OK)
+        return rc;
+    *issued += (size_t)sqlite3_changes(s->db);
+    if (*issued == 0)
+        return SN_OK;
+    sqlite3_bind_int64(dq, 1, last);
+    sqlite3_bind_int64(dq, 2, spec->now_ms);
+    return step_done(s, dq, err, errlen, "queue deliveries");
+}
+
+static int sqlite_open_cancellations(sn_store *base, sn_number n, int64_t now, uint32_t *apps,
+                                     int64_t *until, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_OPEN_CANCELLATIONS,
+                             "SELECT count(DISTINCT app), coalesce(max(deadline), 0) FROM notices "
+                             "WHERE number = ?1 AND kind = 1 AND source = 1 AND outcome = 0 AND "
+                             "deadline > ?2",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_int64(q, 2, now);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *apps = (uint32_t)sqlite3_column_int64(q, 0);
+        *until = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? SN_OK : db_fail(s, err, errlen, "read open notices");
+}
+
+#define NOTICE_COLUMNS                                                                         \
+    "n.id, n.app, n.number, n.kind, n.source, n.event, n.outcome, n.account, n.tenure, "       \
+    "n.event_at, n.created, n.deadline, n.acked_at, n.note, a.name"
+#define NOTICE_NCOLUMNS 15
+
+static void read_notice(sqlite3_stmt *q, int c, sn_notice *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->id = (uint64_t)sqlite3_column_int64(q, c);
+    n->app = (uint32_t)sqlite3_column_int64(q, c + 1);
+    n->number = (sn_number)sqlite3_column_int64(q, c + 2);
+    n->kind = (uint8_t)sqlite3_column_int(q, c + 3);
+    n->source = (uint8_t)sqlite3_column_int(q, c + 4);
+    n->event = (uint8_t)sqlite3_column_int(q, c + 5);
+    n->outcome = (uint8_t)sqlite3_column_int(q, c + 6);
+    if (sqlite3_column_bytes(q, c + 7) == SN_ACCOUNT_HASH_LEN) {
+        n->has_account = 1;
+        memcpy(n->account, sqlite3_column_blob(q, c + 7), SN_ACCOUNT_HASH_LEN);
+    }
+    n->tenure = (uint32_t)sqlite3_column_int64(q, c + 8);
+    n->event_at = sqlite3_column_int64(q, c + 9);
+    n->created = sqlite3_column_int64(q, c + 10);
+    n->deadline = sqlite3_column_int64(q, c + 11);
+    n->acked_at = sqlite3_column_int64(q, c + 12);
+    copy_text(n->note, sizeof(n->note), q, c + 13);
+    copy_text(n->app_name, sizeof(n->app_name), q, c + 14);
+}
+
+/* Run a one-off query and call row(ctx, q) per row until it returns non-zero. */
+static int each_row(sqlite_store *s, sqlite3_stmt *q, int (*row)(void *, sqlite3_stmt *),
+                    void *ctx, char *err, size_t errlen, const char *what)
+{
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = row(ctx, q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, what);
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_notice *);
+    void *ctx;
+} notice_rows;
+
+static int notice_row(void *ctx, sqlite3_stmt *q)
+{
+    notice_rows *r = ctx;
+    sn_notice n;
+    read_notice(q, 0, &n);
+    return r->fn(r->ctx, &n);
+}
+
+static int sqlite_list_notices(sn_store *base, const sn_notice_query *nq,
+                               int (*fn)(void *, const sn_notice *), void *ctx, char *err,
+                               size_t errlen)
+{
+    static const char *const filters[] = {
+        [SN_NOTICES_ALL] = "",
+        [SN_NOTICES_OPEN] = " AND n.outcome = 0 AND (n.deadline = 0 OR n.deadline >= ?4)",
+        [SN_NOTICES_ACKNOWLEDGED] = " AND n.outcome != 0",
+        [SN_NOTICES_OVERDUE] = " AND n.outcome = 0 AND n.deadline > 0 AND n.deadline < ?4",
+    };
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    char sql[512];
+    notice_rows rows = {fn, ctx};
+    int rc;
+    if (nq->filter > SN_NOTICES_OVERDUE)
+        return sn_fail(err, errlen, SN_EINVAL, "bad notice filter");
+    snprintf(sql, sizeof(sql),
+             "SELECT " NOTICE_COLUMNS " FROM notices n JOIN apps a ON a.id = n.app "
+             "WHERE %s n.id > ?2%s ORDER BY n.id LIMIT ?3",
+             nq->app != 0 ? "n.app = ?1 AND" : "", filters[nq->filter]);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "list notices");
+    if (nq->app != 0)
+        sqlite3_bind_int64(q, 1, nq->app);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)nq->after);
+    sqlite3_bind_int64(q, 3, nq->limit);
+    if (nq->filter == SN_NOTICES_OPEN || nq->filter == SN_NOTICES_OVERDUE)
+        sqlite3_bind_int64(q, 4, nq->now);
+    rc = each_row(s, q, notice_row, &rows, err, errlen, "list notices");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int sqlite_get_notice(sn_store *base, uint64_t id, sn_notice *out, char *err,
+                             size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_NOTICE_GET,
+                             "SELECT " NOTICE_COLUMNS " FROM notices n JOIN apps a ON a.id = n.app "
+                             "WHERE n.id = ?1",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_notice(q, 0, out);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no notice %llu",
+                                       (unsigned long long)id)
+                             : db_fail(s, err, errlen, "read notice");
+}
+
+static int sqlite_ack_notice(sn_store *base, uint64_t id, int outcome, const char *note,
+                             int64_t at, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_NOTICE_ACK,
+                             "UPDATE notices SET outcome = ?2, note = ?3, acked_at = ?4 "
+                             "WHERE id = ?1",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+    sqlite3_bind_int(q, 2, outcome);
+    if (note != NULL)
+        sqlite3_bind_text(q, 3, note, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 3);
+    sqlite3_bind_int64(q, 4, at);
+    return step_done(s, q, err, errlen, "acknowledge notice");
+}
+
+#define DELIVERY_COLUMNS                                                                       \
+    "d.notice, d.app, d.number, d.state, d.attempts, d.first_at, d.next_at, d.last_error"
+
+static void read_delivery(sqlite3_stmt *q, int c, sn_delivery *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->notice = (uint64_t)sqlite3_column_int64(q, c);
+    d->app = (uint32_t)sqlite3_column_int64(q, c + 1);
+    d->number = (sn_number)sqlite3_column_int64(q, c + 2);
+    d->state = (uint8_t)sqlite3_column_int(q, c + 3);
+    d->attempts = (uint32_t)sqlite3_column_int64(q, c + 4);
+    d->first_at_ms = sqlite3_column_int64(q, c + 5);
+    d->next_at_ms = sqlite3_column_int64(q, c + 6);
+    copy_text(d->last_error, sizeof(d->last_error), q, c + 7);
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_delivery *, const sn_notice *, const sn_app *);
+    void *ctx;
+    uint32_t n;
+} due_rows;
+
+static int due_row(void *ctx, sqlite3_stmt *q)
+{
+    due_rows *r = ctx;
+    sn_delivery d;
+    sn_notice n;
+    sn_app a;
+    read_delivery(q, 0, &d);
+    read_notice(q, 8, &n);
+    read_app(q, 8 + NOTICE_NCOLUMNS, &a);
+    snprintf(d.app_name, sizeof(d.app_name), "%s", a.name);
+    r->n++;
+    return r->fn(r->ctx, &d, &n, &a);
+}
+
+#define DUE_SQL(cursor)                                                                          \
+    "SELECT " DELIVERY_COLUMNS ", " NOTICE_COLUMNS ", " APP_COLUMNS                              \
+    " FROM deliveries d JOIN notices n ON n.id = d.notice JOIN apps a ON a.id = d.app "          \
+    "WHERE d.state = 0 AND " cursor " AND d.next_at <= ?1 AND a.webhook_url IS NOT NULL AND "    \
+    "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 0 AND e.app = d.app AND "            \
+    "e.number = d.number AND e.notice < d.notice) ORDER BY d.next_at, d.notice LIMIT ?2"
+
+/* The cursor (next_at, notice) is applied in two index seeks, because
+ * SQLite seeks a row-value comparison on its first column only, and
+ * deliveries queued together share one next_at: first the rest of the
+ * cursor's own next_at, then the later ones. */
+static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms,
+                                 uint64_t after_notice, uint32_t limit,
+                                 int (*fn)(void *, const sn_delivery *, const sn_notice *,
+                                           const sn_app *),
+                                 void *ctx, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *same = cached(s, X_DUE, DUE_SQL("d.next_at = ?3 AND d.notice > ?4"), err, errlen);
+    sqlite3_stmt *later = cached(s, X_DUE_LATER, DUE_SQL("d.next_at > ?3"), err, errlen);
+    due_rows rows = {fn, ctx, 0};
+    int rc;
+    if (same == NULL || later == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(same, 1, now_ms);
+    sqlite3_bind_int64(same, 2, limit);
+    sqlite3_bind_int64(same, 3, after_at_ms);
+    sqlite3_bind_int64(same, 4, (sqlite3_int64)after_notice);
+    rc = each_row(s, same, due_row, &rows, err, errlen, "due deliveries");
+    sqlite3_reset(same);
+    if (rc != SN_OK || rows.n >= limit)
+        return rc;
+    sqlite3_bind_int64(later, 1, now_ms);
+    sqlite3_bind_int64(later, 2, limit - rows.n);
+    sqlite3_bind_int64(later, 3, after_at_ms);
+    rc = each_row(s, later, due_row, &rows, err, errlen, "due deliveries");
+    sqlite3_reset(later);
+    return rc;
+}
+
+static int sqlite_relax_durability(sn_store *base, char *err, size_t errlen)
+{
+    return exec_sql(to_sqlite(base), "PRAGMA synchronous = NORMAL", err, errlen);
+}
+
+static int sqlite_update_delivery(sn_store *base, const sn_delivery *d, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_DELIVERY_PUT,
+                             "UPDATE deliveries SET state = ?2, attempts = ?3, first_at = ?4, "
+                             "next_at = ?5, last_error = ?6 WHERE notice = ?1",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)d->notice);
+    sqlite3_bind_int(q, 2, d->state);
+    sqlite3_bind_int64(q, 3, d->attempts);
+    sqlite3_bind_int64(q, 4, d->first_at_ms);
+    sqlite3_bind_int64(q, 5, d->next_at_ms);
+    if (d->last_error[0] != '\0')
+        sqlite3_bind_text(q, 6, d->last_error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
+    return step_done(s, q, err, errlen, "update delivery");
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_delivery *);
+    void *ctx;
+} delivery_rows;
+
+static int delivery_row(void *ctx, sqlite3_stmt *q)
+{
+    delivery_rows *r = ctx;
+    sn_delivery d;
+    read_delivery(q, 0, &d);
+    copy_text(d.app_name, sizeof(d.app_name), q, 8);
+    return r->fn(r->ctx, &d);
+}
+
+static int sqlite_list_deliveries(sn_store *base, uint32_t app, int state, uint64_t after,
+                                  uint32_t limit, int (*fn)(void *, const sn_delivery *),
+                                  void *ctx, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    delivery_rows rows = {fn, ctx};
+    char sql[512];
+    int rc;
+    snprintf(sql, sizeof(sql),
+             "SELECT " DELIVERY_COLUMNS ", a.name FROM deliveries d JOIN apps a ON a.id = d.app "
+             "WHERE %s d.state = ?2 AND d.notice > ?3 ORDER BY d.notice LIMIT ?4",
+             app != 0 ? "d.app = ?1 AND" : "");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "list deliveries");
+    if (app != 0)
+        sqlite3_bind_int64(q, 1, app);
+    sqlite3_bind_int(q, 2, state);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)after);
+    sqlite3_bind_int64(q, 4, limit);
+    rc = each_row(s, q, delivery_row, &rows, err, errlen, "list deliveries");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int count_row(void *ctx, sqlite3_stmt *q)
+{
+    uint64_t *counts = ctx;
+    int state = sqlite3_column_int(q, 0);
+    if (state >= 0 && state <= SN_DELIVERY_DEAD)
+        counts[state] = (uint64_t)sqlite3_column_int64(q, 1);
+    return 0;
+}
+
+static int sqlite_delivery_counts(sn_store *base, uint32_t app, uint64_t counts[3], char *err,
+                                  size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_DELIVERY_COUNTS,
+                             "SELECT state, count(*) FROM deliveries WHERE app = ?1 GROUP BY state",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    counts[0] = counts[1] = counts[2] = 0;
+    sqlite3_bind_int64(q, 1, app);
+    rc = each_row(s, q, count_row, counts, err, errlen, "count deliveries");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sqlite_next_delivery(sn_store *base, int64_t *at_ms, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_NEXT_DELIVERY,
+                             "SELECT coalesce(min(next_at), 0) FROM deliveries WHERE state = 0",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *at_ms = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? SN_OK : db_fail(s, err, errlen, "next delivery");
+}
+
+typedef struct {
+    int (*fn)(void *, sn_number, int, int64_t, uint64_t);
+    void *ctx;
+} disconnection_rows;
+
+static int disconnection_row(void *ctx, sqlite3_stmt *q)
+{
+    disconnection_rows *r = ctx;
+    sqlite3_int64 id = sqlite3_column_int64(q, 0);
+    return r->fn(r->ctx, (sn_number)id >> ORDINAL_BITS, sqlite3_column_int(q, 1) != SN_EV_CANCEL,
+                 sqlite3_column_int64(q, 2), (uint64_t)id);
+}
+
+static int sqlite_list_disconnections(sn_store *base, int64_t since, int64_t after_at,
+                                      uint64_t after_id, uint32_t limit,
+                                      int (*fn)(void *, sn_number, int, int64_t, uint64_t),
+                                      void *ctx, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    /* the WHERE repeats the partial index's condition so SQLite uses it */
+    sqlite3_stmt *q = cached(s, X_DISCONNECTIONS,
+                             "SELECT id, kind, at FROM events WHERE (kind = 4 OR flags & 2 != 0) "
+                             "AND at >= ?1 AND (at > ?2 OR (at = ?2 AND id > ?3)) "
+                             "ORDER BY at, id LIMIT ?4",
+                             err, errlen);
+    disconnection_rows rows = {fn, ctx};
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, since);
+    sqlite3_bind_int64(q, 2, after_at);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)after_id);
+    sqlite3_bind_int64(q, 4, limit);
+    rc = each_row(s, q, disconnection_row, &rows, err, errlen, "list disconnections");
+    sqlite3_reset(q);
+    return rc;
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_app_stats *);
+    void *ctx;
+} stats_rows;
+
+static int stats_row(void *ctx, sqlite3_stmt *q)
+{
+    stats_rows *r = ctx;
+    sn_app_stats st;
+    memset(&st, 0, sizeof(st));
+    st.app = (uint32_t)sqlite3_column_int64(q, 0);
+    copy_text(st.name, sizeof(st.name), q, 1);
+    st.webhook = sqlite3_column_type(q, 2) != SQLITE_NULL;
+    st.bindings = (uint64_t)sqlite3_column_int64(q, 3);
+    st.numbers = (uint64_t)sqlite3_column_int64(q, 4);
+    st.notices = (uint64_t)sqlite3_column_int64(q, 5);
+    st.acknowledged = (uint64_t)sqlite3_column_int64(q, 6);
+    st.overdue = (uint64_t)sqlite3_column_int64(q, 7);
+    st.pending = (uint64_t)sqlite3_column_int64(q, 8);
+    st.dead = (uint64_t)sqlite3_column_int64(q, 9);
+    return r->fn(r->ctx, &st);
+}
+
+static int sqlite_app_stats(sn_store *base, int64_t now,
+                            int (*fn)(void *, const sn_app_stats *), void *ctx, char *err,
+                            size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    stats_rows rows = {fn, ctx};
+    int rc;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT a.id, a.name, a.webhook_url,"
+            " (SELECT count(*) FROM bindings b WHERE b.app = a.id),"
+            " (SELECT count(DISTINCT number) FROM bindings b WHERE b.app = a.id),"
+            " (SELECT count(*) FROM notices n WHERE n.app = a.id),"
+            " (SELECT count(*) FROM notices n WHERE n.app = a.id AND n.outcome != 0),"
+            " (SELECT count(*) FROM notices n WHERE n.app = a.id AND n.outcome = 0 AND"
+            "  n.deadline > 0 AND n.deadline < ?1),"
+            " (SELECT count(*) FROM deliveries d WHERE d.app = a.id AND d.state = 0),"
+            " (SELECT count(*) FROM deliveries d WHERE d.app = a.id AND d.state = 2)"
+            " FROM apps a ORDER BY a.name",
+            -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "app stats");
+    sqlite3_bind_int64(q, 1, now);
+    rc = each_row(s, q, stats_row, &rows, err, errlen, "app stats");
+    sqlite3_finalize(q);
+    return rc;
+}
+
 static const sn_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -597,6 +1359,26 @@ static const sn_store_ops sqlite_ops = {
     .revoke_key = sqlite_revoke_key,
     .add_range = sqlite_add_range,
     .list_ranges = sqlite_list_ranges,
+    .app_id = sqlite_app_id,
+    .get_app = sqlite_get_app,
+    .set_webhook = sqlite_set_webhook,
+    .set_subscription = sqlite_set_subscription,
+    .put_binding = sqlite_put_binding,
+    .delete_binding = sqlite_delete_binding,
+    .list_bindings = sqlite_list_bindings,
+    .issue_notices = sqlite_issue_notices,
+    .open_cancellations = sqlite_open_cancellations,
+    .list_notices = sqlite_list_notices,
+    .get_notice = sqlite_get_notice,
+    .ack_notice = sqlite_ack_notice,
+    .due_deliveries = sqlite_due_deliveries,
+    .update_delivery = sqlite_update_delivery,
+    .relax_durability = sqlite_relax_durability,
+    .list_deliveries = sqlite_list_deliveries,
+    .delivery_counts = sqlite_delivery_counts,
+    .next_delivery = sqlite_next_delivery,
+    .list_disconnections = sqlite_list_disconnections,
+    .app_stats = sqlite_app_stats,
 };
 
 static int configure(sqlite_store *s, char *err, size_t errlen)

@@ -15,8 +15,8 @@ static char err[SN_ERRMSG_MAX];
 static int parse(const char *body, sn_flat_field *f)
 {
     static char scratch[2048];
-    f[0] = (sn_flat_field){"phoneNumber", NULL, 0};
-    f[1] = (sn_flat_field){"specifiedDate", NULL, 0};
+    f[0] = (sn_flat_field){"phoneNumber", NULL, 0, 0};
+    f[1] = (sn_flat_field){"specifiedDate", NULL, 0, 0};
     return sn_flatjson_parse(body, strlen(body), f, 2, scratch, sizeof(scratch), err, sizeof(err));
 }
 
@@ -84,7 +84,7 @@ static void long_values_do_not_overflow(void **state)
 {
     (void)state;
     char body[4096], scratch[64];
-    sn_flat_field f[1] = {{"phoneNumber", NULL, 0}};
+    sn_flat_field f[1] = {{"phoneNumber", NULL, 0, 0}};
     memset(body, 'a', sizeof(body));
     memcpy(body, "{\"phoneNumber\":\"", 16);
     memcpy(body + sizeof(body) - 3, "\"}", 2);

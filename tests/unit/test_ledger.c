@@ -119,7 +119,7 @@ static void guard_and_observer(void **state)
 {
     fixture *f = *state;
     sn_ledger_report rep = {0};
-    sn_ledger_guard g = {deny_even, NULL};
+    sn_ledger_guard g = {deny_even, NULL, NULL};
     seen s = {0, 0};
     sn_log_event items[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL), ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 1, NULL),
                             ev(3, SN_EV_ACTIVATE, 2024, 1, 1, 2, NULL)};

@@ -1,0 +1,18 @@
+/*
+ * notice_json.h - the one JSON form of a notice, shared by the pull feed,
+ * the admin views and webhook bodies (docs/http-api.md, "A notice").
+ */
+#ifndef SN_NOTICE_JSON_H
+#define SN_NOTICE_JSON_H
+
+#include "store/store.h"
+#include "util/strbuf.h"
+
+/* Append n as a JSON object; with_app adds "app" (admin views). now decides
+ * open versus overdue. */
+void sn_notice_json(sn_strbuf *b, const sn_notice *n, int with_app, int64_t now);
+
+/* "open", "acknowledged" or "overdue". */
+const char *sn_notice_state(const sn_notice *n, int64_t now);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * strbuf.h - a growing text buffer for building JSON answers, and JSON
+ * string escaping.
+ *
+ * Appends never fail visibly: an allocation failure sets `failed`, later
+ * appends do nothing, and the owner checks `failed` once at the end (then
+ * answers 500 instead of a truncated body).
+ */
+#ifndef SN_STRBUF_H
+#define SN_STRBUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *s; /* NUL-terminated while !failed; malloc'd, the owner frees it */
+    size_t len, cap;
+    int failed;
+} sn_strbuf;
+
+/* Append printf-style. */
+void sn_strbuf_printf(sn_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append s as a quoted JSON string; NULL appends null. */
+void sn_strbuf_string(sn_strbuf *b, const char *s);
+
+/* Write s[0..len) escaped for a JSON string (without quotes) into out;
+ * returns the length needed (may exceed cap: then out holds a prefix).
+ * Quotes, backslashes and control characters are escaped. */
+size_t sn_json_escape(const char *s, size_t len, char *out, size_t cap);
+
+#endif
