@@ -47,8 +47,9 @@ typedef struct {
     int busy;
 } slot;
 
-struct sn_deliverer {
+typedef struct {
     pthread_t tid;
+    unsigned part, nparts; /* this worker sends deliveries of numbers n % nparts == part */
     atomic_int stopping;
     atomic_int woken;
     sn_store *store;
@@ -64,6 +65,13 @@ struct sn_deliverer {
     int64_t cursor_at; /* the current pass */
     uint64_t cursor_notice;
     int64_t pass_started_ms;
+} worker;
+
+#define MAX_WORKERS 16
+
+struct sn_deliverer {
+    unsigned n;
+    worker *w[MAX_WORKERS];
 };
 
 static int64_t now_ms(void)
@@ -80,11 +88,12 @@ void sn_deliverer_defaults(sn_deliverer_options *o)
     o->retry_max_ms = 3600 * 1000LL;
     o->timeout_ms = 10000;
     o->max_in_flight = 64;
+    o->workers = 2;
 }
 
 /* ---- the held set ------------------------------------------------------ */
 
-static size_t held_slot(const sn_deliverer *d, uint64_t id)
+static size_t held_slot(const worker *d, uint64_t id)
 {
     size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull) & (d->held_cap - 1);
     while (d->held[i] != 0 && d->held[i] != id)
@@ -92,18 +101,18 @@ static size_t held_slot(const sn_deliverer *d, uint64_t id)
     return i;
 }
 
-static int held(const sn_deliverer *d, uint64_t id)
+static int held(const worker *d, uint64_t id)
 {
     return d->held[held_slot(d, id)] == id;
 }
 
-static void hold(sn_deliverer *d, uint64_t id)
+static void hold(worker *d, uint64_t id)
 {
     d->held[held_slot(d, id)] = id;
 }
 
 /* After a flush: only the transfers still in flight stay held. */
-static void rebuild_held(sn_deliverer *d)
+static void rebuild_held(worker *d)
 {
     memset(d->held, 0, d->held_cap * sizeof(*d->held));
     for (unsigned i = 0; i < d->nslots; i++)
@@ -123,7 +132,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 /* A slot's handle keeps the options every delivery shares, so a transfer
  * sets only its URL, headers and body (curl_easy_reset per transfer showed
  * up as a fifth of the thread's time). */
-static int prepare_slot(sn_deliverer *d, slot *sl)
+static int prepare_slot(worker *d, slot *sl)
 {
     if (sl->easy != NULL)
         return SN_OK;
@@ -134,11 +143,13 @@ static int prepare_slot(sn_deliverer *d, slot *sl)
     curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(sl->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(sl->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(sl->easy, CURLOPT_PROXY, ""); /* no proxy from the environment */
+    curl_easy_setopt(sl->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
     return SN_OK;
 }
 
-static int start(sn_deliverer *d, slot *sl, const sn_delivery *dv, const sn_notice *n,
+static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n,
                  const sn_app *app)
 {
     char sig[SN_SIGNATURE_HEADER_MAX], line[SN_SIGNATURE_HEADER_MAX + 64];
@@ -172,7 +183,7 @@ static int start(sn_deliverer *d, slot *sl, const sn_delivery *dv, const sn_noti
 }
 
 typedef struct {
-    sn_deliverer *d;
+    worker *d;
     unsigned next_free;
     size_t rows;
 } fetch_ctx;
@@ -180,7 +191,7 @@ typedef struct {
 static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn_app *app)
 {
     fetch_ctx *f = arg;
-    sn_deliverer *d = f->d;
+    worker *d = f->d;
     f->rows++;
     if (!held(d, dv->notice)) {
         while (f->next_free < d->nslots && d->slots[f->next_free].busy)
@@ -197,15 +208,15 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     return 0;
 }
 
-static void fetch(sn_deliverer *d)
+static void fetch(worker *d)
 {
     char err[SN_ERRMSG_MAX];
     uint32_t room = d->nslots - d->busy;
     fetch_ctx f = {d, 0, 0};
     if (room == 0)
         return;
-    if (sn_store_due_deliveries(d->store, now_ms(), d->cursor_at, d->cursor_notice, room,
-                                on_due, &f, err, sizeof(err)) < 0)
+    if (sn_store_due_deliveries(d->store, now_ms(), d->cursor_at, d->cursor_notice, d->part,
+                                d->nparts, room, on_due, &f, err, sizeof(err)) < 0)
         fprintf(stderr, "secondnum serve: reading due deliveries: %s\n", err);
     (void)f.rows;
 }
@@ -213,7 +224,7 @@ static void fetch(sn_deliverer *d)
 /* Go back to the start of the due deliveries: a notice that waited behind
  * an earlier one for its number sits before the cursor once that one is
  * written as delivered or dead. */
-static void new_pass(sn_deliverer *d)
+static void new_pass(worker *d)
 {
     d->cursor_at = INT64_MIN;
     d->cursor_notice = 0;
@@ -222,7 +233,7 @@ static void new_pass(sn_deliverer *d)
 
 /* ---- outcomes ----------------------------------------------------------- */
 
-static void outcome(sn_deliverer *d, slot *sl, CURLcode res)
+static void outcome(worker *d, slot *sl, CURLcode res)
 {
     sn_delivery *dv = &sl->d;
     long status = 0;
@@ -257,7 +268,7 @@ static void outcome(sn_deliverer *d, slot *sl, CURLcode res)
     d->busy--;
 }
 
-static void flush(sn_deliverer *d)
+static void flush(worker *d)
 {
     char err[SN_ERRMSG_MAX];
     int rc;
@@ -281,7 +292,7 @@ static void flush(sn_deliverer *d)
     rebuild_held(d);
 }
 
-static void collect(sn_deliverer *d)
+static void collect(worker *d)
 {
     CURLMsg *m;
     int left;
@@ -298,7 +309,7 @@ static void collect(sn_deliverer *d)
 
 /* ---- the loop ------------------------------------------------------------ */
 
-static int poll_timeout_ms(sn_deliverer *d)
+static int poll_timeout_ms(worker *d)
 {
     char err[SN_ERRMSG_MAX];
     int64_t next = 0, now = now_ms();
@@ -313,7 +324,7 @@ static int poll_timeout_ms(sn_deliverer *d)
 
 static void *deliverer_main(void *arg)
 {
-    sn_deliverer *d = arg;
+    worker *d = arg;
     int running = 0;
     while (!atomic_load(&d->stopping)) {
         if (atomic_exchange(&d->woken, 0) || d->busy < d->nslots / 2 + 1)
@@ -333,7 +344,7 @@ static void *deliverer_main(void *arg)
 
 /* ---- start and stop ------------------------------------------------------ */
 
-static void release(sn_deliverer *d)
+static void release(worker *d)
 {
     for (unsigned i = 0; d->slots != NULL && i < d->nslots; i++) {
         slot *sl = &d->slots[i];
@@ -353,15 +364,17 @@ static void release(sn_deliverer *d)
     free(d);
 }
 
-int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out,
-                       char *err, size_t errlen)
+static int start_worker(const char *db, const sn_deliverer_options *o, unsigned part,
+                        unsigned nparts, worker **out, char *err, size_t errlen)
 {
-    sn_deliverer *d = calloc(1, sizeof(*d));
+    worker *d = calloc(1, sizeof(*d));
     int rc;
     *out = NULL;
     if (d == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     d->o = *o;
+    d->part = part;
+    d->nparts = nparts;
     d->nslots = o->max_in_flight > 0 ? o->max_in_flight : 1;
     d->held_cap = 1;
     while (d->held_cap < 4 * ((size_t)d->nslots + FLUSH_AT))
@@ -371,7 +384,7 @@ int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliver
     d->held = calloc(d->held_cap, sizeof(*d->held));
     d->cursor_at = INT64_MIN;
     if (d->slots == NULL || d->done == NULL || d->held == NULL ||
-        curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (d->multi = curl_multi_init()) == NULL) {
+        (d->multi = curl_multi_init()) == NULL) {
         rc = sn_fail(err, errlen, SN_ENOMEM, "cannot set up webhook delivery");
         goto fail;
     }
@@ -382,7 +395,7 @@ int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliver
         (rc = sn_store_relax_durability(d->store, err, errlen)) != SN_OK)
         goto fail;
     if (pthread_create(&d->tid, NULL, deliverer_main, d) != 0) {
-        rc = sn_fail(err, errlen, SN_EIO, "cannot start the delivery thread");
+        rc = sn_fail(err, errlen, SN_EIO, "cannot start a delivery thread");
         goto fail;
     }
     *out = d;
@@ -392,20 +405,50 @@ fail:
     return rc;
 }
 
-void sn_deliverer_wake(sn_deliverer *d)
+static void stop_worker(worker *d)
 {
-    if (d == NULL)
-        return;
-    atomic_store(&d->woken, 1);
-    curl_multi_wakeup(d->multi);
-}
-
-void sn_deliverer_stop(sn_deliverer *d)
-{
-    if (d == NULL)
-        return;
     atomic_store(&d->stopping, 1);
     curl_multi_wakeup(d->multi);
     pthread_join(d->tid, NULL);
     release(d);
+}
+
+int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out,
+                       char *err, size_t errlen)
+{
+    sn_deliverer *dl = calloc(1, sizeof(*dl));
+    unsigned n = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;
+    *out = NULL;
+    if (dl == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(dl);
+        return sn_fail(err, errlen, SN_ENOMEM, "cannot set up webhook delivery");
+    }
+    for (; dl->n < n; dl->n++) {
+        int rc = start_worker(db, o, dl->n, n, &dl->w[dl->n], err, errlen);
+        if (rc != SN_OK) {
+            sn_deliverer_stop(dl);
+            return rc;
+        }
+    }
+    *out = dl;
+    return SN_OK;
+}
+
+void sn_deliverer_wake(sn_deliverer *dl)
+{
+    if (dl == NULL)
+        return;
+    for (unsigned i = 0; i < dl->n; i++) {
+        atomic_store(&dl->w[i]->woken, 1);
+        curl_multi_wakeup(dl->w[i]->multi);
+    }
+}
+
+void sn_deliverer_stop(sn_deliverer *dl)
+{
+    if (dl == NULL)
+        return;
+    for (unsigned i = 0; i < dl->n; i++)
+        stop_worker(dl->w[i]);
+    free(dl);
 }

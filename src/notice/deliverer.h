@@ -1,6 +1,10 @@
 /*
  * deliverer.h - the webhook delivery thread.
  *
+ * Deliveries are split between worker threads by number (n % workers), so
+ * one worker owns every delivery of a number and keeps their order; each
+ * worker is what the rest of this comment describes.
+ *
  * Pending deliveries live in the store (deliveries table), so nothing is
  * lost when the process dies: a delivery in flight at a crash is simply
  * still pending and is sent again (at least once; the notice id lets the
@@ -27,7 +31,8 @@ typedef struct {
     int64_t retry_base_ms;   /* first backoff, default 1 s */
     int64_t retry_max_ms;    /* longest backoff, default 1 h */
     long timeout_ms;         /* one attempt, default 10 s */
-    unsigned max_in_flight;  /* concurrent POSTs, default 64 */
+    unsigned max_in_flight;  /* concurrent POSTs per worker, default 64 */
+    unsigned workers;        /* delivery threads, default 2 */
 } sn_deliverer_options;
 
 /* The defaults above. */

@@ -60,7 +60,7 @@ typedef struct {
     int (*ack_notice)(sn_store *s, uint64_t id, int outcome, const char *note, int64_t at,
                       char *err, size_t errlen);
     int (*due_deliveries)(sn_store *s, int64_t now_ms, int64_t after_at_ms, uint64_t after_notice,
-                          uint32_t limit,
+                          uint32_t part, uint32_t nparts, uint32_t limit,
                           int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
                                     const sn_app *app),
                           void *ctx, char *err, size_t errlen);

@@ -192,12 +192,12 @@ int sn_store_ack_notice(sn_store *s, uint64_t id, int outcome, const char *note,
 }
 
 int sn_store_due_deliveries(sn_store *s, int64_t now_ms, int64_t after_at_ms,
-                            uint64_t after_notice, uint32_t limit,
+                            uint64_t after_notice, uint32_t part, uint32_t nparts, uint32_t limit,
                             int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
                                       const sn_app *app),
                             void *ctx, char *err, size_t errlen)
 {
-    return s->ops->due_deliveries(s, now_ms, after_at_ms, after_notice, limit, fn, ctx, err,
+    return s->ops->due_deliveries(s, now_ms, after_at_ms, after_notice, part, nparts, limit, fn, ctx, err,
                                   errlen);
 }
 

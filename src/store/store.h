@@ -260,10 +260,11 @@ typedef struct {
 /* Pending deliveries due at now_ms whose app has a webhook and that have no
  * earlier pending delivery for the same app and number (so deliveries keep
  * their order per number), in (next_at_ms, notice) order after the cursor
- * (after_at_ms, after_notice), at most limit. fn gets the
+ * (after_at_ms, after_notice), only numbers with number % nparts == part
+ * (one delivery worker's share), at most limit. fn gets the
  * delivery, its notice and the app (url and secret). */
 int sn_store_due_deliveries(sn_store *s, int64_t now_ms, int64_t after_at_ms,
-                            uint64_t after_notice, uint32_t limit,
+                            uint64_t after_notice, uint32_t part, uint32_t nparts, uint32_t limit,
                             int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
                                       const sn_app *app),
                             void *ctx, char *err, size_t errlen);

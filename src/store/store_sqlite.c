@@ -1107,7 +1107,8 @@ static int due_row(void *ctx, sqlite3_stmt *q)
 #define DUE_SQL(cursor)                                                                          \
     "SELECT " DELIVERY_COLUMNS ", " NOTICE_COLUMNS ", " APP_COLUMNS                              \
     " FROM deliveries d JOIN notices n ON n.id = d.notice JOIN apps a ON a.id = d.app "          \
-    "WHERE d.state = 0 AND " cursor " AND d.next_at <= ?1 AND a.webhook_url IS NOT NULL AND "    \
+    "WHERE d.state = 0 AND " cursor " AND d.next_at <= ?1 AND d.number % ?6 = ?5 AND "           \
+    "a.webhook_url IS NOT NULL AND "                                                             \
     "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 0 AND e.app = d.app AND "            \
     "e.number = d.number AND e.notice < d.notice) ORDER BY d.next_at, d.notice LIMIT ?2"
 
@@ -1116,7 +1117,7 @@ static int due_row(void *ctx, sqlite3_stmt *q)
  * deliveries queued together share one next_at: first the rest of the
  * cursor's own next_at, then the later ones. */
 static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms,
-                                 uint64_t after_notice, uint32_t limit,
+                                 uint64_t after_notice, uint32_t part, uint32_t nparts, uint32_t limit,
                                  int (*fn)(void *, const sn_delivery *, const sn_notice *,
                                            const sn_app *),
                                  void *ctx, char *err, size_t errlen)
@@ -1132,6 +1133,8 @@ static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_a
     sqlite3_bind_int64(same, 2, limit);
     sqlite3_bind_int64(same, 3, after_at_ms);
     sqlite3_bind_int64(same, 4, (sqlite3_int64)after_notice);
+    sqlite3_bind_int64(same, 5, part);
+    sqlite3_bind_int64(same, 6, nparts > 0 ? nparts : 1);
     rc = each_row(s, same, due_row, &rows, err, errlen, "due deliveries");
     sqlite3_reset(same);
     if (rc != SN_OK || rows.n >= limit)
@@ -1139,6 +1142,8 @@ static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_a
     sqlite3_bind_int64(later, 1, now_ms);
     sqlite3_bind_int64(later, 2, limit - rows.n);
     sqlite3_bind_int64(later, 3, after_at_ms);
+    sqlite3_bind_int64(later, 5, part);
+    sqlite3_bind_int64(later, 6, nparts > 0 ? nparts : 1);
     rc = each_row(s, later, due_row, &rows, err, errlen, "due deliveries");
     sqlite3_reset(later);
     return rc;
