@@ -1,0 +1,423 @@
+"""webhook_suite.py - unbind notices end to end against `secondnum serve`:
+the issue-4 scenario (two apps, cancel, ack, reissue guard, force,
+number_reassigned only to an app still holding its binding) and webhook
+delivery to a real receiver on loopback: a signature checked with Python's
+own hmac, retries while the receiver is down, a server killed with SIGKILL
+and restarted mid-retry, order per number, dead letters after a short retry
+budget, and tenant isolation of webhooks, deliveries and notices.
+
+Each case makes its own store (carrier "cm" owns +86139) and server, so a
+case's notices never leak into another's.
+"""
+
+import datetime
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+from harness import eq, expect_error, expect_json  # noqa: E402
+
+SECRET_A = "secret-of-app-a-0123"
+SECRET_B = "secret-of-app-b-4567"
+
+
+def at(days_ago, hours=0):
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago, hours=hours)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Receiver:
+    """A webhook receiver on a fixed loopback port that can go down and come
+    back. Records (time, headers, body) of every POST it answers 2xx; answers
+    `status` (default 200)."""
+
+    def __init__(self, port=None):
+        self.port = port or h.free_port()
+        self.status = 200
+        self.got = []
+        self.refused = 0
+        self.lock = threading.Lock()
+        self.server = None
+
+    def start(self):
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with rec.lock:
+                    status = rec.status
+                    if 200 <= status < 300:
+                        rec.got.append((time.time(), dict(self.headers), body))
+                    else:
+                        rec.refused += 1
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self.server = http.server.ThreadingHTTPServer((h.HOST, self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @property
+    def url(self):
+        return "http://%s:%d/hook" % (h.HOST, self.port)
+
+    def notices(self):
+        with self.lock:
+            return [json.loads(b) for _, _, b in self.got]
+
+    def wait_for(self, count, timeout=20.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.got) >= count:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("receiver got %d deliveries, expected %d" % (len(self.got), count))
+
+
+class World:
+    """A store, keys for two apps, a carrier and an admin, and a server."""
+
+    def __init__(self, extra=()):
+        self.env = h.Env()
+        self.env.add_carrier("cm", "+86139")
+        self.cm = self.env.key("carrier", "cm-feed", carrier="cm")
+        self.a = self.env.key("app", "app-a")
+        self.b = self.env.key("app", "app-b")
+        self.admin = self.env.key("admin", "ops")
+        self.extra = list(extra)
+        self.srv = None
+        self.start()
+
+    def start(self):
+        self.srv = h.Server(self.env, extra=self.extra)
+        self.srv.start()
+
+    def c(self, key):
+        return self.srv.client(key)
+
+    def events(self, *events):
+        r = self.c(self.cm).post("/v1/events", {"events": list(events)})
+        return expect_json(r, 200, "events")
+
+    def bind(self, key, number, account, bound_at):
+        r = self.c(key).request("PUT", "/v1/bindings", json_body={
+            "bindings": [{"number": number, "account": account, "bound_at": bound_at}]})
+        eq("bound", 1, expect_json(r, 200, "bind")["bound"])
+
+    def notices(self, key, after=None):
+        path = "/v1/notices" + ("?after=%s" % after if after else "")
+        return expect_json(self.c(key).get(path), 200, "notices")["notices"]
+
+    def webhook(self, key, url, secret):
+        r = self.c(key).request("PUT", "/v1/webhook", json_body={"url": url, "secret": secret})
+        expect_json(r, 200, "webhook")
+
+    def stop(self):
+        if self.srv is not None:
+            self.srv.stop()
+
+
+def active_number(w, n, bind_a=True, bind_b=True):
+    """An active number bound by A and/or B (activated 400 days ago)."""
+    w.events({"number": n, "event": "activate", "at": at(400)})
+    if bind_a:
+        w.bind(w.a, n, "alice-at-a", at(300))
+    if bind_b:
+        w.bind(w.b, n, "bob-at-b", at(300))
+
+
+# ---------------------------------------------------------------------------
+
+
+def case_issue_scenario(_):
+    """A and B bind; cancel -> both get number_cancelled; A acks unbound; the
+    reissue is held until B acts; after B acks (reverified, keeping its
+    binding) the reissue goes through and B alone gets number_reassigned."""
+    w = World()
+    try:
+        n = "+8613900000001"
+        active_number(w, n)
+        eq("cancel applied", 1, w.events({"number": n, "event": "cancel", "at": at(200)})["applied"])
+        na, nb = w.notices(w.a), w.notices(w.b)
+        eq("A's notices", ["number_cancelled"], [x["kind"] for x in na])
+        eq("B's notices", ["number_cancelled"], [x["kind"] for x in nb])
+        for x in na + nb:
+            eq("notice number", n, x["number"])
+            eq("notice state", "open", x["state"])
+            eq("critical", False, x["critical"])
+            assert x["deadline"] and x["account_hash"] and len(x["account_hash"]) == 64, x
+        assert na[0]["account_hash"] != nb[0]["account_hash"]
+        acked = expect_json(w.c(w.a).post("/v1/notices/%s/ack" % na[0]["id"], {"outcome": "unbound"}),
+                            200, "ack A")
+        eq("A acked", ("acknowledged", "unbound"), (acked["state"], acked["outcome"]))
+        # A's binding is gone with its unbound ack
+        r = expect_json(w.c(w.a).get("/v1/bindings?number=%2B8613900000001"), 200, "A bindings")
+        eq("A's bindings after unbound", [], r["bindings"])
+
+        reissue = {"number": n, "event": "activate", "at": at(0, hours=1)}
+        r = w.events(reissue)
+        eq("held: applied", 0, r["applied"])
+        eq("held: code", "REISSUE_HELD", r["rejected"][0]["code"])
+        assert "1 app" in r["rejected"][0]["reason"], r["rejected"][0]["reason"]
+
+        expect_json(w.c(w.b).post("/v1/notices/%s/ack" % nb[0]["id"], {"outcome": "reverified"}),
+                    200, "ack B")
+        eq("reissue after B acked", 1, w.events(reissue)["applied"])
+        nb2 = w.notices(w.b, after=nb[0]["id"])
+        eq("B gets number_reassigned", ["number_reassigned"], [x["kind"] for x in nb2])
+        eq("critical", True, nb2[0]["critical"])
+        eq("A gets nothing more", [], w.notices(w.a, after=na[0]["id"]))
+    finally:
+        w.stop()
+
+
+def case_force_passes_the_guard(_):
+    w = World()
+    try:
+        n = "+8613900000002"
+        active_number(w, n)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        held = w.events({"number": n, "event": "activate", "at": at(0, hours=1)})
+        eq("held", "REISSUE_HELD", held["rejected"][0]["code"])
+        assert "2 apps" in held["rejected"][0]["reason"], held["rejected"][0]["reason"]
+        forced = w.events({"number": n, "event": "activate", "at": at(0, hours=1), "force": True})
+        eq("forced reissue applied", 1, forced["applied"])
+        eq("both get number_reassigned", ["number_reassigned"],
+           [x["kind"] for x in w.notices(w.a)][1:])
+        r = w.c(w.cm).post("/v1/events", {"events": [
+            {"number": n, "event": "suspend", "at": at(0), "force": "yes"}]})
+        eq("force must be a boolean", "INVALID_ARGUMENT",
+           expect_json(r, 200, "bad force")["rejected"][0]["code"])
+    finally:
+        w.stop()
+
+
+def case_ack_rules_and_isolation(_):
+    w = World()
+    try:
+        n = "+8613900000003"
+        active_number(w, n)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        na = w.notices(w.a)[0]
+        ca, cb = w.c(w.a), w.c(w.b)
+        expect_error(cb.get("/v1/notices/%s" % na["id"]), 404, "NOT_FOUND", "B reads A's notice")
+        expect_error(cb.post("/v1/notices/%s/ack" % na["id"], {"outcome": "unbound"}), 404,
+                     "NOT_FOUND", "B acks A's notice")
+        expect_error(ca.post("/v1/notices/%s/ack" % na["id"], {"outcome": "maybe"}), 400,
+                     "INVALID_ARGUMENT", "bad outcome")
+        expect_error(ca.post("/v1/notices/999999/ack", {"outcome": "refused"}), 404, "NOT_FOUND",
+                     "unknown notice")
+        first = expect_json(ca.post("/v1/notices/%s/ack" % na["id"],
+                                    {"outcome": "refused", "note": "court order"}), 200, "ack")
+        again = expect_json(ca.post("/v1/notices/%s/ack" % na["id"],
+                                    {"outcome": "refused", "note": "court order"}), 200, "same ack")
+        eq("idempotent", first, again)
+        eq("note kept", "court order", again["note"])
+        expect_error(ca.post("/v1/notices/%s/ack" % na["id"], {"outcome": "unbound"}), 409,
+                     "CONFLICT", "another outcome")
+        expect_error(w.c(w.cm).get("/v1/notices"), 403, "PERMISSION_DENIED", "carrier key")
+        expect_error(ca.get("/v1/admin/notices"), 403, "PERMISSION_DENIED", "app on admin view")
+        overdue = expect_json(w.c(w.admin).get("/v1/admin/notices?state=acknowledged"), 200, "admin")
+        eq("admin sees the ack with its app", ["app-a"], [x["app"] for x in overdue["notices"]])
+        # B's own binding listing never shows A's accounts
+        r = expect_json(cb.get("/v1/bindings?number=%2B8613900000003&account=alice-at-a"), 200, "B")
+        eq("B cannot find A's account", [], r["bindings"])
+    finally:
+        w.stop()
+
+
+def verify_signature(headers, body, secret):
+    sig = headers.get("Secondnum-Signature", "")
+    parts = dict(p.split("=", 1) for p in sig.split(","))
+    mac = hmac.new(secret.encode(), (parts["t"] + ".").encode() + body, hashlib.sha256).hexdigest()
+    eq("HMAC-SHA256 signature", mac, parts["v1"])
+    assert abs(int(parts["t"]) - time.time()) < 120, "signature time far from now: %s" % sig
+
+
+def case_webhook_signed_delivery(_):
+    rec = Receiver()
+    rec.start()
+    w = World()
+    try:
+        w.webhook(w.a, rec.url, SECRET_A)
+        n = "+8613900000004"
+        active_number(w, n, bind_b=False)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        rec.wait_for(1)
+        _, headers, body = rec.got[0]
+        verify_signature(headers, body, SECRET_A)
+        notice = json.loads(body)
+        eq("Secondnum-Notice-Id", notice["id"], headers.get("Secondnum-Notice-Id"))
+        eq("same notice as the pull feed", w.notices(w.a)[0], notice)
+        hook = expect_json(w.c(w.a).get("/v1/webhook"), 200, "webhook")
+        eq("counts", (0, 1, 0), (hook["pending"], hook["delivered"], hook["dead"]))
+        expect_error(w.c(w.b).get("/v1/webhook"), 404, "NOT_FOUND", "B has no webhook")
+        expect_error(w.c(w.a).request("PUT", "/v1/webhook", json_body={"url": "ftp://x", "secret": SECRET_A}),
+                     400, "INVALID_ARGUMENT", "bad url")
+        expect_error(w.c(w.a).request("PUT", "/v1/webhook", json_body={"url": rec.url, "secret": "short"}),
+                     400, "INVALID_ARGUMENT", "short secret")
+    finally:
+        w.stop()
+        rec.stop()
+
+
+@h.timeout(90)
+def case_receiver_down_then_back(_):
+    rec = Receiver()
+    w = World(extra=["--retry-base-ms", "100"])
+    try:
+        w.webhook(w.a, rec.url, SECRET_A)   # the receiver is not listening yet
+        n = "+8613900000005"
+        active_number(w, n, bind_b=False)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        time.sleep(1.0)
+        d = expect_json(w.c(w.a).get("/v1/deliveries?state=pending"), 200, "pending")["deliveries"]
+        eq("one pending delivery", 1, len(d))
+        assert d[0]["attempts"] >= 1 and d[0]["last_error"], d[0]
+        rec.start()
+        rec.wait_for(1, timeout=30)
+        verify_signature(rec.got[0][1], rec.got[0][2], SECRET_A)
+    finally:
+        w.stop()
+        rec.stop()
+
+
+@h.timeout(120)
+def case_killed_mid_retry_still_delivered(_):
+    rec = Receiver()
+    rec.start()
+    rec.status = 503
+    w = World(extra=["--retry-base-ms", "200"])
+    try:
+        w.webhook(w.a, rec.url, SECRET_A)
+        numbers = ["+86139000001%02d" % i for i in range(5)]
+        for n in numbers:
+            active_number(w, n, bind_b=False)
+        w.events(*[{"number": n, "event": "cancel", "at": at(200)} for n in numbers])
+        deadline = time.time() + 20
+        while rec.refused < 5 and time.time() < deadline:
+            time.sleep(0.05)
+        assert rec.refused >= 5, "the receiver saw %d attempts" % rec.refused
+        w.srv.kill()                       # SIGKILL while every delivery waits for a retry
+        rec.status = 200
+        w.start()                          # same store
+        rec.wait_for(5, timeout=30)
+        got = {x["id"] for x in rec.notices()}
+        eq("every notice delivered", 5, len(got))
+        time.sleep(0.5)
+        hook = expect_json(w.c(w.a).get("/v1/webhook"), 200, "webhook")
+        eq("nothing pending or dead", (0, 5, 0), (hook["pending"], hook["delivered"], hook["dead"]))
+    finally:
+        w.stop()
+        rec.stop()
+
+
+@h.timeout(120)
+def case_order_per_number(_):
+    """Cancel, reissue and cancel again one number while the receiver refuses:
+    once it accepts, the notices arrive in issue order."""
+    rec = Receiver()
+    rec.start()
+    rec.status = 500
+    w = World(extra=["--retry-base-ms", "100", "--notice-deadline", "0"])
+    try:
+        w.webhook(w.b, rec.url, SECRET_B)
+        n = "+8613900000006"
+        w.events({"number": n, "event": "activate", "at": at(800)})
+        w.bind(w.b, n, "bob-1", at(700))
+        w.events({"number": n, "event": "cancel", "at": at(600)})
+        w.events({"number": n, "event": "activate", "at": at(400)})   # deadline 0: no hold
+        w.events({"number": n, "event": "cancel", "at": at(300)})
+        w.bind(w.b, n, "bob-2", at(350))
+        w.events({"number": n, "event": "activate", "at": at(100)})
+        expected = [x["id"] for x in w.notices(w.b)]
+        assert len(expected) >= 3, expected
+        time.sleep(1.0)
+        rec.status = 200
+        rec.wait_for(len(expected), timeout=40)
+        eq("arrival order = issue order", expected, [x["id"] for x in rec.notices()])
+    finally:
+        w.stop()
+        rec.stop()
+
+
+@h.timeout(90)
+def case_dead_letter_after_budget(_):
+    rec = Receiver()
+    rec.start()
+    rec.status = 500
+    w = World(extra=["--retry-base-ms", "100", "--retry-budget", "2"])
+    try:
+        w.webhook(w.a, rec.url, SECRET_A)
+        n = "+8613900000007"
+        active_number(w, n, bind_b=False)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        deadline = time.time() + 30
+        dead = []
+        while time.time() < deadline and not dead:
+            dead = expect_json(w.c(w.a).get("/v1/deliveries?state=dead"), 200, "dead")["deliveries"]
+            time.sleep(0.2)
+        eq("one dead delivery", 1, len(dead))
+        assert dead[0]["attempts"] >= 2 and "500" in dead[0]["last_error"], dead[0]
+        admin = expect_json(w.c(w.admin).get("/v1/admin/deliveries?state=dead"), 200, "admin dead")
+        eq("admin sees it with its app", ["app-a"], [x["app"] for x in admin["deliveries"]])
+        eq("B sees none", [], expect_json(w.c(w.b).get("/v1/deliveries?state=dead"), 200, "B")["deliveries"])
+        n_attempts = rec.refused
+        time.sleep(1.0)
+        eq("no attempts after dead", n_attempts, rec.refused)
+    finally:
+        w.stop()
+        rec.stop()
+
+
+def case_subscription_and_disconnections(_):
+    w = World()
+    try:
+        r = w.c(w.b).request("PUT", "/v1/subscription", json_body={"cancellations": True, "reissues": False})
+        eq("subscription", {"cancellations": True, "reissues": False}, expect_json(r, 200, "sub"))
+        n = "+8613900000008"
+        w.events({"number": n, "event": "activate", "at": at(400)})     # nobody bound
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        w.events({"number": n, "event": "activate", "at": at(10)})
+        nb = w.notices(w.b)
+        eq("B: one subscription notice for the cancellation",
+           [("number_cancelled", "subscription", None, None)],
+           [(x["kind"], x["source"], x["account_hash"], x["deadline"]) for x in nb])
+        eq("A subscribed to nothing", [], w.notices(w.a))
+        since = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=250)).strftime("%Y-%m-%d")
+        d = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1" % since), 200, "page 1")
+        eq("first page", [(n, "cancel")], [(x["number"], x["event"]) for x in d["disconnections"]])
+        d2 = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1&cursor=%s" % (since, d["next"])),
+                         200, "page 2")
+        eq("second page", [(n, "reissue")], [(x["number"], x["event"]) for x in d2["disconnections"]])
+        expect_error(w.c(w.a).get("/v1/disconnections?since=yesterday"), 400, "INVALID_ARGUMENT", "bad since")
+    finally:
+        w.stop()
+
+
+if __name__ == "__main__":
+    h.main(globals())
