@@ -419,5 +419,106 @@ def case_subscription_and_disconnections(_):
         w.stop()
 
 
+def case_bindings(_):
+    """PUT is all or nothing; tenure at bound_at; current; account matching;
+    DELETE counts; limits; roles."""
+    w = World()
+    try:
+        n = "+8613900000009"
+        w.events({"number": n, "event": "activate", "at": at(800)},
+                 {"number": n, "event": "cancel", "at": at(600)},
+                 {"number": n, "event": "activate", "at": at(400)})
+        ca = w.c(w.a)
+        ok = {"number": n, "account": "old-owner", "bound_at": at(700)}
+        bad = {"number": "not-a-number", "account": "x", "bound_at": at(1)}
+        r = ca.request("PUT", "/v1/bindings", json_body={"bindings": [ok, bad]})
+        expect_error(r, 400, "INVALID_ARGUMENT", "one bad item")
+        assert "bindings[1]" in r.json()["message"], r.json()
+        listed = expect_json(ca.get("/v1/bindings?number=%2B8613900000009"), 200, "after failed PUT")
+        eq("nothing stored", [], listed["bindings"])
+        r = ca.request("PUT", "/v1/bindings", json_body={"bindings": [
+            ok, {"number": "13900000009", "account": "new-owner", "bound_at": at(100)}]})
+        eq("bound", 2, expect_json(r, 200, "PUT")["bound"])
+        listed = expect_json(ca.get("/v1/bindings?number=%2B8613900000009"), 200, "list")
+        eq("number's tenure", 2, listed["tenure"])
+        eq("tenures and current", sorted([(1, False), (2, True)]),
+           sorted((b["tenure"], b["current"]) for b in listed["bindings"]))
+        one = expect_json(ca.get("/v1/bindings?number=%2B8613900000009&account=new-owner"), 200, "one")
+        eq("named back", [("new-owner", 2)], [(b["account"], b["tenure"]) for b in one["bindings"]])
+        eq("B sees none of it", [], expect_json(w.c(w.b).get("/v1/bindings?number=%2B8613900000009"),
+                                                200, "B")["bindings"])
+        r = ca.request("DELETE", "/v1/bindings", json_body={"bindings": [
+            {"number": n, "account": "old-owner"}, {"number": n, "account": "nobody"}]})
+        eq("delete counts", {"unbound": 1, "not_found": 1}, expect_json(r, 200, "DELETE"))
+        future = {"number": n, "account": "x", "bound_at": at(-2)}
+        expect_error(ca.request("PUT", "/v1/bindings", json_body={"bindings": [future]}), 400,
+                     "INVALID_ARGUMENT", "future bound_at")
+        long_account = {"number": n, "account": "x" * 257, "bound_at": at(1)}
+        expect_error(ca.request("PUT", "/v1/bindings", json_body={"bindings": [long_account]}), 400,
+                     "INVALID_ARGUMENT", "account over 256 bytes")
+        many = [{"number": n, "account": "a%d" % i, "bound_at": at(1)} for i in range(10001)]
+        expect_error(ca.request("PUT", "/v1/bindings", json_body={"bindings": many}), 400,
+                     "INVALID_ARGUMENT", "10,001 items")
+        expect_error(ca.get("/v1/bindings?number=%2B8613900000009&color=red"), 400,
+                     "INVALID_ARGUMENT", "unknown query parameter")
+        expect_error(w.c(w.cm).request("PUT", "/v1/bindings", json_body={"bindings": [ok]}), 403,
+                     "PERMISSION_DENIED", "carrier key")
+        expect_error(w.c(None).get("/v1/bindings?number=%2B8613900000009"), 401, "UNAUTHENTICATED",
+                     "no key")
+    finally:
+        w.stop()
+
+
+@h.timeout(60)
+def case_overdue_and_admin_apps(_):
+    w = World(extra=["--notice-deadline", "0.00001"])   # about 1 s
+    try:
+        n = "+8613900000010"
+        active_number(w, n)
+        w.events({"number": n, "event": "cancel", "at": at(200)})
+        na = w.notices(w.a)[0]
+        expect_json(w.c(w.a).post("/v1/notices/%s/ack" % na["id"], {"outcome": "unbound"}), 200, "ack")
+        time.sleep(3.0)
+        eq("B's notice is overdue", "overdue", w.notices(w.b)[0]["state"])
+        over = expect_json(w.c(w.admin).get("/v1/admin/notices?state=overdue"), 200, "overdue")
+        eq("overdue: B only", ["app-b"], [x["app"] for x in over["notices"]])
+        apps = {a["name"]: a for a in expect_json(w.c(w.admin).get("/v1/admin/apps"), 200, "apps")["apps"]}
+        eq("A", (0, 1, 1, 0, 1.0), (apps["app-a"]["bindings"], apps["app-a"]["notices"],
+                                     apps["app-a"]["acknowledged"], apps["app-a"]["overdue"],
+                                     apps["app-a"]["ack_rate"]))
+        eq("B", (1, 1, 0, 1, 0.0), (apps["app-b"]["bindings"], apps["app-b"]["notices"],
+                                     apps["app-b"]["acknowledged"], apps["app-b"]["overdue"],
+                                     apps["app-b"]["ack_rate"]))
+        # an overdue notice no longer holds the reissue
+        eq("reissue not held", 1, w.events({"number": n, "event": "activate", "at": at(0, hours=1)})["applied"])
+    finally:
+        w.stop()
+
+
+def case_pull_feed_paging(_):
+    w = World()
+    try:
+        numbers = ["+86139000002%02d" % i for i in range(7)]
+        for n in numbers:
+            active_number(w, n, bind_b=False)
+        w.events(*[{"number": n, "event": "cancel", "at": at(200)} for n in numbers])
+        seen, after = [], None
+        for _ in range(10):
+            path = "/v1/notices?limit=3" + ("&after=%s" % after if after else "")
+            page = expect_json(w.c(w.a).get(path), 200, "page")
+            if not page["notices"]:
+                eq("next stays on an empty page", after, page["next"])
+                break
+            seen += [x["id"] for x in page["notices"]]
+            after = page["next"]
+        eq("7 notices, no gap, no repeat", 7, len(set(seen)))
+        eq("in id order", sorted(seen, key=int), seen)
+        eq("numbers", sorted(numbers), sorted(x["number"] for x in w.notices(w.a)))
+        expect_error(w.c(w.a).get("/v1/notices?limit=0"), 400, "INVALID_ARGUMENT", "limit 0")
+        expect_error(w.c(w.a).get("/v1/notices?after=abc"), 400, "INVALID_ARGUMENT", "bad cursor")
+    finally:
+        w.stop()
+
+
 if __name__ == "__main__":
     h.main(globals())
