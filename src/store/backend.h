@@ -78,6 +78,7 @@ typedef struct {
                                void *ctx, char *err, size_t errlen);
     int (*app_stats)(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
                      void *ctx, char *err, size_t errlen);
+    int (*bulk_load)(sn_store *s, int on, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

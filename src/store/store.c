@@ -243,3 +243,8 @@ int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_a
 {
     return s->ops->app_stats(s, now, fn, ctx, err, errlen);
 }
+
+int sn_store_bulk_load(sn_store *s, int on, char *err, size_t errlen)
+{
+    return s->ops->bulk_load(s, on, err, errlen);
+}

@@ -58,6 +58,7 @@ enum {
     Q_SCAN_STATES,
     Q_SCAN_EVENTS,
     Q_MAX_NUMBER,
+    Q_NOTICE_FLAGS,
     Q_COUNT
 };
 
@@ -107,6 +108,9 @@ static const char *const query_text[Q_COUNT] = {
                       "first_day, last_activation_day, last_cancel_day, last_at FROM numbers "
                       "ORDER BY number",
     [Q_MAX_NUMBER] = "SELECT max(number) FROM numbers",
+    [Q_NOTICE_FLAGS] = "SELECT EXISTS (SELECT 1 FROM bindings), EXISTS (SELECT 1 FROM apps WHERE "
+                       "sub_cancel = 1 OR sub_reissue = 1), EXISTS (SELECT 1 FROM notices WHERE "
+                       "outcome = 0 AND deadline > 0)",
     [Q_SCAN_EVENTS] = "SELECT at, id, kind, carrier, event_id, id6_hash, flags FROM events "
                       "WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
 };
@@ -124,6 +128,10 @@ static const char schema_sql[] =
     " carrier INTEGER NOT NULL, hash BLOB NOT NULL UNIQUE, revoked INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE ranges(carrier INTEGER NOT NULL, prefix TEXT NOT NULL,"
     " PRIMARY KEY(carrier, prefix)) WITHOUT ROWID;";
+
+#define DISCONNECTIONS_INDEX                                                                    \
+    "CREATE INDEX IF NOT EXISTS events_disconnections ON events(at, id) "                       \
+    "WHERE (kind = 4 OR flags & 2 != 0)"
 
 /* Version 2: apps, bindings, notices, deliveries; events.flags (in
  * schema_sql for new stores, added by migrate_1_to_2 for old ones). */
@@ -149,7 +157,7 @@ static const char schema_v2_sql[] =
     "CREATE INDEX deliveries_due ON deliveries(next_at, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_app ON deliveries(app, state, notice);"
-    "CREATE INDEX events_disconnections ON events(at, id) WHERE (kind = 4 OR flags & 2 != 0);";
+    DISCONNECTIONS_INDEX ";";
 
 #define ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
 
@@ -168,6 +176,11 @@ typedef struct {
      * get_state can answer UNSEEN without a lookup (read after BEGIN
      * IMMEDIATE, when no other writer can add rows; raised by put_state). */
     sn_number max_number;
+    /* Also read at BEGIN IMMEDIATE, kept up to date by this transaction's own
+     * writes: does any binding, subscription or open notice exist? When not,
+     * an event costs the notice machinery nothing (a bulk import before any
+     * app joined runs at full speed). */
+    int any_bindings, any_subscriptions, any_open_notices;
 } sqlite_store;
 
 static sqlite_store *to_sqlite(sn_store *s)
@@ -327,6 +340,14 @@ static int sqlite_begin(sn_store *base, char *err, size_t errlen)
     rc = sqlite3_step(q);
     s->max_number = (sn_number)sqlite3_column_int64(q, 0); /* 0 for an empty table */
     sqlite3_reset(q);
+    if (rc == SQLITE_ROW) {
+        q = s->q[Q_NOTICE_FLAGS];
+        rc = sqlite3_step(q);
+        s->any_bindings = sqlite3_column_int(q, 0);
+        s->any_subscriptions = sqlite3_column_int(q, 1);
+        s->any_open_notices = sqlite3_column_int(q, 2);
+        sqlite3_reset(q);
+    }
     if (rc == SQLITE_ROW)
         return SN_OK;
     rc = db_fail(s, err, errlen, "begin");
@@ -779,6 +800,8 @@ static int sqlite_set_subscription(sn_store *base, uint32_t app, int cancellatio
     sqlite3_bind_int64(q, 1, app);
     sqlite3_bind_int(q, 2, cancellations != 0);
     sqlite3_bind_int(q, 3, reissues != 0);
+    if (cancellations || reissues)
+        s->any_subscriptions = 1;
     return step_done(s, q, err, errlen, "set subscription");
 }
 
@@ -796,6 +819,7 @@ static int sqlite_put_binding(sn_store *base, const sn_binding *b, char *err, si
     sqlite3_bind_blob(q, 3, b->account, SN_ACCOUNT_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(q, 4, b->bound_at);
     sqlite3_bind_int64(q, 5, b->tenure);
+    s->any_bindings = 1;
     return step_done(s, q, err, errlen, "write binding");
 }
 
@@ -891,6 +915,8 @@ static int sqlite_issue_notices(sn_store *base, const sn_notice_spec *spec, size
     sqlite3_int64 last;
     int rc;
     *issued = 0;
+    if (s->in_tx && !s->any_bindings && !s->any_subscriptions)
+        return SN_OK;
     if (bq == NULL || sq == NULL || dq == NULL || mq == NULL)
         return SN_ESTORE;
     if (sqlite3_step(mq) != SQLITE_ROW) {
@@ -903,11 +929,16 @@ static int sqlite_issue_notices(sn_store *base, const sn_notice_spec *spec, size
     if ((rc = step_done(s, bq, err, errlen, "issue notices")) != SN_OK)
         return rc;
     *issued += (size_t)sqlite3_changes(s->db);
+    if (*issued > 0)
+        s->any_open_notices = 1;
+    if (s->in_tx && !s->any_subscriptions)
+        goto deliveries;
     bind_spec(sq, spec);
     sqlite3_bind_int(sq, 7, spec->kind);
     if ((rc = step_done(s, sq, err, errlen, "issue notices")) != SN_OK)
         return rc;
     *issued += (size_t)sqlite3_changes(s->db);
+deliveries:
     if (*issued == 0)
         return SN_OK;
     sqlite3_bind_int64(dq, 1, last);
@@ -925,6 +956,11 @@ static int sqlite_open_cancellations(sn_store *base, sn_number n, int64_t now, u
                              "deadline > ?2",
                              err, errlen);
     int rc;
+    if (s->in_tx && !s->any_open_notices) {
+        *apps = 0;
+        *until = 0;
+        return SN_OK;
+    }
     if (q == NULL)
         return SN_ESTORE;
     sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
@@ -1147,6 +1183,12 @@ static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_a
     rc = each_row(s, later, due_row, &rows, err, errlen, "due deliveries");
     sqlite3_reset(later);
     return rc;
+}
+
+static int sqlite_bulk_load(sn_store *base, int on, char *err, size_t errlen)
+{
+    return exec_sql(to_sqlite(base), on ? "DROP INDEX IF EXISTS events_disconnections"
+                                        : DISCONNECTIONS_INDEX, err, errlen);
 }
 
 static int sqlite_relax_durability(sn_store *base, char *err, size_t errlen)
@@ -1379,6 +1421,7 @@ static const sn_store_ops sqlite_ops = {
     .due_deliveries = sqlite_due_deliveries,
     .update_delivery = sqlite_update_delivery,
     .relax_durability = sqlite_relax_durability,
+    .bulk_load = sqlite_bulk_load,
     .list_deliveries = sqlite_list_deliveries,
     .delivery_counts = sqlite_delivery_counts,
     .next_delivery = sqlite_next_delivery,
@@ -1422,7 +1465,8 @@ int sn_store_sqlite_open(const char *path, const sn_rules *rules, sn_store **out
             goto fail;
         s->base.created = 1;
     }
-    if ((rc = load_rules(s, err, errlen)) != SN_OK)
+    if ((rc = load_rules(s, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, DISCONNECTIONS_INDEX, err, errlen)) != SN_OK) /* after a bulk load */
         goto fail;
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, query_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
