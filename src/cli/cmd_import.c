@@ -48,11 +48,6 @@ static const char usage[] =
     "Exit status: 0 every line applied or duplicate, 1 some lines rejected or the\n"
     "import failed, 2 usage.\n";
 
-/* From this many events, an import drops the indexes that are cheaper to
- * rebuild than to keep up (sn_store_bulk_load) and rebuilds them at the end;
- * a daily feed below it keeps them up as it goes. */
-#define BULK_EVENTS 1000000
-
 typedef struct {
     const char *db, *carrier, *rejects_path, *key_path, *feed;
     long batch;
@@ -232,11 +227,6 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
         b->items = sorted;
         b->cap = b->n;
     }
-    int bulk = b->n >= BULK_EVENTS;
-    if (bulk && sn_store_bulk_load(store, 1, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum import: %s\n", err);
-        return SN_ESTORE;
-    }
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {
         size_t n = b->n - i < step ? b->n - i : step;
@@ -244,8 +234,6 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
         int rc = sn_ledger_apply(store, b->items + i, n, rep, &guard, NULL, NULL, err, sizeof(err));
         if (rc != SN_OK) {
             sn_progress_finish(&st->progress);
-            if (bulk)
-                sn_store_bulk_load(store, 0, NULL, 0);
             fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n",
                     err);
             return rc;
@@ -253,10 +241,6 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
         sn_progress_update(&st->progress, i + n, i + n);
     }
     sn_progress_finish(&st->progress);
-    if (bulk && sn_store_bulk_load(store, 0, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum import: rebuilding indexes: %s\n", err);
-        return SN_ESTORE;
-    }
     return SN_OK;
 }
 

@@ -372,50 +372,52 @@ void sn_h_deliveries(sn_call *c)
 typedef struct {
     sn_tenant_job *t;
     size_t n;
-    int64_t last_at;
-    uint64_t last_id;
+    sn_number last;
 } disconnection_page;
 
-static int page_disconnection(void *ctx, sn_number n, int reissue, int64_t at, uint64_t id)
+static void put_day(sn_strbuf *b, const char *name, sn_day day)
+{
+    char text[SN_DAY_TEXT_MAX];
+    if (day == SN_DAY_NONE) {
+        sn_strbuf_printf(b, ",\"%s\":null", name);
+        return;
+    }
+    sn_day_format(day, text);
+    sn_strbuf_printf(b, ",\"%s\":\"%s\"", name, text);
+}
+
+static int page_disconnection(void *ctx, sn_number n, sn_day cancelled, sn_day reissued)
 {
     disconnection_page *p = ctx;
-    char number[SN_NUMBER_TEXT_MAX], when[SN_TIME_TEXT_MAX];
+    char number[SN_NUMBER_TEXT_MAX];
     sn_number_format(n, number);
-    sn_utc_format(at, when);
-    sn_strbuf_printf(&p->t->out, "%s{\"number\":\"%s\",\"event\":\"%s\",\"at\":\"%s\"}",
-                     p->n++ ? "," : "", number, reissue ? "reissue" : "cancel", when);
-    p->last_at = at;
-    p->last_id = id;
+    sn_strbuf_printf(&p->t->out, "%s{\"number\":\"%s\"", p->n++ ? "," : "", number);
+    put_day(&p->t->out, "cancelled_on", cancelled);
+    put_day(&p->t->out, "reissued_on", reissued);
+    sn_strbuf_printf(&p->t->out, "}");
+    p->last = n;
     return 0;
 }
 
 static int list_disconnections(sn_tenant_job *t, sn_store *s)
 {
-    const char *since = sn_tenant_param(t, "since"), *cursor = sn_tenant_param(t, "cursor");
-    const char *limit_text = sn_tenant_param(t, "limit");
+    const char *since = sn_tenant_param(t, "since");
     char err[SN_ERRMSG_MAX];
     sn_day day;
-    long long at = 0;
-    unsigned long long id = 0, limit = PAGE_DEFAULT;
-    int used = 0;
+    uint64_t after;
+    uint32_t limit;
     if (since == NULL || sn_day_parse(since, strlen(since), &day, err, sizeof(err)) != SN_OK)
-        return sn_tenant_fail(t, SN_HTTP_INVALID_ARGUMENT,
-                              "since must be a date YYYY-MM-DD");
-    if (cursor != NULL && (sscanf(cursor, "%lld.%llu%n", &at, &id, &used) != 2 ||
-                           (size_t)used != strlen(cursor)))
-        return sn_tenant_fail(t, SN_HTTP_INVALID_ARGUMENT, "cursor must be a 'next' value");
-    if (limit_text != NULL && (sscanf(limit_text, "%llu%n", &limit, &used) != 1 ||
-                               (size_t)used != strlen(limit_text) || limit < 1 || limit > PAGE_MAX))
-        return sn_tenant_fail(t, SN_HTTP_INVALID_ARGUMENT, "limit must be 1 to %d", PAGE_MAX);
-    disconnection_page p = {t, 0, 0, 0};
+        return sn_tenant_fail(t, SN_HTTP_INVALID_ARGUMENT, "since must be a date YYYY-MM-DD");
+    int rc = sn_tenant_paging(t, &after, &limit, PAGE_DEFAULT, PAGE_MAX);
+    if (rc != SN_OK)
+        return rc;
+    disconnection_page p = {t, 0, 0};
     sn_strbuf_printf(&t->out, "{\"disconnections\":[");
-    if (sn_store_list_disconnections(s, sn_day_start(day, t->svc->rules.tz_minutes),
-                                     cursor != NULL ? at : INT64_MIN, id, (uint32_t)limit,
-                                     page_disconnection, &p, err, sizeof(err)) != SN_OK)
+    if (sn_store_list_disconnections(s, day, (sn_number)after, limit, page_disconnection, &p, err,
+                                     sizeof(err)) != SN_OK)
         return store_failed(t, err);
     if (p.n == limit)
-        sn_strbuf_printf(&t->out, "],\"next\":\"%lld.%llu\"}", (long long)p.last_at,
-                         (unsigned long long)p.last_id);
+        sn_strbuf_printf(&t->out, "],\"next\":\"%llu\"}", (unsigned long long)p.last);
     else
         sn_strbuf_printf(&t->out, "],\"next\":null}");
     return SN_OK;
@@ -423,7 +425,7 @@ static int list_disconnections(sn_tenant_job *t, sn_store *s)
 
 void sn_h_disconnections(sn_call *c)
 {
-    static const char *const params[] = {"since", "cursor", "limit", NULL};
+    static const char *const params[] = {"since", "after", "limit", NULL};
     sn_tenant_job *t = sn_tenant_job_new(c, list_disconnections, params, 0, 0);
     if (t != NULL)
         sn_tenant_submit(c, t);

@@ -71,14 +71,11 @@ typedef struct {
                            size_t errlen);
     int (*delivery_counts)(sn_store *s, uint32_t app, uint64_t counts[3], char *err, size_t errlen);
     int (*next_delivery)(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
-    int (*list_disconnections)(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
-                               uint32_t limit,
-                               int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
-                                         uint64_t id),
+    int (*list_disconnections)(sn_store *s, sn_day since, sn_number after, uint32_t limit,
+                               int (*fn)(void *ctx, sn_number n, sn_day cancelled, sn_day reissued),
                                void *ctx, char *err, size_t errlen);
     int (*app_stats)(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
                      void *ctx, char *err, size_t errlen);
-    int (*bulk_load)(sn_store *s, int on, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

@@ -229,22 +229,16 @@ int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen
     return s->ops->next_delivery(s, at_ms, err, errlen);
 }
 
-int sn_store_list_disconnections(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
-                                 uint32_t limit,
-                                 int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
-                                           uint64_t id),
+int sn_store_list_disconnections(sn_store *s, sn_day since, sn_number after, uint32_t limit,
+                                 int (*fn)(void *ctx, sn_number n, sn_day cancelled,
+                                           sn_day reissued),
                                  void *ctx, char *err, size_t errlen)
 {
-    return s->ops->list_disconnections(s, since, after_at, after_id, limit, fn, ctx, err, errlen);
+    return s->ops->list_disconnections(s, since, after, limit, fn, ctx, err, errlen);
 }
 
 int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
                        void *ctx, char *err, size_t errlen)
 {
     return s->ops->app_stats(s, now, fn, ctx, err, errlen);
-}
-
-int sn_store_bulk_load(sn_store *s, int on, char *err, size_t errlen)
-{
-    return s->ops->bulk_load(s, on, err, errlen);
 }

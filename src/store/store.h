@@ -286,12 +286,13 @@ int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char
 /* The earliest next_at_ms of a pending delivery (0 when none). */
 int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
 
-/* Cancellations and reissues with at >= since, in (at, log id) order after
- * the cursor (at, id) (0, 0 = from the start). */
-int sn_store_list_disconnections(sn_store *s, int64_t since, int64_t after_at, uint64_t after_id,
-                                 uint32_t limit,
-                                 int (*fn)(void *ctx, sn_number n, int reissue, int64_t at,
-                                           uint64_t id),
+/* Numbers cancelled or reissued on or after day `since`, in number order
+ * after `after` (0: from the start), at most limit: fn gets the day of the
+ * number's latest cancellation and latest reissue, SN_DAY_NONE for the one
+ * before `since` (or never). Read from the numbers' states, no index. */
+int sn_store_list_disconnections(sn_store *s, sn_day since, sn_number after, uint32_t limit,
+                                 int (*fn)(void *ctx, sn_number n, sn_day cancelled,
+                                           sn_day reissued),
                                  void *ctx, char *err, size_t errlen);
 
 typedef struct {
@@ -304,13 +305,6 @@ typedef struct {
 /* Per app: coverage, notices and deliveries. */
 int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
                        void *ctx, char *err, size_t errlen);
-
-/* Bulk loading (import): with on set, the backend may drop secondary
- * indexes whose incremental upkeep costs more than rebuilding them (SQLite:
- * the disconnections index, 60% of an import's time on a feed sorted by
- * number); with on clear, it rebuilds them. A store opened after a crash
- * between the two rebuilds them at open. Outside transactions. */
-int sn_store_bulk_load(sn_store *s, int on, char *err, size_t errlen);
 
 /* The backend's own structural check (SQLite: PRAGMA integrity_check).
  * SN_OK, or SN_ESTORE with the first problem found. */

@@ -129,10 +129,6 @@ static const char schema_sql[] =
     "CREATE TABLE ranges(carrier INTEGER NOT NULL, prefix TEXT NOT NULL,"
     " PRIMARY KEY(carrier, prefix)) WITHOUT ROWID;";
 
-#define DISCONNECTIONS_INDEX                                                                    \
-    "CREATE INDEX IF NOT EXISTS events_disconnections ON events(at, id) "                       \
-    "WHERE (kind = 4 OR flags & 2 != 0)"
-
 /* Version 2: apps, bindings, notices, deliveries; events.flags (in
  * schema_sql for new stores, added by migrate_1_to_2 for old ones). */
 static const char schema_v2_sql[] =
@@ -156,8 +152,7 @@ static const char schema_v2_sql[] =
     " first_at INTEGER NOT NULL, next_at INTEGER NOT NULL, last_error TEXT);"
     "CREATE INDEX deliveries_due ON deliveries(next_at, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
-    "CREATE INDEX deliveries_app ON deliveries(app, state, notice);"
-    DISCONNECTIONS_INDEX ";";
+    "CREATE INDEX deliveries_app ON deliveries(app, state, notice);";
 
 #define ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
 
@@ -1185,11 +1180,6 @@ static int sqlite_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_a
     return rc;
 }
 
-static int sqlite_bulk_load(sn_store *base, int on, char *err, size_t errlen)
-{
-    return exec_sql(to_sqlite(base), on ? "DROP INDEX IF EXISTS events_disconnections"
-                                        : DISCONNECTIONS_INDEX, err, errlen);
-}
 
 static int sqlite_relax_durability(sn_store *base, char *err, size_t errlen)
 {
@@ -1299,38 +1289,47 @@ static int sqlite_next_delivery(sn_store *base, int64_t *at_ms, char *err, size_
 }
 
 typedef struct {
-    int (*fn)(void *, sn_number, int, int64_t, uint64_t);
+    int (*fn)(void *, sn_number, sn_day, sn_day);
     void *ctx;
+    sn_day since;
 } disconnection_rows;
 
+/* A reissue is an activation that started a tenure after an earlier one, or
+ * after a history that began with something else. */
 static int disconnection_row(void *ctx, sqlite3_stmt *q)
 {
     disconnection_rows *r = ctx;
-    sqlite3_int64 id = sqlite3_column_int64(q, 0);
-    return r->fn(r->ctx, (sn_number)id >> ORDINAL_BITS, sqlite3_column_int(q, 1) != SN_EV_CANCEL,
-                 sqlite3_column_int64(q, 2), (uint64_t)id);
+    sn_day cancelled = (sn_day)sqlite3_column_int64(q, 1);
+    sn_day activated = (sn_day)sqlite3_column_int64(q, 2);
+    int reissue = sqlite3_column_int64(q, 3) > 1 || !sqlite3_column_int(q, 4);
+    if (cancelled == SN_DAY_NONE || cancelled < r->since)
+        cancelled = SN_DAY_NONE;
+    if (!reissue || activated == SN_DAY_NONE || activated < r->since)
+        activated = SN_DAY_NONE;
+    return r->fn(r->ctx, (sn_number)sqlite3_column_int64(q, 0), cancelled, activated);
 }
 
-static int sqlite_list_disconnections(sn_store *base, int64_t since, int64_t after_at,
-                                      uint64_t after_id, uint32_t limit,
-                                      int (*fn)(void *, sn_number, int, int64_t, uint64_t),
-                                      void *ctx, char *err, size_t errlen)
+static int sqlite_list_disconnections(sn_store *base, sn_day since, sn_number after,
+                                      uint32_t limit,
+                                      int (*fn)(void *, sn_number, sn_day, sn_day), void *ctx,
+                                      char *err, size_t errlen)
 {
     sqlite_store *s = to_sqlite(base);
-    /* the WHERE repeats the partial index's condition so SQLite uses it */
     sqlite3_stmt *q = cached(s, X_DISCONNECTIONS,
-                             "SELECT id, kind, at FROM events WHERE (kind = 4 OR flags & 2 != 0) "
-                             "AND at >= ?1 AND (at > ?2 OR (at = ?2 AND id > ?3)) "
-                             "ORDER BY at, id LIMIT ?4",
+                             "SELECT number, last_cancel_day, last_activation_day, tenure, "
+                             "first_is_activation FROM numbers WHERE number > ?2 AND "
+                             "((last_cancel_day != ?4 AND last_cancel_day >= ?1) OR "
+                             "(last_activation_day != ?4 AND last_activation_day >= ?1 AND "
+                             "(tenure > 1 OR first_is_activation = 0))) ORDER BY number LIMIT ?3",
                              err, errlen);
-    disconnection_rows rows = {fn, ctx};
+    disconnection_rows rows = {fn, ctx, since};
     int rc;
     if (q == NULL)
         return SN_ESTORE;
     sqlite3_bind_int64(q, 1, since);
-    sqlite3_bind_int64(q, 2, after_at);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)after_id);
-    sqlite3_bind_int64(q, 4, limit);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)after);
+    sqlite3_bind_int64(q, 3, limit);
+    sqlite3_bind_int64(q, 4, SN_DAY_NONE);
     rc = each_row(s, q, disconnection_row, &rows, err, errlen, "list disconnections");
     sqlite3_reset(q);
     return rc;
@@ -1421,7 +1420,6 @@ static const sn_store_ops sqlite_ops = {
     .due_deliveries = sqlite_due_deliveries,
     .update_delivery = sqlite_update_delivery,
     .relax_durability = sqlite_relax_durability,
-    .bulk_load = sqlite_bulk_load,
     .list_deliveries = sqlite_list_deliveries,
     .delivery_counts = sqlite_delivery_counts,
     .next_delivery = sqlite_next_delivery,
@@ -1465,8 +1463,7 @@ int sn_store_sqlite_open(const char *path, const sn_rules *rules, sn_store **out
             goto fail;
         s->base.created = 1;
     }
-    if ((rc = load_rules(s, err, errlen)) != SN_OK ||
-        (rc = exec_sql(s, DISCONNECTIONS_INDEX, err, errlen)) != SN_OK) /* after a bulk load */
+    if ((rc = load_rules(s, err, errlen)) != SN_OK)
         goto fail;
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, query_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],

@@ -408,12 +408,27 @@ def case_subscription_and_disconnections(_):
            [("number_cancelled", "subscription", None, None)],
            [(x["kind"], x["source"], x["account_hash"], x["deadline"]) for x in nb])
         eq("A subscribed to nothing", [], w.notices(w.a))
-        since = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=250)).strftime("%Y-%m-%d")
+        m = "+8613900000011"
+        w.events({"number": m, "event": "activate", "at": at(900)},
+                 {"number": m, "event": "cancel", "at": at(800)},   # before since
+                 {"number": m, "event": "activate", "at": at(20)})  # a reissue after it
+        k = "+8613900000012"
+        w.events({"number": k, "event": "activate", "at": at(30)})  # a first activation only
+
+        def day(days_ago):
+            t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)
+            return (t - datetime.timedelta(days=days_ago)).strftime("%Y-%m-%d")
+        since = day(250)
         d = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1" % since), 200, "page 1")
-        eq("first page", [(n, "cancel")], [(x["number"], x["event"]) for x in d["disconnections"]])
-        d2 = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1&cursor=%s" % (since, d["next"])),
+        eq("first page", [{"number": n, "cancelled_on": day(200), "reissued_on": day(10)}],
+           d["disconnections"])
+        d2 = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1&after=%s" % (since, d["next"])),
                          200, "page 2")
-        eq("second page", [(n, "reissue")], [(x["number"], x["event"]) for x in d2["disconnections"]])
+        eq("second page", [{"number": m, "cancelled_on": None, "reissued_on": day(20)}],
+           d2["disconnections"])
+        d3 = expect_json(w.c(w.a).get("/v1/disconnections?since=%s&limit=1&after=%s" % (since, d2["next"])),
+                         200, "page 3")
+        eq("nothing more (a first activation is no reissue)", ([], None), (d3["disconnections"], d3["next"]))
         expect_error(w.c(w.a).get("/v1/disconnections?since=yesterday"), 400, "INVALID_ARGUMENT", "bad since")
     finally:
         w.stop()
