@@ -10,8 +10,8 @@
  *      pass starts from the beginning after a small flush (low rates: at
  *      once) or every NEW_PASS_MS (high rates, where rescanning the held
  *      ids on every fetch would cost more than the wait);
- *   2. drive the transfers (curl_multi_perform / curl_multi_poll, woken by
- *      sn_deliverer_wake through curl_multi_wakeup);
+ *   2. drive the transfers: curl_multi_socket_action on the sockets epoll
+ *      reports ready (sn_deliverer_wake writes an eventfd in the same set);
  *   3. turn finished transfers into outcomes (delivered, retry at, dead);
  *   4. write outcomes in one transaction once enough have gathered or a few
  *      milliseconds have passed, then release their ids.
@@ -25,6 +25,10 @@
 #include "store/store.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -65,6 +69,9 @@ typedef struct {
     int64_t cursor_at; /* the current pass */
     uint64_t cursor_notice;
     int64_t pass_started_ms;
+    int epoll_fd, wake_fd;      /* the sockets curl asks for, and sn_deliverer_wake */
+    long curl_timeout_ms;       /* curl's timer, -1 when none */
+    int64_t curl_timer_set_at;
 } worker;
 
 #define MAX_WORKERS 16
@@ -87,7 +94,7 @@ void sn_deliverer_defaults(sn_deliverer_options *o)
     o->retry_base_ms = 1000;
     o->retry_max_ms = 3600 * 1000LL;
     o->timeout_ms = 10000;
-    o->max_in_flight = 64;
+    o->max_in_flight = 128;
     o->workers = 2;
 }
 
@@ -170,7 +177,7 @@ static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n,
     curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->headers);
     curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE, (long)sl->body.len);
     curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->body.s);
-    if (curl_multi_add_handle(d->multi, sl->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(d->multi, sl->easy) != CURLM_OK) { /* arms curl's timer */
         curl_slist_free_all(sl->headers);
         sl->headers = NULL;
         return SN_ENOMEM;
@@ -322,21 +329,92 @@ static int poll_timeout_ms(worker *d)
     return next - now < IDLE_POLL_MS ? (int)(next - now) : IDLE_POLL_MS;
 }
 
+/* ---- driving curl with epoll (curl_multi_socket_action) ----------------
+ * curl_multi_perform walks every transfer on each call; with hundreds in
+ * flight that walk dominated. Here curl tells us which sockets to watch and
+ * only the ready ones are driven. */
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    worker *d = arg;
+    struct epoll_event ev = {0};
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        if (sockp != NULL)
+            curl_multi_assign(d->multi, fd, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    if (sockp == NULL) {
+        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
+            epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+        curl_multi_assign(d->multi, fd, d); /* any non-NULL marks "added" */
+    } else {
+        epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    worker *d = arg;
+    (void)multi;
+    d->curl_timeout_ms = timeout_ms; /* -1: none */
+    d->curl_timer_set_at = now_ms();
+    return 0;
+}
+
+/* Run curl's timer if it is due. */
+static void curl_timers(worker *d)
+{
+    int running;
+    if (d->curl_timeout_ms >= 0 && now_ms() - d->curl_timer_set_at >= d->curl_timeout_ms) {
+        d->curl_timeout_ms = -1;
+        curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
+static int wait_ms(worker *d)
+{
+    int t = poll_timeout_ms(d);
+    if (d->curl_timeout_ms >= 0) {
+        int64_t left = d->curl_timeout_ms - (now_ms() - d->curl_timer_set_at);
+        if (left < t)
+            t = left < 0 ? 0 : (int)left;
+    }
+    return t;
+}
+
 static void *deliverer_main(void *arg)
 {
     worker *d = arg;
-    int running = 0;
+    struct epoll_event events[64];
+    int running;
     while (!atomic_load(&d->stopping)) {
         if (atomic_exchange(&d->woken, 0) || d->busy < d->nslots / 2 + 1)
             fetch(d);
-        curl_multi_perform(d->multi, &running);
+        curl_timers(d);
         collect(d);
         if (d->ndone >= FLUSH_AT ||
             (d->ndone > 0 && (now_ms() - d->first_done_ms >= FLUSH_AFTER_MS || d->busy == 0)))
             flush(d);
         if (atomic_load(&d->woken))
             continue;
-        curl_multi_poll(d->multi, NULL, 0, poll_timeout_ms(d), NULL);
+        int n = epoll_wait(d->epoll_fd, events, 64, wait_ms(d));
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.fd == d->wake_fd) {
+                uint64_t v;
+                if (read(d->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                    fprintf(stderr, "secondnum serve: delivery wake-up: %s\n", strerror(errno));
+                continue;
+            }
+            int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                       (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(d->multi, events[i].data.fd, mask, &running);
+        }
     }
     flush(d);
     return NULL;
@@ -357,6 +435,10 @@ static void release(worker *d)
     }
     if (d->multi != NULL)
         curl_multi_cleanup(d->multi);
+    if (d->epoll_fd >= 0)
+        close(d->epoll_fd);
+    if (d->wake_fd >= 0)
+        close(d->wake_fd);
     sn_store_close(d->store);
     free(d->slots);
     free(d->done);
@@ -383,7 +465,12 @@ static int start_worker(const char *db, const sn_deliverer_options *o, unsigned 
     d->done = calloc((size_t)d->nslots + FLUSH_AT, sizeof(*d->done));
     d->held = calloc(d->held_cap, sizeof(*d->held));
     d->cursor_at = INT64_MIN;
-    if (d->slots == NULL || d->done == NULL || d->held == NULL ||
+    d->curl_timeout_ms = -1;
+    d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event wake = {.events = EPOLLIN, .data.fd = d->wake_fd};
+    if (d->slots == NULL || d->done == NULL || d->held == NULL || d->epoll_fd < 0 ||
+        d->wake_fd < 0 || epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->wake_fd, &wake) != 0 ||
         (d->multi = curl_multi_init()) == NULL) {
         rc = sn_fail(err, errlen, SN_ENOMEM, "cannot set up webhook delivery");
         goto fail;
@@ -391,6 +478,10 @@ static int start_worker(const char *db, const sn_deliverer_options *o, unsigned 
     /* one connection per slot: no transfer waits in curl's own queue */
     curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)d->nslots);
     curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)d->nslots);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
     if ((rc = sn_store_open(db, NULL, &d->store, err, errlen)) != SN_OK ||
         (rc = sn_store_relax_durability(d->store, err, errlen)) != SN_OK)
         goto fail;
@@ -405,10 +496,17 @@ fail:
     return rc;
 }
 
+static void poke(worker *d)
+{
+    uint64_t one = 1;
+    if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        fprintf(stderr, "secondnum serve: waking a delivery worker: %s\n", strerror(errno));
+}
+
 static void stop_worker(worker *d)
 {
     atomic_store(&d->stopping, 1);
-    curl_multi_wakeup(d->multi);
+    poke(d);
     pthread_join(d->tid, NULL);
     release(d);
 }
@@ -440,7 +538,7 @@ void sn_deliverer_wake(sn_deliverer *dl)
         return;
     for (unsigned i = 0; i < dl->n; i++) {
         atomic_store(&dl->w[i]->woken, 1);
-        curl_multi_wakeup(dl->w[i]->multi);
+        poke(dl->w[i]);
     }
 }
 

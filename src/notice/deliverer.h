@@ -31,7 +31,7 @@ typedef struct {
     int64_t retry_base_ms;   /* first backoff, default 1 s */
     int64_t retry_max_ms;    /* longest backoff, default 1 h */
     long timeout_ms;         /* one attempt, default 10 s */
-    unsigned max_in_flight;  /* concurrent POSTs per worker, default 64 */
+    unsigned max_in_flight;  /* concurrent POSTs per worker, default 128 */
     unsigned workers;        /* delivery threads, default 2 */
 } sn_deliverer_options;
 
