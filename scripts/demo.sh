@@ -45,6 +45,16 @@ The API is starting on $URL (Ctrl-C stops it). In another terminal:
   curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
        -d '{"number":"+8617000000001","date":"2024-04-01"}' $URL/v1/check
 
+  # the app binds an account to that number; the carrier cancels it; the app
+  # gets a number_cancelled notice (pull; PUT /v1/webhook pushes them) and acks it
+  curl -s -X PUT -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \
+       -d '{"bindings":[{"number":"+8617000000001","account":"user-42","bound_at":"2024-06-01T00:00:00Z"}]}' $URL/v1/bindings
+  curl -s -H 'Authorization: Bearer $CARRIER' -H 'Content-Type: application/json' \
+       -d '{"events":[{"number":"+8617000000001","event":"cancel","at":"2025-01-01T10:00:00+08:00"}]}' $URL/v1/events
+  curl -s -H 'Authorization: Bearer $APP' $URL/v1/notices
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \
+       -d '{"outcome":"unbound"}' $URL/v1/notices/1/ack
+
   curl -s $URL/healthz
   curl -s $URL/openapi.yaml | head
 
