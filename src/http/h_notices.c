@@ -408,6 +408,8 @@ static int list_disconnections(sn_tenant_job *t, sn_store *s)
     uint32_t limit;
     if (since == NULL || sn_day_parse(since, strlen(since), &day, err, sizeof(err)) != SN_OK)
         return sn_tenant_fail(t, SN_HTTP_INVALID_ARGUMENT, "since must be a date YYYY-MM-DD");
+    if (day > sn_day_of(t->now, t->svc->rules.tz_minutes))
+        return sn_tenant_fail(t, SN_HTTP_OUT_OF_RANGE, "since is in the future");
     int rc = sn_tenant_paging(t, &after, &limit, PAGE_DEFAULT, PAGE_MAX);
     if (rc != SN_OK)
         return rc;
