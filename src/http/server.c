@@ -5,7 +5,13 @@
  * Threads: each loop thread has its own SO_REUSEPORT listener (the kernel
  * spreads connections evenly), its own h2o context, and a receiver for the
  * writer thread's completions. All listeners are bound before any thread
- * starts, so "port in use" is reported at startup.
+ * starts, so "port in use" is reported at startup. Each loop creates and
+ * disposes its h2o context (event loop, completion queue) on its own thread,
+ * as h2o's own server does: libh2o 2.2 gives every socket's input buffer the
+ * creating thread's buffer recycler (a __thread free list without a lock),
+ * so a context made by the main thread left every loop's completion-queue
+ * socket allocating from, and freeing into, the main thread's list at once:
+ * with two loops, a double free soon after writes began.
  *
  * Routing: one catch-all h2o handler on "/" looks the path up in sn_routes
  * (exact, or with a trailing {id}), so every 404 and 405 is ours. Errors that
@@ -18,7 +24,9 @@
  * down so answers carry "Connection: close", gives every connection one
  * second to finish sending its request (idle keep-alive ones close), and runs until its connections are gone (requests in flight,
  * including writes queued to the writer, are answered) or the grace period
- * ends. The writer is stopped after the loops, the store closed last.
+ * ends. The writer is stopped after the loops, the store closed last; only
+ * then does each loop dispose its context (the writer may send a completion
+ * until it is stopped), and only when no connection still refers to it.
  */
 #include "http/server.h"
 
@@ -42,11 +50,21 @@
  * keep-alive connections close within it, a body still arriving can finish. */
 #define SHUTDOWN_READ_GRACE_MS 1000
 
+/* Shutdown in order: the main thread waits until every loop is drained,
+ * stops the writer, then lets the loops dispose their contexts. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    unsigned drained;   /* loops done with their connections (or their grace period) */
+    int writer_stopped; /* no completion will be sent any more */
+} stop_order;
+
 typedef struct {
     h2o_context_t ctx; /* first: requests find their thread through it */
     h2o_accept_ctx_t accept_ctx;
     h2o_multithread_receiver_t completions;
-    sn_service *svc;
+    h2o_globalconf_t *conf;
+    stop_order *order;
     pthread_t tid;
     int listen_fd;
     int wake_fd;
@@ -267,11 +285,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     }
 }
 
+/* The main thread asks the loop to stop. The socket is DONT_READ: take the
+ * eventfd's count here, and stop watching it, else the level-triggered fd
+ * wakes every later turn of the loop (drain would spin). */
 static void on_wake(h2o_socket_t *sock, const char *err)
 {
     (void)err;
     loop_thread *t = sock->data;
-    h2o_buffer_consume(&sock->input, sock->input->size);
+    uint64_t count;
+    if (read(t->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+        return;
+    h2o_socket_read_stop(sock);
     t->stop = 1;
 }
 
@@ -299,11 +323,30 @@ static void drain(loop_thread *t)
         h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
 }
 
+/* After the writer stopped: free the context, unless a connection the grace
+ * period gave up on still refers to it (then the exit does). */
+static void dispose_loop(loop_thread *t)
+{
+    h2o_evloop_t *loop = t->ctx.loop;
+    if (t->connections > 0)
+        return;
+    h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->completions);
+    h2o_context_dispose(&t->ctx);
+    h2o_evloop_run(loop, 0);
+    h2o_evloop_destroy(loop);
+}
+
 static void *loop_main(void *arg)
 {
     loop_thread *t = arg;
-    h2o_evloop_t *loop = t->ctx.loop;
+    h2o_evloop_t *loop = h2o_evloop_create();
 
+    /* on this thread: sockets made here recycle buffers through its own list */
+    h2o_context_init(&t->ctx, loop, t->conf);
+    t->accept_ctx.ctx = &t->ctx;
+    t->accept_ctx.hosts = t->conf->hosts;
+    h2o_multithread_register_receiver(t->ctx.queue, &t->completions, on_completions);
     t->listener = h2o_evloop_socket_create(loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -315,6 +358,13 @@ static void *loop_main(void *arg)
     drain(t);
     h2o_socket_read_stop(t->wake);
     h2o_socket_close(t->wake);
+    pthread_mutex_lock(&t->order->lock);
+    t->order->drained++;
+    pthread_cond_broadcast(&t->order->changed);
+    while (!t->order->writer_stopped)
+        pthread_cond_wait(&t->order->changed, &t->order->lock);
+    pthread_mutex_unlock(&t->order->lock);
+    dispose_loop(t);
     return NULL;
 }
 
@@ -368,8 +418,8 @@ static void configure(h2o_globalconf_t *conf)
 }
 
 /* Open the listeners and start the loops; threads[] is zeroed by the caller. */
-static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, loop_thread *threads,
-                       unsigned *started, char *err, size_t errlen)
+static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, stop_order *order,
+                       loop_thread *threads, unsigned *started, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < o->threads; i++) {
         loop_thread *t = &threads[i];
@@ -380,11 +430,8 @@ static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, loop_
             close(t->listen_fd);
             return sn_fail(err, errlen, SN_EIO, "eventfd: %s", strerror(errno));
         }
-        h2o_context_init(&t->ctx, h2o_evloop_create(), conf);
-        t->accept_ctx.ctx = &t->ctx;
-        t->accept_ctx.hosts = conf->hosts;
-        t->svc = service;
-        h2o_multithread_register_receiver(t->ctx.queue, &t->completions, on_completions);
+        t->conf = conf;
+        t->order = order;
     }
     for (unsigned i = 0; i < o->threads; i++) {
         if (pthread_create(&threads[i].tid, NULL, loop_main, &threads[i]) != 0)
@@ -394,34 +441,34 @@ static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, loop_
     return SN_OK;
 }
 
-static void stop_loops(loop_thread *threads, unsigned n, unsigned started)
+/* Wake the loops and wait until each has drained its connections. */
+static void stop_loops(loop_thread *threads, unsigned started, stop_order *order)
 {
     uint64_t one = 1;
     for (unsigned i = 0; i < started; i++)
         if (write(threads[i].wake_fd, &one, sizeof(one)) != sizeof(one))
             threads[i].stop = 1;
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(threads[i].tid, NULL);
-    for (unsigned i = started; i < n; i++) { /* never started: close what was opened */
-        if (threads[i].listen_fd > 0)
-            close(threads[i].listen_fd);
-        if (threads[i].wake_fd > 0)
-            close(threads[i].wake_fd);
-    }
+    pthread_mutex_lock(&order->lock);
+    while (order->drained < started)
+        pthread_cond_wait(&order->changed, &order->lock);
+    pthread_mutex_unlock(&order->lock);
 }
 
-static void dispose_loops(loop_thread *threads, unsigned n)
+/* With the writer stopped: let the loops dispose their contexts and end;
+ * close what the loops that never started had opened. */
+static void end_loops(loop_thread *threads, unsigned n, unsigned started, stop_order *order)
 {
-    for (unsigned i = 0; i < n; i++) {
-        loop_thread *t = &threads[i];
-        if (t->ctx.loop == NULL || t->connections > 0)
-            continue; /* a connection still refers to the context: leave it to the exit */
-        h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
-        h2o_multithread_unregister_receiver(t->ctx.queue, &t->completions);
-        h2o_evloop_t *loop = t->ctx.loop;
-        h2o_context_dispose(&t->ctx);
-        h2o_evloop_run(loop, 0);
-        h2o_evloop_destroy(loop);
+    pthread_mutex_lock(&order->lock);
+    order->writer_stopped = 1;
+    pthread_cond_broadcast(&order->changed);
+    pthread_mutex_unlock(&order->lock);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    for (unsigned i = started; i < n; i++) {
+        if (threads[i].listen_fd >= 0)
+            close(threads[i].listen_fd);
+        if (threads[i].wake_fd >= 0)
+            close(threads[i].wake_fd);
     }
 }
 
@@ -429,6 +476,7 @@ int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(voi
                   char *err, size_t errlen)
 {
     h2o_globalconf_t conf;
+    stop_order order = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     loop_thread *threads = calloc(o->threads, sizeof(*threads));
     unsigned started = 0;
     sigset_t set;
@@ -445,15 +493,15 @@ int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(voi
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
     configure(&conf);
-    rc = start_loops(o, &conf, threads, &started, err, errlen);
+    rc = start_loops(o, &conf, &order, threads, &started, err, errlen);
     if (rc == SN_OK) {
         if (ready != NULL)
             ready(arg);
         sigwait(&set, &sig);
     }
-    stop_loops(threads, o->threads, started);
+    stop_loops(threads, started, &order);
     sn_writer_stop(svc->writer); /* after the loops: no request waits for it any more */
-    dispose_loops(threads, started == o->threads ? o->threads : 0);
+    end_loops(threads, o->threads, started, &order);
     h2o_config_dispose(&conf);
     free(threads);
     return rc;

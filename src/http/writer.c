@@ -1,12 +1,14 @@
 /*
  * writer.c - the writer thread (see writer.h). A mutex-protected FIFO of
  * jobs and a condition variable; the thread wakes for a job or once a
- * second to reload the keyring.
+ * second to reload the keyring. It starts with SIGTERM and SIGINT blocked
+ * (it starts before the server blocks them): they are the main thread's.
  */
 #include "http/writer.h"
 
 #include "core/errors.h"
 #include "http/server.h"
+#include "util/thread.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -124,7 +126,7 @@ static void *writer_main(void *arg)
 int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen)
 {
     sn_writer *w = calloc(1, sizeof(*w));
-    int rc;
+    int rc, created;
     if (w == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     pthread_mutex_init(&w->lock, NULL);
@@ -133,7 +135,8 @@ int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err,
     w->svc = svc;
     if ((rc = sn_store_open(db, NULL, &w->store, err, errlen)) != SN_OK)
         goto fail;
-    if (pthread_create(&w->tid, NULL, writer_main, w) != 0) {
+    created = sn_thread_start(&w->tid, writer_main, w) == 0;
+    if (!created) {
         rc = sn_fail(err, errlen, SN_EIO, "cannot start the writer thread");
         goto fail;
     }

@@ -14,6 +14,14 @@
  * `run`: a request still applies whole or not at all.
  * Every second the writer also reloads the API keyring, so keys revoked by
  * the CLI stop working on a running server within a second.
+ *
+ * A job may live in its request's memory pool: h2o 2.2 over HTTP/1 (the only
+ * protocol served) stops reading a connection while its request is being
+ * handled and disposes the request only after the response was sent, so a
+ * client that goes away cannot free a queued job; its answer goes to a dead
+ * socket, which closes then. At shutdown the loops wait for their
+ * connections, and the writer runs every queued job before the loops dispose
+ * their contexts (server.c).
  */
 #ifndef SN_WRITER_H
 #define SN_WRITER_H

@@ -23,6 +23,7 @@
 #include "crypto/signature.h"
 #include "notice/notice_json.h"
 #include "store/store.h"
+#include "util/thread.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -485,7 +486,8 @@ static int start_worker(const char *db, const sn_deliverer_options *o, unsigned 
     if ((rc = sn_store_open(db, NULL, &d->store, err, errlen)) != SN_OK ||
         (rc = sn_store_relax_durability(d->store, err, errlen)) != SN_OK)
         goto fail;
-    if (pthread_create(&d->tid, NULL, deliverer_main, d) != 0) {
+    int created = sn_thread_start(&d->tid, deliverer_main, d);
+    if (created != 0) {
         rc = sn_fail(err, errlen, SN_EIO, "cannot start a delivery thread");
         goto fail;
     }

@@ -1,0 +1,18 @@
+/*
+ * thread.c - helper threads without the shutdown signals (see thread.h).
+ */
+#include "util/thread.h"
+
+#include <signal.h>
+
+int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(tid, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}

@@ -1,0 +1,15 @@
+/*
+ * thread.h - starting helper threads that leave SIGTERM and SIGINT to the
+ * thread that handles shutdown (the server's main thread).
+ */
+#ifndef SN_THREAD_H
+#define SN_THREAD_H
+
+#include <pthread.h>
+
+/* pthread_create with SIGTERM and SIGINT blocked in the new thread (the mask
+ * is inherited at creation; the caller's own mask is left as it was).
+ * Returns pthread_create's result. */
+int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
+
+#endif
