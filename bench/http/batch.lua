@@ -1,10 +1,10 @@
--- POST /v1/check/batch with 1000 real numbers read from SN_NUMBERS_FILE.
+-- bench/http/batch.lua - POST /v1/check/batch, the same body every time.
+--   SN_KEY         an app key (Authorization: Bearer)
+--   SN_BATCH_FILE  the request body: {"items":[...]} as written by bench/http.sh
+--                  (1000 numbers of the store)
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("SN_KEY")
-local items = {}
-for line in io.lines(os.getenv("SN_NUMBERS_FILE")) do
-  items[#items + 1] = '{"number":"' .. line .. '","date":"2020-01-01"}'
-  if #items == 1000 then break end
-end
-wrk.body = '{"items":[' .. table.concat(items, ",") .. ']}'
+wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("SN_KEY"), "SN_KEY unset")
+local f = assert(io.open(assert(os.getenv("SN_BATCH_FILE"), "SN_BATCH_FILE unset"), "rb"))
+wrk.body = f:read("*a")
+f:close()
