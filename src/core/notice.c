@@ -33,7 +33,17 @@ const char *sn_notice_kind_name(int kind)
     switch (kind) {
     case SN_NOTICE_CANCELLED: return "number_cancelled";
     case SN_NOTICE_REASSIGNED: return "number_reassigned";
+    case SN_NOTICE_UNBIND_REQUEST: return "unbind_request";
     default: return NULL;
+    }
+}
+
+const char *sn_notice_event_word(int kind)
+{
+    switch (kind) {
+    case SN_NOTICE_CANCELLED: return "cancel";
+    case SN_NOTICE_UNBIND_REQUEST: return "subscriber_request";
+    default: return "reissue";
     }
 }
 

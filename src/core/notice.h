@@ -23,6 +23,7 @@ typedef enum {
     SN_NOTICE_NONE = 0,
     SN_NOTICE_CANCELLED = 1,  /* bindings with tenure == the cancelled one */
     SN_NOTICE_REASSIGNED = 2, /* bindings with tenure < the new one */
+    SN_NOTICE_UNBIND_REQUEST = 3, /* a subscriber asked the app to unbind (no carrier event) */
 } sn_notice_kind;
 
 typedef enum { SN_SOURCE_BINDING = 1, SN_SOURCE_SUBSCRIPTION = 2 } sn_notice_source;
@@ -44,8 +45,11 @@ sn_notice_kind sn_notice_for(const sn_number_state *before, const sn_number_stat
  * (What the reissue guard holds.) */
 int sn_notice_is_reissue(const sn_number_state *st, int event_kind);
 
-/* "number_cancelled", "number_reassigned"; NULL otherwise. */
+/* "number_cancelled", "number_reassigned", "unbind_request"; NULL otherwise. */
 const char *sn_notice_kind_name(int kind);
+/* The "event" word of a notice of this kind: "cancel", "reissue", or
+ * "subscriber_request" for an unbind request (no carrier event behind it). */
+const char *sn_notice_event_word(int kind);
 /* "unbound", ...; NULL for SN_OUTCOME_NONE and invalid values. */
 const char *sn_outcome_name(int outcome);
 /* Outcome from its name; SN_OUTCOME_NONE when unknown. */

@@ -37,7 +37,7 @@ void sn_notice_json(sn_strbuf *b, const sn_notice *n, int with_app, int64_t now)
     sn_strbuf_printf(b,
                      ",\"kind\":\"%s\",\"critical\":%s,\"number\":\"%s\",\"event\":\"%s\"",
                      sn_notice_kind_name(n->kind), n->kind == SN_NOTICE_REASSIGNED ? "true" : "false",
-                     number, n->kind == SN_NOTICE_CANCELLED ? "cancel" : "reissue");
+                     number, sn_notice_event_word(n->kind));
     put_time(b, "event_at", n->event_at);
     sn_strbuf_printf(b, ",\"tenure\":%u,\"source\":\"%s\",\"account_hash\":", n->tenure,
                      n->source == SN_SOURCE_SUBSCRIPTION ? "subscription" : "binding");

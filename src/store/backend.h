@@ -76,6 +76,44 @@ typedef struct {
                                void *ctx, char *err, size_t errlen);
     int (*app_stats)(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
                      void *ctx, char *err, size_t errlen);
+    /* subscribers (schema version 3) */
+    int (*sms_add)(sn_store *s, const sn_sms_msg *m, uint64_t *id, char *err, size_t errlen);
+    int (*sms_list)(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
+                    int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err, size_t errlen);
+    int (*sms_due)(sn_store *s, int64_t now_ms, uint32_t limit,
+                   int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err, size_t errlen);
+    int (*sms_update)(sn_store *s, const sn_sms_msg *m, char *err, size_t errlen);
+    int (*otp_get)(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen);
+    int (*otp_put)(sn_store *s, const sn_otp *o, char *err, size_t errlen);
+    int (*otp_delete)(sn_store *s, sn_number n, char *err, size_t errlen);
+    int (*rate_hit)(sn_store *s, const char *bucket, int64_t window, uint32_t *count, char *err,
+                    size_t errlen);
+    int (*session_put)(sn_store *s, const sn_session *ses, char *err, size_t errlen);
+    int (*session_get)(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], sn_session *out,
+                       char *err, size_t errlen);
+    int (*session_delete)(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], char *err,
+                          size_t errlen);
+    int (*subscriber_purge)(sn_store *s, int64_t now, char *err, size_t errlen);
+    int (*number_bindings)(sn_store *s, sn_number n,
+                           int (*fn)(void *ctx, const sn_binding *b, const char *app,
+                                     const char *display),
+                           void *ctx, char *err, size_t errlen);
+    int (*set_app_display)(sn_store *s, uint32_t app, const char *display, char *err,
+                           size_t errlen);
+    int (*app_display)(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1], char *err,
+                       size_t errlen);
+    int (*add_request)(sn_store *s, sn_request *r, int64_t now_ms, size_t *issued, char *err,
+                       size_t errlen);
+    int (*list_requests)(sn_store *s, sn_number n, uint32_t tenure,
+                         int (*fn)(void *ctx, const sn_request *r), void *ctx, char *err,
+                         size_t errlen);
+    int (*add_complaint)(sn_store *s, sn_complaint *c, char *err, size_t errlen);
+    int (*list_complaints)(sn_store *s, const sn_complaint_query *q,
+                           int (*fn)(void *ctx, const sn_complaint *c), void *ctx, char *err,
+                           size_t errlen);
+    int (*get_complaint)(sn_store *s, uint64_t id, sn_complaint *out, char *err, size_t errlen);
+    int (*resolve_complaint)(sn_store *s, uint64_t id, int level, const char *resolution,
+                             int64_t at, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 
+
 int sn_store_open(const char *path, const sn_rules *rules, sn_store **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -241,4 +242,158 @@ int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_a
                        void *ctx, char *err, size_t errlen)
 {
     return s->ops->app_stats(s, now, fn, ctx, err, errlen);
+}
+
+/* ---- subscribers ---- */
+
+/* A backend without the subscriber tables leaves these ops NULL: a call
+ * then fails with SN_ESTORE instead of crashing. */
+#define NEEDS_OP(s, op, err, errlen)                                                               \
+    do {                                                                                           \
+        if ((s)->ops->op == NULL)                                                                  \
+            return sn_fail(err, errlen, SN_ESTORE, "the %s store has no subscriber tables",        \
+                           (s)->ops->name);                                                        \
+    } while (0)
+
+int sn_store_sms_add(sn_store *s, const sn_sms_msg *m, uint64_t *id, char *err, size_t errlen)
+{
+    NEEDS_OP(s, sms_add, err, errlen);
+    return s->ops->sms_add(s, m, id, err, errlen);
+}
+
+int sn_store_sms_list(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
+                      int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err,
+                      size_t errlen)
+{
+    NEEDS_OP(s, sms_list, err, errlen);
+    return s->ops->sms_list(s, n, state, after, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_sms_due(sn_store *s, int64_t now_ms, uint32_t limit,
+                     int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err, size_t errlen)
+{
+    NEEDS_OP(s, sms_due, err, errlen);
+    return s->ops->sms_due(s, now_ms, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_sms_update(sn_store *s, const sn_sms_msg *m, char *err, size_t errlen)
+{
+    NEEDS_OP(s, sms_update, err, errlen);
+    return s->ops->sms_update(s, m, err, errlen);
+}
+
+int sn_store_otp_get(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen)
+{
+    NEEDS_OP(s, otp_get, err, errlen);
+    return s->ops->otp_get(s, n, out, err, errlen);
+}
+
+int sn_store_otp_put(sn_store *s, const sn_otp *o, char *err, size_t errlen)
+{
+    NEEDS_OP(s, otp_put, err, errlen);
+    return s->ops->otp_put(s, o, err, errlen);
+}
+
+int sn_store_otp_delete(sn_store *s, sn_number n, char *err, size_t errlen)
+{
+    NEEDS_OP(s, otp_delete, err, errlen);
+    return s->ops->otp_delete(s, n, err, errlen);
+}
+
+int sn_store_rate_hit(sn_store *s, const char *bucket, int64_t window, uint32_t *count, char *err,
+                      size_t errlen)
+{
+    NEEDS_OP(s, rate_hit, err, errlen);
+    return s->ops->rate_hit(s, bucket, window, count, err, errlen);
+}
+
+int sn_store_session_put(sn_store *s, const sn_session *ses, char *err, size_t errlen)
+{
+    NEEDS_OP(s, session_put, err, errlen);
+    return s->ops->session_put(s, ses, err, errlen);
+}
+
+int sn_store_session_get(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], sn_session *out,
+                         char *err, size_t errlen)
+{
+    NEEDS_OP(s, session_get, err, errlen);
+    return s->ops->session_get(s, hash, out, err, errlen);
+}
+
+int sn_store_session_delete(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], char *err,
+                            size_t errlen)
+{
+    NEEDS_OP(s, session_delete, err, errlen);
+    return s->ops->session_delete(s, hash, err, errlen);
+}
+
+int sn_store_subscriber_purge(sn_store *s, int64_t now, char *err, size_t errlen)
+{
+    NEEDS_OP(s, subscriber_purge, err, errlen);
+    return s->ops->subscriber_purge(s, now, err, errlen);
+}
+
+int sn_store_number_bindings(sn_store *s, sn_number n,
+                             int (*fn)(void *ctx, const sn_binding *b, const char *app,
+                                       const char *display),
+                             void *ctx, char *err, size_t errlen)
+{
+    NEEDS_OP(s, number_bindings, err, errlen);
+    return s->ops->number_bindings(s, n, fn, ctx, err, errlen);
+}
+
+int sn_store_set_app_display(sn_store *s, uint32_t app, const char *display, char *err,
+                             size_t errlen)
+{
+    NEEDS_OP(s, set_app_display, err, errlen);
+    return s->ops->set_app_display(s, app, display, err, errlen);
+}
+
+int sn_store_app_display(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1],
+                         char *err, size_t errlen)
+{
+    NEEDS_OP(s, app_display, err, errlen);
+    return s->ops->app_display(s, app, display, err, errlen);
+}
+
+int sn_store_add_request(sn_store *s, sn_request *r, int64_t now_ms, size_t *issued, char *err,
+                         size_t errlen)
+{
+    NEEDS_OP(s, add_request, err, errlen);
+    return s->ops->add_request(s, r, now_ms, issued, err, errlen);
+}
+
+int sn_store_list_requests(sn_store *s, sn_number n, uint32_t tenure,
+                           int (*fn)(void *ctx, const sn_request *r), void *ctx, char *err,
+                           size_t errlen)
+{
+    NEEDS_OP(s, list_requests, err, errlen);
+    return s->ops->list_requests(s, n, tenure, fn, ctx, err, errlen);
+}
+
+int sn_store_add_complaint(sn_store *s, sn_complaint *c, char *err, size_t errlen)
+{
+    NEEDS_OP(s, add_complaint, err, errlen);
+    return s->ops->add_complaint(s, c, err, errlen);
+}
+
+int sn_store_list_complaints(sn_store *s, const sn_complaint_query *q,
+                             int (*fn)(void *ctx, const sn_complaint *c), void *ctx, char *err,
+                             size_t errlen)
+{
+    NEEDS_OP(s, list_complaints, err, errlen);
+    return s->ops->list_complaints(s, q, fn, ctx, err, errlen);
+}
+
+int sn_store_get_complaint(sn_store *s, uint64_t id, sn_complaint *out, char *err, size_t errlen)
+{
+    NEEDS_OP(s, get_complaint, err, errlen);
+    return s->ops->get_complaint(s, id, out, err, errlen);
+}
+
+int sn_store_resolve_complaint(sn_store *s, uint64_t id, int level, const char *resolution,
+                               int64_t at, char *err, size_t errlen)
+{
+    NEEDS_OP(s, resolve_complaint, err, errlen);
+    return s->ops->resolve_complaint(s, id, level, resolution, at, err, errlen);
 }

@@ -310,4 +310,194 @@ int sn_store_app_stats(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_a
  * SN_OK, or SN_ESTORE with the first problem found. */
 int sn_store_integrity(sn_store *s, char *err, size_t errlen);
 
+/* ---- subscribers: SMS, sign-in, requests, complaints ----------------------
+ * (docs/internals/subscribers.md; schema version 3) */
+
+#define SN_SMS_TEXT_MAX 640 /* bytes of UTF-8: about four concatenated segments */
+#define SN_LANG_LEN 2       /* "zh" or "en" */
+#define SN_DISPLAY_NAME_MAX 128
+#define SN_COMPLAINT_TEXT_MAX 2000
+#define SN_SECRET_HASH_LEN 32 /* OTP codes and session tokens are kept as these */
+
+typedef enum {
+    SN_SMS_PENDING = 0, /* queued for a gateway */
+    SN_SMS_SENT = 1,    /* the gateway accepted it (its text is then erased) */
+    SN_SMS_FAILED = 2,  /* the gateway refused it until the retries ran out */
+    SN_SMS_OUTBOX = 3,  /* kept in the store for development (the outbox driver) */
+} sn_sms_state;
+
+typedef enum { SN_SMS_OTP = 1, SN_SMS_REPORT = 2 } sn_sms_purpose;
+
+typedef struct {
+    uint64_t id;
+    sn_number number;
+    uint8_t purpose; /* sn_sms_purpose */
+    uint8_t state;   /* sn_sms_state */
+    char lang[SN_LANG_LEN + 1];
+    char text[SN_SMS_TEXT_MAX + 1];
+    int64_t created; /* seconds */
+    uint32_t attempts;
+    int64_t next_at_ms; /* pending: when to try (again) */
+    int64_t sent_at;    /* seconds; 0 before */
+    char error[SN_DELIVERY_ERROR_MAX + 1];
+} sn_sms_msg;
+
+/* Queue or keep a message (m->id ignored); sets *id. */
+int sn_store_sms_add(sn_store *s, const sn_sms_msg *m, uint64_t *id, char *err, size_t errlen);
+/* Messages in id order after `after`: of number n (0: all), in state
+ * `state` (-1: any), at most limit. */
+int sn_store_sms_list(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
+                      int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err,
+                      size_t errlen);
+/* Pending messages due at now_ms, oldest first, at most limit. */
+int sn_store_sms_due(sn_store *s, int64_t now_ms, uint32_t limit,
+                     int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err,
+                     size_t errlen);
+/* Write a message's state, attempts, times and error; erase its text when
+ * it left for the gateway (state SENT or FAILED). */
+int sn_store_sms_update(sn_store *s, const sn_sms_msg *m, char *err, size_t errlen);
+
+/* The one live sign-in code of a number, as a keyed hash. */
+typedef struct {
+    sn_number number;
+    uint8_t code_hash[SN_SECRET_HASH_LEN];
+    int64_t created, expires; /* seconds */
+    uint32_t attempts;        /* wrong answers so far */
+    int64_t locked_until;     /* seconds; 0 when not locked */
+    char lang[SN_LANG_LEN + 1];
+} sn_otp;
+
+/* SN_ENOTFOUND when the number has no code row. */
+int sn_store_otp_get(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen);
+/* Insert or replace the number's row. */
+int sn_store_otp_put(sn_store *s, const sn_otp *o, char *err, size_t errlen);
+int sn_store_otp_delete(sn_store *s, sn_number n, char *err, size_t errlen);
+
+/* Count one hit on a rate-limit bucket in the fixed window starting at
+ * `window` (seconds); *count is the hits in that window, this one included.
+ * Rows of earlier windows are replaced. */
+int sn_store_rate_hit(sn_store *s, const char *bucket, int64_t window, uint32_t *count, char *err,
+                      size_t errlen);
+
+/* A subscriber's session: the token is kept as a hash; it is bound to the
+ * number's tenure and its latest cancellation at sign-in. */
+typedef struct {
+    uint8_t token_hash[SN_SECRET_HASH_LEN];
+    sn_number number;
+    uint32_t tenure;
+    sn_day cancel_day; /* the number's last_cancel_day at sign-in */
+    int64_t created, expires;
+    char lang[SN_LANG_LEN + 1];
+} sn_session;
+
+int sn_store_session_put(sn_store *s, const sn_session *ses, char *err, size_t errlen);
+/* SN_ENOTFOUND when there is no such token. */
+int sn_store_session_get(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], sn_session *out,
+                         char *err, size_t errlen);
+int sn_store_session_delete(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], char *err,
+                            size_t errlen);
+/* Delete sessions that expired before now, and OTP rows dead and unlocked
+ * before now. */
+int sn_store_subscriber_purge(sn_store *s, int64_t now, char *err, size_t errlen);
+
+/* Every app's bindings on n, by app name then bound_at: fn gets the binding
+ * and the app's name and display name ("" when it set none). */
+int sn_store_number_bindings(sn_store *s, sn_number n,
+                             int (*fn)(void *ctx, const sn_binding *b, const char *app,
+                                       const char *display),
+                             void *ctx, char *err, size_t errlen);
+
+/* An app's display name (shown to subscribers); "" clears it. */
+int sn_store_set_app_display(sn_store *s, uint32_t app, const char *display, char *err,
+                             size_t errlen);
+int sn_store_app_display(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1],
+                         char *err, size_t errlen);
+
+typedef enum { SN_SCOPE_PREVIOUS = 1, SN_SCOPE_MINE = 2 } sn_request_scope;
+
+/* A subscriber's unbind request to one app: one unbind_request notice per
+ * binding in scope, tracked through the notice machinery. */
+typedef struct {
+    uint64_t id;
+    sn_number number;
+    uint32_t tenure; /* the requester's */
+    uint32_t app;
+    uint8_t scope; /* sn_request_scope */
+    int64_t created, deadline;
+    /* filled by list: */
+    char app_name[SN_APP_NAME_MAX + 1];
+    char display[SN_DISPLAY_NAME_MAX + 1];
+    uint32_t notices, acknowledged;
+    uint32_t outcomes[5]; /* per sn_outcome */
+} sn_request;
+
+/* Record r (r->id is set) and issue its notices: bindings of r->app on
+ * r->number with tenure below r->tenure (previous) or equal to it (mine),
+ * except those with an open unbind_request already; a pending delivery
+ * (due at now_ms) for each when the app has a webhook. *issued may be 0:
+ * the caller decides whether to keep the request then. */
+int sn_store_add_request(sn_store *s, sn_request *r, int64_t now_ms, size_t *issued, char *err,
+                         size_t errlen);
+/* The requests of (n, tenure), newest first, with their notices counted. */
+int sn_store_list_requests(sn_store *s, sn_number n, uint32_t tenure,
+                           int (*fn)(void *ctx, const sn_request *r), void *ctx, char *err,
+                           size_t errlen);
+
+typedef enum {
+    SN_COMPLAINT_HARASSMENT = 1,
+    SN_COMPLAINT_CANNOT_REGISTER = 2,
+    SN_COMPLAINT_TAKEOVER = 3,
+    SN_COMPLAINT_OTHER = 4,
+} sn_complaint_kind;
+
+/* Who holds a complaint: it starts with the app (or the carrier when it
+ * names none) and moves up one level each time its deadline passes. */
+typedef enum {
+    SN_LEVEL_APP = 0,
+    SN_LEVEL_CARRIER = 1,
+    SN_LEVEL_REGULATOR = 2,
+} sn_complaint_level;
+
+typedef struct {
+    uint64_t id;
+    sn_number number;
+    uint32_t tenure;
+    uint32_t app;           /* 0: none named */
+    uint32_t carrier;       /* the number's carrier of record when filed */
+    uint8_t kind;           /* sn_complaint_kind */
+    uint8_t resolved_level; /* sn_complaint_level + 1 of whoever resolved it; 0 open */
+    int64_t created, period, resolved_at;
+    char text[SN_COMPLAINT_TEXT_MAX + 1];
+    char resolution[SN_NOTE_MAX + 1];
+    /* filled by list and get: */
+    char app_name[SN_APP_NAME_MAX + 1];
+    char display[SN_DISPLAY_NAME_MAX + 1];
+    char carrier_name[SN_CARRIER_NAME_MAX + 1];
+} sn_complaint;
+
+/* Which complaints a list shows: a subscriber's (number and tenure), an
+ * app's, those that reached a carrier, or all (admin) that reached
+ * min_level; open_only leaves out resolved ones. */
+typedef struct {
+    sn_number number; /* with tenure: one subscriber's; 0: any */
+    uint32_t tenure;
+    uint32_t app;     /* 0: any */
+    uint32_t carrier; /* 0: any; else only those that reached the carrier level */
+    uint8_t min_level;
+    uint8_t open_only;
+    uint64_t after;
+    uint32_t limit;
+    int64_t now;
+} sn_complaint_query;
+
+/* Record c (c->id is set). */
+int sn_store_add_complaint(sn_store *s, sn_complaint *c, char *err, size_t errlen);
+int sn_store_list_complaints(sn_store *s, const sn_complaint_query *q,
+                             int (*fn)(void *ctx, const sn_complaint *c), void *ctx, char *err,
+                             size_t errlen);
+/* SN_ENOTFOUND when there is no complaint id. */
+int sn_store_get_complaint(sn_store *s, uint64_t id, sn_complaint *out, char *err, size_t errlen);
+int sn_store_resolve_complaint(sn_store *s, uint64_t id, int level, const char *resolution,
+                               int64_t at, char *err, size_t errlen);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * store_sqlite.c - the embedded store: one SQLite file in WAL mode.
  *
- * Schema (version 2; a version 1 store is migrated at open):
+ * Schema (version 3; versions 1 and 2 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash)
@@ -21,6 +21,17 @@
  *                            id order is issue order (the pull feed's cursor)
  *   deliveries(notice, state, next_at, ...)  one per notice of an app with a
  *                            webhook: the durable retry queue
+ * Version 3 (subscribers, docs/internals/subscribers.md):
+ *   sms(id, number, state, body, ...)        text messages: the outbox driver
+ *                            keeps them, a gateway's are erased once sent
+ *   otp(number, code_hash, ...)              each number's one live sign-in
+ *                            code, as a keyed hash, with its attempts and lockout
+ *   rate_limits(bucket, win_start, hits)     fixed-window counters
+ *   sessions(token_hash, number, tenure, ...) subscriber sessions (hashed tokens)
+ *   requests(id, number, tenure, app, scope) unbind requests; their notices
+ *                            carry notices.request
+ *   complaints(id, number, app, ...)         with the period each level has
+ *   apps.display_name        what subscribers see
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -41,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -86,6 +97,26 @@ enum {
     X_DELIVERY_COUNTS,
     X_NEXT_DELIVERY,
     X_DISCONNECTIONS,
+    X_SMS_ADD,
+    X_SMS_LIST,
+    X_SMS_DUE,
+    X_SMS_UPDATE,
+    X_OTP_GET,
+    X_OTP_PUT,
+    X_OTP_DELETE,
+    X_RATE_HIT,
+    X_SESSION_PUT,
+    X_SESSION_GET,
+    X_SESSION_DELETE,
+    X_NUMBER_BINDINGS,
+    X_APP_DISPLAY_SET,
+    X_APP_DISPLAY_GET,
+    X_REQUEST_ADD,
+    X_REQUEST_NOTICES,
+    X_REQUEST_LIST,
+    X_COMPLAINT_ADD,
+    X_COMPLAINT_GET,
+    X_COMPLAINT_RESOLVE,
     X_COUNT
 };
 
@@ -153,6 +184,38 @@ static const char schema_v2_sql[] =
     "CREATE INDEX deliveries_due ON deliveries(next_at, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_app ON deliveries(app, state, notice);";
+
+/* Version 3: subscribers (in create_schema for new stores, migrate_2_to_3
+ * for old ones; both run it after the version 2 tables exist). */
+static const char schema_v3_sql[] =
+    "ALTER TABLE notices ADD COLUMN request INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE apps ADD COLUMN display_name TEXT;"
+    "CREATE INDEX notices_request ON notices(request) WHERE request > 0;"
+    "CREATE TABLE sms(id INTEGER PRIMARY KEY, number INTEGER NOT NULL, purpose INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, lang TEXT NOT NULL, body TEXT, created INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+    " sent_at INTEGER NOT NULL DEFAULT 0, error TEXT);"
+    "CREATE INDEX sms_due ON sms(next_at, id) WHERE state = 0;"
+    "CREATE INDEX sms_number ON sms(number, id);"
+    "CREATE TABLE otp(number INTEGER PRIMARY KEY, code_hash BLOB NOT NULL,"
+    " created INTEGER NOT NULL, expires INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+    " locked_until INTEGER NOT NULL, lang TEXT NOT NULL);"
+    "CREATE TABLE rate_limits(bucket TEXT PRIMARY KEY, win_start INTEGER NOT NULL,"
+    " hits INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE sessions(token_hash BLOB PRIMARY KEY, number INTEGER NOT NULL,"
+    " tenure INTEGER NOT NULL, cancel_day INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, lang TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE requests(id INTEGER PRIMARY KEY, number INTEGER NOT NULL,"
+    " tenure INTEGER NOT NULL, app INTEGER NOT NULL, scope INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, deadline INTEGER NOT NULL);"
+    "CREATE INDEX requests_number ON requests(number, tenure, id);"
+    "CREATE TABLE complaints(id INTEGER PRIMARY KEY, number INTEGER NOT NULL,"
+    " tenure INTEGER NOT NULL, app INTEGER NOT NULL, carrier INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL,"
+    " period INTEGER NOT NULL, resolved_at INTEGER NOT NULL DEFAULT 0,"
+    " resolved_level INTEGER NOT NULL DEFAULT 0, resolution TEXT);"
+    "CREATE INDEX complaints_number ON complaints(number, tenure, id);"
+    "CREATE INDEX complaints_app ON complaints(app, id);";
 
 #define ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
 
@@ -247,6 +310,7 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
         return rc;
     if ((rc = exec_sql(s, schema_sql, err, errlen)) != SN_OK ||
         (rc = exec_sql(s, schema_v2_sql, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, schema_v3_sql, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "schema_version", SCHEMA_VERSION, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "country_code", (long)r->default_cc, err, errlen)) != SN_OK ||
         (rc = meta_put(s, "min_aging_days", (long)r->min_aging_days, err, errlen)) != SN_OK ||
@@ -274,6 +338,21 @@ static int migrate_1_to_2(sqlite_store *s, char *err, size_t errlen)
     return exec_sql(s, "COMMIT", err, errlen);
 }
 
+/* Add what version 3 has to a version 2 store, in one transaction. */
+static int migrate_2_to_3(sqlite_store *s, char *err, size_t errlen)
+{
+    int rc;
+    if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen)) != SN_OK)
+        return rc;
+    if ((rc = exec_sql(s, schema_v3_sql, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, "UPDATE meta SET value = '3' WHERE key = 'schema_version'", err,
+                       errlen)) != SN_OK) {
+        exec_sql(s, "ROLLBACK", NULL, 0);
+        return rc;
+    }
+    return exec_sql(s, "COMMIT", err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -283,6 +362,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 1 && (rc = migrate_1_to_2(s, err, errlen)) == SN_OK)
         version = 2;
     else if (version == 1)
+        return rc;
+    if (version == 2 && (rc = migrate_2_to_3(s, err, errlen)) == SN_OK)
+        version = 3;
+    else if (version == 2)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
@@ -1386,6 +1469,628 @@ static int sqlite_app_stats(sn_store *base, int64_t now,
     return rc;
 }
 
+/* ---- subscribers: SMS, sign-in, requests, complaints (schema version 3) ---- */
+
+static void copy_lang(char *dst, sqlite3_stmt *q, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    snprintf(dst, SN_LANG_LEN + 1, "%s", t != NULL ? t : "");
+}
+
+#define SMS_COLUMNS                                                                            \
+    "id, number, purpose, state, lang, body, created, attempts, next_at, sent_at, error"
+
+static void read_sms(sqlite3_stmt *q, sn_sms_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->id = (uint64_t)sqlite3_column_int64(q, 0);
+    m->number = (sn_number)sqlite3_column_int64(q, 1);
+    m->purpose = (uint8_t)sqlite3_column_int(q, 2);
+    m->state = (uint8_t)sqlite3_column_int(q, 3);
+    copy_lang(m->lang, q, 4);
+    copy_text(m->text, sizeof(m->text), q, 5);
+    m->created = sqlite3_column_int64(q, 6);
+    m->attempts = (uint32_t)sqlite3_column_int64(q, 7);
+    m->next_at_ms = sqlite3_column_int64(q, 8);
+    m->sent_at = sqlite3_column_int64(q, 9);
+    copy_text(m->error, sizeof(m->error), q, 10);
+}
+
+static int sqlite_sms_add(sn_store *base, const sn_sms_msg *m, uint64_t *id, char *err,
+                          size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SMS_ADD,
+                             "INSERT INTO sms(number, purpose, state, lang, body, created, "
+                             "next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)m->number);
+    sqlite3_bind_int(q, 2, m->purpose);
+    sqlite3_bind_int(q, 3, m->state);
+    sqlite3_bind_text(q, 4, m->lang, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, m->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, m->created);
+    sqlite3_bind_int64(q, 7, m->next_at_ms);
+    if ((rc = step_done(s, q, err, errlen, "queue sms")) == SN_OK)
+        *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_sms_msg *);
+    void *ctx;
+} sms_rows;
+
+static int sms_row(void *ctx, sqlite3_stmt *q)
+{
+    sms_rows *r = ctx;
+    sn_sms_msg m;
+    read_sms(q, &m);
+    return r->fn(r->ctx, &m);
+}
+
+static int sqlite_sms_list(sn_store *base, sn_number n, int state, uint64_t after, uint32_t limit,
+                           int (*fn)(void *, const sn_sms_msg *), void *ctx, char *err,
+                           size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SMS_LIST,
+                             "SELECT " SMS_COLUMNS " FROM sms WHERE (?1 = 0 OR number = ?1) AND "
+                             "(?2 < 0 OR state = ?2) AND id > ?3 ORDER BY id LIMIT ?4",
+                             err, errlen);
+    sms_rows rows = {fn, ctx};
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_int(q, 2, state);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)after);
+    sqlite3_bind_int64(q, 4, limit);
+    rc = each_row(s, q, sms_row, &rows, err, errlen, "list sms");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sqlite_sms_due(sn_store *base, int64_t now_ms, uint32_t limit,
+                          int (*fn)(void *, const sn_sms_msg *), void *ctx, char *err,
+                          size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SMS_DUE,
+                             "SELECT " SMS_COLUMNS " FROM sms WHERE state = 0 AND next_at <= ?1 "
+                             "ORDER BY next_at, id LIMIT ?2",
+                             err, errlen);
+    sms_rows rows = {fn, ctx};
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, now_ms);
+    sqlite3_bind_int64(q, 2, limit);
+    rc = each_row(s, q, sms_row, &rows, err, errlen, "due sms");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sqlite_sms_update(sn_store *base, const sn_sms_msg *m, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SMS_UPDATE,
+                             "UPDATE sms SET state = ?2, attempts = ?3, next_at = ?4, sent_at = ?5, "
+                             "error = ?6, body = CASE WHEN ?2 IN (1, 2) THEN NULL ELSE body END "
+                             "WHERE id = ?1",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)m->id);
+    sqlite3_bind_int(q, 2, m->state);
+    sqlite3_bind_int64(q, 3, m->attempts);
+    sqlite3_bind_int64(q, 4, m->next_at_ms);
+    sqlite3_bind_int64(q, 5, m->sent_at);
+    if (m->error[0] != '\0')
+        sqlite3_bind_text(q, 6, m->error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
+    return step_done(s, q, err, errlen, "update sms");
+}
+
+static int sqlite_otp_get(sn_store *base, sn_number n, sn_otp *out, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_OTP_GET,
+                             "SELECT code_hash, created, expires, attempts, locked_until, lang "
+                             "FROM otp WHERE number = ?1",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->number = n;
+        if (sqlite3_column_bytes(q, 0) == SN_SECRET_HASH_LEN)
+            memcpy(out->code_hash, sqlite3_column_blob(q, 0), SN_SECRET_HASH_LEN);
+        out->created = sqlite3_column_int64(q, 1);
+        out->expires = sqlite3_column_int64(q, 2);
+        out->attempts = (uint32_t)sqlite3_column_int64(q, 3);
+        out->locked_until = sqlite3_column_int64(q, 4);
+        copy_lang(out->lang, q, 5);
+    }
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no code")
+                             : db_fail(s, err, errlen, "read code");
+}
+
+static int sqlite_otp_put(sn_store *base, const sn_otp *o, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_OTP_PUT,
+                             "INSERT OR REPLACE INTO otp(number, code_hash, created, expires, "
+                             "attempts, locked_until, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)o->number);
+    sqlite3_bind_blob(q, 2, o->code_hash, SN_SECRET_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, o->created);
+    sqlite3_bind_int64(q, 4, o->expires);
+    sqlite3_bind_int64(q, 5, o->attempts);
+    sqlite3_bind_int64(q, 6, o->locked_until);
+    sqlite3_bind_text(q, 7, o->lang, -1, SQLITE_STATIC);
+    return step_done(s, q, err, errlen, "write code");
+}
+
+static int sqlite_otp_delete(sn_store *base, sn_number n, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_OTP_DELETE, "DELETE FROM otp WHERE number = ?1", err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    return step_done(s, q, err, errlen, "delete code");
+}
+
+static int sqlite_rate_hit(sn_store *base, const char *bucket, int64_t window, uint32_t *count,
+                           char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_RATE_HIT,
+                             "INSERT INTO rate_limits(bucket, win_start, hits) VALUES (?1, ?2, 1) "
+                             "ON CONFLICT(bucket) DO UPDATE SET hits = CASE WHEN win_start = ?2 "
+                             "THEN hits + 1 ELSE 1 END, win_start = ?2 RETURNING hits",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_text(q, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, window);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *count = (uint32_t)sqlite3_column_int64(q, 0);
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, "rate limit");
+}
+
+static int sqlite_session_put(sn_store *base, const sn_session *ses, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SESSION_PUT,
+                             "INSERT INTO sessions(token_hash, number, tenure, cancel_day, created, "
+                             "expires, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_blob(q, 1, ses->token_hash, SN_SECRET_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)ses->number);
+    sqlite3_bind_int64(q, 3, ses->tenure);
+    sqlite3_bind_int64(q, 4, ses->cancel_day);
+    sqlite3_bind_int64(q, 5, ses->created);
+    sqlite3_bind_int64(q, 6, ses->expires);
+    sqlite3_bind_text(q, 7, ses->lang, -1, SQLITE_STATIC);
+    return step_done(s, q, err, errlen, "write session");
+}
+
+static int sqlite_session_get(sn_store *base, const uint8_t hash[SN_SECRET_HASH_LEN],
+                              sn_session *out, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_SESSION_GET,
+                             "SELECT number, tenure, cancel_day, created, expires, lang FROM "
+                             "sessions WHERE token_hash = ?1",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_blob(q, 1, hash, SN_SECRET_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        memcpy(out->token_hash, hash, SN_SECRET_HASH_LEN);
+        out->number = (sn_number)sqlite3_column_int64(q, 0);
+        out->tenure = (uint32_t)sqlite3_column_int64(q, 1);
+        out->cancel_day = (sn_day)sqlite3_column_int64(q, 2);
+        out->created = sqlite3_column_int64(q, 3);
+        out->expires = sqlite3_column_int64(q, 4);
+        copy_lang(out->lang, q, 5);
+    }
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no session")
+                             : db_fail(s, err, errlen, "read session");
+}
+
+static int sqlite_session_delete(sn_store *base, const uint8_t hash[SN_SECRET_HASH_LEN], char *err,
+                                 size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q =
+        cached(s, X_SESSION_DELETE, "DELETE FROM sessions WHERE token_hash = ?1", err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_blob(q, 1, hash, SN_SECRET_HASH_LEN, SQLITE_STATIC);
+    return step_done(s, q, err, errlen, "delete session");
+}
+
+/* Rate-limit windows are at most an hour long: rows two hours old are dead. */
+static void bind_now(sqlite3_stmt *q, const void *arg)
+{
+    sqlite3_bind_int64(q, 1, *(const int64_t *)arg);
+}
+
+static int sqlite_subscriber_purge(sn_store *base, int64_t now, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    int rc = run_once(s, "DELETE FROM sessions WHERE expires < ?1", bind_now, &now, err, errlen);
+    if (rc == SN_OK)
+        rc = run_once(s, "DELETE FROM otp WHERE expires < ?1 AND locked_until < ?1", bind_now,
+                      &now, err, errlen);
+    if (rc == SN_OK)
+        rc = run_once(s, "DELETE FROM rate_limits WHERE win_start < ?1 - 7200", bind_now, &now,
+                      err, errlen);
+    return rc;
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_binding *, const char *, const char *);
+    void *ctx;
+    sn_number n;
+} number_binding_rows;
+
+static int number_binding_row(void *ctx, sqlite3_stmt *q)
+{
+    number_binding_rows *r = ctx;
+    sn_binding b = {.number = r->n};
+    b.app = (uint32_t)sqlite3_column_int64(q, 0);
+    if (sqlite3_column_bytes(q, 1) == SN_ACCOUNT_HASH_LEN)
+        memcpy(b.account, sqlite3_column_blob(q, 1), SN_ACCOUNT_HASH_LEN);
+    b.bound_at = sqlite3_column_int64(q, 2);
+    b.tenure = (uint32_t)sqlite3_column_int64(q, 3);
+    return r->fn(r->ctx, &b, (const char *)sqlite3_column_text(q, 4),
+                 (const char *)sqlite3_column_text(q, 5));
+}
+
+static int sqlite_number_bindings(sn_store *base, sn_number n,
+                                  int (*fn)(void *, const sn_binding *, const char *, const char *),
+                                  void *ctx, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_NUMBER_BINDINGS,
+                             "SELECT b.app, b.account, b.bound_at, b.tenure, a.name, "
+                             "coalesce(a.display_name, '') FROM bindings b JOIN apps a ON "
+                             "a.id = b.app WHERE b.number = ?1 ORDER BY a.name, b.bound_at",
+                             err, errlen);
+    number_binding_rows rows = {fn, ctx, n};
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    rc = each_row(s, q, number_binding_row, &rows, err, errlen, "bindings of a number");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sqlite_set_app_display(sn_store *base, uint32_t app, const char *display, char *err,
+                                  size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_DISPLAY_SET,
+                             "UPDATE apps SET display_name = nullif(?2, '') WHERE id = ?1", err,
+                             errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, app);
+    sqlite3_bind_text(q, 2, display, -1, SQLITE_STATIC);
+    return step_done(s, q, err, errlen, "set display name");
+}
+
+static int sqlite_app_display(sn_store *base, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1],
+                              char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_APP_DISPLAY_GET,
+                             "SELECT coalesce(display_name, '') FROM apps WHERE id = ?1", err,
+                             errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, app);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        copy_text(display, SN_DISPLAY_NAME_MAX + 1, q, 0);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no app %u", app)
+                             : db_fail(s, err, errlen, "read display name");
+}
+
+/* One unbind_request per binding in scope that has none open already. */
+static const char request_notices_sql[] =
+    "INSERT INTO notices(app, number, kind, source, event, event_at, tenure, account, created, "
+    "deadline, request) SELECT b.app, b.number, 3, 1, 0, ?5, b.tenure, b.account, ?5, ?6, ?7 "
+    "FROM bindings b WHERE b.number = ?1 AND b.app = ?2 AND "
+    "(CASE ?3 WHEN 1 THEN b.tenure < ?4 ELSE b.tenure = ?4 END) AND NOT EXISTS (SELECT 1 FROM "
+    "notices n WHERE n.number = b.number AND n.outcome = 0 AND n.app = b.app AND n.kind = 3 AND "
+    "n.account = b.account) ORDER BY b.account";
+
+static int sqlite_add_request(sn_store *base, sn_request *r, int64_t now_ms, size_t *issued,
+                              char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *rq = cached(s, X_REQUEST_ADD,
+                              "INSERT INTO requests(number, tenure, app, scope, created, deadline) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                              err, errlen);
+    sqlite3_stmt *nq = cached(s, X_REQUEST_NOTICES, request_notices_sql, err, errlen);
+    sqlite3_stmt *dq = cached(s, X_ISSUE_DELIVERIES, issue_deliveries_sql, err, errlen);
+    sqlite3_stmt *mq = cached(s, X_MAX_NOTICE, "SELECT coalesce(max(id), 0) FROM notices", err,
+                              errlen);
+    sqlite3_int64 last;
+    int rc;
+    *issued = 0;
+    if (rq == NULL || nq == NULL || dq == NULL || mq == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(rq, 1, (sqlite3_int64)r->number);
+    sqlite3_bind_int64(rq, 2, r->tenure);
+    sqlite3_bind_int64(rq, 3, r->app);
+    sqlite3_bind_int(rq, 4, r->scope);
+    sqlite3_bind_int64(rq, 5, r->created);
+    sqlite3_bind_int64(rq, 6, r->deadline);
+    if ((rc = step_done(s, rq, err, errlen, "add request")) != SN_OK)
+        return rc;
+    r->id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    if (sqlite3_step(mq) != SQLITE_ROW) {
+        sqlite3_reset(mq);
+        return db_fail(s, err, errlen, "add request");
+    }
+    last = sqlite3_column_int64(mq, 0);
+    sqlite3_reset(mq);
+    sqlite3_bind_int64(nq, 1, (sqlite3_int64)r->number);
+    sqlite3_bind_int64(nq, 2, r->app);
+    sqlite3_bind_int(nq, 3, r->scope);
+    sqlite3_bind_int64(nq, 4, r->tenure);
+    sqlite3_bind_int64(nq, 5, r->created);
+    sqlite3_bind_int64(nq, 6, r->deadline);
+    sqlite3_bind_int64(nq, 7, (sqlite3_int64)r->id);
+    if ((rc = step_done(s, nq, err, errlen, "issue unbind requests")) != SN_OK)
+        return rc;
+    *issued = (size_t)sqlite3_changes(s->db);
+    if (*issued == 0)
+        return SN_OK;
+    s->any_open_notices = 1;
+    sqlite3_bind_int64(dq, 1, last);
+    sqlite3_bind_int64(dq, 2, now_ms);
+    return step_done(s, dq, err, errlen, "queue deliveries");
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_request *);
+    void *ctx;
+    sn_number n;
+    uint32_t tenure;
+} request_rows;
+
+static int request_row(void *ctx, sqlite3_stmt *q)
+{
+    request_rows *rr = ctx;
+    sn_request r;
+    memset(&r, 0, sizeof(r));
+    r.number = rr->n;
+    r.tenure = rr->tenure;
+    r.id = (uint64_t)sqlite3_column_int64(q, 0);
+    r.app = (uint32_t)sqlite3_column_int64(q, 1);
+    r.scope = (uint8_t)sqlite3_column_int(q, 2);
+    r.created = sqlite3_column_int64(q, 3);
+    r.deadline = sqlite3_column_int64(q, 4);
+    copy_text(r.app_name, sizeof(r.app_name), q, 5);
+    copy_text(r.display, sizeof(r.display), q, 6);
+    r.notices = (uint32_t)sqlite3_column_int64(q, 7);
+    r.acknowledged = (uint32_t)sqlite3_column_int64(q, 8);
+    for (int i = SN_OUTCOME_UNBOUND; i <= SN_OUTCOME_REFUSED; i++)
+        r.outcomes[i] = (uint32_t)sqlite3_column_int64(q, 8 + i);
+    return rr->fn(rr->ctx, &r);
+}
+
+#define SN_REQUESTS_LISTED 500 /* newest first; older ones are history */
+
+static int sqlite_list_requests(sn_store *base, sn_number n, uint32_t tenure,
+                                int (*fn)(void *, const sn_request *), void *ctx, char *err,
+                                size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(
+        s, X_REQUEST_LIST,
+        "SELECT r.id, r.app, r.scope, r.created, r.deadline, a.name, coalesce(a.display_name, ''), "
+        "count(n.id), coalesce(sum(n.outcome != 0), 0), coalesce(sum(n.outcome = 1), 0), "
+        "coalesce(sum(n.outcome = 2), 0), coalesce(sum(n.outcome = 3), 0), "
+        "coalesce(sum(n.outcome = 4), 0) FROM requests r JOIN apps a ON a.id = r.app "
+        "LEFT JOIN notices n ON n.request = r.id WHERE r.number = ?1 AND r.tenure = ?2 "
+        "GROUP BY r.id ORDER BY r.id DESC LIMIT ?3",
+        err, errlen);
+    request_rows rows = {fn, ctx, n, tenure};
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_int64(q, 2, tenure);
+    sqlite3_bind_int64(q, 3, SN_REQUESTS_LISTED);
+    rc = each_row(s, q, request_row, &rows, err, errlen, "list requests");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sqlite_add_complaint(sn_store *base, sn_complaint *c, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_COMPLAINT_ADD,
+                             "INSERT INTO complaints(number, tenure, app, carrier, kind, body, "
+                             "created, period) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                             err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)c->number);
+    sqlite3_bind_int64(q, 2, c->tenure);
+    sqlite3_bind_int64(q, 3, c->app);
+    sqlite3_bind_int64(q, 4, c->carrier);
+    sqlite3_bind_int(q, 5, c->kind);
+    sqlite3_bind_text(q, 6, c->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, c->created);
+    sqlite3_bind_int64(q, 8, c->period > 0 ? c->period : 1);
+    if ((rc = step_done(s, q, err, errlen, "add complaint")) == SN_OK)
+        c->id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+#define COMPLAINT_COLUMNS                                                                      \
+    "c.id, c.number, c.tenure, c.app, c.carrier, c.kind, c.resolved_level, c.created, "        \
+    "c.period, c.resolved_at, c.body, c.resolution, coalesce(a.name, ''), "                    \
+    "coalesce(a.display_name, ''), coalesce(k.name, '') FROM complaints c LEFT JOIN apps a "   \
+    "ON a.id = c.app LEFT JOIN carriers k ON k.id = c.carrier"
+
+static void read_complaint(sqlite3_stmt *q, sn_complaint *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = (uint64_t)sqlite3_column_int64(q, 0);
+    c->number = (sn_number)sqlite3_column_int64(q, 1);
+    c->tenure = (uint32_t)sqlite3_column_int64(q, 2);
+    c->app = (uint32_t)sqlite3_column_int64(q, 3);
+    c->carrier = (uint32_t)sqlite3_column_int64(q, 4);
+    c->kind = (uint8_t)sqlite3_column_int(q, 5);
+    c->resolved_level = (uint8_t)sqlite3_column_int(q, 6);
+    c->created = sqlite3_column_int64(q, 7);
+    c->period = sqlite3_column_int64(q, 8);
+    c->resolved_at = sqlite3_column_int64(q, 9);
+    copy_text(c->text, sizeof(c->text), q, 10);
+    copy_text(c->resolution, sizeof(c->resolution), q, 11);
+    copy_text(c->app_name, sizeof(c->app_name), q, 12);
+    copy_text(c->display, sizeof(c->display), q, 13);
+    copy_text(c->carrier_name, sizeof(c->carrier_name), q, 14);
+}
+
+typedef struct {
+    int (*fn)(void *, const sn_complaint *);
+    void *ctx;
+} complaint_rows;
+
+static int complaint_row(void *ctx, sqlite3_stmt *q)
+{
+    complaint_rows *r = ctx;
+    sn_complaint c;
+    read_complaint(q, &c);
+    return r->fn(r->ctx, &c);
+}
+
+/* The level a complaint has reached by time T (its resolution, or now):
+ * one step per period, from the app (or the carrier when it names none). */
+#define COMPLAINT_LEVEL_SQL                                                                    \
+    "((c.app = 0) + (coalesce(nullif(c.resolved_at, 0), ?5) - c.created) / c.period)"
+
+static int sqlite_list_complaints(sn_store *base, const sn_complaint_query *cq,
+                                  int (*fn)(void *, const sn_complaint *), void *ctx, char *err,
+                                  size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = NULL;
+    complaint_rows rows = {fn, ctx};
+    char sql[1024];
+    int rc;
+    snprintf(sql, sizeof(sql),
+             "SELECT " COMPLAINT_COLUMNS " WHERE c.id > ?7%s%s%s%s%s ORDER BY c.id LIMIT ?8",
+             cq->number != 0 ? " AND c.number = ?1 AND c.tenure = ?2" : "",
+             cq->app != 0 ? " AND c.app = ?3" : "", cq->carrier != 0 ? " AND c.carrier = ?4" : "",
+             cq->min_level > 0 ? " AND " COMPLAINT_LEVEL_SQL " >= ?6" : "",
+             cq->open_only ? " AND c.resolved_at = 0" : "");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, errlen, "list complaints");
+    if (cq->number != 0) {
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)cq->number);
+        sqlite3_bind_int64(q, 2, cq->tenure);
+    }
+    if (cq->app != 0)
+        sqlite3_bind_int64(q, 3, cq->app);
+    if (cq->carrier != 0)
+        sqlite3_bind_int64(q, 4, cq->carrier);
+    if (cq->min_level > 0) {
+        sqlite3_bind_int64(q, 5, cq->now);
+        sqlite3_bind_int(q, 6, cq->min_level);
+    }
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)cq->after);
+    sqlite3_bind_int64(q, 8, cq->limit);
+    rc = each_row(s, q, complaint_row, &rows, err, errlen, "list complaints");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int sqlite_get_complaint(sn_store *base, uint64_t id, sn_complaint *out, char *err,
+                                size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q =
+        cached(s, X_COMPLAINT_GET, "SELECT " COMPLAINT_COLUMNS " WHERE c.id = ?1", err, errlen);
+    int rc;
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_complaint(q, out);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return SN_OK;
+    return rc == SQLITE_DONE ? sn_fail(err, errlen, SN_ENOTFOUND, "no complaint %llu",
+                                       (unsigned long long)id)
+                             : db_fail(s, err, errlen, "read complaint");
+}
+
+static int sqlite_resolve_complaint(sn_store *base, uint64_t id, int level, const char *resolution,
+                                    int64_t at, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    sqlite3_stmt *q = cached(s, X_COMPLAINT_RESOLVE,
+                             "UPDATE complaints SET resolved_at = ?2, resolved_level = ?3, "
+                             "resolution = ?4 WHERE id = ?1 AND resolved_at = 0",
+                             err, errlen);
+    if (q == NULL)
+        return SN_ESTORE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+    sqlite3_bind_int64(q, 2, at);
+    sqlite3_bind_int(q, 3, level + 1);
+    if (resolution != NULL)
+        sqlite3_bind_text(q, 4, resolution, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 4);
+    return step_done(s, q, err, errlen, "resolve complaint");
+}
+
 static const sn_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1425,6 +2130,27 @@ static const sn_store_ops sqlite_ops = {
     .next_delivery = sqlite_next_delivery,
     .list_disconnections = sqlite_list_disconnections,
     .app_stats = sqlite_app_stats,
+    .sms_add = sqlite_sms_add,
+    .sms_list = sqlite_sms_list,
+    .sms_due = sqlite_sms_due,
+    .sms_update = sqlite_sms_update,
+    .otp_get = sqlite_otp_get,
+    .otp_put = sqlite_otp_put,
+    .otp_delete = sqlite_otp_delete,
+    .rate_hit = sqlite_rate_hit,
+    .session_put = sqlite_session_put,
+    .session_get = sqlite_session_get,
+    .session_delete = sqlite_session_delete,
+    .subscriber_purge = sqlite_subscriber_purge,
+    .number_bindings = sqlite_number_bindings,
+    .set_app_display = sqlite_set_app_display,
+    .app_display = sqlite_app_display,
+    .add_request = sqlite_add_request,
+    .list_requests = sqlite_list_requests,
+    .add_complaint = sqlite_add_complaint,
+    .list_complaints = sqlite_list_complaints,
+    .get_complaint = sqlite_get_complaint,
+    .resolve_complaint = sqlite_resolve_complaint,
 };
 
 static int configure(sqlite_store *s, char *err, size_t errlen)
