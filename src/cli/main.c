@@ -17,6 +17,7 @@ static const sn_command commands[] = {
     {"carriers", "add carriers and the number ranges they own", sn_cmd_carriers},
     {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
+    {"sms", "read the text messages sent to subscribers (the outbox)", sn_cmd_sms},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

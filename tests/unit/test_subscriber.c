@@ -1,0 +1,203 @@
+/* test_subscriber.c - subscriber/policy.c and subscriber/tokens.c: code
+ * attempts (wrong answers count down, the last one kills the code and locks
+ * the number, a locked number checks nothing, a right answer uses the code
+ * up, expiry), session judgement (expiry, cancellation, reissue, cancel and
+ * reclaim, suspension keeps it), complaint levels and deadlines with and
+ * without an app, names both ways, tokens and code hashes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/errors.h"
+#include "subscriber/policy.h"
+#include "subscriber/tokens.h"
+
+#include <sodium.h>
+#include <string.h>
+
+static sn_otp fresh_code(int64_t now, const sn_subscriber_options *o)
+{
+    sn_otp c;
+    memset(&c, 0, sizeof(c));
+    c.number = 8613812345678ull;
+    c.created = now;
+    c.expires = now + o->otp_ttl_s;
+    return c;
+}
+
+static void test_wrong_answers_then_lockout(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    sn_otp c = fresh_code(1000, &o);
+    for (uint32_t i = 1; i < o.otp_max_attempts; i++) {
+        assert_int_equal(sn_otp_judge(&c, 0, 1000 + i, &o), SN_OTP_WRONG);
+        assert_int_equal(c.attempts, i);
+    }
+    assert_int_equal(sn_otp_judge(&c, 0, 1010, &o), SN_OTP_LOCKOUT);
+    assert_int_equal(c.locked_until, 1010 + o.lockout_s);
+    assert_true(sn_otp_locked(&c, 1011));
+    /* locked: even the right answer is not checked, and nothing is counted */
+    assert_int_equal(sn_otp_judge(&c, 1, 1011, &o), SN_OTP_LOCKED);
+    assert_int_equal(c.attempts, o.otp_max_attempts);
+    /* after the lockout the killed code stays dead */
+    assert_false(sn_otp_locked(&c, 1010 + o.lockout_s));
+    assert_int_equal(sn_otp_judge(&c, 1, 1010 + o.lockout_s, &o), SN_OTP_NONE);
+}
+
+static void test_right_answer_uses_the_code(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    sn_otp c = fresh_code(1000, &o);
+    assert_int_equal(sn_otp_judge(&c, 0, 1001, &o), SN_OTP_WRONG);
+    assert_int_equal(sn_otp_judge(&c, 1, 1002, &o), SN_OTP_OK);
+    assert_int_equal(sn_otp_judge(&c, 1, 1003, &o), SN_OTP_NONE);
+    assert_int_equal(sn_otp_judge(NULL, 1, 1003, &o), SN_OTP_NONE);
+    assert_false(sn_otp_locked(NULL, 1003));
+}
+
+static void test_expiry(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    sn_otp c = fresh_code(1000, &o);
+    assert_int_equal(sn_otp_judge(&c, 1, 1000 + o.otp_ttl_s, &o), SN_OTP_EXPIRED);
+    assert_int_equal(c.attempts, 0); /* an expired code counts nothing */
+    c = fresh_code(1000, &o);
+    assert_int_equal(sn_otp_judge(&c, 1, 1000 + o.otp_ttl_s - 1, &o), SN_OTP_OK);
+}
+
+static void test_sessions(void **state)
+{
+    (void)state;
+    sn_session s;
+    sn_number_state st;
+    memset(&s, 0, sizeof(s));
+    sn_state_init(&st, 8613812345678ull);
+    st.status = SN_ST_ACTIVE;
+    st.tenure = 2;
+    st.last_cancel_day = 19000;
+    s.tenure = 2;
+    s.cancel_day = 19000;
+    s.expires = 2000;
+    assert_int_equal(sn_session_judge(&s, &st, 1999), SN_SESSION_OK);
+    assert_int_equal(sn_session_judge(&s, &st, 2000), SN_SESSION_EXPIRED);
+    st.status = SN_ST_SUSPENDED; /* unpaid, still the subscriber's */
+    assert_int_equal(sn_session_judge(&s, &st, 1000), SN_SESSION_OK);
+    st.status = SN_ST_FROZEN; /* cancelled */
+    assert_int_equal(sn_session_judge(&s, &st, 1000), SN_SESSION_ENDED);
+    st.status = SN_ST_ACTIVE;
+    st.tenure = 3; /* reissued */
+    assert_int_equal(sn_session_judge(&s, &st, 1000), SN_SESSION_ENDED);
+    st.tenure = 2;
+    st.last_cancel_day = 19100; /* cancelled and reclaimed */
+    assert_int_equal(sn_session_judge(&s, &st, 1000), SN_SESSION_ENDED);
+    assert_true(sn_has_subscriber(&(sn_number_state){.status = SN_ST_ACTIVE}));
+    assert_false(sn_has_subscriber(&(sn_number_state){.status = SN_ST_POOL}));
+    assert_false(sn_has_subscriber(&(sn_number_state){.status = SN_ST_UNSEEN}));
+}
+
+static void test_complaint_levels(void **state)
+{
+    (void)state;
+    sn_complaint c;
+    memset(&c, 0, sizeof(c));
+    c.app = 7;
+    c.created = 1000;
+    c.period = 100;
+    assert_int_equal(sn_complaint_level_at(&c, 1000), SN_LEVEL_APP);
+    assert_int_equal(sn_complaint_level_at(&c, 1099), SN_LEVEL_APP);
+    assert_int_equal(sn_complaint_level_at(&c, 1100), SN_LEVEL_CARRIER);
+    assert_int_equal(sn_complaint_level_at(&c, 1200), SN_LEVEL_REGULATOR);
+    assert_int_equal(sn_complaint_level_at(&c, 99999), SN_LEVEL_REGULATOR);
+    assert_int_equal(sn_complaint_level_ends(&c, SN_LEVEL_APP), 1100);
+    assert_int_equal(sn_complaint_level_ends(&c, SN_LEVEL_CARRIER), 1200);
+    assert_int_equal(sn_complaint_level_ends(&c, SN_LEVEL_REGULATOR), 0);
+    assert_int_equal(sn_complaint_level_starts(&c, SN_LEVEL_REGULATOR), 1200);
+    c.resolved_at = 1150; /* resolved by the carrier: the level stops there */
+    assert_int_equal(sn_complaint_level_at(&c, 5000), SN_LEVEL_CARRIER);
+    c.resolved_at = 0;
+    c.app = 0; /* no app: the carrier first */
+    assert_int_equal(sn_complaint_level_at(&c, 1000), SN_LEVEL_CARRIER);
+    assert_int_equal(sn_complaint_level_at(&c, 1100), SN_LEVEL_REGULATOR);
+    assert_int_equal(sn_complaint_level_starts(&c, SN_LEVEL_CARRIER), 1000);
+    assert_int_equal(sn_complaint_level_ends(&c, SN_LEVEL_CARRIER), 1100);
+    assert_int_equal(sn_complaint_level_at(&c, 900), SN_LEVEL_CARRIER); /* clock behind */
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"harassment", "cannot_register", "takeover", "other"};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(sn_complaint_kind_name(i + 1), kinds[i]);
+        assert_int_equal(sn_complaint_kind_parse(kinds[i]), i + 1);
+    }
+    assert_null(sn_complaint_kind_name(0));
+    assert_int_equal(sn_complaint_kind_parse("spam"), 0);
+    assert_string_equal(sn_level_name(SN_LEVEL_REGULATOR), "regulator");
+    assert_int_equal(sn_level_parse("carrier"), SN_LEVEL_CARRIER);
+    assert_int_equal(sn_level_parse("police"), -1);
+    assert_null(sn_level_name(3));
+    assert_int_equal(sn_scope_parse("previous"), SN_SCOPE_PREVIOUS);
+    assert_int_equal(sn_scope_parse("mine"), SN_SCOPE_MINE);
+    assert_int_equal(sn_scope_parse("all"), 0);
+    assert_string_equal(sn_scope_name(SN_SCOPE_MINE), "mine");
+    assert_int_equal(sn_rate_window(7199), 3600);
+    assert_int_equal(sn_rate_window(7200), 7200);
+}
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    char text[SN_SESSION_TOKEN_LEN + 1], other[SN_SESSION_TOKEN_LEN + 1], code[SN_OTP_DIGITS + 1];
+    uint8_t h1[SN_SECRET_HASH_LEN], h2[SN_SECRET_HASH_LEN];
+    sn_secret secret, secret2;
+    assert_true(sodium_init() >= 0);
+    sn_session_token_new(text, h1);
+    assert_int_equal(strlen(text), SN_SESSION_TOKEN_LEN);
+    assert_true(sn_session_token_shaped(text, strlen(text)));
+    sn_session_token_hash(text, strlen(text), h2);
+    assert_memory_equal(h1, h2, sizeof(h1));
+    sn_session_token_new(other, h2);
+    assert_string_not_equal(text, other);
+    assert_false(sn_session_token_shaped("sn_0123", 7));
+    text[10] = 'G';
+    assert_false(sn_session_token_shaped(text, strlen(text)));
+    for (int i = 0; i < 100; i++) {
+        sn_otp_new_code(code);
+        assert_true(sn_otp_code_valid(code, strlen(code)));
+    }
+    assert_false(sn_otp_code_valid("12345", 5));
+    assert_false(sn_otp_code_valid("12345a", 6));
+    /* the code hash is keyed by the secret and the number */
+    memset(secret.key, 1, sizeof(secret.key));
+    memset(secret2.key, 2, sizeof(secret2.key));
+    sn_otp_hash(&secret, 8613812345678ull, "123456", 6, h1);
+    sn_otp_hash(&secret, 8613812345678ull, "123456", 6, h2);
+    assert_memory_equal(h1, h2, sizeof(h1));
+    sn_otp_hash(&secret2, 8613812345678ull, "123456", 6, h2);
+    assert_memory_not_equal(h1, h2, sizeof(h1));
+    sn_otp_hash(&secret, 8613812345679ull, "123456", 6, h2);
+    assert_memory_not_equal(h1, h2, sizeof(h1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wrong_answers_then_lockout),
+        cmocka_unit_test(test_right_answer_uses_the_code),
+        cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_complaint_levels),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_tokens),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
