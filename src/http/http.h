@@ -18,6 +18,7 @@
 
 typedef struct sn_writer sn_writer;
 typedef struct sn_deliverer sn_deliverer;
+typedef struct sn_subscribers sn_subscribers;
 
 /* Everything handlers need, shared read-mostly by every loop thread. */
 typedef struct {
@@ -30,6 +31,7 @@ typedef struct {
     int64_t notice_deadline_s; /* a notice's deadline runs this long from its issue */
     const char *openapi;
     size_t openapi_len;
+    sn_subscribers *subscribers; /* subscriber self-service settings and SMS (subscriber.h) */
 } sn_service;
 
 /* One request being answered. Lives in the request's memory pool. */
@@ -71,6 +73,7 @@ typedef enum {
     SN_HTTP_UNNECESSARY_IDENTIFIER,
     SN_HTTP_INTERNAL,
     SN_HTTP_UNAVAILABLE,
+    SN_HTTP_TOO_MANY_REQUESTS,
 } sn_http_error;
 
 /* Limits of untrusted input. */
@@ -120,5 +123,24 @@ void sn_h_deliveries(sn_call *c);
 void sn_h_disconnections(sn_call *c);
 void sn_h_admin_notices(sn_call *c);
 void sn_h_admin_apps(sn_call *c);
+/* subscribers (h_subscriber.c, h_complaints.c) and the web portal (h_portal.c) */
+void sn_h_camara_entry(sn_call *c);
+void sn_h_sub_otp(sn_call *c);
+void sn_h_sub_session_create(sn_call *c);
+void sn_h_sub_session_get(sn_call *c);
+void sn_h_sub_session_delete(sn_call *c);
+void sn_h_sub_bindings(sn_call *c);
+void sn_h_sub_unbind(sn_call *c);
+void sn_h_sub_requests(sn_call *c);
+void sn_h_sub_complaint_add(sn_call *c);
+void sn_h_sub_complaints(sn_call *c);
+void sn_h_sub_report(sn_call *c);
+void sn_h_sub_checklist(sn_call *c);
+void sn_h_profile_put(sn_call *c);
+void sn_h_profile_get(sn_call *c);
+void sn_h_complaints_list(sn_call *c);
+void sn_h_complaint_resolve(sn_call *c);
+/* Serve a file of the portal for GET/HEAD of its path; 0 when path is not one. */
+int sn_portal_serve(sn_call *c, h2o_iovec_t path);
 
 #endif

@@ -28,6 +28,7 @@ static const struct {
     [SN_HTTP_UNNECESSARY_IDENTIFIER] = {422, "Unprocessable Content", "UNNECESSARY_IDENTIFIER"},
     [SN_HTTP_INTERNAL] = {500, "Internal Server Error", "INTERNAL"},
     [SN_HTTP_UNAVAILABLE] = {503, "Service Unavailable", "UNAVAILABLE"},
+    [SN_HTTP_TOO_MANY_REQUESTS] = {429, "Too Many Requests", "TOO_MANY_REQUESTS"},
 };
 
 int sn_http_error_status(sn_http_error e)
