@@ -28,6 +28,7 @@ CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
 LDFLAGS += $(LDSAN)
 
 SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c src/notice/*.c)
+SRC_LIB += $(wildcard src/subscriber/*.c src/sms/*.c)
 SRC_CLI := $(wildcard src/cli/*.c)
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
@@ -49,6 +50,14 @@ $(BUILD)/obj/openapi.o: $(OPENAPI) scripts/embed.sh
 	scripts/embed.sh sn_openapi_yaml $(OPENAPI) > $(BUILD)/obj/openapi.c
 	$(CC) $(CFLAGS) -c $(BUILD)/obj/openapi.c -o $@
 
+# The subscriber portal (web/) is compiled in too and served at "/".
+WEB_FILES := $(wildcard web/*.html web/*.js web/*.css web/*.svg)
+$(BUILD)/secondnum: $(BUILD)/obj/web.o
+$(BUILD)/obj/web.o: $(WEB_FILES) scripts/embed_web.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_web.sh $(WEB_FILES) > $(BUILD)/obj/web.c
+	$(CC) $(CFLAGS) -c $(BUILD)/obj/web.c -o $@
+
 $(BUILD)/libsecondnum.a: $(OBJ_LIB)
 	ar rcs $@ $^
 
@@ -65,7 +74,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsecondnum.a
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential clang pkg-config libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
-            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3
+            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
@@ -75,6 +84,15 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi; \
 	else echo "deps: not root, assuming the Debian packages are installed"; fi
+	@if [ "$$(id -u)" = 0 ] && ! command -v npm >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; fi
+
+# playwright-core for the portal's browser tests (tests/browser), from npm at
+# the version package-lock.json pins; it drives Debian's chromium.
+BROWSER_DEPS := tests/browser/node_modules/.installed
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	-cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+test: $(BROWSER_DEPS)
 
 # The test build lives in its own directory so release objects never mix with sanitized ones;
 # the code must also compile cleanly (-Werror) with clang.

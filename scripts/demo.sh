@@ -59,4 +59,27 @@ The API is starting on $URL (Ctrl-C stops it). In another terminal:
   curl -s $URL/openapi.yaml | head
 
 TXT
+# The subscriber portal's demo: a number reissued to a new owner, with a bank
+# account of the previous owner and one of the new owner bound to it.
+SUB=+8617099990001
+ago() { date -u -d "@$(( $(date +%s) - $1 * 86400 ))" +%Y-%m-%dT%H:%M:%SZ; }
+printf 'number,event,at,event_id,id6\n%s,activate,%s,p1,111111\n%s,cancel,%s,p2,\n%s,activate,%s,p3,22222X\n' \
+  "$SUB" "$(ago 400)" "$SUB" "$(ago 300)" "$SUB" "$(ago 100)" >demo/portal.csv
+"$SN" import --db "$DB" --carrier demo-carrier demo/portal.csv >/dev/null
+SETUP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$SN" serve --db "$DB" --listen "127.0.0.1:$SETUP_PORT" --threads 1 2>/dev/null &
+SETUP_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SETUP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf -X PUT -H "Authorization: Bearer $APP" -H 'Content-Type: application/json' \
+     -d '{"display_name":"演示银行 Demo Bank"}' "http://127.0.0.1:$SETUP_PORT/v1/profile" >/dev/null
+curl -sf -X PUT -H "Authorization: Bearer $APP" -H 'Content-Type: application/json' \
+     -d "{\"bindings\":[{\"number\":\"$SUB\",\"account\":\"previous-owner\",\"bound_at\":\"$(ago 350)\"},{\"number\":\"$SUB\",\"account\":\"new-owner\",\"bound_at\":\"$(ago 50)\"}]}" \
+     "http://127.0.0.1:$SETUP_PORT/v1/bindings" >/dev/null
+kill -TERM "$SETUP_PID"; wait "$SETUP_PID" || true
+cat <<TXT
+  # the subscriber portal: open $URL/ in a browser, enter $SUB, then the
+  # code (read it from the outbox, in another terminal) and the ID digits 22222X
+  $SN sms outbox --db $DB --number $SUB
+
+TXT
 exec "$SN" serve --db "$DB" --listen "$LISTEN"

@@ -211,6 +211,8 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
             rt->handle(c);
         return 0;
     }
+    if (!path_known && sn_portal_serve(c, path))
+        return 0; /* a file of the subscriber portal (h_portal.c) */
     if (path_known)
         method_not_allowed(c, path);
     else

@@ -1,0 +1,63 @@
+/*
+ * h_portal.c - the subscriber web portal at "/": the files of web/,
+ * embedded at build time (portal.h), served for GET and HEAD of paths that
+ * are no API route. "/" is index.html.
+ *
+ * Every answer carries a strict Content-Security-Policy (scripts, styles
+ * and fetches from this origin only, no inline code, no framing) and asks
+ * the browser not to sniff types or send a referrer: the portal handles
+ * sign-in codes and session tokens. Runs on the loop thread; the files are
+ * read-only data.
+ */
+#include "http/http.h"
+#include "http/portal.h"
+
+#include <string.h>
+
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                          "connect-src 'self'; img-src 'self'; base-uri 'none'; "
+                          "form-action 'none'; frame-ancestors 'none'";
+
+static void header(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value,
+                          strlen(value));
+}
+
+int sn_portal_serve(sn_call *c, h2o_iovec_t path)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = c->req;
+    const sn_portal_file *f = NULL;
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+        !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        return 0;
+    if (path.len == 1 && path.base[0] == '/')
+        path = h2o_iovec_init(H2O_STRLIT("/index.html"));
+    for (size_t i = 0; i < sn_portal_nfiles && f == NULL; i++)
+        if (h2o_memis(path.base, path.len, sn_portal_files[i].path,
+                      strlen(sn_portal_files[i].path)))
+            f = &sn_portal_files[i];
+    if (f == NULL)
+        return 0;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    if (req->conn->ctx->shutdown_requested)
+        req->http1_is_persistent = 0;
+    req->res.content_length = f->len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, f->content_type,
+                   strlen(f->content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
+    header(req, "content-security-policy", csp);
+    header(req, "x-content-type-options", "nosniff");
+    header(req, "referrer-policy", "no-referrer");
+    header(req, "x-frame-options", "DENY");
+    if (c->correlator.base != NULL)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
+                              c->correlator.base, c->correlator.len);
+    h2o_iovec_t body = h2o_iovec_init(f->data, f->len);
+    h2o_start_response(req, &generator);
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    return 1;
+}
