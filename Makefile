@@ -2,18 +2,19 @@
 #
 #   make            release build: build/secondnum
 #   make check      install missing Debian packages (as root), build with
-#                   ASan+UBSan, run every test (unit, CLI, integration)
+#                   ASan+UBSan, run every test (unit, CLI, integration, browser),
+#                   then the CLI and integration suites again on PostgreSQL
 #   make demo       build, generate demo data, start the service
 #   make CC=clang   any target with clang instead of gcc
 #   make deps       only install the Debian packages
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium jansson libcrypto libcurl
+PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq
 CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Isrc
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl) -lm -lpthread
+DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl -lpq) -lm -lpthread
 
 BUILD   ?= build
 ifeq ($(SANITIZE),1)
@@ -35,7 +36,7 @@ OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check test unit cli-tests demo bench clean format tidy fuzz
+.PHONY: all deps check test test-pg unit cli-tests demo bench clean format tidy fuzz
 
 all: $(BUILD)/secondnum
 
@@ -99,9 +100,16 @@ test: $(BROWSER_DEPS)
 check: deps
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/secondnum
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test
+	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test-pg
 
 test: $(BUILD)/secondnum $(UNIT_BIN)
 	@SECONDNUM=$(BUILD)/secondnum UNIT_DIR=$(BUILD)/tests tests/run.sh
+
+# The CLI and integration suites again on PostgreSQL (a private server from
+# Debian's packages, started and removed by tests/pg/run.sh), then the
+# PostgreSQL backend's own cases (tests/pg/test_*.sh).
+test-pg: $(BUILD)/secondnum
+	@SECONDNUM=$(BUILD)/secondnum tests/pg/run.sh
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

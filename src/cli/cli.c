@@ -35,19 +35,36 @@ int sn_cli_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-static void secret_path(const char *db, const char *key_path, char *buf, size_t len)
+/* The secret's file: --key, else $SECONDNUM_KEY, else "<db>.key" next to a
+ * SQLite file. A PostgreSQL store has no file to sit next to (and every node
+ * must share one secret), so it needs one of the first two. */
+static int secret_path(const char *cmd, const char *db, const char *key_path, char *buf,
+                       size_t len)
 {
-    if (key_path != NULL)
+    const char *env = getenv("SECONDNUM_KEY");
+    if (key_path == NULL && env != NULL && env[0] != '\0')
+        key_path = env;
+    if (key_path != NULL) {
         snprintf(buf, len, "%s", key_path);
-    else
-        snprintf(buf, len, "%s.key", db);
+        return 0;
+    }
+    if (strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0) {
+        fprintf(stderr,
+                "secondnum %s: a PostgreSQL store keeps its secret in a file: "
+                "pass --key FILE or set SECONDNUM_KEY\n",
+                cmd);
+        return -1;
+    }
+    snprintf(buf, len, "%s.key", db);
+    return 0;
 }
 
 int sn_cli_load_secret(const char *cmd, const char *db, const char *key_path, int create,
                        sn_secret *secret)
 {
     char path[4096], err[SN_ERRMSG_MAX];
-    secret_path(db, key_path, path, sizeof(path));
+    if (secret_path(cmd, db, key_path, path, sizeof(path)) != 0)
+        return -1;
     int rc = sn_secret_load(path, create, secret, err, sizeof(err));
     if (rc == SN_OK)
         return 1;

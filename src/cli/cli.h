@@ -48,7 +48,8 @@ int sn_cli_parse_days(const char *s, int64_t *seconds);
  * to stderr on failure. Returns SN_OK or the error code. */
 int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, sn_store **out);
 
-/* The secret file of a store: key_path when given, else "<db>.key". Loads it
+/* The secret file of a store: key_path when given, else $SECONDNUM_KEY, else
+ * "<db>.key" (a PostgreSQL URL needs one of the first two). Loads it
  * into *secret; returns 1 when loaded, 0 when absent and create is not set
  * (nothing printed), -1 on an error (printed). */
 int sn_cli_load_secret(const char *cmd, const char *db, const char *key_path, int create,

@@ -13,9 +13,11 @@
 static const char usage[] =
     "usage: secondnum init --db FILE [--country CC] [--min-aging-days DAYS] [--tz OFFSET]\n"
     "\n"
-    "Create a secondnum store and its secret file (FILE.key, mode 0600).\n"
+    "Create a secondnum store and its secret file (FILE.key, or $SECONDNUM_KEY,\n"
+    "mode 0600).\n"
     "\n"
-    "  --db FILE             the SQLite store to create\n"
+    "  --db FILE             the SQLite store to create, or a postgres:// URL of an\n"
+    "                        existing database (the secret then needs SECONDNUM_KEY)\n"
     "  --country CC          country code for national-format numbers (default 86;\n"
     "                        0 accepts E.164 only)\n"
     "  --min-aging-days N    minimum freeze before a cancelled number is released or\n"

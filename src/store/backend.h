@@ -16,6 +16,7 @@ typedef struct {
     int (*begin)(sn_store *s, char *err, size_t errlen);
     int (*commit)(sn_store *s, char *err, size_t errlen);
     void (*rollback)(sn_store *s);
+    int (*reachable)(sn_store *s); /* NULL: always (an embedded store) */
     int (*get_state)(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
     int (*put_state)(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
     int (*find_event)(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);

@@ -6,12 +6,19 @@
 
 #include "core/errors.h"
 
+#include <string.h>
+
+/* The PostgreSQL backend (store_pg.c), for a postgres:// or postgresql:// URL. */
+int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, char *err,
+                     size_t errlen);
 
 int sn_store_open(const char *path, const sn_rules *rules, sn_store **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (path == NULL || path[0] == '\0')
         return sn_fail(err, errlen, SN_EUSAGE, "no database given (--db FILE)");
+    if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0)
+        return sn_store_pg_open(path, rules, out, err, errlen);
     return sn_store_sqlite_open(path, rules, out, err, errlen);
 }
 
@@ -19,6 +26,11 @@ void sn_store_close(sn_store *s)
 {
     if (s != NULL)
         s->ops->close(s);
+}
+
+int sn_store_reachable(sn_store *s)
+{
+    return s->ops->reachable == NULL || s->ops->reachable(s);
 }
 
 const sn_rules *sn_store_rules(const sn_store *s)

@@ -59,6 +59,12 @@ void sn_store_close(sn_store *s);
 /* The jurisdiction rules recorded in the store. */
 const sn_rules *sn_store_rules(const sn_store *s);
 
+/* 0 when the last operation failed because the database server could not be
+ * reached (a lost connection, or no server answering); 1 otherwise, and
+ * always for SQLite. Lets callers tell "retry later" (HTTP 503) from a
+ * failure of the request itself. The next operation tries to reconnect. */
+int sn_store_reachable(sn_store *s);
+
 /* True when the store was created by this open. */
 int sn_store_created(const sn_store *s);
 
@@ -255,6 +261,9 @@ typedef struct {
     int64_t next_at_ms;
     char last_error[SN_DELIVERY_ERROR_MAX + 1];
     char app_name[SN_APP_NAME_MAX + 1]; /* filled by list */
+    /* Filled by due_deliveries: another handle (another serve node) holds
+     * this delivery's claim, so this one must skip it for now. */
+    uint8_t claimed_elsewhere;
 } sn_delivery;
 
 /* Pending deliveries due at now_ms whose app has a webhook and that have no
@@ -262,7 +271,14 @@ typedef struct {
  * their order per number), in (next_at_ms, notice) order after the cursor
  * (after_at_ms, after_notice), only numbers with number % nparts == part
  * (one delivery worker's share), at most limit. fn gets the
- * delivery, its notice and the app (url and secret). */
+ * delivery, its notice and the app (url and secret).
+ * Claims (several serve nodes on one server store): each delivery handed to
+ * fn is claimed by this handle until its outcome is written by
+ * update_delivery and committed, or the handle's connection ends (a node
+ * that dies releases its claims at once); a delivery claimed by another
+ * handle comes with claimed_elsewhere set and must not be sent. A claimed
+ * delivery is not handed out again on this handle. SQLite (one node) never
+ * sets claimed_elsewhere. */
 int sn_store_due_deliveries(sn_store *s, int64_t now_ms, int64_t after_at_ms,
                             uint64_t after_notice, uint32_t part, uint32_t nparts, uint32_t limit,
                             int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,

@@ -1,0 +1,181 @@
+# tests/pg/test_pg.sh - the PostgreSQL backend's own cases: the same log and
+# states as SQLite from the same feeds, batches all or nothing when a write
+# fails at commit, writers serialised, verify finding tampering, schema
+# version and migration, connection errors. Run by tests/pg/run.sh, which
+# starts the server (SN_PG_DIR); SECONDNUM is the real binary.
+. "$(dirname "$0")/../cli/lib.sh"
+: "${SN_PG_DIR:?run by tests/pg/run.sh}"
+PGS="$(cd "$(dirname "$0")" && pwd)/pg_server.sh"
+SQLITE=/usr/bin/sqlite3 # the real one: tests/pg/bin has a stand-in first on PATH
+
+# newdb: a fresh database for this case; sets URL and SECONDNUM_KEY.
+newdb() {
+  local name="pgcase_$(printf '%s' "$WORK" | md5sum | cut -c1-16)"
+  "$PGS" createdb "$SN_PG_DIR" "$name"
+  URL=$("$PGS" url "$SN_PG_DIR" "$name")
+  DBNAME=$name
+  export SECONDNUM_KEY="$WORK/pg.key"
+}
+
+# sql 'SQL': one value per line (fields separated by |) from this case's database.
+sql() { "$PGS" psql "$SN_PG_DIR" "$DBNAME" -At -F '|' -c "$1"; }
+
+state_sql="select number, status, first_is_activation, tenure, carrier, events, first_day,
+  last_activation_day, last_cancel_day, last_at from numbers order by number"
+
+dump_pg() {
+  sql "$state_sql"
+  sql "select id, at, kind, carrier, coalesce(event_id, '-'), coalesce(encode(id6_hash, 'hex'), '-'),
+       flags from events order by id"
+}
+
+dump_sqlite() {
+  "$SQLITE" -separator '|' "$1" "$state_sql"
+  "$SQLITE" -separator '|' "$1" "select id, at, kind, carrier, coalesce(event_id, '-'),
+       case when id6_hash is null then '-' else lower(hex(id6_hash)) end, flags from events
+       order by id"
+}
+
+# Both backends from the same feeds, in small and large batches: a first
+# import of the older half of every history, then the whole feed (its first
+# half now duplicates found through the read-ahead windows, its second half
+# appended to numbers that exist), then an import with rejected lines.
+case_same_log_and_states_as_sqlite() {
+  newdb
+  "$SN" gen --numbers 3000 --seed 11 >all.csv
+  head -n 6000 all.csv >first.csv
+  { head -1 all.csv; echo "+8613800000001,activate,2024-01-01,x1"; echo "bogus,activate,2024-01-01,x2"
+    echo "+8613800000001,activate,2024-01-02,x3"; tail -n 50 all.csv; } >mixed.csv
+  "$SN" init --db "$URL" >/dev/null
+  "$SN" init --db t.db >/dev/null
+  cp "$SECONDNUM_KEY" t.db.key # the same secret: the same id6 hashes
+  for f in first.csv all.csv mixed.csv; do
+    for bs in 700 100000; do
+      "$SN" import --db "$URL" --batch-size $bs $f >pg.out 2>pg.err || true
+      "$SN" import --db t.db --batch-size $bs $f >sq.out 2>sq.err || true
+      expect_eq "report of $f (batch $bs)" "$(cat sq.out)" "$(cat pg.out)"
+      expect_eq "rejects of $f (batch $bs)" "$(cat sq.err)" "$(cat pg.err)"
+    done
+  done
+  dump_pg >pg.dump
+  dump_sqlite t.db >sq.dump
+  [ -s pg.dump ] || fail "empty dump"
+  cmp -s pg.dump sq.dump || fail "stores differ: $(diff pg.dump sq.dump | head -5)"
+  "$SN" verify --db "$URL" >v.out || fail "verify: $(cat v.out)"
+  printf 'number,date\n' >q.csv
+  cut -d, -f1 all.csv | tail -n +2 | sort -u | head -500 | sed 's/$/,2024-06-01/' >>q.csv
+  "$SN" check --db "$URL" --file q.csv >pg.check || true
+  "$SN" check --db t.db --file q.csv >sq.check || true
+  cmp -s pg.check sq.check || fail "checks differ"
+}
+
+# A write that PostgreSQL refuses only when the buffered rows are sent (at
+# commit) fails its batch, all of it; earlier batches stay committed.
+case_write_refused_at_commit_fails_the_whole_batch() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  sql "alter table events add constraint no_poison check (event_id is distinct from 'poison')"
+  feed f.csv "+8613800000001,activate,2024-01-01,a1" "+8613800000002,activate,2024-01-01,a2" \
+             "+8613800000003,activate,2024-01-01,a3" "+8613800000004,activate,2024-01-01,poison"
+  expect_exit 1 "$SN" import --db "$URL" --batch-size 2 f.csv
+  grep -q "no_poison" "$WORK/err" || fail "no reason given: $(cat "$WORK/err")"
+  expect_eq "events" 2 "$(sql 'select count(*) from events')"
+  expect_eq "states" 2 "$(sql 'select count(*) from numbers')"
+  expect_eq "the failed batch" unknown "$(verdict "$URL" +8613800000003 2024-02-01)"
+  "$SN" verify --db "$URL" >/dev/null || fail "inconsistent after the failed batch"
+}
+
+# Two imports at once: the writer lock serialises their transactions, so
+# the same feed twice is applied once and counted once as duplicates.
+case_concurrent_imports_serialise() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  "$SN" gen --numbers 20000 --seed 5 >f.csv
+  total=$(($(wc -l <f.csv) - 1))
+  "$SN" import --db "$URL" --batch-size 3000 f.csv >a.out 2>&1 &
+  a=$!
+  "$SN" import --db "$URL" --batch-size 3000 f.csv >b.out 2>&1 &
+  b=$!
+  wait $a || fail "first import: $(cat a.out)"
+  wait $b || fail "second import: $(cat b.out)"
+  applied=$(($(sed 's/applied \([0-9]*\),.*/\1/' a.out) + $(sed 's/applied \([0-9]*\),.*/\1/' b.out)))
+  dups=$(($(sed 's/.*duplicate \([0-9]*\),.*/\1/' a.out) + $(sed 's/.*duplicate \([0-9]*\),.*/\1/' b.out)))
+  expect_eq "applied once" "$total" "$applied"
+  expect_eq "counted once as duplicates" "$total" "$dups"
+  expect_eq "events" "$total" "$(sql 'select count(*) from events')"
+  "$SN" verify --db "$URL" >/dev/null || fail "inconsistent"
+}
+
+# verify: a state that disagrees with its log, a log row gone, a notice of
+# an app that does not exist.
+case_verify_finds_tampering() {
+  newdb
+  "$SN" gen --numbers 200 --seed 3 >f.csv
+  "$SN" import --db "$URL" f.csv >/dev/null
+  "$SN" verify --db "$URL" >/dev/null || fail "inconsistent before tampering"
+  n=$(sql "select min(number) from numbers where events > 1")
+  sql "update numbers set last_at = last_at + 1 where number = $n"
+  expect_exit 1 "$SN" verify --db "$URL"
+  grep -q "differs from the replay" "$WORK/err" || fail "$(cat "$WORK/err")"
+  sql "update numbers set last_at = last_at - 1 where number = $n"
+  sql "delete from events where id = (select max(id) from events where id >> 13 = $n)"
+  expect_exit 1 "$SN" verify --db "$URL"
+  grep -q "integrity check: .*events" "$WORK/err" || fail "$(cat "$WORK/err")"
+  sql "update numbers set events = events - 1, last_at = (select max(at) from events
+       where id >> 13 = $n) where number = $n"
+  sql "insert into notices(id, app, number, event_at, created, deadline, tenure, kind, source,
+       event) values (1, 42, $n, 0, 0, 0, 1, 1, 1, 4)"
+  expect_exit 1 "$SN" verify --db "$URL"
+  grep -q "names app 42" "$WORK/err" || fail "$(cat "$WORK/err")"
+}
+
+case_schema_version_is_checked_and_migrated() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  expect_eq "version" 3 "$(sql "select value from meta where key = 'schema_version'")"
+  sql "update meta set value = '99' where key = 'schema_version'"
+  expect_exit 1 "$SN" check --db "$URL" +8613800000001 2024-01-01
+  grep -q "schema version 99" "$WORK/err" || fail "$(cat "$WORK/err")"
+  # a version 2 store (before the subscriber tables) is migrated at open
+  sql "drop table sms, otp, rate_limits, sessions, requests, complaints;
+       alter table notices drop column request; alter table apps drop column display_name;
+       update meta set value = '2' where key = 'schema_version'"
+  "$SN" verify --db "$URL" >/dev/null || fail "verify after migration: $(cat "$WORK/err")"
+  expect_eq "migrated" 3 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "tables" 6 "$(sql "select count(*) from pg_tables where tablename in
+    ('sms', 'otp', 'rate_limits', 'sessions', 'requests', 'complaints')")"
+}
+
+case_connection_errors_are_clear_and_keep_the_password() {
+  newdb
+  pw=$(cat "$SN_PG_DIR/password")
+  bad=$(echo "$URL" | sed "s/:$pw@/:wrong-$pw@/")
+  expect_exit 1 "$SN" check --db "$bad" +8613800000001 2024-01-01
+  grep -q "cannot connect to PostgreSQL" "$WORK/err" || fail "$(cat "$WORK/err")"
+  ! grep -q -- "$pw" "$WORK/err" || fail "the password is in the message"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  expect_exit 1 "$SN" check --db "postgresql://nobody@127.0.0.1:$port/x" +8613800000001 2024-01-01
+  grep -q "cannot connect to PostgreSQL" "$WORK/err" || fail "$(cat "$WORK/err")"
+  expect_exit 1 "$SN" check --db "${URL}_no_such_db" +8613800000001 2024-01-01
+  grep -q "does not exist" "$WORK/err" || fail "$(cat "$WORK/err")"
+}
+
+# A writer waits for the writer lock at most 10 s, like SQLite's busy timeout.
+case_writer_lock_wait_is_bounded() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  feed f.csv "+8613800000001,activate,2024-01-01,a1"
+  "$PGS" psql "$SN_PG_DIR" "$DBNAME" -c "begin; select pg_advisory_xact_lock(8317635505380681573);
+    select pg_sleep(14); commit;" >/dev/null 2>&1 &
+  holder=$!
+  sleep 1
+  start=$(date +%s)
+  expect_exit 1 "$SN" import --db "$URL" f.csv
+  waited=$(($(date +%s) - start))
+  grep -q "lock timeout" "$WORK/err" || fail "$(cat "$WORK/err")"
+  [ "$waited" -ge 9 ] && [ "$waited" -le 13 ] || fail "waited $waited s"
+  wait $holder
+  expect_exit 0 "$SN" import --db "$URL" f.csv
+}
+
+run_cases
