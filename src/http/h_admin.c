@@ -46,6 +46,12 @@ static void finish(sn_write_job *job, sn_strbuf *b, int status)
     job->body_len = b->len;
 }
 
+/* 503 when the database server cannot be reached (retry later), else 500. */
+static int failed_status(sn_store *store)
+{
+    return sn_store_reachable(store) ? 500 : 503;
+}
+
 static void reply_done(sn_write_job *job)
 {
     if (job->status >= 200 && job->status < 300)
@@ -54,6 +60,9 @@ static void reply_done(sn_write_job *job)
         sn_reply_error(job->call, SN_HTTP_NOT_FOUND, "no such key");
     else if (job->status == 400)
         sn_reply_error(job->call, SN_HTTP_INVALID_ARGUMENT, "%s", job->body ? job->body : "invalid");
+    else if (job->status == 503)
+        sn_reply_error(job->call, SN_HTTP_UNAVAILABLE,
+                       "the database cannot be reached; nothing was changed; retry later");
     else
         sn_reply_error(job->call, SN_HTTP_INTERNAL, "the store failed; nothing was changed");
     free(job->body);
@@ -100,7 +109,7 @@ static void run_carriers_add(sn_write_job *job, sn_store *store)
 fail:
     sn_store_rollback(store);
     fprintf(stderr, "secondnum serve: carriers: %s\n", err);
-    job->status = 500;
+    job->status = failed_status(store);
 }
 
 void sn_h_carriers_add(sn_call *c)
@@ -155,7 +164,7 @@ static void run_carriers_list(sn_write_job *job, sn_store *store)
     sn_strbuf_printf(&b, "{\"carriers\":[");
     if (sn_store_list_ranges(store, list_range, &l, err, sizeof(err)) != SN_OK) {
         free(b.s);
-        job->status = 500;
+        job->status = failed_status(store);
         return;
     }
     sn_strbuf_printf(&b, "%s]}", l.any ? "]}" : "");
@@ -196,7 +205,7 @@ static void run_keys_create(sn_write_job *job, sn_store *store)
     return;
 fail:
     fprintf(stderr, "secondnum serve: keys: %s\n", err);
-    job->status = 500;
+    job->status = failed_status(store);
 }
 
 void sn_h_keys_create(sn_call *c)
@@ -272,7 +281,7 @@ static void run_keys_list(sn_write_job *job, sn_store *store)
     free(l);
     if (rc != SN_OK) {
         free(b.s);
-        job->status = 500;
+        job->status = failed_status(store);
         return;
     }
     sn_strbuf_printf(&b, "]}");
@@ -291,7 +300,7 @@ static void run_keys_revoke(sn_write_job *job, sn_store *store)
     int found = 0;
     sn_strbuf b = {0};
     if (sn_store_revoke_key(store, id, &found, err, sizeof(err)) != SN_OK) {
-        job->status = 500;
+        job->status = failed_status(store);
         return;
     }
     if (!found) {

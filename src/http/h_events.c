@@ -147,7 +147,7 @@ static void run_events(sn_write_job *job, sn_store *store)
         fprintf(stderr, "secondnum serve: events not applied: %s\n", err);
     else if (j->notifier.issued > 0)
         sn_deliverer_wake(j->svc->deliverer);
-    job->status = rc == SN_OK ? 200 : 500;
+    job->status = rc == SN_OK ? 200 : sn_store_reachable(store) ? 500 : 503;
 }
 
 /* ---- sharing a transaction with other requests (writer thread) --------- */
@@ -198,6 +198,9 @@ static void events_done(sn_write_job *job)
     events_job *j = job->data;
     if (job->status == 200)
         sn_reply_json(job->call, 200, job->body, job->body_len);
+    else if (job->status == 503)
+        sn_reply_error(job->call, SN_HTTP_UNAVAILABLE,
+                       "the database cannot be reached; nothing was applied; retry later");
     else
         sn_reply_error(job->call, SN_HTTP_INTERNAL, "the store failed; nothing was applied");
     free(job->body);

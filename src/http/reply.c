@@ -85,5 +85,8 @@ void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
     int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
                        errors[e].status, errors[e].code, esc);
+    if (e == SN_HTTP_UNAVAILABLE) /* the database is away: clients retry, not give up */
+        h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                       H2O_STRLIT("1"));
     sn_reply_json(c, errors[e].status, body, (size_t)len);
 }

@@ -72,6 +72,18 @@ static int resolve_app(sn_tenant_job *t, sn_store *store, char *err, size_t errl
     return rc;
 }
 
+/* A store failure because the database server cannot be reached becomes
+ * 503 UNAVAILABLE (retry later), not a 500: nothing was changed, and the
+ * store reconnects by itself on the next request. 1 when that was the case. */
+static int unreachable(sn_tenant_job *t, sn_store *store)
+{
+    if (sn_store_reachable(store))
+        return 0;
+    sn_tenant_fail(t, SN_HTTP_UNAVAILABLE,
+                   "the database cannot be reached; nothing was changed; retry later");
+    return 1;
+}
+
 /* Reads run without a transaction: a write transaction would hold the
  * store's write lock (and stall the deliverer's writes) for the length of a
  * listing. Each statement still reads a consistent snapshot. */
@@ -86,7 +98,8 @@ static void run_tenant(sn_write_job *job, sn_store *store)
         rc = sn_store_begin(store, err, sizeof(err));
     if (rc != SN_OK) {
         sn_tenant_fail(t, SN_HTTP_INTERNAL, "the store failed; nothing was changed");
-        fprintf(stderr, "secondnum serve: %s\n", err);
+        if (!unreachable(t, store))
+            fprintf(stderr, "secondnum serve: %s\n", err);
         return;
     }
     t->error = SN_HTTP_INTERNAL;
@@ -101,7 +114,7 @@ static void run_tenant(sn_write_job *job, sn_store *store)
             sn_store_rollback(store);
         if (t->message[0] == '\0')
             sn_tenant_fail(t, SN_HTTP_INTERNAL, "the store failed; nothing was changed");
-        if (t->error == SN_HTTP_INTERNAL)
+        if (t->error == SN_HTTP_INTERNAL && !unreachable(t, store))
             fprintf(stderr, "secondnum serve: %s %s\n", t->message, err);
         return;
     }

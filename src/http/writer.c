@@ -26,13 +26,20 @@ struct sn_writer {
     pthread_t tid;
     sn_store *store;
     sn_service *svc;
+    int keys_failing; /* the last reload failed */
 };
 
+/* A failure is logged once, not every second while the database is away;
+ * the keys loaded last stay in use meanwhile. */
 static void reload_keys(sn_writer *w)
 {
     char err[SN_ERRMSG_MAX];
-    if (sn_keyring_load(w->svc->keys, w->store, err, sizeof(err)) != SN_OK)
-        fprintf(stderr, "secondnum serve: reloading keys: %s\n", err);
+    int ok = sn_keyring_load(w->svc->keys, w->store, err, sizeof(err)) == SN_OK;
+    if (!ok && !w->keys_failing)
+        fprintf(stderr, "secondnum serve: reloading keys: %s (keeping the loaded ones)\n", err);
+    else if (ok && w->keys_failing)
+        fprintf(stderr, "secondnum serve: keys reloaded again\n");
+    w->keys_failing = !ok;
 }
 
 static long monotonic_ms(void)

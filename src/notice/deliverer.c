@@ -43,6 +43,7 @@
 #define IDLE_POLL_MS 1000 /* look for due retries at least this often */
 #define NEW_PASS_MS 500   /* start a new pass at least this often */
 #define SMALL_FLUSH 64    /* after a flush this small, start a new pass at once */
+#define ELSEWHERE_MS 100  /* look again this soon at deliveries another node holds */
 
 typedef struct {
     CURL *easy;
@@ -70,6 +71,8 @@ typedef struct {
     int64_t cursor_at; /* the current pass */
     uint64_t cursor_notice;
     int64_t pass_started_ms;
+    size_t elsewhere;    /* deliveries this pass skipped: another node holds them */
+    int64_t quiet_until; /* no fetch before (unless woken): only others' were due */
     int epoll_fd, wake_fd;      /* the sockets curl asks for, and sn_deliverer_wake */
     long curl_timeout_ms;       /* curl's timer, -1 when none */
     int64_t curl_timer_set_at;
@@ -201,7 +204,8 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     fetch_ctx *f = arg;
     worker *d = f->d;
     f->rows++;
-    if (!held(d, dv->notice)) {
+    int skip = held(d, dv->notice) || dv->claimed_elsewhere;
+    if (!skip) {
         while (f->next_free < d->nslots && d->slots[f->next_free].busy)
             f->next_free++;
         if (f->next_free == d->nslots)
@@ -209,24 +213,12 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     }
     d->cursor_at = dv->next_at_ms;
     d->cursor_notice = dv->notice;
-    if (held(d, dv->notice))
+    d->elsewhere += dv->claimed_elsewhere;
+    if (skip)
         return 0;
     if (start(d, &d->slots[f->next_free], dv, n, app) != SN_OK)
         fprintf(stderr, "secondnum serve: cannot start a webhook delivery (out of memory)\n");
     return 0;
-}
-
-static void fetch(worker *d)
-{
-    char err[SN_ERRMSG_MAX];
-    uint32_t room = d->nslots - d->busy;
-    fetch_ctx f = {d, 0, 0};
-    if (room == 0)
-        return;
-    if (sn_store_due_deliveries(d->store, now_ms(), d->cursor_at, d->cursor_notice, d->part,
-                                d->nparts, room, on_due, &f, err, sizeof(err)) < 0)
-        fprintf(stderr, "secondnum serve: reading due deliveries: %s\n", err);
-    (void)f.rows;
 }
 
 /* Go back to the start of the due deliveries: a notice that waited behind
@@ -237,7 +229,31 @@ static void new_pass(worker *d)
     d->cursor_at = INT64_MIN;
     d->cursor_notice = 0;
     d->pass_started_ms = now_ms();
+    d->elsewhere = 0;
 }
+
+static void fetch(worker *d)
+{
+    char err[SN_ERRMSG_MAX];
+    uint32_t room = d->nslots - d->busy;
+    fetch_ctx f = {d, 0, 0};
+    if (room == 0)
+        return;
+    if (sn_store_due_deliveries(d->store, now_ms(), d->cursor_at, d->cursor_notice, d->part,
+                                d->nparts, room, on_due, &f, err, sizeof(err)) < 0) {
+        fprintf(stderr, "secondnum serve: reading due deliveries: %s\n", err);
+        d->quiet_until = now_ms() + IDLE_POLL_MS; /* the store is away: not in a loop */
+        return;
+    }
+    /* The pass reached the end having skipped deliveries another node holds
+     * (several nodes on one server store): look at them again in a moment,
+     * they are ours to send if that node dies. */
+    if (f.rows < room && d->elsewhere > 0) {
+        new_pass(d);
+        d->quiet_until = now_ms() + ELSEWHERE_MS;
+    }
+}
+
 
 /* ---- outcomes ----------------------------------------------------------- */
 
@@ -326,7 +342,7 @@ static int poll_timeout_ms(worker *d)
     if (sn_store_next_delivery(d->store, &next, err, sizeof(err)) != SN_OK || next == 0)
         return IDLE_POLL_MS;
     if (next <= now)
-        return 1;
+        return d->quiet_until > now ? (int)(d->quiet_until - now) : 1;
     return next - now < IDLE_POLL_MS ? (int)(next - now) : IDLE_POLL_MS;
 }
 
@@ -394,7 +410,8 @@ static void *deliverer_main(void *arg)
     struct epoll_event events[64];
     int running;
     while (!atomic_load(&d->stopping)) {
-        if (atomic_exchange(&d->woken, 0) || d->busy < d->nslots / 2 + 1)
+        if (atomic_exchange(&d->woken, 0) ||
+            (d->busy < d->nslots / 2 + 1 && now_ms() >= d->quiet_until))
             fetch(d);
         curl_timers(d);
         collect(d);

@@ -17,6 +17,13 @@
  * Failures retry with exponential backoff and jitter (core/notice.h) until
  * retry_budget_ms has passed since the first attempt; then the delivery is
  * dead (visible to the app and to admins).
+ *
+ * Several serve nodes on one PostgreSQL store: every node runs deliverers;
+ * the store hands each due delivery to one of them at a time (a claim held
+ * by that node's connection until the outcome is committed) and marks the
+ * others' as claimed elsewhere. A node that dies drops its connection and
+ * with it its claims, and another node's next pass (within ELSEWHERE_MS of
+ * seeing them, or the idle poll) sends them.
  */
 #ifndef SN_DELIVERER_H
 #define SN_DELIVERER_H
