@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "http/json_body.h"
+#include "notice/notice_json.h"
 #include "notice/notifier.h"
 #include "subscriber/tokens.h"
 
@@ -218,17 +219,6 @@ void sn_sub_submit(sn_call *c, sn_sub_job *j)
 
 /* ---- complaints as JSON ---------------------------------------------------- */
 
-static void put_time(sn_strbuf *b, const char *name, int64_t t)
-{
-    char text[SN_TIME_TEXT_MAX];
-    if (t == 0) {
-        sn_strbuf_printf(b, ",\"%s\":null", name);
-        return;
-    }
-    sn_utc_format(t, text);
-    sn_strbuf_printf(b, ",\"%s\":\"%s\"", name, text);
-}
-
 void sn_sub_complaint_json(sn_strbuf *b, const sn_complaint *c, int with_number, int64_t now)
 {
     int level = sn_complaint_level_at(c, now);
@@ -247,10 +237,10 @@ void sn_sub_complaint_json(sn_strbuf *b, const sn_complaint *c, int with_number,
     sn_strbuf_string(b, c->carrier_name[0] != '\0' ? c->carrier_name : NULL);
     sn_strbuf_printf(b, ",\"kind\":\"%s\",\"text\":", sn_complaint_kind_name(c->kind));
     sn_strbuf_string(b, c->text);
-    put_time(b, "created_at", c->created);
+    sn_json_time_field(b, "created_at", c->created);
     sn_strbuf_printf(b, ",\"level\":\"%s\",\"state\":\"%s\"", sn_level_name(level),
                      c->resolved_at != 0 ? "resolved" : "open");
-    put_time(b, "deadline", c->resolved_at != 0 ? 0 : sn_complaint_level_ends(c, level));
+    sn_json_time_field(b, "deadline", c->resolved_at != 0 ? 0 : sn_complaint_level_ends(c, level));
     sn_strbuf_printf(b, ",\"escalations\":[");
     for (int k = first + 1; k <= level; k++) {
         char at[SN_TIME_TEXT_MAX];
@@ -259,7 +249,7 @@ void sn_sub_complaint_json(sn_strbuf *b, const sn_complaint *c, int with_number,
                          sn_level_name(k), at);
     }
     sn_strbuf_printf(b, "]");
-    put_time(b, "resolved_at", c->resolved_at);
+    sn_json_time_field(b, "resolved_at", c->resolved_at);
     sn_strbuf_printf(b, ",\"resolved_by\":");
     sn_strbuf_string(b, c->resolved_level > 0 ? sn_level_name(c->resolved_level - 1) : NULL);
     sn_strbuf_printf(b, ",\"resolution\":");

@@ -14,7 +14,7 @@ const char *sn_notice_state(const sn_notice *n, int64_t now)
     return n->deadline > 0 && n->deadline < now ? "overdue" : "open";
 }
 
-static void put_time(sn_strbuf *b, const char *name, int64_t t)
+void sn_json_time_field(sn_strbuf *b, const char *name, int64_t t)
 {
     char text[SN_TIME_TEXT_MAX];
     if (t == 0) {
@@ -38,7 +38,7 @@ void sn_notice_json(sn_strbuf *b, const sn_notice *n, int with_app, int64_t now)
                      ",\"kind\":\"%s\",\"critical\":%s,\"number\":\"%s\",\"event\":\"%s\"",
                      sn_notice_kind_name(n->kind), n->kind == SN_NOTICE_REASSIGNED ? "true" : "false",
                      number, sn_notice_event_word(n->kind));
-    put_time(b, "event_at", n->event_at);
+    sn_json_time_field(b, "event_at", n->event_at);
     sn_strbuf_printf(b, ",\"tenure\":%u,\"source\":\"%s\",\"account_hash\":", n->tenure,
                      n->source == SN_SOURCE_SUBSCRIPTION ? "subscription" : "binding");
     if (n->has_account) {
@@ -47,8 +47,8 @@ void sn_notice_json(sn_strbuf *b, const sn_notice *n, int with_app, int64_t now)
     } else {
         sn_strbuf_printf(b, "null");
     }
-    put_time(b, "created_at", n->created);
-    put_time(b, "deadline", n->deadline);
+    sn_json_time_field(b, "created_at", n->created);
+    sn_json_time_field(b, "deadline", n->deadline);
     sn_strbuf_printf(b, ",\"state\":\"%s\",\"outcome\":", sn_notice_state(n, now));
     sn_strbuf_string(b, sn_outcome_name(n->outcome));
     sn_strbuf_printf(b, ",\"note\":");
