@@ -30,6 +30,7 @@ LDFLAGS += $(LDSAN)
 
 SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c src/notice/*.c)
 SRC_LIB += $(wildcard src/subscriber/*.c src/sms/*.c)
+SRC_LIB += $(wildcard src/follow/*.c)
 SRC_CLI := $(wildcard src/cli/*.c)
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)

@@ -285,7 +285,7 @@ PG_EVENTS=$(best "${PGE[1]}" "${PGE[2]}")
 echo "a second node on the same PostgreSQL database:"
 start_node postgres-b "$PG_URL"
 stop_node sqlite # its core is needed by the two nodes and their wrk
-# Does node B see what node A writes? (For information: that needs the log follower.)
+# Does node B see what node A writes? (For information: the log follower, src/follow/.)
 probe=$(printf '%s%08d' "$PREFIX" "$SN_EVENTS_BASE")
 b_before=$(healthz_numbers "${URL[postgres-b]}")
 code=$(curl -s -o "$WORK/probe.json" -w '%{http_code}' --max-time 10 -X POST \

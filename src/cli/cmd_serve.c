@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
+#include "follow/follower.h"
 #include "http/server.h"
 #include "http/subscriber.h"
 #include "http/writer.h"
@@ -92,7 +93,9 @@ static void announce(void *arg)
             o->threads);
 }
 
-/* Build the index and keyring from the store; the handle is closed after. */
+/* Build the index and keyring from the store; the handle is closed after.
+ * A store other nodes may write to gets its follower (svc->follower) opened
+ * first: it reads where the changes stand before the index does. */
 static int load(const char *db, sn_service *svc, char *err, size_t errlen)
 {
     struct timespec t0;
@@ -102,6 +105,11 @@ static int load(const char *db, sn_service *svc, char *err, size_t errlen)
     if ((rc = sn_cli_open_store("serve", db, NULL, &store)) != SN_OK)
         return sn_fail(err, errlen, rc, "cannot open the store");
     svc->rules = *sn_store_rules(store);
+    if (sn_store_can_follow(store) &&
+        (rc = sn_follower_open(db, svc->index, &svc->follower, err, errlen)) != SN_OK) {
+        sn_store_close(store);
+        return rc;
+    }
     state_list states = {NULL, 0, 0};
     rc = sn_store_scan_states(store, collect_state, &states, err, errlen);
     if (rc == SN_OK)
@@ -274,7 +282,8 @@ int sn_cmd_serve(int argc, char **argv)
     svc.secret = have ? &secret : NULL;
     svc.notice_deadline_s = deadline_s;
     svc.subscribers = &subscribers;
-    if (sn_deliverer_start(db, &dopt, &svc.deliverer, err, sizeof(err)) != SN_OK ||
+    if ((svc.follower != NULL && sn_follower_start(svc.follower, err, sizeof(err)) != SN_OK) ||
+        sn_deliverer_start(db, &dopt, &svc.deliverer, err, sizeof(err)) != SN_OK ||
         sn_sms_sender_start(db, &subscribers.sms, &sms, err, sizeof(err)) != SN_OK ||
         sn_writer_start(db, &svc, &svc.writer, err, sizeof(err)) != SN_OK) {
         fprintf(stderr, "secondnum serve: %s\n", err);
@@ -289,6 +298,7 @@ int sn_cmd_serve(int argc, char **argv)
 out:
     sn_sms_sender_stop(sms);
     sn_deliverer_stop(svc.deliverer);
+    sn_follower_stop(svc.follower); /* the writer, which calls it, has stopped */
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
     return rc;

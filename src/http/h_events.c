@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "feed/feed.h"
+#include "follow/follower.h"
 #include "http/flatjson.h"
 #include "http/writer.h"
 #include "ledger/ledger.h"
@@ -34,6 +35,7 @@ typedef struct {
     uint32_t carrier;
     sn_numindex *index;
     sn_service *svc;
+    sn_follow_mark mark; /* the follower before the transaction (follower.h) */
     sn_notifier notifier;
     char ranges[MAX_RANGES][17];
     size_t nranges;
@@ -97,12 +99,12 @@ static int events_applied(void *ctx, sn_store *s, const sn_number_state *before,
     return sn_notifier_applied(&j->notifier, s, before, after, e, err, errlen);
 }
 
+/* After the commit: the states go into the index in step with the follower
+ * (other nodes' changes), which never puts an older state over them. */
 static void index_states(void *ctx, const sn_number_state *states, size_t n)
 {
     events_job *j = ctx;
-    for (size_t i = 0; i < n; i++)
-        if (sn_numindex_put(j->index, &states[i]) != SN_OK)
-            fprintf(stderr, "secondnum serve: index update failed (out of memory)\n");
+    sn_follower_index_own(j->svc->follower, j->index, &j->mark, states, n);
 }
 
 /* ---- the answer ---------------------------------------------------------- */
@@ -136,6 +138,7 @@ static void run_events(sn_write_job *job, sn_store *store)
     sn_ledger_guard guard = {events_allow, j, events_applied};
     char err[SN_ERRMSG_MAX];
     j->nranges = 0;
+    sn_follower_mark(j->svc->follower, &j->mark);
     sn_notifier_start(&j->notifier, store, j->svc->notice_deadline_s);
     int rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
     if (rc == SN_OK)
@@ -160,6 +163,7 @@ static int events_in_tx(sn_write_job *job, sn_store *store, char *err, size_t er
     int rc;
     j->nchanged = 0;
     j->nranges = 0;
+    sn_follower_mark(j->svc->follower, &j->mark); /* before the shared commit */
     sn_notifier_start(&j->notifier, store, j->svc->notice_deadline_s);
     if (j->n == 0)
         return SN_OK;

@@ -19,6 +19,7 @@
 typedef struct sn_writer sn_writer;
 typedef struct sn_deliverer sn_deliverer;
 typedef struct sn_subscribers sn_subscribers;
+typedef struct sn_follower sn_follower;
 
 /* Everything handlers need, shared read-mostly by every loop thread. */
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     const char *openapi;
     size_t openapi_len;
     sn_subscribers *subscribers; /* subscriber self-service settings and SMS (subscriber.h) */
+    sn_follower *follower;       /* other nodes' changes (follow/follower.h); NULL on SQLite */
 } sn_service;
 
 /* One request being answered. Lives in the request's memory pool. */

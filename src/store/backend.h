@@ -115,6 +115,13 @@ typedef struct {
     int (*get_complaint)(sn_store *s, uint64_t id, sn_complaint *out, char *err, size_t errlen);
     int (*resolve_complaint)(sn_store *s, uint64_t id, int level, const char *resolution,
                              int64_t at, char *err, size_t errlen);
+    /* following the changes (several nodes); NULL in a single-node backend */
+    int (*change_cursor)(sn_store *s, uint64_t *seq, char *err, size_t errlen);
+    int (*changes_after)(sn_store *s, uint64_t after, uint32_t limit,
+                         int (*fn)(void *ctx, const sn_number_state *st, uint64_t seq), void *ctx,
+                         char *err, size_t errlen);
+    int (*listen)(sn_store *s, char *err, size_t errlen);
+    int (*wait_changes)(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
 } sn_store_ops;
 
 struct sn_store {

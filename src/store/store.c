@@ -409,3 +409,46 @@ int sn_store_resolve_complaint(sn_store *s, uint64_t id, int level, const char *
     NEEDS_OP(s, resolve_complaint, err, errlen);
     return s->ops->resolve_complaint(s, id, level, resolution, at, err, errlen);
 }
+
+/* ---- following the changes ---- */
+
+/* A single-node backend keeps no change numbers: these fail instead of
+ * crashing. */
+#define NEEDS_FOLLOW_OP(s, op, err, errlen)                                                        \
+    do {                                                                                           \
+        if ((s)->ops->op == NULL)                                                                  \
+            return sn_fail(err, errlen, SN_ESTORE,                                                 \
+                           "following changes is not supported by the %s store", (s)->ops->name);  \
+    } while (0)
+
+int sn_store_can_follow(const sn_store *s)
+{
+    return s->ops->change_cursor != NULL && s->ops->changes_after != NULL &&
+           s->ops->listen != NULL && s->ops->wait_changes != NULL;
+}
+
+int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
+{
+    NEEDS_FOLLOW_OP(s, change_cursor, err, errlen);
+    return s->ops->change_cursor(s, seq, err, errlen);
+}
+
+int sn_store_changes_after(sn_store *s, uint64_t after, uint32_t limit,
+                           int (*fn)(void *ctx, const sn_number_state *st, uint64_t seq), void *ctx,
+                           char *err, size_t errlen)
+{
+    NEEDS_FOLLOW_OP(s, changes_after, err, errlen);
+    return s->ops->changes_after(s, after, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_listen(sn_store *s, char *err, size_t errlen)
+{
+    NEEDS_FOLLOW_OP(s, listen, err, errlen);
+    return s->ops->listen(s, err, errlen);
+}
+
+int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen)
+{
+    NEEDS_FOLLOW_OP(s, wait_changes, err, errlen);
+    return s->ops->wait_changes(s, timeout_ms, wake_fd, err, errlen);
+}

@@ -102,6 +102,39 @@ int sn_store_scan_events(sn_store *s, sn_number n,
                          int (*fn)(void *ctx, const sn_log_event *e, uint32_t ordinal), void *ctx,
                          char *err, size_t errlen);
 
+/* ---- following the changes (several serve nodes on one server store) -----
+ * Every write of a number's state takes a new change number (seq), and
+ * seqs become visible in increasing order: once the changes up to seq N
+ * were read, reading the changes after N misses none and repeats none (a
+ * number changed again shows once, with its latest state and seq). A
+ * backend with one process per store (SQLite) does not keep them:
+ * sn_store_can_follow is 0 and the calls below fail with SN_ESTORE.
+ * docs/internals/postgres.md ("Several nodes") explains why it holds. */
+
+/* 1 when the backend keeps change numbers (PostgreSQL). */
+int sn_store_can_follow(const sn_store *s);
+
+/* The highest committed change number (0 when no state was ever written). */
+int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen);
+
+/* The states written after change `after`, in change order, at most limit:
+ * fn gets each with its change number; a non-zero return stops the call
+ * and is returned. */
+int sn_store_changes_after(sn_store *s, uint64_t after, uint32_t limit,
+                           int (*fn)(void *ctx, const sn_number_state *st, uint64_t seq), void *ctx,
+                           char *err, size_t errlen);
+
+/* Ask to be woken by commits that write states (PostgreSQL: LISTEN). A
+ * connection lost later loses it: call again after sn_store_wait_changes
+ * failed. */
+int sn_store_listen(sn_store *s, char *err, size_t errlen);
+
+/* Wait at most timeout_ms for a commit that wrote states (after
+ * sn_store_listen), or for wake_fd (-1: none; the caller drains it) to be
+ * readable. 1 when woken, 0 at the timeout, SN_ESTORE when the connection
+ * was lost or is not listening (listen again, then read what was missed). */
+int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
+
 /* An API key as the store keeps it: never the key itself, only its hash. */
 typedef enum { SN_ROLE_NONE = 0, SN_ROLE_APP = 1, SN_ROLE_CARRIER = 2, SN_ROLE_ADMIN = 3 } sn_role;
 

@@ -4,13 +4,15 @@
  * semantics and error codes as store_sqlite.c; docs/internals/postgres.md
  * explains the choices.
  *
- * Schema (version 3; the version numbers are SQLite's, for the same tables):
+ * Schema (version 4; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
  *   of the SQLite store, with the same integer keys (events.id = number << 13
- *   | ordinal). A new store is the version 2 schema plus every migration
- *   step, so new and migrated stores are the same.
+ *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
+ *   serve nodes follow each other's writes by (sequence number_changes). A
+ *   new store is the version 2 schema plus every migration step, so new and
+ *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
  *   SQLite does. Ids (carriers, apps, keys, notices, sms, requests,
  *   complaints) are max(id) + 1 taken under the writer lock (below), like
@@ -56,15 +58,18 @@
 #include "core/errors.h"
 #include "util/grow.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, char *err,
                      size_t errlen);
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 #define WRITER_LOCK 8317635505380681573 /* "sn-ledge": the advisory lock writers take */
 /* A delivery's claim is the session advisory lock CLAIM_LOCKS + notice id
@@ -79,6 +84,7 @@ int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, cha
 #define WINDOW_MIN 64                     /* rows a read-ahead window starts with */
 #define WINDOW_MAX 8192                   /* and grows to while it pays */
 #define MAX_PARAMS 10
+#define CHANGES_CHANNEL "secondnum_changes" /* NOTIFYed by each commit that wrote states */
 #define ORDINAL_BITS 13
 #define SN_PG_STR_(x) #x
 #define SN_PG_STR(x) SN_PG_STR_(x)
@@ -119,6 +125,7 @@ enum {
     Q_DUE,
     Q_DELIVERY_PUT,
     Q_UNCLAIM,
+    Q_RECHECK,
     Q_DELIVERIES,                  /* + (app != 0) */
     Q_DELIVERY_COUNTS = Q_DELIVERIES + 2,
     Q_NEXT_DELIVERY,
@@ -147,6 +154,9 @@ enum {
     Q_COMPLAINT_ADD,
     Q_COMPLAINT_GET,
     Q_COMPLAINT_RESOLVE,
+    Q_CHANGE_CURSOR,
+    Q_CHANGES,
+    Q_NOTIFY_CHANGES,
     Q_COUNT
 };
 
@@ -169,6 +179,7 @@ typedef struct {
 #define DELIVERY_COLUMNS                                                                       \
     "d.notice, d.app, d.number, d.state, d.attempts, d.first_at, d.next_at, d.last_error"
 #define DELIVERY_NCOLUMNS 8
+#define DELIVERY_ATTEMPTS_COLUMN 4
 
 #define SMS_COLUMNS                                                                            \
     "id, number, purpose, state, lang, body, created, attempts, next_at, sent_at, error"
@@ -215,7 +226,8 @@ static const query queries[Q_COUNT] = {
                      "EXCLUDED.first_is_activation, tenure = EXCLUDED.tenure, carrier = "
                      "EXCLUDED.carrier, events = EXCLUDED.events, first_day = "
                      "EXCLUDED.first_day, last_activation_day = EXCLUDED.last_activation_day, "
-                     "last_cancel_day = EXCLUDED.last_cancel_day, last_at = EXCLUDED.last_at",
+                     "last_cancel_day = EXCLUDED.last_cancel_day, last_at = EXCLUDED.last_at, "
+                     "seq = EXCLUDED.seq", /* the row's new change number (its default) */
                      "iiiiiiiiii"},
     [Q_FIND_EVENT] = {"SELECT event_id FROM events WHERE id BETWEEN $1 AND $2 AND at = $3 "
                       "AND kind = $4",
@@ -311,6 +323,11 @@ static const query queries[Q_COUNT] = {
                "AND e.notice < d.notice) AND d.notice <> ALL ($7::bigint[]) "
                "ORDER BY d.next_at, d.notice LIMIT $2) q",
                "iiiiiit"},
+    /* A claimed delivery as it is now (a statement after the claim, so a
+     * snapshot that sees what the node that held it before committed). */
+    [Q_RECHECK] = {"SELECT notice, attempts FROM deliveries WHERE notice = ANY ($1::bigint[]) "
+                   "AND state = 0",
+                   "t"},
     [Q_UNCLAIM] = {"SELECT count(pg_advisory_unlock(" SN_PG_STR(CLAIM_LOCKS) " + x)) "
                    "FROM unnest($1::bigint[]) x",
                    "t"},
@@ -416,6 +433,11 @@ static const query queries[Q_COUNT] = {
     [Q_COMPLAINT_RESOLVE] = {"UPDATE complaints SET resolved_at = $2, resolved_level = $3, "
                              "resolution = $4 WHERE id = $1 AND resolved_at = 0",
                              "iiit"},
+    [Q_CHANGE_CURSOR] = {"SELECT coalesce(max(seq), 0) FROM numbers", ""},
+    [Q_CHANGES] = {"SELECT seq, number, " STATE_COLUMNS " FROM numbers WHERE seq > $1 "
+                   "ORDER BY seq LIMIT $2",
+                   "ii"},
+    [Q_NOTIFY_CHANGES] = {"SELECT pg_notify('" CHANGES_CHANNEL "', '')", ""},
 };
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -488,6 +510,15 @@ static const char *const migrations[SCHEMA_VERSION] = {
           " resolution text COLLATE \"C\");"
           "CREATE INDEX complaints_number ON complaints(number, tenure, id);"
           "CREATE INDEX complaints_app ON complaints(app, id);",
+    /* Several nodes: each state row carries the change number of its last
+     * write (the default takes the next one; the upsert sets it again), so
+     * a node follows the changes in order. CACHE 1: writers take numbers
+     * one after the other under the writer lock, never from ranges cached
+     * per session, which would commit out of order. */
+    [3] = "CREATE SEQUENCE number_changes CACHE 1;"
+          "ALTER TABLE numbers ADD COLUMN seq bigint NOT NULL DEFAULT nextval('number_changes');"
+          "ALTER SEQUENCE number_changes OWNED BY numbers.seq;"
+          "CREATE INDEX numbers_seq ON numbers(seq);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
@@ -564,6 +595,8 @@ typedef struct {
     byte_buf copy;
     int snapshot; /* a read-only snapshot of this handle's own is open (scans) */
     read_window state_w, event_w;
+    int notified;   /* this transaction sent its NOTIFY of changed states */
+    int listen_pid; /* the server process LISTENing for changes (0: none) */
 } pg_store;
 
 static pg_store *to_pg(sn_store *s)
@@ -1030,8 +1063,21 @@ static int pipeline_rows(pg_store *s, int fresh_copied, char *err, size_t errlen
     return rc;
 }
 
+/* Wake the nodes following the changes (LISTEN): PostgreSQL delivers the
+ * notification at commit, and only once per transaction. */
+static int notify_changes(pg_store *s, char *err, size_t errlen)
+{
+    PGresult *r = run(s, Q_NOTIFY_CHANGES, NULL, PGRES_TUPLES_OK, err, errlen, "notify");
+    if (r == NULL)
+        return SN_ESTORE;
+    PQclear(r);
+    s->notified = 1;
+    return SN_OK;
+}
+
 /* Send every buffered write. Large buffers go by COPY (events, and states
- * of numbers that had no row); the rest as pipelined statements. */
+ * of numbers that had no row); the rest as pipelined statements. A
+ * transaction that wrote states notifies the followers once. */
 static int flush(pg_store *s, char *err, size_t errlen)
 {
     int rc = SN_OK;
@@ -1068,6 +1114,8 @@ static int flush(pg_store *s, char *err, size_t errlen)
         window_trim(&s->state_w, 0, (int64_t)s->states[s->nstates - 1].st.number + 1);
     if (rc == SN_OK && max_event >= 0)
         window_trim(&s->event_w, 1, max_event + 1);
+    if (rc == SN_OK && s->nstates > 0 && !s->notified)
+        rc = notify_changes(s, err, errlen);
     s->nevents = 0;
     s->nstates = 0;
     s->events_sorted = 1;
@@ -1202,6 +1250,17 @@ static char *id_array(const id_set *set)
     return text;
 }
 
+/* Remove every id of gone (sorted here) from set. */
+static void id_remove_all(id_set *set, id_set *gone)
+{
+    size_t keep = 0;
+    qsort(gone->v, gone->n, sizeof(uint64_t), id_cmp);
+    for (size_t i = 0; i < set->n; i++)
+        if (bsearch(&set->v[i], gone->v, gone->n, sizeof(uint64_t), id_cmp) == NULL)
+            set->v[keep++] = set->v[i];
+    set->n = keep;
+}
+
 /* After a commit that wrote delivery outcomes: release their claims, so
  * another node may take a retry. A failure here only delays that (the claims
  * end with the connection at the latest). */
@@ -1210,7 +1269,6 @@ static void release_claims(pg_store *s)
     char err[SN_ERRMSG_MAX], *ids;
     params p = {0};
     PGresult *r;
-    size_t keep = 0;
     if (s->written.n == 0)
         return;
     if ((ids = id_array(&s->written)) == NULL)
@@ -1221,12 +1279,7 @@ static void release_claims(pg_store *s)
     if (r == NULL)
         return;
     PQclear(r);
-    qsort(s->written.v, s->written.n, sizeof(uint64_t), id_cmp);
-    for (size_t i = 0; i < s->claimed.n; i++)
-        if (bsearch(&s->claimed.v[i], s->written.v, s->written.n, sizeof(uint64_t), id_cmp) ==
-            NULL)
-            s->claimed.v[keep++] = s->claimed.v[i];
-    s->claimed.n = keep;
+    id_remove_all(&s->claimed, &s->written);
 }
 
 /* Outside a transaction, a connection found broken is reset once; the
@@ -1263,6 +1316,7 @@ static void discard_buffers(pg_store *s)
     s->nevents = 0;
     s->nstates = 0;
     s->events_sorted = 1;
+    s->notified = 0;
     window_clear(&s->state_w);
     window_clear(&s->event_w);
 }
@@ -2292,6 +2346,77 @@ static void read_delivery(const PGresult *r, int row, int c, sn_delivery *d)
     copy_text(d->last_error, sizeof(d->last_error), r, row, c + 7);
 }
 
+static int id_has(const id_set *set, uint64_t id)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->v[i] == id)
+            return 1;
+    return 0;
+}
+
+/* The due query read its rows before taking their claims; a node that held
+ * one of them may have written its outcome and released its claim in
+ * between (it releases only after its commit is visible). Read the claimed
+ * rows again in a new statement: those no longer pending, or attempted
+ * since, are released and dropped from `claimed`, so they are not sent
+ * twice. */
+static int recheck_claims(pg_store *s, const PGresult *due, int claimed_col, char *err,
+                          size_t errlen)
+{
+    id_set taken = {0}, stale = {0};
+    params p = {0};
+    PGresult *r = NULL;
+    char *ids = NULL;
+    int rc = SN_OK;
+    for (int i = 0; i < PQntuples(due) && rc == SN_OK; i++)
+        if (col_int(due, i, claimed_col))
+            rc = id_add(&taken, (uint64_t)col_int(due, i, 0));
+    if (rc != SN_OK || taken.n == 0)
+        goto out;
+    if ((ids = id_array(&taken)) == NULL) {
+        rc = SN_ENOMEM;
+        goto out;
+    }
+    p_text(&p, ids);
+    if ((r = run(s, Q_RECHECK, &p, PGRES_TUPLES_OK, err, errlen, "due deliveries")) == NULL) {
+        rc = SN_ESTORE;
+        goto out;
+    }
+    for (int i = 0; i < PQntuples(due) && rc == SN_OK; i++) {
+        uint64_t id = (uint64_t)col_int(due, i, 0);
+        int still = 0;
+        if (!col_int(due, i, claimed_col))
+            continue;
+        for (int k = 0; k < PQntuples(r) && !still; k++)
+            still = (uint64_t)col_int(r, k, 0) == id &&
+                    col_int(r, k, 1) == col_int(due, i, DELIVERY_ATTEMPTS_COLUMN);
+        if (!still)
+            rc = id_add(&stale, id);
+    }
+    if (rc == SN_OK && stale.n > 0) {
+        PQclear(r);
+        free(ids);
+        if ((ids = id_array(&stale)) == NULL) {
+            rc = SN_ENOMEM;
+            goto out;
+        }
+        p = (params){0};
+        p_text(&p, ids);
+        if ((r = run(s, Q_UNCLAIM, &p, PGRES_TUPLES_OK, err, errlen, "release claims")) == NULL)
+            rc = SN_ESTORE;
+        else
+            id_remove_all(&s->claimed, &stale);
+    }
+out:
+    if (rc == SN_ENOMEM)
+        sn_fail(err, errlen, rc, "out of memory");
+    PQclear(r);
+    free(ids);
+    free(taken.v);
+    free(stale.v);
+    return rc;
+}
+
 static int pg_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms,
                              uint64_t after_notice, uint32_t part, uint32_t nparts, uint32_t limit,
                              int (*fn)(void *, const sn_delivery *, const sn_notice *,
@@ -2326,10 +2451,16 @@ static int pg_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms
             PQclear(r);
             return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
         }
+    if ((rc = recheck_claims(s, r, CLAIMED, err, errlen)) != SN_OK) {
+        PQclear(r);
+        return rc;
+    }
     for (i = 0; i < PQntuples(r) && !stop; i++) {
         sn_delivery d;
         sn_notice n;
         sn_app a;
+        if (col_int(r, i, CLAIMED) && !id_has(&s->claimed, (uint64_t)col_int(r, i, 0)))
+            continue; /* another node sent it meanwhile (recheck_claims) */
         read_delivery(r, i, 0, &d);
         read_notice(r, i, DELIVERY_NCOLUMNS, &n);
         read_app(r, i, DELIVERY_NCOLUMNS + NOTICE_NCOLUMNS, &a);
@@ -2985,6 +3116,115 @@ static int pg_resolve_complaint(sn_store *base, uint64_t id, int level, const ch
                      "resolve complaint");
 }
 
+/* ---- following the changes (several nodes) --------------------------------
+ * numbers.seq is the change number of a row's last write (schema version 4):
+ * writers take them under the writer lock, which PostgreSQL releases only
+ * after the commit is visible, so they become visible in increasing order
+ * (docs/internals/postgres.md, "Several nodes"). */
+
+static int pg_change_cursor(sn_store *base, uint64_t *seq, char *err, size_t errlen)
+{
+    pg_store *s = to_pg(base);
+    PGresult *r;
+    int rc;
+    if ((rc = enter_log(s, err, errlen)) != SN_OK)
+        return rc;
+    if ((r = run(s, Q_CHANGE_CURSOR, NULL, PGRES_TUPLES_OK, err, errlen, "read changes")) == NULL)
+        return SN_ESTORE;
+    *seq = (uint64_t)col_int(r, 0, 0);
+    PQclear(r);
+    return SN_OK;
+}
+
+/* One statement, so one snapshot: a change is in it whole or not at all. */
+static int pg_changes_after(sn_store *base, uint64_t after, uint32_t limit,
+                            int (*fn)(void *, const sn_number_state *, uint64_t), void *ctx,
+                            char *err, size_t errlen)
+{
+    pg_store *s = to_pg(base);
+    params p = {0};
+    PGresult *r;
+    int rc, stop = 0;
+    if ((rc = enter_log(s, err, errlen)) != SN_OK)
+        return rc;
+    p_int(&p, (int64_t)after);
+    p_int(&p, limit);
+    if ((r = run(s, Q_CHANGES, &p, PGRES_TUPLES_OK, err, errlen, "read changes")) == NULL)
+        return SN_ESTORE;
+    for (int i = 0; i < PQntuples(r) && !stop; i++) {
+        sn_number_state st;
+        read_state(r, i, 2, (sn_number)col_int(r, i, 1), &st);
+        stop = fn(ctx, &st, (uint64_t)col_int(r, i, 0));
+    }
+    PQclear(r);
+    return stop;
+}
+
+/* LISTEN on this handle's connection (after a reconnect if it was lost);
+ * wait_changes knows the session by its server process id. */
+static int pg_listen(sn_store *base, char *err, size_t errlen)
+{
+    pg_store *s = to_pg(base);
+    int rc;
+    if (s->in_tx || s->scans > 0)
+        return sn_fail(err, errlen, SN_ESTORE, "listen: a transaction or a scan is open");
+    s->listen_pid = 0;
+    if ((rc = enter(s, err, errlen)) != SN_OK ||
+        (rc = exec_sql(s, "LISTEN " CHANGES_CHANNEL, err, errlen, "listen")) != SN_OK)
+        return rc;
+    s->listen_pid = PQbackendPID(s->conn);
+    return SN_OK;
+}
+
+/* Drop the notifications libpq has read; 1 when there was one. */
+static int drain_notifies(pg_store *s)
+{
+    PGnotify *n;
+    int any = 0;
+    while ((n = PQnotifies(s->conn)) != NULL) {
+        any = 1;
+        PQfreemem(n);
+    }
+    return any;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Notifications arrive on the idle connection: poll its socket (and
+ * wake_fd), read what came, keep waiting until one did or time is up. A
+ * session other than the one that LISTENed (a reset connection) no longer
+ * hears anything: that is a failure, so the caller listens again. */
+static int pg_wait_changes(sn_store *base, int timeout_ms, int wake_fd, char *err, size_t errlen)
+{
+    pg_store *s = to_pg(base);
+    int64_t until = monotonic_ms() + timeout_ms;
+    for (;;) {
+        if (PQstatus(s->conn) != CONNECTION_OK)
+            return pg_fail(s, NULL, err, errlen, "wait for changes");
+        if (s->listen_pid == 0 || PQbackendPID(s->conn) != s->listen_pid)
+            return sn_fail(err, errlen, SN_ESTORE,
+                           "wait for changes: not listening (the connection was reset)");
+        if (drain_notifies(s))
+            return 1;
+        int64_t left = until - monotonic_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd fds[2] = {{PQsocket(s->conn), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+        int n = poll(fds, 2, (int)left);
+        if (n < 0 && errno != EINTR)
+            return sn_fail(err, errlen, SN_ESTORE, "wait for changes: %s", strerror(errno));
+        if (n > 0 && fds[1].revents != 0)
+            return 1;
+        if (n > 0 && fds[0].revents != 0 && PQconsumeInput(s->conn) != 1)
+            return pg_fail(s, NULL, err, errlen, "wait for changes");
+    }
+}
+
 static const sn_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -3046,6 +3286,10 @@ static const sn_store_ops pg_ops = {
     .list_complaints = pg_list_complaints,
     .get_complaint = pg_get_complaint,
     .resolve_complaint = pg_resolve_complaint,
+    .change_cursor = pg_change_cursor,
+    .changes_after = pg_changes_after,
+    .listen = pg_listen,
+    .wait_changes = pg_wait_changes,
 };
 
 /* ---- opening: schema and rules ------------------------------------------------ */

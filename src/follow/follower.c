@@ -1,0 +1,269 @@
+/*
+ * follower.c - the follower thread (see follower.h): it owns its store
+ * handle (one connection, LISTENing), its cursor, and the lock that orders
+ * its index updates against the writer's.
+ *
+ * The loop: read the changes after the cursor, a page at a time, each page
+ * read and put into the index in one section under the lock; then wait for
+ * a notification, a wake-up (stop, or a rewind below) or POLL_MS; again.
+ * When the connection fails: log once, retry (RETRY_MIN_MS doubling to
+ * RETRY_MAX_MS) until LISTEN works again, then read from the same cursor.
+ *
+ * Invariants:
+ *   1. Nothing missed: the cursor only moves to a change number just read,
+ *      and every change up to the cursor is in the index (or a later state
+ *      of the same number is). The store makes change numbers visible in
+ *      increasing order, so nothing can still appear below the cursor.
+ *   2. Nothing repeated needlessly: a change is read again only after a
+ *      rewind (3), or at start for those committed during the index load.
+ *      Putting the same state twice is harmless either way.
+ *   3. Never an older state over a newer one. The writer puts its own
+ *      commits into the index (sn_follower_index_own) without asking the
+ *      store, so two threads write the index:
+ *      - a section that read a number before the writer's commit must not
+ *        put it after the writer did: a section holds the lock from before
+ *        its query until its last put, and the writer's puts take it, so
+ *        such a section ends before the writer puts;
+ *      - the writer must not put its state over a newer one a section put
+ *        meanwhile (another node committed the number again right after
+ *        this writer's commit, and a section read that before the writer
+ *        got the lock). The writer cannot tell, so it rewinds instead:
+ *        sn_follower_mark, before its transaction, notes the sections done
+ *        and the cursor; if a section ended since, the writer (holding the
+ *        lock, after its puts) moves the cursor back to the noted one and
+ *        wakes the thread, which reads every change since then again and
+ *        puts the latest states over the writer's. Every state newer than
+ *        the writer's has a change number above the noted cursor (it was
+ *        committed after the writer's commit), so none is skipped.
+ *      A check on this node right after the writer's answer sees the
+ *      writer's states or newer ones: no section can put older ones after
+ *      the writer's puts (the first rule).
+ *
+ * Thread-safety: the handle is the thread's alone; cursor and sections are
+ * written under the lock and read without it (atomics).
+ */
+#include "follow/follower.h"
+
+#include "core/errors.h"
+#include "store/store.h"
+#include "util/thread.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define PAGE_ROWS 2048    /* changes per section: the writer waits for one at most */
+#define POLL_MS 1000      /* read at least this often, notified or not */
+#define RETRY_MIN_MS 50   /* first retry after a failure */
+#define RETRY_MAX_MS 1000 /* retries back off to this */
+
+struct sn_follower {
+    pthread_mutex_t lock;      /* a section; the writer's puts and rewinds */
+    _Atomic uint64_t cursor;   /* written under lock */
+    _Atomic uint64_t sections; /* sections ended; written under lock */
+    atomic_int stopping;
+    sn_store *store; /* the thread's own */
+    sn_numindex *ix;
+    int wake_fd; /* eventfd: stop, or read again after a rewind */
+    pthread_t tid;
+    int started;
+};
+
+static void put_state(sn_numindex *ix, const sn_number_state *st)
+{
+    int rc = sn_numindex_put(ix, st);
+    if (rc != SN_OK)
+        fprintf(stderr, "secondnum serve: index update failed (%s)\n",
+                rc == SN_ELIMIT ? "a date outside 1900-4770" : "out of memory");
+}
+
+static void wake(sn_follower *f)
+{
+    uint64_t one = 1;
+    if (write(f->wake_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+        fprintf(stderr, "secondnum serve: waking the follower: %s\n", strerror(errno));
+}
+
+static void drain_wake(sn_follower *f)
+{
+    uint64_t count;
+    if (read(f->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+        fprintf(stderr, "secondnum serve: follower wake-up: %s\n", strerror(errno));
+}
+
+/* Sleep ms, or less when woken (stop). */
+static void pause_ms(sn_follower *f, int ms)
+{
+    struct pollfd p = {f->wake_fd, POLLIN, 0};
+    if (poll(&p, 1, ms) > 0)
+        drain_wake(f);
+}
+
+typedef struct {
+    sn_follower *f;
+    uint64_t last;
+    uint32_t count;
+} page;
+
+static int put_change(void *ctx, const sn_number_state *st, uint64_t seq)
+{
+    page *p = ctx;
+    put_state(p->f->ix, st);
+    p->last = seq;
+    p->count++;
+    return 0;
+}
+
+/* Read and put the changes after the cursor, one section per page, until a
+ * page comes back short. A failed read puts nothing (one statement). */
+static int catch_up(sn_follower *f, char *err, size_t errlen)
+{
+    page p;
+    int rc;
+    do {
+        p = (page){f, 0, 0};
+        pthread_mutex_lock(&f->lock);
+        rc = sn_store_changes_after(f->store, atomic_load(&f->cursor), PAGE_ROWS, put_change, &p,
+                                    err, errlen);
+        if (p.count > 0)
+            atomic_store(&f->cursor, p.last);
+        atomic_fetch_add(&f->sections, 1);
+        pthread_mutex_unlock(&f->lock);
+    } while (rc == SN_OK && p.count == PAGE_ROWS && !atomic_load(&f->stopping));
+    return rc;
+}
+
+static void *follow_main(void *arg)
+{
+    sn_follower *f = arg;
+    char err[SN_ERRMSG_MAX];
+    int lost = 0, retry_ms = RETRY_MIN_MS;
+    while (!atomic_load(&f->stopping)) {
+        int rc = lost ? sn_store_listen(f->store, err, sizeof(err)) : SN_OK;
+        if (rc == SN_OK)
+            rc = catch_up(f, err, sizeof(err));
+        if (rc == SN_OK && lost) {
+            fprintf(stderr, "secondnum serve: following changes again from change %llu\n",
+                    (unsigned long long)atomic_load(&f->cursor));
+            lost = 0;
+            retry_ms = RETRY_MIN_MS;
+        }
+        if (rc == SN_OK &&
+            sn_store_wait_changes(f->store, POLL_MS, f->wake_fd, err, sizeof(err)) >= 0) {
+            drain_wake(f);
+            continue;
+        }
+        if (!lost)
+            fprintf(stderr,
+                    "secondnum serve: following changes: %s; retrying (checks answer from "
+                    "the index meanwhile)\n",
+                    err);
+        lost = 1;
+        pause_ms(f, retry_ms);
+        retry_ms = retry_ms * 2 < RETRY_MAX_MS ? retry_ms * 2 : RETRY_MAX_MS;
+    }
+    return NULL;
+}
+
+int sn_follower_open(const char *db, sn_numindex *ix, sn_follower **out, char *err, size_t errlen)
+{
+    sn_follower *f = NULL;
+    sn_store *store = NULL;
+    uint64_t cursor = 0;
+    int rc;
+    *out = NULL;
+    if ((rc = sn_store_open(db, NULL, &store, err, errlen)) != SN_OK)
+        return rc;
+    if (!sn_store_can_follow(store)) {
+        sn_store_close(store);
+        return SN_OK;
+    }
+    /* LISTEN first: a commit after the cursor was read also wakes the thread */
+    if ((rc = sn_store_listen(store, err, errlen)) != SN_OK ||
+        (rc = sn_store_change_cursor(store, &cursor, err, errlen)) != SN_OK)
+        goto fail;
+    if ((f = calloc(1, sizeof(*f))) == NULL) {
+        rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        rc = sn_fail(err, errlen, SN_EIO, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    atomic_init(&f->cursor, cursor);
+    atomic_init(&f->sections, 0);
+    atomic_init(&f->stopping, 0);
+    f->store = store;
+    f->ix = ix;
+    *out = f;
+    return SN_OK;
+fail:
+    free(f);
+    sn_store_close(store);
+    return rc;
+}
+
+int sn_follower_start(sn_follower *f, char *err, size_t errlen)
+{
+    if (sn_thread_start(&f->tid, follow_main, f) != 0)
+        return sn_fail(err, errlen, SN_EIO, "cannot start the follower thread");
+    f->started = 1;
+    fprintf(stderr, "secondnum serve: following the store's changes from change %llu\n",
+            (unsigned long long)atomic_load(&f->cursor));
+    return SN_OK;
+}
+
+void sn_follower_stop(sn_follower *f)
+{
+    if (f == NULL)
+        return;
+    if (f->started) {
+        atomic_store(&f->stopping, 1);
+        wake(f);
+        pthread_join(f->tid, NULL);
+    }
+    sn_store_close(f->store);
+    close(f->wake_fd);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+void sn_follower_mark(sn_follower *f, sn_follow_mark *m)
+{
+    if (f == NULL) {
+        m->sections = m->cursor = 0;
+        return;
+    }
+    m->sections = atomic_load(&f->sections);
+    m->cursor = atomic_load(&f->cursor);
+}
+
+void sn_follower_index_own(sn_follower *f, sn_numindex *ix, const sn_follow_mark *m,
+                           const sn_number_state *states, size_t n)
+{
+    if (n == 0)
+        return;
+    if (f != NULL)
+        pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < n; i++)
+        put_state(ix, &states[i]);
+    if (f != NULL) {
+        if (atomic_load(&f->sections) != m->sections && atomic_load(&f->cursor) > m->cursor) {
+            atomic_store(&f->cursor, m->cursor); /* invariant 3: read them again */
+            wake(f);
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+}
+
+uint64_t sn_follower_position(const sn_follower *f)
+{
+    return f != NULL ? atomic_load(&f->cursor) : 0;
+}
