@@ -68,7 +68,7 @@ class PgEnv(h.Env):
 
 class SlowReceiver:
     """A webhook receiver answering 200 after `delay` seconds; records the
-    notice id of every POST it answered (a repeat is recorded again)."""
+    notice id of every POST as it arrives (a repeat is recorded again)."""
 
     def __init__(self, delay):
         self.delay = delay
@@ -81,9 +81,9 @@ class SlowReceiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                time.sleep(rec.delay)
                 with rec.lock:
                     rec.ids.append(json.loads(body)["id"])
+                time.sleep(rec.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -92,6 +92,11 @@ class SlowReceiver:
                 pass
 
         class Quiet(http.server.ThreadingHTTPServer):
+            # hundreds of deliveries connect at once: socketserver's backlog
+            # of 5 made connections fail and be retried (a repeat, not the
+            # claims' doing)
+            request_queue_size = 1024
+
             def handle_error(self, request, client_address):
                 pass  # a killed node resets its connections: expected here
 
@@ -179,8 +184,9 @@ def case_two_nodes_deliver_each_notice_once_and_survive_a_kill(_):
         got = fast.received()
         eq("each of 200 notices delivered exactly once by two nodes", 200, len(got))
 
-        # Slow deliveries, then node 0 dies with some in flight or claimed.
-        fast.delay = 0.4
+        # Slow answers, then node 0 dies with its deliveries in flight: they
+        # have arrived, but node 0 never hears the answers nor writes them.
+        fast.delay = 3
         cancel(nodes[0], carrier, nums[200:400])
         deadline = time.time() + 30
         while len(set(fast.received())) < 210 and time.time() < deadline:
@@ -188,16 +194,21 @@ def case_two_nodes_deliver_each_notice_once_and_survive_a_kill(_):
         nodes[0].kill()
         t_kill = time.time()
         fast.wait_distinct(400, 120)
+        # what node 0 had claimed and not written back is pending in the
+        # store: node 1 must send it and record it
+        deadline = time.time() + 120
+        while env.psql("SELECT count(*) FROM deliveries WHERE state = 0") != ["0"]:
+            assert time.time() < deadline, "deliveries still pending 120 s after the kill"
+            time.sleep(0.1)
         took = time.time() - t_kill
         got = fast.received()
         ids = expect_json(nodes[1].client(admin).get("/v1/admin/notices?limit=1000"), 200,
                           "admin notices")["notices"]
         eq("400 notices issued", 400, len(ids))
         eq("every notice delivered", sorted(x["id"] for x in ids), sorted(set(got)))
-        print("    # 200 notices after the kill delivered by the surviving node in %.1f s; "
-              "%d repeats (same notice id)" % (took, len(got) - len(set(got))))
-        # the deliveries all end as delivered in the store
-        eq("pending left", ["0"], env.psql("SELECT count(*) FROM deliveries WHERE state = 0"))
+        assert len(got) > 400, "node 0 was killed after it had written every outcome: %d" % len(got)
+        print("    # every delivery recorded %.1f s after the kill; %d sent again by node 1 "
+              "(same notice id)" % (took, len(got) - len(set(got))))
     finally:
         for n in nodes:
             n.kill()
