@@ -2358,12 +2358,12 @@ static int id_has(const id_set *set, uint64_t id)
  * one of them may have written its outcome and released its claim in
  * between (it releases only after its commit is visible). Read the claimed
  * rows again in a new statement: those no longer pending, or attempted
- * since, are released and dropped from `claimed`, so they are not sent
- * twice. */
-static int recheck_claims(pg_store *s, const PGresult *due, int claimed_col, char *err,
-                          size_t errlen)
+ * since, are released, dropped from `claimed` and listed in *stale (the
+ * caller's, empty), so they are not sent twice. */
+static int recheck_claims(pg_store *s, const PGresult *due, int claimed_col, id_set *stale,
+                          char *err, size_t errlen)
 {
-    id_set taken = {0}, stale = {0};
+    id_set taken = {0};
     params p = {0};
     PGresult *r = NULL;
     char *ids = NULL;
@@ -2391,12 +2391,12 @@ static int recheck_claims(pg_store *s, const PGresult *due, int claimed_col, cha
             still = (uint64_t)col_int(r, k, 0) == id &&
                     col_int(r, k, 1) == col_int(due, i, DELIVERY_ATTEMPTS_COLUMN);
         if (!still)
-            rc = id_add(&stale, id);
+            rc = id_add(stale, id);
     }
-    if (rc == SN_OK && stale.n > 0) {
+    if (rc == SN_OK && stale->n > 0) {
         PQclear(r);
         free(ids);
-        if ((ids = id_array(&stale)) == NULL) {
+        if ((ids = id_array(stale)) == NULL) {
             rc = SN_ENOMEM;
             goto out;
         }
@@ -2405,7 +2405,7 @@ static int recheck_claims(pg_store *s, const PGresult *due, int claimed_col, cha
         if ((r = run(s, Q_UNCLAIM, &p, PGRES_TUPLES_OK, err, errlen, "release claims")) == NULL)
             rc = SN_ESTORE;
         else
-            id_remove_all(&s->claimed, &stale);
+            id_remove_all(&s->claimed, stale);
     }
 out:
     if (rc == SN_ENOMEM)
@@ -2413,7 +2413,6 @@ out:
     PQclear(r);
     free(ids);
     free(taken.v);
-    free(stale.v);
     return rc;
 }
 
@@ -2427,6 +2426,7 @@ static int pg_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms
     pg_store *s = to_pg(base);
     params p = {0};
     PGresult *r;
+    id_set stale = {0}; /* claimed, but sent by another node meanwhile */
     char *held;
     int rc, stop = 0, i;
     if ((rc = enter(s, err, errlen)) != SN_OK)
@@ -2451,15 +2451,16 @@ static int pg_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms
             PQclear(r);
             return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
         }
-    if ((rc = recheck_claims(s, r, CLAIMED, err, errlen)) != SN_OK) {
+    if ((rc = recheck_claims(s, r, CLAIMED, &stale, err, errlen)) != SN_OK) {
         PQclear(r);
+        free(stale.v);
         return rc;
     }
     for (i = 0; i < PQntuples(r) && !stop; i++) {
         sn_delivery d;
         sn_notice n;
         sn_app a;
-        if (col_int(r, i, CLAIMED) && !id_has(&s->claimed, (uint64_t)col_int(r, i, 0)))
+        if (stale.n > 0 && id_has(&stale, (uint64_t)col_int(r, i, 0)))
             continue; /* another node sent it meanwhile (recheck_claims) */
         read_delivery(r, i, 0, &d);
         read_notice(r, i, DELIVERY_NCOLUMNS, &n);
@@ -2469,6 +2470,7 @@ static int pg_due_deliveries(sn_store *base, int64_t now_ms, int64_t after_at_ms
         stop = fn(ctx, &d, &n, &a);
     }
     PQclear(r);
+    free(stale.v);
     return stop;
 }
 
