@@ -177,6 +177,21 @@ case_connection_errors_are_clear_and_keep_the_password() {
   grep -q "does not exist" "$WORK/err" || fail "$(cat "$WORK/err")"
 }
 
+# A PostgreSQL store has no file to keep its secret next to: without --key
+# or SECONDNUM_KEY the commands that need the secret say so and change nothing.
+case_secret_file_is_required_for_a_url() {
+  newdb
+  printf 'number,event,at,id6\n+8613800000001,activate,2024-01-01,123456\n' >id6.csv
+  "$SN" init --db "$URL" >/dev/null
+  SECONDNUM_KEY= expect_exit 1 "$SN" import --db "$URL" id6.csv
+  grep -q "pass --key FILE or set SECONDNUM_KEY" "$WORK/err" || fail "$(cat "$WORK/err")"
+  [ "$(sql 'select count(*) from events')" = 0 ] || fail "the import wrote events"
+  SECONDNUM_KEY= expect_exit 1 "$SN" serve --db "$URL" --listen 127.0.0.1:1
+  grep -q "pass --key FILE or set SECONDNUM_KEY" "$WORK/err" || fail "$(cat "$WORK/err")"
+  expect_exit 0 "$SN" import --db "$URL" --key "$SECONDNUM_KEY" id6.csv
+  [ "$(sql 'select count(*) from events')" = 1 ] || fail "the import with --key wrote nothing"
+}
+
 # A writer waits for the writer lock at most 10 s, like SQLite's busy timeout.
 case_writer_lock_wait_is_bounded() {
   newdb
