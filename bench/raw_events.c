@@ -1,0 +1,107 @@
+/*
+ * raw_events.c - the SQLite baseline for the events run of bench/http.sh:
+ * the rows one new activation adds to the store (a log row in `events`, a
+ * state row in `numbers`, the store's own table shapes, keys and insert
+ * statements), inserted as fast as SQLite allows, PER_TX events per
+ * transaction, with the store's pragmas (WAL, synchronous=FULL, the same
+ * page cache). No HTTP, no JSON, no rules, no index, no notices: the least
+ * work a store of this design does for the events the HTTP run posts, on one
+ * thread, as the store's writer is one thread.
+ *
+ * usage: raw_events DB EVENTS PER_TX
+ * prints one line: events/s. DB must not exist.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define CACHE_KIB 131072 /* as src/store/store_sqlite.c */
+#define FIRST_NUMBER 8617000000000LL
+#define ORDINAL_BITS 13 /* event key = number << 13 | ordinal, as the store */
+
+static const char schema[] =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -131072;"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " carrier INTEGER NOT NULL, event_id TEXT, id6_hash BLOB, flags INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE numbers(number INTEGER PRIMARY KEY, status INTEGER NOT NULL,"
+    " first_is_activation INTEGER NOT NULL, tenure INTEGER NOT NULL, carrier INTEGER NOT NULL,"
+    " events INTEGER NOT NULL, first_day INTEGER NOT NULL, last_activation_day INTEGER NOT NULL,"
+    " last_cancel_day INTEGER NOT NULL, last_at INTEGER NOT NULL);";
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int step(sqlite3 *db, sqlite3_stmt *q)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "raw_events: %s\n", sqlite3_errmsg(db));
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *log = NULL, *state = NULL;
+    int rc = 1;
+    if (argc != 4) {
+        fprintf(stderr, "usage: raw_events DB EVENTS PER_TX\n");
+        return 2;
+    }
+    long long events = atoll(argv[2]), per_tx = atoll(argv[3]);
+    if (events < 1 || per_tx < 1) {
+        fprintf(stderr, "raw_events: EVENTS and PER_TX must be positive\n");
+        return 2;
+    }
+    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash, flags) "
+                           "VALUES (?1, ?2, 1, 1, NULL, NULL, 0)",
+                           -1, &log, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO numbers(number, status, first_is_activation, "
+                           "tenure, carrier, events, first_day, last_activation_day, "
+                           "last_cancel_day, last_at) VALUES (?1, 1, 1, 1, 1, 1, ?2, ?2, 0, ?3)",
+                           -1, &state, NULL) != SQLITE_OK) {
+        fprintf(stderr, "raw_events: %s: %s\n", argv[1], db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    double t0 = now_s();
+    int64_t at = 1735689600; /* 2025-01-01 */
+    for (long long i = 0; i < events; i++) {
+        sqlite3_int64 number = FIRST_NUMBER + i;
+        if (i % per_tx == 0 && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+            goto db_fail;
+        sqlite3_bind_int64(log, 1, number << ORDINAL_BITS | 1);
+        sqlite3_bind_int64(log, 2, at);
+        sqlite3_bind_int64(state, 1, number);
+        sqlite3_bind_int64(state, 2, at / 86400);
+        sqlite3_bind_int64(state, 3, at);
+        if (step(db, log) || step(db, state))
+            goto out;
+        if ((i + 1) % per_tx == 0 || i + 1 == events)
+            if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                goto db_fail;
+    }
+    printf("%.0f\n", (double)events / (now_s() - t0));
+    rc = 0;
+    goto out;
+db_fail:
+    fprintf(stderr, "raw_events: %s\n", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(log);
+    sqlite3_finalize(state);
+    sqlite3_close(db);
+    return rc;
+}
