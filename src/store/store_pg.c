@@ -3426,6 +3426,21 @@ out:
     return rc;
 }
 
+/* Connect with bounds on waiting for a server that does not answer: a
+ * connection attempt gives up after CONNECT_TIMEOUT_S (PQreset reuses the
+ * setting, so a reconnect does too), and TCP keepalives notice a peer gone
+ * silent in about a minute rather than TCP's default two hours. The URL's
+ * own settings win: its parameters are applied after these (the dbname
+ * entry carries the whole URL and comes last). */
+#define CONNECT_TIMEOUT_S "10"
+static PGconn *connect_with_defaults(const char *url)
+{
+    const char *const keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                                "keepalives_count", "dbname", NULL};
+    const char *const values[] = {CONNECT_TIMEOUT_S, "30", "10", "3", url, NULL};
+    return PQconnectdbParams(keys, values, 1);
+}
+
 int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, char *err,
                      size_t errlen)
 {
@@ -3438,7 +3453,7 @@ int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, cha
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     s->base.ops = &pg_ops;
     s->events_sorted = 1;
-    s->conn = PQconnectdb(url);
+    s->conn = connect_with_defaults(url);
     if (s->conn == NULL) {
         rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
         goto fail;

@@ -177,6 +177,31 @@ case_connection_errors_are_clear_and_keep_the_password() {
   grep -q "does not exist" "$WORK/err" || fail "$(cat "$WORK/err")"
 }
 
+# A server that accepts the connection and never answers (a hung host, a
+# black-holed proxy): the connection gives up after 10 s by default, or the
+# URL's own connect_timeout, with a clear message, instead of waiting forever.
+case_unanswering_server_times_out() {
+  python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >port.txt &
+  listener=$!
+  for _ in $(seq 50); do [ -s port.txt ] && break; sleep 0.1; done
+  port=$(cat port.txt)
+  start=$(date +%s)
+  expect_exit 1 "$SN" check --db "postgresql://nobody@127.0.0.1:$port/x?connect_timeout=2" \
+    +8613800000001 2024-01-01
+  waited=$(($(date +%s) - start))
+  grep -q "cannot connect to PostgreSQL.*timeout expired" "$WORK/err" || fail "$(cat "$WORK/err")"
+  [ "$waited" -ge 1 ] && [ "$waited" -le 5 ] || fail "the URL's connect_timeout=2: waited $waited s"
+  start=$(date +%s)
+  expect_exit 1 "$SN" check --db "postgresql://nobody@127.0.0.1:$port/x" +8613800000001 2024-01-01
+  waited=$(($(date +%s) - start))
+  grep -q "cannot connect to PostgreSQL.*timeout expired" "$WORK/err" || fail "$(cat "$WORK/err")"
+  [ "$waited" -ge 9 ] && [ "$waited" -le 14 ] || fail "the default 10 s: waited $waited s"
+  kill "$listener"
+  wait "$listener" 2>/dev/null || true
+}
+
 # A PostgreSQL store has no file to keep its secret next to: without --key
 # or SECONDNUM_KEY the commands that need the secret say so and change nothing.
 case_secret_file_is_required_for_a_url() {
