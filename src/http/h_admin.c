@@ -54,7 +54,9 @@ static int failed_status(sn_store *store)
 
 static void reply_done(sn_write_job *job)
 {
-    if (job->status >= 200 && job->status < 300)
+    if (job->busy)
+        sn_writer_reply_busy(job->call);
+    else if (job->status >= 200 && job->status < 300)
         sn_reply_json(job->call, job->status, job->body, job->body_len);
     else if (job->status == 404)
         sn_reply_error(job->call, SN_HTTP_NOT_FOUND, "no such key");

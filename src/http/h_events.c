@@ -200,7 +200,9 @@ static void events_aborted(sn_write_job *job)
 static void events_done(sn_write_job *job)
 {
     events_job *j = job->data;
-    if (job->status == 200)
+    if (job->busy)
+        sn_writer_reply_busy(job->call);
+    else if (job->status == 200)
         sn_reply_json(job->call, 200, job->body, job->body_len);
     else if (job->status == 503)
         sn_reply_error(job->call, SN_HTTP_UNAVAILABLE,
@@ -293,5 +295,6 @@ void sn_h_events(sn_call *c)
     job->run_in_tx = events_in_tx;
     job->committed = events_committed;
     job->aborted = events_aborted;
+    job->weight = j->n;
     sn_writer_submit(c->svc->writer, c, job);
 }

@@ -126,7 +126,9 @@ static void run_tenant(sn_write_job *job, sn_store *store)
 static void tenant_done(sn_write_job *job)
 {
     sn_tenant_job *t = (sn_tenant_job *)job;
-    if (job->status != 0)
+    if (job->busy)
+        sn_writer_reply_busy(job->call);
+    else if (job->status != 0)
         sn_reply_json(job->call, job->status, t->out.s != NULL ? t->out.s : "{}",
                       t->out.s != NULL ? t->out.len : 2);
     else

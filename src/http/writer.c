@@ -22,6 +22,7 @@ struct sn_writer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     sn_write_job *head, **tail;
+    size_t queued_jobs, queued_weight; /* in the queue, not yet taken */
     int stopping;
     pthread_t tid;
     sn_store *store;
@@ -116,6 +117,8 @@ static void *writer_main(void *arg)
         size_t n = 0;
         do { /* one job, or every groupable job at the head of the queue */
             group[n++] = w->head;
+            w->queued_jobs--;
+            w->queued_weight -= w->head->weight;
             if ((w->head = w->head->next) == NULL)
                 w->tail = &w->head;
         } while (group[0]->run_in_tx != NULL && n < GROUP_MAX && w->head != NULL &&
@@ -163,7 +166,18 @@ void sn_writer_submit(sn_writer *w, sn_call *c, sn_write_job *job)
     job->call = c;
     job->reply_to = sn_server_completions(c->req);
     job->next = NULL;
+    if (job->weight == 0)
+        job->weight = 1;
     pthread_mutex_lock(&w->lock);
+    if (w->queued_jobs >= SN_WRITER_QUEUE_JOBS ||
+        (w->queued_jobs > 0 && w->queued_weight + job->weight > SN_WRITER_QUEUE_WEIGHT)) {
+        pthread_mutex_unlock(&w->lock);
+        job->busy = 1;
+        job->done(job);
+        return;
+    }
+    w->queued_jobs++;
+    w->queued_weight += job->weight;
     *w->tail = job;
     w->tail = &job->next;
     pthread_cond_signal(&w->wake);
@@ -183,6 +197,12 @@ void sn_writer_stop(sn_writer *w)
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     free(w);
+}
+
+void sn_writer_reply_busy(sn_call *c)
+{
+    sn_reply_error(c, SN_HTTP_UNAVAILABLE,
+                   "too many writes are waiting for the store; nothing was applied; retry later");
 }
 
 void sn_writer_complete(h2o_multithread_message_t *m)

@@ -43,6 +43,8 @@ struct sn_write_job {
     sn_write_job *next;
     void *data;   /* the handler's */
     uint64_t arg; /* the handler's */
+    size_t weight; /* rows the job writes (events: its events), at least 1 */
+    int busy;      /* set when the queue was full: done answers 503, nothing ran */
     int status;
     char *body; /* reply body built by run (malloc'd; done frees it) */
     size_t body_len;
@@ -51,8 +53,18 @@ struct sn_write_job {
 /* Start the writer on its own store handle for db. */
 int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen);
 
-/* Queue a job for the request c (the job lives in c's pool). */
+/* Queue a job for the request c (the job lives in c's pool). When the queue
+ * already holds SN_WRITER_QUEUE_JOBS jobs or SN_WRITER_QUEUE_WEIGHT rows,
+ * the job is not queued: job->busy is set and job->done runs at once, to
+ * answer with sn_writer_reply_busy. The bound keeps memory and the work left
+ * at shutdown in proportion to what the store can write, whatever clients
+ * send (clients that post and hang up without reading keep adding work). */
+#define SN_WRITER_QUEUE_JOBS 256
+#define SN_WRITER_QUEUE_WEIGHT 100000
 void sn_writer_submit(sn_writer *w, sn_call *c, sn_write_job *job);
+
+/* The answer to a job refused with busy: 503 UNAVAILABLE, Retry-After. */
+void sn_writer_reply_busy(sn_call *c);
 
 /* Run the remaining jobs, stop the thread, close its store; accepts NULL. */
 void sn_writer_stop(sn_writer *w);

@@ -192,6 +192,54 @@ def case_close_before_answer(c):
 
 
 @h.timeout(120)
+@h.sqlite_only("holds the SQLite file's write lock from outside")
+def case_full_writer_queue_answers_503(c):
+    """With the store's writer stuck (another process holds the SQLite write
+    lock), more writes than the queue holds: the ones beyond it are answered
+    at once with 503 UNAVAILABLE and Retry-After and apply nothing; once the
+    lock is released the queued ones are answered and applied."""
+    import sqlite3
+    before = healthz(c)
+    holder = sqlite3.connect(c.env.db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    n = 400  # above the queue's 256 jobs and the writer's group of up to 64 taken
+    socks, busy = [], []
+    try:
+        for _ in range(n):
+            body = '{"events":[{"number":"%s","event":"activate","at":"%s"}]}' % (
+                numbers(c, 1)[0], EVENT_AT)
+            sock = socket.create_connection((h.HOST, c.server.port), timeout=30)
+            sock.sendall(h.request_bytes("POST", "/v1/events", body, key=c.key))
+            socks.append(sock)
+        # Refused requests are answered while the writer is still stuck.
+        deadline = time.time() + 5
+        for i, sock in enumerate(socks):
+            sock.settimeout(max(0.05, deadline - time.time()))
+            try:
+                head = sock.recv(65536)
+            except socket.timeout:
+                continue
+            h.eq("a refused write's status", b"HTTP/1.1 503", head[:12])
+            low = head.lower()
+            assert b"retry-after: 1" in low and b'"unavailable"' in low and b"retry later" in low, head
+            busy.append(i)
+        assert len(busy) >= n - 256 - 64, "only %d of %d refused" % (len(busy), n)
+        h.eq("nothing applied while the writer is stuck", before, healthz(c))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    answered = 0
+    for i, sock in enumerate(socks):
+        if i not in busy:
+            sock.settimeout(30)
+            status, _, _ = read_answer(sock, b"")
+            h.eq("a queued write's status once the lock is gone", 200, status)
+            answered += 1
+        sock.close()
+    h.eq("numbers added: one per queued write, none per refused one", before + answered, healthz(c))
+
+
+@h.timeout(120)
 def case_sigterm_with_writes_in_flight(c):
     """SIGTERM while clients keep writing and drop their connections: the
     server finishes what it took, exits 0 within the grace period, and a
