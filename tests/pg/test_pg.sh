@@ -179,7 +179,8 @@ case_connection_errors_are_clear_and_keep_the_password() {
 
 # A server that accepts the connection and never answers (a hung host, a
 # black-holed proxy): the connection gives up after 10 s by default, or the
-# URL's own connect_timeout, with a clear message, instead of waiting forever.
+# URL's own connect_timeout, with a clear message, instead of waiting forever;
+# a connect_timeout that is not a number is refused by name.
 case_unanswering_server_times_out() {
   python3 -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
@@ -198,6 +199,10 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' >port.txt &
   waited=$(($(date +%s) - start))
   grep -q "cannot connect to PostgreSQL.*timeout expired" "$WORK/err" || fail "$(cat "$WORK/err")"
   [ "$waited" -ge 9 ] && [ "$waited" -le 14 ] || fail "the default 10 s: waited $waited s"
+  expect_exit 1 "$SN" check --db "postgresql://nobody@127.0.0.1:$port/x?connect_timeout=abc" \
+    +8613800000001 2024-01-01
+  grep -q 'invalid integer value "abc" for connection option "connect_timeout"' "$WORK/err" ||
+    fail "$(cat "$WORK/err")"
   kill "$listener"
   wait "$listener" 2>/dev/null || true
 }
