@@ -651,6 +651,23 @@ def eq(what, expected, actual):
 # the case runner
 
 
+def wait_until(fn, timeout, what, interval=0.1):
+    """Poll fn() until it returns a true value; returns it."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+            last = v
+        except AssertionError as e:
+            last = e
+        if time.monotonic() > deadline:
+            raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
+        time.sleep(interval)
+
+
 def _on_alarm(signum, frame):
     raise CaseTimeout("case exceeded its time limit")
 

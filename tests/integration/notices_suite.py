@@ -456,23 +456,6 @@ def deliveries(client, state, admin=False, what="deliveries"):
     return out
 
 
-def wait_until(fn, timeout, what, interval=0.1):
-    """Poll fn() until it returns a true value; returns it."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = v
-        except AssertionError as e:
-            last = e
-        if time.monotonic() > deadline:
-            raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
-        time.sleep(interval)
-
-
 def cancelled_pair(w, accounts_a=("acct-a",), accounts_b=("acct-b",), bound_days=300):
     """A number activated 400 days ago, bound by app-a and app-b 300 days ago,
     cancelled 200 days ago. Returns the number."""
@@ -1006,7 +989,7 @@ def case_webhook_receiver_down_then_back(_):
         put_webhook(a, rec.url, SECRET_A)
         cancelled_pair(w, ("x",), ())
         nid = w.notices(w.a)[0]["id"]
-        pend = wait_until(lambda: [d for d in deliveries(a, "pending")
+        pend = h.wait_until(lambda: [d for d in deliveries(a, "pending")
                                    if d["notice_id"] == nid and d["attempts"] >= 3],
                           30, "three failed attempts while the receiver is down")[0]
         assert pend["last_error"], "a failed attempt left no last_error: %r" % pend
@@ -1016,7 +999,7 @@ def case_webhook_receiver_down_then_back(_):
         rec.start()
         att = rec.wait_delivered_ids([nid], 60)
         check_signed([x for x in att if x.notice_id == nid][0], "SECRET_A")
-        dl = wait_until(lambda: [d for d in deliveries(a, "delivered") if d["notice_id"] == nid],
+        dl = h.wait_until(lambda: [d for d in deliveries(a, "delivered") if d["notice_id"] == nid],
                         10, "delivered state")[0]
         assert dl["attempts"] >= 4, "delivered after %d attempts (3 failed first)" % dl["attempts"]
         st = webhook_status(a)
@@ -1032,7 +1015,7 @@ def case_webhook_sigkill_mid_retry(_):
         nums = [cancelled_pair(w, ("k%d" % i,), ()) for i in range(3)]
         ids = [x["id"] for x in w.notices(w.a)]
         eq("three notices", 3, len(ids))
-        wait_until(lambda: {d["notice_id"] for d in deliveries(a, "pending") if d["attempts"] >= 1}
+        h.wait_until(lambda: {d["notice_id"] for d in deliveries(a, "pending") if d["attempts"] >= 1}
                    == set(ids), 30, "a failed attempt of every delivery")
         w.srv.kill()                                   # SIGKILL
         eq("killed by SIGKILL", -9, w.srv.proc.returncode)
@@ -1047,7 +1030,7 @@ def case_webhook_sigkill_mid_retry(_):
         assert {att.notice_id for att in rec.delivered()} == set(ids), \
             "unexpected deliveries: %r" % rec.delivered()
         eq("the pull feed still has them", ids, [x["id"] for x in w.notices(w.a)])
-        st = wait_until(lambda: (lambda s: s if s["delivered"] == 3 else None)(webhook_status(a)),
+        st = h.wait_until(lambda: (lambda s: s if s["delivered"] == 3 else None)(webhook_status(a)),
                         10, "3 delivered in GET /v1/webhook")
         eq("after restart: pending, delivered, dead", (0, 3, 0),
            (st["pending"], st["delivered"], st["dead"]))
@@ -1105,7 +1088,7 @@ def case_webhook_dead_letter(_):
         put_webhook(a, rec.url, SECRET_A)
         n = cancelled_pair(w, ("x",), ())
         nid = w.notices(w.a)[0]["id"]
-        dead = wait_until(lambda: [d for d in deliveries(a, "dead") if d["notice_id"] == nid],
+        dead = h.wait_until(lambda: [d for d in deliveries(a, "dead") if d["notice_id"] == nid],
                           40, "the delivery dead after a 2 s budget")[0]
         tries = [att for att in rec.attempts() if att.notice_id == nid]
         assert len(tries) >= 2, "dead after %d attempts: it was not retried" % len(tries)
@@ -1464,8 +1447,11 @@ def case_isolation_webhooks_and_deliveries(_):
             check_signed(att, "SECRET_A")
         for att in rb.attempts():
             check_signed(att, "SECRET_B")
-        eq("app-a's deliveries", set(ida), {d["notice_id"] for d in deliveries(a, "delivered")})
-        eq("app-b's deliveries", set(idb), {d["notice_id"] for d in deliveries(bb, "delivered")})
+        # outcomes are recorded once the deliverer has read each answer
+        h.wait_until(lambda: {d["notice_id"] for d in deliveries(a, "delivered")} == set(ida),
+                     10, "app-a's deliveries recorded")
+        h.wait_until(lambda: {d["notice_id"] for d in deliveries(bb, "delivered")} == set(idb),
+                     10, "app-b's deliveries recorded")
         eq("app-a's counts", 1, webhook_status(a)["delivered"])
         eq("app-b's counts", 1, webhook_status(bb)["delivered"])
 
