@@ -75,9 +75,8 @@ struct sn_follower {
     int started;
 };
 
-static void put_state(sn_numindex *ix, const sn_number_state *st)
+static void report_put(int rc)
 {
-    int rc = sn_numindex_put(ix, st);
     if (rc != SN_OK)
         fprintf(stderr, "secondnum serve: index update failed (%s)\n",
                 rc == SN_ELIMIT ? "a date outside 1900-4770" : "out of memory");
@@ -114,7 +113,7 @@ typedef struct {
 static int put_change(void *ctx, const sn_number_state *st, uint64_t seq)
 {
     page *p = ctx;
-    put_state(p->f->ix, st);
+    report_put(sn_numindex_put(p->f->ix, st));
     p->last = seq;
     p->count++;
     return 0;
@@ -252,8 +251,7 @@ void sn_follower_index_own(sn_follower *f, sn_numindex *ix, const sn_follow_mark
         return;
     if (f != NULL)
         pthread_mutex_lock(&f->lock);
-    for (size_t i = 0; i < n; i++)
-        put_state(ix, &states[i]);
+    report_put(sn_numindex_put_many(ix, states, n));
     if (f != NULL) {
         if (atomic_load(&f->sections) != m->sections && atomic_load(&f->cursor) > m->cursor) {
             atomic_store(&f->cursor, m->cursor); /* invariant 3: read them again */

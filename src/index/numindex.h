@@ -34,6 +34,12 @@ void sn_numindex_free(sn_numindex *ix);
  * for a day outside the representable range. */
 int sn_numindex_put(sn_numindex *ix, const sn_number_state *st);
 
+/* The same for states[0..n), in that order (a later state of a number
+ * replaces an earlier one), at a fraction of the cost per state of n single
+ * puts. A state whose days do not fit is left out and the others are put:
+ * SN_ELIMIT then. SN_ENOMEM may leave the batch partly put. */
+int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t n);
+
 /* Fill an empty index with states[0..n) at once. Only before the index is
  * shared between threads: every table is sized once, and the digest maps
  * are built on a second thread while this one builds the state map.

@@ -169,12 +169,94 @@ static void bulk_load_then_updates(void **state)
     sn_numindex_free(ix);
 }
 
+/* A batch: new and known numbers, growth inside the batch, a number twice
+ * (the later state wins), a state that does not fit (left out, SN_ELIMIT),
+ * digests of the new numbers found. */
+static void puts_a_batch_in_order(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    sn_numindex *ix = sn_numindex_new();
+    sn_number_state *batch = calloc(N + 2, sizeof(*batch)), out;
+    sn_day d = sn_day_from_civil(2023, 5, 6);
+    uint8_t sha[32], md5[16];
+    sn_number n;
+    sn_number_state known = state_of(8615500000000ull, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+    assert_int_equal(sn_numindex_put(ix, &known), SN_OK);
+    for (size_t i = 0; i < N; i++) /* i = 0 is the known number */
+        batch[i] = state_of(8615500000000ull + i * 11, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+    batch[N] = state_of(batch[7].number, SN_ST_FROZEN, d, d, d + 3); /* later, same number */
+    batch[N + 1] = state_of(8615400000000ull, SN_ST_ACTIVE, sn_numindex_min_day() - 1, d,
+                            SN_DAY_NONE); /* does not fit */
+    batch[0].status = SN_ST_POOL;
+    assert_int_equal(sn_numindex_put_many(ix, batch, N + 2), SN_ELIMIT);
+    assert_int_equal(sn_numindex_count(ix), N);
+    assert_int_equal(sn_numindex_get(ix, batch[N + 1].number, &out), 0);
+    assert_int_equal(sn_numindex_get(ix, batch[0].number, &out), 1);
+    assert_int_equal(out.status, SN_ST_POOL);
+    assert_int_equal(sn_numindex_get(ix, batch[7].number, &out), 1);
+    assert_int_equal(out.status, SN_ST_FROZEN);
+    assert_int_equal(out.last_cancel_day, d + 3);
+    for (size_t i = 0; i < N; i += 331) {
+        assert_int_equal(sn_numindex_get(ix, batch[i].number, &out), 1);
+        sn_number_sha256(batch[i].number, sha);
+        sn_number_md5(batch[i].number, md5);
+        assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
+        assert_int_equal(n, batch[i].number);
+        assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
+        assert_int_equal(n, batch[i].number);
+    }
+    assert_int_equal(sn_numindex_put_many(ix, batch, 0), SN_OK);
+    free(batch);
+    sn_numindex_free(ix);
+}
+
+/* Readers of single numbers while batches go in: a reader sees a number
+ * with its digest findable, or not at all. */
+static void *batch_writer(void *arg)
+{
+    sn_numindex *ix = arg;
+    sn_day d = sn_day_from_civil(2022, 1, 1);
+    sn_number_state batch[500];
+    for (sn_number n = 0; n < 60000; n += 500) {
+        for (int i = 0; i < 500; i++)
+            batch[i] = state_of(8615600000000ull + n + (sn_number)i, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+        if (sn_numindex_put_many(ix, batch, 500) != SN_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void readers_while_batches_go_in(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    pthread_t t;
+    sn_number_state out;
+    uint8_t sha[32];
+    sn_number found;
+    void *rc;
+    assert_int_equal(pthread_create(&t, NULL, batch_writer, ix), 0);
+    for (int round = 0; round < 20; round++)
+        for (sn_number n = 0; n < 60000; n += 89)
+            if (sn_numindex_get(ix, 8615600000000ull + n, &out)) {
+                assert_int_equal(out.status, SN_ST_ACTIVE);
+                sn_number_sha256(8615600000000ull + n, sha);
+                assert_int_equal(sn_numindex_find_sha256(ix, sha, &found), 1);
+            }
+    pthread_join(t, &rc);
+    assert_null(rc);
+    assert_int_equal(sn_numindex_count(ix), 60000);
+    sn_numindex_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_verdict_fields), cmocka_unit_test(none_days_and_range_limits),
         cmocka_unit_test(grows_and_replaces),         cmocka_unit_test(finds_numbers_by_digest),
         cmocka_unit_test(readers_and_a_writer_together), cmocka_unit_test(bulk_load_then_updates),
+        cmocka_unit_test(puts_a_batch_in_order),      cmocka_unit_test(readers_while_batches_go_in),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
