@@ -4,9 +4,10 @@
  * The loop thread parses and validates the body (each invalid event is
  * rejected on its own); the writer thread applies the valid ones in one
  * transaction through the ledger, with a guard that enforces the carrier's
- * ranges, and updates the serving index after the commit; the loop thread
- * replies. So the answer is sent only after the commit, and a check right
- * after it sees the events.
+ * ranges; its publisher puts the changed states into the serving index
+ * after the commit; the loop thread replies. So the answer is sent only
+ * after the commit and the index update, and a check right after it sees
+ * the events.
  */
 #include "http/http.h"
 
@@ -30,7 +31,7 @@ typedef struct {
     size_t n;
     sn_ledger_report rep;
     sn_ledger_report before;  /* rep as the loop thread left it (parse rejects) */
-    sn_number_state *changed; /* states changed in a shared transaction */
+    sn_number_state *changed; /* states the transaction changed, for the index */
     size_t nchanged;
     uint32_t carrier;
     sn_numindex *index;
@@ -99,12 +100,21 @@ static int events_applied(void *ctx, sn_store *s, const sn_number_state *before,
     return sn_notifier_applied(&j->notifier, s, before, after, e, err, errlen);
 }
 
-/* After the commit: the states go into the index in step with the follower
- * (other nodes' changes), which never puts an older state over them. */
-static void index_states(void *ctx, const sn_number_state *states, size_t n)
+/* The ledger's observer (run alone): keep the committed states for publish. */
+static void keep_states(void *ctx, const sn_number_state *states, size_t n)
 {
     events_job *j = ctx;
-    sn_follower_index_own(j->svc->follower, j->index, &j->mark, states, n);
+    memcpy(j->changed, states, n * sizeof(*states));
+    j->nchanged = n;
+}
+
+/* After the commit (publisher thread): the states go into the index in step
+ * with the follower (other nodes' changes), which never puts an older state
+ * over them. */
+static void events_publish(sn_write_job *job)
+{
+    events_job *j = job->data;
+    sn_follower_index_own(j->svc->follower, j->index, &j->mark, j->changed, j->nchanged);
 }
 
 /* ---- the answer ---------------------------------------------------------- */
@@ -132,17 +142,27 @@ static int build_answer(sn_write_job *job, events_job *j)
     return SN_OK;
 }
 
+static int alloc_changed(events_job *j, char *err, size_t errlen)
+{
+    if (j->changed == NULL && j->n > 0 && (j->changed = malloc(j->n * sizeof(*j->changed))) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    return SN_OK;
+}
+
 static void run_events(sn_write_job *job, sn_store *store)
 {
     events_job *j = job->data;
     sn_ledger_guard guard = {events_allow, j, events_applied};
     char err[SN_ERRMSG_MAX];
     j->nranges = 0;
+    j->nchanged = 0;
     sn_follower_mark(j->svc->follower, &j->mark);
     sn_notifier_start(&j->notifier, store, j->svc->notice_deadline_s);
-    int rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
+    int rc = alloc_changed(j, err, sizeof(err));
     if (rc == SN_OK)
-        rc = sn_ledger_apply(store, j->items, j->n, &j->rep, &guard, index_states, j, err,
+        rc = sn_store_list_ranges(store, collect_range, j, err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_ledger_apply(store, j->items, j->n, &j->rep, &guard, keep_states, j, err,
                              sizeof(err));
     if (rc == SN_OK)
         rc = build_answer(job, j);
@@ -175,8 +195,8 @@ static int events_in_tx(sn_write_job *job, sn_store *store, char *err, size_t er
         free(j->items);
         j->items = sorted;
     }
-    if (j->changed == NULL && (j->changed = malloc(j->n * sizeof(*j->changed))) == NULL)
-        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if ((rc = alloc_changed(j, err, errlen)) != SN_OK)
+        return rc;
     return sn_ledger_apply_in_tx(store, j->items, j->n, &j->rep, &guard, j->changed, &j->nchanged,
                                  err, errlen);
 }
@@ -184,7 +204,6 @@ static int events_in_tx(sn_write_job *job, sn_store *store, char *err, size_t er
 static void events_committed(sn_write_job *job)
 {
     events_job *j = job->data;
-    index_states(j, j->changed, j->nchanged);
     if (j->notifier.issued > 0)
         sn_deliverer_wake(j->svc->deliverer);
     job->status = build_answer(job, j) == SN_OK ? 200 : 500;
@@ -295,6 +314,7 @@ void sn_h_events(sn_call *c)
     job->run_in_tx = events_in_tx;
     job->committed = events_committed;
     job->aborted = events_aborted;
+    job->publish = events_publish;
     job->weight = j->n;
     sn_writer_submit(c->svc->writer, c, job);
 }

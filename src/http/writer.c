@@ -1,8 +1,10 @@
 /*
- * writer.c - the writer thread (see writer.h). A mutex-protected FIFO of
- * jobs and a condition variable; the thread wakes for a job or once a
- * second to reload the keyring. It starts with SIGTERM and SIGINT blocked
- * (it starts before the server blocks them): they are the main thread's.
+ * writer.c - the writer thread and its publisher (see writer.h). Two
+ * mutex-protected FIFOs, each with a condition variable: submitted jobs,
+ * which the writer takes, and finished ones, which the publisher takes in
+ * the order the writer finished them. The writer also wakes once a second
+ * to reload the keyring. Both threads start with SIGTERM and SIGINT blocked
+ * (they start before the server blocks them): those are the main thread's.
  */
 #include "http/writer.h"
 
@@ -22,12 +24,18 @@ struct sn_writer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     sn_write_job *head, **tail;
-    size_t queued_jobs, queued_weight; /* in the queue, not yet taken */
+    size_t queued_jobs, queued_weight; /* submitted, not yet published */
     int stopping;
     pthread_t tid;
     sn_store *store;
     sn_service *svc;
     int keys_failing; /* the last reload failed */
+    /* the publisher: jobs the writer finished, oldest first */
+    pthread_mutex_t publish_lock;
+    pthread_cond_t publish_wake;
+    sn_write_job *finished, **finished_tail;
+    int publisher_stopping;
+    pthread_t publisher_tid;
 };
 
 /* A failure is logged once, not every second while the database is away;
@@ -93,6 +101,55 @@ static void run_group(sn_writer *w, sn_write_job **jobs, size_t n)
     }
 }
 
+/* ---- the publisher --------------------------------------------------------- */
+
+static void hand_to_publisher(sn_writer *w, sn_write_job **jobs, size_t n)
+{
+    pthread_mutex_lock(&w->publish_lock);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->next = NULL;
+        *w->finished_tail = jobs[i];
+        w->finished_tail = &jobs[i]->next;
+    }
+    pthread_cond_signal(&w->publish_wake);
+    pthread_mutex_unlock(&w->publish_lock);
+}
+
+/* Publish each finished job in turn, then answer it; the job leaves the
+ * queue's bound once answered. */
+static void *publisher_main(void *arg)
+{
+    sn_writer *w = arg;
+    pthread_mutex_lock(&w->publish_lock);
+    for (;;) {
+        while (w->finished == NULL && !w->publisher_stopping)
+            pthread_cond_wait(&w->publish_wake, &w->publish_lock);
+        sn_write_job *job = w->finished;
+        if (job == NULL)
+            break; /* stopping, nothing left */
+        w->finished = NULL;
+        w->finished_tail = &w->finished;
+        pthread_mutex_unlock(&w->publish_lock);
+        while (job != NULL) {
+            sn_write_job *next = job->next;
+            size_t weight = job->weight;
+            if (job->publish != NULL)
+                job->publish(job);
+            h2o_multithread_send_message(job->reply_to, &job->msg); /* job is the loop's now */
+            pthread_mutex_lock(&w->lock);
+            w->queued_jobs--;
+            w->queued_weight -= weight;
+            pthread_mutex_unlock(&w->lock);
+            job = next;
+        }
+        pthread_mutex_lock(&w->publish_lock);
+    }
+    pthread_mutex_unlock(&w->publish_lock);
+    return NULL;
+}
+
+/* ---- the writer -------------------------------------------------------------- */
+
 static void *writer_main(void *arg)
 {
     sn_writer *w = arg;
@@ -117,46 +174,66 @@ static void *writer_main(void *arg)
         size_t n = 0;
         do { /* one job, or every groupable job at the head of the queue */
             group[n++] = w->head;
-            w->queued_jobs--;
-            w->queued_weight -= w->head->weight;
             if ((w->head = w->head->next) == NULL)
                 w->tail = &w->head;
         } while (group[0]->run_in_tx != NULL && n < GROUP_MAX && w->head != NULL &&
                  w->head->run_in_tx != NULL);
         pthread_mutex_unlock(&w->lock);
         run_group(w, group, n);
-        for (size_t i = 0; i < n; i++)
-            h2o_multithread_send_message(group[i]->reply_to, &group[i]->msg);
+        hand_to_publisher(w, group, n);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
+static void stop_publisher(sn_writer *w)
+{
+    pthread_mutex_lock(&w->publish_lock);
+    w->publisher_stopping = 1;
+    pthread_cond_signal(&w->publish_wake);
+    pthread_mutex_unlock(&w->publish_lock);
+    pthread_join(w->publisher_tid, NULL);
+}
+
+static void writer_free(sn_writer *w)
+{
+    sn_store_close(w->store);
+    pthread_cond_destroy(&w->publish_wake);
+    pthread_mutex_destroy(&w->publish_lock);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
 int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen)
 {
     sn_writer *w = calloc(1, sizeof(*w));
-    int rc, created;
+    int rc;
     if (w == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_mutex_init(&w->publish_lock, NULL);
+    pthread_cond_init(&w->publish_wake, NULL);
     w->tail = &w->head;
+    w->finished_tail = &w->finished;
     w->svc = svc;
     if ((rc = sn_store_open(db, NULL, &w->store, err, errlen)) != SN_OK)
         goto fail;
-    created = sn_thread_start(&w->tid, writer_main, w) == 0;
-    if (!created) {
+    if (sn_thread_start(&w->publisher_tid, publisher_main, w) != 0) {
+        rc = sn_fail(err, errlen, SN_EIO, "cannot start the publisher thread");
+        goto fail;
+    }
+    if (sn_thread_start(&w->tid, writer_main, w) != 0) {
         rc = sn_fail(err, errlen, SN_EIO, "cannot start the writer thread");
+        stop_publisher(w);
         goto fail;
     }
     *out = w;
     return SN_OK;
 fail:
-    sn_store_close(w->store);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
+    writer_free(w);
     return rc;
 }
 
@@ -193,10 +270,8 @@ void sn_writer_stop(sn_writer *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->tid, NULL);
-    sn_store_close(w->store);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
+    stop_publisher(w); /* after the writer: it publishes every job the writer finished */
+    writer_free(w);
 }
 
 void sn_writer_reply_busy(sn_call *c)

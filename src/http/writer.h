@@ -12,6 +12,12 @@
  * requests), and calls `committed` for each after the commit. If anything
  * fails, it rolls back, calls `aborted` for each, and runs each alone with
  * `run`: a request still applies whole or not at all.
+ * A job may also set `publish`: work that must be done before the answer
+ * but needs no store, such as putting committed states into the serving
+ * index. The writer's publisher thread runs it, for finished jobs in the
+ * order the writer finished them, and then hands the job back; meanwhile
+ * the writer goes on with the next transaction (measured: the index update
+ * was 30% of the writer's time at 170K events/s).
  * Every second the writer also reloads the API keyring, so keys revoked by
  * the CLI stop working on a running server within a second.
  *
@@ -40,6 +46,7 @@ struct sn_write_job {
     int (*run_in_tx)(sn_write_job *job, sn_store *store, char *err, size_t errlen);
     void (*committed)(sn_write_job *job);
     void (*aborted)(sn_write_job *job);
+    void (*publish)(sn_write_job *job); /* optional, on the publisher thread */
     sn_write_job *next;
     void *data;   /* the handler's */
     uint64_t arg; /* the handler's */
@@ -53,8 +60,9 @@ struct sn_write_job {
 /* Start the writer on its own store handle for db. */
 int sn_writer_start(const char *db, sn_service *svc, sn_writer **out, char *err, size_t errlen);
 
-/* Queue a job for the request c (the job lives in c's pool). When the queue
- * already holds SN_WRITER_QUEUE_JOBS jobs or SN_WRITER_QUEUE_WEIGHT rows,
+/* Queue a job for the request c (the job lives in c's pool). When the jobs
+ * submitted and not yet answered already number SN_WRITER_QUEUE_JOBS or
+ * carry SN_WRITER_QUEUE_WEIGHT rows,
  * the job is not queued: job->busy is set and job->done runs at once, to
  * answer with sn_writer_reply_busy. The bound keeps memory and the work left
  * at shutdown in proportion to what the store can write, whatever clients
@@ -66,7 +74,8 @@ void sn_writer_submit(sn_writer *w, sn_call *c, sn_write_job *job);
 /* The answer to a job refused with busy: 503 UNAVAILABLE, Retry-After. */
 void sn_writer_reply_busy(sn_call *c);
 
-/* Run the remaining jobs, stop the thread, close its store; accepts NULL. */
+/* Run and publish the remaining jobs, stop both threads, close the store;
+ * accepts NULL. */
 void sn_writer_stop(sn_writer *w);
 
 /* Called by the loop thread for a completed job's message. */
