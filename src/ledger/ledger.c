@@ -1,10 +1,10 @@
 /*
  * ledger.c - batch application of carrier events (see ledger.h).
  *
- * Per batch: sort by (number, at, index); then for each number, read its
- * state once, run each of its events through the duplicate check and
- * sn_lifecycle_apply, append the accepted ones to the log, and write the
- * state back once. Sorting by number keeps the store's B-tree writes in key
+ * Per batch: sort by (number, at, index); read every number's state at
+ * once (sn_store_get_states); then for each number run each of its events
+ * through the duplicate check and sn_lifecycle_apply, append the accepted
+ * ones to the log, and write the state back once. Sorting by number keeps the store's B-tree writes in key
  * order, which is what makes large imports fast.
  * Thread-safety: as the store handle passed in.
  */
@@ -206,25 +206,44 @@ int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_l
                           size_t *nchanged, char *err, size_t errlen)
 {
     const sn_rules *rules = sn_store_rules(s);
-    int rc;
-    for (size_t i = 0; i < n;) {
-        sn_number_state st;
+    sn_number *numbers = NULL;
+    sn_number_state *states = NULL;
+    size_t count = 0;
+    int rc = SN_OK;
+
+    if (n == 0)
+        return SN_OK;
+    numbers = malloc(n * sizeof(*numbers));
+    states = malloc(n * sizeof(*states));
+    if (numbers == NULL || states == NULL) {
+        rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* every number's state at once: the store reads close numbers together */
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || items[i].ev.number != items[i - 1].ev.number)
+            numbers[count++] = items[i].ev.number;
+    if ((rc = sn_store_get_states(s, numbers, count, states, err, errlen)) != SN_OK)
+        goto out;
+    for (size_t i = 0, k = 0; i < n; k++) {
+        sn_number_state *st = &states[k];
         int dirty = 0;
-        if ((rc = sn_store_get_state(s, items[i].ev.number, &st, err, errlen)) != SN_OK)
-            return rc;
         size_t j = i;
         for (; j < n && items[j].ev.number == items[i].ev.number; j++)
-            if ((rc = apply_one(s, rules, guard, &st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
-                return rc;
+            if ((rc = apply_one(s, rules, guard, st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
+                goto out;
         if (dirty) {
-            if ((rc = sn_store_put_state(s, &st, err, errlen)) != SN_OK)
-                return rc;
+            if ((rc = sn_store_put_state(s, st, err, errlen)) != SN_OK)
+                goto out;
             if (changed != NULL)
-                changed[(*nchanged)++] = st;
+                changed[(*nchanged)++] = *st;
         }
         i = j;
     }
-    return SN_OK;
+out:
+    free(numbers);
+    free(states);
+    return rc;
 }
 
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,

@@ -18,6 +18,9 @@ typedef struct {
     void (*rollback)(sn_store *s);
     int (*reachable)(sn_store *s); /* NULL: always (an embedded store) */
     int (*get_state)(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
+    /* NULL: store.c calls get_state for each */
+    int (*get_states)(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
+                      char *err, size_t errlen);
     int (*put_state)(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
     int (*find_event)(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);
     int (*append_event)(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,

@@ -63,6 +63,17 @@ int sn_store_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err
     return s->ops->get_state(s, n, out, err, errlen);
 }
 
+int sn_store_get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
+                        char *err, size_t errlen)
+{
+    int rc = SN_OK;
+    if (s->ops->get_states != NULL)
+        return s->ops->get_states(s, numbers, n, out, err, errlen);
+    for (size_t i = 0; rc == SN_OK && i < n; i++)
+        rc = s->ops->get_state(s, numbers[i], &out[i], err, errlen);
+    return rc;
+}
+
 int sn_store_put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen)
 {
     return s->ops->put_state(s, st, err, errlen);

@@ -75,6 +75,11 @@ void sn_store_rollback(sn_store *s);
 /* The state of number n; an absent number yields an UNSEEN state. */
 int sn_store_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
 
+/* The states of numbers[0..n), which ascend strictly, into out[0..n): as n
+ * calls of sn_store_get_state, at less cost for numbers close together. */
+int sn_store_get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
+                        char *err, size_t errlen);
+
 /* Insert or replace a number's state (inside a transaction). */
 int sn_store_put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
 

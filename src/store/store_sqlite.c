@@ -61,6 +61,7 @@ enum {
     Q_COMMIT,
     Q_ROLLBACK,
     Q_GET_STATE,
+    Q_GET_STATE_RANGE,
     Q_PUT_STATE,
     Q_FIND_EVENT,
     Q_APPEND_EVENT,
@@ -126,6 +127,9 @@ static const char *const query_text[Q_COUNT] = {
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_GET_STATE] = "SELECT status, first_is_activation, tenure, carrier, events, first_day, "
                     "last_activation_day, last_cancel_day, last_at FROM numbers WHERE number = ?1",
+    [Q_GET_STATE_RANGE] = "SELECT number, status, first_is_activation, tenure, carrier, events, "
+                          "first_day, last_activation_day, last_cancel_day, last_at FROM numbers "
+                          "WHERE number BETWEEN ?1 AND ?2 ORDER BY number",
     [Q_PUT_STATE] = "INSERT OR REPLACE INTO numbers(number, status, first_is_activation, tenure, "
                     "carrier, events, first_day, last_activation_day, last_cancel_day, last_at) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -487,6 +491,52 @@ static int sqlite_get_state(sn_store *base, sn_number n, sn_number_state *out, c
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(s, err, errlen, "read state");
     return SN_OK;
+}
+
+/* Numbers this close (a batch of new activations in a block of numbers
+ * usually is) are read with one range scan: one B-tree descent for the run
+ * instead of one per number. A scan steps over the rows between them too,
+ * so the gap is kept small. */
+#define RANGE_READ_GAP 4
+
+/* The states of numbers[0..n), ascending, all within RANGE_READ_GAP of
+ * the previous one. */
+static int read_state_range(sqlite_store *s, const sn_number *numbers, size_t n,
+                            sn_number_state *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = s->q[Q_GET_STATE_RANGE];
+    size_t k = 0;
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        sn_state_init(&out[i], numbers[i]);
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)numbers[0]);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)numbers[n - 1]);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sn_number got = (sn_number)sqlite3_column_int64(q, 0);
+        while (k < n && numbers[k] < got)
+            k++;
+        if (k < n && numbers[k] == got)
+            read_state(q, 1, got, &out[k]);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SN_OK : db_fail(s, err, errlen, "read states");
+}
+
+static int sqlite_get_states(sn_store *base, const sn_number *numbers, size_t n,
+                             sn_number_state *out, char *err, size_t errlen)
+{
+    sqlite_store *s = to_sqlite(base);
+    int rc = SN_OK;
+    for (size_t i = 0, j; rc == SN_OK && i < n; i = j) {
+        for (j = i + 1; j < n && numbers[j] - numbers[j - 1] <= RANGE_READ_GAP; j++)
+            ;
+        if (j - i == 1 || (s->in_tx && numbers[i] > s->max_number))
+            for (size_t k = i; rc == SN_OK && k < j; k++)
+                rc = sqlite_get_state(base, numbers[k], &out[k], err, errlen);
+        else
+            rc = read_state_range(s, numbers + i, j - i, out + i, err, errlen);
+    }
+    return rc;
 }
 
 static int sqlite_put_state(sn_store *base, const sn_number_state *st, char *err, size_t errlen)
@@ -2098,6 +2148,7 @@ static const sn_store_ops sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .get_state = sqlite_get_state,
+    .get_states = sqlite_get_states,
     .put_state = sqlite_put_state,
     .find_event = sqlite_find_event,
     .append_event = sqlite_append_event,

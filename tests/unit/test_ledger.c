@@ -155,10 +155,61 @@ static void radix_sort_matches_the_comparator(void **state)
     free(items);
 }
 
+/* sn_store_get_states (range reads of close numbers, point reads of far
+ * ones, inside and outside a transaction) agrees with sn_store_get_state,
+ * and a batch over close numbers, some known, some new, applies as one
+ * number at a time would. */
+static void reads_close_and_far_numbers_alike(void **state)
+{
+    fixture *f = *state;
+    sn_ledger_report rep = {0};
+    const sn_number known[] = {100, 101, 103, 110, 200, 1000};
+    sn_log_event items[6];
+    for (uint32_t i = 0; i < 6; i++)
+        items[i] = ev(known[i], SN_EV_ACTIVATE, 2024, 1, 1, i, NULL);
+    assert_int_equal(sn_ledger_apply(f->store, items, 6, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    const sn_number ask[] = {99, 100, 101, 102, 103, 104, 109, 110, 111, 150, 200, 999, 1000, 5000};
+    enum { N = sizeof(ask) / sizeof(ask[0]) };
+    sn_number_state got[N], one;
+    for (int in_tx = 0; in_tx < 2; in_tx++) {
+        if (in_tx)
+            assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+        assert_int_equal(sn_store_get_states(f->store, ask, N, got, err, sizeof(err)), SN_OK);
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(sn_store_get_state(f->store, ask[i], &one, err, sizeof(err)), SN_OK);
+            assert_int_equal(got[i].number, ask[i]);
+            assert_int_equal(got[i].status, one.status);
+            assert_int_equal(got[i].events, one.events);
+            assert_int_equal(got[i].first_day, one.first_day);
+        }
+        if (in_tx)
+            sn_store_rollback(f->store);
+    }
+    assert_int_equal(got[1].status, SN_ST_ACTIVE);
+    assert_int_equal(got[3].status, SN_ST_UNSEEN);
+    /* cancel two known numbers, activate a new one between them and one above */
+    sn_log_event next[] = {ev(100, SN_EV_CANCEL, 2024, 2, 1, 0, NULL),
+                           ev(101, SN_EV_CANCEL, 2024, 2, 1, 1, NULL),
+                           ev(102, SN_EV_ACTIVATE, 2024, 2, 1, 2, NULL),
+                           ev(5000, SN_EV_ACTIVATE, 2024, 2, 1, 3, NULL)};
+    assert_int_equal(sn_ledger_apply(f->store, next, 4, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(rep.applied, 10);
+    assert_int_equal(rep.nrejects, 0);
+    assert_int_equal(sn_store_get_states(f->store, ask, N, got, err, sizeof(err)), SN_OK);
+    assert_int_equal(got[1].status, SN_ST_FROZEN);
+    assert_int_equal(got[1].events, 2);
+    assert_int_equal(got[2].status, SN_ST_FROZEN);
+    assert_int_equal(got[3].status, SN_ST_ACTIVE);
+    assert_int_equal(got[3].events, 1);
+    assert_int_equal(got[13].status, SN_ST_ACTIVE);
+    sn_ledger_report_free(&rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(applies_per_number_in_time_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(reads_close_and_far_numbers_alike, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_and_observer, setup, teardown),
         cmocka_unit_test(radix_sort_matches_the_comparator),
