@@ -107,34 +107,77 @@ static void finds_numbers_by_digest(void **state)
     sn_numindex_free(ix);
 }
 
+/* Puts 8615000000000 + [0, 60000): one at a time (batch 1, sn_numindex_put)
+ * or `batch` at a time. */
+typedef struct {
+    sn_numindex *ix;
+    size_t batch;
+} writer_args;
+
 static void *writer(void *arg)
 {
-    sn_numindex *ix = arg;
+    writer_args *w = arg;
     sn_day d = sn_day_from_civil(2022, 1, 1);
-    for (sn_number n = 1; n <= 50000; n++) {
-        sn_number_state st = state_of(8615000000000ull + n, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
-        if (sn_numindex_put(ix, &st) != SN_OK)
+    sn_number_state batch[500];
+    for (sn_number n = 0; n < 60000; n += w->batch) {
+        for (size_t i = 0; i < w->batch; i++)
+            batch[i] = state_of(8615000000000ull + n + i, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+        int rc = w->batch == 1 ? sn_numindex_put(w->ix, batch)
+                               : sn_numindex_put_many(w->ix, batch, w->batch);
+        if (rc != SN_OK)
             return (void *)1;
     }
     return NULL;
 }
 
+/* Readers while the writer puts: a number is seen with its state and its
+ * digest findable, or not at all. */
+static void readers_with_a_writer(size_t batch)
+{
+    writer_args w = {sn_numindex_new(), batch};
+    pthread_t t;
+    sn_number_state out;
+    uint8_t sha[32];
+    sn_number found;
+    void *rc;
+    assert_int_equal(pthread_create(&t, NULL, writer, &w), 0);
+    for (int round = 0; round < 20; round++)
+        for (sn_number n = 0; n < 60000; n += 89)
+            if (sn_numindex_get(w.ix, 8615000000000ull + n, &out)) {
+                assert_int_equal(out.status, SN_ST_ACTIVE);
+                sn_number_sha256(8615000000000ull + n, sha);
+                assert_int_equal(sn_numindex_find_sha256(w.ix, sha, &found), 1);
+            }
+    pthread_join(t, &rc);
+    assert_null(rc);
+    assert_int_equal(sn_numindex_count(w.ix), 60000);
+    sn_numindex_free(w.ix);
+}
+
 static void readers_and_a_writer_together(void **state)
 {
     (void)state;
-    sn_numindex *ix = sn_numindex_new();
-    pthread_t t;
-    sn_number_state out;
-    assert_int_equal(pthread_create(&t, NULL, writer, ix), 0);
-    for (int round = 0; round < 20; round++)
-        for (sn_number n = 1; n <= 50000; n += 97)
-            if (sn_numindex_get(ix, 8615000000000ull + n, &out))
-                assert_int_equal(out.status, SN_ST_ACTIVE);
-    void *rc;
-    pthread_join(t, &rc);
-    assert_null(rc);
-    assert_int_equal(sn_numindex_count(ix), 50000);
-    sn_numindex_free(ix);
+    readers_with_a_writer(1);
+}
+
+static void readers_while_batches_go_in(void **state)
+{
+    (void)state;
+    readers_with_a_writer(500);
+}
+
+/* number is found by its SHA-256 and by its MD5. */
+static void found_by_digests(sn_numindex *ix, sn_number number)
+{
+    uint8_t sha[32], md5[16];
+    sn_number n = 0;
+    sn_number_sha256(number, sha);
+    sn_number_md5(number, md5);
+    assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
+    assert_int_equal(n, number);
+    n = 0;
+    assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
+    assert_int_equal(n, number);
 }
 
 static void bulk_load_then_updates(void **state)
@@ -144,8 +187,6 @@ static void bulk_load_then_updates(void **state)
     sn_numindex *ix = sn_numindex_new();
     sn_number_state *states = calloc(N, sizeof(*states)), out;
     sn_day d = sn_day_from_civil(2019, 7, 1);
-    uint8_t sha[32], md5[16];
-    sn_number n;
     for (size_t i = 0; i < N; i++)
         states[i] = state_of(8618600000000ull + i * 13, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
     assert_int_equal(sn_numindex_load(ix, states, N), SN_OK);
@@ -153,12 +194,7 @@ static void bulk_load_then_updates(void **state)
     for (size_t i = 0; i < N; i += 997) {
         assert_int_equal(sn_numindex_get(ix, states[i].number, &out), 1);
         assert_int_equal(out.first_day, d);
-        sn_number_sha256(states[i].number, sha);
-        sn_number_md5(states[i].number, md5);
-        assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
-        assert_int_equal(n, states[i].number);
-        assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
-        assert_int_equal(n, states[i].number);
+        found_by_digests(ix, states[i].number);
     }
     sn_number_state later = state_of(states[5].number, SN_ST_FROZEN, d, d, d + 30);
     assert_int_equal(sn_numindex_put(ix, &later), SN_OK);
@@ -179,8 +215,6 @@ static void puts_a_batch_in_order(void **state)
     sn_numindex *ix = sn_numindex_new();
     sn_number_state *batch = calloc(N + 2, sizeof(*batch)), out;
     sn_day d = sn_day_from_civil(2023, 5, 6);
-    uint8_t sha[32], md5[16];
-    sn_number n;
     sn_number_state known = state_of(8615500000000ull, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
     assert_int_equal(sn_numindex_put(ix, &known), SN_OK);
     for (size_t i = 0; i < N; i++) /* i = 0 is the known number */
@@ -199,54 +233,10 @@ static void puts_a_batch_in_order(void **state)
     assert_int_equal(out.last_cancel_day, d + 3);
     for (size_t i = 0; i < N; i += 331) {
         assert_int_equal(sn_numindex_get(ix, batch[i].number, &out), 1);
-        sn_number_sha256(batch[i].number, sha);
-        sn_number_md5(batch[i].number, md5);
-        assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
-        assert_int_equal(n, batch[i].number);
-        assert_int_equal(sn_numindex_find_md5(ix, md5, &n), 1);
-        assert_int_equal(n, batch[i].number);
+        found_by_digests(ix, batch[i].number);
     }
     assert_int_equal(sn_numindex_put_many(ix, batch, 0), SN_OK);
     free(batch);
-    sn_numindex_free(ix);
-}
-
-/* Readers of single numbers while batches go in: a reader sees a number
- * with its digest findable, or not at all. */
-static void *batch_writer(void *arg)
-{
-    sn_numindex *ix = arg;
-    sn_day d = sn_day_from_civil(2022, 1, 1);
-    sn_number_state batch[500];
-    for (sn_number n = 0; n < 60000; n += 500) {
-        for (int i = 0; i < 500; i++)
-            batch[i] = state_of(8615600000000ull + n + (sn_number)i, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
-        if (sn_numindex_put_many(ix, batch, 500) != SN_OK)
-            return (void *)1;
-    }
-    return NULL;
-}
-
-static void readers_while_batches_go_in(void **state)
-{
-    (void)state;
-    sn_numindex *ix = sn_numindex_new();
-    pthread_t t;
-    sn_number_state out;
-    uint8_t sha[32];
-    sn_number found;
-    void *rc;
-    assert_int_equal(pthread_create(&t, NULL, batch_writer, ix), 0);
-    for (int round = 0; round < 20; round++)
-        for (sn_number n = 0; n < 60000; n += 89)
-            if (sn_numindex_get(ix, 8615600000000ull + n, &out)) {
-                assert_int_equal(out.status, SN_ST_ACTIVE);
-                sn_number_sha256(8615600000000ull + n, sha);
-                assert_int_equal(sn_numindex_find_sha256(ix, sha, &found), 1);
-            }
-    pthread_join(t, &rc);
-    assert_null(rc);
-    assert_int_equal(sn_numindex_count(ix), 60000);
     sn_numindex_free(ix);
 }
 
