@@ -15,6 +15,7 @@
 #include "index/numindex.h"
 
 #include "core/errors.h"
+#include "util/thread.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -234,7 +235,7 @@ static void ask_spare(helper *h, shard *s)
         return;
     pthread_mutex_lock(&h->lock);
     if (!h->started && !h->stopping)
-        h->started = pthread_create(&h->tid, NULL, helper_main, h) == 0;
+        h->started = sn_thread_start(&h->tid, helper_main, h) == 0;
     if (h->started && h->nasked < sizeof(h->asked) / sizeof(h->asked[0])) {
         s->spare_asked = 1;
         h->asked[h->nasked++] = s;
