@@ -4,8 +4,9 @@
  * Per batch: sort by (number, at, index); read every number's state at
  * once (sn_store_get_states); then for each number run each of its events
  * through the duplicate check and sn_lifecycle_apply, append the accepted
- * ones to the log, and write the state back once. Sorting by number keeps the store's B-tree writes in key
- * order, which is what makes large imports fast.
+ * ones to the log, and write the state back once. Sorting by number keeps
+ * the store's B-tree writes in key order, which is what makes large imports
+ * fast.
  * Thread-safety: as the store handle passed in.
  */
 #include "ledger/ledger.h"
