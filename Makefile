@@ -28,10 +28,10 @@ CFLAGS  ?=
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(INC) $(DEPS_CFLAGS)
 LDFLAGS += $(LDSAN)
 
-SRC_LIB := $(wildcard src/core/*.c src/util/*.c src/crypto/*.c src/auth/*.c src/index/*.c src/http/*.c src/store/*.c src/ledger/*.c src/feed/*.c src/gen/*.c src/notice/*.c)
-SRC_LIB += $(wildcard src/subscriber/*.c src/sms/*.c)
-SRC_LIB += $(wildcard src/follow/*.c)
+# Every source file under src/ (two levels of folders), found by wildcard;
+# src/cli/ is the binary's own, the rest is the library the tests link.
 SRC_CLI := $(wildcard src/cli/*.c)
+SRC_LIB := $(filter-out $(SRC_CLI),$(wildcard src/*/*.c src/*/*/*.c))
 OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -60,8 +60,11 @@ $(BUILD)/obj/web.o: $(WEB_FILES) scripts/embed_web.sh
 	scripts/embed_web.sh $(WEB_FILES) > $(BUILD)/obj/web.c
 	$(CC) $(CFLAGS) -c $(BUILD)/obj/web.c -o $@
 
+# q, not r: members are appended, so files of the same name in two folders
+# (store/log.c, store/sqlite/log.c) are both kept.
 $(BUILD)/libsecondnum.a: $(OBJ_LIB)
-	ar rcs $@ $^
+	rm -f $@
+	ar qcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "util/grow.h"
+#include "store/keys.h"
 
 #include <pthread.h>
 #include <sodium.h>

@@ -11,7 +11,7 @@
 #ifndef SN_APIKEY_H
 #define SN_APIKEY_H
 
-#include "store/store.h"
+#include "store/keys.h"
 
 #define SN_KEY_TEXT_LEN 67 /* "sn_" + 64 hex */
 

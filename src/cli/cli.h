@@ -6,6 +6,7 @@
 #ifndef SN_CLI_H
 #define SN_CLI_H
 
+#include "crypto/secret.h"
 #include "store/store.h"
 
 #include <stdint.h>

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/verdict.h"
 #include "feed/csv.h"
+#include "store/log.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -16,6 +16,8 @@
 #include "feed/feed_csv.h"
 #include "ledger/ledger.h"
 #include "util/grow.h"
+#include "store/log.h"
+#include "store/keys.h"
 
 #include <getopt.h>
 #include <stdlib.h>

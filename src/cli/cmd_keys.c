@@ -6,6 +6,7 @@
 
 #include "auth/apikey.h"
 #include "core/errors.h"
+#include "store/keys.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -150,8 +151,10 @@ int sn_cmd_keys(int argc, char **argv)
 }
 
 
-static int print_range(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+static int print_range(void *ctx, const sn_range *r)
 {
+    uint32_t carrier = r->carrier;
+    const char *name = r->name, *prefix = r->prefix[0] != '\0' ? r->prefix : NULL;
     (void)ctx;
     printf("%u\t%s\t%s\n", carrier, name, prefix ? prefix : "");
     return 0;

@@ -12,6 +12,7 @@
 #include "notice/deliverer.h"
 #include "notice/notifier.h"
 #include "util/grow.h"
+#include "store/log.h"
 
 #include <ctype.h>
 #include <getopt.h>

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "notice/notifier.h"
+#include "store/subscribers.h"
 
 #include <getopt.h>
 #include <stdlib.h>

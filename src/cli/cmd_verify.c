@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
+#include "store/log.h"
 
 #include <getopt.h>
 #include <string.h>

@@ -12,6 +12,7 @@
 #include "core/errors.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define SECONDS_PER_DAY 86400
 #define DAYS_PER_400_YEARS 146097
@@ -36,10 +37,10 @@ static int floor_div(int64_t a, int64_t b)
 
 sn_day sn_day_from_civil(int year, int month, int mday)
 {
-    int y = month <= 2 ? year - 1 : year;       /* year starting in March */
+    int y = month <= 2 ? year - 1 : year; /* year starting in March */
     int era = floor_div(y, 400);
-    int year_of_era = y - era * 400;            /* 0..399 */
-    int march_month = (month + 9) % 12;         /* March = 0 ... February = 11 */
+    int year_of_era = y - era * 400;    /* 0..399 */
+    int march_month = (month + 9) % 12; /* March = 0 ... February = 11 */
     int day_of_year = (153 * march_month + 2) / 5 + mday - 1;
     int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     return (sn_day)(era * DAYS_PER_400_YEARS + day_of_era - EPOCH_SHIFT);
@@ -126,8 +127,7 @@ int sn_tz_parse(const char *s, int *minutes, char *err, size_t errlen)
     return SN_OK;
 }
 
-int sn_time_parse(const char *s, size_t len, int tz_minutes, int64_t *out, char *err,
-                  size_t errlen)
+int sn_time_parse(const char *s, size_t len, int tz_minutes, int64_t *out, char *err, size_t errlen)
 {
     sn_day day;
     int hh, mm, ss, off;
@@ -227,4 +227,15 @@ size_t sn_time_format(int64_t unix_seconds, int tz_minutes, char *buf)
     if (w < 0)
         return 0;
     return (size_t)w < SN_TIME_TEXT_MAX ? (size_t)w : SN_TIME_TEXT_MAX - 1; /* what was written */
+}
+
+size_t sn_utc_format(int64_t t, char *buf)
+{
+    size_t n = sn_time_format(t, 0, buf);
+    if (n >= 6 && strcmp(buf + n - 6, "+00:00") == 0) {
+        buf[n - 6] = 'Z';
+        buf[n - 5] = '\0';
+        n -= 5;
+    }
+    return n;
 }

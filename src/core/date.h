@@ -55,6 +55,10 @@ size_t sn_day_format(sn_day day, char *buf);
  * returns the length written (truncated at the buffer for years past 9999). */
 size_t sn_time_format(int64_t unix_seconds, int tz_minutes, char *buf);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" of an instant (SN_TIME_TEXT_MAX bytes); returns the
+ * length. */
+size_t sn_utc_format(int64_t unix_seconds, char *buf);
+
 /* "+08:00" (7 bytes with NUL). */
 void sn_tz_format(int tz_minutes, char *buf);
 

@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 static const char *const names[] = {
-    "ok",      "invalid",   "number", "date",  "future",  "transition", "aging",     "order",
-    "notfound", "store",    "nomem",  "io",    "limit",   "usage",      "config",    "duplicate",
-    "permission", "held",   "conflict",
+    "ok",         "invalid", "number",   "date", "future", "transition",  "aging",  "order",
+    "notfound",   "store",   "nomem",    "io",   "limit",  "usage",       "config", "duplicate",
+    "permission", "held",    "conflict", "auth", "rate",   "unavailable", "event",
 };
 
 const char *sn_error_name(int code)

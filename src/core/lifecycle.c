@@ -113,7 +113,8 @@ int sn_lifecycle_apply(const sn_rules *r, sn_number_state *st, const sn_event *e
             if ((rc = check_aged(r, st, d, ev->kind, err, errlen)) != SN_OK)
                 return rc;
         } else if (st->status != SN_ST_POOL) {
-            return refuse(err, errlen, st, ev->kind, "the number is in the pool or frozen past the minimum aging");
+            return refuse(err, errlen, st, ev->kind,
+                          "the number is in the pool or frozen past the minimum aging");
         }
         next.status = SN_ST_ACTIVE;
         next.tenure++;

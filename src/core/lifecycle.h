@@ -75,9 +75,9 @@ typedef struct {
 
 /* Per-jurisdiction parameters. */
 typedef struct {
-    unsigned default_cc;       /* country code for national numbers, 0 = E.164 only */
-    unsigned min_aging_days;   /* freeze before a number may be released or reissued */
-    int tz_minutes;            /* jurisdiction offset east of UTC */
+    unsigned default_cc;     /* country code for national numbers, 0 = E.164 only */
+    unsigned min_aging_days; /* freeze before a number may be released or reissued */
+    int tz_minutes;          /* jurisdiction offset east of UTC */
 } sn_rules;
 
 #define SN_DEFAULT_CC 86

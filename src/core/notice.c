@@ -4,12 +4,13 @@
  */
 #include "core/notice.h"
 
+#include "core/names.h"
+
 #include <string.h>
 
 int sn_notice_is_reissue(const sn_number_state *st, int event_kind)
 {
-    return event_kind == SN_EV_ACTIVATE &&
-           (st->status == SN_ST_FROZEN || st->status == SN_ST_POOL);
+    return event_kind == SN_EV_ACTIVATE && (st->status == SN_ST_FROZEN || st->status == SN_ST_POOL);
 }
 
 sn_notice_kind sn_notice_for(const sn_number_state *before, const sn_number_state *after,
@@ -28,40 +29,30 @@ sn_notice_kind sn_notice_for(const sn_number_state *before, const sn_number_stat
     return SN_NOTICE_NONE;
 }
 
+static const char *const kind_names[] = {NULL, "number_cancelled", "number_reassigned",
+                                         "unbind_request"};
+static const char *const event_words[] = {"reissue", "cancel", "reissue", "subscriber_request"};
+static const char *const outcome_names[] = {NULL, "unbound", "reverified", "not_found", "refused"};
+
 const char *sn_notice_kind_name(int kind)
 {
-    switch (kind) {
-    case SN_NOTICE_CANCELLED: return "number_cancelled";
-    case SN_NOTICE_REASSIGNED: return "number_reassigned";
-    case SN_NOTICE_UNBIND_REQUEST: return "unbind_request";
-    default: return NULL;
-    }
+    return sn_name_of(SN_NAMES(kind_names), kind);
 }
 
 const char *sn_notice_event_word(int kind)
 {
-    switch (kind) {
-    case SN_NOTICE_CANCELLED: return "cancel";
-    case SN_NOTICE_UNBIND_REQUEST: return "subscriber_request";
-    default: return "reissue";
-    }
+    const char *w = sn_name_of(SN_NAMES(event_words), kind);
+    return w != NULL ? w : "reissue";
 }
-
-static const char *const outcome_names[] = {NULL, "unbound", "reverified", "not_found", "refused"};
 
 const char *sn_outcome_name(int outcome)
 {
-    if (outcome <= SN_OUTCOME_NONE || outcome > SN_OUTCOME_REFUSED)
-        return NULL;
-    return outcome_names[outcome];
+    return sn_name_of(SN_NAMES(outcome_names), outcome);
 }
 
 sn_outcome sn_outcome_parse(const char *s)
 {
-    for (int i = SN_OUTCOME_UNBOUND; i <= SN_OUTCOME_REFUSED; i++)
-        if (strcmp(s, outcome_names[i]) == 0)
-            return (sn_outcome)i;
-    return SN_OUTCOME_NONE;
+    return (sn_outcome)sn_name_find(SN_NAMES(outcome_names), s, SN_OUTCOME_NONE);
 }
 
 int sn_outcome_unbinds(int outcome)

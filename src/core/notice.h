@@ -21,8 +21,8 @@
 
 typedef enum {
     SN_NOTICE_NONE = 0,
-    SN_NOTICE_CANCELLED = 1,  /* bindings with tenure == the cancelled one */
-    SN_NOTICE_REASSIGNED = 2, /* bindings with tenure < the new one */
+    SN_NOTICE_CANCELLED = 1,      /* bindings with tenure == the cancelled one */
+    SN_NOTICE_REASSIGNED = 2,     /* bindings with tenure < the new one */
     SN_NOTICE_UNBIND_REQUEST = 3, /* a subscriber asked the app to unbind (no carrier event) */
 } sn_notice_kind;
 

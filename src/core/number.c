@@ -58,13 +58,15 @@ static int parse_e164(const char *s, size_t len, sn_number *out, char *err, size
     const char *d = s + 1;
     size_t n = len - 1;
     if (n == 0 || !all_digits(d, n))
-        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has characters other than digits after '+'",
+        return sn_fail(err, errlen, SN_ENUMBER,
+                       "number '%.*s' has characters other than digits after '+'",
                        (int)(len > 32 ? 32 : len), s);
     if (d[0] == '0')
         return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s': a country code never starts with 0",
                        (int)len, s);
     if (n < E164_MIN_DIGITS || n > E164_MAX_DIGITS)
-        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has %zu digits; E.164 allows %d to %d",
+        return sn_fail(err, errlen, SN_ENUMBER,
+                       "number '%.*s' has %zu digits; E.164 allows %d to %d",
                        (int)(len > 32 ? 32 : len), s, n, E164_MIN_DIGITS, E164_MAX_DIGITS);
     *out = digits_value(d, n);
     return SN_OK;
@@ -95,12 +97,13 @@ static int parse_national(const char *s, size_t len, unsigned cc, sn_number *out
             len--;
         }
         if (len == 0 || s[0] == '0')
-            return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' has no national significant digits",
-                           (int)len, s);
+            return sn_fail(err, errlen, SN_ENUMBER,
+                           "number '%.*s' has no national significant digits", (int)len, s);
     }
     unsigned ccd = count_digits(cc);
     if (len + ccd < E164_MIN_DIGITS || len + ccd > E164_MAX_DIGITS)
-        return sn_fail(err, errlen, SN_ENUMBER, "number '%.*s' with country code %u is not 5 to 15 digits",
+        return sn_fail(err, errlen, SN_ENUMBER,
+                       "number '%.*s' with country code %u is not 5 to 15 digits",
                        (int)(len > 32 ? 32 : len), s, cc);
     *out = (sn_number)cc * pow10u((unsigned)len) + digits_value(s, len);
     return SN_OK;

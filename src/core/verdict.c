@@ -5,22 +5,16 @@
 #include "core/verdict.h"
 
 #include "core/errors.h"
+#include "core/names.h"
 
 #include <stdio.h>
 
+static const char *const verdict_names[] = {"unknown", "unchanged", "disconnected", "reassigned"};
+
 const char *sn_verdict_name(sn_verdict v)
 {
-    switch (v) {
-    case SN_VERDICT_REASSIGNED:
-        return "reassigned";
-    case SN_VERDICT_DISCONNECTED:
-        return "disconnected";
-    case SN_VERDICT_UNCHANGED:
-        return "unchanged";
-    case SN_VERDICT_UNKNOWN:
-        break;
-    }
-    return "unknown";
+    const char *name = sn_name_of(SN_NAMES(verdict_names), (int)v);
+    return name != NULL ? name : "unknown";
 }
 
 sn_verdict sn_verdict_of(const sn_number_state *st, sn_day d, sn_verdict_reason *why)

@@ -84,21 +84,28 @@ int sn_id6_parse(const char *s, size_t len, char out[SN_ID6_LEN], char *err, siz
     }
     return SN_OK;
 bad:
-    return sn_fail(err, errlen, SN_EINVAL, "id6 must be the last six ID characters (5 digits, then a digit or X)");
+    return sn_fail(err, errlen, SN_EINVAL,
+                   "id6 must be the last six ID characters (5 digits, then a digit or X)");
 }
 
-void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID6_LEN],
-                 uint8_t out[SN_ID6_HASH_LEN])
+void sn_number_hash(const sn_secret *secret, const char *label, sn_number number, const void *data,
+                    size_t len, uint8_t *out, size_t outlen)
 {
     crypto_generichash_state h;
     uint8_t num[8];
     for (int i = 0; i < 8; i++)
         num[i] = (uint8_t)(number >> (8 * i));
-    crypto_generichash_init(&h, secret->key, SN_SECRET_LEN, SN_ID6_HASH_LEN);
-    crypto_generichash_update(&h, (const uint8_t *)"secondnum-id6\0", 14);
+    crypto_generichash_init(&h, secret->key, SN_SECRET_LEN, outlen);
+    crypto_generichash_update(&h, (const uint8_t *)label, strlen(label) + 1);
     crypto_generichash_update(&h, num, sizeof(num));
-    crypto_generichash_update(&h, (const uint8_t *)id6, SN_ID6_LEN);
-    crypto_generichash_final(&h, out, SN_ID6_HASH_LEN);
+    crypto_generichash_update(&h, data, len);
+    crypto_generichash_final(&h, out, outlen);
+}
+
+void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID6_LEN],
+                 uint8_t out[SN_ID6_HASH_LEN])
+{
+    sn_number_hash(secret, "secondnum-id6", number, id6, SN_ID6_LEN, out, SN_ID6_HASH_LEN);
 }
 
 void sn_account_hash(const sn_secret *secret, uint32_t app, const char *account, size_t len,

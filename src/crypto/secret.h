@@ -34,6 +34,12 @@ int sn_secret_load(const char *path, int create, sn_secret *out, char *err, size
 int sn_id6_parse(const char *s, size_t len, char out[SN_ID6_LEN], char *err, size_t errlen);
 
 /* The keyed hash of a normalised id6 for a number. */
+/* The keyed hash (BLAKE2b under the secret) of a label (its NUL counts),
+ * a number (8 bytes, little-endian) and data[0..len), outlen bytes: what
+ * id6 and sign-in codes are kept as. */
+void sn_number_hash(const sn_secret *secret, const char *label, sn_number number, const void *data,
+                    size_t len, uint8_t *out, size_t outlen);
+
 void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID6_LEN],
                  uint8_t out[SN_ID6_HASH_LEN]);
 

@@ -4,6 +4,7 @@
 #include "feed/feed.h"
 
 #include "core/errors.h"
+#include "store/log.h"
 
 #include <string.h>
 

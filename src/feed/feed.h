@@ -8,7 +8,7 @@
 #ifndef SN_FEED_H
 #define SN_FEED_H
 
-#include "store/store.h"
+#include "store/log.h"
 
 /* The text of one event; a NULL or empty optional field is absent. */
 typedef struct {

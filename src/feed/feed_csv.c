@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "feed/csv.h"
 #include "util/grow.h"
+#include "store/log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,7 @@
 
 #include "feed/feed.h"
 #include "ledger/ledger.h"
+#include "store/log.h"
 
 #include <stdio.h>
 

@@ -47,6 +47,7 @@
 #include "core/errors.h"
 #include "store/store.h"
 #include "util/thread.h"
+#include "store/log.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -19,6 +19,7 @@
 #define SN_FOLLOWER_H
 
 #include "index/numindex.h"
+#include "store/log.h"
 
 #include <stddef.h>
 #include <stdint.h>

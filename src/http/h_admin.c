@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "http/json_body.h"
 #include "http/writer.h"
+#include "store/keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,10 @@ typedef struct {
     int any;
 } carriers_list;
 
-static int list_range(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+static int list_range(void *ctx, const sn_range *r)
 {
+    uint32_t carrier = r->carrier;
+    const char *name = r->name, *prefix = r->prefix[0] != '\0' ? r->prefix : NULL;
     carriers_list *l = ctx;
     if (!l->any || carrier != l->last) {
         sn_strbuf_printf(l->b, "%s{\"name\":", l->any ? "]}," : "");
@@ -241,8 +244,10 @@ typedef struct {
     size_t n;
 } keys_listing;
 
-static int remember_carrier(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+static int remember_carrier(void *ctx, const sn_range *r)
 {
+    uint32_t carrier = r->carrier;
+    const char *name = r->name, *prefix = r->prefix[0] != '\0' ? r->prefix : NULL;
     keys_listing *l = ctx;
     (void)prefix;
     if ((l->n == 0 || l->ids[l->n - 1] != carrier) && l->n < 1024) {

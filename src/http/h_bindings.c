@@ -11,6 +11,8 @@
 #include "http/tenant.h"
 
 #include "core/errors.h"
+#include "store/log.h"
+#include "store/bindings.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -12,6 +12,9 @@
 #include "http/subscriber.h"
 
 #include "core/errors.h"
+#include "store/keys.h"
+#include "store/apps.h"
+#include "store/complaints.h"
 
 #include <stdio.h>
 #include <stdlib.h>

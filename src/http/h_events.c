@@ -19,6 +19,8 @@
 #include "ledger/ledger.h"
 #include "notice/deliverer.h"
 #include "notice/notifier.h"
+#include "store/log.h"
+#include "store/keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +62,10 @@ static const char *reject_code(int code, const sn_reject *r)
 
 /* ---- the carrier's ranges (writer thread) ------------------------------ */
 
-static int collect_range(void *ctx, uint32_t carrier, const char *name, const char *prefix)
+static int collect_range(void *ctx, const sn_range *r)
 {
+    uint32_t carrier = r->carrier;
+    const char *name = r->name, *prefix = r->prefix[0] != '\0' ? r->prefix : NULL;
     events_job *j = ctx;
     (void)name;
     if (carrier == j->carrier && prefix != NULL && j->nranges < MAX_RANGES)

@@ -12,6 +12,11 @@
 #include "core/errors.h"
 #include "notice/notice_json.h"
 #include "notice/notifier.h"
+#include "store/log.h"
+#include "store/apps.h"
+#include "store/bindings.h"
+#include "store/notices.h"
+#include "store/deliveries.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,8 +20,15 @@
 #include "http/flatjson.h"
 #include "notice/notifier.h"
 #include "sms/messages.h"
-#include "subscriber/tokens.h"
+#include "crypto/tokens.h"
 #include "util/grow.h"
+#include "store/log.h"
+#include "store/keys.h"
+#include "store/apps.h"
+#include "store/bindings.h"
+#include "store/notices.h"
+#include "store/subscribers.h"
+#include "store/complaints.h"
 
 #include <sodium.h>
 #include <stdio.h>

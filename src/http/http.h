@@ -10,8 +10,10 @@
 #define SN_HTTP_H
 
 #include "auth/apikey.h"
+#include "crypto/secret.h"
 #include "index/numindex.h"
 #include "util/strbuf.h"
+#include "store/keys.h"
 
 #include <h2o.h>
 #include <stdarg.h>

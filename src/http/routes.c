@@ -4,6 +4,7 @@
  * so a route is added here and there together.
  */
 #include "http/http.h"
+#include "store/keys.h"
 
 const sn_route sn_routes[] = {
     {"GET", "/healthz", sn_h_healthz, SN_ROLE_NONE},

@@ -32,6 +32,7 @@
 
 #include "core/errors.h"
 #include "http/writer.h"
+#include "store/keys.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -9,7 +9,10 @@
 #include "http/json_body.h"
 #include "notice/notice_json.h"
 #include "notice/notifier.h"
-#include "subscriber/tokens.h"
+#include "crypto/tokens.h"
+#include "store/log.h"
+#include "store/keys.h"
+#include "store/subscribers.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

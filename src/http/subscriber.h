@@ -19,7 +19,9 @@
 
 #include "http/tenant.h"
 #include "sms/gateway.h"
-#include "subscriber/policy.h"
+#include "core/complaint.h"
+#include "core/subscriber.h"
+#include "store/keys.h"
 
 struct sn_subscribers {
     sn_subscriber_options opt;

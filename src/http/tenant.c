@@ -6,6 +6,8 @@
 #include "core/errors.h"
 #include "http/json_body.h"
 #include "notice/deliverer.h"
+#include "store/keys.h"
+#include "store/apps.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -244,12 +244,8 @@ static void ask_spare(helper *h, shard *s)
 
 static void helper_stop(helper *h)
 {
-    pthread_mutex_lock(&h->lock);
-    h->stopping = 1;
-    pthread_cond_signal(&h->wake);
-    pthread_mutex_unlock(&h->lock);
     if (h->started)
-        pthread_join(h->tid, NULL);
+        sn_thread_stop(&h->lock, &h->wake, &h->stopping, h->tid);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
 }

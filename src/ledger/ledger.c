@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "util/grow.h"
+#include "store/log.h"
 
 #include <stdlib.h>
 #include <string.h>

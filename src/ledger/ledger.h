@@ -17,7 +17,7 @@
 #ifndef SN_LEDGER_H
 #define SN_LEDGER_H
 
-#include "store/store.h"
+#include "store/log.h"
 
 typedef struct {
     uint32_t index; /* the event's position in the caller's input */

@@ -24,6 +24,9 @@
 #include "notice/notice_json.h"
 #include "store/store.h"
 #include "util/thread.h"
+#include "store/apps.h"
+#include "store/notices.h"
+#include "store/deliveries.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -71,10 +74,10 @@ typedef struct {
     int64_t cursor_at; /* the current pass */
     uint64_t cursor_notice;
     int64_t pass_started_ms;
-    size_t elsewhere;    /* deliveries this pass skipped: another node holds them */
-    int64_t quiet_until; /* no fetch before (unless woken): only others' were due */
-    int epoll_fd, wake_fd;      /* the sockets curl asks for, and sn_deliverer_wake */
-    long curl_timeout_ms;       /* curl's timer, -1 when none */
+    size_t elsewhere;      /* deliveries this pass skipped: another node holds them */
+    int64_t quiet_until;   /* no fetch before (unless woken): only others' were due */
+    int epoll_fd, wake_fd; /* the sockets curl asks for, and sn_deliverer_wake */
+    long curl_timeout_ms;  /* curl's timer, -1 when none */
     int64_t curl_timer_set_at;
 } worker;
 
@@ -160,8 +163,7 @@ static int prepare_slot(worker *d, slot *sl)
     return SN_OK;
 }
 
-static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n,
-                 const sn_app *app)
+static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n, const sn_app *app)
 {
     char sig[SN_SIGNATURE_HEADER_MAX], line[SN_SIGNATURE_HEADER_MAX + 64];
     int64_t now = now_ms();
@@ -239,8 +241,8 @@ static void fetch(worker *d)
     fetch_ctx f = {d, 0, 0};
     if (room == 0)
         return;
-    if (sn_store_due_deliveries(d->store, now_ms(), d->cursor_at, d->cursor_notice, d->part,
-                                d->nparts, room, on_due, &f, err, sizeof(err)) < 0) {
+    sn_due_query q = {now_ms(), d->cursor_at, d->cursor_notice, d->part, d->nparts, room};
+    if (sn_store_due_deliveries(d->store, &q, on_due, &f, err, sizeof(err)) < 0) {
         fprintf(stderr, "secondnum serve: reading due deliveries: %s\n", err);
         d->quiet_until = now_ms() + IDLE_POLL_MS; /* the store is away: not in a loop */
         return;
@@ -253,7 +255,6 @@ static void fetch(worker *d)
         d->quiet_until = now_ms() + ELSEWHERE_MS;
     }
 }
-
 
 /* ---- outcomes ----------------------------------------------------------- */
 
@@ -530,8 +531,8 @@ static void stop_worker(worker *d)
     release(d);
 }
 
-int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out,
-                       char *err, size_t errlen)
+int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out, char *err,
+                       size_t errlen)
 {
     sn_deliverer *dl = calloc(1, sizeof(*dl));
     unsigned n = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;

@@ -46,8 +46,8 @@ typedef struct {
 void sn_deliverer_defaults(sn_deliverer_options *o);
 
 /* Start the thread on its own handle of the store at db. */
-int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out,
-                       char *err, size_t errlen);
+int sn_deliverer_start(const char *db, const sn_deliverer_options *o, sn_deliverer **out, char *err,
+                       size_t errlen);
 
 /* New deliveries were committed: look now rather than at the next poll.
  * Thread-safe; accepts NULL. */

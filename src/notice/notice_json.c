@@ -3,7 +3,7 @@
  */
 #include "notice/notice_json.h"
 
-#include "notice/notifier.h"
+#include "core/date.h"
 
 #include <sodium.h>
 
@@ -34,10 +34,10 @@ void sn_notice_json(sn_strbuf *b, const sn_notice *n, int with_app, int64_t now)
         sn_strbuf_printf(b, ",\"app\":");
         sn_strbuf_string(b, n->app_name);
     }
-    sn_strbuf_printf(b,
-                     ",\"kind\":\"%s\",\"critical\":%s,\"number\":\"%s\",\"event\":\"%s\"",
-                     sn_notice_kind_name(n->kind), n->kind == SN_NOTICE_REASSIGNED ? "true" : "false",
-                     number, sn_notice_event_word(n->kind));
+    sn_strbuf_printf(b, ",\"kind\":\"%s\",\"critical\":%s,\"number\":\"%s\",\"event\":\"%s\"",
+                     sn_notice_kind_name(n->kind),
+                     n->kind == SN_NOTICE_REASSIGNED ? "true" : "false", number,
+                     sn_notice_event_word(n->kind));
     sn_json_time_field(b, "event_at", n->event_at);
     sn_strbuf_printf(b, ",\"tenure\":%u,\"source\":\"%s\",\"account_hash\":", n->tenure,
                      n->source == SN_SOURCE_SUBSCRIPTION ? "subscription" : "binding");

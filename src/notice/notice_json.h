@@ -5,8 +5,8 @@
 #ifndef SN_NOTICE_JSON_H
 #define SN_NOTICE_JSON_H
 
-#include "store/store.h"
 #include "util/strbuf.h"
+#include "store/notices.h"
 
 /* Append n as a JSON object; with_app adds "app" (admin views). now decides
  * open versus overdue. */

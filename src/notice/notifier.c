@@ -4,20 +4,11 @@
 #include "notice/notifier.h"
 
 #include "core/errors.h"
+#include "store/log.h"
+#include "store/notices.h"
 
 #include <string.h>
 #include <time.h>
-
-size_t sn_utc_format(int64_t t, char *buf)
-{
-    size_t n = sn_time_format(t, 0, buf);
-    if (n >= 6 && strcmp(buf + n - 6, "+00:00") == 0) {
-        buf[n - 6] = 'Z';
-        buf[n - 5] = '\0';
-        n -= 5;
-    }
-    return n;
-}
 
 void sn_notifier_start(sn_notifier *n, sn_store *store, int64_t deadline_s)
 {

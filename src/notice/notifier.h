@@ -15,6 +15,7 @@
 #define SN_NOTIFIER_H
 
 #include "ledger/ledger.h"
+#include "store/log.h"
 
 #define SN_DEFAULT_NOTICE_DEADLINE_S (5 * 86400)
 
@@ -41,7 +42,5 @@ int sn_notifier_applied(void *ctx, sn_store *s, const sn_number_state *before,
 /* Both hooks as a guard. */
 sn_ledger_guard sn_notifier_guard(sn_notifier *n);
 
-/* "2026-11-22T08:00:00Z" (SN_TIME_TEXT_MAX bytes). */
-size_t sn_utc_format(int64_t t, char *buf);
 
 #endif

@@ -11,7 +11,9 @@
 #include "sms/gateway.h"
 
 #include "core/errors.h"
+#include "core/names.h"
 #include "util/thread.h"
+#include "store/subscribers.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -36,11 +38,8 @@ void sn_sms_defaults(sn_sms_options *o)
 
 int sn_sms_driver_parse(const char *s)
 {
-    if (strcmp(s, "outbox") == 0)
-        return SN_SMS_DRIVER_OUTBOX;
-    if (strcmp(s, "kannel") == 0)
-        return SN_SMS_DRIVER_KANNEL;
-    return -1;
+    static const char *const drivers[] = {"outbox", "kannel"};
+    return sn_name_find(SN_NAMES(drivers), s, -1);
 }
 
 /* ---- the gateway file --------------------------------------------------- */
@@ -72,15 +71,15 @@ static int config_line(sn_sms_options *o, char *key, char *value, const char *pa
     if (strcmp(key, "driver") == 0) {
         int d = sn_sms_driver_parse(value);
         if (d < 0)
-            return sn_fail(err, errlen, SN_ECONFIG, "%s:%u: driver must be outbox or kannel",
-                           path, line);
+            return sn_fail(err, errlen, SN_ECONFIG, "%s:%u: driver must be outbox or kannel", path,
+                           line);
         o->driver = d;
         return SN_OK;
     }
     if (strcmp(key, "url") == 0) {
         if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
-            return sn_fail(err, errlen, SN_ECONFIG, "%s:%u: url must be http:// or https://",
-                           path, line);
+            return sn_fail(err, errlen, SN_ECONFIG, "%s:%u: url must be http:// or https://", path,
+                           line);
         return set_text(o->kannel_url, sizeof(o->kannel_url), value, path, line, err, errlen);
     }
     if (strcmp(key, "user") == 0)
@@ -133,8 +132,8 @@ int sn_sms_config_load(const char *path, sn_sms_options *o, char *err, size_t er
 
 /* ---- queueing ----------------------------------------------------------- */
 
-int sn_sms_queue(sn_store *s, const sn_sms_options *o, sn_number n, int purpose,
-                 const char *lang, const char *text, int64_t now, char *err, size_t errlen)
+int sn_sms_queue(sn_store *s, const sn_sms_options *o, sn_number n, int purpose, const char *lang,
+                 const char *text, int64_t now, char *err, size_t errlen)
 {
     sn_sms_msg m;
     uint64_t id;
@@ -190,14 +189,13 @@ int sn_kannel_url(const sn_sms_options *o, const sn_sms_msg *m, char *out, size_
     char to[SN_NUMBER_TEXT_MAX];
     size_t len = 0;
     sn_number_format(m->number, to);
-    int bad = append(o->kannel_url, out, &len, cap) ||
-              append(strchr(o->kannel_url, '?') != NULL ? "&username=" : "?username=", out, &len,
-                     cap) ||
-              encode(o->user, out, &len, cap) || append("&password=", out, &len, cap) ||
-              encode(o->password, out, &len, cap) || append("&to=", out, &len, cap) ||
-              encode(to, out, &len, cap) || append("&text=", out, &len, cap) ||
-              encode(m->text, out, &len, cap) ||
-              append("&charset=UTF-8&coding=2", out, &len, cap);
+    int bad =
+        append(o->kannel_url, out, &len, cap) ||
+        append(strchr(o->kannel_url, '?') != NULL ? "&username=" : "?username=", out, &len, cap) ||
+        encode(o->user, out, &len, cap) || append("&password=", out, &len, cap) ||
+        encode(o->password, out, &len, cap) || append("&to=", out, &len, cap) ||
+        encode(to, out, &len, cap) || append("&text=", out, &len, cap) ||
+        encode(m->text, out, &len, cap) || append("&charset=UTF-8&coding=2", out, &len, cap);
     if (!bad && o->from[0] != '\0')
         bad = append("&from=", out, &len, cap) || encode(o->from, out, &len, cap);
     return bad ? SN_ELIMIT : SN_OK;
@@ -317,6 +315,18 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
+/* Everything but the thread. */
+static void sender_free(sn_sms_sender *w)
+{
+    if (w->curl != NULL)
+        curl_easy_cleanup(w->curl);
+    sn_store_close(w->store);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    curl_global_cleanup();
+}
+
 int sn_sms_sender_start(const char *db, const sn_sms_options *o, sn_sms_sender **out, char *err,
                         size_t errlen)
 {
@@ -351,13 +361,7 @@ int sn_sms_sender_start(const char *db, const sn_sms_options *o, sn_sms_sender *
     *out = w;
     return SN_OK;
 fail:
-    if (w->curl != NULL)
-        curl_easy_cleanup(w->curl);
-    sn_store_close(w->store);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
-    curl_global_cleanup();
+    sender_free(w);
     return rc;
 }
 
@@ -365,15 +369,6 @@ void sn_sms_sender_stop(sn_sms_sender *w)
 {
     if (w == NULL)
         return;
-    pthread_mutex_lock(&w->lock);
-    w->stopping = 1;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->tid, NULL);
-    curl_easy_cleanup(w->curl);
-    sn_store_close(w->store);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    free(w);
-    curl_global_cleanup();
+    sn_thread_stop(&w->lock, &w->wake, &w->stopping, w->tid);
+    sender_free(w);
 }

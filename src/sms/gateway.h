@@ -21,7 +21,7 @@
 #ifndef SN_SMS_GATEWAY_H
 #define SN_SMS_GATEWAY_H
 
-#include "store/store.h"
+#include "store/subscribers.h"
 
 typedef enum { SN_SMS_DRIVER_OUTBOX = 0, SN_SMS_DRIVER_KANNEL = 1 } sn_sms_driver;
 

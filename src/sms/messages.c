@@ -3,17 +3,17 @@
  */
 #include "sms/messages.h"
 
+#include "core/names.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+static const char *const lang_codes[] = {"zh", "en"};
+
 int sn_lang_parse(const char *s)
 {
-    if (strcmp(s, "zh") == 0)
-        return SN_LANG_ZH;
-    if (strcmp(s, "en") == 0)
-        return SN_LANG_EN;
-    return -1;
+    return sn_name_find(SN_NAMES(lang_codes), s, -1);
 }
 
 const char *sn_lang_code(int lang)
@@ -69,8 +69,9 @@ size_t sn_sms_otp_text(int lang, const char *code, unsigned ttl_minutes, char *o
             "secondnum will never ask you for it.",
             code, ttl_minutes);
     else
-        put(&t, "【secondnum】您的登录验证码是 %s，%u 分钟内有效。请勿告诉他人，secondnum "
-                "不会向您索要验证码。",
+        put(&t,
+            "【secondnum】您的登录验证码是 %s，%u 分钟内有效。请勿告诉他人，secondnum "
+            "不会向您索要验证码。",
             code, ttl_minutes);
     return t.len;
 }
@@ -90,8 +91,8 @@ static void list_apps(text *t, int lang, const sn_report_app *apps, size_t n, in
             continue;
         size_t before = t->len;
         if (t->len + TAIL_ROOM >= t->cap ||
-            put(t, "%s%s (%u)", shown > 0 ? (lang == SN_LANG_EN ? ", " : "、") : "",
-                apps[i].name, k) != 0) {
+            put(t, "%s%s (%u)", shown > 0 ? (lang == SN_LANG_EN ? ", " : "、") : "", apps[i].name,
+                k) != 0) {
             t->full = 0;
             t->len = before;
             t->s[t->len] = '\0';
@@ -103,49 +104,45 @@ static void list_apps(text *t, int lang, const sn_report_app *apps, size_t n, in
         put(t, lang == SN_LANG_EN ? " and %zu more" : " 等另外 %zu 个", total - shown);
 }
 
+/* The report's sentences in each language (by sn_lang). */
+typedef struct {
+    const char *header, *none, *mine, *previous, *end, *open;
+} report_text;
+
+static const report_text report_phrases[] = {
+    [SN_LANG_ZH] = {"【secondnum】号码 %s 的绑定情况：", "没有应用绑定。",
+                    "您本人绑定 %zu 个应用：", "前机主绑定 %zu 个应用：", "。",
+                    "尚未完成的解绑申请：%u 个。"},
+    [SN_LANG_EN] = {"[secondnum] Apps bound to %s: ", "none.", "yours, %zu: ",
+                    "a previous owner's, %zu: ", ". ", "Unbind requests still open: %u."},
+};
+
 size_t sn_sms_report_text(int lang, const char *masked, const sn_report_app *apps, size_t n,
                           uint32_t open_requests, char *out, size_t cap)
 {
     text t = {out, 0, cap, 0};
     size_t mine = 0, previous = 0;
+    const report_text *p = &report_phrases[lang == SN_LANG_EN ? SN_LANG_EN : SN_LANG_ZH];
     for (size_t i = 0; i < n; i++) {
         mine += apps[i].mine > 0;
         previous += apps[i].previous > 0;
     }
     out[0] = '\0';
-    if (lang == SN_LANG_EN) {
-        put(&t, "[secondnum] Apps bound to %s: ", masked);
-        if (mine == 0 && previous == 0)
-            put(&t, "none.");
-        if (mine > 0) {
-            put(&t, "yours, %zu: ", mine);
-            list_apps(&t, lang, apps, n, 1);
-            put(&t, ". ");
-        }
-        if (previous > 0) {
-            put(&t, "a previous owner's, %zu: ", previous);
-            list_apps(&t, lang, apps, n, 0);
-            put(&t, ". ");
-        }
-        if (open_requests > 0)
-            put(&t, "Unbind requests still open: %u.", open_requests);
-    } else {
-        put(&t, "【secondnum】号码 %s 的绑定情况：", masked);
-        if (mine == 0 && previous == 0)
-            put(&t, "没有应用绑定。");
-        if (mine > 0) {
-            put(&t, "您本人绑定 %zu 个应用：", mine);
-            list_apps(&t, lang, apps, n, 1);
-            put(&t, "。");
-        }
-        if (previous > 0) {
-            put(&t, "前机主绑定 %zu 个应用：", previous);
-            list_apps(&t, lang, apps, n, 0);
-            put(&t, "。");
-        }
-        if (open_requests > 0)
-            put(&t, "尚未完成的解绑申请：%u 个。", open_requests);
+    put(&t, p->header, masked);
+    if (mine == 0 && previous == 0)
+        put(&t, "%s", p->none);
+    if (mine > 0) {
+        put(&t, p->mine, mine);
+        list_apps(&t, lang, apps, n, 1);
+        put(&t, "%s", p->end);
     }
+    if (previous > 0) {
+        put(&t, p->previous, previous);
+        list_apps(&t, lang, apps, n, 0);
+        put(&t, "%s", p->end);
+    }
+    if (open_requests > 0)
+        put(&t, p->open, open_requests);
     while (t.len > 0 && out[t.len - 1] == ' ')
         out[--t.len] = '\0';
     return t.len;

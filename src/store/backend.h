@@ -1,14 +1,19 @@
 /*
- * backend.h - what a storage backend implements (private to src/store/).
+ * backend.h - what a storage backend fills in (private to src/store/).
  *
- * A backend embeds `struct sn_store` as its first member and fills `ops`;
- * store.c forwards every public sn_store_* call through this table, so adding
- * a backend is adding one file and one line in sn_store_open.
+ * A backend embeds `struct sn_store` as the first member of its handle and
+ * points it at its sn_store_backend: the handle's own operations, the log
+ * (log.h: events and states, where the backends differ most), the one
+ * delivery query that claims rows, and its SQL driver (sql.h), over which
+ * the other domains (keys.c, apps.c, ...) are written once for both.
+ * Adding a backend is a folder and one line in store.c.
  */
 #ifndef SN_STORE_BACKEND_H
 #define SN_STORE_BACKEND_H
 
-#include "store/store.h"
+#include "store/deliveries.h"
+#include "store/log.h"
+#include "store/sql.h"
 
 typedef struct {
     const char *name;
@@ -17,124 +22,71 @@ typedef struct {
     int (*commit)(sn_store *s, char *err, size_t errlen);
     void (*rollback)(sn_store *s);
     int (*reachable)(sn_store *s); /* NULL: always (an embedded store) */
-    int (*get_state)(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
-    /* NULL: store.c calls get_state for each */
-    int (*get_states)(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
-                      char *err, size_t errlen);
-    int (*put_state)(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
-    int (*find_event)(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);
-    int (*append_event)(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
-                        size_t errlen);
-    int (*carrier_id)(sn_store *s, const char *name, int create, uint32_t *id, char *err,
-                      size_t errlen);
-    int (*scan_states)(sn_store *s, int (*fn)(void *, const sn_number_state *), void *ctx,
-                       char *err, size_t errlen);
-    int (*scan_events)(sn_store *s, sn_number n, int (*fn)(void *, const sn_log_event *, uint32_t),
-                       void *ctx, char *err, size_t errlen);
-    int (*integrity)(sn_store *s, char *err, size_t errlen);
-    int (*add_key)(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, size_t errlen);
-    int (*list_keys)(sn_store *s, int (*fn)(void *, const sn_api_key *), void *ctx, char *err,
-                     size_t errlen);
-    int (*revoke_key)(sn_store *s, uint32_t id, int *found, char *err, size_t errlen);
-    int (*add_range)(sn_store *s, uint32_t carrier, const char *prefix, char *err, size_t errlen);
-    int (*list_ranges)(sn_store *s, int (*fn)(void *, uint32_t, const char *, const char *),
-                       void *ctx, char *err, size_t errlen);
-    int (*app_id)(sn_store *s, const char *name, int create, uint32_t *id, char *err,
-                  size_t errlen);
-    int (*get_app)(sn_store *s, uint32_t id, sn_app *out, char *err, size_t errlen);
-    int (*set_webhook)(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
-                       size_t errlen);
-    int (*set_subscription)(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
-                            size_t errlen);
-    int (*put_binding)(sn_store *s, const sn_binding *b, char *err, size_t errlen);
-    int (*delete_binding)(sn_store *s, uint32_t app, sn_number n,
-                          const uint8_t account[SN_ACCOUNT_HASH_LEN], int *found, char *err,
-                          size_t errlen);
-    int (*list_bindings)(sn_store *s, uint32_t app, sn_number n,
-                         int (*fn)(void *ctx, const sn_binding *b), void *ctx, char *err,
-                         size_t errlen);
-    int (*issue_notices)(sn_store *s, const sn_notice_spec *spec, size_t *issued, char *err,
-                         size_t errlen);
-    int (*open_cancellations)(sn_store *s, sn_number n, int64_t now, uint32_t *apps, int64_t *until,
-                              char *err, size_t errlen);
-    int (*list_notices)(sn_store *s, const sn_notice_query *q,
-                        int (*fn)(void *ctx, const sn_notice *n), void *ctx, char *err,
-                        size_t errlen);
-    int (*get_notice)(sn_store *s, uint64_t id, sn_notice *out, char *err, size_t errlen);
-    int (*ack_notice)(sn_store *s, uint64_t id, int outcome, const char *note, int64_t at,
-                      char *err, size_t errlen);
-    int (*due_deliveries)(sn_store *s, int64_t now_ms, int64_t after_at_ms, uint64_t after_notice,
-                          uint32_t part, uint32_t nparts, uint32_t limit,
-                          int (*fn)(void *ctx, const sn_delivery *d, const sn_notice *n,
-                                    const sn_app *app),
-                          void *ctx, char *err, size_t errlen);
     int (*relax_durability)(sn_store *s, char *err, size_t errlen);
-    int (*update_delivery)(sn_store *s, const sn_delivery *d, char *err, size_t errlen);
-    int (*list_deliveries)(sn_store *s, uint32_t app, int state, uint64_t after, uint32_t limit,
-                           int (*fn)(void *ctx, const sn_delivery *d), void *ctx, char *err,
-                           size_t errlen);
-    int (*delivery_counts)(sn_store *s, uint32_t app, uint64_t counts[3], char *err, size_t errlen);
-    int (*next_delivery)(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
-    int (*list_disconnections)(sn_store *s, sn_day since, sn_number after, uint32_t limit,
-                               int (*fn)(void *ctx, sn_number n, sn_day cancelled, sn_day reissued),
-                               void *ctx, char *err, size_t errlen);
-    int (*app_stats)(sn_store *s, int64_t now, int (*fn)(void *ctx, const sn_app_stats *st),
-                     void *ctx, char *err, size_t errlen);
-    /* subscribers (schema version 3) */
-    int (*sms_add)(sn_store *s, const sn_sms_msg *m, uint64_t *id, char *err, size_t errlen);
-    int (*sms_list)(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
-                    int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err, size_t errlen);
-    int (*sms_due)(sn_store *s, int64_t now_ms, uint32_t limit,
-                   int (*fn)(void *ctx, const sn_sms_msg *m), void *ctx, char *err, size_t errlen);
-    int (*sms_update)(sn_store *s, const sn_sms_msg *m, char *err, size_t errlen);
-    int (*otp_get)(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen);
-    int (*otp_put)(sn_store *s, const sn_otp *o, char *err, size_t errlen);
-    int (*otp_delete)(sn_store *s, sn_number n, char *err, size_t errlen);
-    int (*rate_hit)(sn_store *s, const char *bucket, int64_t window, uint32_t *count, char *err,
-                    size_t errlen);
-    int (*session_put)(sn_store *s, const sn_session *ses, char *err, size_t errlen);
-    int (*session_get)(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], sn_session *out,
-                       char *err, size_t errlen);
-    int (*session_delete)(sn_store *s, const uint8_t hash[SN_SECRET_HASH_LEN], char *err,
+    int (*integrity)(sn_store *s, char *err, size_t errlen);
+    const sn_log_ops *log;
+    const sn_changes_ops *changes; /* NULL: one process per store, nothing to follow */
+    const sn_sql_driver *sql;
+    /* deliveries.h: sn_store_due_deliveries */
+    int (*due_deliveries)(sn_store *s, const sn_due_query *q, sn_due_fn fn, void *ctx, char *err,
                           size_t errlen);
-    int (*subscriber_purge)(sn_store *s, int64_t now, char *err, size_t errlen);
-    int (*number_bindings)(sn_store *s, sn_number n,
-                           int (*fn)(void *ctx, const sn_binding *b, const char *app,
-                                     const char *display),
-                           void *ctx, char *err, size_t errlen);
-    int (*set_app_display)(sn_store *s, uint32_t app, const char *display, char *err,
-                           size_t errlen);
-    int (*app_display)(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1], char *err,
-                       size_t errlen);
-    int (*add_request)(sn_store *s, sn_request *r, int64_t now_ms, size_t *issued, char *err,
-                       size_t errlen);
-    int (*list_requests)(sn_store *s, sn_number n, uint32_t tenure,
-                         int (*fn)(void *ctx, const sn_request *r), void *ctx, char *err,
-                         size_t errlen);
-    int (*add_complaint)(sn_store *s, sn_complaint *c, char *err, size_t errlen);
-    int (*list_complaints)(sn_store *s, const sn_complaint_query *q,
-                           int (*fn)(void *ctx, const sn_complaint *c), void *ctx, char *err,
-                           size_t errlen);
-    int (*get_complaint)(sn_store *s, uint64_t id, sn_complaint *out, char *err, size_t errlen);
-    int (*resolve_complaint)(sn_store *s, uint64_t id, int level, const char *resolution,
-                             int64_t at, char *err, size_t errlen);
-    /* following the changes (several nodes); NULL in a single-node backend */
-    int (*change_cursor)(sn_store *s, uint64_t *seq, char *err, size_t errlen);
-    int (*changes_after)(sn_store *s, uint64_t after, uint32_t limit,
-                         int (*fn)(void *ctx, const sn_number_state *st, uint64_t seq), void *ctx,
-                         char *err, size_t errlen);
-    int (*listen)(sn_store *s, char *err, size_t errlen);
-    int (*wait_changes)(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
-} sn_store_ops;
+    /* Told of each delivery outcome written in the open transaction (to
+     * release its claim after the commit); NULL: nothing to do. */
+    int (*delivery_written)(sn_store *s, uint64_t notice, char *err, size_t errlen);
+} sn_store_backend;
 
 struct sn_store {
-    const sn_store_ops *ops;
+    const sn_store_backend *be;
     sn_rules rules;
     int created;
+    int in_tx; /* a transaction begun by sn_store_begin is open */
+    /* Inside a write transaction: no number above max_number has a state
+     * (counting this transaction's writes), so get_state answers UNSEEN
+     * without asking. Read at begin, raised by put_state. */
+    sn_number max_number;
+    /* Read at begin (under the writer's lock) and kept up to date by the
+     * transaction's own writes: does any binding, subscription or open
+     * notice exist? When not, an event costs the notice machinery nothing
+     * (a bulk import before any app joined runs at full speed). */
+    int any_bindings, any_subscriptions, any_open_notices;
 };
 
-/* The SQLite backend (store_sqlite.c). */
+/* A state row: number, then SN_STORE_STATE_COLUMNS from column c + 1 on. */
+#define SN_STORE_STATE_COLUMNS                                                                     \
+    "status, first_is_activation, tenure, carrier, events, first_day, last_activation_day, "       \
+    "last_cancel_day, last_at"
+void sn_store_read_state(const sn_sql_row *row, int c, sn_number_state *st);
+extern const sn_sql_map sn_store_state_map; /* the same, from column 0 */
+
+/* The SQL a backend's begin runs to read max_number and those facts, in
+ * one row, and the reader that sets them from it. */
+#define SN_STORE_BEGIN_STATE_SQL                                                                   \
+    "SELECT (SELECT coalesce(max(number), 0) FROM numbers), EXISTS (SELECT 1 FROM bindings), "     \
+    "EXISTS (SELECT 1 FROM apps WHERE sub_cancel = 1 OR sub_reissue = 1), EXISTS (SELECT 1 "       \
+    "FROM notices WHERE outcome = 0 AND deadline > 0)"
+void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s);
+
+/* ---- the log's SQL both backends run (log.c) -------------------------------
+ * events.id = number << SN_LOG_ORDINAL_BITS | ordinal: a number's history
+ * is one key range in log order. */
+#define SN_LOG_ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
+#define SN_LOG_EVENT_COLUMNS "at, id, kind, carrier, event_id, id6_hash, flags"
+static inline int64_t sn_log_event_key(sn_number n, uint32_t ordinal)
+{
+    return (int64_t)((n << SN_LOG_ORDINAL_BITS) | ordinal);
+}
+/* A number's state with one statement (the in-transaction shortcut above
+ * taken first). */
+int sn_log_sql_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
+/* sn_store_find_event with one statement. */
+int sn_log_sql_find_event(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);
+/* Does a logged event (at, kind, event id or NULL) match e as a duplicate? */
+int sn_log_same_event(const sn_log_event *e, int64_t at, int kind, const char *id, uint32_t len);
+
+/* The backends: sqlite/ for a file, pg/ for a postgres:// URL. */
 int sn_store_sqlite_open(const char *path, const sn_rules *rules, sn_store **out, char *err,
                          size_t errlen);
+int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, char *err,
+                     size_t errlen);
 
 #endif

@@ -16,3 +16,12 @@ int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
+
+void sn_thread_stop(pthread_mutex_t *lock, pthread_cond_t *wake, int *stopping, pthread_t tid)
+{
+    pthread_mutex_lock(lock);
+    *stopping = 1;
+    pthread_cond_signal(wake);
+    pthread_mutex_unlock(lock);
+    pthread_join(tid, NULL);
+}

@@ -11,8 +11,9 @@
 #include <cmocka.h>
 
 #include "core/errors.h"
-#include "subscriber/policy.h"
-#include "subscriber/tokens.h"
+#include "core/complaint.h"
+#include "core/subscriber.h"
+#include "crypto/tokens.h"
 
 #include <sodium.h>
 #include <string.h>

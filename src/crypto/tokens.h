@@ -9,11 +9,11 @@
  * prefix); its plain BLAKE2b-256 hash suffices. Thread-safe after
  * sodium_init (sn_secret_load calls it).
  */
-#ifndef SN_SUBSCRIBER_TOKENS_H
-#define SN_SUBSCRIBER_TOKENS_H
+#ifndef SN_CRYPTO_TOKENS_H
+#define SN_CRYPTO_TOKENS_H
 
+#include "core/subscriber.h"
 #include "crypto/secret.h"
-#include "store/store.h"
 
 #define SN_OTP_DIGITS 6
 #define SN_SESSION_TOKEN_LEN 68 /* "sns_" + 64 hex */

@@ -1,7 +1,8 @@
 /*
- * policy.h - the rules of subscriber self-service, without I/O or clock:
- * sign-in codes and their attempts, whether a session still speaks for the
- * number's subscriber, complaint escalation, and the names the API uses.
+ * subscriber.h - the rules of subscriber self-service, without I/O or
+ * clock: sign-in codes and their attempts, whether a session still speaks
+ * for the number's subscriber, rate-limit windows, and the records the
+ * store keeps of them.
  *
  * Sign-in (docs/internals/subscribers.md):
  *   - a number has at most one live code; a new one replaces it;
@@ -13,31 +14,54 @@
  * expires, when the number no longer has a subscriber (cancelled), when a
  * new tenure starts (reissue), or when the number was cancelled and
  * reclaimed since sign-in (its latest cancellation day moved).
- * A complaint is held by the app it names (or by the carrier when it names
- * none) for one period, then by the carrier for one period, then by the
- * regulator (admin) until resolved.
  */
-#ifndef SN_SUBSCRIBER_POLICY_H
-#define SN_SUBSCRIBER_POLICY_H
+#ifndef SN_CORE_SUBSCRIBER_H
+#define SN_CORE_SUBSCRIBER_H
 
-#include "store/store.h"
+#include "core/lifecycle.h"
+#include "core/limits.h"
+
+#include <stdint.h>
+
+#define SN_SECRET_HASH_LEN 32 /* sign-in codes and session tokens are kept as these */
 
 /* Settings of subscriber self-service (serve flags). */
 typedef struct {
-    int64_t otp_ttl_s;            /* a code lives this long (300) */
-    uint32_t otp_max_attempts;    /* wrong answers per code (5) */
-    int64_t lockout_s;            /* after the last wrong answer (900) */
-    uint32_t otp_per_number;      /* codes per number per hour (5) */
-    uint32_t otp_per_address;     /* code requests per client address per hour (20) */
-    uint32_t signin_per_address;  /* sign-in attempts per client address per hour (30) */
-    uint32_t reports_per_number;  /* report-by-sms per number per hour (3) */
+    int64_t otp_ttl_s;              /* a code lives this long (300) */
+    uint32_t otp_max_attempts;      /* wrong answers per code (5) */
+    int64_t lockout_s;              /* after the last wrong answer (900) */
+    uint32_t otp_per_number;        /* codes per number per hour (5) */
+    uint32_t otp_per_address;       /* code requests per client address per hour (20) */
+    uint32_t signin_per_address;    /* sign-in attempts per client address per hour (30) */
+    uint32_t reports_per_number;    /* report-by-sms per number per hour (3) */
     uint32_t complaints_per_number; /* complaints per number per hour (10) */
-    int64_t session_ttl_s;        /* 900 */
-    int64_t complaint_period_s;   /* each level's time to answer (5 days) */
-    char client_ip_header[64];    /* trusted proxy header naming the client, or "" */
+    int64_t session_ttl_s;          /* 900 */
+    int64_t complaint_period_s;     /* each level's time to answer (5 days) */
+    char client_ip_header[64];      /* trusted proxy header naming the client, or "" */
 } sn_subscriber_options;
 
 void sn_subscriber_defaults(sn_subscriber_options *o);
+
+/* The one live sign-in code of a number, as a keyed hash. */
+typedef struct {
+    sn_number number;
+    uint8_t code_hash[SN_SECRET_HASH_LEN];
+    int64_t created, expires; /* seconds */
+    uint32_t attempts;        /* wrong answers so far */
+    int64_t locked_until;     /* seconds; 0 when not locked */
+    char lang[SN_LANG_LEN + 1];
+} sn_otp;
+
+/* A subscriber's session: the token is kept as a hash; it is bound to the
+ * number's tenure and its latest cancellation at sign-in. */
+typedef struct {
+    uint8_t token_hash[SN_SECRET_HASH_LEN];
+    sn_number number;
+    uint32_t tenure;
+    sn_day cancel_day; /* the number's last_cancel_day at sign-in */
+    int64_t created, expires;
+    char lang[SN_LANG_LEN + 1];
+} sn_session;
 
 /* The fixed rate-limit window (one hour) holding time t. */
 int64_t sn_rate_window(int64_t t);
@@ -70,21 +94,9 @@ typedef enum {
 
 sn_session_verdict sn_session_judge(const sn_session *ses, const sn_number_state *st, int64_t now);
 
-/* "harassment", "cannot_register", "takeover", "other"; NULL otherwise. */
-const char *sn_complaint_kind_name(int kind);
-int sn_complaint_kind_parse(const char *s); /* 0 when unknown */
-
-/* "app", "carrier", "regulator"; NULL otherwise. */
-const char *sn_level_name(int level);
-int sn_level_parse(const char *s); /* -1 when unknown */
-
-/* The level complaint c has reached at time t (its resolution time when
- * resolved and t is later). */
-int sn_complaint_level_at(const sn_complaint *c, int64_t t);
-/* When c leaves `level` for the next one (0 at the regulator, who keeps it). */
-int64_t sn_complaint_level_ends(const sn_complaint *c, int level);
-/* When c reached `level` (c->created for its first level). */
-int64_t sn_complaint_level_starts(const sn_complaint *c, int level);
+/* Which bindings an unbind request is about: a previous owner's, or the
+ * requester's own. */
+typedef enum { SN_SCOPE_PREVIOUS = 1, SN_SCOPE_MINE = 2 } sn_request_scope;
 
 /* "previous", "mine"; NULL otherwise. */
 const char *sn_scope_name(int scope);

@@ -1,7 +1,7 @@
 /*
  * tokens.c - sign-in codes and session tokens (see tokens.h).
  */
-#include "subscriber/tokens.h"
+#include "crypto/tokens.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -19,15 +19,7 @@ void sn_otp_new_code(char code[SN_OTP_DIGITS + 1])
 void sn_otp_hash(const sn_secret *secret, sn_number n, const char *code, size_t len,
                  uint8_t out[SN_SECRET_HASH_LEN])
 {
-    crypto_generichash_state h;
-    uint8_t num[8];
-    for (int i = 0; i < 8; i++)
-        num[i] = (uint8_t)(n >> (8 * i));
-    crypto_generichash_init(&h, secret->key, SN_SECRET_LEN, SN_SECRET_HASH_LEN);
-    crypto_generichash_update(&h, (const uint8_t *)"secondnum-otp\0", 14);
-    crypto_generichash_update(&h, num, sizeof(num));
-    crypto_generichash_update(&h, (const uint8_t *)code, len);
-    crypto_generichash_final(&h, out, SN_SECRET_HASH_LEN);
+    sn_number_hash(secret, "secondnum-otp", n, code, len, out, SN_SECRET_HASH_LEN);
 }
 
 int sn_otp_code_valid(const char *s, size_t len)

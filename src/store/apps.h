@@ -1,0 +1,56 @@
+/*
+ * apps.h - apps, the tenants named by their app keys: their webhook,
+ * their subscription to number events, the name subscribers see, and the
+ * per-app figures of the admin view.
+ */
+#ifndef SN_STORE_APPS_H
+#define SN_STORE_APPS_H
+
+#include "core/limits.h"
+#include "store/store.h"
+
+typedef struct sn_app {
+    uint32_t id;
+    char name[SN_APP_NAME_MAX + 1];
+    char url[SN_URL_MAX + 1];               /* "" when no webhook */
+    char secret[SN_WEBHOOK_SECRET_MAX + 1]; /* the webhook's signing secret */
+    uint8_t sub_cancellations, sub_reissues;
+} sn_app;
+
+typedef struct {
+    uint32_t app;
+    char name[SN_APP_NAME_MAX + 1];
+    uint64_t bindings, numbers, notices, acknowledged, overdue, pending, dead;
+    uint8_t webhook;
+} sn_app_stats;
+
+typedef int (*sn_app_stats_fn)(void *ctx, const sn_app_stats *st);
+
+/* The id of app `name`, created when absent and create is set
+ * (SN_ENOTFOUND otherwise). */
+int sn_store_app_id(sn_store *s, const char *name, int create, uint32_t *id, char *err,
+                    size_t errlen);
+
+/* SN_ENOTFOUND when there is no app id. */
+int sn_store_get_app(sn_store *s, uint32_t id, sn_app *out, char *err, size_t errlen);
+
+/* Set (url non-NULL) or remove (url NULL) an app's webhook. */
+int sn_store_set_webhook(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
+                         size_t errlen);
+
+int sn_store_set_subscription(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
+                              size_t errlen);
+
+/* An app's display name (shown to subscribers); "" clears it. */
+int sn_store_set_app_display(sn_store *s, uint32_t app, const char *display, char *err,
+                             size_t errlen);
+
+/* "" when the app set none; SN_ENOTFOUND when there is no app id. */
+int sn_store_app_display(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1],
+                         char *err, size_t errlen);
+
+/* Per app, by name: coverage, notices (overdue as of now) and deliveries. */
+int sn_store_app_stats(sn_store *s, int64_t now, sn_app_stats_fn fn, void *ctx, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * db.c - the SQLite backend's handle: transactions, closing, the statement
+ * cache, the helpers its files run statements with, and the SQL driver the
+ * shared domains run on (sqlite.h). open.c opens the file.
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL (open.c), so a commit
+ * that returned has been fsynced to the WAL (survives kill -9 and power
+ * loss). Writers take the lock at BEGIN IMMEDIATE, so a transaction never
+ * fails half-way for lack of a lock; busy_timeout waits for another writer.
+ */
+#include "store/sqlite/sqlite.h"
+
+#include "core/errors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_fail(sqlite_store *s, const char *what, char *err, size_t errlen)
+{
+    return sn_fail(err, errlen, SN_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* Prepare sql with its $N placeholders read as ?N (SQLite's numbered form;
+ * a $ names a parameter by its text, and numbers them in order of
+ * appearance). */
+static int prepare(sqlite_store *s, const char *sql, unsigned flags, sqlite3_stmt **q)
+{
+    size_t len = strlen(sql);
+    char *text = malloc(len + 1);
+    if (text == NULL)
+        return SQLITE_NOMEM;
+    for (size_t i = 0; i <= len; i++)
+        text[i] = sql[i] == '$' && sql[i + 1] >= '0' && sql[i + 1] <= '9' ? '?' : sql[i];
+    int rc = sqlite3_prepare_v3(s->db, text, (int)len, flags, q, NULL);
+    free(text);
+    return rc;
+}
+
+static size_t slot_of(const char *sql)
+{
+    uint64_t h = (uint64_t)(uintptr_t)sql * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 56) & (SQ_CACHE_SLOTS - 1);
+}
+
+/* The cached statement of sql, ready to bind; NULL after a failure. */
+static sqlite3_stmt *cached(sqlite_store *s, const char *sql, char *err, size_t errlen)
+{
+    size_t i = slot_of(sql);
+    for (size_t probes = 0; probes < SQ_CACHE_SLOTS; probes++, i = (i + 1) & (SQ_CACHE_SLOTS - 1)) {
+        if (s->cache[i].sql == sql)
+            return s->cache[i].q;
+        if (s->cache[i].sql != NULL)
+            continue;
+        if (prepare(s, sql, SQLITE_PREPARE_PERSISTENT, &s->cache[i].q) != SQLITE_OK) {
+            sq_fail(s, "prepare", err, errlen);
+            sqlite3_finalize(s->cache[i].q);
+            s->cache[i].q = NULL;
+            return NULL;
+        }
+        s->cache[i].sql = sql;
+        return s->cache[i].q;
+    }
+    sn_fail(err, errlen, SN_ESTORE, "prepare: more than %d statements", SQ_CACHE_SLOTS);
+    return NULL;
+}
+
+static void bind(sqlite3_stmt *q, const sn_sql_arg *args, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sn_sql_arg *a = &args[i];
+        int at = (int)i + 1;
+        if (a->type == 'i')
+            sqlite3_bind_int64(q, at, a->i);
+        else if (a->p == NULL)
+            sqlite3_bind_null(q, at);
+        else if (a->type == 't')
+            sqlite3_bind_text(q, at, a->p, a->len == SQL_NUL_TERMINATED ? -1 : (int)a->len,
+                              SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(q, at, a->p, (int)a->len, SQLITE_STATIC);
+    }
+}
+
+/* Step q to its end (or until fn stops it); *changed gets the rows a write
+ * changed. The caller resets or finalizes q. */
+static int steps(sqlite_store *s, sqlite3_stmt *q, sn_sql_row_fn fn, void *ctx, uint64_t *changed,
+                 const char *what, char *err, size_t errlen)
+{
+    sn_sql_row row = {&sn_sqlite_driver, q, 0};
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = fn != NULL ? fn(ctx, &row) : 0;
+    if (!stop && rc != SQLITE_DONE)
+        stop = sq_fail(s, what, err, errlen);
+    if (changed != NULL)
+        *changed = (uint64_t)sqlite3_changes(s->db);
+    return stop;
+}
+
+static int run(sqlite_store *s, const char *sql, int once, const sn_sql_arg *args, size_t nargs,
+               sn_sql_row_fn fn, void *ctx, uint64_t *changed, const char *what, char *err,
+               size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+    if (once && prepare(s, sql, 0, &q) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return sq_fail(s, what, err, errlen);
+    }
+    if (!once && (q = cached(s, sql, err, errlen)) == NULL)
+        return SN_ESTORE;
+    bind(q, args, nargs);
+    rc = steps(s, q, fn, ctx, changed, what, err, errlen);
+    if (once)
+        sqlite3_finalize(q);
+    else
+        sqlite3_reset(q);
+    return rc;
+}
+
+int sq_exec_sql(sqlite_store *s, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return SN_OK;
+    sn_fail(err, errlen, SN_ESTORE, "%s", msg != NULL ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return SN_ESTORE;
+}
+
+/* ---- the SQL driver -------------------------------------------------------- */
+
+static int64_t col_int(const sn_sql_row *r, int col)
+{
+    return sqlite3_column_int64(r->result, col);
+}
+
+static const void *col_bytes(const sn_sql_row *r, int col, size_t *len)
+{
+    sqlite3_stmt *q = r->result;
+    const void *p = sqlite3_column_type(q, col) == SQLITE_BLOB ? sqlite3_column_blob(q, col)
+                                                               : sqlite3_column_text(q, col);
+    *len = (size_t)sqlite3_column_bytes(q, col);
+    return p;
+}
+
+static int driver_run(sn_store *base, const char *sql, int once, const sn_sql_arg *args,
+                      size_t nargs, sn_sql_row_fn fn, void *ctx, uint64_t *changed,
+                      const char *what, char *err, size_t errlen)
+{
+    return run(sq_of(base), sql, once, args, nargs, fn, ctx, changed, what, err, errlen);
+}
+
+const sn_sql_driver sn_sqlite_driver = {driver_run, col_int, col_bytes};
+
+/* ---- transactions ---------------------------------------------------------- */
+
+static const char begin_sql[] = "BEGIN IMMEDIATE";
+static const char commit_sql[] = "COMMIT";
+static const char rollback_sql[] = "ROLLBACK";
+static const char begin_state_sql[] = SN_STORE_BEGIN_STATE_SQL;
+
+/* Read after BEGIN IMMEDIATE, when no other writer can add rows. */
+static int read_begin_state(void *ctx, const sn_sql_row *row)
+{
+    sn_store_read_begin_state(row, ctx);
+    return 0;
+}
+
+/* A statement of the handle's own (no arguments, no rows). */
+static int statement(sqlite_store *s, const char *sql, const char *what, char *err, size_t errlen)
+{
+    return run(s, sql, 0, NULL, 0, NULL, NULL, NULL, what, err, errlen);
+}
+
+static void sq_rollback(sn_store *base)
+{
+    sqlite_store *s = sq_of(base);
+    if (s->base.in_tx && sqlite3_get_autocommit(s->db) == 0)
+        statement(s, rollback_sql, "rollback", NULL, 0);
+    s->base.in_tx = 0;
+}
+
+static int sq_begin(sn_store *base, char *err, size_t errlen)
+{
+    sqlite_store *s = sq_of(base);
+    int rc = statement(s, begin_sql, "begin", err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    s->base.in_tx = 1;
+    rc = sn_sql_one(base, begin_state_sql, SQL_NO_ARGS, read_begin_state, base, "begin", err,
+                    errlen);
+    if (rc != SN_OK) {
+        sq_rollback(base);
+        return rc == SN_ENOTFOUND ? sn_fail(err, errlen, SN_ESTORE, "begin: no row") : rc;
+    }
+    return SN_OK;
+}
+
+static int sq_commit(sn_store *base, char *err, size_t errlen)
+{
+    sqlite_store *s = sq_of(base);
+    int rc = statement(s, commit_sql, "commit", err, errlen);
+    if (rc != SN_OK && sqlite3_get_autocommit(s->db) == 0)
+        return rc; /* still in the transaction: the caller rolls back */
+    s->base.in_tx = 0;
+    return rc;
+}
+
+static int sq_relax_durability(sn_store *base, char *err, size_t errlen)
+{
+    return sq_exec_sql(sq_of(base), "PRAGMA synchronous = NORMAL", err, errlen);
+}
+
+static int integrity_row(void *ctx, const sn_sql_row *row)
+{
+    sn_sql_text(row, 0, ctx, SN_ERRMSG_MAX);
+    return 0;
+}
+
+static int sq_integrity(sn_store *base, char *err, size_t errlen)
+{
+    char first[SN_ERRMSG_MAX] = "";
+    int rc = run(sq_of(base), "PRAGMA integrity_check(1)", 1, SQL_NO_ARGS, integrity_row, first,
+                 NULL, "integrity check", err, errlen);
+    if (rc == SN_OK && strcmp(first, "ok") != 0)
+        rc = sn_fail(err, errlen, SN_ESTORE, "integrity check: %s", first);
+    return rc;
+}
+
+static void sq_close(sn_store *base)
+{
+    sqlite_store *s = sq_of(base);
+    sq_rollback(base);
+    for (int i = 0; i < SQ_CACHE_SLOTS; i++)
+        sqlite3_finalize(s->cache[i].q);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* Always reachable, nothing to follow, no claims to release. */
+const sn_store_backend sn_sqlite_backend = {
+    .name = "sqlite",
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .relax_durability = sq_relax_durability,
+    .integrity = sq_integrity,
+    .log = &sn_sqlite_log,
+    .sql = &sn_sqlite_driver,
+    .due_deliveries = sq_due_deliveries,
+};

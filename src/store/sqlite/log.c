@@ -1,0 +1,145 @@
+/*
+ * log.c - the SQLite store's event log and number states (log.h).
+ *
+ * A number's events are one key range (backend.h), so appends of a batch
+ * sorted by number land at the right edge of the B-tree.
+ */
+#include "store/sqlite/sqlite.h"
+
+#include "core/errors.h"
+
+#include <string.h>
+
+/* Numbers this close (a batch of new activations in a block of numbers
+ * usually is) are read with one range scan: one B-tree descent for the run
+ * instead of one per number. A scan steps over the rows between them too,
+ * so the gap is kept small. */
+#define RANGE_READ_GAP 4
+
+#define STATE_SQL "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers "
+static const char state_range_sql[] = STATE_SQL "WHERE number BETWEEN $1 AND $2 ORDER BY number";
+static const char scan_states_sql[] = STATE_SQL "ORDER BY number";
+static const char put_state_sql[] = "INSERT OR REPLACE INTO numbers(number, " SN_STORE_STATE_COLUMNS
+                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+static const char append_event_sql[] =
+    "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash, flags) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+static const char scan_events_sql[] =
+    "SELECT " SN_LOG_EVENT_COLUMNS " FROM events WHERE id BETWEEN $1 AND $2 ORDER BY id";
+
+typedef struct {
+    const sn_number *numbers;
+    sn_number_state *out;
+    size_t n, k;
+} range_read;
+
+static int range_row(void *ctx, const sn_sql_row *row)
+{
+    range_read *r = ctx;
+    sn_number got = (sn_number)sn_sql_int(row, 0);
+    while (r->k < r->n && r->numbers[r->k] < got)
+        r->k++;
+    if (r->k < r->n && r->numbers[r->k] == got)
+        sn_store_read_state(row, 0, &r->out[r->k]);
+    return 0;
+}
+
+/* The states of numbers[0..n), ascending, all within RANGE_READ_GAP of
+ * the previous one, with one range scan. */
+static int read_state_range(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
+                            char *err, size_t errlen)
+{
+    range_read r = {numbers, out, n, 0};
+    for (size_t i = 0; i < n; i++)
+        sn_state_init(&out[i], numbers[i]);
+    return sn_sql_read(s, state_range_sql, SQL_ARGS(SQL_INT(numbers[0]), SQL_INT(numbers[n - 1])),
+                       range_row, &r, "read states", err, errlen);
+}
+
+static int get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
+                      char *err, size_t errlen)
+{
+    int rc = SN_OK;
+    for (size_t i = 0, j; rc == SN_OK && i < n; i = j) {
+        for (j = i + 1; j < n && numbers[j] - numbers[j - 1] <= RANGE_READ_GAP; j++)
+            ;
+        if (j - i == 1 || (s->in_tx && numbers[i] > s->max_number))
+            for (size_t k = i; rc == SN_OK && k < j; k++)
+                rc = sn_log_sql_get_state(s, numbers[k], &out[k], err, errlen);
+        else
+            rc = read_state_range(s, numbers + i, j - i, out + i, err, errlen);
+    }
+    return rc;
+}
+
+static int put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen)
+{
+    if (st->number > s->max_number)
+        s->max_number = st->number;
+    return sn_sql_write(s, put_state_sql,
+                        SQL_ARGS(SQL_INT(st->number), SQL_INT(st->status),
+                                 SQL_INT(st->first_is_activation), SQL_INT(st->tenure),
+                                 SQL_INT(st->carrier), SQL_INT(st->events), SQL_INT(st->first_day),
+                                 SQL_INT(st->last_activation_day), SQL_INT(st->last_cancel_day),
+                                 SQL_INT(st->last_at)),
+                        NULL, "write state", err, errlen);
+}
+
+static int append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
+                        size_t errlen)
+{
+    if (ordinal == 0 || ordinal > SN_MAX_EVENTS_PER_NUMBER)
+        return sn_fail(err, errlen, SN_ELIMIT, "event ordinal %u out of range", ordinal);
+    return sn_sql_write(s, append_event_sql,
+                        SQL_ARGS(SQL_INT(sn_log_event_key(e->ev.number, ordinal)),
+                                 SQL_INT(e->ev.at), SQL_INT(e->ev.kind), SQL_INT(e->ev.carrier),
+                                 SQL_TEXTN(e->event_id, e->event_id_len),
+                                 SQL_BYTES(e->has_id6 ? e->id6_hash : NULL, SN_ID6_HASH_LEN),
+                                 SQL_INT(e->flags)),
+                        NULL, "append event", err, errlen);
+}
+
+SN_SQL_LIST(scan_row, sn_number_state, sn_state_fn, sn_store_state_map)
+
+static int scan_states(sn_store *s, sn_state_fn fn, void *ctx, char *err, size_t errlen)
+{
+    scan_row_list sc = {fn, ctx};
+    return sn_sql_read(s, scan_states_sql, SQL_NO_ARGS, scan_row, &sc, "scan states", err, errlen);
+}
+
+typedef struct {
+    sn_number n;
+    sn_event_fn fn;
+    void *ctx;
+} event_scan;
+
+static int event_row(void *ctx, const sn_sql_row *row)
+{
+    event_scan *sc = ctx;
+    sn_log_event e;
+    size_t len = 0;
+    memset(&e, 0, sizeof(e));
+    e.ev.number = sc->n;
+    e.ev.at = sn_sql_int(row, 0);
+    e.ev.kind = (uint8_t)sn_sql_int(row, 2);
+    e.ev.carrier = (uint32_t)sn_sql_int(row, 3);
+    e.event_id = sn_sql_str(row, 4, &len);
+    e.event_id_len = (uint32_t)len;
+    e.has_id6 = (uint8_t)sn_sql_blob(row, 5, e.id6_hash, SN_ID6_HASH_LEN);
+    e.flags = (uint8_t)sn_sql_int(row, 6);
+    return sc->fn(sc->ctx, &e, (uint32_t)sn_sql_int(row, 1) & SN_MAX_EVENTS_PER_NUMBER);
+}
+
+static int scan_events(sn_store *s, sn_number n, sn_event_fn fn, void *ctx, char *err,
+                       size_t errlen)
+{
+    event_scan sc = {n, fn, ctx};
+    return sn_sql_read(s, scan_events_sql,
+                       SQL_ARGS(SQL_INT(sn_log_event_key(n, 0)),
+                                SQL_INT(sn_log_event_key(n, SN_MAX_EVENTS_PER_NUMBER))),
+                       event_row, &sc, "scan events", err, errlen);
+}
+
+const sn_log_ops sn_sqlite_log = {sn_log_sql_get_state,  get_states,   put_state,
+                                  sn_log_sql_find_event, append_event, scan_states,
+                                  scan_events,           NULL};

@@ -1,0 +1,54 @@
+/*
+ * sqlite.h - the SQLite backend's handle and what its files share
+ * (private to src/store/sqlite/):
+ *   db.c          transactions, the statement cache, and the SQL driver
+ *                 every file runs its statements on (sql.h)
+ *   log.c         events and number states (log.h)
+ *   deliveries.c  the due deliveries (one node: no claims)
+ *   open.c        opening the file, its schema and migrations, and the
+ *                 backend table that points a handle at the above
+ *
+ * Statements are static strings, prepared once per handle on first use and
+ * cached by their address; their $N placeholders are read as ?N. A
+ * statement whose text is written per call is prepared and finalized.
+ * Thread-safety: a handle belongs to one thread at a time.
+ */
+#ifndef SN_STORE_SQLITE_H
+#define SN_STORE_SQLITE_H
+
+#include "store/backend.h"
+
+#include <sqlite3.h>
+
+#define SQ_CACHE_SLOTS 256 /* statements cached per handle: more than the backend has */
+
+typedef struct {
+    struct sn_store base;
+    sqlite3 *db;
+    struct {
+        const char *sql;
+        sqlite3_stmt *q;
+    } cache[SQ_CACHE_SLOTS];
+} sqlite_store;
+
+static inline sqlite_store *sq_of(sn_store *s)
+{
+    return (sqlite_store *)s;
+}
+
+/* SN_ESTORE with "what: SQLite's message". */
+int sq_fail(sqlite_store *s, const char *what, char *err, size_t errlen);
+
+/* Run SQL text (several statements allowed, no arguments, no rows). */
+int sq_exec_sql(sqlite_store *s, const char *sql, char *err, size_t errlen);
+
+/* The backend (db.c: the handle's own operations) and its SQL driver. */
+extern const sn_store_backend sn_sqlite_backend;
+extern const sn_sql_driver sn_sqlite_driver;
+
+/* log.c and deliveries.c */
+extern const sn_log_ops sn_sqlite_log;
+int sq_due_deliveries(sn_store *base, const sn_due_query *q, sn_due_fn fn, void *ctx, char *err,
+                      size_t errlen);
+
+#endif
