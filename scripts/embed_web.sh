@@ -1,10 +1,10 @@
 #!/bin/sh
 # scripts/embed_web.sh FILE... - write a C file defining sn_portal_files[]
-# (src/http/portal.h): each file's bytes, its URL path (/ + its name) and its
+# (src/http/embedded.h): each file's bytes, its URL path (/ + its name) and its
 # content type, so the binary serves the web portal without a web/ directory.
 set -eu
 printf '/* Generated from %s by scripts/embed_web.sh; do not edit. */\n' "$*"
-printf '#include "http/portal.h"\n'
+printf '#include "http/embedded.h"\n'
 i=0
 for f in "$@"; do
   printf 'static const char file%d[] = {\n' "$i"

@@ -5,8 +5,10 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,7 @@ int sn_cli_parse_long(const char *s, long min, long max, long *out)
 /* The secret's file: --key, else $SECONDNUM_KEY, else "<db>.key" next to a
  * SQLite file. A PostgreSQL store has no file to sit next to (and every node
  * must share one secret), so it needs one of the first two. */
-static int secret_path(const char *cmd, const char *db, const char *key_path, char *buf,
-                       size_t len)
+static int secret_path(const char *cmd, const char *db, const char *key_path, char *buf, size_t len)
 {
     const char *env = getenv("SECONDNUM_KEY");
     if (key_path == NULL && env != NULL && env[0] != '\0')
@@ -91,13 +92,6 @@ int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, sn
     return SN_OK;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void sn_progress_start(sn_progress *p, const char *label, uint64_t total)
 {
     p->enabled = isatty(STDERR_FILENO);
@@ -111,7 +105,7 @@ void sn_progress_update(sn_progress *p, uint64_t done, uint64_t count)
     enum { WIDTH = 30, EVERY_MS = 100 };
     if (!p->enabled)
         return;
-    long t = now_ms();
+    long t = sn_monotonic_ms();
     if (t - p->last_ms < EVERY_MS && (p->total == 0 || done < p->total))
         return;
     p->last_ms = t;
@@ -142,4 +136,66 @@ int sn_cli_parse_days(const char *s, int64_t *seconds)
         return -1;
     *seconds = (int64_t)(days * 86400.0 + 0.5);
     return 0;
+}
+
+/* One flag's value into its destination; 0 or a usage error's exit code. */
+static int take(const char *cmd, const sn_cli_opt *o, const char *v)
+{
+    char why[SN_ERRMSG_MAX];
+    switch (o->kind) {
+    case SN_OPT_TEXT:
+        *(const char **)o->dst = v;
+        return 0;
+    case SN_OPT_FLAG:
+        *(int *)o->dst = 1;
+        return 0;
+    case SN_OPT_LONG:
+        return sn_cli_parse_long(v, o->min, o->max, o->dst) == 0
+                   ? 0
+                   : sn_cli_usage_error(cmd, o->error, o->min, o->max);
+    case SN_OPT_DAYS:
+        return sn_cli_parse_days(v, o->dst) == 0 ? 0 : sn_cli_usage_error(cmd, "%s", o->error);
+    case SN_OPT_DAY:
+        return sn_day_parse(v, strlen(v), o->dst, why, sizeof(why)) == SN_OK
+                   ? 0
+                   : sn_cli_usage_error(cmd, "--%s: %s", o->name, why);
+    case SN_OPT_TZ:
+        return sn_tz_parse(v, o->dst, why, sizeof(why)) == SN_OK
+                   ? 0
+                   : sn_cli_usage_error(cmd, "--%s: %s", o->name, why);
+    default:
+        return o->fn(cmd, v, o->dst);
+    }
+}
+
+int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli_opt *opts,
+                 size_t n, const char *usage)
+{
+    struct option lo[SN_CLI_OPTS_MAX + 2];
+    int seen[SN_CLI_OPTS_MAX] = {0}, c, rc;
+    if (n > SN_CLI_OPTS_MAX)
+        return sn_cli_usage_error(cmd, "too many flags to parse");
+    for (size_t i = 0; i < n; i++)
+        lo[i] = (struct option){opts[i].name,
+                                opts[i].kind == SN_OPT_FLAG ? no_argument : required_argument, NULL,
+                                (int)i};
+    lo[n] = (struct option){"help", no_argument, NULL, (int)n};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    optind = first;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (c == (int)n)
+            return fputs(usage, stdout), -1;
+        if (c == ':')
+            return sn_cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+        if (c < 0 || c > (int)n)
+            return sn_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        seen[c] = 1;
+        if ((rc = take(cmd, &opts[c], optarg)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (opts[i].required && !seen[i])
+            return sn_cli_usage_error(cmd, "--%s is required", opts[i].name);
+    return SN_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include "crypto/secret.h"
 #include "store/store.h"
 
+#include <getopt.h> /* optind, which sn_cli_parse leaves at the first argument */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,8 +20,8 @@
 
 typedef struct {
     const char *name;
-    const char *summary;                  /* one line for `secondnum --help` */
-    int (*run)(int argc, char **argv);    /* argv[0] is the command name; returns an exit code */
+    const char *summary;               /* one line for `secondnum --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an exit code */
 } sn_command;
 
 int sn_cmd_init(int argc, char **argv);
@@ -36,13 +37,57 @@ int sn_cmd_sms(int argc, char **argv);
 /* Print "secondnum CMD: message" to stderr and return SN_EXIT_USAGE. */
 int sn_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- flags ------------------------------------------------------------------
+ * A command lists its flags in a table; sn_cli_parse reads argv into their
+ * destinations, each bad value answered with the flag's error sentence. */
+typedef enum {
+    SN_OPT_TEXT, /* const char *: the value as given */
+    SN_OPT_LONG, /* long: a decimal integer in [min, max] */
+    SN_OPT_DAYS, /* int64_t: a duration in days (sn_cli_parse_days), in seconds */
+    SN_OPT_FLAG, /* int: set to 1, no value */
+    SN_OPT_DAY,  /* sn_day: YYYY-MM-DD */
+    SN_OPT_TZ,   /* int: a UTC offset (+HH:MM) in minutes */
+    SN_OPT_FN,   /* fn(cmd, value, dst): 0, or the exit code of its usage error */
+} sn_opt_kind;
+
+typedef struct {
+    const char *name; /* the long option, without "--" */
+    uint8_t kind;     /* sn_opt_kind */
+    uint8_t required;
+    void *dst;
+    long min, max;     /* SN_OPT_LONG */
+    const char *error; /* the usage error of a bad value (LONG: a format given min, max) */
+    int (*fn)(const char *cmd, const char *value, void *dst);
+} sn_cli_opt;
+
+#define SN_CLI_OPTS_MAX 24 /* flags of one command */
+
+/* Table entries. */
+#define SN_CLI_OPT(name, kind, required, dst, min, max, error, fn)                                 \
+    ((sn_cli_opt){(name), (kind), (required), (dst), (min), (max), (error), (fn)})
+#define SN_CLI_DB(dst) SN_CLI_OPT("db", SN_OPT_TEXT, 1, dst, 0, 0, NULL, NULL)
+#define SN_CLI_TEXT(name, dst) SN_CLI_OPT(name, SN_OPT_TEXT, 0, dst, 0, 0, NULL, NULL)
+#define SN_CLI_FLAG(name, dst) SN_CLI_OPT(name, SN_OPT_FLAG, 0, dst, 0, 0, NULL, NULL)
+#define SN_CLI_LONG(name, dst, min, max, error)                                                    \
+    SN_CLI_OPT(name, SN_OPT_LONG, 0, dst, min, max, error, NULL)
+#define SN_CLI_DAYS(name, dst, error) SN_CLI_OPT(name, SN_OPT_DAYS, 0, dst, 0, 0, error, NULL)
+#define SN_CLI_DAY(name, dst) SN_CLI_OPT(name, SN_OPT_DAY, 0, dst, 0, 0, NULL, NULL)
+#define SN_CLI_TZ(name, dst) SN_CLI_OPT(name, SN_OPT_TZ, 0, dst, 0, 0, NULL, NULL)
+#define SN_CLI_FN(name, fn, dst) SN_CLI_OPT(name, SN_OPT_FN, 0, dst, 0, 0, NULL, fn)
+#define SN_CLI_N(opts) (sizeof(opts) / sizeof((opts)[0]))
+
+/* Read argv[first..] by opts (n of them; --help is implied): SN_EXIT_OK
+ * with optind at the first argument, -1 after --help printed usage (the
+ * command exits 0), or the exit code of a usage error (printed). */
+int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli_opt *opts,
+                 size_t n, const char *usage);
+
 /* Parse a decimal integer flag value in [min, max]; 0 on success, -1 otherwise. */
 int sn_cli_parse_long(const char *s, long min, long max, long *out);
 
 /* A duration in days, decimals allowed ("5", "0.5", "0.0001"), 0 to 3650,
  * into whole seconds. 0 on success, -1 when malformed or out of range. */
 int sn_cli_parse_days(const char *s, int64_t *seconds);
-
 
 /* Open the store at db (creating it with rules, or the defaults, when absent)
  * and, when the store is new, create its secret file too. Prints the reason
@@ -59,9 +104,9 @@ int sn_cli_load_secret(const char *cmd, const char *db, const char *key_path, in
 /* A progress line on stderr, drawn only when stderr is a terminal. */
 typedef struct {
     int enabled;
-    uint64_t total;       /* expected units (0 = unknown) */
+    uint64_t total; /* expected units (0 = unknown) */
     const char *label;
-    long last_ms;
+    int64_t last_ms;
 } sn_progress;
 
 void sn_progress_start(sn_progress *p, const char *label, uint64_t total);

@@ -124,7 +124,8 @@ static int check_row(sn_store *store, sn_day today, const char *default_date, ch
     if (rc == SN_OK && first && is_header(f, n))
         return -1;
     if (rc == SN_OK && n > 2)
-        rc = sn_fail(a.reason, sizeof(a.reason), SN_EINVAL, "expected number[,date], got %zu columns", n);
+        rc = sn_fail(a.reason, sizeof(a.reason), SN_EINVAL,
+                     "expected number[,date], got %zu columns", n);
     if (rc == SN_OK && n == 2 && f[1].len > 0) {
         date = f[1].s;
         datelen = f[1].len;
@@ -192,39 +193,13 @@ static int check_file(sn_store *store, const check_args *args)
 
 int sn_cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"file", required_argument, NULL, 'f'},
-        {"date", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
-    };
     check_args args = {0};
+    const sn_cli_opt opts[] = {SN_CLI_DB(&args.db), SN_CLI_TEXT("file", &args.file),
+                               SN_CLI_TEXT("date", &args.date), SN_CLI_FLAG("json", &args.json)};
     sn_store *store = NULL;
-    int c, rc;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            args.db = optarg;
-            break;
-        case 'f':
-            args.file = optarg;
-            break;
-        case 't':
-            args.date = optarg;
-            break;
-        case 'j':
-            args.json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return SN_EXIT_OK;
-        default:
-            return sn_cli_usage_error("check", "unknown option");
-        }
-    }
-    if (args.db == NULL)
-        return sn_cli_usage_error("check", "--db FILE is required");
+    int rc = sn_cli_parse("check", argc, argv, 1, opts, SN_CLI_N(opts), usage);
+    if (rc != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
     if (args.file == NULL && (argc - optind != 2 || args.date != NULL))
         return sn_cli_usage_error("check", "expected NUMBER DATE (or --file IN.csv)");
     if (args.file != NULL && optind != argc)

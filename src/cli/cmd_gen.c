@@ -13,7 +13,6 @@
 #include "gen/feedgen.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,117 +37,37 @@ static const char usage_text[] =
     "  --out FILE             write to FILE instead of standard output\n"
     "  --help                 show this help\n";
 
-enum {
-    OPT_HELP = 'h',
-    OPT_NUMBERS = 256,
-    OPT_SEED,
-    OPT_START,
-    OPT_END,
-    OPT_AGING,
-    OPT_TZ,
-    OPT_OUT
-};
-
-static const struct option long_options[] = {
-    {"numbers", required_argument, NULL, OPT_NUMBERS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"start", required_argument, NULL, OPT_START},
-    {"end", required_argument, NULL, OPT_END},
-    {"min-aging-days", required_argument, NULL, OPT_AGING},
-    {"tz", required_argument, NULL, OPT_TZ},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     sn_gen_options gen;
     const char *out_path; /* NULL: standard output */
-    int have_numbers;
-    int help;
+    long numbers, seed, aging;
 } gen_args;
-
-static int parse_day_flag(const char *flag, const char *value, sn_day *out)
-{
-    char err[SN_ERRMSG_MAX];
-    if (sn_day_parse(value, strlen(value), out, err, sizeof(err)) != SN_OK)
-        return sn_cli_usage_error(CMD, "--%s: %s", flag, err);
-    return SN_EXIT_OK;
-}
-
-/* Apply one parsed option; SN_EXIT_OK or SN_EXIT_USAGE (message printed). */
-static int apply_option(gen_args *a, int opt, const char *value)
-{
-    long v;
-    char err[SN_ERRMSG_MAX];
-
-    switch (opt) {
-    case OPT_NUMBERS:
-        if (sn_cli_parse_long(value, 1, (long)SN_GEN_MAX_NUMBERS, &v) != 0)
-            return sn_cli_usage_error(CMD, "--numbers must be an integer from 1 to %lu",
-                                      SN_GEN_MAX_NUMBERS);
-        a->gen.numbers = (unsigned long)v;
-        a->have_numbers = 1;
-        return SN_EXIT_OK;
-    case OPT_SEED:
-        if (sn_cli_parse_long(value, 0, LONG_MAX, &v) != 0)
-            return sn_cli_usage_error(CMD, "--seed must be a non-negative integer");
-        a->gen.seed = (uint64_t)v;
-        return SN_EXIT_OK;
-    case OPT_START:
-        return parse_day_flag("start", value, &a->gen.start);
-    case OPT_END:
-        return parse_day_flag("end", value, &a->gen.end);
-    case OPT_AGING:
-        if (sn_cli_parse_long(value, 0, SN_MAX_AGING_DAYS, &v) != 0)
-            return sn_cli_usage_error(CMD, "--min-aging-days must be an integer from 0 to %d",
-                                      SN_MAX_AGING_DAYS);
-        a->gen.min_aging_days = (unsigned)v;
-        return SN_EXIT_OK;
-    case OPT_TZ:
-        if (sn_tz_parse(value, &a->gen.tz_minutes, err, sizeof(err)) != SN_OK)
-            return sn_cli_usage_error(CMD, "--tz: %s", err);
-        return SN_EXIT_OK;
-    case OPT_OUT:
-        a->out_path = value;
-        return SN_EXIT_OK;
-    case OPT_HELP:
-        a->help = 1;
-        return SN_EXIT_OK;
-    default:
-        return SN_EXIT_USAGE;
-    }
-}
-
-/* The option getopt_long refused (opt is '?' for unknown, ':' for a missing value). */
-static int refused_option(int opt, char **argv)
-{
-    const char *what = opt == ':' ? "needs a value" : "is unknown";
-    if (optopt > 0 && optopt < 128 && optopt != '?')
-        return sn_cli_usage_error(CMD, "option -%c %s", optopt, what);
-    return sn_cli_usage_error(CMD, "option %s %s", argv[optind - 1], what);
-}
 
 static int parse_args(int argc, char **argv, gen_args *a)
 {
-    int opt, rc;
+    const sn_cli_opt opts[] = {
+        SN_CLI_OPT("numbers", SN_OPT_LONG, 1, &a->numbers, 1, (long)SN_GEN_MAX_NUMBERS,
+                   "--numbers must be an integer from %ld to %ld", NULL),
+        SN_CLI_LONG("seed", &a->seed, 0, LONG_MAX, "--seed must be a non-negative integer"),
+        SN_CLI_DAY("start", &a->gen.start),
+        SN_CLI_DAY("end", &a->gen.end),
+        SN_CLI_LONG("min-aging-days", &a->aging, 0, SN_MAX_AGING_DAYS,
+                    "--min-aging-days must be an integer from %ld to %ld"),
+        SN_CLI_TZ("tz", &a->gen.tz_minutes),
+        SN_CLI_TEXT("out", &a->out_path),
+    };
     char err[SN_ERRMSG_MAX];
-
     sn_gen_defaults(&a->gen);
-    opterr = 0;
-    optind = 0; /* glibc: restart scanning from argv[1], whatever ran before */
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (opt == '?' || opt == ':')
-            return refused_option(opt, argv);
-        if ((rc = apply_option(a, opt, optarg)) != SN_EXIT_OK)
-            return rc;
-    }
-    if (a->help)
-        return SN_EXIT_OK;
+    a->seed = (long)a->gen.seed;
+    a->aging = (long)a->gen.min_aging_days;
+    int rc = sn_cli_parse(CMD, argc, argv, 1, opts, SN_CLI_N(opts), usage_text);
+    if (rc != SN_EXIT_OK)
+        return rc;
     if (optind < argc)
         return sn_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a->have_numbers)
-        return sn_cli_usage_error(CMD, "--numbers is required");
+    a->gen.numbers = (unsigned long)a->numbers;
+    a->gen.seed = (uint64_t)a->seed;
+    a->gen.min_aging_days = (unsigned)a->aging;
     if (sn_gen_check(&a->gen, err, sizeof(err)) != SN_OK)
         return sn_cli_usage_error(CMD, "%s", err);
     return SN_EXIT_OK;
@@ -182,14 +101,10 @@ out:
 
 int sn_cmd_gen(int argc, char **argv)
 {
-    gen_args a = {0};
+    gen_args a;
+    memset(&a, 0, sizeof(a));
     int rc = parse_args(argc, argv, &a);
-
     if (rc != SN_EXIT_OK)
-        return rc;
-    if (a.help) {
-        fputs(usage_text, stdout);
-        return SN_EXIT_OK;
-    }
+        return rc < 0 ? SN_EXIT_OK : rc;
     return write_feed(&a);
 }

@@ -6,20 +6,19 @@
  * Because every batch is committed in number order, an import killed at any
  * point leaves whole batches behind, and running the same import again
  * counts those events as duplicates and applies the rest.
- * --batch-size 0 applies the whole file in one transaction.
+ * --batch-size 0 applies the whole file in one transaction. Each batch goes
+ * through the events service (service/events.h), as the live feed does:
+ * the same guard, the same notices.
  */
 #include "cli/cli.h"
 
 #include "core/errors.h"
-#include "notice/notifier.h"
 #include "feed/csv.h"
 #include "feed/feed_csv.h"
-#include "ledger/ledger.h"
-#include "util/grow.h"
-#include "store/log.h"
+#include "service/events.h"
 #include "store/keys.h"
+#include "util/grow.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,49 +119,22 @@ static void on_read_progress(void *ctx, uint64_t bytes, uint64_t lines)
 
 static int parse_args(int argc, char **argv, import_args *a)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},      {"carrier", required_argument, NULL, 'c'},
-        {"rejects", required_argument, NULL, 'r'}, {"batch-size", required_argument, NULL, 'b'},
-        {"key", required_argument, NULL, 'k'},     {"help", no_argument, NULL, 'h'},
-        {"notice-deadline", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0},
+    const sn_cli_opt opts[] = {
+        SN_CLI_DB(&a->db),
+        SN_CLI_TEXT("carrier", &a->carrier),
+        SN_CLI_TEXT("rejects", &a->rejects_path),
+        SN_CLI_LONG("batch-size", &a->batch, 0, 100000000, "--batch-size must be 0-100000000"),
+        SN_CLI_TEXT("key", &a->key_path),
+        SN_CLI_DAYS("notice-deadline", &a->notice_deadline_s,
+                    "--notice-deadline must be 0-3650 days"),
     };
-    int c;
     memset(a, 0, sizeof(*a));
     a->carrier = DEFAULT_CARRIER;
     a->batch = DEFAULT_BATCH;
     a->notice_deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db = optarg;
-            break;
-        case 'c':
-            a->carrier = optarg;
-            break;
-        case 'r':
-            a->rejects_path = optarg;
-            break;
-        case 'k':
-            a->key_path = optarg;
-            break;
-        case 'b':
-            if (sn_cli_parse_long(optarg, 0, 100000000, &a->batch) != 0)
-                return sn_cli_usage_error("import", "--batch-size must be 0-100000000");
-            break;
-        case 'n':
-            if (sn_cli_parse_days(optarg, &a->notice_deadline_s) != 0)
-                return sn_cli_usage_error("import", "--notice-deadline must be 0-3650 days");
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return -1;
-        default:
-            return sn_cli_usage_error("import", "unknown option");
-        }
-    }
-    if (a->db == NULL)
-        return sn_cli_usage_error("import", "--db FILE is required");
+    int rc = sn_cli_parse("import", argc, argv, 1, opts, SN_CLI_N(opts), usage);
+    if (rc != SN_EXIT_OK)
+        return rc;
     if (optind != argc - 1)
         return sn_cli_usage_error("import", "expected exactly one FEED.csv (or -)");
     if (a->carrier[0] == '\0' || strlen(a->carrier) > SN_CARRIER_NAME_MAX)
@@ -212,15 +184,18 @@ static int report_rejects(const import_args *a, sn_ledger_report *rep, const raw
     return rc;
 }
 
-/* Apply the sorted batch in transactions of a->batch events. */
-static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
-                     sn_ledger_report *rep, import_state *st)
+/* Apply the file's events, sorted, in transactions of a->batch events;
+ * ev->rep accumulates. */
+static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b, sn_events_batch *ev,
+                     import_state *st)
 {
     char err[SN_ERRMSG_MAX];
     size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
-    sn_notifier notifier;
-    sn_ledger_guard guard = sn_notifier_guard(&notifier);
+    sn_service svc;
     sn_log_event *sorted;
+    memset(&svc, 0, sizeof(svc));
+    svc.rules = *sn_store_rules(store);
+    svc.notice_deadline_s = a->notice_deadline_s;
     if (sn_ledger_sort(b->items, b->n, &sorted) != SN_OK) {
         fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", b->n);
         return SN_ENOMEM;
@@ -233,12 +208,12 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b,
     sn_progress_start(&st->progress, "applying", b->n);
     for (size_t i = 0; i < b->n; i += step) {
         size_t n = b->n - i < step ? b->n - i : step;
-        sn_notifier_start(&notifier, store, a->notice_deadline_s);
-        int rc = sn_ledger_apply(store, b->items + i, n, rep, &guard, NULL, NULL, err, sizeof(err));
+        ev->items = b->items + i;
+        ev->n = n;
+        int rc = sn_events_apply(&svc, store, ev, err, sizeof(err));
         if (rc != SN_OK) {
             sn_progress_finish(&st->progress);
-            fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n",
-                    err);
+            fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n", err);
             return rc;
         }
         sn_progress_update(&st->progress, i + n, i + n);
@@ -253,7 +228,7 @@ int sn_cmd_import(int argc, char **argv)
     import_state st;
     sn_store *store = NULL;
     sn_feed_batch batch;
-    sn_ledger_report rep;
+    sn_events_batch ev;
     sn_secret secret;
     FILE *in = NULL;
     char err[SN_ERRMSG_MAX];
@@ -264,7 +239,7 @@ int sn_cmd_import(int argc, char **argv)
         return rc < 0 ? SN_EXIT_OK : rc;
     memset(&st, 0, sizeof(st));
     memset(&batch, 0, sizeof(batch));
-    memset(&rep, 0, sizeof(rep));
+    memset(&ev, 0, sizeof(ev));
     in = strcmp(a.feed, "-") == 0 ? stdin : fopen(a.feed, "r");
     if (in == NULL) {
         fprintf(stderr, "secondnum import: cannot open %s\n", a.feed);
@@ -279,31 +254,32 @@ int sn_cmd_import(int argc, char **argv)
         fprintf(stderr, "secondnum import: %s\n", err);
         goto out;
     }
-    sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL),
-                           have_secret ? &secret : NULL, carrier};
+    sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL), have_secret ? &secret : NULL,
+                           carrier};
     struct stat sb;
     uint64_t total = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
     sn_progress_start(&st.progress, "reading", total);
-    rc = sn_feed_csv_read(in, &ctx, &batch, &rep, a.rejects_path ? keep_raw_line : NULL,
+    ev.carrier = carrier;
+    rc = sn_feed_csv_read(in, &ctx, &batch, &ev.rep, a.rejects_path ? keep_raw_line : NULL,
                           on_read_progress, &st, err, sizeof(err));
     sn_progress_finish(&st.progress);
     if (rc != SN_OK) {
         fprintf(stderr, "secondnum import: %s\n", err);
         goto out;
     }
-    rc = apply_all(store, &a, &batch, &rep, &st);
-    if (report_rejects(&a, &rep, &st.raws, ctx.rules->tz_minutes) != SN_OK || st.raws.failed)
+    rc = apply_all(store, &a, &batch, &ev, &st);
+    if (report_rejects(&a, &ev.rep, &st.raws, ctx.rules->tz_minutes) != SN_OK || st.raws.failed)
         rc = SN_EIO;
-    printf("applied %zu, duplicate %zu, rejected %zu\n", rep.applied, rep.duplicates,
-           rep.nrejects);
-    if (rc == SN_OK && rep.nrejects == 0)
+    printf("applied %zu, duplicate %zu, rejected %zu\n", ev.rep.applied, ev.rep.duplicates,
+           ev.rep.nrejects);
+    if (rc == SN_OK && ev.rep.nrejects == 0)
         exit_code = SN_EXIT_OK;
 out:
     if (in != NULL && in != stdin)
         fclose(in);
     sn_store_close(store);
     sn_feed_batch_free(&batch);
-    sn_ledger_report_free(&rep);
+    sn_events_free(&ev);
     free_raw_lines(&st.raws);
     return exit_code;
 }

@@ -36,48 +36,22 @@ static int same_rules(const sn_rules *a, const sn_rules *b)
 
 int sn_cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"country", required_argument, NULL, 'c'},
-        {"min-aging-days", required_argument, NULL, 'a'}, {"tz", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
     sn_rules rules = {SN_DEFAULT_CC, SN_DEFAULT_MIN_AGING_DAYS, SN_DEFAULT_TZ_MINUTES};
     const char *db = NULL;
-    char err[SN_ERRMSG_MAX];
+    long cc = SN_DEFAULT_CC, aging = SN_DEFAULT_MIN_AGING_DAYS;
+    const sn_cli_opt opts[] = {
+        SN_CLI_DB(&db),
+        SN_CLI_LONG("country", &cc, 0, 999, "--country must be a country code 0-999"),
+        SN_CLI_LONG("min-aging-days", &aging, 0, SN_MAX_AGING_DAYS,
+                    "--min-aging-days must be %ld-%ld"),
+        SN_CLI_TZ("tz", &rules.tz_minutes),
+    };
     sn_store *store = NULL;
-    long v;
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'c':
-            if (sn_cli_parse_long(optarg, 0, 999, &v) != 0)
-                return sn_cli_usage_error("init", "--country must be a country code 0-999");
-            rules.default_cc = (unsigned)v;
-            break;
-        case 'a':
-            if (sn_cli_parse_long(optarg, 0, SN_MAX_AGING_DAYS, &v) != 0)
-                return sn_cli_usage_error("init", "--min-aging-days must be 0-%d",
-                                          SN_MAX_AGING_DAYS);
-            rules.min_aging_days = (unsigned)v;
-            break;
-        case 't':
-            if (sn_tz_parse(optarg, &rules.tz_minutes, err, sizeof(err)) != SN_OK)
-                return sn_cli_usage_error("init", "--tz: %s", err);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return SN_EXIT_OK;
-        default:
-            return sn_cli_usage_error("init", "unknown option");
-        }
-    }
-    if (db == NULL)
-        return sn_cli_usage_error("init", "--db FILE is required");
+    int rc = sn_cli_parse("init", argc, argv, 1, opts, SN_CLI_N(opts), usage);
+    if (rc != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
+    rules.default_cc = (unsigned)cc;
+    rules.min_aging_days = (unsigned)aging;
     if (optind < argc)
         return sn_cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (sn_cli_open_store("init", db, &rules, &store) != SN_OK)
@@ -92,7 +66,7 @@ int sn_cmd_init(int argc, char **argv)
     char tz[8];
     sn_tz_format(rules.tz_minutes, tz);
     printf("%s %s: country %u, minimum aging %u days, time zone %s\n",
-           created ? "created" : "already initialised", db, rules.default_cc,
-           rules.min_aging_days, tz);
+           created ? "created" : "already initialised", db, rules.default_cc, rules.min_aging_days,
+           tz);
     return SN_EXIT_OK;
 }

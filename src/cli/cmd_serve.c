@@ -1,28 +1,26 @@
 /*
- * cmd_serve.c - `secondnum serve`: load the serving index from the store and
- * run the HTTP API until SIGTERM.
+ * cmd_serve.c - `secondnum serve`: load the serving index from the store,
+ * start the threads that write, deliver, send SMS and follow other nodes,
+ * and run the HTTP API until SIGTERM.
  */
 #include "cli/cli.h"
 
 #include "core/errors.h"
+#include "delivery/deliverer.h"
 #include "follow/follower.h"
+#include "http/router.h"
 #include "http/server.h"
-#include "http/subscriber.h"
-#include "http/writer.h"
-#include "notice/deliverer.h"
-#include "notice/notifier.h"
-#include "util/grow.h"
+#include "service/keys.h"
+#include "service/writer.h"
 #include "store/log.h"
+#include "util/clock.h"
+#include "util/grow.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-extern const char sn_openapi_yaml[];
-extern const size_t sn_openapi_yaml_len;
 
 static const char usage[] =
     "usage: secondnum serve --db FILE [--listen HOST:PORT] [--threads N] [--key FILE]\n"
@@ -80,12 +78,14 @@ static int collect_state(void *ctx, const sn_number_state *st)
     return 0;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
+/* What the command line asks for. */
+typedef struct {
+    sn_server_options server;
+    const char *db, *key_path;
+    sn_deliverer_options deliveries;
+    sn_subscribers subscribers;
+    int64_t deadline_s;
+} serve_config;
 
 static void announce(void *arg)
 {
@@ -94,15 +94,22 @@ static void announce(void *arg)
             o->threads);
 }
 
+/* The loops are done: no request waits for the writer any more. */
+static void drained(void *ctx)
+{
+    sn_service *svc = ctx;
+    sn_writer_stop(svc->writer);
+    svc->writer = NULL;
+}
+
 /* Build the index and keyring from the store; the handle is closed after.
  * A store other nodes may write to gets its follower (svc->follower) opened
  * first: it reads where the changes stand before the index does. */
 static int load(const char *db, sn_service *svc, char *err, size_t errlen)
 {
-    struct timespec t0;
+    int64_t t0 = sn_monotonic_ms();
     sn_store *store = NULL;
     int rc;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((rc = sn_cli_open_store("serve", db, NULL, &store)) != SN_OK)
         return sn_fail(err, errlen, rc, "cannot open the store");
     svc->rules = *sn_store_rules(store);
@@ -125,182 +132,166 @@ static int load(const char *db, sn_service *svc, char *err, size_t errlen)
     sn_store_close(store);
     if (rc == SN_OK)
         fprintf(stderr, "secondnum serve: %zu numbers indexed in %.2f s\n",
-                sn_numindex_count(svc->index), seconds_since(&t0));
+                sn_numindex_count(svc->index), (double)(sn_monotonic_ms() - t0) / 1000.0);
     return rc;
 }
 
-enum {
-    OPT_SMS = 256,
-    OPT_SMS_CONFIG,
-    OPT_OTP_TTL,
-    OPT_LOCKOUT,
-    OPT_PER_NUMBER,
-    OPT_PER_ADDRESS,
-    OPT_SIGNIN_PER_ADDRESS,
-    OPT_SESSION_TTL,
-    OPT_COMPLAINT_DEADLINE,
-    OPT_CLIENT_IP_HEADER,
-};
+static int sms_driver(const char *cmd, const char *v, void *dst)
+{
+    sn_sms_options *sms = dst;
+    if ((sms->driver = sn_sms_driver_parse(v)) < 0)
+        return sn_cli_usage_error(cmd, "--sms must be outbox or kannel");
+    return 0;
+}
 
-/* A subscriber option of serve; 0, or the usage error's exit code. */
-static int subscriber_option(int c, const char *arg, sn_subscribers *sub)
+static int sms_config(const char *cmd, const char *v, void *dst)
 {
     char err[SN_ERRMSG_MAX];
-    long v;
-    switch (c) {
-    case OPT_SMS:
-        if ((sub->sms.driver = sn_sms_driver_parse(arg)) < 0)
-            return sn_cli_usage_error("serve", "--sms must be outbox or kannel");
-        return 0;
-    case OPT_SMS_CONFIG:
-        if (sn_sms_config_load(arg, &sub->sms, err, sizeof(err)) != SN_OK)
-            return sn_cli_usage_error("serve", "--sms-config: %s", err);
-        return 0;
-    case OPT_OTP_TTL:
-    case OPT_LOCKOUT:
-    case OPT_SESSION_TTL:
-        if (sn_cli_parse_long(arg, 1, 86400, &v) != 0)
-            return sn_cli_usage_error("serve", "durations must be 1-86400 seconds");
-        *(c == OPT_OTP_TTL ? &sub->opt.otp_ttl_s
-          : c == OPT_LOCKOUT ? &sub->opt.lockout_s
-                             : &sub->opt.session_ttl_s) = v;
-        return 0;
-    case OPT_PER_NUMBER:
-    case OPT_PER_ADDRESS:
-    case OPT_SIGNIN_PER_ADDRESS:
-        if (sn_cli_parse_long(arg, 1, 1000000, &v) != 0)
-            return sn_cli_usage_error("serve", "hourly limits must be 1-1000000");
-        *(c == OPT_PER_NUMBER    ? &sub->opt.otp_per_number
-          : c == OPT_PER_ADDRESS ? &sub->opt.otp_per_address
-                                 : &sub->opt.signin_per_address) = (uint32_t)v;
-        return 0;
-    case OPT_COMPLAINT_DEADLINE:
-        if (sn_cli_parse_days(arg, &sub->opt.complaint_period_s) != 0 ||
-            sub->opt.complaint_period_s < 1)
-            return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
-        return 0;
-    case OPT_CLIENT_IP_HEADER:
-        if (arg[0] == '\0' || strlen(arg) >= sizeof(sub->opt.client_ip_header))
-            return sn_cli_usage_error("serve", "--client-ip-header must be a header name");
-        for (size_t i = 0; arg[i] != '\0'; i++) /* h2o keeps header names in lowercase */
-            sub->opt.client_ip_header[i] = (char)tolower((unsigned char)arg[i]);
-        return 0;
-    default: return sn_cli_usage_error("serve", "unknown option");
-    }
+    if (sn_sms_config_load(v, dst, err, sizeof(err)) != SN_OK)
+        return sn_cli_usage_error(cmd, "--sms-config: %s", err);
+    return 0;
+}
+
+/* h2o keeps header names in lowercase. */
+static int client_ip_header(const char *cmd, const char *v, void *dst)
+{
+    sn_subscriber_options *opt = dst;
+    if (v[0] == '\0' || strlen(v) >= sizeof(opt->client_ip_header))
+        return sn_cli_usage_error(cmd, "--client-ip-header must be a header name");
+    for (size_t i = 0; v[i] != '\0'; i++)
+        opt->client_ip_header[i] = (char)tolower((unsigned char)v[i]);
+    return 0;
+}
+
+/* The flags' integers, before they go to their fields. */
+typedef struct {
+    long threads, retry_budget, retry_base, otp_ttl, lockout, session_ttl;
+    long per_number, per_address, signin_per_address;
+} serve_numbers;
+
+static void apply_numbers(const serve_numbers *v, serve_config *cf)
+{
+    sn_subscriber_options *o = &cf->subscribers.opt;
+    cf->server.threads = (unsigned)v->threads;
+    cf->deliveries.retry_budget_ms = (int64_t)v->retry_budget * 1000;
+    cf->deliveries.retry_base_ms = v->retry_base;
+    o->otp_ttl_s = v->otp_ttl;
+    o->lockout_s = v->lockout;
+    o->session_ttl_s = v->session_ttl;
+    o->otp_per_number = (uint32_t)v->per_number;
+    o->otp_per_address = (uint32_t)v->per_address;
+    o->signin_per_address = (uint32_t)v->signin_per_address;
+}
+
+/* The command line into cf: -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, serve_config *cf)
+{
+    static const char duration[] = "durations must be %ld-%ld seconds";
+    static const char hourly[] = "hourly limits must be %ld-%ld";
+    sn_subscriber_options *o = &cf->subscribers.opt;
+    serve_numbers v = {cf->server.threads,
+                       cf->deliveries.retry_budget_ms / 1000,
+                       cf->deliveries.retry_base_ms,
+                       o->otp_ttl_s,
+                       o->lockout_s,
+                       o->session_ttl_s,
+                       o->otp_per_number,
+                       o->otp_per_address,
+                       o->signin_per_address};
+    const sn_cli_opt opts[] = {
+        SN_CLI_DB(&cf->db),
+        SN_CLI_TEXT("listen", &cf->server.listen),
+        SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
+        SN_CLI_TEXT("key", &cf->key_path),
+        SN_CLI_DAYS("notice-deadline", &cf->deadline_s, "--notice-deadline must be 0-3650 days"),
+        SN_CLI_LONG("retry-budget", &v.retry_budget, 0, 30L * 86400,
+                    "--retry-budget must be %ld-%ld seconds"),
+        SN_CLI_LONG("retry-base-ms", &v.retry_base, 1, 3600L * 1000,
+                    "--retry-base-ms must be %ld-%ld"),
+        SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
+        SN_CLI_FN("sms-config", sms_config, &cf->subscribers.sms),
+        SN_CLI_LONG("otp-ttl", &v.otp_ttl, 1, 86400, duration),
+        SN_CLI_LONG("lockout", &v.lockout, 1, 86400, duration),
+        SN_CLI_LONG("otp-per-number", &v.per_number, 1, 1000000, hourly),
+        SN_CLI_LONG("otp-per-address", &v.per_address, 1, 1000000, hourly),
+        SN_CLI_LONG("signin-per-address", &v.signin_per_address, 1, 1000000, hourly),
+        SN_CLI_LONG("session-ttl", &v.session_ttl, 1, 86400, duration),
+        SN_CLI_DAYS("complaint-deadline", &o->complaint_period_s,
+                    "--complaint-deadline must be 1 second to 3650 days"),
+        SN_CLI_FN("client-ip-header", client_ip_header, o),
+    };
+    int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
+    if (rc != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
+    apply_numbers(&v, cf);
+    if (o->complaint_period_s < 1)
+        return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
+    if (optind != argc)
+        return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (cf->subscribers.sms.driver == SN_SMS_DRIVER_KANNEL &&
+        cf->subscribers.sms.kannel_url[0] == '\0')
+        return sn_cli_usage_error("serve", "--sms kannel needs --sms-config with a url");
+    return -1;
+}
+
+/* Start the threads and serve until a signal; SN_OK after a clean stop. */
+static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_sender **sms, char *err,
+               size_t errlen)
+{
+    int rc;
+    if ((rc = load(cf->db, svc, err, errlen)) != SN_OK)
+        return rc;
+    int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
+    if (have < 0)
+        return SN_ECONFIG; /* said already */
+    svc->secret = have ? secret : NULL;
+    svc->notice_deadline_s = cf->deadline_s;
+    svc->subscribers = &cf->subscribers;
+    if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
+        (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
+        (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
+        (rc = sn_writer_start(cf->db, sn_keys_reload, svc, &svc->writer, err, errlen)) != SN_OK)
+        return rc;
+    cf->server.handle = sn_router_handle;
+    cf->server.ctx = svc;
+    cf->server.drained = drained;
+    return sn_server_run(&cf->server, announce, &cf->server, err, errlen);
 }
 
 int sn_cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},      {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {"notice-deadline", required_argument, NULL, 'n'},
-        {"retry-budget", required_argument, NULL, 'b'},
-        {"retry-base-ms", required_argument, NULL, 'r'},
-        {"sms", required_argument, NULL, OPT_SMS},
-        {"sms-config", required_argument, NULL, OPT_SMS_CONFIG},
-        {"otp-ttl", required_argument, NULL, OPT_OTP_TTL},
-        {"lockout", required_argument, NULL, OPT_LOCKOUT},
-        {"otp-per-number", required_argument, NULL, OPT_PER_NUMBER},
-        {"otp-per-address", required_argument, NULL, OPT_PER_ADDRESS},
-        {"signin-per-address", required_argument, NULL, OPT_SIGNIN_PER_ADDRESS},
-        {"session-ttl", required_argument, NULL, OPT_SESSION_TTL},
-        {"complaint-deadline", required_argument, NULL, OPT_COMPLAINT_DEADLINE},
-        {"client-ip-header", required_argument, NULL, OPT_CLIENT_IP_HEADER},
-        {NULL, 0, NULL, 0},
-    };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    sn_server_options o = {"127.0.0.1:8080", cores > 0 ? (unsigned)cores : 1};
-    const char *db = NULL, *key_path = NULL;
+    serve_config cf;
     sn_service svc;
     sn_secret secret;
-    sn_deliverer_options dopt;
-    sn_subscribers subscribers;
     sn_sms_sender *sms = NULL;
-    int64_t deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
-    char err[SN_ERRMSG_MAX];
-    long v;
-    int c, rc = SN_EXIT_REJECTED;
-
-    sn_deliverer_defaults(&dopt);
-    memset(&subscribers, 0, sizeof(subscribers));
-    sn_subscriber_defaults(&subscribers.opt);
-    sn_sms_defaults(&subscribers.sms);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'l': o.listen = optarg; break;
-        case 'k': key_path = optarg; break;
-        case 't':
-            if (sn_cli_parse_long(optarg, 1, 256, &v) != 0)
-                return sn_cli_usage_error("serve", "--threads must be 1-256");
-            o.threads = (unsigned)v;
-            break;
-        case 'n':
-            if (sn_cli_parse_days(optarg, &deadline_s) != 0)
-                return sn_cli_usage_error("serve", "--notice-deadline must be 0-3650 days");
-            break;
-        case 'b':
-            if (sn_cli_parse_long(optarg, 0, 30L * 86400, &v) != 0)
-                return sn_cli_usage_error("serve", "--retry-budget must be 0-2592000 seconds");
-            dopt.retry_budget_ms = (int64_t)v * 1000;
-            break;
-        case 'r':
-            if (sn_cli_parse_long(optarg, 1, 3600L * 1000, &v) != 0)
-                return sn_cli_usage_error("serve", "--retry-base-ms must be 1-3600000");
-            dopt.retry_base_ms = v;
-            break;
-        case 'h': fputs(usage, stdout); return SN_EXIT_OK;
-        default:
-            if ((v = subscriber_option(c, optarg, &subscribers)) != 0)
-                return (int)v;
-        }
-    }
-    if (db == NULL)
-        return sn_cli_usage_error("serve", "--db FILE is required");
-    if (optind != argc)
-        return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-    if (subscribers.sms.driver == SN_SMS_DRIVER_KANNEL && subscribers.sms.kannel_url[0] == '\0')
-        return sn_cli_usage_error("serve", "--sms kannel needs --sms-config with a url");
+    char err[SN_ERRMSG_MAX] = "";
+    memset(&cf, 0, sizeof(cf));
+    cf.server.listen = "127.0.0.1:8080";
+    cf.server.threads = cores > 0 ? (unsigned)cores : 1;
+    cf.deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
+    sn_deliverer_defaults(&cf.deliveries);
+    sn_subscriber_defaults(&cf.subscribers.opt);
+    sn_sms_defaults(&cf.subscribers.sms);
+    int rc = parse_args(argc, argv, &cf);
+    if (rc >= 0)
+        return rc;
     memset(&svc, 0, sizeof(svc));
-    svc.openapi = sn_openapi_yaml;
-    svc.openapi_len = sn_openapi_yaml_len;
     svc.index = sn_numindex_new();
     svc.keys = sn_keyring_new();
-    if (svc.index == NULL || svc.keys == NULL) {
-        fprintf(stderr, "secondnum serve: out of memory\n");
-        goto out;
-    }
-    if (load(db, &svc, err, sizeof(err)) != SN_OK) {
+    if (svc.index == NULL || svc.keys == NULL)
+        rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
+    else
+        rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
+    if (rc != SN_OK && err[0] != '\0')
         fprintf(stderr, "secondnum serve: %s\n", err);
-        goto out;
-    }
-    int have = sn_cli_load_secret("serve", db, key_path, 1, &secret);
-    if (have < 0)
-        goto out;
-    svc.secret = have ? &secret : NULL;
-    svc.notice_deadline_s = deadline_s;
-    svc.subscribers = &subscribers;
-    if ((svc.follower != NULL && sn_follower_start(svc.follower, err, sizeof(err)) != SN_OK) ||
-        sn_deliverer_start(db, &dopt, &svc.deliverer, err, sizeof(err)) != SN_OK ||
-        sn_sms_sender_start(db, &subscribers.sms, &sms, err, sizeof(err)) != SN_OK ||
-        sn_writer_start(db, &svc, &svc.writer, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum serve: %s\n", err);
-        goto out;
-    }
-    if (sn_server_run(&o, &svc, announce, &o, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum serve: %s\n", err);
-        goto out;
-    }
-    fprintf(stderr, "secondnum serve: stopped\n");
-    rc = SN_EXIT_OK;
-out:
+    else if (rc == SN_OK)
+        fprintf(stderr, "secondnum serve: stopped\n");
+    sn_writer_stop(svc.writer); /* when serving never began */
     sn_sms_sender_stop(sms);
     sn_deliverer_stop(svc.deliverer);
     sn_follower_stop(svc.follower); /* the writer, which calls it, has stopped */
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
-    return rc;
+    return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

@@ -7,7 +7,6 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
-#include "notice/notifier.h"
 #include "store/subscribers.h"
 
 #include <getopt.h>
@@ -79,22 +78,36 @@ static int print_message(void *ctx, const sn_sms_msg *m)
     return 0;
 }
 
+typedef struct {
+    const char *db, *number;
+    long after, limit;
+} sms_args;
+
+/* The options after the action; -1 after --help, else an exit code. */
+static int parse_args(int argc, char **argv, sms_args *a, printer *p)
+{
+    const sn_cli_opt opts[] = {
+        SN_CLI_DB(&a->db),
+        SN_CLI_TEXT("number", &a->number),
+        SN_CLI_LONG("after", &a->after, 0, 0x7fffffffffffffffL, "--after must be a message id"),
+        SN_CLI_LONG("limit", &a->limit, 1, 1000000, "--limit must be 1-1000000"),
+        SN_CLI_FLAG("json", &p->json),
+    };
+    int rc = sn_cli_parse("sms", argc, argv, 2, opts, SN_CLI_N(opts), usage);
+    if (rc == SN_EXIT_OK && optind != argc)
+        return sn_cli_usage_error("sms", "unexpected argument '%s'", argv[optind]);
+    return rc;
+}
+
 int sn_cmd_sms(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},    {"number", required_argument, NULL, 'n'},
-        {"after", required_argument, NULL, 'a'}, {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *db = NULL, *number = NULL;
-    long after = 0, limit = 1000000;
+    sms_args a = {NULL, NULL, 0, 1000000};
     printer p = {0, 0, 0};
     char err[SN_ERRMSG_MAX];
     sn_store *store = NULL;
     sn_number n = 0;
     struct stat sb;
-    int c, rc;
+    int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
@@ -103,46 +116,25 @@ int sn_cmd_sms(int argc, char **argv)
     if (strcmp(argv[1], "outbox") != 0 && strcmp(argv[1], "list") != 0)
         return sn_cli_usage_error("sms", "unknown action '%s' (outbox or list)", argv[1]);
     p.list = strcmp(argv[1], "list") == 0;
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'n': number = optarg; break;
-        case 'a':
-            if (sn_cli_parse_long(optarg, 0, 0x7fffffffffffffffL, &after) != 0)
-                return sn_cli_usage_error("sms", "--after must be a message id");
-            break;
-        case 'l':
-            if (sn_cli_parse_long(optarg, 1, 1000000, &limit) != 0)
-                return sn_cli_usage_error("sms", "--limit must be 1-1000000");
-            break;
-        case 'j': p.json = 1; break;
-        case 'h': fputs(usage, stdout); return SN_EXIT_OK;
-        default: return sn_cli_usage_error("sms", "unknown option");
-        }
-    }
-    if (db == NULL)
-        return sn_cli_usage_error("sms", "--db FILE is required");
-    if (optind != argc)
-        return sn_cli_usage_error("sms", "unexpected argument '%s'", argv[optind]);
-    if (strstr(db, "://") == NULL && stat(db, &sb) != 0) {
-        fprintf(stderr, "secondnum sms: no store at %s\n", db);
+    if ((rc = parse_args(argc, argv, &a, &p)) != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
+    if (strstr(a.db, "://") == NULL && stat(a.db, &sb) != 0) {
+        fprintf(stderr, "secondnum sms: no store at %s\n", a.db);
         return SN_EXIT_REJECTED;
     }
-    if ((rc = sn_cli_open_store("sms", db, NULL, &store)) != SN_OK)
+    if ((rc = sn_cli_open_store("sms", a.db, NULL, &store)) != SN_OK)
         return SN_EXIT_REJECTED;
-    if (number != NULL) {
-        if (sn_number_parse(number, strlen(number), sn_store_rules(store)->default_cc, &n, err,
-                            sizeof(err)) != SN_OK) {
-            sn_store_close(store);
-            return sn_cli_usage_error("sms", "--number: %s", err);
-        }
+    if (a.number != NULL &&
+        sn_number_parse(a.number, strlen(a.number), sn_store_rules(store)->default_cc, &n, err,
+                        sizeof(err)) != SN_OK) {
+        sn_store_close(store);
+        return sn_cli_usage_error("sms", "--number: %s", err);
     }
     if (!p.json)
         printf(p.list ? "id\tcreated_at\tnumber\tpurpose\tstate\tattempts\terror\n"
                       : "id\tcreated_at\tnumber\tlang\ttext\n");
-    rc = sn_store_sms_list(store, n, p.list ? -1 : SN_SMS_OUTBOX, (uint64_t)after,
-                           (uint32_t)limit, print_message, &p, err, sizeof(err));
+    rc = sn_store_sms_list(store, n, p.list ? -1 : SN_SMS_OUTBOX, (uint64_t)a.after,
+                           (uint32_t)a.limit, print_message, &p, err, sizeof(err));
     sn_store_close(store);
     if (rc != SN_OK) {
         fprintf(stderr, "secondnum sms: %s\n", err);

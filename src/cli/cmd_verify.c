@@ -72,22 +72,13 @@ static int verify_number(void *ctx, const sn_number_state *st)
 
 int sn_cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     verify_state v;
     const char *db = NULL;
-    int c, rc;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd')
-            db = optarg;
-        else if (c == 'h')
-            return fputs(usage, stdout), SN_EXIT_OK;
-        else
-            return sn_cli_usage_error("verify", "unknown option");
-    }
-    if (db == NULL || optind != argc)
+    const sn_cli_opt opts[] = {SN_CLI_DB(&db)};
+    int rc = sn_cli_parse("verify", argc, argv, 1, opts, SN_CLI_N(opts), usage);
+    if (rc != SN_EXIT_OK)
+        return rc < 0 ? SN_EXIT_OK : rc;
+    if (optind != argc)
         return sn_cli_usage_error("verify", "expected --db FILE and nothing else");
     memset(&v, 0, sizeof(v));
     if (sn_cli_open_store("verify", db, NULL, &v.store) != SN_OK)

@@ -34,7 +34,7 @@ int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_l
         return sn_fail(err, errlen, rc, "%s", why);
     out->ev.kind = (uint8_t)sn_event_parse(f->event, f->event_len);
     if (out->ev.kind == SN_EV_NONE)
-        return sn_fail(err, errlen, SN_EINVAL,
+        return sn_fail(err, errlen, SN_EEVENT,
                        "unknown event '%.*s' (expected activate, suspend, resume, cancel, "
                        "reclaim, release or port_in)",
                        (int)(f->event_len > 32 ? 32 : f->event_len), f->event);

@@ -1,6 +1,6 @@
 /*
  * h_portal.c - the subscriber web portal at "/": the files of web/,
- * embedded at build time (portal.h), served for GET and HEAD of paths that
+ * embedded at build time (embedded.h), served for GET and HEAD of paths that
  * are no API route. "/" is index.html.
  *
  * Every answer carries a strict Content-Security-Policy (scripts, styles
@@ -10,7 +10,7 @@
  * read-only data.
  */
 #include "http/http.h"
-#include "http/portal.h"
+#include "http/embedded.h"
 
 #include <string.h>
 
@@ -26,7 +26,6 @@ static void header(h2o_req_t *req, const char *name, const char *value)
 
 int sn_portal_serve(sn_call *c, h2o_iovec_t path)
 {
-    static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = c->req;
     const sn_portal_file *f = NULL;
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
@@ -40,24 +39,12 @@ int sn_portal_serve(sn_call *c, h2o_iovec_t path)
             f = &sn_portal_files[i];
     if (f == NULL)
         return 0;
-    req->res.status = 200;
-    req->res.reason = "OK";
-    if (req->conn->ctx->shutdown_requested)
-        req->http1_is_persistent = 0;
-    req->res.content_length = f->len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, f->content_type,
-                   strlen(f->content_type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-cache"));
     header(req, "content-security-policy", csp);
     header(req, "x-content-type-options", "nosniff");
     header(req, "referrer-policy", "no-referrer");
     header(req, "x-frame-options", "DENY");
-    if (c->correlator.base != NULL)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
-                              c->correlator.base, c->correlator.len);
-    h2o_iovec_t body = h2o_iovec_init(f->data, f->len);
-    h2o_start_response(req, &generator);
-    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    sn_reply(c, 200, f->content_type, f->data, f->len);
     return 1;
 }

@@ -1,66 +1,118 @@
 /*
- * http.h - what the HTTP layer's files share: the service state, one call
- * (a request being answered), the route table, replies and errors.
+ * http.h - what the HTTP layer's files share: a request being answered (a
+ * call), the route table's entries, and replies.
  *
- * The layer is thin: server.c accepts and routes, handlers in h_*.c parse a
- * body, ask the core or the index, and reply; anything that writes goes to
- * the writer thread (writer.h), the only owner of a writable store handle.
+ * The layer is thin. server.c runs the loops; router.c matches a route of
+ * routes.c, authenticates the caller (one path: an API key, or a
+ * subscriber's session token where the route takes one) and reads the
+ * query, the {id} and the route's flat body (its form); a handler (h_*.c)
+ * reads what else the body holds (body.c), calls one service function
+ * (src/service/) and formats the answer (reply.c). A service function that
+ * needs the store runs on the writer thread, handed over as a job (job.h);
+ * the checks answer from the serving index on the loop thread itself.
  */
 #ifndef SN_HTTP_H
 #define SN_HTTP_H
 
-#include "auth/apikey.h"
-#include "crypto/secret.h"
-#include "index/numindex.h"
-#include "util/strbuf.h"
+#include "http/flatjson.h"
+#include "http/query.h"
+#include "service/service.h"
 #include "store/keys.h"
+#include "util/strbuf.h"
 
 #include <h2o.h>
-#include <stdarg.h>
+#include <string.h>
 
-typedef struct sn_writer sn_writer;
-typedef struct sn_deliverer sn_deliverer;
-typedef struct sn_subscribers sn_subscribers;
-typedef struct sn_follower sn_follower;
+typedef struct sn_call sn_call;
+typedef struct sn_http_job sn_http_job; /* job.h */
 
-/* Everything handlers need, shared read-mostly by every loop thread. */
-typedef struct {
-    sn_rules rules;
-    const sn_secret *secret; /* for id6 in carrier events; NULL when the store has none */
-    sn_numindex *index;
-    sn_keyring *keys;
-    sn_writer *writer;
-    sn_deliverer *deliverer;   /* webhook deliveries; woken after commits that issue notices */
-    int64_t notice_deadline_s; /* a notice's deadline runs this long from its issue */
-    const char *openapi;
-    size_t openapi_len;
-    sn_subscribers *subscribers; /* subscriber self-service settings and SMS (subscriber.h) */
-    sn_follower *follower;       /* other nodes' changes (follow/follower.h); NULL on SQLite */
-} sn_service;
-
-/* One request being answered. Lives in the request's memory pool. */
-typedef struct {
-    h2o_req_t *req;
-    sn_service *svc;
-    sn_api_key key;         /* the caller's key (role NONE on public routes) */
-    h2o_iovec_t correlator; /* valid x-correlator or {NULL, 0} */
-    const char *param;      /* the {id} of a path, when the route has one */
-    size_t param_len;
-} sn_call;
-
+/* A route's handler runs on the loop thread (it reads the body, then
+ * answers or hands a job to the writer); a route that reads nothing but
+ * the caller, the query, the {id} and its form names its job's work
+ * instead, which the router hands to the writer itself. A route that takes
+ * a key or a session may name both: the handler serves keys, the work
+ * sessions (the CAMARA check: the index for an app, the store for a
+ * subscriber). */
 typedef void (*sn_handler)(sn_call *c);
+typedef int (*sn_work)(sn_http_job *j, sn_store *s);
+
+/* How a route authenticates its caller. */
+typedef enum {
+    SN_AUTH_NONE = 0,       /* public */
+    SN_AUTH_KEY = 1,        /* an API key with the route's role */
+    SN_AUTH_SESSION = 2,    /* a subscriber's session token (judged by the service) */
+    SN_AUTH_KEY_OR_SESSION, /* either (the CAMARA check: two- or three-legged) */
+} sn_auth;
+
+/* The flat JSON body a route reads (router.c, body.c): its properties, which
+ * of them are true/false rather than strings, and whether it may be empty. */
+typedef struct {
+    const char *names[SN_FLATJSON_MAX_FIELDS]; /* NULL-terminated when fewer */
+    uint8_t booleans;                          /* bit i: names[i] */
+    uint8_t optional;
+} sn_form;
+
+/* What else a route asks of a request. */
+#define SN_ROUTE_SELFSERVICE 1 /* subscriber self-service must be configured; small bodies */
 
 typedef struct {
     const char *method;
-    const char *path; /* exact, or ending in "/{id}" */
-    sn_handler handle;
-    uint8_t role;     /* sn_role required; SN_ROLE_NONE = public */
+    const char *path;  /* exact, or with one "{id}" segment */
+    sn_handler handle; /* or: */
+    sn_work work;
+    uint8_t auth;             /* sn_auth */
+    uint8_t role;             /* the key's role (sn_role) where a key is taken */
+    uint8_t flags;            /* SN_ROUTE_* */
+    const char *const *query; /* the query parameters it takes, NULL-terminated; NULL: none */
+    const sn_form *form;      /* the flat body it reads; NULL: the handler reads it */
 } sn_route;
 
 extern const sn_route sn_routes[];
 extern const size_t sn_nroutes;
 
-/* API errors: each maps to one HTTP status and one CAMARA code (reply.c). */
+#define SN_CLIENT_ADDR_MAX 64
+
+/* One request being answered; lives in the request's memory pool. */
+struct sn_call {
+    h2o_req_t *req;
+    sn_service *svc;
+    const sn_route *route;
+    sn_caller who;                          /* the API key's (role NONE without one) */
+    int session;                            /* a session token was given: */
+    uint8_t token_hash[SN_SECRET_HASH_LEN]; /* its hash */
+    char addr[SN_CLIENT_ADDR_MAX];          /* the client's address, for per-address limits */
+    h2o_iovec_t correlator;                 /* a valid x-correlator, or {NULL, 0} */
+    uint64_t id;                            /* the {id} of the path (a positive integer) */
+    sn_query_param q[SN_QUERY_MAX_PARAMS];  /* the route's query parameters */
+    size_t nq;
+    sn_flat_field form[SN_FLATJSON_MAX_FIELDS]; /* the route's body, read */
+    size_t nform;
+};
+
+/* A query parameter's value, or NULL when absent. */
+const char *sn_call_param(const sn_call *c, const char *name);
+
+/* A property of the route's body (value NULL when absent). */
+static inline const sn_flat_field *sn_call_field(const sn_call *c, const char *name)
+{
+    static const sn_flat_field absent = {NULL, NULL, 0, 0};
+    for (size_t i = 0; i < c->nform; i++)
+        if (strcmp(c->form[i].name, name) == 0)
+            return &c->form[i];
+    return &absent;
+}
+
+/* The paging parameters after (a cursor, default 0) and limit (1 to max,
+ * default def): 1, or 0 after a 400 reply. */
+int sn_call_paging(sn_call *c, uint64_t *after, uint32_t *limit, uint32_t def, uint32_t max);
+
+#define SN_PAGE_DEFAULT 100 /* rows of a listing when the caller gives no limit */
+#define SN_PAGE_MAX 1000    /* rows of a listing at most */
+
+/* ---- replies (reply.c) ------------------------------------------------------- */
+
+/* Errors of the HTTP protocol itself, each with one status and one CAMARA
+ * code; what the services return (SN_E*) maps onto them in reply.c. */
 typedef enum {
     SN_HTTP_INVALID_ARGUMENT,
     SN_HTTP_OUT_OF_RANGE,
@@ -86,65 +138,85 @@ typedef enum {
 #define SN_HTTP_MAX_JSON_DEPTH 32
 #define SN_HTTP_MAX_ITEMS 10000
 #define SN_HTTP_REQ_TIMEOUT_MS 10000
-#define SN_HTTP_QUERY_VALUE_MAX 512
+/* Bodies of the routes a caller without an API key may use are small (a
+ * complaint's text is the largest, 2,000 bytes): none is read past this. */
+#define SN_HTTP_MAX_PUBLIC_BODY (64u << 10)
 
-/* Reply with a JSON body (copied into the request's pool). */
+/* The one way an answer is sent: status, content type, body (copied into
+ * the request's pool), with the x-correlator echoed. */
+void sn_reply(sn_call *c, int status, const char *content_type, const char *body, size_t len);
+
+/* A JSON answer; a body built in b (failed: 500 instead). */
 void sn_reply_json(sn_call *c, int status, const char *body, size_t len);
+void sn_reply_buf(sn_call *c, int status, const sn_strbuf *b);
 
-/* Reply with the CAMARA error shape; the message is printf-style. */
+/* An error in the CAMARA shape; the message is printf-style. */
 void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Status and code of an error, for bodies built elsewhere (batch entries). */
+/* What a service returned (SN_E*) as the answer: the HTTP status and
+ * CAMARA code of the code, with message. A failure of the store (or
+ * memory) is logged with its message and answered 500 without it;
+ * SN_EUNAVAILABLE is 503 with Retry-After. */
+void sn_reply_status(sn_call *c, int code, const char *message);
+
+/* The status and CAMARA code of an error (for entries of batch answers). */
 int sn_http_error_status(sn_http_error e);
 const char *sn_http_error_code(sn_http_error e);
+sn_http_error sn_http_error_of(int code);
 
+/* Is v a valid x-correlator (^[a-zA-Z0-9-_:;./<>{}]{0,256}$)? */
+int sn_correlator_valid(h2o_iovec_t v);
 
-/* Handlers (h_*.c). */
+/* ---- handlers (h_*.c), listed in routes.c ------------------------------------ */
+
+/* Serve a file of the subscriber portal for GET or HEAD of path (h_portal.c):
+ * 1, or 0 when path is not one. */
+int sn_portal_serve(sn_call *c, h2o_iovec_t path);
+
 void sn_h_healthz(sn_call *c);
 void sn_h_openapi(sn_call *c);
-void sn_h_camara_check(sn_call *c);
+void sn_h_camara(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);
 void sn_h_events(sn_call *c);
 void sn_h_carriers_add(sn_call *c);
-void sn_h_carriers_list(sn_call *c);
 void sn_h_keys_create(sn_call *c);
-void sn_h_keys_list(sn_call *c);
-void sn_h_keys_revoke(sn_call *c);
 void sn_h_bindings_put(sn_call *c);
 void sn_h_bindings_delete(sn_call *c);
 void sn_h_bindings_get(sn_call *c);
 void sn_h_notices_list(sn_call *c);
-void sn_h_notice_get(sn_call *c);
 void sn_h_notice_ack(sn_call *c);
-void sn_h_webhook_put(sn_call *c);
-void sn_h_webhook_get(sn_call *c);
-void sn_h_webhook_delete(sn_call *c);
-void sn_h_subscription_put(sn_call *c);
-void sn_h_subscription_get(sn_call *c);
-void sn_h_deliveries(sn_call *c);
 void sn_h_disconnections(sn_call *c);
-void sn_h_admin_notices(sn_call *c);
-void sn_h_admin_apps(sn_call *c);
-/* subscribers (h_subscriber.c, h_complaints.c) and the web portal (h_portal.c) */
-void sn_h_camara_entry(sn_call *c);
-void sn_h_sub_otp(sn_call *c);
-void sn_h_sub_session_create(sn_call *c);
-void sn_h_sub_session_get(sn_call *c);
-void sn_h_sub_session_delete(sn_call *c);
-void sn_h_sub_bindings(sn_call *c);
-void sn_h_sub_unbind(sn_call *c);
-void sn_h_sub_requests(sn_call *c);
-void sn_h_sub_complaint_add(sn_call *c);
-void sn_h_sub_complaints(sn_call *c);
-void sn_h_sub_report(sn_call *c);
-void sn_h_sub_checklist(sn_call *c);
+void sn_h_webhook_put(sn_call *c);
+void sn_h_subscription_put(sn_call *c);
+void sn_h_deliveries(sn_call *c);
 void sn_h_profile_put(sn_call *c);
-void sn_h_profile_get(sn_call *c);
-void sn_h_complaints_list(sn_call *c);
+void sn_h_signin_code(sn_call *c);
+void sn_h_signin_start(sn_call *c);
+void sn_h_sub_unbind(sn_call *c);
+void sn_h_complaint_file(sn_call *c);
+void sn_h_complaints_desk(sn_call *c);
 void sn_h_complaint_resolve(sn_call *c);
-/* Serve a file of the portal for GET/HEAD of its path; 0 when path is not one. */
-int sn_portal_serve(sn_call *c, h2o_iovec_t path);
+
+/* Works the router hands to the writer itself (sn_route.work). */
+int sn_w_camara_session(sn_http_job *j, sn_store *s);
+extern const sn_form sn_camara_form;
+int sn_w_carriers_list(sn_http_job *j, sn_store *s);
+int sn_w_keys_list(sn_http_job *j, sn_store *s);
+int sn_w_keys_revoke(sn_http_job *j, sn_store *s);
+int sn_w_notice_get(sn_http_job *j, sn_store *s);
+int sn_w_webhook_get(sn_http_job *j, sn_store *s);
+int sn_w_webhook_delete(sn_http_job *j, sn_store *s);
+int sn_w_subscription(sn_http_job *j, sn_store *s);
+int sn_w_profile(sn_http_job *j, sn_store *s);
+int sn_w_admin_apps(sn_http_job *j, sn_store *s);
+int sn_w_session_get(sn_http_job *j, sn_store *s);
+int sn_w_session_end(sn_http_job *j, sn_store *s);
+int sn_w_sub_bindings(sn_http_job *j, sn_store *s);
+int sn_w_sub_requests(sn_http_job *j, sn_store *s);
+int sn_w_sub_report(sn_http_job *j, sn_store *s);
+int sn_w_sub_checklist(sn_http_job *j, sn_store *s);
+int sn_w_complaints_mine(sn_http_job *j, sn_store *s);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "http/query.h"
 
+#include "core/errors.h"
+
 #include <string.h>
 
 static int hexval(char c)
@@ -42,13 +44,12 @@ static int decode(const char *s, size_t len, char *out, size_t cap)
     return 0;
 }
 
-int sn_query_parse(sn_call *c, sn_query_param *params, size_t n)
+int sn_query_parse(h2o_req_t *req, sn_query_param *params, size_t n, char *why, size_t whylen)
 {
-    h2o_req_t *req = c->req;
     for (size_t k = 0; k < n; k++)
         params[k].present = 0;
     if (req->query_at == SIZE_MAX)
-        return 0;
+        return SN_OK;
     const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
@@ -59,26 +60,20 @@ int sn_query_parse(sn_call *c, sn_query_param *params, size_t n)
             for (; k < n; k++)
                 if (strlen(params[k].name) == nlen && memcmp(params[k].name, p, nlen) == 0)
                     break;
-            if (k == n) {
-                sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "unknown query parameter '%.*s'",
+            if (k == n)
+                return sn_fail(why, whylen, SN_EINVAL, "unknown query parameter '%.*s'",
                                (int)(nlen > 64 ? 64 : nlen), p);
-                return -1;
-            }
-            if (params[k].present) {
-                sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "query parameter '%s' appears twice",
+            if (params[k].present)
+                return sn_fail(why, whylen, SN_EINVAL, "query parameter '%s' appears twice",
                                params[k].name);
-                return -1;
-            }
             const char *v = eq != NULL ? eq + 1 : stop;
-            if (decode(v, (size_t)(stop - v), params[k].value, sizeof(params[k].value)) != 0) {
-                sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+            if (decode(v, (size_t)(stop - v), params[k].value, sizeof(params[k].value)) != 0)
+                return sn_fail(why, whylen, SN_EINVAL,
                                "query parameter '%s' is malformed or longer than %d bytes",
                                params[k].name, SN_HTTP_QUERY_VALUE_MAX);
-                return -1;
-            }
             params[k].present = 1;
         }
         p = stop + 1;
     }
-    return 0;
+    return SN_OK;
 }

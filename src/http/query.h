@@ -5,9 +5,10 @@
 #ifndef SN_QUERY_H
 #define SN_QUERY_H
 
-#include "http/http.h"
+#include <h2o.h>
 
 #define SN_QUERY_MAX_PARAMS 8
+#define SN_HTTP_QUERY_VALUE_MAX 512
 
 typedef struct {
     const char *name;
@@ -15,9 +16,9 @@ typedef struct {
     int present;
 } sn_query_param;
 
-/* Fill params[0..n) (names set by the caller) from c's query string. An
- * unknown, repeated, malformed or too long parameter replies 400 and returns
- * -1; 0 otherwise. */
-int sn_query_parse(sn_call *c, sn_query_param *params, size_t n);
+/* Fill params[0..n) (names set by the caller) from req's query string:
+ * SN_OK, or SN_EINVAL (why says which) for an unknown, repeated, malformed
+ * or too long parameter. */
+int sn_query_parse(h2o_req_t *req, sn_query_param *params, size_t n, char *why, size_t whylen);
 
 #endif

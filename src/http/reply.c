@@ -1,10 +1,14 @@
 /*
- * reply.c - writing responses: JSON bodies, the x-correlator echo, and the
- * one table that maps every API error to its HTTP status and CAMARA code.
- * Runs on the loop thread that owns the request.
+ * reply.c - writing responses: the one way an answer is sent, the
+ * x-correlator echo, and the one table that maps every API error to its
+ * HTTP status and CAMARA code, and every service code (SN_E*) to an API
+ * error. Runs on the loop thread that owns the request.
  */
 #include "http/http.h"
 
+#include "core/errors.h"
+
+#include <stdarg.h>
 #include <stdio.h>
 
 static const struct {
@@ -41,6 +45,35 @@ const char *sn_http_error_code(sn_http_error e)
     return errors[e].code;
 }
 
+/* What each service code means to a client. */
+sn_http_error sn_http_error_of(int code)
+{
+    switch (code) {
+    case SN_EINVAL:
+    case SN_ENUMBER:
+    case SN_EDATE:
+    case SN_EEVENT:
+    case SN_ELIMIT:
+        return SN_HTTP_INVALID_ARGUMENT;
+    case SN_EFUTURE:
+        return SN_HTTP_OUT_OF_RANGE;
+    case SN_EAUTH:
+        return SN_HTTP_UNAUTHENTICATED;
+    case SN_EPERM:
+        return SN_HTTP_PERMISSION_DENIED;
+    case SN_ENOTFOUND:
+        return SN_HTTP_NOT_FOUND;
+    case SN_ECONFLICT:
+        return SN_HTTP_CONFLICT;
+    case SN_ERATE:
+        return SN_HTTP_TOO_MANY_REQUESTS;
+    case SN_EUNAVAILABLE:
+        return SN_HTTP_UNAVAILABLE;
+    default:
+        return SN_HTTP_INTERNAL;
+    }
+}
+
 static const char *reason_of(int status)
 {
     if (status == 200)
@@ -53,20 +86,32 @@ static const char *reason_of(int status)
     return "Error";
 }
 
+int sn_correlator_valid(h2o_iovec_t v)
+{
+    static const char extra[] = "-_:;./<>{}";
+    if (v.len > 256)
+        return 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char ch = v.base[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              (ch != '\0' && strchr(extra, ch) != NULL)))
+            return 0;
+    }
+    return 1;
+}
 
-void sn_reply_json(sn_call *c, int status, const char *body, size_t len)
+void sn_reply(sn_call *c, int status, const char *content_type, const char *body, size_t len)
 {
     static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = c->req;
     h2o_iovec_t buf = h2o_strdup(&req->pool, body, len);
-
     req->res.status = status;
     req->res.reason = reason_of(status);
     if (req->conn->ctx->shutdown_requested)
-        req->http1_is_persistent = 0; /* tell keep-alive clients we are going */
+        req->http1_is_persistent = 0;  /* tell keep-alive clients we are going */
     req->res.content_length = buf.len; /* always: without it h2o chunks and drops keep-alive */
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                   H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                   strlen(content_type));
     if (c->correlator.base != NULL)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               c->correlator.base, c->correlator.len);
@@ -74,13 +119,22 @@ void sn_reply_json(sn_call *c, int status, const char *body, size_t len)
     h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
-void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
+void sn_reply_json(sn_call *c, int status, const char *body, size_t len)
 {
-    char msg[512], esc[1100], body[1300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+    sn_reply(c, status, "application/json", body, len);
+}
+
+void sn_reply_buf(sn_call *c, int status, const sn_strbuf *b)
+{
+    if (b->failed)
+        sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
+    else
+        sn_reply_json(c, status, b->s != NULL ? b->s : "{}", b->s != NULL ? b->len : 2);
+}
+
+static void reply_message(sn_call *c, sn_http_error e, const char *msg)
+{
+    char esc[1100], body[1300];
     size_t n = sn_json_escape(msg, strlen(msg), esc, sizeof(esc) - 1);
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
     int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
@@ -89,4 +143,25 @@ void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
         h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
                        H2O_STRLIT("1"));
     sn_reply_json(c, errors[e].status, body, (size_t)len);
+}
+
+void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    reply_message(c, e, msg);
+}
+
+void sn_reply_status(sn_call *c, int code, const char *message)
+{
+    sn_http_error e = sn_http_error_of(code);
+    if (e == SN_HTTP_INTERNAL) {
+        fprintf(stderr, "secondnum serve: %s: %s\n", c->route != NULL ? c->route->path : "",
+                message[0] != '\0' ? message : sn_error_name(code));
+        message = "the store failed; nothing was changed";
+    }
+    reply_message(c, e, message);
 }

@@ -1,38 +1,39 @@
 /*
  * server.c - the HTTP server on libh2o-evloop: listeners, one event loop per
- * thread, routing, authentication, and graceful shutdown.
+ * thread, and graceful shutdown.
  *
  * Threads: each loop thread has its own SO_REUSEPORT listener (the kernel
- * spreads connections evenly), its own h2o context, and a receiver for the
- * writer thread's completions. All listeners are bound before any thread
- * starts, so "port in use" is reported at startup. Each loop creates and
- * disposes its h2o context (event loop, completion queue) on its own thread,
- * as h2o's own server does: libh2o 2.2 gives every socket's input buffer the
- * creating thread's buffer recycler (a __thread free list without a lock),
- * so a context made by the main thread left every loop's completion-queue
- * socket allocating from, and freeing into, the main thread's list at once:
- * with two loops, a double free soon after writes began.
+ * spreads connections evenly), its own h2o context, and a receiver for
+ * messages posted from other threads (sn_server_post). All listeners are
+ * bound before any thread starts, so "port in use" is reported at startup.
+ * Each loop creates and disposes its h2o context (event loop, message
+ * queue) on its own thread, as h2o's own server does: libh2o 2.2 gives
+ * every socket's input buffer the creating thread's buffer recycler (a
+ * __thread free list without a lock), so a context made by the main thread
+ * left every loop's queue socket allocating from, and freeing into, the
+ * main thread's list at once: with two loops, a double free soon after
+ * writes began.
  *
- * Routing: one catch-all h2o handler on "/" looks the path up in sn_routes
- * (exact, or with a trailing {id}), so every 404 and 405 is ours. Errors that
- * h2o produces itself before routing (413 for a body over the limit, 400 for
- * a broken body) are rewritten to the CAMARA shape by a filter on the host's
- * fallback path.
+ * Requests: one catch-all h2o handler on "/" hands every request to the
+ * options' handler (the router), so every 404 and 405 is the API's. Errors
+ * that h2o produces itself before that (413 for a body over the limit, 400
+ * for a broken body) are rewritten to the CAMARA shape by a filter on the
+ * host's fallback path.
  *
  * Shutdown (SIGTERM/SIGINT, taken by sigwait in the main thread): each loop
  * stops accepting (draining its accept queue first), marks its context shut
  * down so answers carry "Connection: close", gives every connection one
- * second to finish sending its request (idle keep-alive ones close), and runs until its connections are gone (requests in flight,
- * including writes queued to the writer, are answered) or the grace period
- * ends. The writer is stopped after the loops, the store closed last; only
- * then does each loop dispose its context (the writer may send a completion
- * until it is stopped), and only when no connection still refers to it.
+ * second to finish sending its request (idle keep-alive ones close), and
+ * runs until its connections are gone (requests in flight, including those
+ * waiting for another thread, are answered) or the grace period ends. Then
+ * the options' `drained` stops what posts messages (the writer); only then
+ * does each loop dispose its context (a message may come until then), and
+ * only when no connection still refers to it.
  */
 #include "http/server.h"
 
 #include "core/errors.h"
-#include "http/writer.h"
-#include "store/keys.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -52,18 +53,18 @@
 #define SHUTDOWN_READ_GRACE_MS 1000
 
 /* Shutdown in order: the main thread waits until every loop is drained,
- * stops the writer, then lets the loops dispose their contexts. */
+ * runs `drained`, then lets the loops dispose their contexts. */
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    unsigned drained;   /* loops done with their connections (or their grace period) */
-    int writer_stopped; /* no completion will be sent any more */
+    unsigned drained; /* loops done with their connections (or their grace period) */
+    int quiet;        /* no message will be posted any more */
 } stop_order;
 
 typedef struct {
     h2o_context_t ctx; /* first: requests find their thread through it */
     h2o_accept_ctx_t accept_ctx;
-    h2o_multithread_receiver_t completions;
+    h2o_multithread_receiver_t messages;
     h2o_globalconf_t *conf;
     stop_order *order;
     pthread_t tid;
@@ -75,151 +76,18 @@ typedef struct {
     volatile int stop;
 } loop_thread;
 
-static sn_service *service; /* for the h2o callbacks; set once before threads start */
+static const sn_server_options *options; /* for the h2o callbacks; set before threads start */
 
-h2o_multithread_receiver_t *sn_server_completions(h2o_req_t *req)
+void sn_server_post(h2o_req_t *req, sn_loop_message *m)
 {
-    return &((loop_thread *)req->conn->ctx)->completions;
-}
-
-/* ---- routing ---------------------------------------------------------- */
-
-/* Does path match the route pattern? Sets *param for an {id} segment
- * ("/v1/keys/{id}", "/v1/notices/{id}/ack"). */
-static int path_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
-{
-    const char *brace = strstr(pattern, "{id}");
-    size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
-    if (brace == NULL)
-        return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
-    const char *suffix = brace + 4;
-    size_t slen = strlen(suffix);
-    if (path.len <= fixed + slen || memcmp(path.base, pattern, fixed) != 0 ||
-        memcmp(path.base + path.len - slen, suffix, slen) != 0)
-        return 0;
-    *param = path.base + fixed;
-    *plen = path.len - fixed - slen;
-    return memchr(*param, '/', *plen) == NULL;
-}
-
-/* x-correlator: ^[a-zA-Z0-9-_:;./<>{}]{0,256}$ */
-static int correlator_valid(h2o_iovec_t v)
-{
-    static const char extra[] = "-_:;./<>{}";
-    if (v.len > 256)
-        return 0;
-    for (size_t i = 0; i < v.len; i++) {
-        char ch = v.base[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              (ch != '\0' && strchr(extra, ch) != NULL)))
-            return 0;
-    }
-    return 1;
-}
-
-static int authenticate(sn_call *c, uint8_t role)
-{
-    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i == -1) {
-        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED, "missing Authorization: Bearer API key");
-        return 0;
-    }
-    h2o_iovec_t v = c->req->headers.entries[i].value;
-    if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0 ||
-        !sn_keyring_find(c->svc->keys, v.base + 7, v.len - 7, &c->key)) {
-        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
-                       "Request not authenticated due to missing, invalid, or revoked credentials");
-        return 0;
-    }
-    if (c->key.role != role) {
-        sn_reply_error(c, SN_HTTP_PERMISSION_DENIED, "this operation needs a key with the %s role",
-                       sn_role_name(role));
-        return 0;
-    }
-    return 1;
-}
-
-/* A body, when present, must be JSON. */
-static int content_type_ok(sn_call *c)
-{
-    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i == -1 || c->req->entity.base == NULL)
-        return 1;
-    h2o_iovec_t v = c->req->headers.entries[i].value;
-    static const char json[] = "application/json";
-    size_t n = sizeof(json) - 1;
-    if (v.len >= n && strncasecmp(v.base, json, n) == 0 && (v.len == n || v.base[n] == ';'))
-        return 1;
-    sn_reply_error(c, SN_HTTP_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json");
-    return 0;
-}
-
-static void method_not_allowed(sn_call *c, h2o_iovec_t path)
-{
-    char allow[64] = "";
-    const char *param;
-    size_t plen;
-    for (size_t i = 0; i < sn_nroutes; i++) {
-        if (!path_matches(sn_routes[i].path, path, &param, &plen))
-            continue;
-        if (allow[0] != '\0')
-            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
-        strncat(allow, sn_routes[i].method, sizeof(allow) - strlen(allow) - 1);
-    }
-    h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_ALLOW, NULL,
-                   h2o_strdup(&c->req->pool, allow, SIZE_MAX).base, strlen(allow));
-    sn_reply_error(c, SN_HTTP_METHOD_NOT_ALLOWED, "use %s on this path", allow);
+    loop_thread *t = (loop_thread *)req->conn->ctx;
+    h2o_multithread_send_message(&t->messages, &m->super);
 }
 
 static int on_request(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
-    sn_call *c = h2o_mem_alloc_pool(&req->pool, sizeof(*c));
-    h2o_iovec_t path = req->path_normalized;
-    int path_known = 0;
-
-    memset(c, 0, sizeof(*c));
-    c->req = req;
-    c->svc = service;
-    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
-    if (i != -1) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (!correlator_valid(v)) {
-            sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
-                           "x-correlator must match ^[a-zA-Z0-9-_:;./<>{}]{0,256}$");
-            return 0;
-        }
-        c->correlator = v;
-    }
-    size_t header_bytes = 0;
-    for (size_t h = 0; h < req->headers.size; h++)
-        header_bytes += req->headers.entries[h].name->len + req->headers.entries[h].value.len;
-    if (header_bytes > SN_HTTP_MAX_HEADER_BYTES) {
-        sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
-                       SN_HTTP_MAX_HEADER_BYTES);
-        return 0;
-    }
-    for (size_t r = 0; r < sn_nroutes; r++) {
-        const sn_route *rt = &sn_routes[r];
-        if (!path_matches(rt->path, path, &c->param, &c->param_len))
-            continue;
-        path_known = 1;
-        if (!h2o_memis(req->method.base, req->method.len, rt->method, strlen(rt->method)))
-            continue;
-        if (rt->role != SN_ROLE_NONE && !authenticate(c, rt->role))
-            return 0;
-        if (content_type_ok(c))
-            rt->handle(c);
-        return 0;
-    }
-    if (!path_known && sn_portal_serve(c, path))
-        return 0; /* a file of the subscriber portal (h_portal.c) */
-    if (path_known)
-        method_not_allowed(c, path);
-    else
-        sn_reply_error(c, SN_HTTP_NOT_FOUND, "no such resource: %.*s",
-                       (int)(path.len > 200 ? 200 : path.len), path.base);
-    return 0;
+    return options->handle(options->ctx, req);
 }
 
 /* ---- h2o's own errors in the CAMARA shape ------------------------------ */
@@ -256,7 +124,7 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
         h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
                        H2O_STRLIT("application/json"), 1);
         ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
-        if (i != -1 && correlator_valid(req->headers.entries[i].value))
+        if (i != -1 && sn_correlator_valid(req->headers.entries[i].value))
             h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0,
                                   NULL, req->headers.entries[i].value.base,
                                   req->headers.entries[i].value.len);
@@ -302,14 +170,13 @@ static void on_wake(h2o_socket_t *sock, const char *err)
     t->stop = 1;
 }
 
-static void on_completions(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
     while (!h2o_linklist_is_empty(messages)) {
-        h2o_multithread_message_t *m =
-            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
-        h2o_linklist_unlink(&m->link);
-        sn_writer_complete(m);
+        sn_loop_message *m = H2O_STRUCT_FROM_MEMBER(sn_loop_message, super.link, messages->next);
+        h2o_linklist_unlink(&m->super.link);
+        m->run(m);
     }
 }
 
@@ -326,7 +193,7 @@ static void drain(loop_thread *t)
         h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
 }
 
-/* After the writer stopped: free the context, unless a connection the grace
+/* After the messages stopped: free the context, unless a connection the grace
  * period gave up on still refers to it (then the exit does). */
 static void dispose_loop(loop_thread *t)
 {
@@ -334,7 +201,7 @@ static void dispose_loop(loop_thread *t)
     if (t->connections > 0)
         return;
     h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
-    h2o_multithread_unregister_receiver(t->ctx.queue, &t->completions);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->messages);
     h2o_context_dispose(&t->ctx);
     h2o_evloop_run(loop, 0);
     h2o_evloop_destroy(loop);
@@ -349,7 +216,7 @@ static void *loop_main(void *arg)
     h2o_context_init(&t->ctx, loop, t->conf);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = t->conf->hosts;
-    h2o_multithread_register_receiver(t->ctx.queue, &t->completions, on_completions);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->messages, on_messages);
     t->listener = h2o_evloop_socket_create(loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -364,7 +231,7 @@ static void *loop_main(void *arg)
     pthread_mutex_lock(&t->order->lock);
     t->order->drained++;
     pthread_cond_broadcast(&t->order->changed);
-    while (!t->order->writer_stopped)
+    while (!t->order->quiet)
         pthread_cond_wait(&t->order->changed, &t->order->lock);
     pthread_mutex_unlock(&t->order->lock);
     dispose_loop(t);
@@ -390,7 +257,8 @@ static int open_listener(const char *address, int *fd, char *err, size_t errlen)
         host[strlen(host) - 1] = '\0';
     }
     if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
-        return sn_fail(err, errlen, SN_EUSAGE, "cannot resolve '%s': %s", address, gai_strerror(rc));
+        return sn_fail(err, errlen, SN_EUSAGE, "cannot resolve '%s': %s", address,
+                       gai_strerror(rc));
     *fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
@@ -457,12 +325,12 @@ static void stop_loops(loop_thread *threads, unsigned started, stop_order *order
     pthread_mutex_unlock(&order->lock);
 }
 
-/* With the writer stopped: let the loops dispose their contexts and end;
+/* With the messages stopped: let the loops dispose their contexts and end;
  * close what the loops that never started had opened. */
 static void end_loops(loop_thread *threads, unsigned n, unsigned started, stop_order *order)
 {
     pthread_mutex_lock(&order->lock);
-    order->writer_stopped = 1;
+    order->quiet = 1;
     pthread_cond_broadcast(&order->changed);
     pthread_mutex_unlock(&order->lock);
     for (unsigned i = 0; i < started; i++)
@@ -475,8 +343,8 @@ static void end_loops(loop_thread *threads, unsigned n, unsigned started, stop_o
     }
 }
 
-int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(void *), void *arg,
-                  char *err, size_t errlen)
+int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, char *err,
+                  size_t errlen)
 {
     h2o_globalconf_t conf;
     stop_order order = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
@@ -489,7 +357,7 @@ int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(voi
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     for (unsigned i = 0; i < o->threads; i++)
         threads[i].listen_fd = threads[i].wake_fd = -1;
-    service = svc;
+    options = o;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -503,7 +371,8 @@ int sn_server_run(const sn_server_options *o, sn_service *svc, void (*ready)(voi
         sigwait(&set, &sig);
     }
     stop_loops(threads, started, &order);
-    sn_writer_stop(svc->writer); /* after the loops: no request waits for it any more */
+    if (o->drained != NULL)
+        o->drained(o->ctx); /* after the loops: no request waits for it any more */
     end_loops(threads, o->threads, started, &order);
     h2o_config_dispose(&conf);
     free(threads);

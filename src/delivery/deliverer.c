@@ -16,12 +16,12 @@
  *   4. write outcomes in one transaction once enough have gathered or a few
  *      milliseconds have passed, then release their ids.
  */
-#include "notice/deliverer.h"
+#include "delivery/deliverer.h"
 
 #include "core/errors.h"
 #include "core/notice.h"
 #include "crypto/signature.h"
-#include "notice/notice_json.h"
+#include "delivery/notice_json.h"
 #include "store/store.h"
 #include "util/thread.h"
 #include "store/apps.h"

@@ -1,7 +1,7 @@
 /*
  * notice_json.c - a notice as JSON (see notice_json.h).
  */
-#include "notice/notice_json.h"
+#include "delivery/notice_json.h"
 
 #include "core/date.h"
 

@@ -1,0 +1,343 @@
+/*
+ * router.c - from a request to its handler: the x-correlator and header
+ * limits, the route (exact, or with one {id} segment), the one
+ * authentication path (an API key with the route's role, or a subscriber's
+ * session token where the route takes one), the content type, the query
+ * and the {id}; every 404 and 405 is ours. Paths that are no route serve
+ * the subscriber portal's files (h_portal.c). Runs on the loop threads;
+ * reads only what the service shares read-only (the keyring locks itself).
+ */
+#include "http/router.h"
+
+#include "http/body.h"
+#include "http/job.h"
+
+#include "core/errors.h"
+#include "crypto/tokens.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Does path match the route pattern? Sets *param for an {id} segment
+ * ("/v1/keys/{id}", "/v1/notices/{id}/ack"). */
+static int path_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
+{
+    const char *brace = strstr(pattern, "{id}");
+    size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
+    if (brace == NULL)
+        return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
+    const char *suffix = brace + 4;
+    size_t slen = strlen(suffix);
+    if (path.len <= fixed + slen || memcmp(path.base, pattern, fixed) != 0 ||
+        memcmp(path.base + path.len - slen, suffix, slen) != 0)
+        return 0;
+    *param = path.base + fixed;
+    *plen = path.len - fixed - slen;
+    return memchr(*param, '/', *plen) == NULL;
+}
+
+/* The bearer credential of the Authorization header, or {NULL, 0}. */
+static h2o_iovec_t bearer(const sn_call *c)
+{
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i == -1)
+        return h2o_iovec_init(NULL, 0);
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
+        return h2o_iovec_init("", 0);
+    return h2o_iovec_init(v.base + 7, v.len - 7);
+}
+
+static int key_of(sn_call *c, h2o_iovec_t token, uint8_t role)
+{
+    sn_api_key k;
+    if (token.len == 0 || !sn_keyring_find(c->svc->keys, token.base, token.len, &k)) {
+        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
+                       "Request not authenticated due to missing, invalid, or revoked credentials");
+        return 0;
+    }
+    if (k.role != role) {
+        sn_reply_error(c, SN_HTTP_PERMISSION_DENIED, "this operation needs a key with the %s role",
+                       sn_role_name(role));
+        return 0;
+    }
+    c->who.role = k.role;
+    c->who.key = k.id;
+    c->who.carrier = k.carrier;
+    if (k.role == SN_ROLE_APP)
+        snprintf(c->who.app, sizeof(c->who.app), "%s", k.name);
+    return 1;
+}
+
+/* Sessions exist only where self-service is configured. */
+static int selfservice_on(sn_call *c)
+{
+    if (c->svc->subscribers != NULL && c->svc->secret != NULL)
+        return 1;
+    sn_reply_error(c, SN_HTTP_UNAVAILABLE, "subscriber self-service is not configured");
+    return 0;
+}
+
+static int session_of(sn_call *c, h2o_iovec_t token)
+{
+    if (!selfservice_on(c))
+        return 0;
+    if (!sn_session_token_shaped(token.base, token.len)) {
+        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED, "not a session token: sign in again");
+        return 0;
+    }
+    sn_session_token_hash(token.base, token.len, c->token_hash);
+    c->session = 1;
+    return 1;
+}
+
+/* The one authentication path; 0 after a reply (401, 403). */
+static int authenticate(sn_call *c)
+{
+    const sn_route *rt = c->route;
+    h2o_iovec_t token = bearer(c);
+    if (rt->auth == SN_AUTH_NONE)
+        return 1;
+    if (token.base == NULL) {
+        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
+                       rt->auth == SN_AUTH_SESSION
+                           ? "sign in first: missing Authorization: Bearer session token"
+                           : "missing Authorization: Bearer API key");
+        return 0;
+    }
+    if (rt->auth == SN_AUTH_SESSION ||
+        (rt->auth == SN_AUTH_KEY_OR_SESSION && sn_session_token_shaped(token.base, token.len)))
+        return session_of(c, token);
+    return key_of(c, token, rt->role);
+}
+
+/* The client's address: the trusted proxy header's first entry when one is
+ * configured and present, else the peer. An IPv6 client counts by its /64,
+ * which one subscriber line usually gets whole. */
+static void client_addr(sn_call *c)
+{
+    const char *name = c->svc->subscribers != NULL ? c->svc->subscribers->opt.client_ip_header : "";
+    struct sockaddr_storage ss;
+    char *out = c->addr;
+    size_t cap = sizeof(c->addr);
+    if (name[0] != '\0') {
+        ssize_t i = h2o_find_header_by_str(&c->req->headers, name, strlen(name), -1);
+        if (i != -1) {
+            h2o_iovec_t v = c->req->headers.entries[i].value;
+            size_t n = 0, start = 0;
+            while (start < v.len && v.base[start] == ' ')
+                start++;
+            while (start + n < v.len && v.base[start + n] != ',' && v.base[start + n] != ' ' &&
+                   n + 1 < cap)
+                n++;
+            if (n > 0) {
+                memcpy(out, v.base + start, n);
+                out[n] = '\0';
+                return;
+            }
+        }
+    }
+    memset(&ss, 0, sizeof(ss));
+    snprintf(out, cap, "unknown");
+    if (c->req->conn->callbacks->get_peername == NULL ||
+        c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+    } else if (ss.ss_family == AF_INET6) {
+        struct in6_addr a = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+        memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, out, (socklen_t)cap);
+    }
+}
+
+/* A body, when present, must be JSON. */
+static int content_type_ok(sn_call *c)
+{
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i == -1 || c->req->entity.base == NULL)
+        return 1;
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    static const char json[] = "application/json";
+    size_t n = sizeof(json) - 1;
+    if (v.len >= n && strncasecmp(v.base, json, n) == 0 && (v.len == n || v.base[n] == ';'))
+        return 1;
+    sn_reply_error(c, SN_HTTP_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json");
+    return 0;
+}
+
+/* The {id} of the path: a positive integer, else 404. */
+static int id_of(sn_call *c, const char *param, size_t len)
+{
+    char text[24], *end;
+    if (len == 0 || len >= sizeof(text))
+        goto bad;
+    memcpy(text, param, len);
+    text[len] = '\0';
+    if (text[0] < '0' || text[0] > '9')
+        goto bad;
+    c->id = strtoull(text, &end, 10);
+    if (*end == '\0' && c->id != 0)
+        return 1;
+bad:
+    sn_reply_error(c, SN_HTTP_NOT_FOUND, "no such resource: id '%.*s'", (int)(len > 24 ? 24 : len),
+                   param);
+    return 0;
+}
+
+/* The route's flat body into c->form; 0 after a 400. */
+static int read_form(sn_call *c, const sn_form *form)
+{
+    for (c->nform = 0; c->nform < SN_FLATJSON_MAX_FIELDS && form->names[c->nform] != NULL;
+         c->nform++)
+        c->form[c->nform] =
+            (sn_flat_field){form->names[c->nform], NULL, 0, (form->booleans >> c->nform) & 1};
+    return sn_body_fields(c, c->form, c->nform, form->optional);
+}
+
+/* Everything the route asks of a request before its handler runs. */
+static int admit(sn_call *c, const char *param, size_t plen)
+{
+    const sn_route *rt = c->route;
+    char why[SN_ERRMSG_MAX];
+    if (!authenticate(c) || ((rt->flags & SN_ROUTE_SELFSERVICE) && !selfservice_on(c)) ||
+        !content_type_ok(c))
+        return 0;
+    if (rt->flags & SN_ROUTE_SELFSERVICE) {
+        if (c->req->entity.len > SN_HTTP_MAX_PUBLIC_BODY) {
+            sn_reply_error(c, SN_HTTP_PAYLOAD_TOO_LARGE, "the request body is larger than %u bytes",
+                           SN_HTTP_MAX_PUBLIC_BODY);
+            return 0;
+        }
+        client_addr(c);
+    }
+    for (c->nq = 0; rt->query != NULL && rt->query[c->nq] != NULL && c->nq < SN_QUERY_MAX_PARAMS;
+         c->nq++)
+        c->q[c->nq].name = rt->query[c->nq];
+    if (sn_query_parse(c->req, c->q, c->nq, why, sizeof(why)) != SN_OK) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
+        return 0;
+    }
+    if (param != NULL && !id_of(c, param, plen))
+        return 0;
+    return rt->form == NULL || read_form(c, rt->form);
+}
+
+static void method_not_allowed(sn_call *c, h2o_iovec_t path)
+{
+    char allow[64] = "";
+    const char *param;
+    size_t plen;
+    for (size_t i = 0; i < sn_nroutes; i++) {
+        if (!path_matches(sn_routes[i].path, path, &param, &plen))
+            continue;
+        if (allow[0] != '\0')
+            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+        strncat(allow, sn_routes[i].method, sizeof(allow) - strlen(allow) - 1);
+    }
+    h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_ALLOW, NULL,
+                   h2o_strdup(&c->req->pool, allow, SIZE_MAX).base, strlen(allow));
+    sn_reply_error(c, SN_HTTP_METHOD_NOT_ALLOWED, "use %s on this path", allow);
+}
+
+/* The request's own checks: the x-correlator and the size of its headers. */
+static int headers_ok(sn_call *c)
+{
+    h2o_req_t *req = c->req;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (!sn_correlator_valid(v)) {
+            sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
+                           "x-correlator must match ^[a-zA-Z0-9-_:;./<>{}]{0,256}$");
+            return 0;
+        }
+        c->correlator = v;
+    }
+    size_t header_bytes = 0;
+    for (size_t h = 0; h < req->headers.size; h++)
+        header_bytes += req->headers.entries[h].name->len + req->headers.entries[h].value.len;
+    if (header_bytes > SN_HTTP_MAX_HEADER_BYTES) {
+        sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
+                       SN_HTTP_MAX_HEADER_BYTES);
+        return 0;
+    }
+    return 1;
+}
+
+int sn_router_handle(void *ctx, h2o_req_t *req)
+{
+    sn_call *c = h2o_mem_alloc_pool(&req->pool, sizeof(*c));
+    h2o_iovec_t path = req->path_normalized;
+    int path_known = 0;
+    memset(c, 0, sizeof(*c));
+    c->req = req;
+    c->svc = ctx;
+    if (!headers_ok(c))
+        return 0;
+    for (size_t r = 0; r < sn_nroutes; r++) {
+        const char *param = NULL;
+        size_t plen = 0;
+        if (!path_matches(sn_routes[r].path, path, &param, &plen))
+            continue;
+        path_known = 1;
+        if (!h2o_memis(req->method.base, req->method.len, sn_routes[r].method,
+                       strlen(sn_routes[r].method)))
+            continue;
+        c->route = &sn_routes[r];
+        if (!admit(c, param, plen))
+            return 0;
+        if (c->route->work != NULL && (c->route->handle == NULL || c->session))
+            sn_http_submit(sn_http_job_new(c, c->route->work, NULL));
+        else
+            c->route->handle(c);
+        return 0;
+    }
+    if (!path_known && sn_portal_serve(c, path))
+        return 0; /* a file of the subscriber portal (h_portal.c) */
+    if (path_known)
+        method_not_allowed(c, path);
+    else
+        sn_reply_error(c, SN_HTTP_NOT_FOUND, "no such resource: %.*s",
+                       (int)(path.len > 200 ? 200 : path.len), path.base);
+    return 0;
+}
+
+const char *sn_call_param(const sn_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i].present && strcmp(c->q[i].name, name) == 0)
+            return c->q[i].value;
+    return NULL;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (s[0] < '0' || s[0] > '9' || strlen(s) > 19)
+        return 0;
+    *out = strtoull(s, &end, 10);
+    return *end == '\0';
+}
+
+int sn_call_paging(sn_call *c, uint64_t *after, uint32_t *limit, uint32_t def, uint32_t max)
+{
+    const char *a = sn_call_param(c, "after"), *l = sn_call_param(c, "limit");
+    uint64_t v;
+    *after = 0;
+    *limit = def;
+    if (a != NULL && !parse_u64(a, after)) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "after must be a cursor from 'next'");
+        return 0;
+    }
+    if (l != NULL && (!parse_u64(l, &v) || v < 1 || v > max)) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "limit must be 1 to %u", max);
+        return 0;
+    }
+    if (l != NULL)
+        *limit = (uint32_t)v;
+    return 1;
+}

@@ -1,0 +1,36 @@
+/*
+ * checks.c - the verdict of a check, from the serving index (see
+ * checks.h). Thread-safe: the index locks its shards.
+ */
+#include "service/checks.h"
+
+#include "core/errors.h"
+
+#include <string.h>
+#include <time.h>
+
+sn_day sn_check_today(const sn_service *svc)
+{
+    return sn_day_of((int64_t)time(NULL), svc->rules.tz_minutes);
+}
+
+int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
+             char *msg, size_t msglen)
+{
+    sn_number_state st;
+    sn_number n = q->number;
+    int rc = sn_check_day(q->day, today, msg, msglen);
+    memset(a, 0, sizeof(*a));
+    if (rc != SN_OK)
+        return rc;
+    if (q->by == SN_CHECK_SHA256)
+        a->known = sn_numindex_find_sha256(svc->index, q->digest, &n);
+    else if (q->by == SN_CHECK_MD5)
+        a->known = sn_numindex_find_md5(svc->index, q->digest, &n);
+    else
+        a->known = 1;
+    a->known = a->known && sn_numindex_get(svc->index, n, &st);
+    a->verdict = a->known ? sn_verdict_of(&st, q->day, NULL) : SN_VERDICT_UNKNOWN;
+    a->first_day = a->known ? st.first_day : SN_DAY_NONE;
+    return SN_OK;
+}

@@ -1,0 +1,38 @@
+/*
+ * checks.h - "has this number changed hands since this day?", answered
+ * from the serving index (numindex.h), never the store: a check costs
+ * microseconds and runs on the loop thread that received it. The CAMARA
+ * check and the native single and batch checks all come here.
+ */
+#ifndef SN_CHECKS_H
+#define SN_CHECKS_H
+
+#include "core/verdict.h"
+#include "service/service.h"
+
+/* How the question names the number. */
+typedef enum { SN_CHECK_NUMBER = 0, SN_CHECK_SHA256 = 1, SN_CHECK_MD5 = 2 } sn_check_by;
+
+typedef struct {
+    uint8_t by;         /* sn_check_by */
+    sn_number number;   /* SN_CHECK_NUMBER */
+    uint8_t digest[32]; /* SHA-256 (32 bytes) or MD5 (16) of the E.164 text */
+    sn_day day;
+} sn_check_question;
+
+typedef struct {
+    sn_verdict verdict;
+    int known;        /* the index has the number */
+    sn_day first_day; /* of a known number: its first record */
+} sn_check_answer;
+
+/* The calendar day of now in the deployment's zone: what a check's day is
+ * held against. */
+sn_day sn_check_today(const sn_service *svc);
+
+/* The verdict for q, today being `today` (the caller takes it once for a
+ * batch). SN_OK, or SN_EFUTURE when q->day is after today (msg says so). */
+int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
+             char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * events.c - applying carrier events (see events.h): the guard around each
+ * event (the carrier's ranges, the reissue guard), the notices each one
+ * issues, one transaction per batch or per group of live batches, the
+ * serving index after the commit, and the deliverer's wake-up.
+ * Thread-safety: a batch belongs to one thread at a time (the writer, then
+ * the publisher); the index and the follower lock themselves.
+ */
+#include "service/events.h"
+
+#include "core/errors.h"
+#include "core/notice.h"
+#include "delivery/deliverer.h"
+#include "store/keys.h"
+#include "store/notices.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- around each event (the ledger's guard) -------------------------------- */
+
+static int collect_range(void *ctx, const sn_range *r)
+{
+    sn_events_batch *b = ctx;
+    if (r->carrier == b->carrier && r->prefix[0] != '\0' && b->own.nranges < SN_EVENTS_MAX_RANGES)
+        snprintf(b->own.ranges[b->own.nranges++], sizeof(b->own.ranges[0]), "%s", r->prefix);
+    return 0;
+}
+
+static int carrier_may_report(const sn_events_batch *b, const sn_number_state *st,
+                              const sn_log_event *e, char *why, size_t len)
+{
+    char text[SN_NUMBER_TEXT_MAX];
+    if (!b->ranges || e->ev.kind == SN_EV_PORT_IN ||
+        (st->status != SN_ST_UNSEEN && st->carrier == b->carrier))
+        return SN_OK;
+    sn_number_format(e->ev.number, text);
+    for (size_t i = 0; i < b->own.nranges; i++)
+        if (strncmp(text, b->own.ranges[i], strlen(b->own.ranges[i])) == 0)
+            return SN_OK;
+    return sn_fail(why, len, SN_EPERM, "%s is outside this carrier's ranges and not ported to it",
+                   text);
+}
+
+/* The reissue guard. */
+static int reissue_allowed(sn_store *s, const sn_events_batch *b, const sn_number_state *st,
+                           const sn_log_event *e, char *why, size_t len)
+{
+    char err[SN_ERRMSG_MAX], until_text[SN_TIME_TEXT_MAX];
+    uint32_t apps = 0;
+    int64_t until = 0;
+    if ((e->flags & SN_LOG_FORCED) || !sn_notice_is_reissue(st, e->ev.kind))
+        return SN_OK;
+    if (sn_store_open_cancellations(s, e->ev.number, b->own.now, &apps, &until, err, sizeof(err)) !=
+        SN_OK)
+        return sn_fail(why, len, SN_ESTORE, "cannot read open notices: %s", err);
+    if (apps == 0)
+        return SN_OK;
+    sn_utc_format(until, until_text);
+    return sn_fail(why, len, SN_EHELD,
+                   "reissue held: %u app%s still ha%s open number_cancelled notices, deadline %s; "
+                   "send \"force\": true to reissue anyway",
+                   apps, apps == 1 ? "" : "s", apps == 1 ? "s" : "ve", until_text);
+}
+
+typedef struct {
+    sn_events_batch *b;
+    sn_store *s;
+} guard_ctx;
+
+static int allow(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why, size_t len)
+{
+    guard_ctx *g = ctx;
+    int rc = carrier_may_report(g->b, st, e, why, len);
+    return rc != SN_OK ? rc : reissue_allowed(g->s, g->b, st, e, why, len);
+}
+
+/* Issue the notices an applied event calls for. */
+static int applied(void *ctx, sn_store *s, const sn_number_state *before,
+                   const sn_number_state *after, const sn_log_event *e, char *err, size_t errlen)
+{
+    sn_events_batch *b = ((guard_ctx *)ctx)->b;
+    sn_notice_spec spec;
+    size_t issued = 0;
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = (uint8_t)sn_notice_for(before, after, e->ev.kind, &spec.tenure);
+    if (spec.kind == SN_NOTICE_NONE)
+        return SN_OK;
+    spec.number = e->ev.number;
+    spec.event = e->ev.kind;
+    spec.event_at = e->ev.at;
+    spec.created = b->own.now;
+    spec.deadline = b->own.now + b->own.svc->notice_deadline_s;
+    spec.now_ms = b->own.now_ms;
+    int rc = sn_store_issue_notices(s, &spec, &issued, err, errlen);
+    b->issued += issued;
+    return rc;
+}
+
+/* ---- one batch in a transaction ----------------------------------------------- */
+
+/* Inside the transaction, before the ledger: the clock, the carrier's
+ * ranges, the order of application, and room for the changed states. */
+static int prepare(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
+{
+    struct timespec ts;
+    sn_log_event *sorted = NULL;
+    int rc;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    b->own.now = ts.tv_sec;
+    b->own.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    b->own.before = b->rep;
+    b->own.nranges = 0;
+    b->own.nchanged = 0;
+    b->issued = 0;
+    if (b->ranges && (rc = sn_store_list_ranges(s, collect_range, b, err, errlen)) != SN_OK)
+        return rc;
+    if ((rc = sn_ledger_sort(b->items, b->n, &sorted)) != SN_OK)
+        return sn_fail(err, errlen, rc, "cannot sort %zu events", b->n);
+    if (sorted != NULL) {
+        memcpy(b->items, sorted, b->n * sizeof(*b->items));
+        free(sorted);
+    }
+    if (b->own.changed == NULL && b->n > 0 && b->own.svc->index != NULL &&
+        (b->own.changed = malloc(b->n * sizeof(*b->own.changed))) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    return SN_OK;
+}
+
+static int apply_in_tx(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
+{
+    guard_ctx g = {b, s};
+    sn_ledger_guard guard = {allow, &g, applied};
+    int rc = prepare(s, b, err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    return sn_ledger_apply_in_tx(s, b->items, b->n, &b->rep, &guard, b->own.changed,
+                                 &b->own.nchanged, err, errlen);
+}
+
+/* The outcome of a transaction for b: the report restored after a failure,
+ * the deliverer woken after a commit that issued notices. */
+static void conclude(sn_store *s, sn_events_batch *b, int rc, const char *err)
+{
+    b->rc = rc;
+    if (rc != SN_OK) {
+        sn_ledger_restore(&b->rep, &b->own.before);
+        b->own.nchanged = 0;
+        b->issued = 0;
+        if (rc == SN_ESTORE && !sn_store_reachable(s))
+            b->rc = SN_EUNAVAILABLE;
+        snprintf(b->message, sizeof(b->message), "%s", err);
+        return;
+    }
+    if (b->issued > 0)
+        sn_deliverer_wake(b->own.svc->deliverer);
+}
+
+int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char *err,
+                    size_t errlen)
+{
+    int rc;
+    b->own.svc = svc;
+    sn_follower_mark(svc->follower, &b->own.mark); /* before the transaction */
+    if ((rc = sn_store_begin(s, err, errlen)) == SN_OK &&
+        (rc = apply_in_tx(s, b, err, errlen)) == SN_OK)
+        rc = sn_store_commit(s, err, errlen);
+    if (rc != SN_OK)
+        sn_store_rollback(s);
+    conclude(s, b, rc, err != NULL ? err : "");
+    return rc;
+}
+
+/* ---- the live path ------------------------------------------------------------------ */
+
+static sn_events_batch *batch_of(sn_job *job)
+{
+    return (sn_events_batch *)((char *)job - offsetof(sn_events_batch, own.job));
+}
+
+static void run_one(sn_job *job, sn_store *s)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_events_batch *b = batch_of(job);
+    if (sn_events_apply(b->own.svc, s, b, err, sizeof(err)) != SN_OK)
+        fprintf(stderr, "secondnum serve: events not applied: %s\n", err);
+}
+
+/* Several live batches in one transaction; when it fails, each alone. */
+static void run_many(sn_job **jobs, size_t n, sn_store *s)
+{
+    char err[SN_ERRMSG_MAX];
+    size_t i = 0;
+    for (size_t k = 0; k < n; k++) { /* before the shared transaction */
+        sn_events_batch *b = batch_of(jobs[k]);
+        sn_follower_mark(b->own.svc->follower, &b->own.mark);
+        b->own.before = b->rep;
+    }
+    int rc = sn_store_begin(s, err, sizeof(err));
+    for (; rc == SN_OK && i < n; i++)
+        rc = apply_in_tx(s, batch_of(jobs[i]), err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_store_commit(s, err, sizeof(err));
+    if (rc == SN_OK) {
+        for (i = 0; i < n; i++)
+            conclude(s, batch_of(jobs[i]), SN_OK, "");
+        return;
+    }
+    sn_store_rollback(s);
+    fprintf(stderr, "secondnum serve: a shared transaction failed (%s); applying one by one\n",
+            err);
+    for (i = 0; i < n; i++) {
+        sn_events_batch *b = batch_of(jobs[i]);
+        sn_ledger_restore(&b->rep, &b->own.before);
+        b->own.nchanged = 0;
+        run_one(jobs[i], s);
+    }
+}
+
+/* After the commit: the states go into the index in step with the follower
+ * (other nodes' changes), which never puts an older state over them. */
+static void publish(sn_job *job)
+{
+    sn_events_batch *b = batch_of(job);
+    if (b->rc == SN_OK && b->own.svc->index != NULL)
+        sn_follower_index_own(b->own.svc->follower, b->own.svc->index, &b->own.mark, b->own.changed,
+                              b->own.nchanged);
+}
+
+static void finish(sn_job *job)
+{
+    sn_events_batch *b = batch_of(job);
+    b->own.done(b, b->own.ctx);
+}
+
+int sn_events_submit(const sn_service *svc, sn_events_batch *b,
+                     void (*done)(sn_events_batch *b, void *ctx), void *ctx)
+{
+    b->own.svc = svc;
+    b->own.done = done;
+    b->own.ctx = ctx;
+    b->own.job = (sn_job){run_one, run_many, publish, finish, b->n, NULL};
+    return sn_writer_submit(svc->writer, &b->own.job);
+}
+
+void sn_events_free(sn_events_batch *b)
+{
+    sn_ledger_report_free(&b->rep);
+    free(b->own.changed);
+    b->own.changed = NULL;
+}

@@ -1,0 +1,84 @@
+/*
+ * events.h - applying carrier events: the one path every event takes,
+ * from the live feed (POST /v1/events) and from feed files (import).
+ *
+ * A batch is applied in one transaction through the ledger (ledger.h):
+ * every valid event is logged and every affected number's state rewritten,
+ * or nothing is (on a store failure). Around each event:
+ *   - the carrier's ranges (when the batch enforces them): a carrier may
+ *     report only numbers in its ranges or ported to it (SN_EPERM);
+ *   - the reissue guard: an activation that would start a new tenure is
+ *     held (SN_EHELD) while the number has open number_cancelled notices
+ *     before their deadline, unless the event is forced (SN_LOG_FORCED,
+ *     recorded in the log);
+ *   - notices: the ones core/notice.h calls for are issued in the same
+ *     transaction, with a pending delivery for each app with a webhook, so
+ *     a committed cancellation always has its notices and a rolled-back
+ *     one has none.
+ * After the commit the deliverer is woken, and on the live path the
+ * changed states go into the serving index (through the follower, which
+ * never lets an older state of a number replace a newer one) before the
+ * answer: a check right after an events answer sees the events.
+ * Live batches waiting together are committed in one transaction (one
+ * fsync for many requests); if that fails, each runs alone, so a batch
+ * still applies whole or not at all.
+ */
+#ifndef SN_EVENTS_H
+#define SN_EVENTS_H
+
+#include "core/errors.h"
+#include "follow/follower.h"
+#include "ledger/ledger.h"
+#include "service/service.h"
+#include "service/writer.h"
+
+#define SN_EVENTS_MAX_RANGES 256 /* ranges of one carrier read per batch */
+
+typedef struct sn_events_batch sn_events_batch;
+
+struct sn_events_batch {
+    /* in */
+    sn_log_event *items; /* the valid events, in input order (they are reordered); the caller's */
+    size_t n;
+    uint32_t carrier; /* the reporting carrier */
+    int ranges;       /* enforce the carrier's ranges */
+    /* out: counts and rejects accumulate here (parse rejects may be in it
+     * before); rc is SN_OK, or why nothing was applied (SN_EUNAVAILABLE
+     * when the database cannot be reached) with message */
+    sn_ledger_report rep;
+    int rc;
+    char message[SN_ERRMSG_MAX];
+    size_t issued; /* notices */
+    /* the service's own */
+    struct {
+        const sn_service *svc;
+        sn_job job;
+        void (*done)(sn_events_batch *b, void *ctx);
+        void *ctx;
+        sn_ledger_report before;  /* rep before the transaction */
+        sn_number_state *changed; /* what the transaction changed, for the index */
+        size_t nchanged;
+        sn_follow_mark mark; /* the follower before the transaction */
+        char ranges[SN_EVENTS_MAX_RANGES][SN_PREFIX_MAX + 1];
+        size_t nranges;
+        int64_t now, now_ms;
+    } own;
+};
+
+/* Apply b in one transaction of its own (an import's chunk). SN_OK or the
+ * store's failure (nothing applied; b->rep as before). The serving index is
+ * not touched. */
+int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char *err,
+                    size_t errlen);
+
+/* The live path: queue b for the writer, then put what it committed into
+ * the serving index and call done(b, ctx) on the publisher thread (b->rc
+ * says how it went). SN_EUNAVAILABLE when the writer's queue is full: then
+ * nothing was queued and done is not called. */
+int sn_events_submit(const sn_service *svc, sn_events_batch *b,
+                     void (*done)(sn_events_batch *b, void *ctx), void *ctx);
+
+/* What b owns (rejects, the changed states); accepts a zeroed batch. */
+void sn_events_free(sn_events_batch *b);
+
+#endif

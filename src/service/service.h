@@ -1,0 +1,69 @@
+/*
+ * service.h - what every use case of a running secondnum sees: the
+ * deployment (its rules, its secret, the serving index, the API keys, the
+ * threads that write, deliver and follow) and who is asking.
+ *
+ * The service layer (src/service/) owns the rules of each family of use
+ * cases and their transactions: events.c (carrier events, one path for
+ * the live feed and imports), checks.c, bindings.c, notices.c,
+ * webhooks.c, keys.c, apps.c, signin.c and selfservice.c (subscribers),
+ * complaints.c. Its functions take a store handle, run on the writer
+ * thread (writer.h) in a server, and return SN_OK or an SN_E* code with a
+ * sentence for the caller; HTTP handlers and CLI commands only parse,
+ * authorize, call one of them and format the answer.
+ */
+#ifndef SN_SERVICE_H
+#define SN_SERVICE_H
+
+#include "auth/apikey.h"
+#include "core/subscriber.h"
+#include "crypto/secret.h"
+#include "index/numindex.h"
+#include "sms/gateway.h"
+
+typedef struct sn_writer sn_writer;
+typedef struct sn_deliverer sn_deliverer;
+typedef struct sn_follower sn_follower;
+
+/* Subscriber self-service: its settings, the SMS gateway's, and when dead
+ * codes and sessions were last purged (writer thread only). */
+typedef struct {
+    sn_subscriber_options opt;
+    sn_sms_options sms;
+    int64_t purged_at;
+} sn_subscribers;
+
+#define SN_DEFAULT_NOTICE_DEADLINE_S (5 * 86400) /* a notice's deadline, from its issue */
+
+typedef struct sn_service {
+    sn_rules rules;
+    const sn_secret *secret;     /* for id6, accounts, codes; NULL when the store has none */
+    sn_numindex *index;          /* the serving index (NULL outside serve) */
+    sn_keyring *keys;            /* the live API keys (NULL outside serve) */
+    sn_writer *writer;           /* the one writable store handle (serve) */
+    sn_deliverer *deliverer;     /* woken after commits that issue notices; may be NULL */
+    sn_follower *follower;       /* other nodes' changes; NULL on SQLite */
+    int64_t notice_deadline_s;   /* a notice's deadline runs this long from its issue */
+    sn_subscribers *subscribers; /* NULL: self-service is off */
+    int keys_stale;              /* the last reload of the keys failed (writer thread) */
+} sn_service;
+
+/* Who is asking, as the HTTP layer authenticated them. */
+typedef struct {
+    uint8_t role;                  /* sn_role */
+    uint32_t key;                  /* the API key's id */
+    uint32_t carrier;              /* carrier keys: the carrier */
+    char app[SN_APP_NAME_MAX + 1]; /* app keys: the app's name */
+    uint32_t app_id;               /* app keys: the app's id, once sn_service_app_of ran */
+} sn_caller;
+
+/* Set who->app_id for an app key: the app its name names, created (in a
+ * transaction of its own) on first use. Other roles: nothing to do. */
+int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen);
+
+/* End a use case's transaction: commit when rc is SN_OK (or the answer is
+ * kept although it is an error: kept = 1), else roll back. Returns rc, or
+ * the commit's failure (then err says why). */
+int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen);
+
+#endif

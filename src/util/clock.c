@@ -1,0 +1,13 @@
+/*
+ * clock.c - the monotonic clock (see clock.h). Thread-safe.
+ */
+#include "util/clock.h"
+
+#include <time.h>
+
+int64_t sn_monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}

@@ -1,0 +1,13 @@
+/*
+ * clock.h - the monotonic clock, for intervals (ticks, progress, timings)
+ * that wall-clock jumps must not stretch or shrink.
+ */
+#ifndef SN_CLOCK_H
+#define SN_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin). */
+int64_t sn_monotonic_ms(void);
+
+#endif
