@@ -7,7 +7,7 @@
 #include "core/errors.h"
 #include "core/verdict.h"
 #include "feed/csv.h"
-#include "store/log.h"
+#include "service/checks.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -54,8 +54,6 @@ static int answer(sn_store *store, sn_day today, const char *num, size_t numlen,
                   size_t datelen, check_answer *a)
 {
     const sn_rules *rules = sn_store_rules(store);
-    sn_number_state st;
-    sn_verdict_reason why;
     sn_number n;
     sn_day d;
     int rc;
@@ -63,14 +61,11 @@ static int answer(sn_store *store, sn_day today, const char *num, size_t numlen,
     if ((rc = sn_number_parse(num, numlen, rules->default_cc, &n, a->reason, sizeof(a->reason))) !=
             SN_OK ||
         (rc = sn_day_parse(date, datelen, &d, a->reason, sizeof(a->reason))) != SN_OK ||
-        (rc = sn_check_day(d, today, a->reason, sizeof(a->reason))) != SN_OK)
+        (rc = sn_check_stored(store, n, d, today, &a->verdict, a->reason, sizeof(a->reason))) !=
+            SN_OK)
         return rc;
-    if ((rc = sn_store_get_state(store, n, &st, a->reason, sizeof(a->reason))) != SN_OK)
-        return rc;
-    a->verdict = sn_verdict_of(&st, d, &why);
     sn_number_format(n, a->number);
     sn_day_format(d, a->day);
-    sn_verdict_explain(&st, why, a->reason, sizeof(a->reason));
     return SN_OK;
 }
 

@@ -16,7 +16,7 @@
 #include "feed/csv.h"
 #include "feed/feed_csv.h"
 #include "service/events.h"
-#include "store/keys.h"
+#include "service/keys.h"
 #include "util/grow.h"
 
 #include <stdlib.h>
@@ -250,7 +250,7 @@ int sn_cmd_import(int argc, char **argv)
     int have_secret = sn_cli_load_secret("import", a.db, a.key_path, 0, &secret);
     if (have_secret < 0)
         goto out;
-    if (sn_store_carrier_id(store, a.carrier, 1, &carrier, err, sizeof(err)) != SN_OK) {
+    if (sn_carriers_add(store, a.carrier, NULL, 0, &carrier, err, sizeof(err)) != SN_OK) {
         fprintf(stderr, "secondnum import: %s\n", err);
         goto out;
     }

@@ -62,22 +62,6 @@ static const char usage[] =
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
 
-typedef struct {
-    sn_number_state *v;
-    size_t n, cap;
-} state_list;
-
-static int collect_state(void *ctx, const sn_number_state *st)
-{
-    state_list *l = ctx;
-    sn_number_state *v = sn_grow(l->v, &l->cap, l->n, sizeof(*v), 65536);
-    if (v == NULL)
-        return SN_ENOMEM;
-    l->v = v;
-    l->v[l->n++] = *st;
-    return 0;
-}
-
 /* What the command line asks for. */
 typedef struct {
     sn_server_options server;
@@ -118,17 +102,7 @@ static int load(const char *db, sn_service *svc, char *err, size_t errlen)
         sn_store_close(store);
         return rc;
     }
-    state_list states = {NULL, 0, 0};
-    rc = sn_store_scan_states(store, collect_state, &states, err, errlen);
-    if (rc == SN_OK)
-        rc = sn_numindex_load(svc->index, states.v, states.n);
-    free(states.v);
-    if (rc == SN_ENOMEM)
-        sn_fail(err, errlen, rc, "out of memory building the index");
-    else if (rc == SN_ELIMIT)
-        sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
-    if (rc == SN_OK)
-        rc = sn_keyring_load(svc->keys, store, err, errlen);
+    rc = sn_service_load(svc, store, err, errlen);
     sn_store_close(store);
     if (rc == SN_OK)
         fprintf(stderr, "secondnum serve: %zu numbers indexed in %.2f s\n",

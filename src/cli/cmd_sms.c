@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 
 #include "core/errors.h"
-#include "store/subscribers.h"
+#include "service/selfservice.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -133,8 +133,8 @@ int sn_cmd_sms(int argc, char **argv)
     if (!p.json)
         printf(p.list ? "id\tcreated_at\tnumber\tpurpose\tstate\tattempts\terror\n"
                       : "id\tcreated_at\tnumber\tlang\ttext\n");
-    rc = sn_store_sms_list(store, n, p.list ? -1 : SN_SMS_OUTBOX, (uint64_t)a.after,
-                           (uint32_t)a.limit, print_message, &p, err, sizeof(err));
+    rc = sn_selfservice_messages(store, n, p.list ? -1 : SN_SMS_OUTBOX, (uint64_t)a.after,
+                                 (uint32_t)a.limit, print_message, &p, err, sizeof(err));
     sn_store_close(store);
     if (rc != SN_OK) {
         fprintf(stderr, "secondnum sms: %s\n", err);

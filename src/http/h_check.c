@@ -54,9 +54,11 @@ static int parse_hex(const char *s, size_t len, uint8_t *out, size_t bytes, char
 }
 
 /* The question of f (values NULL when absent) into q, and the text that
- * names its number in the answer; 0 after recording the error in o. */
+ * names its number in the answer (*klen bytes of key; written by hand, as
+ * the whole answer is: snprintf per item was a tenth of a batch's time);
+ * 0 after recording the error in o. */
 static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_question *q,
-                       char key[KEY_MAX], check_outcome *o)
+                       char key[KEY_MAX], size_t *klen, check_outcome *o)
 {
     char why[SN_ERRMSG_MAX], hex[65], text[SN_NUMBER_TEXT_MAX];
     int given =
@@ -73,8 +75,10 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
         if (sn_number_parse(f[F_NUMBER].value, f[F_NUMBER].len, svc->rules.default_cc, &q->number,
                             why, sizeof(why)) != SN_OK)
             return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, why);
-        sn_number_format(q->number, text);
-        snprintf(key, KEY_MAX, "{\"number\":\"%s", text);
+        size_t n = sn_number_format(q->number, text);
+        *klen = 0;
+        PUT_LIT(key, klen, "{\"number\":\"");
+        put(key, klen, text, n);
         return 1;
     }
     int sha = f[F_SHA256].value != NULL;
@@ -84,7 +88,11 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
         return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT,
                             sha ? "number_sha256 must be 64 hex digits"
                                 : "number_md5 must be 32 hex digits");
-    snprintf(key, KEY_MAX, "{\"%s\":\"%s", d->name, hex);
+    *klen = 0;
+    PUT_LIT(key, klen, "{\"");
+    put(key, klen, d->name, strlen(d->name));
+    PUT_LIT(key, klen, "\":\"");
+    put(key, klen, hex, 2 * (sha ? 32 : 16));
     return 1;
 }
 
@@ -94,8 +102,9 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     sn_check_question q;
     sn_check_answer a;
     char key[KEY_MAX], day[SN_DAY_TEXT_MAX], why[SN_ERRMSG_MAX];
+    size_t klen;
     o->failed = 0;
-    if (!question_of(svc, f, &q, key, o))
+    if (!question_of(svc, f, &q, key, &klen, o))
         return;
     if (sn_check(svc, today, &q, &a, why, sizeof(why)) != SN_OK) {
         outcome_fail(o, SN_HTTP_OUT_OF_RANGE, why);
@@ -104,7 +113,7 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     const char *word = sn_verdict_name(a.verdict);
     size_t len = 0;
     sn_day_format(q.day, day);
-    put(o->json, &len, key, strlen(key));
+    put(o->json, &len, key, klen);
     PUT_LIT(o->json, &len, "\",\"date\":\"");
     put(o->json, &len, day, 10);
     PUT_LIT(o->json, &len, "\",\"result\":\"");

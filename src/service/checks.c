@@ -5,9 +5,23 @@
 #include "service/checks.h"
 
 #include "core/errors.h"
+#include "store/log.h"
 
 #include <string.h>
 #include <time.h>
+
+int sn_check_stored(sn_store *s, sn_number n, sn_day d, sn_day today, sn_verdict *v, char *why,
+                    size_t whylen)
+{
+    sn_number_state st;
+    sn_verdict_reason reason;
+    int rc = sn_check_day(d, today, why, whylen);
+    if (rc != SN_OK || (rc = sn_store_get_state(s, n, &st, why, whylen)) != SN_OK)
+        return rc;
+    *v = sn_verdict_of(&st, d, &reason);
+    sn_verdict_explain(&st, reason, why, whylen);
+    return SN_OK;
+}
 
 sn_day sn_check_today(const sn_service *svc)
 {

@@ -35,4 +35,10 @@ sn_day sn_check_today(const sn_service *svc);
 int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
              char *msg, size_t msglen);
 
+/* The verdict for number n on day d (not after today) from the store
+ * itself, not the index (`secondnum check`), with the sentence that
+ * explains it in why: SN_OK, SN_EFUTURE, or the store's failure. */
+int sn_check_stored(sn_store *s, sn_number n, sn_day d, sn_day today, sn_verdict *v, char *why,
+                    size_t whylen);
+
 #endif

@@ -232,3 +232,9 @@ int sn_selfservice_report(const sn_service *svc, sn_store *s, const uint8_t *tok
         rc = report(svc, s, token_hash, lang, lang_out, text, cap, err, errlen);
     return sn_service_end(s, rc, 0, err, errlen);
 }
+
+int sn_selfservice_messages(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
+                            sn_sms_fn fn, void *ctx, char *err, size_t errlen)
+{
+    return sn_store_sms_list(s, n, state, after, limit, fn, ctx, err, errlen);
+}

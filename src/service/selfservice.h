@@ -54,4 +54,9 @@ int sn_selfservice_report(const sn_service *svc, sn_store *s, const uint8_t *tok
                           const char *lang, char lang_out[SN_LANG_LEN + 1], char *text, size_t cap,
                           char *err, size_t errlen);
 
+/* The messages sent to subscribers, for the operator (`secondnum sms`): of
+ * number n (0: all), in state (-1: any), after id `after`, at most limit. */
+int sn_selfservice_messages(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,
+                            sn_sms_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

@@ -1,13 +1,16 @@
 /*
  * service.c - what every use case shares (see service.h): the caller's
- * app and the end of a transaction.
+ * app, the end of a transaction, and loading what a server serves from.
  */
 #include "service/service.h"
 
 #include "core/errors.h"
 #include "store/apps.h"
+#include "store/log.h"
+#include "util/grow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen)
@@ -34,4 +37,35 @@ int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen)
     }
     sn_store_rollback(s);
     return rc;
+}
+
+typedef struct {
+    sn_number_state *v;
+    size_t n, cap;
+} state_list;
+
+static int collect_state(void *ctx, const sn_number_state *st)
+{
+    state_list *l = ctx;
+    sn_number_state *v = sn_grow(l->v, &l->cap, l->n, sizeof(*v), 65536);
+    if (v == NULL)
+        return SN_ENOMEM;
+    l->v = v;
+    l->v[l->n++] = *st;
+    return 0;
+}
+
+/* The states are gathered first: the index sizes its tables once. */
+int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
+{
+    state_list states = {NULL, 0, 0};
+    int rc = sn_store_scan_states(s, collect_state, &states, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_numindex_load(svc->index, states.v, states.n);
+    free(states.v);
+    if (rc == SN_ENOMEM)
+        return sn_fail(err, errlen, rc, "out of memory building the index");
+    if (rc == SN_ELIMIT)
+        return sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
+    return rc != SN_OK ? rc : sn_keyring_load(svc->keys, s, err, errlen);
 }

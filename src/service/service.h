@@ -61,6 +61,10 @@ typedef struct {
  * transaction of its own) on first use. Other roles: nothing to do. */
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen);
 
+/* Fill svc->index with every number's state and svc->keys with the live
+ * API keys, from s (at startup, before any thread serves). */
+int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen);
+
 /* End a use case's transaction: commit when rc is SN_OK (or the answer is
  * kept although it is an error: kept = 1), else roll back. Returns rc, or
  * the commit's failure (then err says why). */
