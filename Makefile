@@ -8,6 +8,12 @@
 #   make CC=clang   any target with clang instead of gcc
 #   make deps       only install the Debian packages
 
+# Every build runs in parallel, one job per core, unless -j is given.
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(NPROC)
+endif
+
 CC      ?= cc
 PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq
 CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
@@ -70,7 +76,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsecondnum.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsecondnum.a -lcmocka $(DEPS_LIBS)
 

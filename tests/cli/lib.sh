@@ -1,6 +1,7 @@
 # tests/cli/lib.sh - helpers for the CLI test scripts.
 # A script defines functions named case_*; `run_cases` runs each in a fresh
 # temporary directory and prints "ok NAME" or "not ok NAME" with the reason.
+# CASE_FILTER: only the cases whose name contains it (as every suite).
 set -u
 SN="${SECONDNUM:?SECONDNUM must point at the binary under test}"
 
@@ -26,6 +27,7 @@ feed() { local f=$1; shift; { echo "number,event,at,event_id"; printf '%s\n' "$@
 run_cases() {
   local name rc
   for name in $(declare -F | awk '{print $3}' | grep '^case_'); do
+    case "${name#case_}" in *"${CASE_FILTER:-}"*) ;; *) continue ;; esac
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/sn-test.XXXXXX")
     ( cd "$WORK" || exit 1; set -e; "$name" ) >"$WORK/case.log" 2>&1; rc=$?
     if [ "$rc" = 0 ]; then echo "ok ${name#case_}"; else

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "feed/csv.h"
 
@@ -88,5 +90,5 @@ int main(void)
         cmocka_unit_test(malformed_lines),
         cmocka_unit_test(quoting_for_output),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

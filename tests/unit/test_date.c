@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/date.h"
 #include "core/errors.h"
 
@@ -432,5 +434,5 @@ int main(void)
         cmocka_unit_test(time_format_parse_round_trip),
         cmocka_unit_test(calendar_edges_and_strict_offsets),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "http/flatjson.h"
 
@@ -103,5 +105,5 @@ int main(void)
         cmocka_unit_test(rejects_bad_bodies),
         cmocka_unit_test(long_values_do_not_overflow),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

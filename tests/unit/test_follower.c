@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/date.h"
 #include "follow/follower.c"
 
@@ -279,5 +281,5 @@ int main(void)
         cmocka_unit_test(without_a_follower_the_writer_puts),
         cmocka_unit_test_setup_teardown(starts_and_stops, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "ledger/ledger.h"
 
@@ -214,5 +216,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(guard_and_observer, setup, teardown),
         cmocka_unit_test(radix_sort_matches_the_comparator),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

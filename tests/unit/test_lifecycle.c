@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/lifecycle.h"
 
@@ -587,5 +589,5 @@ int main(void)
         cmocka_unit_test(history_limit),
         cmocka_unit_test(event_and_status_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/notice.h"
 #include "crypto/signature.h"
@@ -171,5 +173,5 @@ int main(void)
         cmocka_unit_test(test_retry_delay),
         cmocka_unit_test(test_signature),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

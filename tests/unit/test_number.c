@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/number.h"
 
@@ -266,5 +268,5 @@ int main(void)
         cmocka_unit_test(format_parse_round_trip),
         cmocka_unit_test(prefixes_and_country_codes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/verdict.h"
 #include "index/numindex.h"
@@ -248,5 +250,5 @@ int main(void)
         cmocka_unit_test(readers_and_a_writer_together), cmocka_unit_test(bulk_load_then_updates),
         cmocka_unit_test(puts_a_batch_in_order),      cmocka_unit_test(readers_while_batches_go_in),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "sms/gateway.h"
 #include "sms/messages.h"
@@ -166,5 +168,5 @@ int main(void)
         cmocka_unit_test(test_report),     cmocka_unit_test(test_kannel_url),
         cmocka_unit_test(test_config_file),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/complaint.h"
 #include "core/subscriber.h"
@@ -200,5 +202,5 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_tokens),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "core/errors.h"
 #include "core/verdict.h"
 
@@ -345,5 +347,5 @@ int main(void)
         cmocka_unit_test(verdict_names),
         cmocka_unit_test(explain_names_the_deciding_day),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return sn_run_tests(tests);
 }
