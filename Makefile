@@ -83,7 +83,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 -include $(OBJ_LIB:.o=.d) $(OBJ_CLI:.o=.d)
 
 # Debian packages the build, the tests and the benchmarks need.
-DEB_PKGS := build-essential clang pkg-config libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev \
+DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
             libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
 
@@ -111,6 +111,7 @@ check: deps
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/secondnum
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test-pg
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=6
 
 test: $(BUILD)/secondnum $(UNIT_BIN)
 	@SECONDNUM=$(BUILD)/secondnum UNIT_DIR=$(BUILD)/tests tests/run.sh
@@ -130,17 +131,25 @@ demo: deps all
 bench: all
 	@bench/ingest.sh
 
-# libFuzzer drivers for the parsers (fuzz/README.md).
+# libFuzzer drivers for every parser of untrusted input (fuzz/README.md):
+# each runs FUZZ_SECONDS from its checked-in corpus; a finding fails the
+# target (its input is left in build/fuzz/). make check runs them briefly.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := number date csv flatjson
+FUZZ_TARGETS := number date csv flatjson flatjson_array query event
+FUZZ_SRC := src/core/*.c src/feed/csv.c src/feed/feed.c src/crypto/secret.c \
+            src/http/flatjson.c src/http/query.c
 fuzz:
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
-	  clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined fuzz/fuzz_$$t.c \
-	    src/core/*.c src/feed/csv.c src/http/flatjson.c -o build/fuzz/fuzz_$$t || exit 1; \
+	  clang $(CSTD) $(INC) $(DEPS_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lsodium -o build/fuzz/fuzz_$$t || exit 1; \
 	  mkdir -p build/fuzz/corpus_$$t; \
-	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus_$$t fuzz/corpus/$$t \
-	    2>&1 | tail -2 || exit 1; \
+	  if build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$t- \
+	       build/fuzz/corpus_$$t fuzz/corpus/$$t >build/fuzz/$$t.log 2>&1; then \
+	    echo "fuzz_$$t: $$(grep -c . fuzz/corpus/$$t/* /dev/null | wc -l) seeds, $$(tail -1 build/fuzz/$$t.log)"; \
+	  else \
+	    tail -25 build/fuzz/$$t.log; echo "fuzz_$$t: FOUND a failing input (build/fuzz/$$t-*)"; exit 1; \
+	  fi; \
 	done
 
 format:

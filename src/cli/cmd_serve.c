@@ -110,6 +110,15 @@ static int load(const char *db, sn_service *svc, char *err, size_t errlen)
     return rc;
 }
 
+static int listen_address(const char *cmd, const char *v, void *dst)
+{
+    char err[SN_ERRMSG_MAX];
+    if (sn_server_listen_valid(v, err, sizeof(err)) != SN_OK)
+        return sn_cli_usage_error(cmd, "%s", err);
+    *(const char **)dst = v;
+    return 0;
+}
+
 static int sms_driver(const char *cmd, const char *v, void *dst)
 {
     sn_sms_options *sms = dst;
@@ -174,7 +183,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                        o->signin_per_address};
     const sn_cli_opt opts[] = {
         SN_CLI_DB(&cf->db),
-        SN_CLI_TEXT("listen", &cf->server.listen),
+        SN_CLI_FN("listen", listen_address, &cf->server.listen),
         SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
         SN_CLI_TEXT("key", &cf->key_path),
         SN_CLI_DAYS("notice-deadline", &cf->deadline_s, "--notice-deadline must be 0-3650 days"),

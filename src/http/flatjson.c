@@ -30,7 +30,7 @@ const char *sn_flatjson_type_name(char c)
     case '"': return "a string";
     case 't': case 'f': return "a boolean";
     case 'n': return "null";
-    default: return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "not JSON";
+    default: return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "invalid JSON";
     }
 }
 

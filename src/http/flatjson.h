@@ -44,8 +44,8 @@ typedef struct {
 int sn_flatjson_array(const char *body, size_t len, const char *key, sn_flat_span *out,
                       size_t max, int max_depth, size_t *n);
 
-/* Index of the JSON value type starting at s (for messages): "a number",
- * "an object", ... */
+/* The JSON value type starting at s (for messages): "a number", "an
+ * object", ..., "invalid JSON". */
 const char *sn_flatjson_type_name(char first);
 
 #endif

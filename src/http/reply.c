@@ -116,7 +116,9 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               c->correlator.base, c->correlator.len);
     h2o_start_response(req, &generator);
-    h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+    /* HEAD: the same head (length included), no body */
+    int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
 void sn_reply_json(sn_call *c, int status, const char *body, size_t len)

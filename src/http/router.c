@@ -154,12 +154,18 @@ static void client_addr(sn_call *c)
     }
 }
 
-/* A body, when present, must be JSON. */
+/* A body, when present, must say it is JSON. */
 static int content_type_ok(sn_call *c)
 {
     ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i == -1 || c->req->entity.base == NULL)
+    if (c->req->entity.base == NULL || c->req->entity.len == 0)
         return 1;
+    if (i == -1) {
+        sn_reply_error(c, SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                       "the request body must be application/json: send Content-Type: "
+                       "application/json");
+        return 0;
+    }
     h2o_iovec_t v = c->req->headers.entries[i].value;
     static const char json[] = "application/json";
     size_t n = sizeof(json) - 1;
@@ -237,10 +243,21 @@ static void method_not_allowed(sn_call *c, h2o_iovec_t path)
         if (allow[0] != '\0')
             strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
         strncat(allow, sn_routes[i].method, sizeof(allow) - strlen(allow) - 1);
+        if (strcmp(sn_routes[i].method, "GET") == 0)
+            strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
     }
     h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_ALLOW, NULL,
                    h2o_strdup(&c->req->pool, allow, SIZE_MAX).base, strlen(allow));
     sn_reply_error(c, SN_HTTP_METHOD_NOT_ALLOWED, "use %s on this path", allow);
+}
+
+/* A route's method; HEAD is answered as GET (h2o sends no body). */
+static int method_matches(const h2o_req_t *req, const char *method)
+{
+    if (h2o_memis(req->method.base, req->method.len, method, strlen(method)))
+        return 1;
+    return strcmp(method, "GET") == 0 && h2o_memis(req->method.base, req->method.len,
+                                                   H2O_STRLIT("HEAD"));
 }
 
 /* The request's own checks: the x-correlator and the size of its headers. */
@@ -284,8 +301,7 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
         if (!path_matches(sn_routes[r].path, path, &param, &plen))
             continue;
         path_known = 1;
-        if (!h2o_memis(req->method.base, req->method.len, sn_routes[r].method,
-                       strlen(sn_routes[r].method)))
+        if (!method_matches(req, sn_routes[r].method))
             continue;
         c->route = &sn_routes[r];
         if (!admit(c, param, plen))

@@ -240,16 +240,30 @@ static void *loop_main(void *arg)
 
 /* ---- setup ------------------------------------------------------------- */
 
+int sn_server_listen_valid(const char *address, char *err, size_t errlen)
+{
+    const char *colon = strrchr(address, ':');
+    char *end;
+    long port;
+    if (colon == NULL || colon == address || (size_t)(colon - address) >= SN_LISTEN_HOST_MAX ||
+        colon[1] < '0' || colon[1] > '9')
+        return sn_fail(err, errlen, SN_EUSAGE, "--listen must be HOST:PORT, not '%s'", address);
+    port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535)
+        return sn_fail(err, errlen, SN_EUSAGE, "--listen: the port must be 1 to 65535, not '%s'",
+                       colon + 1);
+    return SN_OK;
+}
+
 static int open_listener(const char *address, int *fd, char *err, size_t errlen)
 {
-    char host[256];
+    char host[SN_LISTEN_HOST_MAX];
     const char *colon = strrchr(address, ':');
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
     int on = 1, rc;
 
-    if (colon == NULL || colon == address || (size_t)(colon - address) >= sizeof(host) ||
-        colon[1] == '\0')
-        return sn_fail(err, errlen, SN_EUSAGE, "--listen must be HOST:PORT, not '%s'", address);
+    if ((rc = sn_server_listen_valid(address, err, errlen)) != SN_OK)
+        return rc;
     memcpy(host, address, (size_t)(colon - address));
     host[colon - address] = '\0';
     if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:8080 */

@@ -28,6 +28,12 @@ typedef struct {
     void (*drained)(void *ctx);
 } sn_server_options;
 
+#define SN_LISTEN_HOST_MAX 256 /* the HOST of --listen HOST:PORT, with its NUL */
+
+/* Is address HOST:PORT with a port of 1 to 65535? SN_OK, or SN_EUSAGE with
+ * why (checked again when listening; HOST is resolved then). */
+int sn_server_listen_valid(const char *address, char *err, size_t errlen);
+
 /* Serve until SIGTERM or SIGINT, then shut down gracefully. ready(arg) is
  * called once every listener is open. SN_OK after a clean shutdown, or an
  * error (port in use) with a message. */

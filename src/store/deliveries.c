@@ -19,7 +19,11 @@ static const char update_sql[] = "UPDATE deliveries SET state = $2, attempts = $
 static const char *const list_sql[2] = {LIST_SQL(""), LIST_SQL("d.app = $1 AND")};
 static const char counts_sql[] =
     "SELECT state, count(*) FROM deliveries WHERE app = $1 GROUP BY state";
-static const char next_sql[] = "SELECT coalesce(min(next_at), 0) FROM deliveries WHERE state = 0";
+/* Deliveries of an app without a webhook wait for one (setting it wakes
+ * the deliverer): they are never due, so they do not count here. */
+static const char next_sql[] =
+    "SELECT coalesce(min(d.next_at), 0) FROM deliveries d JOIN apps a ON a.id = d.app WHERE "
+    "d.state = 0 AND a.webhook_url IS NOT NULL";
 
 #define DELIVERY_COLS                                                                              \
     SQL_COL_INT(sn_delivery, notice), SQL_COL_INT(sn_delivery, app),                               \

@@ -67,7 +67,8 @@ int sn_store_list_deliveries(sn_store *s, uint32_t app, int state, uint64_t afte
 int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char *err,
                              size_t errlen);
 
-/* The earliest next_at_ms of a pending delivery (0 when none). */
+/* The earliest next_at_ms of a pending delivery of an app with a webhook
+ * (0 when none). */
 int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen);
 
 #endif

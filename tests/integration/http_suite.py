@@ -875,6 +875,63 @@ def case_non_json_content_type_is_415(c):
         eq("result with %s" % ct, "unchanged", expect_json(r, 200, ct)["result"])
 
 
+def case_body_without_content_type_is_415(c):
+    for path, key, body in ((CAMARA, c.app, {"phoneNumber": N_SAME, "specifiedDate": "2023-12-22"}),
+                            ("/v1/check", c.app, {"number": N_SAME, "date": "2023-12-22"}),
+                            ("/v1/events", c.cmcc, {"events": [ev(N_SAME, "suspend", "2030-01-01")]})):
+        r = cl(c, key).post(path, body, content_type=None)
+        expect_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "%s without Content-Type" % path)
+    r = cl(c, c.app).post("/v1/check", {"number": N_SAME, "date": "2023-12-22"})
+    eq("the same body with a Content-Type", "unchanged", expect_json(r, 200, "typed")["result"])
+
+
+def case_invalid_json_message_says_so_once(c):
+    for body in (b"{", b"not json", b"[1,", b'{"number": }'):
+        r = cl(c, c.app).post("/v1/check", body)
+        d = expect_error(r, 400, "INVALID_ARGUMENT", "body %r" % body)
+        msg = d["message"].lower()
+        assert "json" in msg and "not not" not in msg, "message %r" % d["message"]
+
+
+def case_head_is_answered_like_get(c):
+    for path in ("/healthz", "/openapi.yaml"):
+        got = cl(c).get(path)
+        eq("GET %s" % path, 200, got.status)
+        raw = c.server.raw(timeout=10)
+        try:
+            # HEAD then GET on one connection: the GET's answer must follow
+            # the HEAD's head directly (no body in between)
+            raw.send(h.request_bytes("HEAD", path, body=None, content_type=None) +
+                     h.request_bytes("GET", path, body=None, content_type=None))
+            deadline = time.monotonic() + 5
+            while raw.buf.count(b"HTTP/1.1 ") < 2 and time.monotonic() < deadline:
+                try:
+                    if not raw._fill(1):
+                        break
+                except socket.timeout:
+                    pass
+        finally:
+            raw.close()
+        head, _, rest = raw.buf.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), "HEAD %s: %r" % (path, head[:80])
+        assert rest.startswith(b"HTTP/1.1 200"), "HEAD %s: a body or nothing after the head: %r" % (
+            path, rest[:80])
+    r = cl(c, c.app).request("HEAD", "/v1/check")
+    eq("HEAD on a POST-only route", 405, r.status)
+    assert "HEAD" not in _allow(r), "Allow of a POST-only route offers HEAD: %r" % r.header_all("allow")
+
+
+@h.timeout(30)
+def case_startup_listen_port_out_of_range_exits_2(c):
+    for listen in ("127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x"):
+        d = h.Env(init=False)
+        p = subprocess.run([h.SECONDNUM, "serve", "--db", d.db, "--listen", listen],
+                           capture_output=True, text=True, timeout=10)
+        eq("exit status for --listen %s" % listen, 2, p.returncode)
+        assert "listen" in p.stderr.lower() and "port" in p.stderr.lower(), "message: %r" % p.stderr
+        assert not os.path.exists(d.db), "--listen %s: a store was created before the flag was checked" % listen
+
+
 @h.timeout(40)
 def case_half_a_request_head_is_disconnected(c):
     raw = c.server.raw(timeout=25)

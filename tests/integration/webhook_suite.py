@@ -323,6 +323,47 @@ def case_receiver_down_then_back(_):
         rec.stop()
 
 
+def cpu_seconds(pid):
+    """User and system CPU time a process has used, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@h.timeout(120)
+def case_pending_without_a_webhook_wait_idle(_):
+    """Deliveries of an app whose webhook was deleted wait for the next one
+    without polling for them (the deliverer used to spin a core on them) and
+    go once a webhook is set again."""
+    rec = Receiver()  # not listening yet: every attempt fails and is retried
+    w = World(extra=["--retry-base-ms", "50"])
+    try:
+        w.webhook(w.a, rec.url, SECRET_A)
+        nums = ["+861390%07d" % i for i in range(3000)]
+        w.events(*[{"number": n, "event": "activate", "at": at(400)} for n in nums])
+        r = w.c(w.a).request("PUT", "/v1/bindings", json_body={"bindings": [
+            {"number": n, "account": "acct-" + n, "bound_at": at(300)} for n in nums]})
+        expect_json(r, 200, "bind")
+        w.events(*[{"number": n, "event": "cancel", "at": at(200)} for n in nums])
+        time.sleep(0.5)
+        expect_json(w.c(w.a).request("DELETE", "/v1/webhook"), 200, "delete webhook")
+        time.sleep(1.5)  # the retries fall due
+        before = cpu_seconds(w.srv.proc.pid)
+        time.sleep(3.0)
+        used = cpu_seconds(w.srv.proc.pid) - before
+        assert used < 0.6, ("the server used %.2f s of CPU in 3 s with nothing to do but "
+                            "deliveries waiting for a webhook" % used)
+        pending = expect_json(w.c(w.a).get("/v1/deliveries?state=pending&limit=1000"), 200,
+                              "pending")
+        eq("still pending", 1000, len(pending["deliveries"]))  # the first page of them
+        rec.start()
+        w.webhook(w.a, rec.url, SECRET_A)
+        rec.wait_for(3000, timeout=60)
+    finally:
+        w.stop()
+        rec.stop()
+
+
 @h.timeout(120)
 def case_killed_mid_retry_still_delivered(_):
     rec = Receiver()
