@@ -256,8 +256,8 @@ static int method_matches(const h2o_req_t *req, const char *method)
 {
     if (h2o_memis(req->method.base, req->method.len, method, strlen(method)))
         return 1;
-    return strcmp(method, "GET") == 0 && h2o_memis(req->method.base, req->method.len,
-                                                   H2O_STRLIT("HEAD"));
+    return strcmp(method, "GET") == 0 &&
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
 }
 
 /* The request's own checks: the x-correlator and the size of its headers. */
