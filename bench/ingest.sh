@@ -35,7 +35,7 @@ measure() { # name command... ; prints seconds and peak RSS into $WORK/name.time
 }
 rm -f "$WORK"/raw.db* "$WORK"/sn.db*
 measure raw "$WORK/raw_insert" "$WORK/raw.db" "$WORK/feed.csv"
-measure secondnum "$SN" import --db "$WORK/sn.db" "$WORK/feed.csv"
+measure secondnum "$SN" import --create --db "$WORK/sn.db" "$WORK/feed.csv"
 cat "$WORK/secondnum.out"
 
 read -r raw_s raw_kb <"$WORK/raw.time"

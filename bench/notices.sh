@@ -46,8 +46,8 @@ trap cleanup EXIT
 echo "== setup in $WORK: $NUMBERS numbers, $APPS apps"
 rm -f "$WORK"/s.db* "$WORK"/access.log
 { echo number,event,at; awk -v n="$NUMBERS" 'BEGIN { for (i = 0; i < n; i++) printf "+86139%08d,activate,2025-01-01T00:00:00Z\n", i }'; } >"$WORK/feed.csv"
+"$SN" carriers add --create --db "$WORK/s.db" --name cm --range +86139 >/dev/null
 "$SN" import --db "$WORK/s.db" --carrier cm "$WORK/feed.csv" >/dev/null
-"$SN" carriers add --db "$WORK/s.db" --name cm --range +86139 >/dev/null
 CARRIER=$("$SN" keys create --db "$WORK/s.db" --role carrier --name cm-feed --carrier cm 2>/dev/null | head -1)
 
 sed -e "s|@PORT@|$RPORT|g" -e "s|@WORK@|$WORK|g" bench/notices/nginx.conf.in >"$WORK/nginx.conf"

@@ -120,7 +120,7 @@ SQ_DB=$WORK/sn.db
 import_timed() { # NAME DB -> IMP_S IMP_RSS_MB IMP_RATE
   local name=$1 db=$2 out
   out=$WORK/import-$name
-  /usr/bin/time -f '%e %M' -o "$out.time" "$SN" import --db "$db" "$WORK/feed.csv" \
+  /usr/bin/time -f '%e %M' -o "$out.time" "$SN" import --create --db "$db" "$WORK/feed.csv" \
     >"$out.out" 2>"$out.err" || { cat "$out.err" >&2; fail "import into $name failed"; }
   grep -q "applied $EVENTS_IN_FEED, duplicate 0, rejected 0" "$out.out" ||
     { cat "$out.out" "$out.err" >&2; fail "import into $name: expected $EVENTS_IN_FEED applied"; }

@@ -12,7 +12,7 @@ run() { printf '\n$ %s\n' "$*"; "$@"; }
 
 run "$SN" init --db "$DB" --country 86 --min-aging-days 90 --tz +08:00
 run "$SN" gen --numbers 100000 --seed 1 --out demo/feed.csv
-run "$SN" import --db "$DB" --carrier demo-carrier demo/feed.csv
+run "$SN" import --db "$DB" demo/feed.csv
 N=$(awk -F, '$2=="activate" {seen[$1]++} END {for (n in seen) if (seen[n] > 1) {print n; exit}}' demo/feed.csv)
 FIRST=$(awk -F, -v n="$N" '$1==n {print substr($3,1,10); exit}' demo/feed.csv)
 printf '\nA reissued number from the feed: %s (first activated %s). Its history:\n' "$N" "$FIRST"

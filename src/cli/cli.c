@@ -75,10 +75,19 @@ int sn_cli_load_secret(const char *cmd, const char *db, const char *key_path, in
     return -1;
 }
 
-int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, sn_store **out)
+int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, int create,
+                      sn_store **out)
 {
     char err[SN_ERRMSG_MAX];
     sn_secret secret;
+    *out = NULL;
+    if (!create && db != NULL && db[0] != '\0' && !sn_store_is_url(db) && access(db, F_OK) != 0) {
+        fprintf(stderr,
+                "secondnum %s: no store at %s (create one with `secondnum init --db %s`, or pass "
+                "--create)\n",
+                cmd, db, db);
+        return SN_ENOTFOUND;
+    }
     int rc = sn_store_open(db, rules, out, err, sizeof(err));
     if (rc != SN_OK) {
         fprintf(stderr, "secondnum %s: %s\n", cmd, err);

@@ -68,6 +68,7 @@ typedef struct {
 #define SN_CLI_DB(dst) SN_CLI_OPT("db", SN_OPT_TEXT, 1, dst, 0, 0, NULL, NULL)
 #define SN_CLI_TEXT(name, dst) SN_CLI_OPT(name, SN_OPT_TEXT, 0, dst, 0, 0, NULL, NULL)
 #define SN_CLI_FLAG(name, dst) SN_CLI_OPT(name, SN_OPT_FLAG, 0, dst, 0, 0, NULL, NULL)
+#define SN_CLI_CREATE(dst) SN_CLI_FLAG("create", dst) /* create a missing store */
 #define SN_CLI_LONG(name, dst, min, max, error)                                                    \
     SN_CLI_OPT(name, SN_OPT_LONG, 0, dst, min, max, error, NULL)
 #define SN_CLI_DAYS(name, dst, error) SN_CLI_OPT(name, SN_OPT_DAYS, 0, dst, 0, 0, error, NULL)
@@ -89,10 +90,13 @@ int sn_cli_parse_long(const char *s, long min, long max, long *out);
  * into whole seconds. 0 on success, -1 when malformed or out of range. */
 int sn_cli_parse_days(const char *s, int64_t *seconds);
 
-/* Open the store at db (creating it with rules, or the defaults, when absent)
- * and, when the store is new, create its secret file too. Prints the reason
- * to stderr on failure. Returns SN_OK or the error code. */
-int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, sn_store **out);
+/* Open the store at db and, when the store is new, create its secret file
+ * too. A store file that does not exist is created (with rules, or the
+ * defaults) only when create is set (init, or a command's --create), so a
+ * mistyped path is an error rather than a new empty store. Prints the
+ * reason to stderr on failure. Returns SN_OK or the error code. */
+int sn_cli_open_store(const char *cmd, const char *db, const sn_rules *rules, int create,
+                      sn_store **out);
 
 /* The secret file of a store: key_path when given, else $SECONDNUM_KEY, else
  * "<db>.key" (a PostgreSQL URL needs one of the first two). Loads it

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: secondnum carriers add  --db FILE --name NAME --range PREFIX [--range PREFIX ...]\n"
+    "usage: secondnum carriers add  --db FILE [--create] --name NAME --range PREFIX [--range ...]\n"
     "       secondnum carriers list --db FILE\n"
     "\n"
     "Carriers and the number ranges they own: an E.164 prefix such as +86138.\n"
@@ -23,6 +23,7 @@ typedef struct {
     const char *action, *db, *name;
     const char *ranges[RANGES_MAX];
     size_t nranges;
+    int create;
 } carriers_args;
 
 static int add_range(const char *cmd, const char *value, void *dst)
@@ -37,8 +38,8 @@ static int add_range(const char *cmd, const char *value, void *dst)
 /* The command line into a; -1 after --help, else an exit code. */
 static int parse(int argc, char **argv, carriers_args *a)
 {
-    const sn_cli_opt opts[] = {SN_CLI_DB(&a->db), SN_CLI_TEXT("name", &a->name),
-                               SN_CLI_FN("range", add_range, a)};
+    const sn_cli_opt opts[] = {SN_CLI_DB(&a->db), SN_CLI_CREATE(&a->create),
+                               SN_CLI_TEXT("name", &a->name), SN_CLI_FN("range", add_range, a)};
     int rc = sn_cli_parse("carriers", argc, argv, 2, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
         return rc;
@@ -64,7 +65,7 @@ static int print_range(void *ctx, const sn_range *r)
 
 int sn_cmd_carriers(int argc, char **argv)
 {
-    carriers_args a = {argc > 1 ? argv[1] : "", NULL, NULL, {NULL}, 0};
+    carriers_args a = {argc > 1 ? argv[1] : "", NULL, NULL, {NULL}, 0, 0};
     sn_store *s = NULL;
     char err[SN_ERRMSG_MAX];
     uint32_t id;
@@ -75,7 +76,7 @@ int sn_cmd_carriers(int argc, char **argv)
         return sn_cli_usage_error("carriers", "expected add or list");
     if ((rc = parse(argc, argv, &a)) != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
-    if (sn_cli_open_store("carriers", a.db, NULL, &s) != SN_OK)
+    if (sn_cli_open_store("carriers", a.db, NULL, a.create, &s) != SN_OK)
         return SN_EXIT_REJECTED;
     if (strcmp(a.action, "list") == 0) {
         printf("id\tname\trange\n");

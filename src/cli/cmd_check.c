@@ -26,7 +26,7 @@ static const char usage[] =
     "  unknown       no data covers DATE for this number\n"
     "on the first line, then the reason. NUMBER is E.164 or national.\n"
     "\n"
-    "  --db FILE       the store (created with the defaults when absent)\n"
+    "  --db FILE       the store (`secondnum init` makes one)\n"
     "  --json          print {\"number\",\"date\",\"result\",\"reason\"} instead\n"
     "  --file IN.csv   check every row of IN.csv ('-' for standard input): rows\n"
     "                  'number[,date]', an optional header 'number,date'; writes\n"
@@ -199,7 +199,7 @@ int sn_cmd_check(int argc, char **argv)
         return sn_cli_usage_error("check", "expected NUMBER DATE (or --file IN.csv)");
     if (args.file != NULL && optind != argc)
         return sn_cli_usage_error("check", "--file takes no NUMBER DATE arguments");
-    if (sn_cli_open_store("check", args.db, NULL, &store) != SN_OK)
+    if (sn_cli_open_store("check", args.db, NULL, 0, &store) != SN_OK)
         return SN_EXIT_REJECTED;
     rc = args.file != NULL ? check_file(store, &args)
                            : check_one(store, &args, argv[optind], argv[optind + 1]);

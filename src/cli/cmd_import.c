@@ -28,16 +28,22 @@
 #define DEFAULT_CARRIER "default"
 
 static const char usage[] =
-    "usage: secondnum import --db FILE [--carrier NAME] [--rejects OUT.csv]\n"
+    "usage: secondnum import --db FILE [--create] [--carrier NAME] [--rejects OUT.csv]\n"
     "                        [--batch-size N] [--key FILE] [--notice-deadline DAYS] FEED.csv\n"
     "\n"
     "Apply a carrier feed to the store. FEED.csv is a CSV file ('-' for standard\n"
     "input) with a header naming the columns number,event,at and optionally\n"
-    "event_id,id6. Events are applied per number in time order; an event already\n"
-    "recorded counts as a duplicate, so an interrupted import can simply be run again.\n"
+    "event_id,id6,to (to: a port_out's recipient carrier). Events are applied per\n"
+    "number in time order; an event already recorded counts as a duplicate, so an\n"
+    "interrupted import can simply be run again.\n"
     "\n"
-    "  --db FILE           the store (created with the defaults when absent)\n"
-    "  --carrier NAME      the reporting carrier (default 'default')\n"
+    "  --db FILE           the store (`secondnum init` makes one)\n"
+    "  --create            create the store with the defaults when FILE is absent\n"
+    "  --carrier NAME      a carrier's own feed: NAME must exist (`carriers add`) and\n"
+    "                      the rules of POST /v1/events apply (its ranges, ports\n"
+    "                      authorised by port_out, id6 changes). Without it the file\n"
+    "                      is a history load under the carrier 'default', without\n"
+    "                      those rules\n"
     "  --rejects OUT.csv   also write rejected lines there as line,reason,input\n"
     "  --batch-size N      events per transaction (default 100000; 0 = whole file)\n"
     "  --key FILE          the store's secret file for id6 hashing (default\n"
@@ -52,6 +58,7 @@ static const char usage[] =
 
 typedef struct {
     const char *db, *carrier, *rejects_path, *key_path, *feed;
+    int create, own_feed; /* --create; --carrier given */
     long batch;
     int64_t notice_deadline_s;
 } import_args;
@@ -121,6 +128,7 @@ static int parse_args(int argc, char **argv, import_args *a)
 {
     const sn_cli_opt opts[] = {
         SN_CLI_DB(&a->db),
+        SN_CLI_CREATE(&a->create),
         SN_CLI_TEXT("carrier", &a->carrier),
         SN_CLI_TEXT("rejects", &a->rejects_path),
         SN_CLI_LONG("batch-size", &a->batch, 0, 100000000, "--batch-size must be 0-100000000"),
@@ -129,7 +137,6 @@ static int parse_args(int argc, char **argv, import_args *a)
                     "--notice-deadline must be 0-3650 days"),
     };
     memset(a, 0, sizeof(*a));
-    a->carrier = DEFAULT_CARRIER;
     a->batch = DEFAULT_BATCH;
     a->notice_deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     int rc = sn_cli_parse("import", argc, argv, 1, opts, SN_CLI_N(opts), usage);
@@ -137,6 +144,9 @@ static int parse_args(int argc, char **argv, import_args *a)
         return rc;
     if (optind != argc - 1)
         return sn_cli_usage_error("import", "expected exactly one FEED.csv (or -)");
+    a->own_feed = a->carrier != NULL;
+    if (!a->own_feed)
+        a->carrier = DEFAULT_CARRIER;
     if (a->carrier[0] == '\0' || strlen(a->carrier) > SN_CARRIER_NAME_MAX)
         return sn_cli_usage_error("import", "--carrier must be 1-%d characters",
                                   SN_CARRIER_NAME_MAX);
@@ -222,6 +232,22 @@ static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b, sn
     return SN_OK;
 }
 
+/* --carrier NAME must name a carrier; the history load's 'default' is made
+ * when absent. */
+static int reporting_carrier(sn_store *store, const import_args *a, uint32_t *carrier)
+{
+    char err[SN_ERRMSG_MAX];
+    int rc = a->own_feed ? sn_store_carrier_id(store, a->carrier, 0, carrier, err, sizeof(err))
+                         : sn_carriers_add(store, a->carrier, NULL, 0, carrier, err, sizeof(err));
+    if (rc == SN_ENOTFOUND)
+        fprintf(stderr,
+                "secondnum import: unknown carrier '%s' (add it with `secondnum carriers add`)\n",
+                a->carrier);
+    else if (rc != SN_OK)
+        fprintf(stderr, "secondnum import: %s\n", err);
+    return rc;
+}
+
 int sn_cmd_import(int argc, char **argv)
 {
     import_args a;
@@ -245,21 +271,20 @@ int sn_cmd_import(int argc, char **argv)
         fprintf(stderr, "secondnum import: cannot open %s\n", a.feed);
         goto out;
     }
-    if (sn_cli_open_store("import", a.db, NULL, &store) != SN_OK)
+    if (sn_cli_open_store("import", a.db, NULL, a.create, &store) != SN_OK)
         goto out;
     int have_secret = sn_cli_load_secret("import", a.db, a.key_path, 0, &secret);
     if (have_secret < 0)
         goto out;
-    if (sn_carriers_add(store, a.carrier, NULL, 0, &carrier, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum import: %s\n", err);
+    if (reporting_carrier(store, &a, &carrier) != SN_OK)
         goto out;
-    }
     sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL), have_secret ? &secret : NULL,
                            carrier};
     struct stat sb;
     uint64_t total = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
     sn_progress_start(&st.progress, "reading", total);
     ev.carrier = carrier;
+    ev.ranges = a.own_feed;
     rc = sn_feed_csv_read(in, &ctx, &batch, &ev.rep, a.rejects_path ? keep_raw_line : NULL,
                           on_read_progress, &st, err, sizeof(err));
     sn_progress_finish(&st.progress);

@@ -54,7 +54,7 @@ int sn_cmd_init(int argc, char **argv)
     rules.min_aging_days = (unsigned)aging;
     if (optind < argc)
         return sn_cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
-    if (sn_cli_open_store("init", db, &rules, &store) != SN_OK)
+    if (sn_cli_open_store("init", db, &rules, 1, &store) != SN_OK)
         return SN_EXIT_REJECTED;
     int created = sn_store_created(store);
     int same = same_rules(sn_store_rules(store), &rules);

@@ -10,7 +10,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: secondnum keys create --db FILE --role app|carrier|admin --name NAME [--carrier NAME]\n"
+    "usage: secondnum keys create --db FILE [--create] --role app|carrier|admin --name NAME\n"
+    "                             [--carrier NAME]\n"
     "       secondnum keys list   --db FILE\n"
     "       secondnum keys revoke --db FILE ID\n"
     "\n"
@@ -22,14 +23,16 @@ static const char usage[] =
 
 typedef struct {
     const char *action, *db, *role, *name, *carrier;
+    int create;
     long id;
 } keys_args;
 
 /* The options after the action; -1 after --help, else an exit code. */
 static int parse(int argc, char **argv, keys_args *a)
 {
-    const sn_cli_opt opts[] = {SN_CLI_DB(&a->db), SN_CLI_TEXT("role", &a->role),
-                               SN_CLI_TEXT("name", &a->name), SN_CLI_TEXT("carrier", &a->carrier)};
+    const sn_cli_opt opts[] = {SN_CLI_DB(&a->db), SN_CLI_CREATE(&a->create),
+                               SN_CLI_TEXT("role", &a->role), SN_CLI_TEXT("name", &a->name),
+                               SN_CLI_TEXT("carrier", &a->carrier)};
     return sn_cli_parse("keys", argc, argv, 2, opts, SN_CLI_N(opts), usage);
 }
 
@@ -89,7 +92,7 @@ static int run(sn_store *s, const keys_args *a, char *err, size_t errlen)
 
 int sn_cmd_keys(int argc, char **argv)
 {
-    keys_args a = {argc > 1 ? argv[1] : "", NULL, NULL, NULL, NULL, 0};
+    keys_args a = {argc > 1 ? argv[1] : "", NULL, NULL, NULL, NULL, 0, 0};
     sn_store *s = NULL;
     char err[SN_ERRMSG_MAX];
     int rc;
@@ -101,7 +104,7 @@ int sn_cmd_keys(int argc, char **argv)
         return rc < 0 ? SN_EXIT_OK : rc;
     if ((rc = check_args(argc, argv, &a)) != SN_EXIT_OK)
         return rc;
-    if (sn_cli_open_store("keys", a.db, NULL, &s) != SN_OK)
+    if (sn_cli_open_store("keys", a.db, NULL, a.create, &s) != SN_OK)
         return SN_EXIT_REJECTED;
     rc = run(s, &a, err, sizeof(err));
     if (rc != SN_OK)

@@ -23,14 +23,15 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: secondnum serve --db FILE [--listen HOST:PORT] [--threads N] [--key FILE]\n"
+    "usage: secondnum serve --db FILE [--create] [--listen HOST:PORT] [--threads N] [--key FILE]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [subscriber options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
     "\n"
-    "  --db FILE          the store (created with the defaults when absent)\n"
+    "  --db FILE          the store (`secondnum init` makes one)\n"
+    "  --create           create the store with the defaults when FILE is absent\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"
     "  --threads N        event-loop threads (default: one per core)\n"
     "  --key FILE         the store's secret file, for id6 in carrier events and\n"
@@ -66,6 +67,7 @@ static const char usage[] =
 typedef struct {
     sn_server_options server;
     const char *db, *key_path;
+    int create; /* --create: a missing store file is created */
     sn_deliverer_options deliveries;
     sn_subscribers subscribers;
     int64_t deadline_s;
@@ -89,12 +91,12 @@ static void drained(void *ctx)
 /* Build the index and keyring from the store; the handle is closed after.
  * A store other nodes may write to gets its follower (svc->follower) opened
  * first: it reads where the changes stand before the index does. */
-static int load(const char *db, sn_service *svc, char *err, size_t errlen)
+static int load(const char *db, int create, sn_service *svc, char *err, size_t errlen)
 {
     int64_t t0 = sn_monotonic_ms();
     sn_store *store = NULL;
     int rc;
-    if ((rc = sn_cli_open_store("serve", db, NULL, &store)) != SN_OK)
+    if ((rc = sn_cli_open_store("serve", db, NULL, create, &store)) != SN_OK)
         return sn_fail(err, errlen, rc, "cannot open the store");
     svc->rules = *sn_store_rules(store);
     if (sn_store_can_follow(store) &&
@@ -183,6 +185,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                        o->signin_per_address};
     const sn_cli_opt opts[] = {
         SN_CLI_DB(&cf->db),
+        SN_CLI_CREATE(&cf->create),
         SN_CLI_FN("listen", listen_address, &cf->server.listen),
         SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
         SN_CLI_TEXT("key", &cf->key_path),
@@ -222,7 +225,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
                size_t errlen)
 {
     int rc;
-    if ((rc = load(cf->db, svc, err, errlen)) != SN_OK)
+    if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
     if (have < 0)

@@ -122,7 +122,7 @@ int sn_cmd_sms(int argc, char **argv)
         fprintf(stderr, "secondnum sms: no store at %s\n", a.db);
         return SN_EXIT_REJECTED;
     }
-    if ((rc = sn_cli_open_store("sms", a.db, NULL, &store)) != SN_OK)
+    if ((rc = sn_cli_open_store("sms", a.db, NULL, 0, &store)) != SN_OK)
         return SN_EXIT_REJECTED;
     if (a.number != NULL &&
         sn_number_parse(a.number, strlen(a.number), sn_store_rules(store)->default_cc, &n, err,

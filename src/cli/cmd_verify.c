@@ -35,7 +35,7 @@ int sn_cmd_verify(int argc, char **argv)
         return rc < 0 ? SN_EXIT_OK : rc;
     if (optind != argc)
         return sn_cli_usage_error("verify", "expected --db FILE and nothing else");
-    if (sn_cli_open_store("verify", db, NULL, &store) != SN_OK)
+    if (sn_cli_open_store("verify", db, NULL, 0, &store) != SN_OK)
         return SN_EXIT_REJECTED;
     rc = sn_verify(store, &r, print_problem, NULL, err, sizeof(err));
     sn_store_close(store);

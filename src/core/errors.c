@@ -13,7 +13,7 @@
 static const char *const names[] = {
     "ok",         "invalid", "number",   "date", "future", "transition",  "aging",  "order",
     "notfound",   "store",   "nomem",    "io",   "limit",  "usage",       "config", "duplicate",
-    "permission", "held",    "conflict", "auth", "rate",   "unavailable", "event",
+    "permission", "held",    "conflict", "auth", "rate",   "unavailable", "event",  "port",
 };
 
 const char *sn_error_name(int code)

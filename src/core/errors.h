@@ -37,6 +37,7 @@ enum {
     SN_ERATE = -20,        /* over a rate limit, or locked out for a while */
     SN_EUNAVAILABLE = -21, /* cannot be done now (the database is away, the queue is full) */
     SN_EEVENT = -22,       /* not an event kind secondnum knows */
+    SN_EPORT = -23,        /* a port (or an id6 change) the carrier of record did not authorise */
 };
 
 /* Size of the message buffers callers pass around. Messages longer than this

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const event_names[SN_EV_COUNT] = {
-    NULL, "activate", "suspend", "resume", "cancel", "reclaim", "release", "port_in",
+    NULL, "activate", "suspend", "resume", "cancel", "reclaim", "release", "port_in", "port_out",
 };
 
 static const char *const status_names[] = {"unseen", "active", "suspended", "frozen", "pool"};
@@ -71,7 +71,7 @@ static void apply_first(sn_number_state *st, const sn_event *ev, sn_day d)
         [SN_EV_ACTIVATE] = SN_ST_ACTIVE, [SN_EV_SUSPEND] = SN_ST_SUSPENDED,
         [SN_EV_RESUME] = SN_ST_ACTIVE,   [SN_EV_CANCEL] = SN_ST_FROZEN,
         [SN_EV_RECLAIM] = SN_ST_ACTIVE,  [SN_EV_RELEASE] = SN_ST_POOL,
-        [SN_EV_PORT_IN] = SN_ST_ACTIVE,
+        [SN_EV_PORT_IN] = SN_ST_ACTIVE,  [SN_EV_PORT_OUT] = SN_ST_ACTIVE,
     };
     st->status = implied[ev->kind];
     st->first_day = d;
@@ -153,6 +153,10 @@ int sn_lifecycle_apply(const sn_rules *r, sn_number_state *st, const sn_event *e
         if (st->status != SN_ST_ACTIVE && st->status != SN_ST_SUSPENDED)
             return refuse(err, errlen, st, ev->kind, "active or suspended");
         next.carrier = ev->carrier;
+        break;
+    case SN_EV_PORT_OUT: /* the recipient is the ledger's guard's business */
+        if (st->status != SN_ST_ACTIVE && st->status != SN_ST_SUSPENDED)
+            return refuse(err, errlen, st, ev->kind, "active or suspended");
         break;
     }
 done:

@@ -5,6 +5,7 @@
  *
  *     never seen --activate--> ACTIVE <--resume-- SUSPENDED
  *                                |  \--suspend-->    |
+ *          port_out (same state: the carrier of record authorises a port)
  *                  port_in (same state, new carrier of record)
  *                                |                   |
  *                              cancel             cancel
@@ -39,8 +40,9 @@ typedef enum {
     SN_EV_RECLAIM = 5,
     SN_EV_RELEASE = 6,
     SN_EV_PORT_IN = 7,
+    SN_EV_PORT_OUT = 8,
 } sn_event_kind;
-#define SN_EV_COUNT 8
+#define SN_EV_COUNT 9
 
 typedef enum {
     SN_ST_UNSEEN = 0, /* no event recorded */
@@ -84,10 +86,11 @@ typedef struct {
 #define SN_DEFAULT_MIN_AGING_DAYS 90
 #define SN_DEFAULT_TZ_MINUTES 480
 #define SN_MAX_AGING_DAYS 3650
-/* Longest history of one number. A monthly suspend and resume for a century
- * is 2,400 events; the bound lets a store key an event by number and ordinal
- * in one 64-bit integer (13 bits of ordinal). */
-#define SN_MAX_EVENTS_PER_NUMBER 8191
+/* Longest history of one number: what its 32-bit event counter holds. No
+ * feed reaches it (a monthly suspend and resume for a century is 2,400
+ * events; POST /v1/events takes at most SN_EVENTS_PER_NUMBER_MAX of one
+ * number per request, and the log would fill any disk first). */
+#define SN_MAX_EVENTS_PER_NUMBER 4294967294u
 
 /* "activate", ... or NULL for an invalid kind. */
 const char *sn_event_name(int kind);

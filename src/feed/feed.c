@@ -4,6 +4,7 @@
 #include "feed/feed.h"
 
 #include "core/errors.h"
+#include "core/limits.h"
 #include "store/log.h"
 
 #include <string.h>
@@ -19,6 +20,23 @@ static int check_event_id(const char *s, size_t len, char *err, size_t errlen)
     return SN_OK;
 }
 
+/* port_out names its recipient (to); no other event takes one. */
+static int recipient(const sn_event_fields *f, sn_log_event *out, char *err, size_t errlen)
+{
+    int port_out = out->ev.kind == SN_EV_PORT_OUT;
+    if (f->to == NULL || f->to_len == 0)
+        return port_out ? sn_fail(err, errlen, SN_EINVAL,
+                                  "port_out needs the recipient carrier's name (to)")
+                        : SN_OK;
+    if (!port_out)
+        return sn_fail(err, errlen, SN_EINVAL, "only port_out takes a recipient (to)");
+    if (f->to_len > SN_CARRIER_NAME_MAX)
+        return sn_fail(err, errlen, SN_ELIMIT, "to longer than %d characters", SN_CARRIER_NAME_MAX);
+    out->to = f->to;
+    out->to_len = (uint32_t)f->to_len;
+    return SN_OK;
+}
+
 int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_log_event *out,
                         char *err, size_t errlen)
 {
@@ -29,14 +47,14 @@ int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_l
     out->ev.carrier = c->carrier;
     if (f->number_len == 0)
         return sn_fail(err, errlen, SN_ENUMBER, "missing number");
-    if ((rc = sn_number_parse(f->number, f->number_len, c->rules->default_cc, &out->ev.number,
-                              why, sizeof(why))) != SN_OK)
+    if ((rc = sn_number_parse(f->number, f->number_len, c->rules->default_cc, &out->ev.number, why,
+                              sizeof(why))) != SN_OK)
         return sn_fail(err, errlen, rc, "%s", why);
     out->ev.kind = (uint8_t)sn_event_parse(f->event, f->event_len);
     if (out->ev.kind == SN_EV_NONE)
         return sn_fail(err, errlen, SN_EEVENT,
                        "unknown event '%.*s' (expected activate, suspend, resume, cancel, "
-                       "reclaim, release or port_in)",
+                       "reclaim, release, port_in or port_out)",
                        (int)(f->event_len > 32 ? 32 : f->event_len), f->event);
     if (f->at_len == 0)
         return sn_fail(err, errlen, SN_EDATE, "missing time (at)");
@@ -60,8 +78,11 @@ int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_l
             return sn_fail(err, errlen, SN_ECONFIG, "id6 given but no deployment secret is loaded");
         if ((rc = sn_id6_parse(f->id6, f->id6_len, id6, why, sizeof(why))) != SN_OK)
             return sn_fail(err, errlen, rc, "%s", why);
+        if (out->ev.kind == SN_EV_PORT_OUT)
+            return sn_fail(err, errlen, SN_EINVAL,
+                           "id6 is not taken on port_out: the recipient reports it on port_in");
         sn_id6_hash(c->secret, out->ev.number, id6, out->id6_hash);
         out->has_id6 = 1;
     }
-    return SN_OK;
+    return recipient(f, out, err, errlen);
 }

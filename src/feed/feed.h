@@ -22,6 +22,8 @@ typedef struct {
     size_t event_id_len;
     const char *id6;
     size_t id6_len;
+    const char *to; /* port_out: the recipient carrier's name */
+    size_t to_len;
 } sn_event_fields;
 
 typedef struct {
@@ -31,7 +33,7 @@ typedef struct {
     uint32_t carrier;         /* the reporting carrier */
 } sn_feed_context;
 
-/* Validate f and fill *out (out->event_id points into f's memory; out->index
+/* Validate f and fill *out (out->event_id and out->to point into f's memory; out->index
  * is left for the caller). SN_OK, or SN_ENUMBER / SN_EINVAL / SN_EDATE /
  * SN_EFUTURE / SN_ELIMIT with a sentence naming the field. */
 int sn_feed_event_parse(const sn_feed_context *c, const sn_event_fields *f, sn_log_event *out,

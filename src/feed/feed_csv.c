@@ -18,8 +18,9 @@
 #define ARENA_BLOCK (1u << 20)
 #define PROGRESS_EVERY 65536
 
-enum { COL_NUMBER, COL_EVENT, COL_AT, COL_EVENT_ID, COL_ID6, COL_COUNT };
-static const char *const column_names[COL_COUNT] = {"number", "event", "at", "event_id", "id6"};
+enum { COL_NUMBER, COL_EVENT, COL_AT, COL_EVENT_ID, COL_ID6, COL_TO, COL_COUNT };
+static const char *const column_names[COL_COUNT] = {"number",   "event", "at",
+                                                    "event_id", "id6",   "to"};
 
 struct sn_arena_block {
     sn_arena_block *next;
@@ -81,7 +82,7 @@ static int read_header(char *line, size_t len, header_map *h, char *err, size_t 
         if (k == COL_COUNT)
             return sn_fail(err, errlen, SN_EINVAL,
                            "header: unknown column '%.*s' (expected number,event,at and "
-                           "optionally event_id,id6)",
+                           "optionally event_id,id6,to)",
                            (int)(f[i].len > 32 ? 32 : f[i].len), f[i].s);
         if (h->where[k] >= 0)
             return sn_fail(err, errlen, SN_EINVAL, "header: column '%s' appears twice",
@@ -95,8 +96,7 @@ static int read_header(char *line, size_t len, header_map *h, char *err, size_t 
     return SN_OK;
 }
 
-static void field_of(const header_map *h, const sn_csv_field *f, int k, const char **s,
-                     size_t *len)
+static void field_of(const header_map *h, const sn_csv_field *f, int k, const char **s, size_t *len)
 {
     *s = h->where[k] >= 0 ? f[h->where[k]].s : NULL;
     *len = h->where[k] >= 0 ? f[h->where[k]].len : 0;
@@ -119,13 +119,14 @@ static int parse_row(char *line, size_t len, const header_map *h, const sn_feed_
         return sn_fail(err, errlen, SN_EINVAL, "missing column '%s' (%zu of %zu columns)",
                        h->names[n], n, h->ncols);
     if (n > h->ncols)
-        return sn_fail(err, errlen, SN_EINVAL, "wrong column count: %zu columns, header has %zu",
-                       n, h->ncols);
+        return sn_fail(err, errlen, SN_EINVAL, "wrong column count: %zu columns, header has %zu", n,
+                       h->ncols);
     field_of(h, f, COL_NUMBER, &ef.number, &ef.number_len);
     field_of(h, f, COL_EVENT, &ef.event, &ef.event_len);
     field_of(h, f, COL_AT, &ef.at, &ef.at_len);
     field_of(h, f, COL_EVENT_ID, &ef.event_id, &ef.event_id_len);
     field_of(h, f, COL_ID6, &ef.id6, &ef.id6_len);
+    field_of(h, f, COL_TO, &ef.to, &ef.to_len);
     return sn_feed_event_parse(c, &ef, out, err, errlen);
 }
 
@@ -139,10 +140,13 @@ static int push_item(sn_feed_batch *b, const sn_log_event *e)
     return SN_OK;
 }
 
-/* Keep a row: copy its event id into the arena and append it. */
+/* Keep a row: copy its event id (and a port_out's recipient) into the
+ * arena and append it. */
 static int keep_row(sn_feed_batch *b, sn_log_event *e)
 {
     if (e->event_id != NULL && (e->event_id = arena_copy(b, e->event_id, e->event_id_len)) == NULL)
+        return SN_ENOMEM;
+    if (e->ev.kind == SN_EV_PORT_OUT && (e->to = arena_copy(b, e->to, e->to_len)) == NULL)
         return SN_ENOMEM;
     return push_item(b, e);
 }

@@ -41,6 +41,8 @@ static const char *reject_code(int code)
         return "NOT_CARRIER_OF_RECORD";
     case SN_EHELD:
         return "REISSUE_HELD";
+    case SN_EPORT:
+        return "PORT_NOT_AUTHORIZED";
     default:
         return "INVALID_ARGUMENT";
     }
@@ -81,22 +83,23 @@ static void resume(sn_events_batch *b, void *ctx)
     sn_http_resume(ctx);
 }
 
-enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_FORCE, E_COUNT };
+enum { E_NUMBER, E_EVENT, E_AT, E_EVENT_ID, E_ID6, E_TO, E_FORCE, E_COUNT };
 
 /* One event's text to a log event (its decoded text in the request's pool). */
 static int event_of(sn_call *c, const sn_feed_context *fc, const sn_flat_span *item,
                     sn_log_event *out, char *why, size_t len)
 {
-    sn_flat_field f[E_COUNT] = {{"number", NULL, 0, 0}, {"event", NULL, 0, 0},
-                                {"at", NULL, 0, 0},     {"event_id", NULL, 0, 0},
-                                {"id6", NULL, 0, 0},    {"force", NULL, 0, 1}};
+    sn_flat_field f[E_COUNT] = {{"number", NULL, 0, 0},   {"event", NULL, 0, 0}, {"at", NULL, 0, 0},
+                                {"event_id", NULL, 0, 0}, {"id6", NULL, 0, 0},   {"to", NULL, 0, 0},
+                                {"force", NULL, 0, 1}};
     char inner[SN_ERRMSG_MAX];
     int rc = sn_body_item(c, item, f, E_COUNT, inner, sizeof(inner));
     if (rc != SN_OK)
         return sn_fail(why, len, rc, "%s%s", *item->start == '{' ? "" : "an event ", inner);
-    sn_event_fields ef = {
-        f[E_NUMBER].value, f[E_NUMBER].len,     f[E_EVENT].value,  f[E_EVENT].len, f[E_AT].value,
-        f[E_AT].len,       f[E_EVENT_ID].value, f[E_EVENT_ID].len, f[E_ID6].value, f[E_ID6].len};
+    sn_event_fields ef = {f[E_NUMBER].value,   f[E_NUMBER].len,   f[E_EVENT].value,
+                          f[E_EVENT].len,      f[E_AT].value,     f[E_AT].len,
+                          f[E_EVENT_ID].value, f[E_EVENT_ID].len, f[E_ID6].value,
+                          f[E_ID6].len,        f[E_TO].value,     f[E_TO].len};
     if ((rc = sn_feed_event_parse(fc, &ef, out, why, len)) != SN_OK)
         return rc;
     out->flags = f[E_FORCE].value != NULL && f[E_FORCE].value[0] == 't' ? SN_LOG_FORCED : 0;
@@ -129,6 +132,13 @@ void sn_h_events(sn_call *c)
         }
         e.index = (uint32_t)i;
         b->items[b->n++] = e;
+    }
+    char why[SN_ERRMSG_MAX];
+    if (sn_events_check_request(b->items, b->n, why, sizeof(why)) != SN_OK) {
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s; nothing was applied", why);
+        free(b->items);
+        sn_events_free(b);
+        return;
     }
     sn_http_job *j = sn_http_job_new(c, NULL, b);
     j->answer = answer;

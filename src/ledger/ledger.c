@@ -148,8 +148,8 @@ int sn_ledger_sort(const sn_log_event *items, size_t n, sn_log_event **sorted)
         goto out;
     }
     for (size_t i = 0; i < n; i++) { /* items are in input order: pos breaks ties */
-        keys[i] = (sort_key){items[i].ev.number, (uint64_t)items[i].ev.at ^ (1ull << 63),
-                             (uint32_t)i};
+        keys[i] =
+            (sort_key){items[i].ev.number, (uint64_t)items[i].ev.at ^ (1ull << 63), (uint32_t)i};
         if (i > 0 && items[i].ev.at < items[i - 1].ev.at)
             time_ordered = 0;
     }
@@ -204,8 +204,8 @@ static int apply_one(sn_store *s, const sn_rules *rules, const sn_ledger_guard *
 }
 
 int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_ledger_report *rep,
-                          const sn_ledger_guard *guard, sn_number_state *changed,
-                          size_t *nchanged, char *err, size_t errlen)
+                          const sn_ledger_guard *guard, sn_number_state *changed, size_t *nchanged,
+                          char *err, size_t errlen)
 {
     const sn_rules *rules = sn_store_rules(s);
     sn_number *numbers = NULL;
@@ -249,8 +249,8 @@ out:
 }
 
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
-                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
-                    char *err, size_t errlen)
+                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx, char *err,
+                    size_t errlen)
 {
     sn_ledger_report before = *rep;
     sn_number_state *changed = NULL;
@@ -290,4 +290,30 @@ void sn_ledger_restore(sn_ledger_report *rep, const sn_ledger_report *before)
     truncate_rejects(rep, before->nrejects);
     rep->applied = before->applied;
     rep->duplicates = before->duplicates;
+}
+
+typedef struct {
+    int *has;
+    uint8_t *hash;
+} id6_scan;
+
+static int id6_event(void *ctx, const sn_log_event *e, uint32_t ordinal)
+{
+    id6_scan *sc = ctx;
+    (void)ordinal;
+    if (e->ev.kind == SN_EV_ACTIVATE)
+        *sc->has = 0;
+    if (e->has_id6) {
+        *sc->has = 1;
+        memcpy(sc->hash, e->id6_hash, SN_ID6_HASH_LEN);
+    }
+    return 0;
+}
+
+int sn_ledger_tenure_id6(sn_store *s, sn_number n, int *has, uint8_t hash[SN_ID6_HASH_LEN],
+                         char *err, size_t errlen)
+{
+    id6_scan scan = {has, hash};
+    *has = 0;
+    return sn_store_scan_events(s, n, id6_event, &scan, err, errlen);
 }

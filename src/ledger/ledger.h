@@ -50,8 +50,7 @@ typedef struct {
                  size_t len);
     void *ctx;
     int (*applied)(void *ctx, sn_store *s, const sn_number_state *before,
-                   const sn_number_state *after, const sn_log_event *e, char *err,
-                   size_t errlen);
+                   const sn_number_state *after, const sn_log_event *e, char *err, size_t errlen);
 } sn_ledger_guard;
 
 /* Record a rejection (used by the ledger and by input parsers alike); ev is
@@ -74,8 +73,8 @@ void sn_ledger_report_free(sn_ledger_report *rep);
  * On SN_OK the batch is committed and rep counts it. On a store failure
  * (SN_ESTORE, SN_ENOMEM) nothing is applied and rep is as before the call. */
 int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report *rep,
-                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx,
-                    char *err, size_t errlen);
+                    const sn_ledger_guard *guard, sn_ledger_observer observe, void *ctx, char *err,
+                    size_t errlen);
 
 /* The body of sn_ledger_apply for a caller that runs the transaction itself
  * (the server commits several requests at once): items must already be
@@ -83,8 +82,8 @@ int sn_ledger_apply(sn_store *s, sn_log_event *items, size_t n, sn_ledger_report
  * changed[*nchanged...] (room for n more). No begin, commit or observer. On a
  * store failure the caller rolls back and restores rep. */
 int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_ledger_report *rep,
-                          const sn_ledger_guard *guard, sn_number_state *changed,
-                          size_t *nchanged, char *err, size_t errlen);
+                          const sn_ledger_guard *guard, sn_number_state *changed, size_t *nchanged,
+                          char *err, size_t errlen);
 
 /* Order of application: number, then time, then input position. */
 int sn_ledger_event_cmp(const void *a, const void *b);
@@ -95,5 +94,10 @@ int sn_ledger_event_cmp(const void *a, const void *b);
  * are sorted through compact keys with a radix sort and one gather.
  * SN_OK, SN_ENOMEM or SN_ELIMIT (more than 2^32 events). */
 int sn_ledger_sort(const sn_log_event *items, size_t n, sn_log_event **sorted);
+
+/* The id6 the carriers reported for n's current tenure: the latest one on
+ * its latest activation or any later event (*has is 0 when none). */
+int sn_ledger_tenure_id6(sn_store *s, sn_number n, int *has, uint8_t hash[SN_ID6_HASH_LEN],
+                         char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,9 @@
 #include "delivery/deliverer.h"
 #include "store/keys.h"
 #include "store/notices.h"
+#include "store/ports.h"
+
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,19 +32,66 @@ static int collect_range(void *ctx, const sn_range *r)
     return 0;
 }
 
-static int carrier_may_report(const sn_events_batch *b, const sn_number_state *st,
-                              const sn_log_event *e, char *why, size_t len)
+static int in_own_ranges(const sn_events_batch *b, const sn_log_event *e, char *why, size_t len)
 {
     char text[SN_NUMBER_TEXT_MAX];
-    if (!b->ranges || e->ev.kind == SN_EV_PORT_IN ||
-        (st->status != SN_ST_UNSEEN && st->carrier == b->carrier))
-        return SN_OK;
     sn_number_format(e->ev.number, text);
     for (size_t i = 0; i < b->own.nranges; i++)
         if (strncmp(text, b->own.ranges[i], strlen(b->own.ranges[i])) == 0)
             return SN_OK;
     return sn_fail(why, len, SN_EPERM, "%s is outside this carrier's ranges and not ported to it",
                    text);
+}
+
+/* A port_in from a carrier that is not the carrier of record: the carrier
+ * of record must have reported port_out to it in the current tenure. */
+static int port_authorized(sn_store *s, const sn_events_batch *b, const sn_number_state *st,
+                           char *why, size_t len)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_port p;
+    int rc = sn_store_port_get(s, st->number, &p, err, sizeof(err));
+    if (rc != SN_OK && rc != SN_ENOTFOUND)
+        return sn_fail(why, len, rc, "cannot read port authorisations: %s", err);
+    if (rc == SN_OK && p.recipient == b->carrier && p.donor == st->carrier &&
+        p.tenure == st->tenure)
+        return SN_OK;
+    return sn_fail(why, len, SN_EPORT,
+                   "port not authorised: the carrier of record has not reported port_out to "
+                   "this carrier");
+}
+
+/* With b->ranges: the carrier of record reports on its number; another
+ * carrier only within its ranges, and a port_in only when authorised. */
+static int carrier_may_report(sn_store *s, const sn_events_batch *b, const sn_number_state *st,
+                              const sn_log_event *e, char *why, size_t len)
+{
+    if (!b->ranges || (st->status != SN_ST_UNSEEN && st->carrier == b->carrier))
+        return SN_OK;
+    if (st->status != SN_ST_UNSEEN && e->ev.kind == SN_EV_PORT_IN)
+        return port_authorized(s, b, st, why, len);
+    if (st->status != SN_ST_UNSEEN && e->ev.kind == SN_EV_PORT_OUT)
+        return sn_fail(why, len, SN_EPERM, "only the carrier of record may report port_out");
+    return in_own_ranges(b, e, why, len);
+}
+
+/* id6 changes only with a new tenure (activate) or an authorised port. */
+static int id6_may_change(sn_store *s, const sn_events_batch *b, const sn_number_state *st,
+                          const sn_log_event *e, char *why, size_t len)
+{
+    char err[SN_ERRMSG_MAX];
+    uint8_t hash[SN_ID6_HASH_LEN];
+    int has = 0;
+    if (!b->ranges || !e->has_id6 || st->status == SN_ST_UNSEEN || e->ev.kind == SN_EV_ACTIVATE ||
+        (e->ev.kind == SN_EV_PORT_IN && st->carrier != b->carrier))
+        return SN_OK;
+    if (sn_ledger_tenure_id6(s, e->ev.number, &has, hash, err, sizeof(err)) != SN_OK)
+        return sn_fail(why, len, SN_ESTORE, "cannot read the number's id6: %s", err);
+    if (!has || sodium_memcmp(hash, e->id6_hash, SN_ID6_HASH_LEN) == 0)
+        return SN_OK;
+    return sn_fail(why, len, SN_EPORT,
+                   "id6 differs from the one on record: it changes only with a new tenure "
+                   "(activate) or an authorised port (port_in)");
 }
 
 /* The reissue guard. */
@@ -68,13 +118,47 @@ static int reissue_allowed(sn_store *s, const sn_events_batch *b, const sn_numbe
 typedef struct {
     sn_events_batch *b;
     sn_store *s;
+    uint32_t recipient; /* of the port_out being applied */
 } guard_ctx;
+
+/* A port_out's recipient: a known carrier other than the reporting one. */
+static int recipient_of(guard_ctx *g, const sn_log_event *e, char *why, size_t len)
+{
+    char name[SN_CARRIER_NAME_MAX + 1], err[SN_ERRMSG_MAX];
+    snprintf(name, sizeof(name), "%.*s", (int)e->to_len, e->to);
+    int rc = sn_store_carrier_id(g->s, name, 0, &g->recipient, err, sizeof(err));
+    if (rc == SN_ENOTFOUND)
+        return sn_fail(why, len, SN_EINVAL, "port_out to an unknown carrier '%s'", name);
+    if (rc != SN_OK)
+        return sn_fail(why, len, rc, "cannot read carriers: %s", err);
+    if (g->recipient == e->ev.carrier)
+        return sn_fail(why, len, SN_EINVAL, "port_out to the reporting carrier itself");
+    return SN_OK;
+}
 
 static int allow(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why, size_t len)
 {
     guard_ctx *g = ctx;
-    int rc = carrier_may_report(g->b, st, e, why, len);
+    int rc = carrier_may_report(g->s, g->b, st, e, why, len);
+    if (rc == SN_OK)
+        rc = id6_may_change(g->s, g->b, st, e, why, len);
+    if (rc == SN_OK && e->ev.kind == SN_EV_PORT_OUT)
+        rc = recipient_of(g, e, why, len);
     return rc != SN_OK ? rc : reissue_allowed(g->s, g->b, st, e, why, len);
+}
+
+/* A port_out records its authorisation; a port_in that moved the number uses it up. */
+static int record_port(guard_ctx *g, sn_store *s, const sn_number_state *before,
+                       const sn_number_state *after, const sn_log_event *e, char *err,
+                       size_t errlen)
+{
+    if (e->ev.kind == SN_EV_PORT_OUT) {
+        sn_port p = {before->carrier, g->recipient, after->tenure, e->ev.at};
+        return sn_store_port_authorize(s, e->ev.number, &p, err, errlen);
+    }
+    if (e->ev.kind == SN_EV_PORT_IN && before->carrier != after->carrier)
+        return sn_store_port_clear(s, e->ev.number, err, errlen);
+    return SN_OK;
 }
 
 /* Issue the notices an applied event calls for. */
@@ -84,6 +168,9 @@ static int applied(void *ctx, sn_store *s, const sn_number_state *before,
     sn_events_batch *b = ((guard_ctx *)ctx)->b;
     sn_notice_spec spec;
     size_t issued = 0;
+    int rc = record_port(ctx, s, before, after, e, err, errlen);
+    if (rc != SN_OK)
+        return rc;
     memset(&spec, 0, sizeof(spec));
     spec.kind = (uint8_t)sn_notice_for(before, after, e->ev.kind, &spec.tenure);
     if (spec.kind == SN_NOTICE_NONE)
@@ -94,8 +181,37 @@ static int applied(void *ctx, sn_store *s, const sn_number_state *before,
     spec.created = b->own.now;
     spec.deadline = b->own.now + b->own.svc->notice_deadline_s;
     spec.now_ms = b->own.now_ms;
-    int rc = sn_store_issue_notices(s, &spec, &issued, err, errlen);
+    rc = sn_store_issue_notices(s, &spec, &issued, err, errlen);
     b->issued += issued;
+    return rc;
+}
+
+/* ---- a live request's bound ------------------------------------------------------ */
+
+static int by_number_then_index(const void *a, const void *b)
+{
+    const sn_log_event *x = a, *y = b;
+    if (x->ev.number != y->ev.number)
+        return x->ev.number < y->ev.number ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int sn_events_check_request(const sn_log_event *items, size_t n, char *why, size_t len)
+{
+    if (n <= SN_EVENTS_PER_NUMBER_MAX)
+        return SN_OK;
+    sn_log_event *v = malloc(n * sizeof(*v));
+    if (v == NULL)
+        return sn_fail(why, len, SN_ENOMEM, "out of memory");
+    memcpy(v, items, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), by_number_then_index);
+    int rc = SN_OK;
+    for (size_t i = SN_EVENTS_PER_NUMBER_MAX; i < n && rc == SN_OK; i++)
+        if (v[i].ev.number == v[i - SN_EVENTS_PER_NUMBER_MAX].ev.number)
+            rc = sn_fail(why, len, SN_ELIMIT,
+                         "events[%u]: more than %d events for one number in one request",
+                         v[i].index, SN_EVENTS_PER_NUMBER_MAX);
+    free(v);
     return rc;
 }
 
@@ -131,7 +247,7 @@ static int prepare(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
 
 static int apply_in_tx(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
 {
-    guard_ctx g = {b, s};
+    guard_ctx g = {b, s, 0};
     sn_ledger_guard guard = {allow, &g, applied};
     int rc = prepare(s, b, err, errlen);
     if (rc != SN_OK)

@@ -33,6 +33,10 @@
 #include "service/writer.h"
 
 #define SN_EVENTS_MAX_RANGES 256 /* ranges of one carrier read per batch */
+/* Events of one number in one live request (POST /v1/events): a day's
+ * changes to a number are a handful; the bound keeps any one request from
+ * writing a long history onto a number. */
+#define SN_EVENTS_PER_NUMBER_MAX 64
 
 typedef struct sn_events_batch sn_events_batch;
 
@@ -64,6 +68,10 @@ struct sn_events_batch {
         int64_t now, now_ms;
     } own;
 };
+
+/* Does a live request keep to SN_EVENTS_PER_NUMBER_MAX events per number?
+ * SN_OK, or SN_ELIMIT naming the number's first event over it (its index). */
+int sn_events_check_request(const sn_log_event *items, size_t n, char *why, size_t len);
 
 /* Apply b in one transaction of its own (an import's chunk). SN_OK or the
  * store's failure (nothing applied; b->rep as before). The serving index is

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "crypto/tokens.h"
+#include "ledger/ledger.h"
 #include "sms/messages.h"
 #include "store/log.h"
 
@@ -110,42 +111,22 @@ int sn_signin_request_code(const sn_service *svc, sn_store *s, const char *addr,
 
 /* ---- signing in ----------------------------------------------------------------- */
 
-typedef struct {
-    int has;
-    uint8_t hash[SN_ID6_HASH_LEN];
-} id6_scan;
-
-/* The latest id6 the carrier reported in the current tenure: on the latest
- * activation or any later event of the number. */
-static int id6_event(void *ctx, const sn_log_event *e, uint32_t ordinal)
-{
-    id6_scan *sc = ctx;
-    (void)ordinal;
-    if (e->ev.kind == SN_EV_ACTIVATE)
-        sc->has = 0;
-    if (e->has_id6) {
-        sc->has = 1;
-        memcpy(sc->hash, e->id6_hash, SN_ID6_HASH_LEN);
-    }
-    return 0;
-}
-
 /* Is id6 the one the carrier reported for n's current tenure? SN_OK and
  * *right; SN_EPERM when the carrier reported none. */
 static int id6_matches(const sn_service *svc, sn_store *s, sn_number n, const char *id6, int *right,
                        char *err, size_t errlen)
 {
-    id6_scan scan = {0, {0}};
-    uint8_t hash[SN_ID6_HASH_LEN];
-    int rc = sn_store_scan_events(s, n, id6_event, &scan, err, errlen);
+    uint8_t hash[SN_ID6_HASH_LEN], on_record[SN_ID6_HASH_LEN];
+    int has = 0;
+    int rc = sn_ledger_tenure_id6(s, n, &has, on_record, err, errlen);
     if (rc != SN_OK)
         return rc;
-    if (!scan.has)
+    if (!has)
         return sn_fail(err, errlen, SN_EPERM,
                        "the carrier has no ID on record for this number: ask the carrier to add "
                        "it");
     sn_id6_hash(svc->secret, n, id6, hash);
-    *right = sodium_memcmp(hash, scan.hash, SN_ID6_HASH_LEN) == 0;
+    *right = sodium_memcmp(hash, on_record, SN_ID6_HASH_LEN) == 0;
     return SN_OK;
 }
 

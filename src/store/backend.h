@@ -49,6 +49,9 @@ struct sn_store {
      * notice exist? When not, an event costs the notice machinery nothing
      * (a bulk import before any app joined runs at full speed). */
     int any_bindings, any_subscriptions, any_open_notices;
+    /* Does any number have events beyond SN_LOG_KEYED_EVENTS (events_more)?
+     * When not, a duplicate check never looks there. */
+    int any_overflow;
 };
 
 /* A state row: number, then SN_STORE_STATE_COLUMNS from column c + 1 on. */
@@ -63,13 +66,17 @@ extern const sn_sql_map sn_store_state_map; /* the same, from column 0 */
 #define SN_STORE_BEGIN_STATE_SQL                                                                   \
     "SELECT (SELECT coalesce(max(number), 0) FROM numbers), EXISTS (SELECT 1 FROM bindings), "     \
     "EXISTS (SELECT 1 FROM apps WHERE sub_cancel = 1 OR sub_reissue = 1), EXISTS (SELECT 1 "       \
-    "FROM notices WHERE outcome = 0 AND deadline > 0)"
+    "FROM notices WHERE outcome = 0 AND deadline > 0), EXISTS (SELECT 1 FROM events_more)"
 void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s);
 
 /* ---- the log's SQL both backends run (log.c) -------------------------------
  * events.id = number << SN_LOG_ORDINAL_BITS | ordinal: a number's history
- * is one key range in log order. */
-#define SN_LOG_ORDINAL_BITS 13 /* SN_MAX_EVENTS_PER_NUMBER = 2^13 - 1 */
+ * is one key range in log order. The key holds the first
+ * SN_LOG_KEYED_EVENTS ordinals; a number's later events (a history no real
+ * number reaches, but a feed could) go to events_more(number, ordinal, ...),
+ * which log.c reads and writes for every backend. */
+#define SN_LOG_ORDINAL_BITS 13
+#define SN_LOG_KEYED_EVENTS 8191 /* 2^13 - 1 */
 #define SN_LOG_EVENT_COLUMNS "at, id, kind, carrier, event_id, id6_hash, flags"
 static inline int64_t sn_log_event_key(sn_number n, uint32_t ordinal)
 {

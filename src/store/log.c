@@ -1,6 +1,7 @@
 /*
  * log.c - the event log and number states: the backend's own (backend.h),
- * but for the SQL both run (a state row, a duplicate check, disconnections).
+ * but for the SQL both run (a state row, a duplicate check, disconnections,
+ * and a number's events past SN_LOG_KEYED_EVENTS in events_more).
  */
 #include "store/backend.h"
 
@@ -12,6 +13,15 @@ static const char get_state_sql[] =
     "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers WHERE number = $1";
 static const char find_event_sql[] =
     "SELECT event_id FROM events WHERE id BETWEEN $1 AND $2 AND at = $3 AND kind = $4";
+
+static const char more_append_sql[] =
+    "INSERT INTO events_more(number, ordinal, at, kind, carrier, event_id, id6_hash, flags) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+static const char more_find_sql[] =
+    "SELECT event_id FROM events_more WHERE number = $1 AND at = $2 AND kind = $3";
+static const char more_scan_sql[] =
+    "SELECT at, ordinal, kind, carrier, event_id, id6_hash, flags FROM events_more "
+    "WHERE number = $1 ORDER BY ordinal";
 
 static const char disconnections_sql[] =
     "SELECT number, last_cancel_day, last_activation_day, tenure, first_is_activation "
@@ -35,15 +45,39 @@ int sn_store_put_state(sn_store *s, const sn_number_state *st, char *err, size_t
     return s->be->log->put_state(s, st, err, errlen);
 }
 
+/* Make the backend's buffered log writes visible to SQL on the log tables. */
+static int sync_log(sn_store *s, char *err, size_t errlen)
+{
+    return s->be->log->sync != NULL ? s->be->log->sync(s, err, errlen) : SN_OK;
+}
+
+static int find_more(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);
+
 int sn_store_find_event(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen)
 {
-    return s->be->log->find_event(s, e, found, err, errlen);
+    int rc = s->be->log->find_event(s, e, found, err, errlen);
+    if (rc != SN_OK || *found || !s->any_overflow || (rc = sync_log(s, err, errlen)) != SN_OK)
+        return rc;
+    return find_more(s, e, found, err, errlen);
 }
 
 int sn_store_append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
                           size_t errlen)
 {
-    return s->be->log->append_event(s, e, ordinal, err, errlen);
+    if (ordinal <= SN_LOG_KEYED_EVENTS)
+        return s->be->log->append_event(s, e, ordinal, err, errlen);
+    int rc = sync_log(s, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_write(s, more_append_sql,
+                          SQL_ARGS(SQL_INT(e->ev.number), SQL_INT(ordinal), SQL_INT(e->ev.at),
+                                   SQL_INT(e->ev.kind), SQL_INT(e->ev.carrier),
+                                   SQL_TEXTN(e->event_id, e->event_id_len),
+                                   SQL_BYTES(e->has_id6 ? e->id6_hash : NULL, SN_ID6_HASH_LEN),
+                                   SQL_INT(e->flags)),
+                          NULL, "append event", err, errlen);
+    if (rc == SN_OK)
+        s->any_overflow = 1;
+    return rc;
 }
 
 int sn_store_scan_states(sn_store *s, sn_state_fn fn, void *ctx, char *err, size_t errlen)
@@ -51,10 +85,48 @@ int sn_store_scan_states(sn_store *s, sn_state_fn fn, void *ctx, char *err, size
     return s->be->log->scan_states(s, fn, ctx, err, errlen);
 }
 
+typedef struct {
+    sn_number n;
+    sn_event_fn fn;
+    void *ctx;
+    uint32_t last; /* the last ordinal handed out */
+} event_scan;
+
+static int keyed_event(void *ctx, const sn_log_event *e, uint32_t ordinal)
+{
+    event_scan *sc = ctx;
+    sc->last = ordinal;
+    return sc->fn(sc->ctx, e, ordinal);
+}
+
+static int more_event_row(void *ctx, const sn_sql_row *row)
+{
+    event_scan *sc = ctx;
+    sn_log_event e;
+    size_t len = 0;
+    memset(&e, 0, sizeof(e));
+    e.ev.number = sc->n;
+    e.ev.at = sn_sql_int(row, 0);
+    e.ev.kind = (uint8_t)sn_sql_int(row, 2);
+    e.ev.carrier = (uint32_t)sn_sql_int(row, 3);
+    e.event_id = sn_sql_str(row, 4, &len);
+    e.event_id_len = (uint32_t)len;
+    e.has_id6 = (uint8_t)sn_sql_blob(row, 5, e.id6_hash, SN_ID6_HASH_LEN);
+    e.flags = (uint8_t)sn_sql_int(row, 6);
+    return sc->fn(sc->ctx, &e, (uint32_t)sn_sql_int(row, 1));
+}
+
+/* The backend's keyed events, then, for a history that fills the key,
+ * events_more. */
 int sn_store_scan_events(sn_store *s, sn_number n, sn_event_fn fn, void *ctx, char *err,
                          size_t errlen)
 {
-    return s->be->log->scan_events(s, n, fn, ctx, err, errlen);
+    event_scan sc = {n, fn, ctx, 0};
+    int rc = s->be->log->scan_events(s, n, keyed_event, &sc, err, errlen);
+    if (rc != SN_OK || sc.last < SN_LOG_KEYED_EVENTS || (rc = sync_log(s, err, errlen)) != SN_OK)
+        return rc;
+    return sn_sql_read(s, more_scan_sql, SQL_ARGS(SQL_INT(n)), more_event_row, &sc, "scan events",
+                       err, errlen);
 }
 
 typedef struct {
@@ -109,6 +181,7 @@ void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s)
     s->any_bindings = sn_sql_int(row, 1) != 0;
     s->any_subscriptions = sn_sql_int(row, 2) != 0;
     s->any_open_notices = sn_sql_int(row, 3) != 0;
+    s->any_overflow = sn_sql_int(row, 4) != 0;
 }
 
 static int state_row(void *ctx, const sn_sql_row *row)
@@ -148,13 +221,23 @@ static int match_row(void *ctx, const sn_sql_row *row)
     return *m->found;
 }
 
+/* sn_store_find_event in events_more. */
+static int find_more(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen)
+{
+    event_match m = {e, found};
+    int rc = sn_sql_read(s, more_find_sql,
+                         SQL_ARGS(SQL_INT(e->ev.number), SQL_INT(e->ev.at), SQL_INT(e->ev.kind)),
+                         match_row, &m, "find event", err, errlen);
+    return rc < 0 ? rc : SN_OK;
+}
+
 int sn_log_sql_find_event(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen)
 {
     event_match m = {e, found};
     *found = 0;
     int rc = sn_sql_read(s, find_event_sql,
                          SQL_ARGS(SQL_INT(sn_log_event_key(e->ev.number, 0)),
-                                  SQL_INT(sn_log_event_key(e->ev.number, SN_MAX_EVENTS_PER_NUMBER)),
+                                  SQL_INT(sn_log_event_key(e->ev.number, SN_LOG_KEYED_EVENTS)),
                                   SQL_INT(e->ev.at), SQL_INT(e->ev.kind)),
                          match_row, &m, "find event", err, errlen);
     return rc < 0 ? rc : SN_OK;

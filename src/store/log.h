@@ -22,7 +22,13 @@ typedef struct {
     uint32_t index; /* position in the caller's input (line, array index) */
     uint8_t has_id6;
     uint8_t flags; /* SN_LOG_* */
-    uint8_t id6_hash[SN_ID6_HASH_LEN];
+    union {
+        uint8_t id6_hash[SN_ID6_HASH_LEN]; /* when has_id6 */
+        struct {                           /* port_out (never has an id6): the recipient */
+            const char *to;                /* carrier's name; not owned */
+            uint32_t to_len;
+        };
+    };
 } sn_log_event;
 
 #define SN_LOG_FORCED 1     /* the carrier overrode the reissue guard */

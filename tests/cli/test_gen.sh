@@ -13,7 +13,7 @@ case_same_seed_same_output() {
 case_generated_feed_imports_with_zero_rejects() {
   "$SN" gen --numbers 50000 --seed 3 >g.csv
   rows=$(($(wc -l <g.csv) - 1))
-  expect_exit 0 "$SN" import --db t.db g.csv
+  expect_exit 0 "$SN" import --create --db t.db g.csv
   expect_eq "all applied" "applied $rows, duplicate 0, rejected 0" "$(cat "$WORK/out")"
   "$SN" verify --db t.db >/dev/null || fail "inconsistent"
   for ev in activate suspend resume cancel reclaim release port_in; do
@@ -30,12 +30,12 @@ case_generated_feed_imports_with_zero_rejects() {
 case_generated_feed_respects_a_shorter_aging() {
   "$SN" init --db t.db --min-aging-days 45 --country 86
   "$SN" gen --numbers 20000 --seed 5 --min-aging-days 45 >g.csv
-  expect_exit 0 "$SN" import --db t.db g.csv
+  expect_exit 0 "$SN" import --create --db t.db g.csv
 }
 
 case_one_million_numbers_piped_into_import() {
   # The issue's acceptance pipe, exactly: gen | import -, zero rejects.
-  "$SN" gen --numbers 1000000 | "$SN" import --db x.db - >out
+  "$SN" gen --numbers 1000000 | "$SN" import --create --db x.db - >out
   rows=$("$SN" gen --numbers 1000000 | wc -l)
   expect_eq "1M numbers" "applied $((rows - 1)), duplicate 0, rejected 0" "$(cat out)"
   expect_eq "numbers" 1000000 "$(sqlite3 x.db 'select count(*) from numbers')"

@@ -541,22 +541,110 @@ def case_events_not_carrier_of_record(c):
     eq("cucc", (1, 0, {1: "NOT_CARRIER_OF_RECORD"}), got)
 
 
-def case_events_port_in_then_the_new_carrier_reports(c):
+def case_events_port_needs_port_out_from_the_carrier_of_record(c):
     (n,) = fresh(c)
     cmcc, cucc = cl(c, c.cmcc), cl(c, c.cucc)
     eq("cmcc activates", (1, 0, {}), post_events(cmcc, [ev(n, "activate", "2024-01-01")]))
     eq("cucc before the port", (0, 0, {0: "NOT_CARRIER_OF_RECORD"}),
        post_events(cucc, [ev(n, "suspend", "2024-02-01")], "cucc suspend before port"))
-    eq("cucc port_in", (1, 0, {}), post_events(cucc, [ev(n, "port_in", "2024-03-01")], "port_in"))
+    eq("port_in without port_out", (0, 0, {0: "PORT_NOT_AUTHORIZED"}),
+       post_events(cucc, [ev(n, "port_in", "2024-02-10")], "unauthorised port_in"))
+    eq("only the carrier of record authorises", (0, 0, {0: "NOT_CARRIER_OF_RECORD"}),
+       post_events(cucc, [ev(n, "port_out", "2024-02-11", to="cucc")], "port_out by cucc"))
+    eq("still cmcc's", (1, 0, {}), post_events(cmcc, [ev(n, "suspend", "2024-02-12")], "cmcc"))
+    bad = [ev(n, "port_out", "2024-02-20", to="nobody"), ev(n, "port_out", "2024-02-20", to="cmcc"),
+           ev(n, "port_out", "2024-02-20"), ev(n, "resume", "2024-02-20", to="cucc"),
+           ev(n, "port_out", "2024-02-20", to="c" * 65)]
+    eq("bad port_outs", (0, 0, {i: "INVALID_ARGUMENT" for i in range(5)}),
+       post_events(cmcc, bad, "bad port_outs"))
+    out = ev(n, "port_out", "2024-03-01", "po-1", to="cucc")
+    eq("cmcc authorises", (1, 0, {}), post_events(cmcc, [out], "port_out"))
+    eq("port_out again", (0, 1, {}), post_events(cmcc, [out], "port_out retried"))
+    eq("cucc port_in", (1, 0, {}), post_events(cucc, [ev(n, "port_in", "2024-03-02")], "port_in"))
     eq("cucc reports", (2, 0, {}),
-       post_events(cucc, [ev(n, "suspend", "2024-04-01"), ev(n, "resume", "2024-05-01")], "after"))
+       post_events(cucc, [ev(n, "resume", "2024-04-01"), ev(n, "suspend", "2024-05-01")], "after"))
+    eq("the authorisation is used up", (0, 0, {0: "PORT_NOT_AUTHORIZED"}),
+       post_events(cmcc, [ev(n, "port_in", "2024-05-02")], "port back without port_out"))
     app = cl(c, c.app)
     eq("the port keeps the tenure", "unchanged", verdict(app, n, "2024-02-15"))
     eq("before activation", "reassigned", verdict(app, n, "2023-12-31"))
-    # port_in of a number outside the carrier's ranges, never seen before
-    (m,) = fresh(c, prefix="+86150")
-    eq("port_in unknown number", (1, 0, {}), post_events(cucc, [ev(m, "port_in", "2024-03-01")]))
-    eq("then reports it", (1, 0, {}), post_events(cucc, [ev(m, "suspend", "2024-04-01")]))
+    # a port_out and its port_in in one request, in time order, from the recipient's
+    # point of view is two carriers: each posts its own; a stale authorisation
+    # (another tenure) does not count
+    (m,) = fresh(c)
+    eq("m", (3, 0, {}), post_events(cmcc, [ev(m, "activate", "2024-01-01"),
+                                           ev(m, "port_out", "2024-02-01", to="cucc"),
+                                           ev(m, "cancel", "2024-03-01")], "m"))
+    eq("m reissued", (1, 0, {}), post_events(cmcc, [ev(m, "activate", "2024-07-01")], "m again"))
+    eq("stale authorisation", (0, 0, {0: "PORT_NOT_AUTHORIZED"}),
+       post_events(cucc, [ev(m, "port_in", "2024-07-02")], "stale"))
+    # a number outside the carrier's ranges, never seen before: not its to port in
+    (u,) = fresh(c, prefix="+86150")
+    eq("port_in unknown number", (0, 0, {0: "NOT_CARRIER_OF_RECORD"}),
+       post_events(cucc, [ev(u, "port_in", "2024-03-01")]))
+
+
+def case_events_id6_changes_only_with_a_tenure_or_a_port(c):
+    (n,) = fresh(c)
+    cmcc, cucc = cl(c, c.cmcc), cl(c, c.cucc)
+    eq("activate with id6", (1, 0, {}),
+       post_events(cmcc, [ev(n, "activate", "2024-01-01", id6="12345X")], "activate"))
+    eq("same id6 again", (1, 0, {}),
+       post_events(cmcc, [ev(n, "suspend", "2024-02-01", id6="12345X")], "same id6"))
+    eq("another id6 in the tenure", (0, 0, {0: "PORT_NOT_AUTHORIZED"}),
+       post_events(cmcc, [ev(n, "resume", "2024-03-01", id6="99999X")], "new id6"))
+    eq("port_out takes no id6", (0, 0, {0: "INVALID_ARGUMENT"}),
+       post_events(cmcc, [ev(n, "port_out", "2024-03-01", to="cucc", id6="99999X")], "po id6"))
+    eq("authorised port with a new id6", (2, 0, {}),
+       post_events(cmcc, [ev(n, "resume", "2024-03-01"), ev(n, "port_out", "2024-03-02", to="cucc")],
+                   "resume + port_out"))
+    eq("port_in with the new id6", (1, 0, {}),
+       post_events(cucc, [ev(n, "port_in", "2024-03-03", id6="99999X")], "port_in id6"))
+    eq("the new id6 holds", (1, 0, {}),
+       post_events(cucc, [ev(n, "suspend", "2024-04-01", id6="99999X")], "after port"))
+
+
+@h.timeout(240)
+def case_events_a_history_past_8191_events_keeps_going(c):
+    """No per-number limit a feed can reach: 8,301 events on one number (the
+    events key holds 8,191), then the range owner's cancel still applies."""
+    env = h.standard_env()
+    n = "+8613800000777"
+    rows = [(n, "activate", "2020-01-01T00:00:00+08:00", "h0")]
+    for i in range(8300):
+        at = "2020-01-02T%02d:%02d:%02d+08:00" % (i // 3600, i // 60 % 60, i % 60)
+        rows.append((n, "suspend" if i % 2 == 0 else "resume", at, "h%d" % (i + 1)))
+    p = env.import_feed(rows)
+    assert "applied 8301, duplicate 0, rejected 0" in p.stdout, p.stdout + p.stderr[-500:]
+    p = env.import_feed(rows)
+    assert "applied 0, duplicate 8301, rejected 0" in p.stdout, p.stdout + p.stderr[-500:]
+    h.run_cli("verify", "--db", env.db)
+    key = env.key("carrier", "long-history", carrier="cmcc")
+    app_key = env.key("app", "long-history-app")
+    server = h.Server(env).start()
+    try:
+        cmcc = server.client(key)
+        cancel = [ev(n, "cancel", "2021-01-01", "c1")]
+        eq("cancel", (1, 0, {}), post_events(cmcc, cancel, "cancel after 8,301 events"))
+        eq("cancel again", (0, 1, {}), post_events(cmcc, cancel, "cancel retried"))
+        app = server.client(app_key)
+        eq("verdict", "disconnected", verdict(app, n, "2020-06-01"))
+    finally:
+        server.stop(expect_rc=0)
+    h.run_cli("verify", "--db", env.db)
+
+
+def case_events_of_one_number_in_one_request_are_bounded(c):
+    (n,) = fresh(c)
+    client = cl(c, c.cmcc)
+    events = [ev(n, "activate", "2024-01-01T00:00:00+08:00")]
+    events += [ev(n, "suspend" if i % 2 == 0 else "resume", "2024-01-02T00:%02d:%02d+08:00" % (i // 60, i % 60))
+               for i in range(64)]
+    r = client.post("/v1/events", {"events": events})
+    d = expect_error(r, 400, "INVALID_ARGUMENT", "65 events of one number")
+    assert "64 events for one number" in d["message"] and "events[64]" in d["message"], d["message"]
+    eq("nothing applied", "unknown", verdict(cl(c, c.app), n, "2023-01-01"))
+    eq("64 are fine", (64, 0, {}), post_events(client, events[:64], "64 events"))
 
 
 def case_events_bad_envelopes_are_400(c):

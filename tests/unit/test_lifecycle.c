@@ -116,7 +116,7 @@ static void first_event_of_each_kind(void **state)
         [SN_EV_ACTIVATE] = SN_ST_ACTIVE, [SN_EV_SUSPEND] = SN_ST_SUSPENDED,
         [SN_EV_RESUME] = SN_ST_ACTIVE,   [SN_EV_CANCEL] = SN_ST_FROZEN,
         [SN_EV_RECLAIM] = SN_ST_ACTIVE,  [SN_EV_RELEASE] = SN_ST_POOL,
-        [SN_EV_PORT_IN] = SN_ST_ACTIVE,
+        [SN_EV_PORT_IN] = SN_ST_ACTIVE,  [SN_EV_PORT_OUT] = SN_ST_ACTIVE,
     };
     /* 2022-03-04T17:30:00Z is 2022-03-05 01:30 in +08:00: the jurisdiction day counts */
     const int64_t at = utc(2022, 3, 4, 17, 30);
@@ -166,6 +166,7 @@ static int expected(int kind, int status, int aged)
             return SN_ETRANSITION;
         return aged ? SN_ST_POOL : SN_EAGING;
     case SN_EV_PORT_IN:
+    case SN_EV_PORT_OUT: /* the recipient is checked by the events service */
         return status == SN_ST_ACTIVE || status == SN_ST_SUSPENDED ? status : SN_ETRANSITION;
     }
     return -999;
@@ -203,8 +204,9 @@ static void run_matrix(int64_t gap, int aged)
                 assert_int_equal(st.first_day, before.first_day);
                 assert_int_equal(st.first_is_activation, before.first_is_activation);
                 assert_int_equal(st.tenure, before.tenure + (k == SN_EV_ACTIVATE));
-                assert_int_equal(st.last_activation_day,
-                                 k == SN_EV_ACTIVATE ? sn_day_of(at, 480) : before.last_activation_day);
+                assert_int_equal(st.last_activation_day, k == SN_EV_ACTIVATE
+                                                             ? sn_day_of(at, 480)
+                                                             : before.last_activation_day);
                 assert_int_equal(st.last_cancel_day,
                                  k == SN_EV_CANCEL ? sn_day_of(at, 480) : before.last_cancel_day);
                 assert_int_equal(st.carrier,
@@ -213,10 +215,10 @@ static void run_matrix(int64_t gap, int aged)
             }
         }
     }
-    /* 4 statuses x 7 kinds; allowed: activate from frozen and pool, suspend, resume, cancel
-     * from 2, reclaim, release, port_in from 2 = 10, of which 2 need the aging */
-    assert_int_equal(seen_accept + seen_transition + seen_aging, 4 * 7);
-    assert_int_equal(seen_accept, aged ? 10 : 8);
+    /* 4 statuses x 8 kinds; allowed: activate from frozen and pool, suspend, resume, cancel
+     * from 2, reclaim, release, port_in and port_out from 2 = 12, of which 2 need the aging */
+    assert_int_equal(seen_accept + seen_transition + seen_aging, 4 * 8);
+    assert_int_equal(seen_accept, aged ? 12 : 10);
     assert_int_equal(seen_aging, aged ? 0 : 2);
 }
 
@@ -252,8 +254,8 @@ static void every_kind_out_of_order(void **state)
             char err[SN_ERRMSG_MAX] = "";
             int rc = apply_r(&china, &st, k, st.last_at - 1, 1, err);
             if (rc != SN_EORDER)
-                fail_msg("%s from %s one second early: expected SN_EORDER, got %d", sn_event_name(k),
-                         sn_status_name(s), rc);
+                fail_msg("%s from %s one second early: expected SN_EORDER, got %d",
+                         sn_event_name(k), sn_status_name(s), rc);
             assert_same_state(&st, &before);
             assert_non_null(strstr(err, "out of order"));
         }
@@ -261,7 +263,8 @@ static void every_kind_out_of_order(void **state)
     /* a year earlier too, and the message names the latest event's time */
     sn_number_state st = in_status(SN_ST_ACTIVE), before = st;
     char err[SN_ERRMSG_MAX] = "";
-    assert_int_equal(apply_r(&china, &st, SN_EV_SUSPEND, cn(2019, 1, 1, 0, 0, 0), 1, err), SN_EORDER);
+    assert_int_equal(apply_r(&china, &st, SN_EV_SUSPEND, cn(2019, 1, 1, 0, 0, 0), 1, err),
+                     SN_EORDER);
     assert_same_state(&st, &before);
     assert_non_null(strstr(err, "2020-01-01T10:00:00+08:00"));
 }
@@ -278,9 +281,11 @@ static void events_before_1970(void **state)
     assert_int_equal(st.last_at, cn(1965, 2, 1, 10, 0, 0));
     assert_true(st.last_at < 0);
     assert_int_equal(st.first_day, sn_day_from_civil(1965, 1, 1));
-    assert_int_equal(apply_r(&china, &st, SN_EV_RESUME, cn(1965, 1, 15, 10, 0, 0), 1, err), SN_EORDER);
+    assert_int_equal(apply_r(&china, &st, SN_EV_RESUME, cn(1965, 1, 15, 10, 0, 0), 1, err),
+                     SN_EORDER);
     must(&china, &st, SN_EV_CANCEL, cn(1965, 3, 1, 10, 0, 0), 1);
-    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(1965, 5, 29, 10, 0, 0), 1, err), SN_EAGING);
+    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(1965, 5, 29, 10, 0, 0), 1, err),
+                     SN_EAGING);
     must(&china, &st, SN_EV_RELEASE, cn(1965, 5, 30, 10, 0, 0), 1); /* 90 days after 1 March */
     assert_int_equal(st.status, SN_ST_POOL);
 }
@@ -398,15 +403,19 @@ static void aging_from_latest_cancellation(void **state)
     must(&china, &st, SN_EV_CANCEL, cn(2021, 1, 1, 10, 0, 0), 1);
     must(&china, &st, SN_EV_RECLAIM, cn(2021, 2, 1, 10, 0, 0), 1);
     must(&china, &st, SN_EV_CANCEL, cn(2024, 1, 1, 10, 0, 0), 1);
-    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(2024, 3, 1, 10, 0, 0), 1, err), SN_EAGING);
-    assert_int_equal(apply_r(&china, &st, SN_EV_ACTIVATE, cn(2024, 3, 30, 10, 0, 0), 1, err), SN_EAGING);
+    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(2024, 3, 1, 10, 0, 0), 1, err),
+                     SN_EAGING);
+    assert_int_equal(apply_r(&china, &st, SN_EV_ACTIVATE, cn(2024, 3, 30, 10, 0, 0), 1, err),
+                     SN_EAGING);
     must(&china, &st, SN_EV_RELEASE, cn(2024, 3, 31, 10, 0, 0), 1);
 
     sn_state_init(&st, N);
     must(&china, &st, SN_EV_CANCEL, cn(2024, 1, 1, 10, 0, 0), 1); /* the first record */
     assert_int_equal(st.status, SN_ST_FROZEN);
-    assert_int_equal(apply_r(&china, &st, SN_EV_ACTIVATE, cn(2024, 3, 30, 10, 0, 0), 1, err), SN_EAGING);
-    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(2024, 3, 30, 10, 0, 0), 1, err), SN_EAGING);
+    assert_int_equal(apply_r(&china, &st, SN_EV_ACTIVATE, cn(2024, 3, 30, 10, 0, 0), 1, err),
+                     SN_EAGING);
+    assert_int_equal(apply_r(&china, &st, SN_EV_RELEASE, cn(2024, 3, 30, 10, 0, 0), 1, err),
+                     SN_EAGING);
     must(&china, &st, SN_EV_ACTIVATE, cn(2024, 3, 31, 10, 0, 0), 1);
     assert_int_equal(st.tenure, 1);
 
@@ -438,9 +447,9 @@ static void tenure_counts_activations_only(void **state)
         {SN_EV_RECLAIM, 2020, 5, 20, 1, SN_ST_ACTIVE},
         {SN_EV_CANCEL, 2020, 6, 1, 1, SN_ST_FROZEN},
         {SN_EV_RELEASE, 2020, 10, 1, 1, SN_ST_POOL},
-        {SN_EV_ACTIVATE, 2020, 11, 1, 2, SN_ST_ACTIVE},  /* reissue from the pool */
+        {SN_EV_ACTIVATE, 2020, 11, 1, 2, SN_ST_ACTIVE}, /* reissue from the pool */
         {SN_EV_CANCEL, 2021, 1, 1, 2, SN_ST_FROZEN},
-        {SN_EV_ACTIVATE, 2021, 6, 1, 3, SN_ST_ACTIVE},   /* reissue straight from the freeze */
+        {SN_EV_ACTIVATE, 2021, 6, 1, 3, SN_ST_ACTIVE}, /* reissue straight from the freeze */
         {SN_EV_SUSPEND, 2021, 7, 1, 3, SN_ST_SUSPENDED},
         {SN_EV_CANCEL, 2021, 8, 1, 3, SN_ST_FROZEN},
         {SN_EV_RECLAIM, 2021, 8, 2, 3, SN_ST_ACTIVE},
@@ -540,7 +549,8 @@ static void event_and_status_names(void **state)
 {
     (void)state;
     static const char *const names[SN_EV_COUNT] = {
-        NULL, "activate", "suspend", "resume", "cancel", "reclaim", "release", "port_in",
+        NULL,      "activate", "suspend", "resume",   "cancel",
+        "reclaim", "release",  "port_in", "port_out",
     };
     for (int k = SN_EV_ACTIVATE; k < SN_EV_COUNT; k++) {
         assert_string_equal(sn_event_name(k), names[k]);
@@ -550,8 +560,9 @@ static void event_and_status_names(void **state)
     assert_null(sn_event_name(SN_EV_COUNT));
     assert_null(sn_event_name(-1));
     assert_null(sn_event_name(255));
-    static const char *const bad[] = {"", "Activate", "ACTIVATE", "activ", "activatex", "activate ",
-                                      "port-in", "portin", "port_in_", "none", "cancelled"};
+    static const char *const bad[] = {"",          "Activate",  "ACTIVATE", "activ",
+                                      "activatex", "activate ", "port-in",  "portin",
+                                      "port_in_",  "none",      "cancelled"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (sn_event_parse(bad[i], strlen(bad[i])) != SN_EV_NONE)
             fail_msg("'%s' parsed as an event", bad[i]);

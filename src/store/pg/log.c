@@ -88,7 +88,7 @@ static int fill_events(pg_store *s, int64_t lo, int64_t hi, char *err, size_t er
     int rc = pg_window_fill(s, w, event_window_sql, 1, lo, "read events", err, errlen);
     if (rc != SN_OK || w->hi == INT64_MAX)
         return rc;
-    int64_t last_start = w->hi & ~(int64_t)SN_MAX_EVENTS_PER_NUMBER;
+    int64_t last_start = w->hi & ~(int64_t)SN_LOG_KEYED_EVENTS;
     if (last_start > lo) {
         w->hi = last_start - 1;
         return SN_OK;
@@ -107,7 +107,7 @@ static int fill_events(pg_store *s, int64_t lo, int64_t hi, char *err, size_t er
 static int events_of(pg_store *s, sn_number n, log_slice *out, char *err, size_t errlen)
 {
     pg_window *w = &s->event_w;
-    int64_t lo = sn_log_event_key(n, 0), hi = sn_log_event_key(n, SN_MAX_EVENTS_PER_NUMBER);
+    int64_t lo = sn_log_event_key(n, 0), hi = sn_log_event_key(n, SN_LOG_KEYED_EVENTS);
     int rc;
     if (!s->events_sorted && (rc = pg_flush(s, err, errlen)) != SN_OK)
         return rc;
@@ -169,7 +169,7 @@ static int append_event(sn_store *base, const sn_log_event *e, uint32_t ordinal,
 {
     pg_store *s = pg_of(base);
     int own, rc;
-    if (ordinal == 0 || ordinal > SN_MAX_EVENTS_PER_NUMBER)
+    if (ordinal == 0 || ordinal > SN_LOG_KEYED_EVENTS)
         return sn_fail(err, errlen, SN_ELIMIT, "event ordinal %u out of range", ordinal);
     if ((rc = pg_own_begin(s, &own, err, errlen)) == SN_OK)
         rc = pg_buffer_event(s, e, ordinal, err, errlen);
@@ -279,7 +279,7 @@ static void event_list_add(event_list *l, sn_number n, int64_t id, int64_t at, i
         memcpy(e->id6_hash, id6, SN_ID6_HASH_LEN);
     }
     e->flags = (uint8_t)flags;
-    l->ordinals[l->n++] = (uint32_t)id & SN_MAX_EVENTS_PER_NUMBER;
+    l->ordinals[l->n++] = (uint32_t)id & SN_LOG_KEYED_EVENTS;
 }
 
 static int collect_events(pg_store *s, sn_number n, const log_slice *sl, event_list *l, char *err,
@@ -328,7 +328,7 @@ static int scan_events(sn_store *base, sn_number n, sn_event_fn fn, void *ctx, c
     } else if ((rc = pg_enter(s, err, errlen)) == SN_OK) {
         r = pg_exec(s, scan_events_sql,
                     SQL_ARGS(SQL_INT(sn_log_event_key(n, 0)),
-                             SQL_INT(sn_log_event_key(n, SN_MAX_EVENTS_PER_NUMBER))),
+                             SQL_INT(sn_log_event_key(n, SN_LOG_KEYED_EVENTS))),
                     PGRES_TUPLES_OK, "scan events", err, errlen);
         rc = r == NULL ? SN_ESTORE : SN_OK;
         sl.rows = r;

@@ -4,13 +4,14 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 4; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 5; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
  *   of the SQLite store, with the same integer keys (events.id = number << 13
  *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
  *   serve nodes follow each other's writes by (sequence number_changes). A
+ *   Version 5: ports, events_more (SQLite's version 4). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -109,13 +110,20 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "ALTER TABLE numbers ADD COLUMN seq bigint NOT NULL DEFAULT nextval('number_changes');"
           "ALTER SEQUENCE number_changes OWNED BY numbers.seq;"
           "CREATE INDEX numbers_seq ON numbers(seq);",
+    /* Port authorisations (store/ports.h). */
+    [4] = "CREATE TABLE ports(number bigint PRIMARY KEY, at bigint NOT NULL,"
+          " donor bigint NOT NULL, recipient bigint NOT NULL, tenure integer NOT NULL);"
+          "CREATE TABLE events_more(number bigint NOT NULL, at bigint NOT NULL,"
+          " ordinal integer NOT NULL, carrier integer NOT NULL, kind smallint NOT NULL,"
+          " flags smallint NOT NULL, event_id text COLLATE \"C\", id6_hash bytea,"
+          " PRIMARY KEY(number, ordinal));",
 };
 
 /* The tables integrity() expects and amcheck walks. */
-static const char *const tables[] = {"meta",        "carriers",   "events",   "numbers",
-                                     "api_keys",    "ranges",     "apps",     "bindings",
-                                     "notices",     "deliveries", "sms",      "otp",
-                                     "rate_limits", "sessions",   "requests", "complaints"};
+static const char *const tables[] = {
+    "meta",        "carriers", "events",   "numbers",    "api_keys", "ranges",
+    "apps",        "bindings", "notices",  "deliveries", "sms",      "otp",
+    "rate_limits", "sessions", "requests", "complaints", "ports",    "events_more"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {
@@ -126,13 +134,18 @@ static const char *const checks[] = {
     "SELECT 'fsync is off on the server: commits are not durable' "
     "WHERE current_setting('fsync') <> 'on'",
     "SELECT format('%s events are logged, the numbers'' states count %s', e, n) FROM "
-    "(SELECT count(*) AS e FROM events) l, (SELECT coalesce(sum(events), 0) AS n FROM numbers) t "
-    "WHERE e <> n",
+    "(SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM events_more) AS e) l, "
+    "(SELECT coalesce(sum(events), 0) AS n FROM numbers) t WHERE e <> n",
     "SELECT format('number %s: %s events logged (last ordinal %s), its state counts %s', "
     "g.number, g.c, g.m, coalesce(n.events::text, 'no state')) FROM (SELECT id >> 13 AS number, "
     "count(*) AS c, max(id & 8191) AS m FROM events GROUP BY 1) g LEFT JOIN numbers n "
-    "ON n.number = g.number WHERE n.number IS NULL OR g.c <> n.events OR g.m <> n.events "
-    "ORDER BY g.number LIMIT 1",
+    "ON n.number = g.number WHERE n.number IS NULL OR g.c <> least(n.events, 8191) OR "
+    "g.m <> least(n.events, 8191) ORDER BY g.number LIMIT 1",
+    "SELECT format('number %s: %s events past the key (last ordinal %s), its state counts %s', "
+    "g.number, g.c, g.m, coalesce(n.events::text, 'no state')) FROM (SELECT number, "
+    "count(*) AS c, max(ordinal) AS m FROM events_more GROUP BY 1) g LEFT JOIN numbers n "
+    "ON n.number = g.number WHERE n.number IS NULL OR g.c + 8191 <> n.events OR "
+    "g.m <> n.events ORDER BY g.number LIMIT 1",
     "SELECT format('event %s names carrier %s, which does not exist', e.id, e.carrier) "
     "FROM events e WHERE e.carrier <> 0 AND NOT EXISTS (SELECT 1 FROM carriers c "
     "WHERE c.id = e.carrier) LIMIT 1",

@@ -88,7 +88,7 @@ static int put_state(sn_store *s, const sn_number_state *st, char *err, size_t e
 static int append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
                         size_t errlen)
 {
-    if (ordinal == 0 || ordinal > SN_MAX_EVENTS_PER_NUMBER)
+    if (ordinal == 0 || ordinal > SN_LOG_KEYED_EVENTS)
         return sn_fail(err, errlen, SN_ELIMIT, "event ordinal %u out of range", ordinal);
     return sn_sql_write(s, append_event_sql,
                         SQL_ARGS(SQL_INT(sn_log_event_key(e->ev.number, ordinal)),
@@ -127,7 +127,7 @@ static int event_row(void *ctx, const sn_sql_row *row)
     e.event_id_len = (uint32_t)len;
     e.has_id6 = (uint8_t)sn_sql_blob(row, 5, e.id6_hash, SN_ID6_HASH_LEN);
     e.flags = (uint8_t)sn_sql_int(row, 6);
-    return sc->fn(sc->ctx, &e, (uint32_t)sn_sql_int(row, 1) & SN_MAX_EVENTS_PER_NUMBER);
+    return sc->fn(sc->ctx, &e, (uint32_t)sn_sql_int(row, 1) & SN_LOG_KEYED_EVENTS);
 }
 
 static int scan_events(sn_store *s, sn_number n, sn_event_fn fn, void *ctx, char *err,
@@ -136,7 +136,7 @@ static int scan_events(sn_store *s, sn_number n, sn_event_fn fn, void *ctx, char
     event_scan sc = {n, fn, ctx};
     return sn_sql_read(s, scan_events_sql,
                        SQL_ARGS(SQL_INT(sn_log_event_key(n, 0)),
-                                SQL_INT(sn_log_event_key(n, SN_MAX_EVENTS_PER_NUMBER))),
+                                SQL_INT(sn_log_event_key(n, SN_LOG_KEYED_EVENTS))),
                        event_row, &sc, "scan events", err, errlen);
 }
 
