@@ -246,6 +246,40 @@ static int ask_unbind(sn_http_job *j, sn_store *s)
     return SN_OK;
 }
 
+/* ---- a refusal that waits for the session ------------------------------------ */
+
+typedef struct {
+    sn_http_error e;
+    char *msg;
+} refusal;
+
+static int judge_session(sn_http_job *j, sn_store *s)
+{
+    sn_session ses;
+    return sn_signin_session(j->call->svc, s, j->call->token_hash, &ses, NULL, j->message,
+                             sizeof(j->message));
+}
+
+static void refusal_answer(sn_http_job *j)
+{
+    const refusal *r = j->data;
+    if (j->rc != SN_OK)
+        sn_reply_status(j->call, j->rc, j->message);
+    else
+        sn_reply_error(j->call, r->e, "%s", r->msg);
+}
+
+void sn_h_session_refuse(sn_call *c, sn_http_error e, const char *msg)
+{
+    refusal *r = h2o_mem_alloc_pool(&c->req->pool, sizeof(*r));
+    r->e = e;
+    r->msg = h2o_mem_alloc_pool(&c->req->pool, strlen(msg) + 1);
+    memcpy(r->msg, msg, strlen(msg) + 1);
+    sn_http_job *j = sn_http_job_new(c, judge_session, r);
+    j->answer = refusal_answer;
+    sn_http_submit(j);
+}
+
 void sn_h_sub_unbind(sn_call *c)
 {
     unbind_request *u = h2o_mem_alloc_pool(&c->req->pool, sizeof(*u));

@@ -72,6 +72,27 @@ extern const size_t sn_nroutes;
 
 #define SN_CLIENT_ADDR_MAX 64
 
+/* Errors of the HTTP protocol itself, each with one status and one CAMARA
+ * code; what the services return (SN_E*) maps onto them in reply.c. */
+typedef enum {
+    SN_HTTP_INVALID_ARGUMENT,
+    SN_HTTP_OUT_OF_RANGE,
+    SN_HTTP_UNAUTHENTICATED,
+    SN_HTTP_PERMISSION_DENIED,
+    SN_HTTP_IDENTIFIER_NOT_FOUND,
+    SN_HTTP_NOT_FOUND,
+    SN_HTTP_METHOD_NOT_ALLOWED,
+    SN_HTTP_CONFLICT,
+    SN_HTTP_PAYLOAD_TOO_LARGE,
+    SN_HTTP_HEADERS_TOO_LARGE,
+    SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
+    SN_HTTP_MISSING_IDENTIFIER,
+    SN_HTTP_UNNECESSARY_IDENTIFIER,
+    SN_HTTP_INTERNAL,
+    SN_HTTP_UNAVAILABLE,
+    SN_HTTP_TOO_MANY_REQUESTS,
+} sn_http_error;
+
 /* One request being answered; lives in the request's memory pool. */
 struct sn_call {
     h2o_req_t *req;
@@ -87,6 +108,10 @@ struct sn_call {
     size_t nq;
     sn_flat_field form[SN_FLATJSON_MAX_FIELDS]; /* the route's body, read */
     size_t nform;
+    /* Set while a session route's token is not judged yet: a 4xx answer
+     * (a bad body, query or id) waits for the judgment, so a dead session
+     * gets its 401 before anything about the request is said. */
+    void (*refuse)(sn_call *c, sn_http_error e, const char *msg);
 };
 
 /* A query parameter's value, or NULL when absent. */
@@ -110,27 +135,6 @@ int sn_call_paging(sn_call *c, uint64_t *after, uint32_t *limit, uint32_t def, u
 #define SN_PAGE_MAX 1000    /* rows of a listing at most */
 
 /* ---- replies (reply.c) ------------------------------------------------------- */
-
-/* Errors of the HTTP protocol itself, each with one status and one CAMARA
- * code; what the services return (SN_E*) maps onto them in reply.c. */
-typedef enum {
-    SN_HTTP_INVALID_ARGUMENT,
-    SN_HTTP_OUT_OF_RANGE,
-    SN_HTTP_UNAUTHENTICATED,
-    SN_HTTP_PERMISSION_DENIED,
-    SN_HTTP_IDENTIFIER_NOT_FOUND,
-    SN_HTTP_NOT_FOUND,
-    SN_HTTP_METHOD_NOT_ALLOWED,
-    SN_HTTP_CONFLICT,
-    SN_HTTP_PAYLOAD_TOO_LARGE,
-    SN_HTTP_HEADERS_TOO_LARGE,
-    SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
-    SN_HTTP_MISSING_IDENTIFIER,
-    SN_HTTP_UNNECESSARY_IDENTIFIER,
-    SN_HTTP_INTERNAL,
-    SN_HTTP_UNAVAILABLE,
-    SN_HTTP_TOO_MANY_REQUESTS,
-} sn_http_error;
 
 /* Limits of untrusted input. */
 #define SN_HTTP_MAX_BODY (8u << 20)
@@ -195,6 +199,8 @@ void sn_h_profile_put(sn_call *c);
 void sn_h_signin_code(sn_call *c);
 void sn_h_signin_start(sn_call *c);
 void sn_h_sub_unbind(sn_call *c);
+/* sn_call.refuse of session routes: judge the session, then answer e. */
+void sn_h_session_refuse(sn_call *c, sn_http_error e, const char *msg);
 void sn_h_complaint_file(sn_call *c);
 void sn_h_complaints_desk(sn_call *c);
 void sn_h_complaint_resolve(sn_call *c);

@@ -87,6 +87,7 @@ sn_http_job *sn_http_job_new(sn_call *c, int (*work)(sn_http_job *j, sn_store *s
     j->call = c;
     j->work = work;
     j->data = data;
+    c->refuse = NULL; /* the work judges a session first */
     return j;
 }
 

@@ -137,6 +137,12 @@ void sn_reply_buf(sn_call *c, int status, const sn_strbuf *b)
 static void reply_message(sn_call *c, sn_http_error e, const char *msg)
 {
     char esc[1100], body[1300];
+    void (*refuse)(sn_call *, sn_http_error, const char *) = c->refuse;
+    c->refuse = NULL;
+    if (refuse != NULL && e != SN_HTTP_UNAUTHENTICATED && errors[e].status < 500) {
+        refuse(c, e, msg);
+        return;
+    }
     size_t n = sn_json_escape(msg, strlen(msg), esc, sizeof(esc) - 1);
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
     int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",

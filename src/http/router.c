@@ -209,8 +209,11 @@ static int admit(sn_call *c, const char *param, size_t plen)
 {
     const sn_route *rt = c->route;
     char why[SN_ERRMSG_MAX];
-    if (!authenticate(c) || ((rt->flags & SN_ROUTE_SELFSERVICE) && !selfservice_on(c)) ||
-        !content_type_ok(c))
+    if (!authenticate(c))
+        return 0;
+    if (c->session && rt->auth == SN_AUTH_SESSION)
+        c->refuse = sn_h_session_refuse;
+    if (((rt->flags & SN_ROUTE_SELFSERVICE) && !selfservice_on(c)) || !content_type_ok(c))
         return 0;
     if (rt->flags & SN_ROUTE_SELFSERVICE) {
         if (c->req->entity.len > SN_HTTP_MAX_PUBLIC_BODY) {

@@ -359,17 +359,7 @@ def judge(who, caller, r):
 # Cells where the server is known to answer otherwise than the matrix says:
 # (method, path, caller) -> (the status it answers, why that is wrong). A
 # cell that starts answering right fails the case until its entry goes.
-KNOWN_DEFECTS = {
-    ("POST", "/v1/subscriber/unbind", "ended-session"): (
-        400, "a session-shaped token passes the router on its shape alone (router.c "
-        "session_of); the session is looked up only in the route's store work, after admit() "
-        "and sn_h_sub_unbind have validated the body, so an ended or forged session gets 400 "
-        "INVALID_ARGUMENT, not the 401 docs/http-api.md promises (\"checked before the body "
-        "is used\")"),
-    ("POST", "/v1/subscriber/complaints", "ended-session"): (
-        400, "as /v1/subscriber/unbind: sn_h_complaint_file validates the body before the "
-        "session is looked up"),
-}
+KNOWN_DEFECTS = {}
 
 
 def run_matrix(c, kinds):
