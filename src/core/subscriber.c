@@ -20,6 +20,7 @@ void sn_subscriber_defaults(sn_subscriber_options *o)
     o->complaints_per_number = 10;
     o->session_ttl_s = 900;
     o->complaint_period_s = 5 * 86400;
+    o->client_ip_hops = SN_CLIENT_IP_HOPS_DEFAULT;
 }
 
 int64_t sn_rate_window(int64_t t)

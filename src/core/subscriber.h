@@ -38,7 +38,11 @@ typedef struct {
     int64_t session_ttl_s;          /* 900 */
     int64_t complaint_period_s;     /* each level's time to answer (5 days) */
     char client_ip_header[64];      /* trusted proxy header naming the client, or "" */
+    uint32_t client_ip_hops;        /* its entry this far from the right (http/client_ip.h) */
 } sn_subscriber_options;
+
+#define SN_CLIENT_IP_HOPS_DEFAULT 1 /* one trusted proxy in front of serve */
+#define SN_CLIENT_IP_HOPS_MAX 16
 
 void sn_subscriber_defaults(sn_subscriber_options *o);
 

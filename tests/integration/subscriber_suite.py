@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import socketserver
 import sqlite3
 import sys
@@ -495,24 +496,94 @@ def case_rate_limit_per_number_is_the_same_for_unknown_numbers(ctx):
     stop(w)
 
 
+def xff(w, number, forwarded):
+    """A code request for number through the trusted proxy, which wrote forwarded."""
+    return w.client().request("POST", "/v1/subscriber/otp", json_body={"number": number},
+                              headers={"X-Forwarded-For": forwarded})
+
+
+def raw_status(w, header_lines, number=N_NEW):
+    """The status of a code request sent as raw bytes with header_lines (a
+    header may appear on several lines, which http.client cannot send)."""
+    body = json.dumps({"number": number}).encode()
+    head = ["POST /v1/subscriber/otp HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+            "Content-Type: application/json", "Content-Length: %d" % len(body)] + header_lines
+    with socket.create_connection(("127.0.0.1", w.server.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
 def case_rate_limit_per_client_address(ctx):
     w = World(generous=False, extra=["--otp-per-address", "3", "--signin-per-address", "4",
                                      "--client-ip-header", "X-Forwarded-For"])
-    c = w.client()
     for i in range(3):
         expect_json(w.request_code("+861370000100%d" % i), 200)
     body = expect_error(w.request_code("+8613700001009"), 429, "TOO_MANY_REQUESTS",
                         "fourth number from one address")
     assert "your address" in body["message"], body
-    # another client (as the trusted proxy names it) has its own budget
-    r = c.request("POST", "/v1/subscriber/otp", json_body={"number": N_NEW},
-                  headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
-    expect_json(r, 200, "another client")
+    # another client (as the trusted proxy names it: the entry it appended) has its own budget
+    expect_json(xff(w, N_NEW, "10.0.0.1, 203.0.113.7"), 200, "another client")
     for i in range(4):
         expect_error(w.session_attempt(N_UNKNOWN, "000000", "123456"), 401, "UNAUTHENTICATED")
     expect_error(w.session_attempt(N_UNKNOWN, "000000", "123456"), 429, "TOO_MANY_REQUESTS",
                  "fifth sign-in attempt from one address")
     stop(w)
+
+
+def case_client_address_is_the_entry_the_proxy_appended(ctx):
+    w = World(generous=False, extra=["--otp-per-address", "2", "--otp-per-number", "1000",
+                                     "--client-ip-header", "X-Forwarded-For"])
+    # the entries left of the proxy's are the client's own text: changing them is no new address
+    for i in range(2):
+        expect_json(xff(w, N_NEW, "198.51.100.%d, 203.0.113.7" % i), 200, "#%d" % i)
+    body = expect_error(xff(w, N_NEW, "198.51.100.9, 203.0.113.7"), 429, "TOO_MANY_REQUESTS",
+                        "a third request from 203.0.113.7, whatever the client wrote")
+    assert "your address" in body["message"], body
+    expect_error(xff(w, N_NEW, "203.0.113.7"), 429, "TOO_MANY_REQUESTS", "the proxy's entry alone")
+    # every line of the header is one list: the proxy's entry is the last
+    eq("two lines", 429, raw_status(w, ["X-Forwarded-For: 198.51.100.1",
+                                        "X-Forwarded-For: 203.0.113.7"]))
+    # an entry that is not an address, or no header, is the peer's address (127.0.0.1)
+    expect_json(xff(w, N_NEW, "203.0.113.8, unknown"), 200, "peer #1")
+    expect_json(w.request_code(N_NEW), 200, "peer #2, no header")
+    for bad in ("203.0.113.9:4711", "", "203.0.113.300", "[2001:db8::1]", "203.0.113.7 x"):
+        expect_error(xff(w, N_NEW, bad), 429, "TOO_MANY_REQUESTS", "counted as the peer: %r" % bad)
+    # IPv6 by its /64, however it is written; an IPv4-mapped address is its IPv4
+    expect_json(xff(w, N_NEW, "2001:db8:1:2::1"), 200)
+    expect_json(xff(w, N_NEW, "2001:DB8:1:2:ffff:ffff:ffff:fffe"), 200)
+    expect_error(xff(w, N_NEW, "2001:db8:1:2:0:0:0:77"), 429, "TOO_MANY_REQUESTS", "same /64")
+    expect_json(xff(w, N_NEW, "2001:db8:1:3::1"), 200, "the next /64")
+    expect_json(xff(w, N_NEW, "::ffff:192.0.2.55"), 200)
+    expect_json(xff(w, N_NEW, "192.0.2.55"), 200)
+    expect_error(xff(w, N_NEW, "192.0.2.55"), 429, "TOO_MANY_REQUESTS", "mapped = IPv4")
+    stop(w)
+
+
+def case_client_address_behind_two_proxies(ctx):
+    w = World(generous=False, extra=["--otp-per-address", "1", "--otp-per-number", "1000",
+                                     "--client-ip-header", "x-forwarded-for",
+                                     "--client-ip-hops", "2"])
+    # the outer proxy appended the client (203.0.113.7), the inner one the outer proxy
+    expect_json(xff(w, N_NEW, "1.1.1.1, 203.0.113.7, 10.0.0.2"), 200)
+    expect_error(xff(w, N_NEW, "2.2.2.2, 203.0.113.7, 10.0.0.3"), 429, "TOO_MANY_REQUESTS",
+                 "the same client through another inner proxy")
+    expect_json(xff(w, N_NEW, "203.0.113.8, 10.0.0.2"), 200, "another client")
+    expect_json(xff(w, N_NEW, "10.0.0.2"), 200, "one entry: the peer's address")
+    expect_error(w.request_code(N_NEW), 429, "TOO_MANY_REQUESTS", "the peer again")
+    stop(w)
+    for args, what in ((["--client-ip-hops", "2"], "hops without a header"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "0"], "0"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "17"], "17"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "x"], "x")):
+        p = h.run_cli("serve", "--db", w.env.db, "--listen", "127.0.0.1:1", *args, check=False)
+        eq("exit of serve with %s" % what, 2, p.returncode)
+        assert "client-ip" in p.stderr, p.stderr
 
 
 # ---------------------------------------------------------------------------
