@@ -278,7 +278,7 @@ def case_wrong_code_counts_down_then_right_code_works(ctx):
     stop(w)
 
 
-def case_too_many_attempts_lock_the_number(ctx):
+def case_too_many_attempts_lock_the_address_out_of_the_number(ctx):
     w = World(extra=["--lockout", "3"])
     expect_json(w.request_code(N_NEW), 200)
     code = w.code_for(N_NEW)
@@ -287,15 +287,18 @@ def case_too_many_attempts_lock_the_number(ctx):
         expect_error(w.session_attempt(N_NEW, wrong, ID6_NEW), 401, "UNAUTHENTICATED")
     body = expect_error(w.session_attempt(N_NEW, wrong, ID6_NEW), 429, "TOO_MANY_REQUESTS",
                         "fifth wrong answer")
-    assert "locked until" in body["message"], body
+    assert "from your address for this number: locked until" in body["message"], body
+    parse_time(re.search(r"locked until (\S+?);", body["message"]).group(1))
     body = expect_error(w.session_attempt(N_NEW, code, ID6_NEW), 429, "TOO_MANY_REQUESTS",
                         "even the right code while locked")
-    assert "locked" in body["message"], body
+    assert "locked until" in body["message"], body
     expect_error(w.request_code(N_NEW), 429, "TOO_MANY_REQUESTS", "no new code while locked")
     eq("one code sent", 1, len(w.outbox(N_NEW)))
+    # another number from the same address is not locked
+    expect_json(w.request_code(N_SAME), 200, "another number")
     time.sleep(3.5)
-    expect_error(w.session_attempt(N_NEW, code, ID6_NEW), 401, "UNAUTHENTICATED",
-                 "the locked code stays dead after the lockout")
+    # the lockout is over; the code took 5 of its 10 wrong answers and still works
+    expect_json(w.session_attempt(N_NEW, code, ID6_NEW), 201, "the right code after the lockout")
     expect_json(w.request_code(N_NEW), 200, "a new code after the lockout")
     expect_json(w.session_attempt(N_NEW, w.code_for(N_NEW), ID6_NEW), 201)
     stop(w)
@@ -310,6 +313,92 @@ def case_lockout_is_the_same_for_unknown_numbers(ctx):
         expect_error(w.session_attempt(n, "000000", "123456"), 429, "TOO_MANY_REQUESTS", n)
         body = expect_error(w.request_code(n), 429, "TOO_MANY_REQUESTS", n)
         assert "locked until" in body["message"], body
+    stop(w)
+
+
+PROXY = ["--client-ip-header", "X-Forwarded-For"]
+
+
+def code_from(w, addr, number):
+    return xff(w, number, "10.9.9.9, " + addr)
+
+
+def attempt_from(w, addr, number, code, id6):
+    """A sign-in attempt by a client at addr (as the trusted proxy names it)."""
+    return w.client().request("POST", "/v1/subscriber/session", json_body={
+        "number": number, "code": code, "id6": id6}, headers={"X-Forwarded-For": addr})
+
+
+def case_an_attacker_cannot_lock_the_subscriber_out(ctx):
+    w = World(extra=PROXY + ["--lockout", "600"])
+    attacker, subscriber = "198.51.100.66", "2001:db8:5:6::1"
+    expect_json(code_from(w, subscriber, N_NEW), 200, "the subscriber asks for a code")
+    code = w.code_for(N_NEW)
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    for left in (4, 3, 2, 1):
+        body = expect_error(attempt_from(w, attacker, N_NEW, wrong, ID6_NEW), 401,
+                            "UNAUTHENTICATED")
+        eq("attacker's message", "wrong code: %d attempt%s left" % (left, "s"[:left > 1]),
+           body["message"])
+    body = expect_error(attempt_from(w, attacker, N_NEW, wrong, ID6_NEW), 429,
+                        "TOO_MANY_REQUESTS", "the attacker's fifth wrong answer")
+    assert "from your address for this number: locked until" in body["message"], body
+    expect_error(attempt_from(w, attacker, N_NEW, code, ID6_NEW), 429, "TOO_MANY_REQUESTS",
+                 "the attacker is locked out, even with the right code")
+    expect_error(code_from(w, attacker, N_NEW), 429, "TOO_MANY_REQUESTS",
+                 "the attacker cannot have codes sent either")
+    # the subscriber, at another address (another /64), is not: its own
+    # slips are counted for it alone, and the code still works
+    body = expect_error(attempt_from(w, "2001:db8:5:6::2", N_NEW, wrong, ID6_NEW), 401,
+                        "UNAUTHENTICATED", "the subscriber mistypes")
+    eq("the subscriber's own attempts", "wrong code: 4 attempts left", body["message"])
+    s = expect_json(attempt_from(w, subscriber, N_NEW, code, ID6_NEW), 201,
+                    "the subscriber signs in with the right code")
+    eq("number", N_NEW, s["number"])
+    # and signs in again later with a new code, while the attacker is still locked out
+    expect_json(code_from(w, subscriber, N_NEW), 200)
+    expect_json(attempt_from(w, subscriber, N_NEW, w.code_for(N_NEW), ID6_NEW), 201)
+    expect_error(attempt_from(w, attacker, N_NEW, "000000", ID6_NEW), 429, "TOO_MANY_REQUESTS")
+    stop(w)
+
+
+def case_guessing_from_many_addresses_is_bounded(ctx):
+    """Every code takes at most 10 wrong answers, from any number of
+    addresses; codes are 3 an hour here (--otp-per-number): 30 answers are
+    checked in the hour, whatever the attacker does."""
+    w = World(extra=PROXY + ["--otp-per-number", "3", "--lockout", "600"])
+    checked = codes = 0
+    addr = 0
+    right_code = None
+    while True:
+        addr += 1
+        r = code_from(w, "203.0.113.%d" % addr, N_SAME)
+        if r.status == 429:
+            body = expect_error(r, 429, "TOO_MANY_REQUESTS", "codes for this number")
+            assert "codes for this number" in body["message"], body
+            break
+        expect_json(r, 200, "code #%d" % (codes + 1))
+        codes += 1
+        right_code = w.code_for(N_SAME)
+        wrong = "%06d" % ((int(right_code) + 1) % 1000000)
+        dead = False
+        for a in range(addr + 1, addr + 8):  # seven more addresses, five guesses each
+            for _ in range(5):
+                r = attempt_from(w, "198.51.100.%d" % a, N_SAME, wrong, "000000")
+                body = json.loads(r.body)
+                if "no code is waiting" in body["message"]:
+                    dead = True
+                    break
+                checked += 1
+                assert r.status in (401, 429), body
+            if dead:
+                break
+        addr += 8
+        assert dead, "the code still takes answers after %d" % checked
+        expect_error(attempt_from(w, "192.0.2.200", N_SAME, right_code, ID6_SAME), 401,
+                     "UNAUTHENTICATED", "a killed code, even the right one")
+    eq("codes sent in the hour", 3, codes)
+    eq("answers checked in the hour", 3 * 10, checked)
     stop(w)
 
 
