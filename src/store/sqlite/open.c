@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 3; versions 1 and 2 are migrated at open):
+ * Schema (version 4; versions 1 to 3 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -34,6 +34,9 @@
  *                            carry notices.request
  *   complaints(id, number, app, ...)         with the period each level has
  *   apps.display_name        what subscribers see
+ * Version 4 (per-key check limits, docs/http-api.md):
+ *   api_keys.rate_per_s, rate_per_day        numbers a key may check a
+ *                            second and a day; 0: the server's default
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -47,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -122,6 +125,12 @@ static const char schema_v3_sql[] =
     "CREATE INDEX complaints_number ON complaints(number, tenure, id);"
     "CREATE INDEX complaints_app ON complaints(app, id);";
 
+/* Version 4: per-key check limits (in create_schema for new stores,
+ * migrate_3_to_4 for old ones). */
+static const char schema_v4_sql[] =
+    "ALTER TABLE api_keys ADD COLUMN rate_per_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE api_keys ADD COLUMN rate_per_day INTEGER NOT NULL DEFAULT 0;";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -160,8 +169,8 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql, schema_v2_sql, schema_v3_sql, meta};
-    return in_transaction(s, steps, 4, err, errlen);
+    const char *const steps[] = {schema_sql, schema_v2_sql, schema_v3_sql, schema_v4_sql, meta};
+    return in_transaction(s, steps, 5, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -181,6 +190,14 @@ static int migrate_2_to_3(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 4 has to a version 3 store, in one transaction. */
+static int migrate_3_to_4(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v4_sql,
+                                 "UPDATE meta SET value = '4' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -194,6 +211,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 2 && (rc = migrate_2_to_3(s, err, errlen)) == SN_OK)
         version = 3;
     else if (version == 2)
+        return rc;
+    if (version == 3 && (rc = migrate_3_to_4(s, err, errlen)) == SN_OK)
+        version = 4;
+    else if (version == 3)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
