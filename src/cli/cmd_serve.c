@@ -151,7 +151,7 @@ static int client_ip_header(const char *cmd, const char *v, void *dst)
 /* The flags' integers, before they go to their fields. */
 typedef struct {
     long threads, retry_budget, retry_base, otp_ttl, lockout, session_ttl;
-    long per_number, per_address, signin_per_address;
+    long per_number, per_address, signin_per_address, client_ip_hops;
 } serve_numbers;
 
 static void apply_numbers(const serve_numbers *v, serve_config *cf)
@@ -166,6 +166,7 @@ static void apply_numbers(const serve_numbers *v, serve_config *cf)
     o->otp_per_number = (uint32_t)v->per_number;
     o->otp_per_address = (uint32_t)v->per_address;
     o->signin_per_address = (uint32_t)v->signin_per_address;
+    o->client_ip_hops = (uint32_t)v->client_ip_hops;
 }
 
 /* The command line into cf: -1 to go on, else the exit code. */
@@ -182,7 +183,8 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                        o->session_ttl_s,
                        o->otp_per_number,
                        o->otp_per_address,
-                       o->signin_per_address};
+                       o->signin_per_address,
+                       -1};
     const sn_cli_opt opts[] = {
         SN_CLI_DB(&cf->db),
         SN_CLI_CREATE(&cf->create),
@@ -205,10 +207,16 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_DAYS("complaint-deadline", &o->complaint_period_s,
                     "--complaint-deadline must be 1 second to 3650 days"),
         SN_CLI_FN("client-ip-header", client_ip_header, o),
+        SN_CLI_LONG("client-ip-hops", &v.client_ip_hops, 1, SN_CLIENT_IP_HOPS_MAX,
+                    "--client-ip-hops must be %ld-%ld"),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
+    if (v.client_ip_hops != -1 && o->client_ip_header[0] == '\0')
+        return sn_cli_usage_error("serve", "--client-ip-hops needs --client-ip-header");
+    if (v.client_ip_hops == -1)
+        v.client_ip_hops = o->client_ip_hops;
     apply_numbers(&v, cf);
     if (o->complaint_period_s < 1)
         return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");

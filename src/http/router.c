@@ -10,13 +10,12 @@
 #include "http/router.h"
 
 #include "http/body.h"
+#include "http/client_ip.h"
 #include "http/job.h"
 
 #include "core/errors.h"
 #include "crypto/tokens.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,44 +113,31 @@ static int authenticate(sn_call *c)
     return key_of(c, token, rt->role);
 }
 
-/* The client's address: the trusted proxy header's first entry when one is
- * configured and present, else the peer. An IPv6 client counts by its /64,
- * which one subscriber line usually gets whole. */
+/* The client's address (client_ip.h): the entry the trusted proxies
+ * appended to their header when one is configured, else the peer's. */
 static void client_addr(sn_call *c)
 {
-    const char *name = c->svc->subscribers != NULL ? c->svc->subscribers->opt.client_ip_header : "";
+    const sn_subscriber_options *opt = &c->svc->subscribers->opt;
+    const char *name = opt->client_ip_header;
+    sn_header_line lines[SN_CLIENT_IP_LINES_MAX];
+    size_t n = 0;
     struct sockaddr_storage ss;
-    char *out = c->addr;
-    size_t cap = sizeof(c->addr);
     if (name[0] != '\0') {
-        ssize_t i = h2o_find_header_by_str(&c->req->headers, name, strlen(name), -1);
-        if (i != -1) {
-            h2o_iovec_t v = c->req->headers.entries[i].value;
-            size_t n = 0, start = 0;
-            while (start < v.len && v.base[start] == ' ')
-                start++;
-            while (start + n < v.len && v.base[start + n] != ',' && v.base[start + n] != ' ' &&
-                   n + 1 < cap)
-                n++;
-            if (n > 0) {
-                memcpy(out, v.base + start, n);
-                out[n] = '\0';
-                return;
-            }
+        for (ssize_t i = -1;
+             (i = h2o_find_header_by_str(&c->req->headers, name, strlen(name), i)) != -1;) {
+            if (n == SN_CLIENT_IP_LINES_MAX) /* keep the last ones: the proxies' are there */
+                memmove(lines, lines + 1, --n * sizeof(lines[0]));
+            lines[n++] = (sn_header_line){c->req->headers.entries[i].value.base,
+                                          c->req->headers.entries[i].value.len};
         }
+        if (sn_client_ip_forwarded(lines, n, opt->client_ip_hops, c->addr, sizeof(c->addr)))
+            return;
     }
     memset(&ss, 0, sizeof(ss));
-    snprintf(out, cap, "unknown");
     if (c->req->conn->callbacks->get_peername == NULL ||
-        c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
-    } else if (ss.ss_family == AF_INET6) {
-        struct in6_addr a = ((struct sockaddr_in6 *)&ss)->sin6_addr;
-        memset(a.s6_addr + 8, 0, 8);
-        inet_ntop(AF_INET6, &a, out, (socklen_t)cap);
-    }
+        c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0 ||
+        !sn_client_ip_peer((struct sockaddr *)&ss, c->addr, sizeof(c->addr)))
+        snprintf(c->addr, sizeof(c->addr), "unknown");
 }
 
 /* A body, when present, must say it is JSON. */

@@ -64,6 +64,7 @@ static int send_code(const sn_service *svc, sn_store *s, const char *addr, sn_nu
     char text[SN_NUMBER_TEXT_MAX], code[SN_OTP_DIGITS + 1], until[SN_TIME_TEXT_MAX];
     char sms[SN_SMS_TEXT_MAX + 1];
     sn_number_state st;
+    sn_otp_pair pair;
     sn_otp o;
     int rc;
     sn_number_format(n, text);
@@ -73,14 +74,15 @@ static int send_code(const sn_service *svc, sn_store *s, const char *addr, sn_nu
                              err, errlen)) != SN_OK ||
         (rc = sn_signin_purge(svc, s, now, err, errlen)) != SN_OK)
         return rc;
-    rc = sn_store_otp_get(s, n, &o, err, errlen);
-    if (rc != SN_OK && rc != SN_ENOTFOUND)
+    if ((rc = sn_store_otp_pair_get(s, n, addr, &pair, err, errlen)) != SN_OK)
         return rc;
-    if (rc == SN_OK && sn_otp_locked(&o, now)) {
-        sn_utc_format(o.locked_until, until);
+    if (sn_otp_pair_locked(&pair, now, opt)) {
+        sn_utc_format(pair.until, until);
         *kept = 1; /* the request counts against the limits */
         return sn_fail(err, errlen, SN_ERATE,
-                       "too many wrong answers for this number: locked until %s", until);
+                       "too many wrong answers from your address for this number: locked until "
+                       "%s",
+                       until);
     }
     memset(&o, 0, sizeof(o));
     o.number = n;
@@ -130,22 +132,30 @@ static int id6_matches(const sn_service *svc, sn_store *s, sn_number n, const ch
     return SN_OK;
 }
 
-/* The answer to a failed attempt (the code row o was judged and is kept). */
-static int wrong_answer(const sn_service *svc, sn_store *s, sn_otp *o, sn_otp_verdict v,
-                        int code_right, char *err, size_t errlen)
+/* The answer to a failed attempt (the code row o and the address's pair
+ * were judged and are kept). */
+static int wrong_answer(const sn_service *svc, sn_store *s, const char *addr, sn_otp *o,
+                        const sn_otp_pair *pair, sn_otp_verdict v, int code_right, char *err,
+                        size_t errlen)
 {
-    unsigned left = svc->subscribers->opt.otp_max_attempts - o->attempts;
+    unsigned left = sn_otp_left(o, pair, &svc->subscribers->opt);
     char until[SN_TIME_TEXT_MAX];
     int rc = sn_store_otp_put(s, o, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_store_otp_pair_put(s, o->number, addr, pair, err, errlen);
     if (rc != SN_OK)
         return rc;
     if (v == SN_OTP_LOCKOUT) {
-        sn_utc_format(o->locked_until, until);
+        sn_utc_format(pair->until, until);
         return sn_fail(err, errlen, SN_ERATE,
-                       "too many wrong answers: the number is locked until %s; request a new "
-                       "code then",
+                       "too many wrong answers from your address for this number: locked until "
+                       "%s; request a new code then",
                        until);
     }
+    if (v == SN_OTP_KILLED)
+        return sn_fail(err, errlen, SN_EAUTH,
+                       "too many wrong answers to this code: it no longer works; request a new "
+                       "one");
     if (code_right)
         return sn_fail(err, errlen, SN_EPERM,
                        "the ID digits do not match the carrier's record: %u attempt%s left", left,
@@ -182,8 +192,9 @@ static int sign_in(const sn_service *svc, sn_store *s, const char *addr, sn_numb
     uint8_t hash[SN_SECRET_HASH_LEN];
     char until[SN_TIME_TEXT_MAX];
     sn_number_state st;
+    sn_otp_pair pair;
     sn_otp row, *o = &row;
-    int rc, code_right = 0, right = 0;
+    int rc, code_right = 0, right = 0, counted = 0;
     if ((rc = sn_signin_rate(svc, s, "signin-a", addr, opt->signin_per_address,
                              "sign-in attempts from your address", err, errlen)) != SN_OK ||
         (rc = sn_signin_purge(svc, s, now, err, errlen)) != SN_OK)
@@ -193,9 +204,11 @@ static int sign_in(const sn_service *svc, sn_store *s, const char *addr, sn_numb
         o = NULL;
     else if (rc != SN_OK)
         return rc;
-    if ((rc = sn_store_get_state(s, n, &st, err, errlen)) != SN_OK)
+    if ((rc = sn_store_otp_pair_get(s, n, addr, &pair, err, errlen)) != SN_OK ||
+        (rc = sn_store_get_state(s, n, &st, err, errlen)) != SN_OK)
         return rc;
-    if (o != NULL && !sn_otp_locked(o, now)) {
+    counted = pair.wrong > 0;
+    if (o != NULL && !sn_otp_pair_locked(&pair, now, opt)) {
         sn_otp_hash(svc->secret, n, code, SN_OTP_DIGITS, hash);
         code_right =
             sodium_memcmp(hash, o->code_hash, SN_SECRET_HASH_LEN) == 0 && sn_has_subscriber(&st);
@@ -204,20 +217,24 @@ static int sign_in(const sn_service *svc, sn_store *s, const char *addr, sn_numb
     if (code_right && o->expires > now &&
         (rc = id6_matches(svc, s, n, id6, &right, err, errlen)) != SN_OK)
         return rc;
-    sn_otp_verdict v = sn_otp_judge(o, right, now, opt);
+    sn_otp_verdict v = sn_otp_judge(o, &pair, right, now, opt);
     switch (v) {
     case SN_OTP_OK:
+        if (counted && (rc = sn_store_otp_pair_put(s, n, addr, &pair, err, errlen)) != SN_OK)
+            return rc; /* the subscriber's own slips are forgotten */
         return new_session(svc, s, o, &st, now, ses, token, err, errlen);
     case SN_OTP_NONE:
         return sn_fail(err, errlen, SN_EAUTH, "no code is waiting for this number: request one");
     case SN_OTP_EXPIRED:
         return sn_fail(err, errlen, SN_EAUTH, "the code has expired: request a new one");
     case SN_OTP_LOCKED:
-        sn_utc_format(o->locked_until, until);
+        sn_utc_format(pair.until, until);
         return sn_fail(err, errlen, SN_ERATE,
-                       "too many wrong answers: the number is locked until %s", until);
+                       "too many wrong answers from your address for this number: locked until "
+                       "%s",
+                       until);
     default:
-        return wrong_answer(svc, s, o, v, code_right, err, errlen);
+        return wrong_answer(svc, s, addr, o, &pair, v, code_right, err, errlen);
     }
 }
 

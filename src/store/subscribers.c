@@ -7,7 +7,10 @@
 #include "core/errors.h"
 #include "store/sql.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#define SN_PAIR_BUCKET_MAX 128 /* "otp-f:" + a number + ":" + a client address */
 
 #define SMS_COLUMNS                                                                                \
     "id, number, purpose, state, lang, body, created, attempts, next_at, sent_at, error"
@@ -33,6 +36,10 @@ static const char rate_hit_sql[] =
     "INSERT INTO rate_limits AS r(bucket, win_start, hits) VALUES ($1, $2, 1) ON CONFLICT "
     "(bucket) DO UPDATE SET hits = CASE WHEN r.win_start = $2 THEN r.hits + 1 ELSE 1 END, "
     "win_start = $2 RETURNING hits";
+static const char rate_get_sql[] = "SELECT hits, win_start FROM rate_limits WHERE bucket = $1";
+static const char rate_put_sql[] =
+    "INSERT INTO rate_limits(bucket, win_start, hits) VALUES ($1, $2, $3) ON CONFLICT (bucket) "
+    "DO UPDATE SET win_start = excluded.win_start, hits = excluded.hits";
 static const char session_put_sql[] = "INSERT INTO sessions(token_hash, number, tenure, "
                                       "cancel_day, created, expires, lang) VALUES ($1, $2, $3, "
                                       "$4, $5, $6, $7)";
@@ -112,6 +119,41 @@ int sn_store_otp_put(sn_store *s, const sn_otp *o, char *err, size_t errlen)
                                  SQL_INT(o->created), SQL_INT(o->expires), SQL_INT(o->attempts),
                                  SQL_INT(o->locked_until), SQL_TEXT(o->lang)),
                         NULL, "write code", err, errlen);
+}
+
+static const sn_sql_map pair_map =
+    SN_SQL_MAP(sn_otp_pair, SQL_COL_INT(sn_otp_pair, wrong), SQL_COL_INT(sn_otp_pair, until));
+
+/* The rate_limits bucket of a (number, address) pair. */
+static void pair_bucket(sn_number n, const char *addr, char *bucket, size_t cap)
+{
+    char text[SN_NUMBER_TEXT_MAX];
+    sn_number_format(n, text);
+    snprintf(bucket, cap, "otp-f:%s:%s", text, addr);
+}
+
+int sn_store_otp_pair_get(sn_store *s, sn_number n, const char *addr, sn_otp_pair *out, char *err,
+                          size_t errlen)
+{
+    char bucket[SN_PAIR_BUCKET_MAX];
+    pair_bucket(n, addr, bucket, sizeof(bucket));
+    int rc = sn_sql_get(s, rate_get_sql, SQL_ARGS(SQL_TEXT(bucket)), &pair_map, out,
+                        "read wrong answers", err, errlen, NULL);
+    if (rc == SN_ENOTFOUND) {
+        memset(out, 0, sizeof(*out));
+        rc = SN_OK;
+    }
+    return rc;
+}
+
+int sn_store_otp_pair_put(sn_store *s, sn_number n, const char *addr, const sn_otp_pair *p,
+                          char *err, size_t errlen)
+{
+    char bucket[SN_PAIR_BUCKET_MAX];
+    pair_bucket(n, addr, bucket, sizeof(bucket));
+    return sn_sql_write(s, rate_put_sql,
+                        SQL_ARGS(SQL_TEXT(bucket), SQL_INT(p->until), SQL_INT(p->wrong)), NULL,
+                        "write wrong answers", err, errlen);
 }
 
 int sn_store_rate_hit(sn_store *s, const char *bucket, int64_t window, uint32_t *count, char *err,

@@ -58,6 +58,15 @@ int sn_store_otp_get(sn_store *s, sn_number n, sn_otp *out, char *err, size_t er
 /* Insert or replace the number's row. */
 int sn_store_otp_put(sn_store *s, const sn_otp *o, char *err, size_t errlen);
 
+/* The wrong answers client address addr gave for number n (a zero pair
+ * when none are counted), kept as a row of rate_limits: bucket
+ * "otp-f:<number>:<addr>", win_start the pair's `until`, hits its count
+ * (a row is purged two hours after its `until`). */
+int sn_store_otp_pair_get(sn_store *s, sn_number n, const char *addr, sn_otp_pair *out, char *err,
+                          size_t errlen);
+int sn_store_otp_pair_put(sn_store *s, sn_number n, const char *addr, const sn_otp_pair *p,
+                          char *err, size_t errlen);
+
 /* Count one hit on a rate-limit bucket in the fixed window starting at
  * `window` (seconds); *count is the hits in that window, this one included.
  * Rows of earlier windows are replaced. */

@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import socketserver
 import sqlite3
 import sys
@@ -277,7 +278,7 @@ def case_wrong_code_counts_down_then_right_code_works(ctx):
     stop(w)
 
 
-def case_too_many_attempts_lock_the_number(ctx):
+def case_too_many_attempts_lock_the_address_out_of_the_number(ctx):
     w = World(extra=["--lockout", "3"])
     expect_json(w.request_code(N_NEW), 200)
     code = w.code_for(N_NEW)
@@ -286,15 +287,18 @@ def case_too_many_attempts_lock_the_number(ctx):
         expect_error(w.session_attempt(N_NEW, wrong, ID6_NEW), 401, "UNAUTHENTICATED")
     body = expect_error(w.session_attempt(N_NEW, wrong, ID6_NEW), 429, "TOO_MANY_REQUESTS",
                         "fifth wrong answer")
-    assert "locked until" in body["message"], body
+    assert "from your address for this number: locked until" in body["message"], body
+    parse_time(re.search(r"locked until (\S+?);", body["message"]).group(1))
     body = expect_error(w.session_attempt(N_NEW, code, ID6_NEW), 429, "TOO_MANY_REQUESTS",
                         "even the right code while locked")
-    assert "locked" in body["message"], body
+    assert "locked until" in body["message"], body
     expect_error(w.request_code(N_NEW), 429, "TOO_MANY_REQUESTS", "no new code while locked")
     eq("one code sent", 1, len(w.outbox(N_NEW)))
+    # another number from the same address is not locked
+    expect_json(w.request_code(N_SAME), 200, "another number")
     time.sleep(3.5)
-    expect_error(w.session_attempt(N_NEW, code, ID6_NEW), 401, "UNAUTHENTICATED",
-                 "the locked code stays dead after the lockout")
+    # the lockout is over; the code took 5 of its 10 wrong answers and still works
+    expect_json(w.session_attempt(N_NEW, code, ID6_NEW), 201, "the right code after the lockout")
     expect_json(w.request_code(N_NEW), 200, "a new code after the lockout")
     expect_json(w.session_attempt(N_NEW, w.code_for(N_NEW), ID6_NEW), 201)
     stop(w)
@@ -309,6 +313,92 @@ def case_lockout_is_the_same_for_unknown_numbers(ctx):
         expect_error(w.session_attempt(n, "000000", "123456"), 429, "TOO_MANY_REQUESTS", n)
         body = expect_error(w.request_code(n), 429, "TOO_MANY_REQUESTS", n)
         assert "locked until" in body["message"], body
+    stop(w)
+
+
+PROXY = ["--client-ip-header", "X-Forwarded-For"]
+
+
+def code_from(w, addr, number):
+    return xff(w, number, "10.9.9.9, " + addr)
+
+
+def attempt_from(w, addr, number, code, id6):
+    """A sign-in attempt by a client at addr (as the trusted proxy names it)."""
+    return w.client().request("POST", "/v1/subscriber/session", json_body={
+        "number": number, "code": code, "id6": id6}, headers={"X-Forwarded-For": addr})
+
+
+def case_an_attacker_cannot_lock_the_subscriber_out(ctx):
+    w = World(extra=PROXY + ["--lockout", "600"])
+    attacker, subscriber = "198.51.100.66", "2001:db8:5:6::1"
+    expect_json(code_from(w, subscriber, N_NEW), 200, "the subscriber asks for a code")
+    code = w.code_for(N_NEW)
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    for left in (4, 3, 2, 1):
+        body = expect_error(attempt_from(w, attacker, N_NEW, wrong, ID6_NEW), 401,
+                            "UNAUTHENTICATED")
+        eq("attacker's message", "wrong code: %d attempt%s left" % (left, "s"[:left > 1]),
+           body["message"])
+    body = expect_error(attempt_from(w, attacker, N_NEW, wrong, ID6_NEW), 429,
+                        "TOO_MANY_REQUESTS", "the attacker's fifth wrong answer")
+    assert "from your address for this number: locked until" in body["message"], body
+    expect_error(attempt_from(w, attacker, N_NEW, code, ID6_NEW), 429, "TOO_MANY_REQUESTS",
+                 "the attacker is locked out, even with the right code")
+    expect_error(code_from(w, attacker, N_NEW), 429, "TOO_MANY_REQUESTS",
+                 "the attacker cannot have codes sent either")
+    # the subscriber, at another address (another /64), is not: its own
+    # slips are counted for it alone, and the code still works
+    body = expect_error(attempt_from(w, "2001:db8:5:6::2", N_NEW, wrong, ID6_NEW), 401,
+                        "UNAUTHENTICATED", "the subscriber mistypes")
+    eq("the subscriber's own attempts", "wrong code: 4 attempts left", body["message"])
+    s = expect_json(attempt_from(w, subscriber, N_NEW, code, ID6_NEW), 201,
+                    "the subscriber signs in with the right code")
+    eq("number", N_NEW, s["number"])
+    # and signs in again later with a new code, while the attacker is still locked out
+    expect_json(code_from(w, subscriber, N_NEW), 200)
+    expect_json(attempt_from(w, subscriber, N_NEW, w.code_for(N_NEW), ID6_NEW), 201)
+    expect_error(attempt_from(w, attacker, N_NEW, "000000", ID6_NEW), 429, "TOO_MANY_REQUESTS")
+    stop(w)
+
+
+def case_guessing_from_many_addresses_is_bounded(ctx):
+    """Every code takes at most 10 wrong answers, from any number of
+    addresses; codes are 3 an hour here (--otp-per-number): 30 answers are
+    checked in the hour, whatever the attacker does."""
+    w = World(extra=PROXY + ["--otp-per-number", "3", "--lockout", "600"])
+    checked = codes = 0
+    addr = 0
+    right_code = None
+    while True:
+        addr += 1
+        r = code_from(w, "203.0.113.%d" % addr, N_SAME)
+        if r.status == 429:
+            body = expect_error(r, 429, "TOO_MANY_REQUESTS", "codes for this number")
+            assert "codes for this number" in body["message"], body
+            break
+        expect_json(r, 200, "code #%d" % (codes + 1))
+        codes += 1
+        right_code = w.code_for(N_SAME)
+        wrong = "%06d" % ((int(right_code) + 1) % 1000000)
+        dead = False
+        for a in range(addr + 1, addr + 8):  # seven more addresses, five guesses each
+            for _ in range(5):
+                r = attempt_from(w, "198.51.100.%d" % a, N_SAME, wrong, "000000")
+                body = json.loads(r.body)
+                if "no code is waiting" in body["message"]:
+                    dead = True
+                    break
+                checked += 1
+                assert r.status in (401, 429), body
+            if dead:
+                break
+        addr += 8
+        assert dead, "the code still takes answers after %d" % checked
+        expect_error(attempt_from(w, "192.0.2.200", N_SAME, right_code, ID6_SAME), 401,
+                     "UNAUTHENTICATED", "a killed code, even the right one")
+    eq("codes sent in the hour", 3, codes)
+    eq("answers checked in the hour", 3 * 10, checked)
     stop(w)
 
 
@@ -495,24 +585,94 @@ def case_rate_limit_per_number_is_the_same_for_unknown_numbers(ctx):
     stop(w)
 
 
+def xff(w, number, forwarded):
+    """A code request for number through the trusted proxy, which wrote forwarded."""
+    return w.client().request("POST", "/v1/subscriber/otp", json_body={"number": number},
+                              headers={"X-Forwarded-For": forwarded})
+
+
+def raw_status(w, header_lines, number=N_NEW):
+    """The status of a code request sent as raw bytes with header_lines (a
+    header may appear on several lines, which http.client cannot send)."""
+    body = json.dumps({"number": number}).encode()
+    head = ["POST /v1/subscriber/otp HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+            "Content-Type: application/json", "Content-Length: %d" % len(body)] + header_lines
+    with socket.create_connection(("127.0.0.1", w.server.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
 def case_rate_limit_per_client_address(ctx):
     w = World(generous=False, extra=["--otp-per-address", "3", "--signin-per-address", "4",
                                      "--client-ip-header", "X-Forwarded-For"])
-    c = w.client()
     for i in range(3):
         expect_json(w.request_code("+861370000100%d" % i), 200)
     body = expect_error(w.request_code("+8613700001009"), 429, "TOO_MANY_REQUESTS",
                         "fourth number from one address")
     assert "your address" in body["message"], body
-    # another client (as the trusted proxy names it) has its own budget
-    r = c.request("POST", "/v1/subscriber/otp", json_body={"number": N_NEW},
-                  headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
-    expect_json(r, 200, "another client")
+    # another client (as the trusted proxy names it: the entry it appended) has its own budget
+    expect_json(xff(w, N_NEW, "10.0.0.1, 203.0.113.7"), 200, "another client")
     for i in range(4):
         expect_error(w.session_attempt(N_UNKNOWN, "000000", "123456"), 401, "UNAUTHENTICATED")
     expect_error(w.session_attempt(N_UNKNOWN, "000000", "123456"), 429, "TOO_MANY_REQUESTS",
                  "fifth sign-in attempt from one address")
     stop(w)
+
+
+def case_client_address_is_the_entry_the_proxy_appended(ctx):
+    w = World(generous=False, extra=["--otp-per-address", "2", "--otp-per-number", "1000",
+                                     "--client-ip-header", "X-Forwarded-For"])
+    # the entries left of the proxy's are the client's own text: changing them is no new address
+    for i in range(2):
+        expect_json(xff(w, N_NEW, "198.51.100.%d, 203.0.113.7" % i), 200, "#%d" % i)
+    body = expect_error(xff(w, N_NEW, "198.51.100.9, 203.0.113.7"), 429, "TOO_MANY_REQUESTS",
+                        "a third request from 203.0.113.7, whatever the client wrote")
+    assert "your address" in body["message"], body
+    expect_error(xff(w, N_NEW, "203.0.113.7"), 429, "TOO_MANY_REQUESTS", "the proxy's entry alone")
+    # every line of the header is one list: the proxy's entry is the last
+    eq("two lines", 429, raw_status(w, ["X-Forwarded-For: 198.51.100.1",
+                                        "X-Forwarded-For: 203.0.113.7"]))
+    # an entry that is not an address, or no header, is the peer's address (127.0.0.1)
+    expect_json(xff(w, N_NEW, "203.0.113.8, unknown"), 200, "peer #1")
+    expect_json(w.request_code(N_NEW), 200, "peer #2, no header")
+    for bad in ("203.0.113.9:4711", "", "203.0.113.300", "[2001:db8::1]", "203.0.113.7 x"):
+        expect_error(xff(w, N_NEW, bad), 429, "TOO_MANY_REQUESTS", "counted as the peer: %r" % bad)
+    # IPv6 by its /64, however it is written; an IPv4-mapped address is its IPv4
+    expect_json(xff(w, N_NEW, "2001:db8:1:2::1"), 200)
+    expect_json(xff(w, N_NEW, "2001:DB8:1:2:ffff:ffff:ffff:fffe"), 200)
+    expect_error(xff(w, N_NEW, "2001:db8:1:2:0:0:0:77"), 429, "TOO_MANY_REQUESTS", "same /64")
+    expect_json(xff(w, N_NEW, "2001:db8:1:3::1"), 200, "the next /64")
+    expect_json(xff(w, N_NEW, "::ffff:192.0.2.55"), 200)
+    expect_json(xff(w, N_NEW, "192.0.2.55"), 200)
+    expect_error(xff(w, N_NEW, "192.0.2.55"), 429, "TOO_MANY_REQUESTS", "mapped = IPv4")
+    stop(w)
+
+
+def case_client_address_behind_two_proxies(ctx):
+    w = World(generous=False, extra=["--otp-per-address", "1", "--otp-per-number", "1000",
+                                     "--client-ip-header", "x-forwarded-for",
+                                     "--client-ip-hops", "2"])
+    # the outer proxy appended the client (203.0.113.7), the inner one the outer proxy
+    expect_json(xff(w, N_NEW, "1.1.1.1, 203.0.113.7, 10.0.0.2"), 200)
+    expect_error(xff(w, N_NEW, "2.2.2.2, 203.0.113.7, 10.0.0.3"), 429, "TOO_MANY_REQUESTS",
+                 "the same client through another inner proxy")
+    expect_json(xff(w, N_NEW, "203.0.113.8, 10.0.0.2"), 200, "another client")
+    expect_json(xff(w, N_NEW, "10.0.0.2"), 200, "one entry: the peer's address")
+    expect_error(w.request_code(N_NEW), 429, "TOO_MANY_REQUESTS", "the peer again")
+    stop(w)
+    for args, what in ((["--client-ip-hops", "2"], "hops without a header"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "0"], "0"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "17"], "17"),
+                       (["--client-ip-header", "X-Forwarded-For", "--client-ip-hops", "x"], "x")):
+        p = h.run_cli("serve", "--db", w.env.db, "--listen", "127.0.0.1:1", *args, check=False)
+        eq("exit of serve with %s" % what, 2, p.returncode)
+        assert "client-ip" in p.stderr, p.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -1008,6 +1168,7 @@ def case_version_2_store_is_migrated(ctx):
         "DROP TABLE requests; DROP TABLE complaints; DROP TABLE ports; DROP TABLE events_more;"
         "DROP INDEX notices_request;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
+        "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
     db.commit()
     db.close()

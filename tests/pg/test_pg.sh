@@ -147,11 +147,12 @@ case_schema_version_is_checked_and_migrated() {
   sql "update meta set value = '99' where key = 'schema_version'"
   expect_exit 1 "$SN" check --db "$URL" +8613800000001 2024-01-01
   grep -q "schema version 99" "$WORK/err" || fail "$(cat "$WORK/err")"
-  # a version 2 store (before the subscriber tables, the change numbers and ports)
-  # is migrated at open, to the schema of a new store
+  # a version 2 store (before the subscriber tables, the change numbers, ports
+  # and the keys' check limits) is migrated at open, to the schema of a new store
   sql "drop table sms, otp, rate_limits, sessions, requests, complaints, ports, events_more;
        alter table notices drop column request; alter table apps drop column display_name;
        alter table numbers drop column seq;
+       alter table api_keys drop column rate_per_s, drop column rate_per_day;
        update meta set value = '2' where key = 'schema_version'"
   "$SN" verify --db "$URL" >/dev/null || fail "verify after migration: $(cat "$WORK/err")"
   expect_eq "migrated" 5 "$(sql "select value from meta where key = 'schema_version'")"

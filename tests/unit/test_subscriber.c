@@ -1,9 +1,10 @@
 /* test_subscriber.c - subscriber/policy.c and subscriber/tokens.c: code
- * attempts (wrong answers count down, the last one kills the code and locks
- * the number, a locked number checks nothing, a right answer uses the code
- * up, expiry), session judgement (expiry, cancellation, reissue, cancel and
- * reclaim, suspension keeps it), complaint levels and deadlines with and
- * without an app, names both ways, tokens and code hashes. */
+ * attempts (wrong answers count down per client address and per code; an
+ * address's last one locks that address out of the number, which checks
+ * nothing from it, while other addresses go on; the code's last one kills
+ * it; a right answer uses the code up; expiry), session judgement (expiry, cancellation, reissue,
+ * cancel and reclaim, suspension keeps it), complaint levels and deadlines with and without an app,
+ * names both ways, tokens and code hashes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,19 +37,97 @@ static void test_wrong_answers_then_lockout(void **state)
     sn_subscriber_options o;
     sn_subscriber_defaults(&o);
     sn_otp c = fresh_code(1000, &o);
+    sn_otp_pair a = {0, 0};
     for (uint32_t i = 1; i < o.otp_max_attempts; i++) {
-        assert_int_equal(sn_otp_judge(&c, 0, 1000 + i, &o), SN_OTP_WRONG);
+        assert_int_equal(sn_otp_judge(&c, &a, 0, 1000 + i, &o), SN_OTP_WRONG);
         assert_int_equal(c.attempts, i);
+        assert_int_equal(a.wrong, i);
+        assert_int_equal(sn_otp_left(&c, &a, &o), o.otp_max_attempts - i);
     }
-    assert_int_equal(sn_otp_judge(&c, 0, 1010, &o), SN_OTP_LOCKOUT);
-    assert_int_equal(c.locked_until, 1010 + o.lockout_s);
-    assert_true(sn_otp_locked(&c, 1011));
+    assert_int_equal(sn_otp_judge(&c, &a, 0, 1010, &o), SN_OTP_LOCKOUT);
+    assert_int_equal(a.until, 1010 + o.lockout_s);
+    assert_true(sn_otp_pair_locked(&a, 1011, &o));
     /* locked: even the right answer is not checked, and nothing is counted */
-    assert_int_equal(sn_otp_judge(&c, 1, 1011, &o), SN_OTP_LOCKED);
+    assert_int_equal(sn_otp_judge(&c, &a, 1, 1011, &o), SN_OTP_LOCKED);
     assert_int_equal(c.attempts, o.otp_max_attempts);
-    /* after the lockout the killed code stays dead */
-    assert_false(sn_otp_locked(&c, 1010 + o.lockout_s));
-    assert_int_equal(sn_otp_judge(&c, 1, 1010 + o.lockout_s, &o), SN_OTP_NONE);
+    assert_int_equal(a.wrong, o.otp_max_attempts);
+    /* the code itself lives on: that address locked only itself out */
+    assert_int_equal(c.locked_until, 0);
+    sn_otp_pair b = {0, 0};
+    assert_false(sn_otp_pair_locked(&b, 1011, &o));
+    assert_int_equal(sn_otp_judge(&c, &b, 1, 1011, &o), SN_OTP_OK);
+    /* after the lockout the address counts from nothing again */
+    c = fresh_code(1010 + o.lockout_s, &o);
+    assert_false(sn_otp_pair_locked(&a, 1010 + o.lockout_s, &o));
+    assert_int_equal(sn_otp_judge(&c, &a, 0, 1010 + o.lockout_s, &o), SN_OTP_WRONG);
+    assert_int_equal(a.wrong, 1);
+}
+
+static void test_one_address_cannot_lock_out_another(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    sn_otp c = fresh_code(1000, &o);
+    sn_otp_pair attacker = {0, 0}, subscriber = {0, 0};
+    for (uint32_t i = 0; i < o.otp_max_attempts; i++)
+        sn_otp_judge(&c, &attacker, 0, 1001, &o);
+    assert_true(sn_otp_pair_locked(&attacker, 1002, &o));
+    /* the subscriber's own slips still leave it attempts of its own */
+    assert_int_equal(sn_otp_judge(&c, &subscriber, 0, 1002, &o), SN_OTP_WRONG);
+    assert_int_equal(sn_otp_left(&c, &subscriber, &o), o.otp_max_attempts - 1);
+    assert_int_equal(sn_otp_judge(&c, &subscriber, 1, 1003, &o), SN_OTP_OK);
+    assert_int_equal(subscriber.wrong, 0); /* a right answer clears the address's count */
+}
+
+static void test_a_code_takes_a_bounded_number_of_wrong_answers(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    assert_true(o.otp_code_max_wrong > o.otp_max_attempts); /* one address never kills it */
+    sn_otp c = fresh_code(1000, &o);
+    sn_otp_pair pairs[8];
+    uint32_t counted = 0, killed_at = 0;
+    memset(pairs, 0, sizeof(pairs));
+    /* many addresses, each up to its lockout: the code dies after code_max_wrong */
+    for (int a = 0; a < 8; a++) {
+        for (uint32_t i = 0; i < o.otp_max_attempts; i++) {
+            sn_otp_verdict v = sn_otp_judge(&c, &pairs[a], 0, 1001, &o);
+            if (v == SN_OTP_WRONG || v == SN_OTP_LOCKOUT || v == SN_OTP_KILLED)
+                counted++;
+            if (v == SN_OTP_KILLED || (v == SN_OTP_LOCKOUT && c.expires == c.created))
+                killed_at = killed_at ? killed_at : counted;
+        }
+    }
+    assert_int_equal(counted, o.otp_code_max_wrong);
+    assert_int_equal(killed_at, o.otp_code_max_wrong);
+    assert_int_equal(c.attempts, o.otp_code_max_wrong);
+    /* dead: not even the right answer from a fresh address */
+    sn_otp_pair fresh = {0, 0};
+    assert_int_equal(sn_otp_judge(&c, &fresh, 1, 1002, &o), SN_OTP_NONE);
+    /* an address that kills the code before its own lockout hears so */
+    sn_otp d = fresh_code(1000, &o);
+    sn_otp_pair p = {0, 0};
+    d.attempts = o.otp_code_max_wrong - 1;
+    assert_int_equal(sn_otp_left(&d, &p, &o), 1);
+    assert_int_equal(sn_otp_judge(&d, &p, 0, 1001, &o), SN_OTP_KILLED);
+    assert_false(sn_otp_pair_locked(&p, 1001, &o));
+}
+
+static void test_an_addresss_wrong_answers_are_forgotten(void **state)
+{
+    (void)state;
+    sn_subscriber_options o;
+    sn_subscriber_defaults(&o);
+    sn_otp c = fresh_code(1000, &o);
+    sn_otp_pair a = {0, 0};
+    for (uint32_t i = 1; i < o.otp_max_attempts; i++)
+        assert_int_equal(sn_otp_judge(&c, &a, 0, 1000, &o), SN_OTP_WRONG);
+    assert_int_equal(a.until, 1000 + SN_OTP_FORGET_S);
+    c = fresh_code(1000 + SN_OTP_FORGET_S, &o);
+    assert_int_equal(sn_otp_judge(&c, &a, 0, 1000 + SN_OTP_FORGET_S, &o), SN_OTP_WRONG);
+    assert_int_equal(a.wrong, 1);
 }
 
 static void test_right_answer_uses_the_code(void **state)
@@ -57,11 +136,11 @@ static void test_right_answer_uses_the_code(void **state)
     sn_subscriber_options o;
     sn_subscriber_defaults(&o);
     sn_otp c = fresh_code(1000, &o);
-    assert_int_equal(sn_otp_judge(&c, 0, 1001, &o), SN_OTP_WRONG);
-    assert_int_equal(sn_otp_judge(&c, 1, 1002, &o), SN_OTP_OK);
-    assert_int_equal(sn_otp_judge(&c, 1, 1003, &o), SN_OTP_NONE);
-    assert_int_equal(sn_otp_judge(NULL, 1, 1003, &o), SN_OTP_NONE);
-    assert_false(sn_otp_locked(NULL, 1003));
+    sn_otp_pair a = {0, 0};
+    assert_int_equal(sn_otp_judge(&c, &a, 0, 1001, &o), SN_OTP_WRONG);
+    assert_int_equal(sn_otp_judge(&c, &a, 1, 1002, &o), SN_OTP_OK);
+    assert_int_equal(sn_otp_judge(&c, &a, 1, 1003, &o), SN_OTP_NONE);
+    assert_int_equal(sn_otp_judge(NULL, &a, 1, 1003, &o), SN_OTP_NONE);
 }
 
 static void test_expiry(void **state)
@@ -70,10 +149,12 @@ static void test_expiry(void **state)
     sn_subscriber_options o;
     sn_subscriber_defaults(&o);
     sn_otp c = fresh_code(1000, &o);
-    assert_int_equal(sn_otp_judge(&c, 1, 1000 + o.otp_ttl_s, &o), SN_OTP_EXPIRED);
+    sn_otp_pair a = {0, 0};
+    assert_int_equal(sn_otp_judge(&c, &a, 1, 1000 + o.otp_ttl_s, &o), SN_OTP_EXPIRED);
     assert_int_equal(c.attempts, 0); /* an expired code counts nothing */
+    assert_int_equal(a.wrong, 0);
     c = fresh_code(1000, &o);
-    assert_int_equal(sn_otp_judge(&c, 1, 1000 + o.otp_ttl_s - 1, &o), SN_OTP_OK);
+    assert_int_equal(sn_otp_judge(&c, &a, 1, 1000 + o.otp_ttl_s - 1, &o), SN_OTP_OK);
 }
 
 static void test_sessions(void **state)
@@ -195,6 +276,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wrong_answers_then_lockout),
+        cmocka_unit_test(test_one_address_cannot_lock_out_another),
+        cmocka_unit_test(test_a_code_takes_a_bounded_number_of_wrong_answers),
+        cmocka_unit_test(test_an_addresss_wrong_answers_are_forgotten),
         cmocka_unit_test(test_right_answer_uses_the_code),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_sessions),

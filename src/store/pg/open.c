@@ -10,8 +10,9 @@
  *   requests, complaints (version 3): the tables, keys and partial indexes
  *   of the SQLite store, with the same integer keys (events.id = number << 13
  *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
- *   serve nodes follow each other's writes by (sequence number_changes). A
- *   Version 5: ports, events_more (SQLite's version 4). A
+ *   serve nodes follow each other's writes by (sequence number_changes).
+ *   Version 5 (SQLite's 4): ports, events_more, api_keys.rate_per_s and
+ *   rate_per_day. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -110,13 +111,17 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "ALTER TABLE numbers ADD COLUMN seq bigint NOT NULL DEFAULT nextval('number_changes');"
           "ALTER SEQUENCE number_changes OWNED BY numbers.seq;"
           "CREATE INDEX numbers_seq ON numbers(seq);",
-    /* Port authorisations (store/ports.h). */
+    /* Port authorisations (store/ports.h), a number's events past the
+     * 8,191 the events key holds, per-key check limits (0: the server's
+     * default). */
     [4] = "CREATE TABLE ports(number bigint PRIMARY KEY, at bigint NOT NULL,"
           " donor bigint NOT NULL, recipient bigint NOT NULL, tenure integer NOT NULL);"
           "CREATE TABLE events_more(number bigint NOT NULL, at bigint NOT NULL,"
           " ordinal integer NOT NULL, carrier integer NOT NULL, kind smallint NOT NULL,"
           " flags smallint NOT NULL, event_id text COLLATE \"C\", id6_hash bytea,"
-          " PRIMARY KEY(number, ordinal));",
+          " PRIMARY KEY(number, ordinal));"
+          "ALTER TABLE api_keys ADD COLUMN rate_per_s bigint NOT NULL DEFAULT 0,"
+          " ADD COLUMN rate_per_day bigint NOT NULL DEFAULT 0;",
 };
 
 /* The tables integrity() expects and amcheck walks. */

@@ -38,6 +38,8 @@
  *   ports(number, donor, recipient, tenure, at)  port authorisations
  *   events_more(number, ordinal, ...)  a number's events after the 8,191st
  *                            (the most the events key holds)
+ *   api_keys.rate_per_s, rate_per_day        numbers a key may check a
+ *                            second and a day; 0: the server's default
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -127,13 +129,16 @@ static const char schema_v3_sql[] =
     "CREATE INDEX complaints_app ON complaints(app, id);";
 
 /* Version 4: port authorisations (store/ports.h); a number's events past
- * the SN_LOG_KEYED_EVENTS the events key holds (backend.h). */
+ * the SN_LOG_KEYED_EVENTS the events key holds (backend.h); per-key check
+ * limits (in create_schema for new stores, migrate_3_to_4 for old ones). */
 static const char schema_v4_sql[] =
     "CREATE TABLE ports(number INTEGER PRIMARY KEY, donor INTEGER NOT NULL,"
     " recipient INTEGER NOT NULL, tenure INTEGER NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE events_more(number INTEGER NOT NULL, ordinal INTEGER NOT NULL,"
     " at INTEGER NOT NULL, kind INTEGER NOT NULL, carrier INTEGER NOT NULL, event_id TEXT,"
-    " id6_hash BLOB, flags INTEGER NOT NULL, PRIMARY KEY(number, ordinal)) WITHOUT ROWID;";
+    " id6_hash BLOB, flags INTEGER NOT NULL, PRIMARY KEY(number, ordinal)) WITHOUT ROWID;"
+    "ALTER TABLE api_keys ADD COLUMN rate_per_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE api_keys ADD COLUMN rate_per_day INTEGER NOT NULL DEFAULT 0;";
 
 static int read_long(void *ctx, const sn_sql_row *row)
 {
