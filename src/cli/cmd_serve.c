@@ -24,6 +24,7 @@
 
 static const char usage[] =
     "usage: secondnum serve --db FILE [--create] [--listen HOST:PORT] [--threads N] [--key FILE]\n"
+    "                       [--max-connections N]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [subscriber options]\n"
     "\n"
@@ -34,6 +35,9 @@ static const char usage[] =
     "  --create           create the store with the defaults when FILE is absent\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"
     "  --threads N        event-loop threads (default: one per core)\n"
+    "  --max-connections N  connections served at once; more are answered 503\n"
+    "                     and closed (default 10000, fewer when the open-files\n"
+    "                     limit, raised to its hard limit at start, is low)\n"
     "  --key FILE         the store's secret file, for id6 in carrier events and\n"
     "                     account hashes (default $SECONDNUM_KEY, else FILE.key;\n"
     "                     created when absent; every node of a PostgreSQL store\n"
@@ -150,7 +154,7 @@ static int client_ip_header(const char *cmd, const char *v, void *dst)
 
 /* The flags' integers, before they go to their fields. */
 typedef struct {
-    long threads, retry_budget, retry_base, otp_ttl, lockout, session_ttl;
+    long threads, max_connections, retry_budget, retry_base, otp_ttl, lockout, session_ttl;
     long per_number, per_address, signin_per_address, client_ip_hops;
 } serve_numbers;
 
@@ -158,6 +162,7 @@ static void apply_numbers(const serve_numbers *v, serve_config *cf)
 {
     sn_subscriber_options *o = &cf->subscribers.opt;
     cf->server.threads = (unsigned)v->threads;
+    cf->server.max_connections = (size_t)v->max_connections;
     cf->deliveries.retry_budget_ms = (int64_t)v->retry_budget * 1000;
     cf->deliveries.retry_base_ms = v->retry_base;
     o->otp_ttl_s = v->otp_ttl;
@@ -176,6 +181,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     static const char hourly[] = "hourly limits must be %ld-%ld";
     sn_subscriber_options *o = &cf->subscribers.opt;
     serve_numbers v = {cf->server.threads,
+                       (long)cf->server.max_connections,
                        cf->deliveries.retry_budget_ms / 1000,
                        cf->deliveries.retry_base_ms,
                        o->otp_ttl_s,
@@ -190,6 +196,8 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_CREATE(&cf->create),
         SN_CLI_FN("listen", listen_address, &cf->server.listen),
         SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
+        SN_CLI_LONG("max-connections", &v.max_connections, 1, SN_SERVER_MAX_CONNECTIONS_LIMIT,
+                    "--max-connections must be %ld-%ld"),
         SN_CLI_TEXT("key", &cf->key_path),
         SN_CLI_DAYS("notice-deadline", &cf->deadline_s, "--notice-deadline must be 0-3650 days"),
         SN_CLI_LONG("retry-budget", &v.retry_budget, 0, 30L * 86400,
@@ -232,7 +240,10 @@ static int parse_args(int argc, char **argv, serve_config *cf)
 static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_sender **sms, char *err,
                size_t errlen)
 {
+    char note[256];
     int rc;
+    sn_server_limits(&cf->server, note, sizeof(note));
+    fprintf(stderr, "secondnum serve: %s\n", note);
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
@@ -247,6 +258,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         (rc = sn_writer_start(cf->db, sn_keys_reload, svc, &svc->writer, err, errlen)) != SN_OK)
         return rc;
     cf->server.handle = sn_router_handle;
+    cf->server.admit_head = sn_router_admit_head;
     cf->server.ctx = svc;
     cf->server.drained = drained;
     return sn_server_run(&cf->server, announce, &cf->server, err, errlen);

@@ -4,7 +4,10 @@
  * authentication path (an API key with the route's role, or a subscriber's
  * session token where the route takes one), the content type, the query
  * and the {id}; every 404 and 405 is ours. Paths that are no route serve
- * the subscriber portal's files (h_portal.c). Runs on the loop threads;
+ * the subscriber portal's files (h_portal.c). For a request with a body,
+ * the same judgement of the head (correlator, header size, credential) is
+ * made first, before the body is read (sn_router_admit_head, called by
+ * conn.c), so a request that would be refused is refused without it. Runs on the loop threads;
  * reads only what the service shares read-only (the keyring locks itself).
  */
 #include "http/router.h"
@@ -12,6 +15,7 @@
 #include "http/body.h"
 #include "http/client_ip.h"
 #include "http/job.h"
+#include "http/server.h"
 
 #include "core/errors.h"
 #include "crypto/tokens.h"
@@ -38,36 +42,71 @@ static int path_matches(const char *pattern, h2o_iovec_t path, const char **para
     return memchr(*param, '/', *plen) == NULL;
 }
 
-/* The bearer credential of the Authorization header, or {NULL, 0}. */
-static h2o_iovec_t bearer(const sn_call *c)
+/* The bearer credential of an Authorization value: {NULL, 0} without the
+ * header, {"", 0} when it is not a bearer. */
+static h2o_iovec_t bearer_of(h2o_iovec_t v)
 {
-    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i == -1)
+    if (v.base == NULL)
         return h2o_iovec_init(NULL, 0);
-    h2o_iovec_t v = c->req->headers.entries[i].value;
     if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
         return h2o_iovec_init("", 0);
     return h2o_iovec_init(v.base + 7, v.len - 7);
 }
 
-static int key_of(sn_call *c, h2o_iovec_t token, uint8_t role)
+static h2o_iovec_t bearer(const sn_call *c)
 {
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    return bearer_of(i == -1 ? h2o_iovec_init(NULL, 0) : c->req->headers.entries[i].value);
+}
+
+/* Who the credential is, for a route: what authenticate() decides, from
+ * the head alone (the router's, and sn_router_admit_head's before the body
+ * is read). 1 with *k (a key) or *session set, or 0 with the error. */
+typedef struct {
     sn_api_key k;
-    if (token.len == 0 || !sn_keyring_find(c->svc->keys, token.base, token.len, &k)) {
-        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
-                       "Request not authenticated due to missing, invalid, or revoked credentials");
+    int session;
+    sn_http_error err;
+    char msg[128];
+} auth_result;
+
+static int judge_auth(const sn_service *svc, const sn_route *rt, h2o_iovec_t token, auth_result *a)
+{
+    a->session = 0;
+    if (token.base == NULL) {
+        a->err = SN_HTTP_UNAUTHENTICATED;
+        snprintf(a->msg, sizeof(a->msg), "%s",
+                 rt->auth == SN_AUTH_SESSION
+                     ? "sign in first: missing Authorization: Bearer session token"
+                     : "missing Authorization: Bearer API key");
         return 0;
     }
-    if (k.role != role) {
-        sn_reply_error(c, SN_HTTP_PERMISSION_DENIED, "this operation needs a key with the %s role",
-                       sn_role_name(role));
+    if (rt->auth == SN_AUTH_SESSION ||
+        (rt->auth == SN_AUTH_KEY_OR_SESSION && sn_session_token_shaped(token.base, token.len))) {
+        if (svc->subscribers == NULL || svc->secret == NULL) {
+            a->err = SN_HTTP_UNAVAILABLE;
+            snprintf(a->msg, sizeof(a->msg), "subscriber self-service is not configured");
+            return 0;
+        }
+        if (!sn_session_token_shaped(token.base, token.len)) {
+            a->err = SN_HTTP_UNAUTHENTICATED;
+            snprintf(a->msg, sizeof(a->msg), "not a session token: sign in again");
+            return 0;
+        }
+        a->session = 1;
+        return 1;
+    }
+    if (token.len == 0 || !sn_keyring_find(svc->keys, token.base, token.len, &a->k)) {
+        a->err = SN_HTTP_UNAUTHENTICATED;
+        snprintf(a->msg, sizeof(a->msg),
+                 "Request not authenticated due to missing, invalid, or revoked credentials");
         return 0;
     }
-    c->who.role = k.role;
-    c->who.key = k.id;
-    c->who.carrier = k.carrier;
-    if (k.role == SN_ROLE_APP)
-        snprintf(c->who.app, sizeof(c->who.app), "%s", k.name);
+    if (a->k.role != rt->role) {
+        a->err = SN_HTTP_PERMISSION_DENIED;
+        snprintf(a->msg, sizeof(a->msg), "this operation needs a key with the %s role",
+                 sn_role_name(rt->role));
+        return 0;
+    }
     return 1;
 }
 
@@ -80,37 +119,29 @@ static int selfservice_on(sn_call *c)
     return 0;
 }
 
-static int session_of(sn_call *c, h2o_iovec_t token)
-{
-    if (!selfservice_on(c))
-        return 0;
-    if (!sn_session_token_shaped(token.base, token.len)) {
-        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED, "not a session token: sign in again");
-        return 0;
-    }
-    sn_session_token_hash(token.base, token.len, c->token_hash);
-    c->session = 1;
-    return 1;
-}
-
-/* The one authentication path; 0 after a reply (401, 403). */
+/* The one authentication path; 0 after a reply (401, 403, 503). */
 static int authenticate(sn_call *c)
 {
     const sn_route *rt = c->route;
     h2o_iovec_t token = bearer(c);
+    auth_result a;
     if (rt->auth == SN_AUTH_NONE)
         return 1;
-    if (token.base == NULL) {
-        sn_reply_error(c, SN_HTTP_UNAUTHENTICATED,
-                       rt->auth == SN_AUTH_SESSION
-                           ? "sign in first: missing Authorization: Bearer session token"
-                           : "missing Authorization: Bearer API key");
+    if (!judge_auth(c->svc, rt, token, &a)) {
+        sn_reply_error(c, a.err, "%s", a.msg);
         return 0;
     }
-    if (rt->auth == SN_AUTH_SESSION ||
-        (rt->auth == SN_AUTH_KEY_OR_SESSION && sn_session_token_shaped(token.base, token.len)))
-        return session_of(c, token);
-    return key_of(c, token, rt->role);
+    if (a.session) {
+        sn_session_token_hash(token.base, token.len, c->token_hash);
+        c->session = 1;
+        return 1;
+    }
+    c->who.role = a.k.role;
+    c->who.key = a.k.id;
+    c->who.carrier = a.k.carrier;
+    if (a.k.role == SN_ROLE_APP)
+        snprintf(c->who.app, sizeof(c->who.app), "%s", a.k.name);
+    return 1;
 }
 
 /* The client's address (client_ip.h): the entry the trusted proxies
@@ -249,6 +280,8 @@ static int method_matches(const h2o_req_t *req, const char *method)
            h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
 }
 
+static const char correlator_rule[] = "x-correlator must match ^[a-zA-Z0-9-_:;./<>{}]{0,256}$";
+
 /* The request's own checks: the x-correlator and the size of its headers. */
 static int headers_ok(sn_call *c)
 {
@@ -257,8 +290,7 @@ static int headers_ok(sn_call *c)
     if (i != -1) {
         h2o_iovec_t v = req->headers.entries[i].value;
         if (!sn_correlator_valid(v)) {
-            sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
-                           "x-correlator must match ^[a-zA-Z0-9-_:;./<>{}]{0,256}$");
+            sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", correlator_rule);
             return 0;
         }
         c->correlator = v;
@@ -270,6 +302,90 @@ static int headers_ok(sn_call *c)
         sn_reply_error(c, SN_HTTP_HEADERS_TOO_LARGE, "request headers over %u bytes",
                        SN_HTTP_MAX_HEADER_BYTES);
         return 0;
+    }
+    return 1;
+}
+
+/* ---- from the head alone ------------------------------------------------ */
+
+/* The route a head asks for (HEAD as GET), or NULL. */
+static const sn_route *route_of_head(const sn_head *h)
+{
+    h2o_mem_pool_t pool;
+    size_t query_at;
+    size_t *norm_indexes = NULL;
+    const sn_route *found = NULL;
+    h2o_mem_init_pool(&pool);
+    /* as h2o normalizes req->path_normalized */
+    h2o_iovec_t path =
+        h2o_url_normalize_path(&pool, h->target.base, h->target.len, &query_at, &norm_indexes);
+    for (size_t r = 0; r < sn_nroutes && found == NULL; r++) {
+        const char *param;
+        size_t plen;
+        const char *m = sn_routes[r].method;
+        if (path_matches(sn_routes[r].path, path, &param, &plen) &&
+            (h2o_memis(h->method.base, h->method.len, m, strlen(m)) ||
+             (strcmp(m, "GET") == 0 &&
+              h2o_memis(h->method.base, h->method.len, H2O_STRLIT("HEAD")))))
+            found = &sn_routes[r];
+    }
+    h2o_mem_clear_pool(&pool);
+    return found;
+}
+
+/* The bytes the router counts against SN_HTTP_MAX_HEADER_BYTES: every
+ * field's name and value but those h2o keeps out of req->headers (Host,
+ * Content-Length, Transfer-Encoding, Expect, Upgrade). */
+static size_t head_header_bytes(const sn_head *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->nfields; i++) {
+        h2o_iovec_t name = h->fields[i].name;
+        char lower[32];
+        const h2o_token_t *token = NULL;
+        if (name.len < sizeof(lower)) {
+            for (size_t j = 0; j < name.len; j++)
+                lower[j] = h2o_tolower(name.base[j]);
+            token = h2o_lookup_token(lower, name.len);
+        }
+        if (token == NULL || !token->is_init_header_special)
+            n += name.len + h->fields[i].value.len;
+    }
+    return n;
+}
+
+static int head_refused(sn_head_verdict *v, sn_http_error e, const char *msg)
+{
+    v->status = sn_http_error_status(e);
+    v->code = sn_http_error_code(e);
+    snprintf(v->message, sizeof(v->message), "%s", msg);
+    return 0;
+}
+
+int sn_router_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v)
+{
+    const sn_service *svc = ctx;
+    h2o_iovec_t corr = sn_head_get(h, "x-correlator");
+    char msg[64];
+    auth_result a;
+    v->max_body = SN_HTTP_MAX_PUBLIC_BODY; /* what a caller without a key may send */
+    v->anonymous = 1;
+    if (corr.base != NULL && !sn_correlator_valid(corr))
+        return head_refused(v, SN_HTTP_INVALID_ARGUMENT, correlator_rule);
+    v->correlator = corr;
+    if (head_header_bytes(h) > SN_HTTP_MAX_HEADER_BYTES) {
+        snprintf(msg, sizeof(msg), "request headers over %u bytes", SN_HTTP_MAX_HEADER_BYTES);
+        return head_refused(v, SN_HTTP_HEADERS_TOO_LARGE, msg);
+    }
+    const sn_route *rt = route_of_head(h);
+    if (rt == NULL || rt->auth == SN_AUTH_NONE)
+        return 1; /* public, 404 or 405: a small body at most */
+    if (!judge_auth(svc, rt, bearer_of(sn_head_get(h, "authorization")), &a))
+        return head_refused(v, a.err, a.msg);
+    if (!a.session) {
+        v->anonymous = 0;
+        if (!(rt->flags & SN_ROUTE_SELFSERVICE))
+            v->max_body = SN_HTTP_MAX_BODY;
     }
     return 1;
 }

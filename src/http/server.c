@@ -14,6 +14,14 @@
  * main thread's list at once: with two loops, a double free soon after
  * writes began.
  *
+ * Connections: each loop accepts its own (accept4), up to --max-connections
+ * over all loops, and hands each to conn.c, which stands in front of h2o's
+ * HTTP/1 reader (the head judged before the body, lingering close) and
+ * answers 503 to those over the cap. Out of file descriptors (EMFILE), the
+ * pending connection would wake the loop again at once, forever: the loop
+ * stops listening for ACCEPT_BACKOFF_MS instead. At start the soft
+ * open-files limit is raised to the hard one (sn_server_limits).
+ *
  * Requests: one catch-all h2o handler on "/" hands every request to the
  * options' handler (the router), so every 404 and 405 is the API's. Errors
  * that h2o produces itself before that (413 for a body over the limit, 400
@@ -33,19 +41,29 @@
 #include "http/server.h"
 
 #include "core/errors.h"
+#include "http/conn.h"
 #include "http/http.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ACCEPT_BATCH 16
+/* Out of file descriptors (EMFILE, ENFILE), a loop stops accepting for this
+ * long instead of being woken at once by the connection it cannot take. */
+#define ACCEPT_BACKOFF_MS 100
+/* ... and says so at most this often. */
+#define ACCEPT_BACKOFF_LOG_S 60
 #define GRACE_MS 10000
 /* At shutdown every connection gets at most this long, counted from the start
  * of its current request or idle period, to finish sending a request: idle
@@ -72,7 +90,10 @@ typedef struct {
     int wake_fd;
     h2o_socket_t *listener;
     h2o_socket_t *wake;
-    size_t connections;
+    sn_conns conns;
+    h2o_timeout_t backoff; /* ACCEPT_BACKOFF_MS */
+    h2o_timeout_entry_t backoff_entry;
+    int accepting; /* 0 once draining */
     volatile int stop;
 } loop_thread;
 
@@ -84,9 +105,33 @@ void sn_server_post(h2o_req_t *req, sn_loop_message *m)
     h2o_multithread_send_message(&t->messages, &m->super);
 }
 
+/* An error of the server's own, in the CAMARA shape; the connection closes. */
+static int answer_error(h2o_req_t *req, int status, const char *code, const char *msg)
+{
+    char body[320];
+    int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
+                       status, code, msg);
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    req->res.status = status;
+    req->res.reason = "Bad Request";
+    req->http1_is_persistent = 0;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/json"));
+    if (i != -1 && sn_correlator_valid(req->headers.entries[i].value))
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
+                              req->headers.entries[i].value.base,
+                              req->headers.entries[i].value.len);
+    h2o_send_inline(req, body, (size_t)len);
+    return 0;
+}
+
 static int on_request(h2o_handler_t *self, h2o_req_t *req)
 {
+    int status;
+    const char *why;
     (void)self;
+    if (!sn_conn_framing_ok(req, &status, &why)) /* a pipelined request conn.c did not see */
+        return answer_error(req, status, "INVALID_ARGUMENT", why);
     return options->handle(options->ctx, req);
 }
 
@@ -135,9 +180,30 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
 
 /* ---- connections and loops -------------------------------------------- */
 
-static void on_connection_closed(void *data)
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_backoff_end(h2o_timeout_entry_t *entry)
 {
-    ((loop_thread *)data)->connections--;
+    loop_thread *t = H2O_STRUCT_FROM_MEMBER(loop_thread, backoff_entry, entry);
+    if (t->accepting)
+        h2o_socket_read_start(t->listener, on_accept);
+}
+
+/* Out of descriptors: the pending connection stays in the listen queue and
+ * would wake the loop at once, again and again; stop listening a while. */
+static void back_off(loop_thread *t, int err)
+{
+    static atomic_llong logged;
+    long long now = (long long)time(NULL), last = atomic_load(&logged);
+    if (!t->accepting || h2o_timeout_is_linked(&t->backoff_entry))
+        return;
+    h2o_socket_read_stop(t->listener);
+    h2o_timeout_link(t->ctx.loop, &t->backoff, &t->backoff_entry);
+    if (now - last >= ACCEPT_BACKOFF_LOG_S && atomic_compare_exchange_strong(&logged, &last, now))
+        fprintf(stderr,
+                "secondnum serve: cannot accept connections (%s): pausing %d ms at a time; "
+                "raise the open-files limit or lower --max-connections\n",
+                strerror(err), ACCEPT_BACKOFF_MS);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -146,13 +212,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
-            break;
-        t->connections++;
-        sock->on_close.cb = on_connection_closed;
-        sock->on_close.data = t;
-        h2o_accept(&t->accept_ctx, sock);
+        int fd = accept4(t->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+                back_off(t, e);
+            if (e != EINTR && e != ECONNABORTED)
+                return; /* EAGAIN: none left */
+            continue;
+        }
+        sn_conn_accept(&t->conns, fd);
     }
 }
 
@@ -183,13 +252,16 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 static void drain(loop_thread *t)
 {
     h2o_socket_read_stop(t->listener);
+    h2o_timeout_unlink(&t->backoff_entry);
     on_accept(t->listener, NULL);
+    t->accepting = 0;
+    h2o_timeout_unlink(&t->backoff_entry);
     h2o_socket_close(t->listener);
     h2o_context_request_shutdown(&t->ctx);
     if (t->ctx.http1.req_timeout.timeout > SHUTDOWN_READ_GRACE_MS)
         t->ctx.http1.req_timeout.timeout = SHUTDOWN_READ_GRACE_MS;
     uint64_t deadline = h2o_now(t->ctx.loop) + GRACE_MS;
-    while (t->connections > 0 && h2o_now(t->ctx.loop) < deadline)
+    while (t->conns.live > 0 && h2o_now(t->ctx.loop) < deadline)
         h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
 }
 
@@ -198,8 +270,10 @@ static void drain(loop_thread *t)
 static void dispose_loop(loop_thread *t)
 {
     h2o_evloop_t *loop = t->ctx.loop;
-    if (t->connections > 0)
+    if (t->conns.live > 0)
         return;
+    sn_conns_dispose(&t->conns);
+    h2o_timeout_dispose(loop, &t->backoff);
     h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->messages);
     h2o_context_dispose(&t->ctx);
@@ -217,6 +291,10 @@ static void *loop_main(void *arg)
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = t->conf->hosts;
     h2o_multithread_register_receiver(t->ctx.queue, &t->messages, on_messages);
+    sn_conns_init(&t->conns, &t->ctx, &t->accept_ctx, options);
+    h2o_timeout_init(loop, &t->backoff, ACCEPT_BACKOFF_MS);
+    t->backoff_entry.cb = on_backoff_end;
+    t->accepting = 1;
     t->listener = h2o_evloop_socket_create(loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -288,6 +366,57 @@ static int open_listener(const char *address, int *fd, char *err, size_t errlen)
     return SN_OK;
 }
 
+/* The hard limit the soft one may be raised to (Linux: no more than
+ * fs.nr_open, whatever the hard limit says). */
+static rlim_t raisable(rlim_t hard)
+{
+    unsigned long long nr_open = 0;
+    FILE *f;
+    if (hard != RLIM_INFINITY)
+        return hard;
+    if ((f = fopen("/proc/sys/fs/nr_open", "r")) != NULL) {
+        if (fscanf(f, "%llu", &nr_open) != 1)
+            nr_open = 0;
+        fclose(f);
+    }
+    return nr_open > 0 ? (rlim_t)nr_open : hard;
+}
+
+void sn_server_limits(sn_server_options *o, char *note, size_t notelen)
+{
+    struct rlimit rl;
+    size_t limit = SIZE_MAX, reserve, fit;
+    char said[128] = "open-files limit unknown";
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t before = rl.rlim_cur, to = raisable(rl.rlim_max);
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < to) {
+            struct rlimit up = {to, rl.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+                rl.rlim_cur = to;
+        }
+        if (rl.rlim_cur != RLIM_INFINITY)
+            limit = (size_t)rl.rlim_cur;
+        if (rl.rlim_cur != before)
+            snprintf(said, sizeof(said), "open-files limit raised from %llu to %llu",
+                     (unsigned long long)before, (unsigned long long)rl.rlim_cur);
+        else
+            snprintf(said, sizeof(said), "open-files limit %llu%s", (unsigned long long)rl.rlim_cur,
+                     rl.rlim_cur == rl.rlim_max ? " (the hard limit)" : "");
+    }
+    reserve = SN_SERVER_FD_RESERVE + SN_SERVER_FD_PER_THREAD * (size_t)o->threads;
+    fit = limit > 2 * reserve ? limit - reserve : limit / 2;
+    if (fit < 1)
+        fit = 1;
+    if (o->max_connections == 0)
+        o->max_connections =
+            fit < SN_SERVER_DEFAULT_MAX_CONNECTIONS ? fit : SN_SERVER_DEFAULT_MAX_CONNECTIONS;
+    snprintf(note, notelen, "%s; at most %zu connections%s", said, o->max_connections,
+             o->max_connections > fit
+                 ? " (more than the open-files limit leaves room for: when descriptors run "
+                   "out, accepting pauses)"
+                 : "");
+}
+
 static void configure(h2o_globalconf_t *conf)
 {
     h2o_config_init(conf);
@@ -300,6 +429,8 @@ static void configure(h2o_globalconf_t *conf)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = on_request;
     h2o_create_filter(&host->fallback_path, sizeof(h2o_filter_t))->on_setup_ostream = error_setup;
+    sn_conn_register(path); /* every answer: conn.c learns when a request ends */
+    sn_conn_register(&host->fallback_path);
 }
 
 /* Open the listeners and start the loops; threads[] is zeroed by the caller. */

@@ -8,6 +8,8 @@
 #ifndef SN_SERVER_H
 #define SN_SERVER_H
 
+#include "http/head.h"
+
 #include <h2o.h>
 
 /* Work to run on the loop thread that owns a request (sn_server_post). */
@@ -17,18 +19,55 @@ struct sn_loop_message {
     void (*run)(sn_loop_message *m);
 };
 
+/* What the handler makes of a request from its head alone, before any of
+ * its body is read (sn_server_options.admit_head). */
+typedef struct {
+    /* admitted: the body the request may have, and whether its caller is
+     * unknown (no valid API key: its body counts against the server-wide
+     * budget of unauthenticated bodies) */
+    size_t max_body;
+    int anonymous;
+    /* refused: the answer, in the CAMARA shape; the connection is closed */
+    int status;
+    const char *code;
+    char message[256];
+    h2o_iovec_t correlator; /* a valid x-correlator to echo, or {NULL, 0} */
+} sn_head_verdict;
+
 typedef struct {
     const char *listen; /* HOST:PORT */
     unsigned threads;   /* event loops, >= 1 */
     /* every request (loop thread); returns 0, the answer being its own */
     int (*handle)(void *ctx, h2o_req_t *req);
+    /* a request's head, as soon as it has arrived (loop thread; its framing
+     * is sound): 1 to read the body (v->max_body, v->anonymous), or 0 to
+     * answer v->status and close without reading it */
+    int (*admit_head)(void *ctx, const sn_head *head, sn_head_verdict *v);
     void *ctx;
+    /* connections served at once, over all loops; more are answered 503
+     * and closed (0: sn_server_limits sets the default) */
+    size_t max_connections;
     /* once the loops are done with their connections and before they go:
      * stop whatever posts messages to them (may be NULL) */
     void (*drained)(void *ctx);
 } sn_server_options;
 
 #define SN_LISTEN_HOST_MAX 256 /* the HOST of --listen HOST:PORT, with its NUL */
+
+/* Connections served at once by default, unless the open-files limit
+ * (raised to its hard limit at start) leaves room for fewer: then the limit
+ * less SN_SERVER_FD_RESERVE and SN_SERVER_FD_PER_THREAD per loop, which the
+ * store, the listeners, the loops and the refusals use. */
+#define SN_SERVER_DEFAULT_MAX_CONNECTIONS 10000
+#define SN_SERVER_MAX_CONNECTIONS_LIMIT 1000000 /* --max-connections at most */
+#define SN_SERVER_FD_RESERVE 128
+#define SN_SERVER_FD_PER_THREAD 4
+
+/* Raise the soft open-files limit to the hard one, and settle
+ * o->max_connections (its default when 0). Writes what it did, one line,
+ * into note (for the log); when --max-connections is more than the limit
+ * allows, says so there. */
+void sn_server_limits(sn_server_options *o, char *note, size_t notelen);
 
 /* Is address HOST:PORT with a port of 1 to 65535? SN_OK, or SN_EUSAGE with
  * why (checked again when listening; HOST is resolved then). */

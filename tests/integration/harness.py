@@ -180,10 +180,11 @@ SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime
 class Server:
     """`secondnum serve` on a free loopback port."""
 
-    def __init__(self, env, threads=2, extra=()):
+    def __init__(self, env, threads=2, extra=(), preexec_fn=None):
         self.env = env
         self.threads = threads
         self.extra = list(extra)
+        self.preexec_fn = preexec_fn  # run in the child before exec (resource limits)
         self.proc = None
         self.port = None
         self.n = 0
@@ -206,7 +207,8 @@ class Server:
             args = [SECONDNUM, "serve", "--db", self.env.db,
                     "--listen", "%s:%d" % (HOST, self.port),
                     "--threads", str(self.threads), *self.extra]
-            self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         preexec_fn=self.preexec_fn)
             err.close()
             out.close()
             _live_servers.append(self)
