@@ -66,6 +66,7 @@ static int key_of(sn_call *c, h2o_iovec_t token, uint8_t role)
     c->who.role = k.role;
     c->who.key = k.id;
     c->who.carrier = k.carrier;
+    c->limits = (sn_check_limits){k.rate_per_s, k.rate_per_day};
     if (k.role == SN_ROLE_APP)
         snprintf(c->who.app, sizeof(c->who.app), "%s", k.name);
     return 1;
