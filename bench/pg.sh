@@ -150,7 +150,8 @@ declare -A APP_KEY CARRIER_KEY
 for b in sqlite postgres; do
   db=$SQ_DB; [ "$b" = sqlite ] || db=$PG_URL
   "$SN" carriers add --db "$db" --name bench --range "$PREFIX" >/dev/null
-  APP_KEY[$b]=$("$SN" keys create --db "$db" --role app --name bench-app 2>/dev/null | head -1)
+  APP_KEY[$b]=$("$SN" keys create --db "$db" --role app --name bench-app \
+    --rate 100000000/s --daily 1000000000000 2>/dev/null | head -1)
   CARRIER_KEY[$b]=$("$SN" keys create --db "$db" --role carrier --name bench --carrier bench 2>/dev/null | head -1)
   [ -n "${APP_KEY[$b]}" ] && [ -n "${CARRIER_KEY[$b]}" ] || fail "keys create failed on $b"
 done

@@ -37,6 +37,22 @@ int sn_cli_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
+int sn_cli_parse_rate(const char *s, long max, long *out)
+{
+    char digits[24];
+    size_t n = strlen(s);
+    if (n >= 2 && strcmp(s + n - 2, "/s") == 0)
+        n -= 2;
+    if (n == 0 || n >= sizeof(digits))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    return sn_cli_parse_long(digits, 1, max, out);
+}
+
 /* The secret's file: --key, else $SECONDNUM_KEY, else "<db>.key" next to a
  * SQLite file. A PostgreSQL store has no file to sit next to (and every node
  * must share one secret), so it needs one of the first two. */

@@ -86,6 +86,10 @@ int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli
 /* Parse a decimal integer flag value in [min, max]; 0 on success, -1 otherwise. */
 int sn_cli_parse_long(const char *s, long min, long max, long *out);
 
+/* A rate in numbers a second, "N/s" or "N", 1 to max; 0 on success, -1
+ * otherwise. */
+int sn_cli_parse_rate(const char *s, long max, long *out);
+
 /* A duration in days, decimals allowed ("5", "0.5", "0.0001"), 0 to 3650,
  * into whole seconds. 0 on success, -1 when malformed or out of range. */
 int sn_cli_parse_days(const char *s, int64_t *seconds);

@@ -48,6 +48,12 @@ static const char usage[] =
     "                     before it is dead (default 86400)\n"
     "  --retry-base-ms MS first retry delay, doubled per attempt up to an hour,\n"
     "                     with jitter (default 1000)\n"
+    "  --check-rate N/s   numbers an app key may check a second, unless the key\n"
+    "                     has its own limit (keys create --rate); a batch counts\n"
+    "                     its items, a key's bucket holds one second of its rate\n"
+    "                     (default 10000/s); over it: 429 with Retry-After\n"
+    "  --check-daily N    numbers an app key may check a day on this server,\n"
+    "                     counted in memory since it started (default 10000000)\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -55,14 +61,22 @@ static const char usage[] =
     "  --sms-config FILE  gateway settings, `key = value` lines: driver, url (the\n"
     "                     Kannel sendsms URL), user, password, from, max_attempts\n"
     "  --otp-ttl SECONDS  lifetime of a sign-in code (default 300)\n"
-    "  --lockout SECONDS  lock after 5 wrong answers to a code (default 900)\n"
+    "  --lockout SECONDS  how long a client address is locked out of a number\n"
+    "                     after 5 wrong answers from it (default 900; other\n"
+    "                     addresses go on; a code dies after 10 from all)\n"
     "  --otp-per-number N, --otp-per-address N, --signin-per-address N\n"
     "                     hourly limits (defaults 5, 20, 30)\n"
     "  --session-ttl SECONDS  subscriber session lifetime (default 900)\n"
     "  --complaint-deadline DAYS  time each desk has to answer a complaint\n"
     "                     before it escalates (default 5; decimals allowed)\n"
-    "  --client-ip-header NAME  take the client address from this header (set\n"
-    "                     by a trusted proxy) for the per-address limits\n"
+    "  --client-ip-header NAME  take the client address for the per-address\n"
+    "                     limits from this header (X-Forwarded-For), written by\n"
+    "                     a trusted proxy: the entry the proxy appended, a bare\n"
+    "                     IP address (IPv6 counted by its /64); when it is\n"
+    "                     missing or not an address, the peer's address\n"
+    "  --client-ip-hops N trusted proxies in a row in front of serve, each\n"
+    "                     appending to that header: the client is the Nth entry\n"
+    "                     from the right (default 1, at most 16)\n"
     "\n"
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
@@ -75,6 +89,7 @@ typedef struct {
     sn_deliverer_options deliveries;
     sn_subscribers subscribers;
     int64_t deadline_s;
+    long check_rate, check_daily; /* a key's check limits unless it has its own */
 } serve_config;
 
 static void announce(void *arg)
@@ -141,6 +156,14 @@ static int sms_config(const char *cmd, const char *v, void *dst)
     return 0;
 }
 
+static int check_rate(const char *cmd, const char *v, void *dst)
+{
+    if (sn_cli_parse_rate(v, SN_CHECK_RATE_MAX, dst) != 0)
+        return sn_cli_usage_error(cmd, "--check-rate must be N/s, N from 1 to %d",
+                                  SN_CHECK_RATE_MAX);
+    return 0;
+}
+
 /* h2o keeps header names in lowercase. */
 static int client_ip_header(const char *cmd, const char *v, void *dst)
 {
@@ -204,6 +227,9 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                     "--retry-budget must be %ld-%ld seconds"),
         SN_CLI_LONG("retry-base-ms", &v.retry_base, 1, 3600L * 1000,
                     "--retry-base-ms must be %ld-%ld"),
+        SN_CLI_FN("check-rate", check_rate, &cf->check_rate),
+        SN_CLI_LONG("check-daily", &cf->check_daily, 1, SN_CHECK_DAILY_MAX,
+                    "--check-daily must be %ld to %ld"),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
         SN_CLI_FN("sms-config", sms_config, &cf->subscribers.sms),
         SN_CLI_LONG("otp-ttl", &v.otp_ttl, 1, 86400, duration),
@@ -251,6 +277,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         return SN_ECONFIG; /* said already */
     svc->secret = have ? secret : NULL;
     svc->notice_deadline_s = cf->deadline_s;
+    svc->key_limits = (sn_check_limits){(uint32_t)cf->check_rate, (uint64_t)cf->check_daily};
     svc->subscribers = &cf->subscribers;
     if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
@@ -276,6 +303,8 @@ int sn_cmd_serve(int argc, char **argv)
     cf.server.listen = "127.0.0.1:8080";
     cf.server.threads = cores > 0 ? (unsigned)cores : 1;
     cf.deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
+    cf.check_rate = SN_CHECK_RATE_DEFAULT;
+    cf.check_daily = SN_CHECK_DAILY_DEFAULT;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -285,7 +314,8 @@ int sn_cmd_serve(int argc, char **argv)
     memset(&svc, 0, sizeof(svc));
     svc.index = sn_numindex_new();
     svc.keys = sn_keyring_new();
-    if (svc.index == NULL || svc.keys == NULL)
+    svc.meters = sn_key_meters_new();
+    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL)
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
@@ -299,5 +329,6 @@ int sn_cmd_serve(int argc, char **argv)
     sn_follower_stop(svc.follower); /* the writer, which calls it, has stopped */
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
+    sn_key_meters_free(svc.meters);
     return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

@@ -1,5 +1,6 @@
 /*
- * h_admin.c - the admin endpoints for carriers and API keys (keys.h).
+ * h_admin.c - the admin endpoints for carriers and API keys (keys.h), a
+ * key's check limits with it.
  */
 #include "http/body.h"
 #include "http/job.h"
@@ -11,6 +12,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- carriers ------------------------------------------------------------ */
 
@@ -110,39 +112,107 @@ int sn_w_carriers_list(sn_http_job *j, sn_store *s)
 typedef struct {
     int role;
     const char *name, *carrier;
+    uint32_t rate_per_s;
+    uint64_t rate_per_day;
 } key_create;
+
+/* A key's check limit as JSON: its number, or null for the server's. */
+static void limit_json(sn_strbuf *b, const char *name, uint64_t v)
+{
+    if (v != 0)
+        sn_strbuf_printf(b, ",\"%s\":%llu", name, (unsigned long long)v);
+    else
+        sn_strbuf_printf(b, ",\"%s\":null", name);
+}
 
 static int create_key(sn_http_job *j, sn_store *s)
 {
     key_create *k = j->data;
     sn_new_key nk;
-    int rc = sn_keys_create(j->call->svc, s, k->role, k->name, k->carrier, &nk, j->message,
-                            sizeof(j->message));
+    int rc = sn_keys_create(j->call->svc, s, k->role, k->name, k->carrier, k->rate_per_s,
+                            k->rate_per_day, &nk, j->message, sizeof(j->message));
     if (rc != SN_OK)
         return rc;
     sn_strbuf_printf(&j->out, "{\"id\":%u,\"key\":\"%s\",\"role\":\"%s\",\"name\":", nk.key.id,
                      nk.text, sn_role_name(k->role));
     sn_strbuf_string(&j->out, k->name);
+    limit_json(&j->out, "rate_per_s", k->rate_per_s);
+    limit_json(&j->out, "rate_per_day", k->rate_per_day);
     sn_strbuf_printf(&j->out, "}");
     j->status = 201;
     return SN_OK;
 }
 
+/* A limit of the body: absent (0), or an integer from 1 to max. */
+static int read_limit(json_t *root, const char *name, json_int_t max, uint64_t *out, char *why,
+                      size_t whylen)
+{
+    json_t *v = json_object_get(root, name);
+    *out = 0;
+    if (v == NULL)
+        return 1;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+        snprintf(why, whylen, "%s must be an integer from 1 to %lld", name, (long long)max);
+        return 0;
+    }
+    *out = (uint64_t)json_integer_value(v);
+    return 1;
+}
+
+/* The body {"role", "name", "carrier"?, "rate_per_s"?, "rate_per_day"?}:
+ * its integers make it a body the flat reader refuses, read with jansson. */
+static int read_key(sn_call *c, key_create *k, char *why, size_t whylen)
+{
+    static const char *const known[] = {"role", "name", "carrier", "rate_per_s", "rate_per_day"};
+    json_error_t jerr;
+    h2o_iovec_t body = c->req->entity;
+    json_t *root =
+        body.base != NULL ? json_loadb(body.base, body.len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    json_t *role = json_object_get(root, "role"), *name = json_object_get(root, "name"),
+           *carrier = json_object_get(root, "carrier");
+    const char *prop;
+    json_t *v;
+    uint64_t rate = 0, daily = 0;
+    int ok = json_is_object(root);
+    snprintf(why, whylen,
+             "the body must be {\"role\": \"app|carrier|admin\", \"name\": \"...\"}, with "
+             "\"carrier\" for (and only for) carrier keys, and optional \"rate_per_s\" and "
+             "\"rate_per_day\"");
+    json_object_foreach(root, prop, v)
+    {
+        int found = 0;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            found |= strcmp(prop, known[i]) == 0;
+        ok = ok && found;
+    }
+    k->role = json_is_string(role) ? sn_role_parse(json_string_value(role)) : SN_ROLE_NONE;
+    ok = ok && k->role != SN_ROLE_NONE && json_is_string(name) &&
+         sn_name_valid(json_string_value(name)) &&
+         (carrier == NULL ||
+          (json_is_string(carrier) && sn_name_valid(json_string_value(carrier)))) &&
+         (k->role == SN_ROLE_CARRIER) == (carrier != NULL);
+    ok = ok && read_limit(root, "rate_per_s", SN_CHECK_RATE_MAX, &rate, why, whylen) &&
+         read_limit(root, "rate_per_day", SN_CHECK_DAILY_MAX, &daily, why, whylen);
+    if (ok) {
+        k->name = h2o_strdup(&c->req->pool, json_string_value(name), SIZE_MAX).base;
+        k->carrier = carrier != NULL
+                         ? h2o_strdup(&c->req->pool, json_string_value(carrier), SIZE_MAX).base
+                         : NULL;
+        k->rate_per_s = (uint32_t)rate;
+        k->rate_per_day = daily;
+    }
+    json_decref(root);
+    return ok;
+}
+
 void sn_h_keys_create(sn_call *c)
 {
-    const char *role = sn_call_field(c, "role")->value;
     key_create *k = h2o_mem_alloc_pool(&c->req->pool, sizeof(*k));
-    k->role = role != NULL ? sn_role_parse(role) : SN_ROLE_NONE;
-    k->name = sn_call_field(c, "name")->value;
-    k->carrier = sn_call_field(c, "carrier")->value;
-    if (k->role == SN_ROLE_NONE || k->name == NULL || !sn_name_valid(k->name) ||
-        (k->role == SN_ROLE_CARRIER) != (k->carrier != NULL) ||
-        (k->carrier != NULL && !sn_name_valid(k->carrier)))
-        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT,
-                       "the body must be {\"role\": \"app|carrier|admin\", \"name\": "
-                       "\"...\"}, with \"carrier\" for (and only for) carrier keys");
-    else
+    char why[SN_ERRMSG_MAX];
+    if (read_key(c, k, why, sizeof(why)))
         sn_http_submit(sn_http_job_new(c, create_key, k));
+    else
+        sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
 }
 
 static int list_key(void *ctx, const sn_api_key *k, const char *carrier)
@@ -156,7 +226,10 @@ static int list_key(void *ctx, const sn_api_key *k, const char *carrier)
         sn_strbuf_string(b, carrier);
         sn_strbuf_printf(b, ",");
     }
-    sn_strbuf_printf(b, "\"revoked\":%s}", k->revoked ? "true" : "false");
+    sn_strbuf_printf(b, "\"revoked\":%s", k->revoked ? "true" : "false");
+    limit_json(b, "rate_per_s", k->rate_per_s);
+    limit_json(b, "rate_per_day", k->rate_per_day);
+    sn_strbuf_printf(b, "}");
     return 0;
 }
 

@@ -4,7 +4,8 @@
  *
  * With an app key (two-legged, sn_h_camara) the number is in the body and
  * the answer comes from the serving index on this loop thread (checks.h):
- * nothing on that path touches the writer or the store. With a
+ * nothing on that path touches the writer or the store; it counts against
+ * the key's limits (limits.c). With a
  * subscriber's session token (three-legged, sn_w_camara_session) the token
  * names the number: a phoneNumber in the body is UNNECESSARY_IDENTIFIER,
  * and the session, which lives in the store (several nodes share it, and
@@ -89,6 +90,8 @@ void sn_h_camara(sn_call *c)
     sn_check_question q;
     sn_check_answer a;
     char msg[SN_ERRMSG_MAX];
+    if (!sn_call_count_checks(c, 1))
+        return;
     if (read_question(c, &q, &o))
         judge(sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg)), &a, msg, &o);
     if (o.failed)

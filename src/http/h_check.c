@@ -2,7 +2,9 @@
  * h_check.c - the native checks: POST /v1/check (one question) and
  * /v1/check/batch (up to SN_HTTP_MAX_ITEMS, each answered on its own).
  * Answered from the serving index on the loop thread (checks.h), with
- * fixed-shape responses written by hand: this is the hot path.
+ * fixed-shape responses written by hand: this is the hot path. Each
+ * question counts against the key's limits (limits.c): one for a single
+ * check, the items of a batch.
  */
 #include "http/body.h"
 #include "service/checks.h"
@@ -134,6 +136,8 @@ void sn_h_check(sn_call *c)
     char scratch[1024], why[SN_ERRMSG_MAX];
     check_outcome o;
     init_fields(f);
+    if (!sn_call_count_checks(c, 1))
+        return;
     if (c->req->entity.len > sizeof(scratch) - 8) {
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "the request body is too long for a check");
         return;
@@ -188,8 +192,8 @@ void sn_h_check_batch(sn_call *c)
 {
     sn_flat_span *items;
     size_t n;
-    if (!sn_body_items(c, "items", SN_HTTP_MAX_ITEMS, &items, &n))
-        return;
+    if (!sn_body_items(c, "items", SN_HTTP_MAX_ITEMS, &items, &n) || !sn_call_count_checks(c, n))
+        return; /* a batch counts its items, valid or not */
     size_t cap = n * BATCH_ENTRY_MAX + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);

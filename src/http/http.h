@@ -99,6 +99,7 @@ struct sn_call {
     sn_service *svc;
     const sn_route *route;
     sn_caller who;                          /* the API key's (role NONE without one) */
+    sn_check_limits limits;                 /* the key's own check limits (0: the server's) */
     int session;                            /* a session token was given: */
     uint8_t token_hash[SN_SECRET_HASH_LEN]; /* its hash */
     char addr[SN_CLIENT_ADDR_MAX];          /* the client's address, for per-address limits */
@@ -126,6 +127,11 @@ static inline const sn_flat_field *sn_call_field(const sn_call *c, const char *n
             return &c->form[i];
     return &absent;
 }
+
+/* Count n numbers checked by the caller's key against its limits
+ * (keylimits.h): 1, or 0 after a 429 with Retry-After. A caller without a
+ * key (a subscriber's session) is not counted. */
+int sn_call_count_checks(sn_call *c, uint64_t n);
 
 /* The paging parameters after (a cursor, default 0) and limit (1 to max,
  * default def): 1, or 0 after a 400 reply. */

@@ -139,6 +139,7 @@ static int authenticate(sn_call *c)
     c->who.role = a.k.role;
     c->who.key = a.k.id;
     c->who.carrier = a.k.carrier;
+    c->limits = (sn_check_limits){a.k.rate_per_s, a.k.rate_per_day};
     if (a.k.role == SN_ROLE_APP)
         snprintf(c->who.app, sizeof(c->who.app), "%s", a.k.name);
     return 1;

@@ -22,7 +22,6 @@ static const char *const since_paging[] = {"since", "after", "limit", NULL};
 static const char *const desk_query[] = {"state", "level", "after", "limit", NULL};
 
 /* The flat bodies: properties, which are true/false, may the body be empty. */
-static const sn_form key_form = {{"role", "name", "carrier"}, 0, 0};
 static const sn_form ack_form = {{"outcome", "note"}, 0, 0};
 static const sn_form webhook_form = {{"url", "secret"}, 0, 0};
 static const sn_form subscription_form = {{"cancellations", "reissues"}, 3, 0};
@@ -45,7 +44,7 @@ const sn_route sn_routes[] = {
     {"POST", "/v1/events", sn_h_events, NULL, KEY, CARRIER, 0, NULL, NULL},
     {"POST", "/v1/admin/carriers", sn_h_carriers_add, NULL, KEY, ADMIN, 0, NULL, NULL},
     {"GET", "/v1/admin/carriers", NULL, sn_w_carriers_list, KEY, ADMIN, 0, NULL, NULL},
-    {"POST", "/v1/admin/keys", sn_h_keys_create, NULL, KEY, ADMIN, 0, NULL, &key_form},
+    {"POST", "/v1/admin/keys", sn_h_keys_create, NULL, KEY, ADMIN, 0, NULL, NULL},
     {"GET", "/v1/admin/keys", NULL, sn_w_keys_list, KEY, ADMIN, 0, NULL, NULL},
     {"DELETE", "/v1/admin/keys/{id}", NULL, sn_w_keys_revoke, KEY, ADMIN, 0, NULL, NULL},
     {"PUT", "/v1/bindings", sn_h_bindings_put, NULL, KEY, APP, 0, NULL, NULL},

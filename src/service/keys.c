@@ -32,11 +32,14 @@ int sn_carriers_list(sn_store *s, sn_range_fn fn, void *ctx, char *err, size_t e
 }
 
 int sn_keys_create(const sn_service *svc, sn_store *s, int role, const char *name,
-                   const char *carrier, sn_new_key *out, char *err, size_t errlen)
+                   const char *carrier, uint32_t rate_per_s, uint64_t rate_per_day, sn_new_key *out,
+                   char *err, size_t errlen)
 {
     int rc = SN_OK;
     memset(out, 0, sizeof(*out));
     out->key.role = (uint8_t)role;
+    out->key.rate_per_s = rate_per_s;
+    out->key.rate_per_day = rate_per_day;
     snprintf(out->key.name, sizeof(out->key.name), "%s", name);
     if (role == SN_ROLE_CARRIER)
         rc = sn_store_carrier_id(s, carrier, 1, &out->key.carrier, err, errlen);

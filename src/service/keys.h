@@ -28,9 +28,12 @@ typedef struct {
 } sn_new_key;
 
 /* Make a key of role for name; a carrier key names its carrier (created
- * when absent), others pass NULL. */
+ * when absent), others pass NULL. rate_per_s and rate_per_day limit the
+ * numbers the key may check (0: the server's default; the caller checks
+ * them against SN_CHECK_RATE_MAX and SN_CHECK_DAILY_MAX). */
 int sn_keys_create(const sn_service *svc, sn_store *s, int role, const char *name,
-                   const char *carrier, sn_new_key *out, char *err, size_t errlen);
+                   const char *carrier, uint32_t rate_per_s, uint64_t rate_per_day, sn_new_key *out,
+                   char *err, size_t errlen);
 
 /* Every key, revoked ones too, in id order, with its carrier's name (NULL
  * for keys of other roles). */

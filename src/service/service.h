@@ -16,6 +16,7 @@
 #define SN_SERVICE_H
 
 #include "auth/apikey.h"
+#include "auth/keylimits.h"
 #include "core/subscriber.h"
 #include "crypto/secret.h"
 #include "index/numindex.h"
@@ -46,6 +47,8 @@ typedef struct sn_service {
     int64_t notice_deadline_s;   /* a notice's deadline runs this long from its issue */
     sn_subscribers *subscribers; /* NULL: self-service is off */
     int keys_stale;              /* the last reload of the keys failed (writer thread) */
+    sn_key_meters *meters;       /* what each key checked (NULL: checks are not limited) */
+    sn_check_limits key_limits;  /* a key's check limits unless it has its own (serve) */
 } sn_service;
 
 /* Who is asking, as the HTTP layer authenticated them. */

@@ -20,10 +20,11 @@ static const char range_add_sql[] =
 static const char ranges_sql[] =
     "SELECT c.id, c.name, coalesce(r.prefix, '') FROM carriers c LEFT JOIN ranges r ON "
     "r.carrier = c.id ORDER BY c.id, r.prefix NULLS FIRST";
-static const char key_add_sql[] = "INSERT INTO api_keys(id, name, role, carrier, hash) VALUES "
-                                  "(" NEXT_ID("api_keys") ", $1, $2, $3, $4) RETURNING id";
-static const char keys_sql[] =
-    "SELECT id, name, role, carrier, hash, revoked FROM api_keys ORDER BY id";
+static const char key_add_sql[] =
+    "INSERT INTO api_keys(id, name, role, carrier, hash, rate_per_s, rate_per_day) VALUES "
+    "(" NEXT_ID("api_keys") ", $1, $2, $3, $4, $5, $6) RETURNING id";
+static const char keys_sql[] = "SELECT id, name, role, carrier, hash, revoked, rate_per_s, "
+                               "rate_per_day FROM api_keys ORDER BY id";
 static const char key_revoke_sql[] = "UPDATE api_keys SET revoked = 1 WHERE id = $1";
 
 int sn_store_carrier_id(sn_store *s, const char *name, int create, uint32_t *id, char *err,
@@ -55,7 +56,8 @@ int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, 
     uint64_t v = 0;
     int rc = sn_sql_insert_id(s, key_add_sql,
                               SQL_ARGS(SQL_TEXT(k->name), SQL_INT(k->role), SQL_INT(k->carrier),
-                                       SQL_BYTES(k->hash, SN_KEY_HASH_LEN)),
+                                       SQL_BYTES(k->hash, SN_KEY_HASH_LEN), SQL_INT(k->rate_per_s),
+                                       SQL_INT(k->rate_per_day)),
                               &v, "add key", err, errlen);
     *id = (uint32_t)v;
     return rc;
@@ -64,7 +66,8 @@ int sn_store_add_key(sn_store *s, const sn_api_key *k, uint32_t *id, char *err, 
 static const sn_sql_map key_map =
     SN_SQL_MAP(sn_api_key, SQL_COL_INT(sn_api_key, id), SQL_COL_TEXT(sn_api_key, name),
                SQL_COL_INT(sn_api_key, role), SQL_COL_INT(sn_api_key, carrier),
-               SQL_COL_BLOB(sn_api_key, hash), SQL_COL_INT(sn_api_key, revoked));
+               SQL_COL_BLOB(sn_api_key, hash), SQL_COL_INT(sn_api_key, revoked),
+               SQL_COL_INT(sn_api_key, rate_per_s), SQL_COL_INT(sn_api_key, rate_per_day));
 SN_SQL_LIST(key_row, sn_api_key, sn_key_fn, key_map)
 
 int sn_store_list_keys(sn_store *s, sn_key_fn fn, void *ctx, char *err, size_t errlen)

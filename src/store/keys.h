@@ -20,6 +20,8 @@ typedef struct {
     uint32_t carrier; /* for carrier keys: the carrier's id */
     char name[SN_KEY_NAME_MAX + 1];
     uint8_t hash[SN_KEY_HASH_LEN];
+    uint32_t rate_per_s;   /* numbers the key may check a second; 0: the server's default */
+    uint64_t rate_per_day; /* and a day (on each node); 0: the server's default */
 } sn_api_key;
 
 typedef int (*sn_key_fn)(void *ctx, const sn_api_key *k);

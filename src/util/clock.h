@@ -10,4 +10,7 @@
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin). */
 int64_t sn_monotonic_ms(void);
 
+/* Nanoseconds on CLOCK_MONOTONIC. */
+int64_t sn_monotonic_ns(void);
+
 #endif

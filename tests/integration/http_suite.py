@@ -709,7 +709,8 @@ def case_admin_carrier_and_key_end_to_end(c):
     expect_json(admin.post("/v1/admin/carriers", {"name": "e2e", "ranges": ["+86177"]}), 201)
     d = expect_json(admin.post("/v1/admin/keys", {"role": "carrier", "name": "e2e-feed",
                                                  "carrier": "e2e"}), 201, "carrier key")
-    assert {"id", "key", "role", "name"} <= set(d) <= {"id", "key", "role", "name", "carrier"}, d
+    assert {"id", "key", "role", "name"} <= set(d) <= {"id", "key", "role", "name", "carrier",
+                                                       "rate_per_s", "rate_per_day"}, d
     eq("role", "carrier", d["role"])
     (own,) = fresh(c, prefix="+86177")
     (other,) = fresh(c)
@@ -722,7 +723,8 @@ def case_admin_carrier_and_key_end_to_end(c):
 def case_admin_keys_create_use_revoke(c):
     admin = cl(c, c.admin)
     d = expect_json(admin.post("/v1/admin/keys", {"role": "app", "name": "api-made"}), 201, "create")
-    eq("answer keys", {"id", "key", "role", "name"}, set(d))
+    eq("answer keys", {"id", "key", "role", "name", "rate_per_s", "rate_per_day"}, set(d))
+    eq("default limits", (None, None), (d["rate_per_s"], d["rate_per_day"]))
     assert type(d["id"]) is int and d["id"] > 0, d
     assert isinstance(d["key"], str) and d["key"].startswith("sn_") and len(d["key"]) > 10, d
     eq("role/name", ("app", "api-made"), (d["role"], d["name"]))
@@ -750,14 +752,16 @@ def case_admin_keys_list_shape(c):
         assert c.app not in json.dumps(e) and c.cmcc not in json.dumps(e), "the key list discloses a key"
         by_name[e.get("name")] = e
     eq("app key entry", {"id": by_name["http-app"].get("id"), "name": "http-app", "role": "app",
-                         "revoked": False}, by_name.get("http-app"))
+                         "revoked": False, "rate_per_s": None, "rate_per_day": None},
+       by_name.get("http-app"))
     eq("CLI-revoked key entry", True, by_name["http-revoked"].get("revoked"))
     for e in lst["keys"]:
         assert type(e.get("id")) is int, e
-        extra = set(e) - {"id", "name", "role", "carrier", "revoked"}
-        assert not extra, "key entry %r has fields beyond id/name/role/carrier?/revoked: %s" % (e, sorted(extra))
+        extra = set(e) - {"id", "name", "role", "carrier", "revoked", "rate_per_s", "rate_per_day"}
+        assert not extra, "key entry %r has fields beyond id/name/role/carrier?/revoked/rate_per_s/rate_per_day: %s" % (e, sorted(extra))
     eq("carrier key entry", {"id": by_name["http-cmcc"]["id"], "name": "http-cmcc", "role": "carrier",
-                             "carrier": "cmcc", "revoked": False}, by_name.get("http-cmcc"))
+                             "carrier": "cmcc", "revoked": False, "rate_per_s": None,
+                             "rate_per_day": None}, by_name.get("http-cmcc"))
 
 
 def case_admin_keys_of_every_role(c):
