@@ -4,13 +4,15 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 4; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 5; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
  *   of the SQLite store, with the same integer keys (events.id = number << 13
  *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
- *   serve nodes follow each other's writes by (sequence number_changes). A
+ *   serve nodes follow each other's writes by (sequence number_changes).
+ *   Version 5: sms_codes (SQLite's version 4), the sign-in code texts still
+ *   kept. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -26,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -109,6 +111,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "ALTER TABLE numbers ADD COLUMN seq bigint NOT NULL DEFAULT nextval('number_changes');"
           "ALTER SEQUENCE number_changes OWNED BY numbers.seq;"
           "CREATE INDEX numbers_seq ON numbers(seq);",
+    /* The code texts still kept: each is erased once its code is dead. */
+    [4] = "CREATE INDEX sms_codes ON sms(number) WHERE purpose = 1 AND body IS NOT NULL;",
 };
 
 /* The tables integrity() expects and amcheck walks. */
