@@ -135,14 +135,16 @@ bench: all
 # each runs FUZZ_SECONDS from its checked-in corpus; a finding fails the
 # target (its input is left in build/fuzz/). make check runs them briefly.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := number date csv flatjson flatjson_array query event head
+FUZZ_TARGETS := number date csv flatjson flatjson_array query event head webhook
 FUZZ_SRC := src/core/*.c src/feed/csv.c src/feed/feed.c src/crypto/secret.c \
-            src/http/flatjson.c src/http/query.c src/http/head.c
+            src/http/flatjson.c src/http/query.c src/http/head.c src/delivery/webhook.c \
+            src/util/netaddr.c
 fuzz:
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  clang $(CSTD) $(INC) $(DEPS_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lsodium -lh2o-evloop -lssl -lcrypto -lz -o build/fuzz/fuzz_$$t || exit 1; \
+	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lsodium -lcurl -lh2o-evloop -lssl -lcrypto -lz \
+	    -o build/fuzz/fuzz_$$t || exit 1; \
 	  mkdir -p build/fuzz/corpus_$$t; \
 	  if build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$t- \
 	       build/fuzz/corpus_$$t fuzz/corpus/$$t >build/fuzz/$$t.log 2>&1; then \

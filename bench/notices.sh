@@ -53,7 +53,7 @@ CARRIER=$("$SN" keys create --db "$WORK/s.db" --role carrier --name cm-feed --ca
 sed -e "s|@PORT@|$RPORT|g" -e "s|@WORK@|$WORK|g" bench/notices/nginx.conf.in >"$WORK/nginx.conf"
 nginx -c "$WORK/nginx.conf" -p "$WORK" &
 pids+=($!)
-"$SN" serve --db "$WORK/s.db" --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
+"$SN" serve --db "$WORK/s.db" --listen "127.0.0.1:$PORT" --allow-private-webhooks 2>"$WORK/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
 

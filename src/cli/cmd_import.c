@@ -19,10 +19,14 @@
 #include "service/keys.h"
 #include "util/grow.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#define REJECTS_FILE_MODE 0600 /* rejected lines are the carrier's, ID digits and all */
 
 #define DEFAULT_BATCH 100000
 #define DEFAULT_CARRIER "default"
@@ -170,6 +174,23 @@ static void write_reject(FILE *out, const sn_reject *r, const raw_lines *raws, i
     fprintf(out, "%u,%s,%s\n", r->index, reason, quoted);
 }
 
+/* The rejects file, readable by its owner only (a regular file that
+ * exists is tightened; a pipe or device is written as it is). */
+static FILE *open_rejects(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, REJECTS_FILE_MODE);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0 ||
+        (S_ISREG(st.st_mode) && fchmod(fd, REJECTS_FILE_MODE) != 0) ||
+        (f = fdopen(fd, "w")) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    return f;
+}
+
 static int report_rejects(const import_args *a, sn_ledger_report *rep, const raw_lines *raws,
                           int tz)
 {
@@ -180,7 +201,7 @@ static int report_rejects(const import_args *a, sn_ledger_report *rep, const raw
         fprintf(stderr, "line %u: %s\n", rep->rejects[i].index, rep->rejects[i].reason);
     if (a->rejects_path == NULL)
         return SN_OK;
-    if ((out = fopen(a->rejects_path, "w")) == NULL) {
+    if ((out = open_rejects(a->rejects_path)) == NULL) {
         fprintf(stderr, "secondnum import: cannot write %s\n", a->rejects_path);
         return SN_EIO;
     }

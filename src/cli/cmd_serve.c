@@ -11,6 +11,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "service/keys.h"
+#include "service/webhooks.h"
 #include "service/writer.h"
 #include "store/log.h"
 #include "util/clock.h"
@@ -19,6 +20,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +28,8 @@ static const char usage[] =
     "usage: secondnum serve --db FILE [--create] [--listen HOST:PORT] [--threads N] [--key FILE]\n"
     "                       [--max-connections N]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
-    "                       [--retry-base-ms MS] [subscriber options]\n"
+    "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
+    "                       [subscriber options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
@@ -54,6 +57,10 @@ static const char usage[] =
     "                     (default 10000/s); over it: 429 with Retry-After\n"
     "  --check-daily N    numbers an app key may check a day on this server,\n"
     "                     counted in memory since it started (default 10000000)\n"
+    "  --allow-private-webhooks  let webhooks point at loopback, private,\n"
+    "                     link-local and other non-public addresses (tests, closed\n"
+    "                     networks); by default URLs naming them are refused and\n"
+    "                     deliveries never connect to them\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -90,6 +97,7 @@ typedef struct {
     sn_subscribers subscribers;
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
+    int allow_private_webhooks;
 } serve_config;
 
 static void announce(void *arg)
@@ -230,6 +238,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_FN("check-rate", check_rate, &cf->check_rate),
         SN_CLI_LONG("check-daily", &cf->check_daily, 1, SN_CHECK_DAILY_MAX,
                     "--check-daily must be %ld to %ld"),
+        SN_CLI_FLAG("allow-private-webhooks", &cf->allow_private_webhooks),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
         SN_CLI_FN("sms-config", sms_config, &cf->subscribers.sms),
         SN_CLI_LONG("otp-ttl", &v.otp_ttl, 1, 86400, duration),
@@ -262,6 +271,49 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     return -1;
 }
 
+/* A store file other users may read: made by an earlier version (new
+ * ones are 0600), or loosened by hand. Said, not changed. */
+static void warn_loose_mode(const char *db)
+{
+    struct stat st;
+    if (!sn_store_is_url(db) && stat(db, &st) == 0 && (st.st_mode & 077) != 0)
+        fprintf(stderr,
+                "secondnum serve: warning: %s is readable by other users (mode %04o); "
+                "chmod 600 it (its -wal and -shm files take its mode)\n",
+                db, (unsigned)(st.st_mode & 07777));
+}
+
+/* Seal the webhook secrets an earlier version kept in the clear, and tell
+ * the operator of webhooks that cannot work. */
+static int audit_webhooks(const char *db, const sn_service *svc, char *err, size_t errlen)
+{
+    sn_webhook_audit a;
+    sn_store *store = NULL;
+    int rc = sn_store_open(db, NULL, &store, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_webhooks_seal_stored(svc, store, &a, err, errlen);
+    sn_store_close(store);
+    if (rc != SN_OK)
+        return rc;
+    if (a.sealed > 0)
+        fprintf(stderr, "secondnum serve: sealed %u webhook secret(s) kept in the clear\n",
+                a.sealed);
+    if (a.unreadable > 0)
+        fprintf(stderr,
+                "secondnum serve: warning: %u webhook secret(s) (app %s first) do not open "
+                "with this deployment secret: their deliveries fail until the app sets its "
+                "webhook again\n",
+                a.unreadable, a.unreadable_app);
+    if (a.refused_urls > 0)
+        fprintf(stderr,
+                "secondnum serve: warning: %u webhook URL(s) (app %s first) break the webhook "
+                "rules (a non-public address, localhost or user:password@): deliveries to a "
+                "non-public address fail (no public address) unless serve runs with "
+                "--allow-private-webhooks\n",
+                a.refused_urls, a.refused_url_app);
+    return SN_OK;
+}
+
 /* Start the threads and serve until a signal; SN_OK after a clean stop. */
 static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_sender **sms, char *err,
                size_t errlen)
@@ -279,10 +331,16 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     svc->notice_deadline_s = cf->deadline_s;
     svc->key_limits = (sn_check_limits){(uint32_t)cf->check_rate, (uint64_t)cf->check_daily};
     svc->subscribers = &cf->subscribers;
+    svc->allow_private_webhooks = cf->allow_private_webhooks;
+    cf->deliveries.secret = svc->secret;
+    cf->deliveries.allow_private = cf->allow_private_webhooks;
+    warn_loose_mode(cf->db);
+    if ((rc = audit_webhooks(cf->db, svc, err, errlen)) != SN_OK)
+        return rc;
     if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
-        (rc = sn_writer_start(cf->db, sn_keys_reload, svc, &svc->writer, err, errlen)) != SN_OK)
+        (rc = sn_writer_start(cf->db, sn_service_tick, svc, &svc->writer, err, errlen)) != SN_OK)
         return rc;
     cf->server.handle = sn_router_handle;
     cf->server.admit_head = sn_router_admit_head;

@@ -22,8 +22,9 @@ static const char usage[] =
     "driver kept (serve --sms outbox, the default): id, time, number, language\n"
     "and text, tab-separated after a header line, or one JSON object per line\n"
     "with --json. 'list' prints every message with its state (outbox, pending,\n"
-    "sent, failed), attempts and last error; texts already handed to a gateway\n"
-    "are erased and print empty.\n"
+    "sent, failed), attempts and last error; texts already handed to a gateway,\n"
+    "and those of sign-in codes that were used, replaced or expired, are erased\n"
+    "and print empty.\n"
     "Exit status: 0 done, 1 failed, 2 usage.\n";
 
 static const char *const state_names[] = {"pending", "sent", "failed", "outbox"};

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,4 +122,69 @@ void sn_account_hash(const sn_secret *secret, uint32_t app, const char *account,
     crypto_generichash(out, SN_ACCOUNT_HASH_LEN, (const uint8_t *)account, len, app_key,
                        sizeof(app_key));
     sodium_memzero(app_key, sizeof(app_key));
+}
+
+/* ---- sealed values ---------------------------------------------------------- */
+
+#define PREFIX_LEN (sizeof(SN_SEALED_PREFIX) - 1)
+#define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+_Static_assert(SN_SEAL_OVERHEAD == crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
+               "SN_SEAL_OVERHEAD is the nonce and the MAC");
+_Static_assert(crypto_kdf_KEYBYTES == SN_SECRET_LEN, "the deployment secret is a KDF key");
+
+int sn_sealed(const char *text)
+{
+    return strncmp(text, SN_SEALED_PREFIX, PREFIX_LEN) == 0;
+}
+
+/* The key that seals (context, id): derived, never the secret itself, which
+ * keys the hashes. */
+static void seal_key(const sn_secret *secret, const char context[8], uint64_t id,
+                     uint8_t key[crypto_secretbox_KEYBYTES])
+{
+    crypto_kdf_derive_from_key(key, crypto_secretbox_KEYBYTES, id, context, secret->key);
+}
+
+int sn_seal(const sn_secret *secret, const char context[8], uint64_t id, const void *plain,
+            size_t len, char *out, size_t cap)
+{
+    uint8_t key[crypto_secretbox_KEYBYTES], *box;
+    size_t n = len + SN_SEAL_OVERHEAD;
+    if (cap < SN_SEALED_TEXT_LEN(len) + 1 || (box = malloc(n)) == NULL)
+        return SN_ELIMIT;
+    seal_key(secret, context, id, key);
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len, box, key);
+    memcpy(out, SN_SEALED_PREFIX, PREFIX_LEN);
+    sodium_bin2base64(out + PREFIX_LEN, cap - PREFIX_LEN, box, n, B64);
+    sodium_memzero(key, sizeof(key));
+    free(box);
+    return SN_OK;
+}
+
+int sn_unseal(const sn_secret *secret, const char context[8], uint64_t id, const char *text,
+              char *out, size_t cap, size_t *len)
+{
+    uint8_t key[crypto_secretbox_KEYBYTES], *box = NULL;
+    size_t n = 0, b64 = strlen(text);
+    int rc = SN_EINVAL;
+    if (!sn_sealed(text) || (box = malloc(b64)) == NULL ||
+        sodium_base642bin(box, b64, text + PREFIX_LEN, b64 - PREFIX_LEN, NULL, &n, NULL, B64) !=
+            0 ||
+        n < SN_SEAL_OVERHEAD || n - SN_SEAL_OVERHEAD >= cap)
+        goto out;
+    seal_key(secret, context, id, key);
+    if (crypto_secretbox_open_easy((uint8_t *)out, box + crypto_secretbox_NONCEBYTES,
+                                   n - crypto_secretbox_NONCEBYTES, box, key) == 0) {
+        *len = n - SN_SEAL_OVERHEAD;
+        out[*len] = '\0';
+        rc = SN_OK;
+    }
+    sodium_memzero(key, sizeof(key));
+out:
+    if (rc != SN_OK && cap > 0)
+        out[0] = '\0';
+    free(box);
+    return rc;
 }

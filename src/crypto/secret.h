@@ -6,6 +6,14 @@
  * crypto_generichash) under a per-deployment secret that lives in its own
  * file (mode 0600), not in the store: a stolen database alone cannot be
  * brute-forced over the million possible id6 values.
+ *
+ * Secrets the service must read back (apps' webhook signing secrets) are
+ * kept sealed under the same file: crypto_secretbox (XSalsa20-Poly1305)
+ * with a random nonce, under a key derived from the deployment secret for
+ * what is sealed and the record it belongs to (crypto_kdf: a context of 8
+ * characters and an id), so a sealed value copied to another record does
+ * not open. Stored as text: SN_SEALED_PREFIX, then base64 (URL-safe, no
+ * padding) of nonce || ciphertext.
  */
 #ifndef SN_SECRET_H
 #define SN_SECRET_H
@@ -50,5 +58,30 @@ void sn_id6_hash(const sn_secret *secret, sn_number number, const char id6[SN_ID
  * differently for two apps and a leaked table names no account. */
 void sn_account_hash(const sn_secret *secret, uint32_t app, const char *account, size_t len,
                      uint8_t out[SN_ACCOUNT_HASH_LEN]);
+
+/* ---- sealed values ---------------------------------------------------------- */
+
+#define SN_SEALED_PREFIX "sealed1:"        /* marks a sealed value in a text column */
+#define SN_SEAL_CONTEXT_WEBHOOK "webhook1" /* an app's webhook secret, id = the app's */
+#define SN_SEAL_OVERHEAD 40                /* nonce (24) and MAC (16) bytes around the plaintext */
+/* The text of a sealed value of n bytes, without its NUL. */
+#define SN_SEALED_TEXT_LEN(n)                                                                      \
+    (sizeof(SN_SEALED_PREFIX) - 1 + ((n) + SN_SEAL_OVERHEAD) / 3 * 4 +                             \
+     ((n) + SN_SEAL_OVERHEAD) % 3 * 4 / 3 + (((n) + SN_SEAL_OVERHEAD) % 3 != 0))
+
+/* 1 when text starts with SN_SEALED_PREFIX (it is sealed, or is damaged). */
+int sn_sealed(const char *text);
+
+/* Seal plain[0..len) for (context, id) into out, SN_SEALED_TEXT_LEN(len)
+ * + 1 bytes at least (cap). SN_OK, or SN_ELIMIT when cap is too small. */
+int sn_seal(const sn_secret *secret, const char context[8], uint64_t id, const void *plain,
+            size_t len, char *out, size_t cap);
+
+/* Open a sealed text for (context, id) into out (cap bytes, NUL-terminated
+ * after the *len bytes of plaintext). SN_OK; SN_EINVAL when text is not a
+ * sealed value, does not authenticate (another deployment secret, another
+ * record, altered) or does not fit (then out holds nothing). */
+int sn_unseal(const sn_secret *secret, const char context[8], uint64_t id, const char *text,
+              char *out, size_t cap, size_t *len);
 
 #endif

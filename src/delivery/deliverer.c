@@ -22,6 +22,7 @@
 #include "core/notice.h"
 #include "crypto/signature.h"
 #include "delivery/notice_json.h"
+#include "delivery/webhook.h"
 #include "store/store.h"
 #include "util/thread.h"
 #include "store/apps.h"
@@ -32,6 +33,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -54,6 +56,7 @@ typedef struct {
     sn_strbuf body; /* the notice JSON, sent from here (no copy) */
     sn_delivery d;
     int busy;
+    int refused, opened; /* addresses this transfer was refused, and given a socket for */
 } slot;
 
 typedef struct {
@@ -134,6 +137,34 @@ static void rebuild_held(worker *d)
             hold(d, d->slots[i].d.notice);
 }
 
+/* ---- an attempt's result ------------------------------------------------ */
+
+/* One attempt's result into the outcomes to write: delivered (error NULL),
+ * else a retry after the backoff or, once the budget is spent, dead. */
+static void record(worker *d, sn_delivery *dv, const char *error)
+{
+    int64_t now = now_ms();
+    dv->attempts++;
+    if (dv->first_at_ms == 0)
+        dv->first_at_ms = now;
+    if (error == NULL) {
+        dv->state = SN_DELIVERY_DELIVERED;
+        dv->last_error[0] = '\0';
+    } else {
+        snprintf(dv->last_error, sizeof(dv->last_error), "%s", error);
+        if (now - dv->first_at_ms >= d->o.retry_budget_ms) {
+            dv->state = SN_DELIVERY_DEAD;
+        } else {
+            int64_t wait = sn_retry_delay_ms(dv->attempts, d->o.retry_base_ms, d->o.retry_max_ms,
+                                             randombytes_random());
+            dv->next_at_ms = now + wait;
+        }
+    }
+    if (d->ndone == 0)
+        d->first_done_ms = now;
+    d->done[d->ndone++] = *dv;
+}
+
 /* ---- starting a transfer ------------------------------------------------ */
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -141,6 +172,20 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     (void)p;
     (void)arg;
     return size * n;
+}
+
+/* libcurl asks for a socket for each address it is about to try: one the
+ * webhook rules refuse gets none, so not a packet goes to it. curl then
+ * tries the next address, and fails with CURLE_COULDNT_CONNECT. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    slot *sl = arg;
+    if (purpose != CURLSOCKTYPE_IPCXN || !sn_webhook_address_allowed(&a->addr, a->addrlen, 0)) {
+        sl->refused++;
+        return CURL_SOCKET_BAD;
+    }
+    sl->opened++;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 /* A slot's handle keeps the options every delivery shares, so a transfer
@@ -157,22 +202,41 @@ static int prepare_slot(worker *d, slot *sl)
     curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(sl->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(sl->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(sl->easy, CURLOPT_PROXY, ""); /* no proxy from the environment */
+    curl_easy_setopt(sl->easy, CURLOPT_PROXY, "");          /* no proxy from the environment */
+    curl_easy_setopt(sl->easy, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an answer */
+    if (!d->o.allow_private) {
+        curl_easy_setopt(sl->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        curl_easy_setopt(sl->easy, CURLOPT_OPENSOCKETDATA, sl);
+    }
     curl_easy_setopt(sl->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
     return SN_OK;
+}
+
+/* Sign the notice with app's secret (opened for this once, then wiped). */
+static int sign(worker *d, slot *sl, const sn_app *app, int64_t t,
+                char sig[SN_SIGNATURE_HEADER_MAX])
+{
+    char key[SN_WEBHOOK_SECRET_MAX + 1];
+    size_t len = 0;
+    int rc = sn_webhook_secret_open(d->o.secret, app, key, &len);
+    if (rc == SN_OK)
+        sn_webhook_signature(key, len, t, sl->body.s, sl->body.len, sig);
+    sodium_memzero(key, sizeof(key));
+    return rc;
 }
 
 static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n, const sn_app *app)
 {
     char sig[SN_SIGNATURE_HEADER_MAX], line[SN_SIGNATURE_HEADER_MAX + 64];
     int64_t now = now_ms();
+    int rc;
     sl->body.len = 0;
     sn_notice_json(&sl->body, n, 0, now / 1000);
     if (sl->body.failed || prepare_slot(d, sl) != SN_OK)
         return SN_ENOMEM;
-    sn_webhook_signature(app->secret, strlen(app->secret), now / 1000, sl->body.s, sl->body.len,
-                         sig);
+    if ((rc = sign(d, sl, app, now / 1000, sig)) != SN_OK)
+        return rc;
     sl->headers = curl_slist_append(NULL, "Content-Type: application/json");
     snprintf(line, sizeof(line), "Secondnum-Signature: %s", sig);
     sl->headers = curl_slist_append(sl->headers, line);
@@ -183,6 +247,7 @@ static int start(worker *d, slot *sl, const sn_delivery *dv, const sn_notice *n,
     curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->headers);
     curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE, (long)sl->body.len);
     curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->body.s);
+    sl->refused = sl->opened = 0;
     if (curl_multi_add_handle(d->multi, sl->easy) != CURLM_OK) { /* arms curl's timer */
         curl_slist_free_all(sl->headers);
         sl->headers = NULL;
@@ -210,7 +275,7 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     if (!skip) {
         while (f->next_free < d->nslots && d->slots[f->next_free].busy)
             f->next_free++;
-        if (f->next_free == d->nslots)
+        if (f->next_free == d->nslots || d->ndone >= (size_t)d->nslots + FLUSH_AT)
             return 1; /* this row starts the next fetch */
     }
     d->cursor_at = dv->next_at_ms;
@@ -218,8 +283,16 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     d->elsewhere += dv->claimed_elsewhere;
     if (skip)
         return 0;
-    if (start(d, &d->slots[f->next_free], dv, n, app) != SN_OK)
-        fprintf(stderr, "secondnum serve: cannot start a webhook delivery (out of memory)\n");
+    int rc = start(d, &d->slots[f->next_free], dv, n, app);
+    if (rc != SN_OK) { /* an attempt that failed here: retried like any other */
+        sn_delivery failed = *dv;
+        fprintf(stderr, "secondnum serve: cannot send a webhook delivery of app %s: %s\n",
+                app->name,
+                rc == SN_ENOMEM ? "out of memory"
+                                : "its secret does not open with this deployment secret");
+        record(d, &failed, SN_DELIVERY_ERR_INTERNAL);
+        hold(d, dv->notice);
+    }
     return 0;
 }
 
@@ -258,37 +331,54 @@ static void fetch(worker *d)
 
 /* ---- outcomes ----------------------------------------------------------- */
 
+/* What the app reads of a failed attempt: webhook.h's vocabulary, never
+ * libcurl's message, an address or a port. A name that did not resolve
+ * reads like one that resolved only to refused addresses; a timeout before
+ * the connection was made like a refused connection. */
+static const char *failure(CURL *easy, CURLcode res, long status, const slot *sl)
+{
+    static const char *const classes[] = {"HTTP 1xx", "HTTP 2xx", "HTTP 3xx", "HTTP 4xx",
+                                          "HTTP 5xx"};
+    curl_off_t connected = 0;
+    if (res == CURLE_OK && status >= 100 && status <= 599)
+        return classes[status / 100 - 1];
+    if (sl->refused > 0 && sl->opened == 0)
+        return SN_DELIVERY_ERR_ADDRESS;
+    switch (res) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return SN_DELIVERY_ERR_ADDRESS;
+    case CURLE_OPERATION_TIMEDOUT:
+        curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
+        return connected > 0 ? SN_DELIVERY_ERR_TIMEOUT : SN_DELIVERY_ERR_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return SN_DELIVERY_ERR_TLS;
+    case CURLE_OUT_OF_MEMORY:
+        return SN_DELIVERY_ERR_INTERNAL;
+    default:
+        return SN_DELIVERY_ERR_CONNECT;
+    }
+}
+
 static void outcome(worker *d, slot *sl, CURLcode res)
 {
-    sn_delivery *dv = &sl->d;
     long status = 0;
-    int64_t now = now_ms();
     curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
+    const char *error = res == CURLE_OK && status >= 200 && status < 300
+                            ? NULL
+                            : failure(sl->easy, res, status, sl);
     curl_multi_remove_handle(d->multi, sl->easy);
     curl_slist_free_all(sl->headers);
     sl->headers = NULL;
-    dv->attempts++;
-    if (dv->first_at_ms == 0)
-        dv->first_at_ms = now;
-    if (res == CURLE_OK && status >= 200 && status < 300) {
-        dv->state = SN_DELIVERY_DELIVERED;
-        dv->last_error[0] = '\0';
-    } else {
-        if (res != CURLE_OK)
-            snprintf(dv->last_error, sizeof(dv->last_error), "%s", curl_easy_strerror(res));
-        else
-            snprintf(dv->last_error, sizeof(dv->last_error), "HTTP %ld", status);
-        if (now - dv->first_at_ms >= d->o.retry_budget_ms) {
-            dv->state = SN_DELIVERY_DEAD;
-        } else {
-            int64_t wait = sn_retry_delay_ms(dv->attempts, d->o.retry_base_ms, d->o.retry_max_ms,
-                                             randombytes_random());
-            dv->next_at_ms = now + wait;
-        }
-    }
-    if (d->ndone == 0)
-        d->first_done_ms = now;
-    d->done[d->ndone++] = *dv;
+    record(d, &sl->d, error);
     sl->busy = 0;
     d->busy--;
 }

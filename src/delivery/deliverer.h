@@ -18,6 +18,12 @@
  * retry_budget_ms has passed since the first attempt; then the delivery is
  * dead (visible to the app and to admins).
  *
+ * Where a delivery may go and what its failure tells the app are
+ * webhook.h's rules: every address is checked before a socket is opened
+ * for it (CURLOPT_OPENSOCKETFUNCTION), and last_error is one of the
+ * SN_DELIVERY_ERR_* sentences or an HTTP status class. The app's secret is
+ * opened (webhook.h) for each delivery and wiped once the body is signed.
+ *
  * Several serve nodes on one PostgreSQL store: every node runs deliverers;
  * the store hands each due delivery to one of them at a time (a claim held
  * by that node's connection until the outcome is committed) and marks the
@@ -27,6 +33,8 @@
  */
 #ifndef SN_DELIVERER_H
 #define SN_DELIVERER_H
+
+#include "crypto/secret.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +48,8 @@ typedef struct {
     long timeout_ms;         /* one attempt, default 10 s */
     unsigned max_in_flight;  /* concurrent POSTs per worker, default 128 */
     unsigned workers;        /* delivery threads, default 2 */
+    const sn_secret *secret; /* opens the apps' sealed secrets (the caller's, outlives us) */
+    int allow_private;       /* deliver to non-public addresses too (default 0) */
 } sn_deliverer_options;
 
 /* The defaults above. */

@@ -5,8 +5,10 @@
 #include "service/service.h"
 
 #include "core/errors.h"
+#include "service/keys.h"
 #include "store/apps.h"
 #include "store/log.h"
+#include "store/subscribers.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -37,6 +39,17 @@ int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen)
     }
     sn_store_rollback(s);
     return rc;
+}
+
+void sn_service_tick(void *ctx, sn_store *s)
+{
+    sn_service *svc = ctx;
+    char err[SN_ERRMSG_MAX];
+    sn_keys_reload(svc, s);
+    int ok = sn_store_sms_erase_codes(s, (int64_t)time(NULL), NULL, err, sizeof(err)) == SN_OK;
+    if (!ok && !svc->erasing_failed)
+        fprintf(stderr, "secondnum serve: erasing dead sign-in codes: %s (trying again)\n", err);
+    svc->erasing_failed = !ok;
 }
 
 typedef struct {

@@ -49,6 +49,8 @@ typedef struct sn_service {
     int keys_stale;              /* the last reload of the keys failed (writer thread) */
     sn_key_meters *meters;       /* what each key checked (NULL: checks are not limited) */
     sn_check_limits key_limits;  /* a key's check limits unless it has its own (serve) */
+    int allow_private_webhooks;  /* webhooks may point at non-public addresses (webhook.h) */
+    int erasing_failed;          /* the last erasing of dead code texts failed (writer) */
 } sn_service;
 
 /* Who is asking, as the HTTP layer authenticated them. */
@@ -67,6 +69,12 @@ int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen);
 /* Fill svc->index with every number's state and svc->keys with the live
  * API keys, from s (at startup, before any thread serves). */
 int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen);
+
+/* The writer's tick (about once a second, writer thread; ctx is the
+ * sn_service): reload the API keys (keys.h) and erase the texts of
+ * sign-in codes that died (store/subscribers.h), so a code never outlives
+ * its use or its lifetime in the store by more than a second or so. */
+void sn_service_tick(void *ctx, sn_store *s);
 
 /* End a use case's transaction: commit when rc is SN_OK (or the answer is
  * kept although it is an error: kept = 1), else roll back. Returns rc, or

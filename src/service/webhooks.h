@@ -4,6 +4,12 @@
  * cancellation or reissue (not only its bound numbers'), and the state of
  * its deliveries. Setting a webhook wakes the deliverer: deliveries that
  * waited for one may go.
+ *
+ * The URL must pass delivery/webhook.h's rules (public addresses only
+ * unless svc->allow_private_webhooks). The secret is stored sealed under
+ * the deployment secret, never in the clear (webhook.h); stores from
+ * before sealing kept it in the clear, and `serve` seals those at start
+ * (sn_webhooks_seal_stored).
  */
 #ifndef SN_SERVICE_WEBHOOKS_H
 #define SN_SERVICE_WEBHOOKS_H
@@ -24,6 +30,21 @@ typedef struct {
  * (SN_EINVAL otherwise); *out as it now stands. */
 int sn_webhooks_set(const sn_service *svc, sn_store *s, uint32_t app, const char *url,
                     const char *secret, sn_webhook_status *out, char *err, size_t errlen);
+
+/* What sn_webhooks_seal_stored found among the apps' webhooks. */
+typedef struct {
+    unsigned sealed;       /* clear secrets sealed now */
+    unsigned unreadable;   /* sealed ones that do not open under this deployment secret */
+    unsigned refused_urls; /* URLs the webhook rules refuse now (set before them) */
+    char unreadable_app[SN_APP_NAME_MAX + 1], refused_url_app[SN_APP_NAME_MAX + 1]; /* the first */
+} sn_webhook_audit;
+
+/* At start, in one transaction: seal every webhook secret still kept in
+ * the clear (written before sealing existed), and count the secrets that
+ * do not open with svc->secret and the URLs the rules now refuse, for the
+ * operator (*out). A webhook set meanwhile by another node is left alone. */
+int sn_webhooks_seal_stored(const sn_service *svc, sn_store *s, sn_webhook_audit *out, char *err,
+                            size_t errlen);
 
 /* app's webhook: SN_ENOTFOUND when none is set. */
 int sn_webhooks_get(sn_store *s, uint32_t app, sn_webhook_status *out, char *err, size_t errlen);

@@ -17,8 +17,9 @@
  * does it for finished jobs in the order the writer finished them, while
  * the writer goes on with the next transaction (measured: the index update
  * was 30% of the writer's time at 170K events/s).
- * Every second the writer also calls its tick (reloading the API keys, so
- * keys revoked by the CLI stop working on a running server within a second).
+ * Every second the writer also calls its tick (sn_service_tick: reloading
+ * the API keys, so keys revoked by the CLI stop working on a running server
+ * within a second, and erasing the texts of dead sign-in codes).
  *
  * The queue is bounded: when the jobs submitted and not yet finished
  * number SN_WRITER_QUEUE_JOBS or carry SN_WRITER_QUEUE_WEIGHT rows, a job is

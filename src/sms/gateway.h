@@ -14,6 +14,10 @@
  *           Once it has left (sent or failed) its text is erased from the
  *           store: sign-in codes do not linger.
  *
+ * Whatever the driver, a sign-in code's text is also erased once the code
+ * is dead (used, replaced, killed or expired), by the writer's tick
+ * (sn_store_sms_erase_codes); a pending one is then dropped, not sent.
+ *
  * Queueing happens inside the caller's transaction (sn_sms_queue), so a
  * request that rolls back sends nothing, and the answer to the request
  * never waits for the gateway (its timing reveals nothing either).

@@ -16,6 +16,10 @@ static const char app_add_sql[] = "INSERT INTO apps(id, name) SELECT (SELECT coa
 static const char app_read_sql[] = "SELECT " SN_SQL_APP_COLUMNS " FROM apps a WHERE a.id = $1";
 static const char webhook_sql[] =
     "UPDATE apps SET webhook_url = $2, webhook_secret = $3 WHERE id = $1";
+static const char webhooks_sql[] =
+    "SELECT " SN_SQL_APP_COLUMNS " FROM apps a WHERE a.webhook_url IS NOT NULL ORDER BY a.id";
+static const char replace_secret_sql[] =
+    "UPDATE apps SET webhook_secret = $3 WHERE id = $1 AND webhook_secret = $2";
 static const char subscribe_sql[] =
     "UPDATE apps SET sub_cancel = $2, sub_reissue = $3 WHERE id = $1";
 static const char display_set_sql[] = "UPDATE apps SET display_name = nullif($2, '') WHERE id = $1";
@@ -43,6 +47,7 @@ static const sn_sql_map stats_map =
                SQL_COL_INT(sn_app_stats, acknowledged), SQL_COL_INT(sn_app_stats, overdue),
                SQL_COL_INT(sn_app_stats, pending), SQL_COL_INT(sn_app_stats, dead));
 SN_SQL_LIST(stats_row, sn_app_stats, sn_app_stats_fn, stats_map)
+SN_SQL_LIST(app_row, sn_app, sn_app_fn, sn_sql_app_map)
 
 int sn_store_app_id(sn_store *s, const char *name, int create, uint32_t *id, char *err,
                     size_t errlen)
@@ -63,6 +68,23 @@ int sn_store_set_webhook(sn_store *s, uint32_t app, const char *url, const char 
         s, webhook_sql,
         SQL_ARGS(SQL_INT(app), SQL_TEXT(url), SQL_TEXT(url != NULL ? secret : NULL)), NULL,
         "set webhook", err, errlen);
+}
+
+int sn_store_list_webhooks(sn_store *s, sn_app_fn fn, void *ctx, char *err, size_t errlen)
+{
+    app_row_list r = {fn, ctx};
+    return sn_sql_read(s, webhooks_sql, SQL_NO_ARGS, app_row, &r, "list webhooks", err, errlen);
+}
+
+int sn_store_replace_webhook_secret(sn_store *s, uint32_t app, const char *old, const char *secret,
+                                    int *replaced, char *err, size_t errlen)
+{
+    uint64_t changed = 0;
+    int rc =
+        sn_sql_write(s, replace_secret_sql, SQL_ARGS(SQL_INT(app), SQL_TEXT(old), SQL_TEXT(secret)),
+                     &changed, "replace webhook secret", err, errlen);
+    *replaced = rc == SN_OK && changed > 0;
+    return rc;
 }
 
 int sn_store_set_subscription(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,

@@ -12,8 +12,12 @@
 typedef struct sn_app {
     uint32_t id;
     char name[SN_APP_NAME_MAX + 1];
-    char url[SN_URL_MAX + 1];               /* "" when no webhook */
-    char secret[SN_WEBHOOK_SECRET_MAX + 1]; /* the webhook's signing secret */
+    char url[SN_URL_MAX + 1]; /* "" when no webhook */
+    /* the webhook's signing secret as stored: sealed under the deployment
+     * secret (crypto/secret.h, SN_SEAL_CONTEXT_WEBHOOK, id = the app's), or
+     * in the clear in a store written before sealing (serve seals those at
+     * start: sn_webhooks_seal_stored) */
+    char secret[SN_WEBHOOK_SECRET_STORED_MAX + 1];
     uint8_t sub_cancellations, sub_reissues;
 } sn_app;
 
@@ -25,6 +29,7 @@ typedef struct {
 } sn_app_stats;
 
 typedef int (*sn_app_stats_fn)(void *ctx, const sn_app_stats *st);
+typedef int (*sn_app_fn)(void *ctx, const sn_app *a);
 
 /* The id of app `name`, created when absent and create is set
  * (SN_ENOTFOUND otherwise). */
@@ -37,6 +42,15 @@ int sn_store_get_app(sn_store *s, uint32_t id, sn_app *out, char *err, size_t er
 /* Set (url non-NULL) or remove (url NULL) an app's webhook. */
 int sn_store_set_webhook(sn_store *s, uint32_t app, const char *url, const char *secret, char *err,
                          size_t errlen);
+
+/* Every app with a webhook, by id, to fn (a non-zero return stops and is
+ * returned). */
+int sn_store_list_webhooks(sn_store *s, sn_app_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Replace app's webhook secret with `secret` only if it is still `old`
+ * (a webhook set meanwhile wins); *replaced says whether it was. */
+int sn_store_replace_webhook_secret(sn_store *s, uint32_t app, const char *old, const char *secret,
+                                    int *replaced, char *err, size_t errlen);
 
 int sn_store_set_subscription(sn_store *s, uint32_t app, int cancellations, int reissues, char *err,
                               size_t errlen);

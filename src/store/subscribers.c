@@ -12,6 +12,8 @@
 
 #define SN_PAIR_BUCKET_MAX 128 /* "otp-f:" + a number + ":" + a client address */
 
+_Static_assert(SN_SMS_OTP == 1, "the code texts are purpose 1 in the SQL and the index");
+
 #define SMS_COLUMNS                                                                                \
     "id, number, purpose, state, lang, body, created, attempts, next_at, sent_at, error"
 
@@ -22,9 +24,20 @@ static const char sms_list_sql[] = "SELECT " SMS_COLUMNS " FROM sms WHERE ($1 = 
                                    "AND ($2 < 0 OR state = $2) AND id > $3 ORDER BY id LIMIT $4";
 static const char sms_due_sql[] = "SELECT " SMS_COLUMNS " FROM sms WHERE state = 0 AND "
                                   "next_at <= $1 ORDER BY next_at, id LIMIT $2";
+/* A text erased meanwhile (its code died) is not queued again: failed. */
 static const char sms_update_sql[] =
-    "UPDATE sms SET state = $2, attempts = $3, next_at = $4, sent_at = $5, error = $6, "
+    "UPDATE sms SET state = CASE WHEN $2 = 0 AND body IS NULL THEN 2 ELSE $2 END, attempts = $3, "
+    "next_at = $4, sent_at = $5, error = $6, "
     "body = CASE WHEN $2 IN (1, 2) THEN NULL ELSE body END WHERE id = $1";
+/* A code's text is dead once its number has no live code made at or before
+ * it (the code was used, killed by wrong answers, replaced or expired); a
+ * pending one is not sent either. Walks the index of kept code texts
+ * (sms_codes: purpose 1 with a body), a handful at any time. */
+static const char sms_erase_codes_sql[] =
+    "UPDATE sms SET body = NULL, state = CASE WHEN state = 0 THEN 2 ELSE state END, "
+    "error = CASE WHEN state = 0 THEN '" SN_SMS_CODE_DEAD "' ELSE error END "
+    "WHERE purpose = 1 AND body IS NOT NULL AND NOT EXISTS (SELECT 1 FROM otp o WHERE "
+    "o.number = sms.number AND o.expires > $1 AND o.created <= sms.created)";
 static const char otp_get_sql[] = "SELECT number, code_hash, created, expires, attempts, "
                                   "locked_until, lang FROM otp WHERE number = $1";
 static const char otp_put_sql[] =
@@ -104,6 +117,12 @@ int sn_store_sms_update(sn_store *s, const sn_sms_msg *m, char *err, size_t errl
                                  SQL_INT(m->next_at_ms), SQL_INT(m->sent_at),
                                  SQL_TEXT(m->error[0] != '\0' ? m->error : NULL)),
                         NULL, "update sms", err, errlen);
+}
+
+int sn_store_sms_erase_codes(sn_store *s, int64_t now, uint64_t *erased, char *err, size_t errlen)
+{
+    return sn_sql_write(s, sms_erase_codes_sql, SQL_ARGS(SQL_INT(now)), erased, "erase codes", err,
+                        errlen);
 }
 
 int sn_store_otp_get(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen)

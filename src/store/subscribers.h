@@ -14,9 +14,13 @@
 typedef enum {
     SN_SMS_PENDING = 0, /* queued for a gateway */
     SN_SMS_SENT = 1,    /* the gateway accepted it (its text is then erased) */
-    SN_SMS_FAILED = 2,  /* the gateway refused it until the retries ran out */
+    SN_SMS_FAILED = 2,  /* the gateway refused it to the last retry, or its code died first */
     SN_SMS_OUTBOX = 3,  /* kept in the store for development (the outbox driver) */
 } sn_sms_state;
+
+/* The error of a code's message dropped before it was sent: the code was
+ * used, replaced or expired first. */
+#define SN_SMS_CODE_DEAD "the code was no longer valid"
 
 typedef enum { SN_SMS_OTP = 1, SN_SMS_REPORT = 2 } sn_sms_purpose;
 
@@ -49,8 +53,17 @@ int sn_store_sms_due(sn_store *s, int64_t now_ms, uint32_t limit, sn_sms_fn fn, 
                      char *err, size_t errlen);
 
 /* Write a message's state, attempts, times and error; erase its text when
- * it left for the gateway (state SENT or FAILED). */
+ * it left for the gateway (state SENT or FAILED). A message whose text was
+ * erased meanwhile (sn_store_sms_erase_codes) is not pending again: it
+ * stays FAILED. */
 int sn_store_sms_update(sn_store *s, const sn_sms_msg *m, char *err, size_t errlen);
+
+/* Erase the text of every sign-in code message whose code is dead at now
+ * (used, killed, replaced by a newer code, expired): outbox messages keep
+ * their row with an empty text, pending ones become FAILED with
+ * SN_SMS_CODE_DEAD. *erased (may be NULL) gets how many. Other messages
+ * (reports) are untouched. */
+int sn_store_sms_erase_codes(sn_store *s, int64_t now, uint64_t *erased, char *err, size_t errlen);
 
 /* SN_ENOTFOUND when the number has no code row. */
 int sn_store_otp_get(sn_store *s, sn_number n, sn_otp *out, char *err, size_t errlen);

@@ -178,12 +178,15 @@ SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime
 
 
 class Server:
-    """`secondnum serve` on a free loopback port."""
+    """`secondnum serve` on a free loopback port. private_webhooks passes
+    --allow-private-webhooks, which suites with a webhook receiver on
+    127.0.0.1 need: without it serve refuses webhooks to non-public
+    addresses (docs/http-api.md, "Webhooks")."""
 
-    def __init__(self, env, threads=2, extra=(), preexec_fn=None):
+    def __init__(self, env, threads=2, extra=(), preexec_fn=None, private_webhooks=False):
         self.env = env
         self.threads = threads
-        self.extra = list(extra)
+        self.extra = list(extra) + (["--allow-private-webhooks"] if private_webhooks else [])
         self.preexec_fn = preexec_fn  # run in the child before exec (resource limits)
         self.proc = None
         self.port = None

@@ -302,7 +302,7 @@ def case_version_3_store_is_migrated(ctx):
     db = sqlite3.connect(env.db)
     db.executescript(
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
-        "DROP TABLE ports; DROP TABLE events_more;"
+        "DROP TABLE ports; DROP TABLE events_more; DROP INDEX sms_codes;"
         "UPDATE meta SET value = '3' WHERE key = 'schema_version';")
     db.commit()
     db.close()

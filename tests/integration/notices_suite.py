@@ -156,7 +156,7 @@ class World:
         self.extra = [str(x) for x in extra]
         self.receivers = []
         self._n = 0
-        self.srv = h.Server(self.env, extra=self.extra).start()
+        self.srv = h.Server(self.env, extra=self.extra, private_webhooks=True).start()
 
     def __enter__(self):
         return self

@@ -729,7 +729,7 @@ def case_profile_validation(ctx):
 def case_previous_owners_binding_unbound_by_the_new_owner_reaches_the_app(ctx):
     """The issue's scenario: the new owner asks, the app gets an unbind_request
     (pull feed and webhook), acks it, and the subscriber sees it done."""
-    w = World()
+    w = World(extra=["--allow-private-webhooks"])   # the receiver is on 127.0.0.1
     rec = WebhookReceiver(secret="whsec-bank-0123456789").start()
     try:
         bank = w.client(w.bank)

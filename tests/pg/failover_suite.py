@@ -139,7 +139,7 @@ def setup_world(env, receiver_url, nums):
     carrier = env.key("carrier", "cm-feed", carrier="cm")
     app = env.key("app", "bank")
     admin = env.key("admin", "ops")
-    node = h.Server(env, threads=1).start()
+    node = h.Server(env, threads=1, private_webhooks=True).start()
     try:
         c = node.client(carrier)
         for i in range(0, len(nums), 1000):
@@ -175,7 +175,7 @@ def case_two_nodes_deliver_each_notice_once_and_survive_a_kill(_):
     try:
         nums = numbers(0, 400)
         carrier, _app, admin = setup_world(env, fast.url, nums)
-        nodes = [h.Server(env, threads=1).start(), h.Server(env, threads=1).start()]
+        nodes = [h.Server(env, threads=1, private_webhooks=True).start(), h.Server(env, threads=1, private_webhooks=True).start()]
         # Both nodes deliver; the claims keep them from sending the same one.
         cancel(nodes[0], carrier, nums[:100])
         cancel(nodes[1], carrier, nums[100:200])
@@ -298,7 +298,7 @@ def case_database_crash_and_restart_under_load(_):
     try:
         nums = numbers(1000, 4000)
         carrier, app, _admin = setup_world(env, hook.url, nums)
-        nodes = [h.Server(env, threads=2).start(), h.Server(env, threads=2).start()]
+        nodes = [h.Server(env, threads=2, private_webhooks=True).start(), h.Server(env, threads=2, private_webhooks=True).start()]
         with Load(nodes, carrier, app, nums) as load:
             time.sleep(1.5)
             before = load.acked_count()

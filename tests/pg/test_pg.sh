@@ -241,4 +241,48 @@ case_writer_lock_wait_is_bounded() {
   expect_exit 0 "$SN" import --db "$URL" f.csv
 }
 
+# serve_once: `serve` on a free loopback port until stop_serve (PORT, SPID;
+# its stderr in serve.err).
+serve_once() {
+  local i t
+  for i in 1 2 3; do
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$SN" serve --db "$URL" --listen "127.0.0.1:$PORT" --threads 1 2>>serve.err &
+    SPID=$!
+    for t in $(seq 200); do
+      curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/healthz" && return 0
+      kill -0 "$SPID" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -9 "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+  done
+  fail "serve did not start: $(tail -5 serve.err)"
+}
+stop_serve() { kill "$SPID"; wait "$SPID" || fail "serve exited $?: $(tail -5 serve.err)"; }
+
+# A webhook's signing secret is kept sealed under the deployment secret (the
+# same file every node shares), never in the clear; a clear one from a store
+# written before sealing is sealed when serve starts.
+case_webhook_secret_is_sealed_in_the_database() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  key=$("$SN" keys create --db "$URL" --role app --name bank 2>/dev/null | head -1)
+  serve_once
+  curl -sf -X PUT "http://127.0.0.1:$PORT/v1/webhook" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' \
+    -d '{"url": "https://hooks.example.com/sn", "secret": "whsec-pg-0123456789"}' >/dev/null ||
+    fail "PUT /v1/webhook"
+  stored=$(sql "select webhook_secret from apps where name = 'bank'")
+  case "$stored" in sealed1:*) ;; *) fail "stored as '$stored'" ;; esac
+  case "$stored" in *whsec-pg-0123456789*) fail "in the clear: $stored" ;; esac
+  stop_serve
+  sql "update apps set webhook_secret = 'an-older-clear-secret' where name = 'bank'" >/dev/null
+  serve_once
+  grep -q "sealed 1 webhook secret" serve.err || fail "not sealed at start: $(cat serve.err)"
+  stored=$(sql "select webhook_secret from apps where name = 'bank'")
+  case "$stored" in sealed1:*) ;; *) fail "not sealed at start: '$stored'" ;; esac
+  stop_serve
+}
+
 run_cases

@@ -12,7 +12,7 @@
  *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
  *   serve nodes follow each other's writes by (sequence number_changes).
  *   Version 5 (SQLite's 4): ports, events_more, api_keys.rate_per_s and
- *   rate_per_day. A
+ *   rate_per_day, sms_codes (the sign-in code texts still kept). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -113,7 +113,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "CREATE INDEX numbers_seq ON numbers(seq);",
     /* Port authorisations (store/ports.h), a number's events past the
      * 8,191 the events key holds, per-key check limits (0: the server's
-     * default). */
+     * default), the code texts still kept (erased once their code is dead). */
     [4] = "CREATE TABLE ports(number bigint PRIMARY KEY, at bigint NOT NULL,"
           " donor bigint NOT NULL, recipient bigint NOT NULL, tenure integer NOT NULL);"
           "CREATE TABLE events_more(number bigint NOT NULL, at bigint NOT NULL,"
@@ -121,7 +121,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
           " flags smallint NOT NULL, event_id text COLLATE \"C\", id6_hash bytea,"
           " PRIMARY KEY(number, ordinal));"
           "ALTER TABLE api_keys ADD COLUMN rate_per_s bigint NOT NULL DEFAULT 0,"
-          " ADD COLUMN rate_per_day bigint NOT NULL DEFAULT 0;",
+          " ADD COLUMN rate_per_day bigint NOT NULL DEFAULT 0;"
+          "CREATE INDEX sms_codes ON sms(number) WHERE purpose = 1 AND body IS NOT NULL;",
 };
 
 /* The tables integrity() expects and amcheck walks. */

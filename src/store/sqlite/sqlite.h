@@ -20,7 +20,8 @@
 
 #include <sqlite3.h>
 
-#define SQ_CACHE_SLOTS 256 /* statements cached per handle: more than the backend has */
+#define SN_STORE_FILE_MODE 0600 /* a new store file, and so its -wal and -shm */
+#define SQ_CACHE_SLOTS 256      /* statements cached per handle: more than the backend has */
 
 typedef struct {
     struct sn_store base;
