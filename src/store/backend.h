@@ -82,6 +82,9 @@ static inline int64_t sn_log_event_key(sn_number n, uint32_t ordinal)
 {
     return (int64_t)((n << SN_LOG_ORDINAL_BITS) | ordinal);
 }
+/* An event row of SN_LOG_EVENT_COLUMNS (column 1, its key, is the caller's)
+ * into *e, for number n; the event id points into the row. */
+void sn_log_read_event(const sn_sql_row *row, sn_number n, sn_log_event *e);
 /* A number's state with one statement (the in-transaction shortcut above
  * taken first). */
 int sn_log_sql_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);

@@ -99,20 +99,25 @@ static int keyed_event(void *ctx, const sn_log_event *e, uint32_t ordinal)
     return sc->fn(sc->ctx, e, ordinal);
 }
 
+void sn_log_read_event(const sn_sql_row *row, sn_number n, sn_log_event *e)
+{
+    size_t len = 0;
+    memset(e, 0, sizeof(*e));
+    e->ev.number = n;
+    e->ev.at = sn_sql_int(row, 0);
+    e->ev.kind = (uint8_t)sn_sql_int(row, 2);
+    e->ev.carrier = (uint32_t)sn_sql_int(row, 3);
+    e->event_id = sn_sql_str(row, 4, &len);
+    e->event_id_len = (uint32_t)len;
+    e->has_id6 = (uint8_t)sn_sql_blob(row, 5, e->id6_hash, SN_ID6_HASH_LEN);
+    e->flags = (uint8_t)sn_sql_int(row, 6);
+}
+
 static int more_event_row(void *ctx, const sn_sql_row *row)
 {
     event_scan *sc = ctx;
     sn_log_event e;
-    size_t len = 0;
-    memset(&e, 0, sizeof(e));
-    e.ev.number = sc->n;
-    e.ev.at = sn_sql_int(row, 0);
-    e.ev.kind = (uint8_t)sn_sql_int(row, 2);
-    e.ev.carrier = (uint32_t)sn_sql_int(row, 3);
-    e.event_id = sn_sql_str(row, 4, &len);
-    e.event_id_len = (uint32_t)len;
-    e.has_id6 = (uint8_t)sn_sql_blob(row, 5, e.id6_hash, SN_ID6_HASH_LEN);
-    e.flags = (uint8_t)sn_sql_int(row, 6);
+    sn_log_read_event(row, sc->n, &e);
     return sc->fn(sc->ctx, &e, (uint32_t)sn_sql_int(row, 1));
 }
 

@@ -275,7 +275,7 @@ def setup():
         f.write("%s,activate,%s,r2,%s\n" % (N_ENDED, at(300), ID6_ENDED))
         f.write("%s,activate,%s,r3,\n" % (N_OLD, at(300)))
     h.run_cli("import", "--db", c.env.db, "--carrier", "cm", feed)
-    c.server = h.Server(c.env, threads=2, extra=GENEROUS).start()
+    c.server = h.Server(c.env, threads=2, extra=GENEROUS, private_webhooks=True).start()
     app = c.server.client(c.app)
     # something for a refused request to change: bindings, an open notice,
     # a webhook, a complaint; none of it to be touched by the matrix's `{}`
