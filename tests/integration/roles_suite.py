@@ -522,7 +522,10 @@ def snapshot(c):
         snap[path] = (r.status, r.json())
     snap["healthz"] = expect_json(app.request("GET", "/healthz"), 200)
     snap["cli keys, carriers"] = store_lists(c)
-    snap["sms outbox"] = outbox(c)
+    # a sign-in code's text is erased by the server's own tick once the code
+    # is dead (docs/internals/subscribers.md), refusals or not: the messages
+    # are compared without it
+    snap["sms outbox"] = [dict(m, text=None) if m["purpose"] == "otp" else m for m in outbox(c)]
     check = expect_json(app.request("POST", "/v1/check", json_body={
         "number": N_SUB, "date": at(30)[:10]}), 200)
     snap["check"] = check
