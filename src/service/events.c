@@ -188,11 +188,17 @@ static int applied(void *ctx, sn_store *s, const sn_number_state *before,
 
 /* ---- a live request's bound ------------------------------------------------------ */
 
+/* What the bound needs of an event: its number and its place in the request. */
+typedef struct {
+    sn_number number;
+    uint32_t index;
+} number_at;
+
 static int by_number_then_index(const void *a, const void *b)
 {
-    const sn_log_event *x = a, *y = b;
-    if (x->ev.number != y->ev.number)
-        return x->ev.number < y->ev.number ? -1 : 1;
+    const number_at *x = a, *y = b;
+    if (x->number != y->number)
+        return x->number < y->number ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -200,14 +206,15 @@ int sn_events_check_request(const sn_log_event *items, size_t n, char *why, size
 {
     if (n <= SN_EVENTS_PER_NUMBER_MAX)
         return SN_OK;
-    sn_log_event *v = malloc(n * sizeof(*v));
+    number_at *v = malloc(n * sizeof(*v));
     if (v == NULL)
         return sn_fail(why, len, SN_ENOMEM, "out of memory");
-    memcpy(v, items, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = (number_at){items[i].ev.number, items[i].index};
     qsort(v, n, sizeof(*v), by_number_then_index);
     int rc = SN_OK;
     for (size_t i = SN_EVENTS_PER_NUMBER_MAX; i < n && rc == SN_OK; i++)
-        if (v[i].ev.number == v[i - SN_EVENTS_PER_NUMBER_MAX].ev.number)
+        if (v[i].number == v[i - SN_EVENTS_PER_NUMBER_MAX].number)
             rc = sn_fail(why, len, SN_ELIMIT,
                          "events[%u]: more than %d events for one number in one request",
                          v[i].index, SN_EVENTS_PER_NUMBER_MAX);
