@@ -15,14 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The place of the values being read (a configuration file's line), or "". */
+static const char *usage_where = "";
+
+void sn_cli_usage_where(const char *where)
+{
+    usage_where = where != NULL ? where : "";
+}
+
 int sn_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "secondnum %s: ", cmd);
+    fprintf(stderr, "secondnum %s: %s", cmd, usage_where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'secondnum %s --help')\n", cmd);
+    fprintf(stderr, "; see 'secondnum %s --help'\n", cmd);
     return SN_EXIT_USAGE;
 }
 
@@ -163,8 +171,7 @@ int sn_cli_parse_days(const char *s, int64_t *seconds)
     return 0;
 }
 
-/* One flag's value into its destination; 0 or a usage error's exit code. */
-static int take(const char *cmd, const sn_cli_opt *o, const char *v)
+int sn_cli_take(const char *cmd, const sn_cli_opt *o, const char *v)
 {
     char why[SN_ERRMSG_MAX];
     switch (o->kind) {
@@ -193,11 +200,46 @@ static int take(const char *cmd, const sn_cli_opt *o, const char *v)
     }
 }
 
+/* A flag given on the command line: its option and value, applied after
+ * the configuration file. */
+typedef struct {
+    int opt;
+    const char *value;
+} given_flag;
+
+/* getopt over argv into given (argc entries at most) and *config: 0, -1
+ * after --help, or a usage error's exit code. */
+static int read_argv(const char *cmd, int argc, char **argv, int first, const struct option *lo,
+                     int n, const char *usage, given_flag *given, size_t *ngiven,
+                     const char **config)
+{
+    int c;
+    opterr = 0; /* every error is said once, by sn_cli_usage_error */
+    optind = first;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (c == n)
+            return fputs(usage, stdout), -1;
+        if (c == ':')
+            return sn_cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+        if (c < 0 || c > n + 1)
+            return sn_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        if (c == n + 1 && *config != NULL)
+            return sn_cli_usage_error(cmd, "--config is given twice");
+        if (c == n + 1)
+            *config = optarg;
+        else
+            given[(*ngiven)++] = (given_flag){c, optarg};
+    }
+    return 0;
+}
+
 int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli_opt *opts,
                  size_t n, const char *usage)
 {
-    struct option lo[SN_CLI_OPTS_MAX + 2];
-    int seen[SN_CLI_OPTS_MAX] = {0}, c, rc;
+    struct option lo[SN_CLI_OPTS_MAX + 3];
+    int seen[SN_CLI_OPTS_MAX] = {0}, rc;
+    const char *config = NULL;
+    size_t ngiven = 0;
     if (n > SN_CLI_OPTS_MAX)
         return sn_cli_usage_error(cmd, "too many flags to parse");
     for (size_t i = 0; i < n; i++)
@@ -205,22 +247,24 @@ int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli
                                 opts[i].kind == SN_OPT_FLAG ? no_argument : required_argument, NULL,
                                 (int)i};
     lo[n] = (struct option){"help", no_argument, NULL, (int)n};
-    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
-    opterr = 0;
-    optind = first;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        if (c == (int)n)
-            return fputs(usage, stdout), -1;
-        if (c == ':')
-            return sn_cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        if (c < 0 || c > (int)n)
-            return sn_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        seen[c] = 1;
-        if ((rc = take(cmd, &opts[c], optarg)) != 0)
-            return rc;
+    lo[n + 1] = (struct option){"config", required_argument, NULL, (int)n + 1};
+    lo[n + 2] = (struct option){NULL, 0, NULL, 0};
+    given_flag *given = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*given));
+    if (given == NULL)
+        return fputs("secondnum: out of memory\n", stderr), SN_EXIT_REJECTED;
+    rc = read_argv(cmd, argc, argv, first, lo, (int)n, usage, given, &ngiven, &config);
+    if (rc == 0 && config != NULL)
+        rc = sn_cli_config_apply(cmd, config, opts, n, seen);
+    for (size_t i = 0; rc == 0 && i < ngiven; i++) {
+        seen[given[i].opt] = 1;
+        rc = sn_cli_take(cmd, &opts[given[i].opt], given[i].value);
     }
+    free(given);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (opts[i].required && !seen[i])
-            return sn_cli_usage_error(cmd, "--%s is required", opts[i].name);
+            return sn_cli_usage_error(cmd, "--%s is required (a flag, or `%s =` in --config FILE)",
+                                      opts[i].name, opts[i].name);
     return SN_EXIT_OK;
 }

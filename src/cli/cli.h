@@ -34,8 +34,18 @@ int sn_cmd_carriers(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_sms(int argc, char **argv);
 
-/* Print "secondnum CMD: message" to stderr and return SN_EXIT_USAGE. */
+/* Print "secondnum CMD: message; see 'secondnum CMD --help'" to stderr, one
+ * line (with the place set by sn_cli_usage_where before the message), and
+ * return SN_EXIT_USAGE. */
 int sn_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Where the values being read come from ("FILE:LINE: "), printed before
+ * every usage error until it is set back to NULL. */
+void sn_cli_usage_where(const char *where);
+
+/* Whether name is a command of the binary (main.c's table): the sections a
+ * configuration file may have. */
+int sn_cli_command_known(const char *name);
 
 /* ---- flags ------------------------------------------------------------------
  * A command lists its flags in a table; sn_cli_parse reads argv into their
@@ -60,7 +70,7 @@ typedef struct {
     int (*fn)(const char *cmd, const char *value, void *dst);
 } sn_cli_opt;
 
-#define SN_CLI_OPTS_MAX 24 /* flags of one command */
+#define SN_CLI_OPTS_MAX 40 /* flags of one command */
 
 /* Table entries. */
 #define SN_CLI_OPT(name, kind, required, dst, min, max, error, fn)                                 \
@@ -77,11 +87,37 @@ typedef struct {
 #define SN_CLI_FN(name, fn, dst) SN_CLI_OPT(name, SN_OPT_FN, 0, dst, 0, 0, NULL, fn)
 #define SN_CLI_N(opts) (sizeof(opts) / sizeof((opts)[0]))
 
-/* Read argv[first..] by opts (n of them; --help is implied): SN_EXIT_OK
- * with optind at the first argument, -1 after --help printed usage (the
- * command exits 0), or the exit code of a usage error (printed). */
+/* Read argv[first..] by opts (n of them; --help and --config FILE are
+ * implied): SN_EXIT_OK with optind at the first argument, -1 after --help
+ * printed usage (the command exits 0), or the exit code of a usage error
+ * (printed). With --config, the file's values (sn_cli_config_apply) come
+ * first and the flags override them; a required flag may come from either. */
 int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli_opt *opts,
                  size_t n, const char *usage);
+
+/* One value into its option's destination: 0, or the exit code of the
+ * usage error printed. A flag (SN_OPT_FLAG) is set by a NULL value. The
+ * value must live as long as the destination is read. */
+int sn_cli_take(const char *cmd, const sn_cli_opt *o, const char *value);
+
+/* ---- the configuration file (config.c) ---------------------------------------
+ * INI syntax (libinih): `key = value` lines, `#` or `;` comments. Before the
+ * first section only the shared keys db and key; a section per command
+ * ([serve], [import], ...) holds that command's options, named as the long
+ * options without "--", values as on the command line, flags true/false,
+ * yes/no or 1/0. A command reads the shared keys and its own section and
+ * skips the other commands' sections. An unknown key or section, a bad value,
+ * an empty value, a key set twice in the same place, a line over
+ * SN_CLI_CONFIG_LINE_MAX or a line that is neither is a usage error naming
+ * FILE:LINE. */
+#define SN_CLI_CONFIG_LINE_MAX                                                                     \
+    199 /* characters of a line, newline excluded (libinih's INI_MAX_LINE - 1) */
+
+/* Apply the file at path to opts, marking seen[i] for each option set:
+ * 0, or the exit code of the usage error printed. The values are copies
+ * kept until the process exits. */
+int sn_cli_config_apply(const char *cmd, const char *path, const sn_cli_opt *opts, size_t n,
+                        int *seen);
 
 /* Parse a decimal integer flag value in [min, max]; 0 on success, -1 otherwise. */
 int sn_cli_parse_long(const char *s, long min, long max, long *out);

@@ -21,6 +21,14 @@ static const sn_command commands[] = {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+int sn_cli_command_known(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return 1;
+    return 0;
+}
+
 static void print_help(FILE *out)
 {
     fprintf(out, "usage: secondnum COMMAND [OPTIONS]\n\n"
