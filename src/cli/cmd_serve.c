@@ -25,7 +25,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: secondnum serve --db FILE [--create] [--listen HOST:PORT] [--threads N] [--key FILE]\n"
+    "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT] [--threads "
+    "N] [--key FILE]\n"
     "                       [--max-connections N]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
@@ -34,6 +35,10 @@ static const char usage[] =
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
     "\n"
+    "  --config FILE      read the options from FILE: db and key at its top, the\n"
+    "                     others in its [serve] section, named as here without\n"
+    "                     \"--\" (flags: true or false); flags given here override\n"
+    "                     it (/etc/secondnum/secondnum.conf when installed)\n"
     "  --db FILE          the store (`secondnum init` makes one)\n"
     "  --create           create the store with the defaults when FILE is absent\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"

@@ -36,7 +36,10 @@ static void print_help(FILE *out)
                  "has changed hands since a date.\n\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'secondnum COMMAND --help' describes a command.\n");
+    fprintf(out, "\nEvery command takes --config FILE: its options from an INI file, db and key\n"
+                 "at the top, the command's own in a [COMMAND] section (dist/secondnum.conf\n"
+                 "shows them all); options on the command line override the file.\n"
+                 "'secondnum COMMAND --help' describes a command.\n");
 }
 
 int main(int argc, char **argv)
