@@ -25,9 +25,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT] [--threads "
-    "N] [--key FILE]\n"
-    "                       [--max-connections N]\n"
+    "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT]\n"
+    "                       [--threads N] [--key FILE] [--max-connections N]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
     "                       [subscriber options]\n"
