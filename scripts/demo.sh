@@ -2,9 +2,32 @@
 # scripts/demo.sh - generate demo data into demo/, walk through the CLI, then
 # start the HTTP API with a demo app key and print curl commands to try.
 # Usage: scripts/demo.sh path/to/secondnum [HOST:PORT]
+# The address is HOST:PORT, else $DEMO_LISTEN, else 127.0.0.1:8080; it is
+# checked before anything is done (`DEMO_LISTEN=127.0.0.1:8081 make demo`).
 set -euo pipefail
 SN=${1:-build/secondnum}
 LISTEN=${2:-${DEMO_LISTEN:-127.0.0.1:8080}}
+
+# Exit 0 when HOST:PORT can be listened on, else say why.
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+host, _, port = sys.argv[1].rpartition(":")
+host = host.strip("[]") or "127.0.0.1"
+try:
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, int(port)))
+    s.close()
+except (OSError, ValueError) as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+PY
+}
+if ! why=$(port_free "$LISTEN" 2>&1); then
+  echo "demo: cannot listen on $LISTEN ($why)." >&2
+  echo "Choose another address: DEMO_LISTEN=127.0.0.1:8081 make demo" >&2
+  exit 1
+fi
 mkdir -p demo
 DB=demo/demo.db
 rm -f "$DB" "$DB"-wal "$DB"-shm "$DB".key
@@ -47,12 +70,12 @@ The API is starting on $URL (Ctrl-C stops it). In another terminal:
 
   # the app binds an account to that number; the carrier cancels it; the app
   # gets a number_cancelled notice (pull; PUT /v1/webhook pushes them) and acks it
-  curl -s -X PUT -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \
+  curl -s -X PUT -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
        -d '{"bindings":[{"number":"+8617000000001","account":"user-42","bound_at":"2024-06-01T00:00:00Z"}]}' $URL/v1/bindings
-  curl -s -H 'Authorization: Bearer $CARRIER' -H 'Content-Type: application/json' \
+  curl -s -H 'Authorization: Bearer $CARRIER' -H 'Content-Type: application/json' \\
        -d '{"events":[{"number":"+8617000000001","event":"cancel","at":"2025-01-01T10:00:00+08:00"}]}' $URL/v1/events
   curl -s -H 'Authorization: Bearer $APP' $URL/v1/notices
-  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \
+  curl -s -H 'Authorization: Bearer $APP' -H 'Content-Type: application/json' \\
        -d '{"outcome":"unbound"}' $URL/v1/notices/1/ack
 
   curl -s $URL/healthz

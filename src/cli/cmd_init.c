@@ -28,10 +28,23 @@ static const char usage[] =
     "Other commands create the store with the defaults when it is absent.\n"
     "Exit status: 0 created, 1 failed (for example: exists with other rules), 2 usage.\n";
 
-static int same_rules(const sn_rules *a, const sn_rules *b)
+/* The first rule of the store (have) that differs from the one asked
+ * (want), said as "made with --RULE X, not Y" into out; 0 when all match. */
+static int rule_differs(const sn_rules *have, const sn_rules *want, char *out, size_t len)
 {
-    return a->default_cc == b->default_cc && a->min_aging_days == b->min_aging_days &&
-           a->tz_minutes == b->tz_minutes;
+    char a[8], b[8];
+    if (have->default_cc != want->default_cc)
+        return snprintf(out, len, "--country %u, not %u", have->default_cc, want->default_cc), 1;
+    if (have->min_aging_days != want->min_aging_days)
+        return snprintf(out, len, "--min-aging-days %u, not %u", have->min_aging_days,
+                        want->min_aging_days),
+               1;
+    if (have->tz_minutes != want->tz_minutes) {
+        sn_tz_format(have->tz_minutes, a);
+        sn_tz_format(want->tz_minutes, b);
+        return snprintf(out, len, "--tz %s, not %s", a, b), 1;
+    }
+    return 0;
 }
 
 int sn_cmd_init(int argc, char **argv)
@@ -56,11 +69,15 @@ int sn_cmd_init(int argc, char **argv)
         return sn_cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (sn_cli_open_store("init", db, &rules, 1, &store) != SN_OK)
         return SN_EXIT_REJECTED;
+    char differs[96];
     int created = sn_store_created(store);
-    int same = same_rules(sn_store_rules(store), &rules);
+    int other = rule_differs(sn_store_rules(store), &rules, differs, sizeof(differs));
     sn_store_close(store);
-    if (!created && !same) {
-        fprintf(stderr, "secondnum init: %s already exists with other rules\n", db);
+    if (!created && other) {
+        fprintf(stderr,
+                "secondnum init: the store at %s was made with %s (its rules cannot change; "
+                "init another store for other rules)\n",
+                db, differs);
         return SN_EXIT_REJECTED;
     }
     char tz[8];

@@ -17,6 +17,8 @@ static const char usage[] =
     "\n"
     "API keys for the HTTP API. 'create' prints the new key alone on the first line\n"
     "of standard output; only its hash is stored, so it cannot be shown again.\n"
+    "'list' prints id, role, name, carrier (a carrier key's; - for the others),\n"
+    "state, rate and daily, tab-separated after a header line.\n"
     "A carrier key needs --carrier (created when absent). A revoked key stops\n"
     "working on a running server within a second.\n"
     "  --rate N/s   numbers the key may check a second (1 to 100000000; a batch\n"
@@ -80,16 +82,18 @@ static int check_args(int argc, char **argv, keys_args *a)
     return SN_EXIT_OK;
 }
 
+/* One row; the carrier column names a carrier key's carrier, "-" for the
+ * keys of other roles. */
 static int print_key(void *ctx, const sn_api_key *k, const char *carrier)
 {
     char rate[24] = "default", daily[24] = "default";
     (void)ctx;
-    (void)carrier;
     if (k->rate_per_s != 0)
         snprintf(rate, sizeof(rate), "%u/s", k->rate_per_s);
     if (k->rate_per_day != 0)
         snprintf(daily, sizeof(daily), "%llu", (unsigned long long)k->rate_per_day);
-    printf("%u\t%s\t%s\t%u\t%s\t%s\t%s\n", k->id, sn_role_name(k->role), k->name, k->carrier,
+    printf("%u\t%s\t%s\t%s\t%s\t%s\t%s\n", k->id, sn_role_name(k->role), k->name,
+           carrier != NULL && k->role == SN_ROLE_CARRIER ? carrier : "-",
            k->revoked ? "revoked" : "live", rate, daily);
     return 0;
 }

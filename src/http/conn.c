@@ -135,7 +135,7 @@ static size_t format_answer(char *out, size_t cap, int status, const char *code,
     struct tm tm;
     size_t n = sn_json_escape(msg, strlen(msg), esc, sizeof(esc) - 1);
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
-    int blen = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
+    int blen = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}\n",
                         status, code, esc);
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const struct {
     int status;
@@ -121,9 +122,18 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
     h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
+/* Every JSON answer ends with a newline (a terminal's prompt after curl's
+ * output starts on its own line); Content-Length counts it. */
 void sn_reply_json(sn_call *c, int status, const char *body, size_t len)
 {
-    sn_reply(c, status, "application/json", body, len);
+    if (len > 0 && body[len - 1] == '\n') {
+        sn_reply(c, status, "application/json", body, len);
+        return;
+    }
+    char *line = h2o_mem_alloc_pool(&c->req->pool, len + 1);
+    memcpy(line, body, len);
+    line[len] = '\n';
+    sn_reply(c, status, "application/json", line, len + 1);
 }
 
 void sn_reply_buf(sn_call *c, int status, const sn_strbuf *b)

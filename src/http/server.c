@@ -109,7 +109,7 @@ void sn_server_post(h2o_req_t *req, sn_loop_message *m)
 static int answer_error(h2o_req_t *req, int status, const char *code, const char *msg)
 {
     char body[320];
-    int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
+    int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}\n",
                        status, code, msg);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
     req->res.status = status;
@@ -158,10 +158,10 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
     if (req->res.status >= 400) {
         int large = req->res.status == 413;
         char body[160];
-        int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
-                           req->res.status, large ? "PAYLOAD_TOO_LARGE" : "INVALID_ARGUMENT",
-                           large ? "the request body is larger than 8 MiB"
-                                 : "the request could not be read");
+        int len = snprintf(
+            body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}\n",
+            req->res.status, large ? "PAYLOAD_TOO_LARGE" : "INVALID_ARGUMENT",
+            large ? "the request body is larger than 8 MiB" : "the request could not be read");
         error_ostream *os = (error_ostream *)h2o_add_ostream(req, sizeof(*os), slot);
         os->super.do_send = error_send;
         os->body = h2o_strdup(&req->pool, body, (size_t)len);

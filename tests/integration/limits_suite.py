@@ -265,7 +265,7 @@ def case_admin_api_limit_fields(ctx):
         # in force at once, on the running server
         expect_429(until_429(s.client(d["key"]), "/v1/check", 3), "a key made by the API")
         out = h.run_cli("keys", "list", "--db", env.db).stdout
-        assert "\tapi-limited\t0\tlive\t3/s\t50" in out, out
+        assert "\tapi-limited\t-\tlive\t3/s\t50" in out, out
         for bad in ({"rate_per_s": 0}, {"rate_per_s": -1}, {"rate_per_s": "5"}, {"rate_per_s": 5.5},
                     {"rate_per_s": 100000001}, {"rate_per_s": True}, {"rate_per_s": None},
                     {"rate_per_day": 0}, {"rate_per_day": 1000000000001}, {"rate_per_day": "9"},
@@ -318,7 +318,7 @@ def case_version_3_store_is_migrated(ctx):
     finally:
         s.stop()
     out = h.run_cli("keys", "list", "--db", env.db).stdout
-    assert "\tbefore\t0\tlive\tdefault\tdefault" in out, out
+    assert "\tbefore\t-\tlive\tdefault\tdefault" in out, out
 
 
 if __name__ == "__main__":
