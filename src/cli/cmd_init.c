@@ -74,10 +74,10 @@ int sn_cmd_init(int argc, char **argv)
     int other = rule_differs(sn_store_rules(store), &rules, differs, sizeof(differs));
     sn_store_close(store);
     if (!created && other) {
-        fprintf(stderr,
+        fprintf(stderr, /* a URL is not said: it may carry a password */
                 "secondnum init: the store at %s was made with %s (its rules cannot change; "
                 "init another store for other rules)\n",
-                db, differs);
+                sn_store_is_url(db) ? "the --db URL" : db, differs);
         return SN_EXIT_REJECTED;
     }
     char tz[8];
