@@ -4,7 +4,8 @@
 #   make check      install missing Debian packages (as root), build with
 #                   ASan+UBSan, run every test (unit, CLI, integration, browser),
 #                   then the CLI and integration suites again on PostgreSQL
-#   make demo       build, generate demo data, start the service
+#   make demo       build, generate demo data, start the service (on
+#                   127.0.0.1:8080, or DEMO_LISTEN=HOST:PORT make demo)
 #   make CC=clang   any target with clang instead of gcc
 #   make deps       only install the Debian packages
 
