@@ -2,9 +2,9 @@
  * config.c - the configuration file of `--config FILE` (cli.h): INI, read
  * with libinih, into a command's option table.
  *
- * The file is read twice: once for its syntax (every line a comment, a
- * `key = value` or a `[section]`, none longer than SN_CLI_CONFIG_LINE_MAX),
- * then for its values, in file order, stopping at the first bad one. So a
+ * The file, a regular file, is read twice: once for its syntax (every line
+ * a comment, a `key = value` or a `[section]`, none longer than
+ * SN_CLI_CONFIG_LINE_MAX), then for its values, in file order, stopping at the first bad one. So a
  * file with an error sets nothing the command acts on: the command exits
  * with the usage error. Values are copied into storage kept until exit
  * (the option tables store pointers to them).
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* The copies of the values, freed at exit. */
 static char **kept;
@@ -188,9 +189,15 @@ static int on_value(void *user, const char *section, const char *name, const cha
 /* One reading of the file with handler: 0 or a usage error's exit code. */
 static int read_config(config_read *r, ini_handler handler)
 {
+    struct stat st;
     r->f = fopen(r->path, "r");
     if (r->f == NULL)
         return sn_cli_usage_error(r->cmd, "--config %s: %s", r->path, strerror(errno));
+    if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(r->f);
+        r->f = NULL;
+        return sn_cli_usage_error(r->cmd, "--config %s: not a regular file", r->path);
+    }
     r->line = 0;
     int bad = ini_parse_stream(read_line, r, handler, r);
     fclose(r->f);

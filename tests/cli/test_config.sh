@@ -141,6 +141,9 @@ case_missing_file() {
   expect_exit 2 "$SN" serve --config nope.conf --db t.db --create
   grep -qF -- "--config nope.conf: No such file or directory" "$WORK/err" || fail "$(cat "$WORK/err")"
   [ ! -e t.db ] || fail "the store was created"
+  mkdir d.conf
+  expect_exit 2 "$SN" serve --config d.conf --db t.db
+  grep -qF -- "--config d.conf: not a regular file" "$WORK/err" || fail "$(cat "$WORK/err")"
   printf '[serve]\n' >c.conf
   expect_exit 2 "$SN" serve --config c.conf --config c.conf --db t.db
   grep -q "given twice" "$WORK/err" || fail "$(cat "$WORK/err")"
