@@ -200,4 +200,18 @@ case_dist_example_config_starts_serve() {
   [ -z "$missing" ] || fail "dist/secondnum.conf lacks: $missing"
 }
 
+case_sms_config_from_the_file() {
+  local port; port=$(free_port)
+  printf 'driver = kannel\nurl = http://127.0.0.1:9/cgi-bin/sendsms\n' >kannel.conf
+  printf 'colour = blue\n' >bad-kannel.conf
+  printf '[serve]\nsms-config = bad-kannel.conf\n' >bad.conf
+  expect_usage bad.conf:2 "bad-kannel.conf:1: unknown setting 'colour'" "$SN" serve --config bad.conf --db t.db --create
+  printf '[serve]\nsms = kannel\n' >nourl.conf
+  expect_usage "" "--sms kannel needs --sms-config with a url" "$SN" serve --config nourl.conf --db t.db --create
+  printf '[serve]\nsms = kannel\nsms-config = kannel.conf\nlisten = 127.0.0.1:%s\n' "$port" >c.conf
+  start_serve serve.log --config c.conf --db t.db --create
+  expect_eq "healthz with the kannel driver" 200 "$(healthz "$port")"
+  stop_serve
+}
+
 run_cases
