@@ -16,6 +16,7 @@ host, _, port = sys.argv[1].rpartition(":")
 host = host.strip("[]") or "127.0.0.1"
 try:
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as serve binds
     s.bind((host, int(port)))
     s.close()
 except (OSError, ValueError) as e:

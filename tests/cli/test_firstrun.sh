@@ -92,9 +92,10 @@ case_json_answers_end_with_a_newline() {
 
 case_demo_checks_its_port_before_any_work() {
   local port; port=$(free_port)
-  python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$port" &
+  python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); open("held","w").close(); time.sleep(60)' "$port" &
   local holder=$!
-  for _ in $(seq 1 50); do ss -ltn 2>/dev/null | grep -q ":$port " && break; sleep 0.1; done
+  for _ in $(seq 1 100); do [ -e held ] && break; sleep 0.05; done
+  [ -e held ] || fail "could not take port $port"
   local got=0
   DEMO_LISTEN="127.0.0.1:$port" timeout 30 bash "$ROOT/scripts/demo.sh" "$SN" >out 2>err || got=$?
   kill "$holder"; wait "$holder" 2>/dev/null || true
