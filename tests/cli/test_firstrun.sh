@@ -79,8 +79,12 @@ case_json_answers_end_with_a_newline() {
     -d '{"phoneNumber":"+8613800000001","specifiedDate":"2024-01-01"}' "$u/number-recycling/v0.2/check"
   curl -s -D h6 -o b6 -H "Authorization: Bearer $key" -H 'Content-Type: text/plain' -d 'x' "$u/v1/check"  # 415
   curl -s -D h7 -o b7 -H "Authorization: Bearer $key" "$u/v1/notices"
+  python3 -c 'print("{\"a\":\"" + "x" * 9000000 + "\"}")' >big.json              # 413
+  curl -s -D h8 -o b8 -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    --data-binary @big.json "$u/v1/check/batch"
   kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
-  for i in 1 2 3 4 5 6 7; do
+  grep -q '^HTTP/1.1 413' h8 || fail "not a 413: $(head -1 h8)"
+  for i in 1 2 3 4 5 6 7 8; do
     [ -s "b$i" ] || fail "answer $i is empty"
     expect_eq "answer $i ends with a newline" "0a" "$(tail -c 1 "b$i" | od -An -tx1 | tr -d ' ')"
     expect_eq "answer $i: one line" 1 "$(wc -l <"b$i")"
