@@ -3,7 +3,8 @@
 #   make            release build: build/secondnum
 #   make check      install missing Debian packages (as root), build with
 #                   ASan+UBSan, run every test (unit, CLI, integration, browser),
-#                   then the CLI and integration suites again on PostgreSQL
+#                   then the CLI and integration suites again on PostgreSQL,
+#                   then the Debian package's test (make test-package)
 #   make demo       build, generate demo data, start the service
 #   make CC=clang   any target with clang instead of gcc
 #   make deps       only install the Debian packages

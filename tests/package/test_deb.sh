@@ -157,4 +157,12 @@ case_make_install_under_destdir() {
   expect_eq "left after uninstall" "./etc/secondnum/secondnum.conf" "$(cd "$WORK/b" && find . -type f)"
 }
 
-run_cases
+# make runs this directly (not through tests/run.sh): the exit status says
+# whether every case passed.
+results=$(mktemp "${TMPDIR:-/tmp}/sn-deb.XXXXXX")
+run_cases | tee "$results"
+rc=0
+grep -q '^ok ' "$results" || [ -n "${CASE_FILTER:-}" ] || rc=1 # a filter may match none
+if grep -q '^not ok ' "$results"; then rc=1; fi
+rm -f "$results"
+exit $rc
