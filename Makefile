@@ -3,11 +3,16 @@
 #   make            release build: build/secondnum
 #   make check      install missing Debian packages (as root), build with
 #                   ASan+UBSan, run every test (unit, CLI, integration, browser),
-#                   then the CLI and integration suites again on PostgreSQL
+#                   then the CLI and integration suites again on PostgreSQL,
+#                   then the Debian package's test (make test-package)
 #   make demo       build, generate demo data, start the service (on
 #                   127.0.0.1:8080, or DEMO_LISTEN=HOST:PORT make demo)
 #   make CC=clang   any target with clang instead of gcc
 #   make deps       only install the Debian packages
+#   make install    install under PREFIX (default /usr/local), DESTDIR for staging
+#   make deb        a Debian package from a release build: build/deb/*.deb
+#   make test-package  build the package, lintian it, install it into a
+#                   temporary root and run it (tests/package/test_deb.sh)
 
 # Every build runs in parallel, one job per core, unless -j is given.
 NPROC   := $(shell nproc 2>/dev/null || echo 2)
@@ -16,12 +21,12 @@ MAKEFLAGS += -j$(NPROC)
 endif
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq inih
+PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq inih libsystemd
 CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Isrc
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl -lpq -linih) -lm -lpthread
+DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl -lpq -linih -lsystemd) -lm -lpthread
 
 BUILD   ?= build
 ifeq ($(SANITIZE),1)
@@ -44,7 +49,8 @@ OBJ_CLI := $(SRC_CLI:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check test test-pg unit cli-tests demo bench clean format tidy fuzz
+.PHONY: all deps check test test-pg unit cli-tests demo bench clean format tidy fuzz \
+        install uninstall deb test-package
 
 all: $(BUILD)/secondnum
 
@@ -86,7 +92,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libinih-dev libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
-            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
+            libpq-dev libsystemd-dev postgresql valgrind \
+            systemd lintian dpkg-dev groff-base man-db wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
@@ -113,6 +120,7 @@ check: deps
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test
 	$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan test-pg
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=6
+	$(MAKE) --no-print-directory test-package
 
 test: $(BUILD)/secondnum $(UNIT_BIN)
 	@SECONDNUM=$(BUILD)/secondnum UNIT_DIR=$(BUILD)/tests tests/run.sh
@@ -154,6 +162,65 @@ fuzz:
 	    tail -25 build/fuzz/$$t.log; echo "fuzz_$$t: FOUND a failing input (build/fuzz/$$t-*)"; exit 1; \
 	  fi; \
 	done
+
+# make install: the binary (the portal and the OpenAPI document are compiled
+# in), the man pages, the docs, the example config, and the systemd unit.
+# The config goes to SYSCONFDIR/secondnum/secondnum.conf only when none is
+# there (a local one is never overwritten). The unit goes to
+# /lib/systemd/system only when PREFIX=/usr; for any other PREFIX a copy
+# whose ExecStart names PREFIX/bin/secondnum goes with the docs, to copy into
+# /etc/systemd/system.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man
+DOCDIR     := $(PREFIX)/share/doc/secondnum
+UNITDIR    := /lib/systemd/system
+INSTALL_DOCS := README.md docs/operations.md docs/http-api.md
+
+install: $(BUILD)/secondnum
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/secondnum $(DESTDIR)$(BINDIR)/secondnum
+	install -m 0644 man/secondnum.1 $(DESTDIR)$(MANDIR)/man1/secondnum.1
+	install -m 0644 man/secondnum.conf.5 $(DESTDIR)$(MANDIR)/man5/secondnum.conf.5
+	install -m 0644 $(INSTALL_DOCS) dist/secondnum.conf $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/secondnum/secondnum.conf ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/secondnum/secondnum.conf (the default is in $(DOCDIR))"; \
+	else \
+	  install -d $(DESTDIR)$(SYSCONFDIR)/secondnum && \
+	  install -m 0644 dist/secondnum.conf $(DESTDIR)$(SYSCONFDIR)/secondnum/secondnum.conf; \
+	fi
+	@if [ "$(PREFIX)" = /usr ]; then \
+	  install -d $(DESTDIR)$(UNITDIR) && \
+	  install -m 0644 dist/secondnum.service $(DESTDIR)$(UNITDIR)/secondnum.service; \
+	else \
+	  sed 's|/usr/bin/secondnum|$(BINDIR)/secondnum|' dist/secondnum.service >$(DESTDIR)$(DOCDIR)/secondnum.service && \
+	  echo "install: the systemd unit for $(BINDIR)/secondnum is $(DOCDIR)/secondnum.service"; \
+	fi
+
+# Everything install put there but the config (it may hold local changes).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/secondnum $(DESTDIR)$(MANDIR)/man1/secondnum.1 \
+	  $(DESTDIR)$(MANDIR)/man5/secondnum.conf.5
+	rm -rf $(DESTDIR)$(DOCDIR)
+	if [ "$(PREFIX)" = /usr ]; then rm -f $(DESTDIR)$(UNITDIR)/secondnum.service; fi
+
+# make deb: a release build (never sanitized) with Debian's hardening flags,
+# staged and packed by scripts/mkdeb.sh into build/deb/secondnum_VERSION_ARCH.deb.
+DEB_BUILD := build/release
+deb:
+	DEB_BUILD_MAINT_OPTIONS=hardening=+all \
+	CFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) $$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
+	LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" \
+	  $(MAKE) --no-print-directory SANITIZE= BUILD=$(DEB_BUILD) $(DEB_BUILD)/secondnum
+	scripts/mkdeb.sh $(DEB_BUILD)/secondnum build/deb
+
+# The package test: lintian (no errors), installed into a temporary root
+# with dpkg --root (SN_PACKAGE_INSTALL=system: into this machine with
+# dpkg -i, for a throwaway CI machine), then run.
+test-package: deb
+	@tests/package/test_deb.sh build/deb/secondnum_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -16,6 +16,7 @@
 #include "store/log.h"
 #include "util/clock.h"
 #include "util/grow.h"
+#include "util/notify.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ static const char usage[] =
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
+    "Under systemd (Type=notify, $NOTIFY_SOCKET) it says READY=1 once the index\n"
+    "is loaded and it listens, STOPPING=1 at SIGTERM, and with WatchdogSec= (4 s\n"
+    "or more) WATCHDOG=1 every half interval while its writer thread runs.\n"
     "\n"
     "  --config FILE      read the options from FILE: db and key at its top, the\n"
     "                     others in its [serve] section, named as here without\n"
@@ -104,11 +108,34 @@ typedef struct {
     int allow_private_webhooks;
 } serve_config;
 
+/* Every listener is open and the index loaded: the log line, and READY=1
+ * to systemd (Type=notify). */
 static void announce(void *arg)
 {
     const sn_server_options *o = arg;
+    const sn_service *svc = o->ctx;
+    char status[SN_LISTEN_HOST_MAX + 96];
     fprintf(stderr, "secondnum serve: listening on http://%s with %u thread(s)\n", o->listen,
             o->threads);
+    snprintf(status, sizeof(status), "serving %zu numbers on http://%s",
+             sn_numindex_count(svc->index), o->listen);
+    sn_notify_ready(status);
+}
+
+/* SIGTERM or SIGINT: STOPPING=1 to systemd while the requests in flight end. */
+static void stopping(void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "secondnum serve: stopping\n");
+    sn_notify_stopping("finishing the requests in flight");
+}
+
+/* The writer's tick, about once a second: the service's own, then the
+ * systemd watchdog's ping, which stops when the writer hangs. */
+static void tick(void *ctx, sn_store *store)
+{
+    sn_service_tick(ctx, store);
+    sn_notify_watchdog();
 }
 
 /* The loops are done: no request waits for the writer any more. */
@@ -324,6 +351,8 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
 {
     char note[256];
     int rc;
+    if ((rc = sn_notify_start(err, errlen)) != SN_OK)
+        return rc;
     sn_server_limits(&cf->server, note, sizeof(note));
     fprintf(stderr, "secondnum serve: %s\n", note);
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
@@ -344,12 +373,13 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
-        (rc = sn_writer_start(cf->db, sn_service_tick, svc, &svc->writer, err, errlen)) != SN_OK)
+        (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK)
         return rc;
     cf->server.handle = sn_router_handle;
     cf->server.admit_head = sn_router_admit_head;
     cf->server.ctx = svc;
     cf->server.drained = drained;
+    cf->server.stopping = stopping;
     return sn_server_run(&cf->server, announce, &cf->server, err, errlen);
 }
 

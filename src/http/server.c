@@ -514,6 +514,8 @@ int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, 
         if (ready != NULL)
             ready(arg);
         sigwait(&set, &sig);
+        if (o->stopping != NULL)
+            o->stopping(o->ctx);
     }
     stop_loops(threads, started, &order);
     if (o->drained != NULL)

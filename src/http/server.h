@@ -50,6 +50,9 @@ typedef struct {
     /* once the loops are done with their connections and before they go:
      * stop whatever posts messages to them (may be NULL) */
     void (*drained)(void *ctx);
+    /* as soon as SIGTERM or SIGINT arrives, before the loops stop (main
+     * thread; may be NULL): say that shutdown began */
+    void (*stopping)(void *ctx);
 } sn_server_options;
 
 #define SN_LISTEN_HOST_MAX 256 /* the HOST of --listen HOST:PORT, with its NUL */
