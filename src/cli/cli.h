@@ -33,6 +33,8 @@ int sn_cmd_keys(int argc, char **argv);
 int sn_cmd_carriers(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_sms(int argc, char **argv);
+int sn_cmd_backup(int argc, char **argv);
+int sn_cmd_restore(int argc, char **argv);
 
 /* Print "secondnum CMD: message" to stderr and return SN_EXIT_USAGE. */
 int sn_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
