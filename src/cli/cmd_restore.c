@@ -9,11 +9,12 @@
 #include "core/errors.h"
 #include "service/verify.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: secondnum restore --db FILE [--force] [--with-key] IN\n"
+    "usage: secondnum restore --db FILE [--force] [--with-key [--key KEY]] IN\n"
     "\n"
     "Make the backup IN (from `secondnum backup`) the store FILE. IN is checked\n"
     "first, on a copy beside FILE: a SQLite database of its own (no write-ahead\n"
@@ -25,10 +26,11 @@ static const char usage[] =
     "  --db FILE    the store to write; stop `serve` first: a store another\n"
     "               process has open is refused\n"
     "  --force      replace FILE (and FILE.key) if it exists; else it is refused\n"
-    "  --with-key   also copy the deployment secret IN.key to FILE.key\n"
+    "  --with-key   also copy the deployment secret IN.key (mode 0600)\n"
+    "  --key KEY    where to put it (default $SECONDNUM_KEY, else FILE.key)\n"
     "\n"
-    "Without --with-key, put the deployment secret back by hand as FILE.key\n"
-    "(mode 0600) before starting serve. A PostgreSQL store is restored with\n"
+    "Without --with-key, put the deployment secret back by hand (as FILE.key,\n"
+    "mode 0600, or where --key points) before starting serve. A PostgreSQL store is restored with\n"
     "pg_restore (docs/operations.md, \"Back up\").\n"
     "Exit status: 0 restored, 1 refused or failed (FILE left as it was), 2 usage.\n";
 
@@ -61,11 +63,19 @@ static int verify_staged(const char *staged, const char *in, sn_verify_report *r
     return SN_OK;
 }
 
-/* The key files of --with-key: from IN.key to FILE.key, checked first. */
-static int check_key_copy(const char *in, const char *db, int force, char *from, char *to)
+/* The key files of --with-key: from IN.key to KEY (or $SECONDNUM_KEY, or
+ * FILE.key), checked first. */
+static int check_key_copy(const char *in, const char *db, const char *key, int force, char *from,
+                          char *to)
 {
+    const char *env = getenv("SECONDNUM_KEY");
+    if (key == NULL && env != NULL && env[0] != '\0')
+        key = env;
     snprintf(from, KEY_PATH_MAX, "%s.key", in);
-    snprintf(to, KEY_PATH_MAX, "%s.key", db);
+    if (key != NULL)
+        snprintf(to, KEY_PATH_MAX, "%s", key);
+    else
+        snprintf(to, KEY_PATH_MAX, "%s.key", db);
     if (access(from, R_OK) != 0) {
         fprintf(stderr, "secondnum restore: no deployment secret to copy at %s\n", from);
         return SN_EXIT_REJECTED;
@@ -80,11 +90,11 @@ static int check_key_copy(const char *in, const char *db, int force, char *from,
 int sn_cmd_restore(int argc, char **argv)
 {
     char err[SN_ERRMSG_MAX], staged[4200], key_from[KEY_PATH_MAX], key_to[KEY_PATH_MAX];
-    const char *db = NULL;
+    const char *db = NULL, *key = NULL;
     int force = 0, with_key = 0;
     sn_verify_report r;
     const sn_cli_opt opts[] = {SN_CLI_DB(&db), SN_CLI_FLAG("force", &force),
-                               SN_CLI_FLAG("with-key", &with_key)};
+                               SN_CLI_FLAG("with-key", &with_key), SN_CLI_TEXT("key", &key)};
     int rc = sn_cli_parse("restore", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
@@ -92,7 +102,7 @@ int sn_cmd_restore(int argc, char **argv)
         return sn_cli_usage_error("restore", "expected one IN file after the options");
     const char *in = argv[optind];
     if (with_key && !sn_store_is_url(db) &&
-        (rc = check_key_copy(in, db, force, key_from, key_to)) != SN_EXIT_OK)
+        (rc = check_key_copy(in, db, key, force, key_from, key_to)) != SN_EXIT_OK)
         return rc;
     if (sn_store_restore_stage(in, db, force, staged, sizeof(staged), err, sizeof(err)) != SN_OK) {
         fprintf(stderr, "secondnum restore: %s\n", err);

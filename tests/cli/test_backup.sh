@@ -183,6 +183,15 @@ case_secret_is_copied_only_with_with_key() {
   [ ! -e m.db ] || fail "m.db was written although m.db.key is refused"
   expect_exit 0 "$SN" restore --db r.db --with-key k.db
   cmp -s s.db.key r.db.key || fail "r.db.key differs"
+  # a secret kept elsewhere: --key names it (as for serve)
+  mkdir keys; cp s.db.key keys/ledger.key
+  expect_exit 0 "$SN" backup --db s.db --with-key --key keys/ledger.key e.db
+  cmp -s s.db.key e.db.key || fail "e.db.key differs"
+  expect_exit 0 "$SN" restore --db r2.db --with-key --key keys/r2.key e.db
+  cmp -s s.db.key keys/r2.key || fail "keys/r2.key differs"
+  [ ! -e r2.db.key ] || fail "r2.db.key was written although --key names another file"
+  expect_exit 1 "$SN" backup --db s.db --with-key --key nope.key f.db
+  grep -q "no deployment secret to copy at nope.key" "$WORK/err" || fail "$(cat "$WORK/err")"
 }
 
 # a PostgreSQL store is backed up with PostgreSQL's tools: a clear error
