@@ -104,6 +104,15 @@ case_existing_out_is_refused_unless_force() {
   (umask 022; "$SN" backup --db s.db --force out.db >/dev/null) || fail "--force: exit $?"
   [ "$(stat -c %a out.db)" = 600 ] || fail "mode $(stat -c %a out.db) under umask 022"
   expect_exit 0 "$SN" verify --db out.db
+  # the store itself, even with --force (and by another name)
+  ln -s s.db link.db
+  for self in s.db link.db ./s.db; do
+    expect_exit 1 "$SN" backup --db s.db --force "$self"
+    grep -q "is the store itself" "$WORK/err" || fail "$self: $(cat "$WORK/err")"
+    expect_exit 1 "$SN" restore --db s.db --force "$self"
+    grep -q "are the same file" "$WORK/err" || fail "restore $self: $(cat "$WORK/err")"
+  done
+  expect_exit 0 "$SN" verify --db s.db
   # a missing store, a folder as OUT
   expect_exit 1 "$SN" backup --db nope.db x.db
   grep -q "no store at nope.db" "$WORK/err" || fail "$(cat "$WORK/err")"

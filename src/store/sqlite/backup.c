@@ -117,6 +117,14 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, const char *out, sn_backup_inf
     return sn_fail(err, errlen, SN_ESTORE, "backup into %s failed: %s", out, sqlite3_errstr(rc));
 }
 
+/* 1 when both paths name one existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /* Back up the open source into the file tmp. */
 static int backup_into(sqlite3 *src, const char *tmp, sn_backup_info *info, char *err,
                        size_t errlen)
@@ -145,6 +153,8 @@ int sn_store_backup(const char *db, const char *out, int force, sn_backup_info *
         return sn_fail(err, errlen, SN_EUSAGE, "a backup is written to a file, not to a URL");
     if ((rc = sq_target_free(out, force, err, errlen)) != SN_OK)
         return rc;
+    if (same_file(db, out))
+        return sn_fail(err, errlen, SN_EINVAL, "%s is the store itself", out);
     if ((rc = open_source(db, &src, err, errlen)) != SN_OK) {
         sqlite3_close(src);
         return rc;
@@ -174,7 +184,7 @@ static int check_input(const char *in, const char *db, char *err, size_t errlen)
     if (!S_ISREG(st.st_mode) || st.st_size == 0)
         return sn_fail(err, errlen, SN_EINVAL, "%s is not a store file (%s)", in,
                        S_ISREG(st.st_mode) ? "it is empty" : "not a regular file");
-    if (stat(db, &dst) == 0 && dst.st_dev == st.st_dev && dst.st_ino == st.st_ino)
+    if (same_file(in, db))
         return sn_fail(err, errlen, SN_EINVAL, "%s and %s are the same file", in, db);
     snprintf(wal, sizeof(wal), "%s-wal", in);
     if (stat(wal, &dst) == 0 && dst.st_size > 0)
