@@ -90,7 +90,10 @@ int sn_store_integrity(sn_store *s, char *err, size_t errlen);
  * file or the new one. None of them copies the deployment secret. */
 #define SN_BACKUP_STEP_PAGES 1024  /* pages copied per step of the online backup */
 #define SN_BACKUP_BUSY_SLEEP_MS 10 /* the wait before a step the store refused is tried again */
-#define SN_BACKUP_BUSY_GIVE_UP_MS 30000 /* a store locked this long in a row fails the backup */
+/* A store locked against readers this long in a row (by a process holding
+ * it exclusively; serve never does) fails the backup: the store's own busy
+ * timeout. */
+#define SN_BACKUP_BUSY_GIVE_UP_MS 10000
 
 typedef struct {
     long pages; /* pages copied (the store's size in pages) */

@@ -123,6 +123,47 @@ case_existing_out_is_refused_unless_force() {
   [ ! -e x.db ] || fail "x.db was written"
 }
 
+# hold_lock DB SECONDS: hold DB locked against readers (another program's
+# exclusive transaction) for SECONDS, in the background; returns once held.
+hold_lock() {
+  python3 - "$1" "$2" 3>held <<'PY' &
+import os, sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA locking_mode = EXCLUSIVE")
+con.execute("BEGIN EXCLUSIVE")
+con.execute("SELECT count(*) FROM meta").fetchone()
+os.write(3, b"held\n")
+time.sleep(float(sys.argv[2]))
+con.execute("COMMIT")
+con.close()
+PY
+  LOCK_PID=$!
+  for _ in $(seq 100); do [ -s held ] && return 0; sleep 0.05; done
+  fail "the lock was not taken"
+}
+
+# SN_BACKUP_BUSY_GIVE_UP_MS (10 s): a store locked for less is waited for,
+# one locked for longer fails the backup with nothing written
+case_locked_store_is_waited_for_then_given_up() {
+  on_pg && return 0
+  "$SN" init --db s.db >/dev/null
+  hold_lock s.db 2
+  t0=$(date +%s)
+  expect_exit 0 "$SN" backup --db s.db a.db
+  wait "$LOCK_PID"
+  [ $(($(date +%s) - t0)) -ge 1 ] || fail "the backup did not wait for the lock"
+  rm -f held
+  hold_lock s.db 14
+  t0=$(date +%s)
+  expect_exit 1 "$SN" backup --db s.db b.db
+  took=$(($(date +%s) - t0))
+  wait "$LOCK_PID"
+  grep -q "s.db stayed locked by another process for 10000 ms: nothing backed up" "$WORK/err" ||
+    fail "$(cat "$WORK/err")"
+  [ "$took" -ge 9 ] && [ "$took" -le 13 ] || fail "gave up after $took s, not 10"
+  [ ! -e b.db ] && [ -z "$(ls | grep 'b.db.tmp')" ] || fail "something was written: $(ls)"
+}
+
 # restore refuses what is not a whole secondnum store, and writes nothing
 case_bad_input_is_refused_and_nothing_written() {
   on_pg && return 0

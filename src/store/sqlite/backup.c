@@ -82,8 +82,13 @@ static int open_source(const char *path, sqlite3 **out, char *err, size_t errlen
         return sn_fail(err, errlen, SN_EINVAL, "%s is not a store file", path);
     if (sqlite3_open_v2(path, out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return db_fail(*out, "cannot open", path, err, errlen);
-    sqlite3_busy_timeout(*out, SN_BACKUP_BUSY_SLEEP_MS);
-    return read_version(*out, path, 1, err, errlen);
+    sqlite3_busy_timeout(*out, SN_BACKUP_BUSY_GIVE_UP_MS);
+    int rc = read_version(*out, path, 1, err, errlen);
+    if (rc != SN_OK && sqlite3_errcode(*out) == SQLITE_BUSY)
+        return sn_fail(err, errlen, SN_EUNAVAILABLE,
+                       "%s stayed locked by another process for %d ms: nothing backed up", path,
+                       SN_BACKUP_BUSY_GIVE_UP_MS);
+    return rc;
 }
 
 /* Copy every page of src into dst, SN_BACKUP_STEP_PAGES at a time. */
@@ -112,7 +117,8 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, const char *out, sn_backup_inf
     if (rc == SQLITE_DONE)
         return SN_OK;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return sn_fail(err, errlen, SN_EUNAVAILABLE, "the store stayed locked for %d ms",
+        return sn_fail(err, errlen, SN_EUNAVAILABLE,
+                       "the store stayed locked by another process for %d ms: nothing backed up",
                        SN_BACKUP_BUSY_GIVE_UP_MS);
     return sn_fail(err, errlen, SN_ESTORE, "backup into %s failed: %s", out, sqlite3_errstr(rc));
 }
