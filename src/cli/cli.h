@@ -33,6 +33,8 @@ int sn_cmd_keys(int argc, char **argv);
 int sn_cmd_carriers(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_sms(int argc, char **argv);
+int sn_cmd_backup(int argc, char **argv);
+int sn_cmd_restore(int argc, char **argv);
 
 /* Print "secondnum CMD: message; see 'secondnum CMD --help'" to stderr, one
  * line (with the place set by sn_cli_usage_where before the message), and

@@ -18,6 +18,8 @@ static const sn_command commands[] = {
     {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
     {"sms", "read the text messages sent to subscribers (the outbox)", sn_cmd_sms},
+    {"backup", "copy a SQLite store while it is being written", sn_cmd_backup},
+    {"restore", "put a backup back as the store, once it is verified", sn_cmd_restore},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

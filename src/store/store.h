@@ -82,4 +82,46 @@ int sn_store_relax_durability(sn_store *s, char *err, size_t errlen);
  * SN_OK, or SN_ESTORE with the first problem found. */
 int sn_store_integrity(sn_store *s, char *err, size_t errlen);
 
+/* ---- backups and restores of a SQLite store (store/sqlite/backup.c) -------
+ * A PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump,
+ * pg_basebackup): these functions refuse a URL with an error saying so.
+ * Every file they write is mode 0600, written beside its target, fsynced
+ * and renamed over it (then the folder fsynced): a crash leaves the old
+ * file or the new one. None of them copies the deployment secret. */
+#define SN_BACKUP_STEP_PAGES 1024  /* pages copied per step of the online backup */
+#define SN_BACKUP_BUSY_SLEEP_MS 10 /* the wait before a step the store refused is tried again */
+/* A store locked against readers this long in a row (by a process holding
+ * it exclusively; serve never does) fails the backup: the store's own busy
+ * timeout. */
+#define SN_BACKUP_BUSY_GIVE_UP_MS 10000
+
+typedef struct {
+    long pages; /* pages copied (the store's size in pages) */
+    long steps; /* steps of SN_BACKUP_STEP_PAGES it took */
+} sn_backup_info;
+
+/* Copy the SQLite store at db to the file out, consistent while others
+ * write it: out holds exactly what was committed when the backup began.
+ * Refuses an existing out unless force. */
+int sn_store_backup(const char *db, const char *out, int force, sn_backup_info *info, char *err,
+                    size_t errlen);
+
+/* Restore, first step: check that the file in is a SQLite database of its
+ * own (not empty, no write-ahead log beside it) and that db may be written
+ * (absent, or force), copy in to a staging file beside db (its path into
+ * staged) and check the copy is a secondnum store. in is only read. The
+ * caller then opens the staged store and verifies it, and installs it or
+ * discards it. On failure nothing is left behind. */
+int sn_store_restore_stage(const char *in, const char *db, int force, char *staged, size_t len,
+                           char *err, size_t errlen);
+/* Replace db by the staged file: refused (SN_EUNAVAILABLE) while another
+ * process has db open; db's old -wal and -shm are removed first. */
+int sn_store_restore_install(const char *staged, const char *db, char *err, size_t errlen);
+/* Remove a staged file and its -wal and -shm. */
+void sn_store_restore_discard(const char *staged);
+
+/* Copy the file src to dst (mode 0600, atomically as above); refuses an
+ * existing dst unless force. For the deployment secret. */
+int sn_store_copy_file(const char *src, const char *dst, int force, char *err, size_t errlen);
+
 #endif

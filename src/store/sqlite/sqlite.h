@@ -7,6 +7,8 @@
  *   deliveries.c  the due deliveries (one node: no claims)
  *   open.c        opening the file, its schema and migrations, and the
  *                 backend table that points a handle at the above
+ *   backup.c      backups (SQLite's online backup API) and restores
+ *   files.c       whole files: temporaries beside a target, fsync, rename
  *
  * Statements are static strings, prepared once per handle on first use and
  * cached by their address; their $N placeholders are read as ?N. A
@@ -51,5 +53,20 @@ extern const sn_sql_driver sn_sqlite_driver;
 extern const sn_log_ops sn_sqlite_log;
 int sq_due_deliveries(sn_store *base, const sn_due_query *q, sn_due_fn fn, void *ctx, char *err,
                       size_t errlen);
+
+/* files.c: a new private (SN_STORE_FILE_MODE) file "TARGET.TAG-XXXXXX"
+ * beside target, its name into path; SN_OK or SN_EIO. */
+int sq_temp_beside(const char *target, const char *tag, char *path, size_t len, char *err,
+                   size_t errlen);
+/* fsync the file at path. */
+int sq_sync_file(const char *path, char *err, size_t errlen);
+/* fsync tmp, rename it to target, fsync target's folder. */
+int sq_install(const char *tmp, const char *target, char *err, size_t errlen);
+/* SN_OK when target may be written: absent, or present with force. */
+int sq_target_free(const char *target, int force, char *err, size_t errlen);
+/* Remove PATH-wal, PATH-shm and PATH-journal, those that exist. */
+void sq_remove_sidecars(const char *path);
+/* Copy the bytes of src over the existing file tmp, and fsync it. */
+int sq_copy_into(const char *src, const char *tmp, char *err, size_t errlen);
 
 #endif
