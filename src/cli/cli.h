@@ -60,7 +60,7 @@ typedef struct {
     int (*fn)(const char *cmd, const char *value, void *dst);
 } sn_cli_opt;
 
-#define SN_CLI_OPTS_MAX 24 /* flags of one command */
+#define SN_CLI_OPTS_MAX 40 /* flags of one command */
 
 /* Table entries. */
 #define SN_CLI_OPT(name, kind, required, dst, min, max, error, fn)                                 \

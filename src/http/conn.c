@@ -446,6 +446,12 @@ void sn_conn_register(h2o_pathconf_t *path)
     h2o_create_filter(path, sizeof(h2o_filter_t))->on_setup_ostream = watch_setup;
 }
 
+const sn_server_options *sn_conn_options(h2o_req_t *req)
+{
+    sn_conn *cs = conn_of(req);
+    return cs != NULL ? cs->l->options : NULL;
+}
+
 int sn_conn_framing_ok(h2o_req_t *req, int *status, const char **why)
 {
     sn_conn *cs = conn_of(req);

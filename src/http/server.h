@@ -47,6 +47,11 @@ typedef struct {
     /* connections served at once, over all loops; more are answered 503
      * and closed (0: sn_server_limits sets the default) */
     size_t max_connections;
+    /* a second address (NULL: none), served by the first loop: its
+     * requests go to metrics_handle instead of handle, and no head is
+     * judged before its body (admit_head) */
+    const char *metrics_listen;
+    int (*metrics_handle)(void *ctx, h2o_req_t *req);
     /* once the loops are done with their connections and before they go:
      * stop whatever posts messages to them (may be NULL) */
     void (*drained)(void *ctx);
