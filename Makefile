@@ -85,7 +85,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
-            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
+            libpq-dev postgresql valgrind wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei \
+            prometheus
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
