@@ -41,6 +41,7 @@
 #include "http/conn.h"
 
 #include "http/http.h"
+#include "util/metrics.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -156,6 +157,7 @@ static int write_answer(int fd, int status, const char *code, const char *msg,
 {
     char out[1536];
     size_t len = format_answer(out, sizeof(out), status, code, msg, correlator);
+    sn_metrics_count_refused(status);
     return len > 0 && send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }
 

@@ -50,6 +50,7 @@
 #include "core/errors.h"
 #include "http/conn.h"
 #include "http/http.h"
+#include "util/metrics.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -129,6 +130,7 @@ static int answer_error(h2o_req_t *req, int status, const char *code, const char
     int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
                        status, code, msg);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    sn_metrics_count_refused(status);
     req->res.status = status;
     req->res.reason = "Bad Request";
     req->http1_is_persistent = 0;
@@ -176,6 +178,7 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
 {
     (void)self;
     if (req->res.status >= 400) {
+        sn_metrics_count_refused(req->res.status);
         int large = req->res.status == 413;
         char body[160];
         int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}",

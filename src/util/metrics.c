@@ -50,6 +50,7 @@ typedef struct block {
     counter requests[ROUTE_SLOTS][STATUS_SLOTS];
     counter buckets[ROUTE_SLOTS][SN_METRICS_BUCKETS + 1];
     counter sum_us[ROUTE_SLOTS];
+    counter refused[STATUS_SLOTS];
     app_slot apps[NAME_SLOTS];
     carrier_slot carriers[NAME_SLOTS];
     name_map app_map, carrier_map;
@@ -162,6 +163,13 @@ void sn_metrics_count_request(int route, int status, int64_t micros)
     add(&b->requests[r][status_slot(status)], 1);
     add(&b->buckets[r][k], 1);
     add(&b->sum_us[r], (uint64_t)micros);
+}
+
+void sn_metrics_count_refused(int status)
+{
+    block *b = my_block();
+    if (b != NULL)
+        add(&b->refused[status_slot(status)], 1);
 }
 
 void sn_metrics_count_check(const char *app, sn_metrics_api api, int verdict)
@@ -293,6 +301,26 @@ static void write_requests(sn_strbuf *out, const sn_metrics_route *routes, size_
             else
                 sn_strbuf_printf(out, ",status=\"other\"} %llu\n", (unsigned long long)n);
         }
+}
+
+static void write_refused(sn_strbuf *out)
+{
+    head(out, "secondnum_http_refused_total", "counter",
+         "Requests answered before routing: refused from their head alone (a bad credential "
+         "or size before the body is read), over --max-connections, or unreadable.");
+    for (size_t k = 0; k < STATUS_SLOTS; k++) {
+        uint64_t n = 0;
+        for (block *b = atomic_load(&blocks); b != NULL; b = b->next)
+            n += get(&b->refused[k]);
+        if (n == 0)
+            continue;
+        if (k < SN_METRICS_STATUSES)
+            sn_strbuf_printf(out, "secondnum_http_refused_total{status=\"%d\"} %llu\n", statuses[k],
+                             (unsigned long long)n);
+        else
+            sn_strbuf_printf(out, "secondnum_http_refused_total{status=\"other\"} %llu\n",
+                             (unsigned long long)n);
+    }
 }
 
 static void write_latency(sn_strbuf *out, const sn_metrics_route *routes, size_t nroutes)
@@ -440,6 +468,7 @@ void sn_metrics_write(sn_strbuf *out, const sn_metrics_route *routes, size_t nro
                       const sn_metrics_gauges *g)
 {
     write_requests(out, routes, nroutes);
+    write_refused(out);
     write_latency(out, routes, nroutes);
     write_checks(out);
     write_events(out);

@@ -87,6 +87,9 @@ typedef enum {
 /* A request answered: its route index (>= SN_METRICS_ROUTES_MAX or
  * negative: unmatched), status and latency. */
 void sn_metrics_count_request(int route, int status, int64_t micros);
+/* A request answered before the router saw it (from its head alone, over
+ * the connection cap, or an error of h2o's own): its status. */
+void sn_metrics_count_refused(int status);
 /* A check answered for app (NULL or "": a subscriber's session). */
 void sn_metrics_count_check(const char *app, sn_metrics_api api, int verdict);
 /* A carrier's events, by outcome. */

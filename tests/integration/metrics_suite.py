@@ -308,6 +308,69 @@ def case_no_phone_number_in_the_scrape(c):
     assert 'api="batch",app="metrics-app",verdict="unchanged"' in text, text
 
 
+def sample(text, series):
+    """The value of one sample line (its name and labels exactly), 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line[len(series) + 1:])
+    return 0.0
+
+
+def case_rate_limit_refusals_counted_by_reason(c):
+    series = 'secondnum_rate_limited_total{reason="key_per_second"}'
+    out = h.run_cli("keys", "create", "--db", c.env.db, "--role", "app", "--name",
+                    "metrics-slow", "--rate", "1/s").stdout
+    cl = c.server.client(out.splitlines()[0].strip())
+    deadline = time.monotonic() + 10  # the writer reloads the keys every second
+    while cl.request("POST", "/v1/check", json_body={"number": KNOWN[0], "date": day(-1)}
+                     ).status == 401:
+        assert time.monotonic() < deadline, "the new key never worked"
+        time.sleep(0.2)
+    before = sample(scrape(c)[2], series)
+    refused = 0
+    for _ in range(5):
+        r = cl.request("POST", "/v1/check", json_body={"number": KNOWN[0], "date": day(-1)})
+        assert r.status in (200, 429), r
+        refused += r.status == 429
+    assert refused >= 3, "only %d of 5 checks at 1/s were refused" % refused
+    eq("429s counted", refused, sample(scrape(c)[2], series) - before)
+
+
+def case_refused_from_the_head_counted(c):
+    series = 'secondnum_http_refused_total{status="401"}'
+    before = sample(scrape(c)[2], series)
+    r = c.server.client("sn_" + "0" * 64).request("POST", "/v1/check", json_body={
+        "number": KNOWN[0], "date": day(-1)})
+    eq("a bad key with a body", 401, r.status)
+    eq("counted before routing", 1, sample(scrape(c)[2], series) - before)
+
+
+def case_notice_and_store_gauges(c):
+    n = "+8613900000099"
+    carrier, app = c.server.client(c.carrier), c.server.client(c.app)
+    expect_json(carrier.request("POST", "/v1/events", json_body={"events": [
+        {"number": n, "event": "activate", "at": day(-40) + "T08:00:00+08:00",
+         "event_id": "g-1"}]}), 200)
+    expect_json(app.request("PUT", "/v1/bindings", json_body={"bindings": [
+        {"number": n, "account": "acct-g", "bound_at": day(-20) + "T08:00:00+08:00"}]}), 200)
+    before = scrape(c)[2]
+    expect_json(carrier.request("POST", "/v1/events", json_body={"events": [
+        {"number": n, "event": "cancel", "at": day(0) + "T00:00:01+08:00",
+         "event_id": "g-2"}]}), 200)
+    after = scrape(c)[2]
+    eq("an open notice more", 1, sample(after, "secondnum_notices_open") -
+       sample(before, "secondnum_notices_open"))
+    eq("store up", 1, sample(after, "secondnum_store_up"))
+    for g in ("secondnum_notices_overdue", "secondnum_deliveries_pending",
+              "secondnum_deliveries_retrying", "secondnum_deliveries_dead"):
+        assert re.search(r"^%s \d+$" % g, after, re.M), "no %s" % g
+    if h.ON_POSTGRES:  # a store other nodes can write: the follower's lag
+        assert re.search(r"^secondnum_follower_lag_changes \d+$", after, re.M), after[-1500:]
+    else:
+        assert "secondnum_follower_lag_changes" not in after
+    assert n not in after and n[1:] not in after
+
+
 def case_metrics_listen_usage_errors(c):
     for value in ("nohost", "127.0.0.1:0", "127.0.0.1:99999"):
         p = h.run_cli("serve", "--db", c.env.db, "--metrics-listen", value, check=False)
