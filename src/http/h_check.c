@@ -31,13 +31,10 @@ typedef struct {
 } check_outcome;
 
 /* Count a question answered (or refused) for the metrics. */
-static void count_check(const sn_call *c, const check_outcome *o, int batch)
+static void count_check(const sn_call *c, const check_outcome *o)
 {
-    sn_metrics_count_check(c->who.app,
-                           o->hashed ? SN_METRICS_API_HASHED
-                           : batch   ? SN_METRICS_API_BATCH
-                                     : SN_METRICS_API_NATIVE,
-                           o->verdict);
+    sn_metrics_count_checks(c->who.app, o->hashed ? SN_METRICS_API_HASHED : SN_METRICS_API_NATIVE,
+                            o->verdict, 1);
 }
 
 /* Append n bytes of s at *len in dst (callers size dst for the worst case). */
@@ -156,18 +153,18 @@ void sn_h_check(sn_call *c)
     if (!sn_call_count_checks(c, 1))
         return;
     if (c->req->entity.len > sizeof(scratch) - 8) {
-        count_check(c, &o, 0);
+        count_check(c, &o);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "the request body is too long for a check");
         return;
     }
     if (sn_flatjson_parse(c->req->entity.base, c->req->entity.len, f, NFIELDS, scratch,
                           sizeof(scratch), why, sizeof(why)) != SN_OK) {
-        count_check(c, &o, 0);
+        count_check(c, &o);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
         return;
     }
     answer(c->svc, sn_check_today(c->svc), f, &o);
-    count_check(c, &o, 0);
+    count_check(c, &o);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
     else
@@ -175,10 +172,13 @@ void sn_h_check(sn_call *c)
 }
 
 /* Answer one item (the text between start and end) into out at *len. */
-static void batch_item(const sn_call *c, sn_day today, const char *start, const char *end,
-                       char *out, size_t *len)
+/* A batch's checks for the metrics, counted once per kind at its end (one
+ * look-up of the app, not one per item): [hashed][verdict]. */
+typedef uint64_t batch_counts[2][SN_METRICS_VERDICTS];
+
+static void batch_item(const sn_service *svc, sn_day today, const char *start, const char *end,
+                       char *out, size_t *len, batch_counts counts)
 {
-    const sn_service *svc = c->svc;
     sn_flat_field f[NFIELDS];
     char scratch[1024];
     check_outcome o;
@@ -194,7 +194,7 @@ static void batch_item(const sn_call *c, sn_day today, const char *start, const 
         o.failed = 1, o.error = SN_HTTP_INVALID_ARGUMENT;
     else
         answer(svc, today, f, &o);
-    count_check(c, &o, 1);
+    counts[o.hashed][o.verdict]++;
     if (!o.failed) {
         put(out, len, o.json, o.json_len);
         return;
@@ -221,12 +221,18 @@ void sn_h_check_batch(sn_call *c)
     size_t cap = n * BATCH_ENTRY_MAX + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);
+    batch_counts counts = {{0}};
     PUT_LIT(out, &len, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             out[len++] = ',';
-        batch_item(c, today, items[i].start, items[i].end, out, &len);
+        batch_item(c->svc, today, items[i].start, items[i].end, out, &len, counts);
     }
+    for (int h = 0; h < 2; h++)
+        for (int v = 0; v < SN_METRICS_VERDICTS; v++)
+            if (counts[h][v] > 0)
+                sn_metrics_count_checks(
+                    c->who.app, h ? SN_METRICS_API_HASHED : SN_METRICS_API_BATCH, v, counts[h][v]);
     PUT_LIT(out, &len, "]}");
     sn_reply_json(c, 200, out, len);
 }

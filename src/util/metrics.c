@@ -174,13 +174,18 @@ void sn_metrics_count_refused(int status)
 
 void sn_metrics_count_check(const char *app, sn_metrics_api api, int verdict)
 {
+    sn_metrics_count_checks(app, api, verdict, 1);
+}
+
+void sn_metrics_count_checks(const char *app, sn_metrics_api api, int verdict, uint64_t n)
+{
     block *b = my_block();
     if (b == NULL || (unsigned)api >= SN_METRICS_APIS || verdict < 0 ||
         verdict >= SN_METRICS_VERDICTS)
         return;
     size_t i = slot_of(&b->app_map, (char *)b->apps, sizeof(app_slot),
                        app != NULL && app[0] != '\0' ? app : "(subscriber)");
-    add(&b->apps[i].n[api][verdict], 1);
+    add(&b->apps[i].n[api][verdict], n);
 }
 
 void sn_metrics_count_events(uint32_t carrier, uint64_t applied, uint64_t duplicates,

@@ -90,8 +90,10 @@ void sn_metrics_count_request(int route, int status, int64_t micros);
 /* A request answered before the router saw it (from its head alone, over
  * the connection cap, or an error of h2o's own): its status. */
 void sn_metrics_count_refused(int status);
-/* A check answered for app (NULL or "": a subscriber's session). */
+/* A check answered for app (NULL or "": a subscriber's session), or n
+ * alike. */
 void sn_metrics_count_check(const char *app, sn_metrics_api api, int verdict);
+void sn_metrics_count_checks(const char *app, sn_metrics_api api, int verdict, uint64_t n);
 /* A carrier's events, by outcome. */
 void sn_metrics_count_events(uint32_t carrier, uint64_t applied, uint64_t duplicates,
                              uint64_t rejected);
