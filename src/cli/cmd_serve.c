@@ -368,6 +368,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     cf->server.handle = sn_router_handle;
     cf->server.admit_head = sn_router_admit_head;
     cf->server.metrics_handle = sn_metrics_listener_handle;
+    cf->server.metrics_admit_head = sn_metrics_listener_admit_head;
     cf->server.ctx = svc;
     cf->server.drained = drained;
     return sn_server_run(&cf->server, announce, &cf->server, err, errlen);

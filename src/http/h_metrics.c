@@ -11,8 +11,12 @@
  * are read on the loop before the job is queued. A store that fails, or a
  * full writer queue, leaves those gauges out (secondnum_store_up 0): the
  * counters are answered whatever the store does.
+ *
+ * The metrics address answers GET and HEAD /metrics and 404 to the rest; a
+ * request with a body is answered 404 from its head, its body never read.
  */
 #include "http/job.h"
+#include "http/router.h"
 
 #include "core/errors.h"
 #include "follow/follower.h"
@@ -23,6 +27,7 @@
 #include "util/clock.h"
 #include "util/metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -110,6 +115,18 @@ static const sn_route *metrics_route(void)
         if (strcmp(sn_routes[i].path, "/metrics") == 0)
             return &sn_routes[i];
     return NULL;
+}
+
+int sn_metrics_listener_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v)
+{
+    (void)ctx;
+    v->status = sn_http_error_status(SN_HTTP_NOT_FOUND);
+    v->code = sn_http_error_code(SN_HTTP_NOT_FOUND);
+    v->correlator = sn_head_get(h, "x-correlator");
+    if (v->correlator.base != NULL && !sn_correlator_valid(v->correlator))
+        v->correlator = h2o_iovec_init(NULL, 0);
+    snprintf(v->message, sizeof(v->message), "this address serves GET /metrics only");
+    return 0;
 }
 
 int sn_metrics_listener_handle(void *ctx, h2o_req_t *req)

@@ -184,11 +184,6 @@ int sn_correlator_valid(h2o_iovec_t v);
 /* Count an answer: its route, status and latency (sn_reply calls it). */
 void sn_metrics_request(sn_call *c, int status);
 
-/* The handler of the --metrics-listen address (sn_server_options
- * .metrics_handle; ctx: the sn_service): GET or HEAD /metrics answered
- * without a credential, everything else 404. */
-int sn_metrics_listener_handle(void *ctx, h2o_req_t *req);
-
 /* ---- handlers (h_*.c), listed in routes.c ------------------------------------ */
 
 /* Serve a file of the subscriber portal for GET or HEAD of path (h_portal.c):

@@ -6,6 +6,7 @@
  * here and there together.
  */
 #include "http/http.h"
+#include "util/metrics.h"
 
 #define KEY SN_AUTH_KEY
 #define SESSION SN_AUTH_SESSION
@@ -92,3 +93,7 @@ const sn_route sn_routes[] = {
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);
+
+/* The metrics count each route apart up to this many (util/metrics.h). */
+_Static_assert(sizeof(sn_routes) / sizeof(sn_routes[0]) <= SN_METRICS_ROUTES_MAX,
+               "more routes than SN_METRICS_ROUTES_MAX: raise it");

@@ -339,7 +339,7 @@ static void *loop_main(void *arg)
     if (t->metrics_fd >= 0) {
         t->metrics_options = *options;
         t->metrics_options.handle = options->metrics_handle;
-        t->metrics_options.admit_head = NULL;
+        t->metrics_options.admit_head = options->metrics_admit_head;
         sn_conns_init(&t->metrics_conns, &t->ctx, &t->accept_ctx, &t->metrics_options);
         t->metrics_listener =
             h2o_evloop_socket_create(loop, t->metrics_fd, H2O_SOCKET_FLAG_DONT_READ);

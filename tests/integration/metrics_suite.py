@@ -222,6 +222,10 @@ def case_metrics_address_serves_only_metrics(c):
                               ("POST", "/metrics", None), ("GET", "/", None)]:
         r = mc.request(method, path, key=key)
         eq("%s %s on the metrics address" % (method, path), 404, r.status)
+    # a body is refused from the head: 404, the connection closed unread
+    r = mc.request("POST", "/metrics", body=b"x" * 100000, key=None)
+    eq("POST /metrics with a body", 404, r.status)
+    h.check_error_shape(r)
     r = mc.request("HEAD", "/metrics")
     eq("HEAD /metrics", 200, r.status)
     eq("HEAD body", b"", r.body)

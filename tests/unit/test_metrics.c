@@ -3,11 +3,15 @@
  * buckets ending at +Inf equal to _count, escaped label values), counts
  * summed exactly over threads that count at once, the latency buckets'
  * edges, and the bound on app names per thread (SN_METRICS_NAMES_MAX: the
- * next names count under SN_METRICS_OTHER). Counters are process-wide, so
- * each case reads what it added as a difference. */
+ * next names count under SN_METRICS_OTHER), and names cut at
+ * SN_METRICS_NAME_LEN (routes.c asserts that its table fits in
+ * SN_METRICS_ROUTES_MAX). Counters are process-wide, so each case reads
+ * what it added as a difference. */
 #include "unit.h"
 
 #include "util/metrics.h"
+
+#include <stddef.h>
 
 #include <pthread.h>
 #include <string.h>
@@ -213,6 +217,22 @@ static void test_unmatched_and_other_status(void **state)
     free(after);
 }
 
+static void test_long_names_are_cut(void **state)
+{
+    (void)state;
+    char name[SN_METRICS_NAME_LEN + 40], series[SN_METRICS_NAME_LEN + 128];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    sn_metrics_count_check(name, SN_METRICS_API_NATIVE, 2);
+    sn_metrics_count_check(name, SN_METRICS_API_NATIVE, 2); /* the same slot again */
+    name[SN_METRICS_NAME_LEN] = '\0';
+    snprintf(series, sizeof(series),
+             "secondnum_checks_total{api=\"native\",app=\"%s\",verdict=\"disconnected\"}", name);
+    char *text = scrape();
+    assert_true(value_of(text, series) == 2);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_apps_past_the_bound_count_as_other),
         cmocka_unit_test(test_label_values_escaped),
         cmocka_unit_test(test_unmatched_and_other_status),
+        cmocka_unit_test(test_long_names_are_cut),
     };
     return sn_run_tests(tests);
 }
