@@ -28,6 +28,7 @@
 static const char usage[] =
     "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT]\n"
     "                       [--threads N] [--key FILE] [--max-connections N]\n"
+    "                       [--metrics-listen HOST:PORT]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
     "                       [subscriber options]\n"
@@ -49,6 +50,11 @@ static const char usage[] =
     "  --max-connections N  connections served at once; more are answered 503\n"
     "                     and closed (default 10000, fewer when the open-files\n"
     "                     limit, raised to its hard limit at start, is low)\n"
+    "  --metrics-listen HOST:PORT  also serve GET /metrics (Prometheus text\n"
+    "                     format, docs/metrics.md) on this address, without a\n"
+    "                     credential and nothing else there; for a Prometheus on\n"
+    "                     a private network (on --listen, /metrics needs an\n"
+    "                     admin key)\n"
     "  --key FILE         the store's secret file, for id6 in carrier events and\n"
     "                     account hashes (default $SECONDNUM_KEY, else FILE.key;\n"
     "                     created when absent; every node of a PostgreSQL store\n"
@@ -117,6 +123,8 @@ static void announce(void *arg)
     char status[SN_LISTEN_HOST_MAX + 96];
     fprintf(stderr, "secondnum serve: listening on http://%s with %u thread(s)\n", o->listen,
             o->threads);
+    if (o->metrics_listen != NULL)
+        fprintf(stderr, "secondnum serve: metrics on http://%s/metrics\n", o->metrics_listen);
     snprintf(status, sizeof(status), "serving %zu numbers on http://%s",
              sn_numindex_count(svc->index), o->listen);
     sn_notify_ready(status);
@@ -175,6 +183,18 @@ static int listen_address(const char *cmd, const char *v, void *dst)
     char err[SN_ERRMSG_MAX];
     if (sn_server_listen_valid(v, err, sizeof(err)) != SN_OK)
         return sn_cli_usage_error(cmd, "%s", err);
+    *(const char **)dst = v;
+    return 0;
+}
+
+static int metrics_address(const char *cmd, const char *v, void *dst)
+{
+    char err[SN_ERRMSG_MAX];
+    if (sn_server_listen_valid(v, err, sizeof(err)) != SN_OK)
+        return sn_cli_usage_error(cmd,
+                                  "--metrics-listen must be HOST:PORT with a port of 1 to "
+                                  "65535, not '%s'",
+                                  v);
     *(const char **)dst = v;
     return 0;
 }
@@ -257,6 +277,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_DB(&cf->db),
         SN_CLI_CREATE(&cf->create),
         SN_CLI_FN("listen", listen_address, &cf->server.listen),
+        SN_CLI_FN("metrics-listen", metrics_address, &cf->server.metrics_listen),
         SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
         SN_CLI_LONG("max-connections", &v.max_connections, 1, SN_SERVER_MAX_CONNECTIONS_LIMIT,
                     "--max-connections must be %ld-%ld"),
@@ -296,6 +317,9 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
     if (optind != argc)
         return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (cf->server.metrics_listen != NULL &&
+        strcmp(cf->server.metrics_listen, cf->server.listen) == 0)
+        return sn_cli_usage_error("serve", "--metrics-listen must differ from --listen");
     if (cf->subscribers.sms.driver == SN_SMS_DRIVER_KANNEL &&
         cf->subscribers.sms.kannel_url[0] == '\0')
         return sn_cli_usage_error("serve", "--sms kannel needs --sms-config with a url");
@@ -377,6 +401,8 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         return rc;
     cf->server.handle = sn_router_handle;
     cf->server.admit_head = sn_router_admit_head;
+    cf->server.metrics_handle = sn_metrics_listener_handle;
+    cf->server.metrics_admit_head = sn_metrics_listener_admit_head;
     cf->server.ctx = svc;
     cf->server.drained = drained;
     cf->server.stopping = stopping;

@@ -24,6 +24,7 @@
 #include "delivery/notice_json.h"
 #include "delivery/webhook.h"
 #include "store/store.h"
+#include "util/metrics.h"
 #include "util/thread.h"
 #include "store/apps.h"
 #include "store/notices.h"
@@ -150,11 +151,14 @@ static void record(worker *d, sn_delivery *dv, const char *error)
     if (error == NULL) {
         dv->state = SN_DELIVERY_DELIVERED;
         dv->last_error[0] = '\0';
+        sn_metrics_count_delivery(SN_METRICS_DELIVERY_DELIVERED);
     } else {
         snprintf(dv->last_error, sizeof(dv->last_error), "%s", error);
         if (now - dv->first_at_ms >= d->o.retry_budget_ms) {
             dv->state = SN_DELIVERY_DEAD;
+            sn_metrics_count_delivery(SN_METRICS_DELIVERY_DEAD);
         } else {
+            sn_metrics_count_delivery(SN_METRICS_DELIVERY_RETRY);
             int64_t wait = sn_retry_delay_ms(dv->attempts, d->o.retry_base_ms, d->o.retry_max_ms,
                                              randombytes_random());
             dv->next_at_ms = now + wait;

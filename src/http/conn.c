@@ -41,6 +41,7 @@
 #include "http/conn.h"
 
 #include "http/http.h"
+#include "util/metrics.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -156,6 +157,7 @@ static int write_answer(int fd, int status, const char *code, const char *msg,
 {
     char out[1536];
     size_t len = format_answer(out, sizeof(out), status, code, msg, correlator);
+    sn_metrics_count_refused(status);
     return len > 0 && send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }
 
@@ -444,6 +446,12 @@ static void watch_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
 void sn_conn_register(h2o_pathconf_t *path)
 {
     h2o_create_filter(path, sizeof(h2o_filter_t))->on_setup_ostream = watch_setup;
+}
+
+const sn_server_options *sn_conn_options(h2o_req_t *req)
+{
+    sn_conn *cs = conn_of(req);
+    return cs != NULL ? cs->l->options : NULL;
 }
 
 int sn_conn_framing_ok(h2o_req_t *req, int *status, const char **why)

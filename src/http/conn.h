@@ -48,6 +48,10 @@ void sn_conns_dispose(sn_conns *l);
  * when --max-connections are served already. */
 void sn_conn_accept(sn_conns *l, int fd);
 
+/* The options of the listener req's connection came from (NULL: a
+ * connection conn.c does not know). */
+const sn_server_options *sn_conn_options(h2o_req_t *req);
+
 /* Watch every answer on this path (it tells when a connection closes). */
 void sn_conn_register(h2o_pathconf_t *path);
 

@@ -17,6 +17,7 @@
 #include "service/signin.h"
 
 #include "core/errors.h"
+#include "util/metrics.h"
 
 #include <stdio.h>
 
@@ -92,8 +93,14 @@ void sn_h_camara(sn_call *c)
     char msg[SN_ERRMSG_MAX];
     if (!sn_call_count_checks(c, 1))
         return;
-    if (read_question(c, &q, &o))
-        judge(sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg)), &a, msg, &o);
+    int verdict = SN_METRICS_VERDICT_INVALID;
+    if (read_question(c, &q, &o)) {
+        int rc = sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg));
+        if (rc == SN_OK)
+            verdict = (int)a.verdict;
+        judge(rc, &a, msg, &o);
+    }
+    sn_metrics_count_check(c->who.app, SN_METRICS_API_CAMARA, verdict);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
     else if (o.recycled)
@@ -115,6 +122,8 @@ int sn_w_camara_session(sn_http_job *j, sn_store *s)
         return rc; /* the session first */
     if (asked)
         judge(rc, &a, j->message, &o);
+    sn_metrics_count_check(NULL, SN_METRICS_API_CAMARA,
+                           asked && rc == SN_OK ? (int)a.verdict : SN_METRICS_VERDICT_INVALID);
     if (o.failed)
         return sn_http_fail_as(j, o.error, "%s", o.message);
     sn_strbuf_printf(&j->out, "%s", o.recycled ? recycled : not_recycled);

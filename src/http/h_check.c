@@ -10,6 +10,7 @@
 #include "service/checks.h"
 
 #include "core/errors.h"
+#include "util/metrics.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -25,7 +26,16 @@ typedef struct {
     char message[SN_ERRMSG_MAX];
     char json[256]; /* the answer object when not failed */
     size_t json_len;
+    int verdict; /* sn_verdict, or SN_METRICS_VERDICT_INVALID (the metrics) */
+    int hashed;  /* asked by digest */
 } check_outcome;
+
+/* Count a question answered (or refused) for the metrics. */
+static void count_check(const sn_call *c, const check_outcome *o)
+{
+    sn_metrics_count_checks(c->who.app, o->hashed ? SN_METRICS_API_HASHED : SN_METRICS_API_NATIVE,
+                            o->verdict, 1);
+}
 
 /* Append n bytes of s at *len in dst (callers size dst for the worst case). */
 static void put(char *dst, size_t *len, const char *s, size_t n)
@@ -106,12 +116,14 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     char key[KEY_MAX], day[SN_DAY_TEXT_MAX], why[SN_ERRMSG_MAX];
     size_t klen;
     o->failed = 0;
+    o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL;
     if (!question_of(svc, f, &q, key, &klen, o))
         return;
     if (sn_check(svc, today, &q, &a, why, sizeof(why)) != SN_OK) {
         outcome_fail(o, SN_HTTP_OUT_OF_RANGE, why);
         return;
     }
+    o->verdict = (int)a.verdict;
     const char *word = sn_verdict_name(a.verdict);
     size_t len = 0;
     sn_day_format(q.day, day);
@@ -135,19 +147,24 @@ void sn_h_check(sn_call *c)
     sn_flat_field f[NFIELDS];
     char scratch[1024], why[SN_ERRMSG_MAX];
     check_outcome o;
+    o.verdict = SN_METRICS_VERDICT_INVALID;
+    o.hashed = 0;
     init_fields(f);
     if (!sn_call_count_checks(c, 1))
         return;
     if (c->req->entity.len > sizeof(scratch) - 8) {
+        count_check(c, &o);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "the request body is too long for a check");
         return;
     }
     if (sn_flatjson_parse(c->req->entity.base, c->req->entity.len, f, NFIELDS, scratch,
                           sizeof(scratch), why, sizeof(why)) != SN_OK) {
+        count_check(c, &o);
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
         return;
     }
     answer(c->svc, sn_check_today(c->svc), f, &o);
+    count_check(c, &o);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
     else
@@ -155,12 +172,18 @@ void sn_h_check(sn_call *c)
 }
 
 /* Answer one item (the text between start and end) into out at *len. */
+/* A batch's checks for the metrics, counted once per kind at its end (one
+ * look-up of the app, not one per item): [hashed][verdict]. */
+typedef uint64_t batch_counts[2][SN_METRICS_VERDICTS];
+
 static void batch_item(const sn_service *svc, sn_day today, const char *start, const char *end,
-                       char *out, size_t *len)
+                       char *out, size_t *len, batch_counts counts)
 {
     sn_flat_field f[NFIELDS];
     char scratch[1024];
     check_outcome o;
+    o.verdict = SN_METRICS_VERDICT_INVALID;
+    o.hashed = 0;
     init_fields(f);
     if (*start != '{')
         outcome_fail(&o, SN_HTTP_INVALID_ARGUMENT, "an item must be an object");
@@ -171,6 +194,7 @@ static void batch_item(const sn_service *svc, sn_day today, const char *start, c
         o.failed = 1, o.error = SN_HTTP_INVALID_ARGUMENT;
     else
         answer(svc, today, f, &o);
+    counts[o.hashed][o.verdict]++;
     if (!o.failed) {
         put(out, len, o.json, o.json_len);
         return;
@@ -197,12 +221,18 @@ void sn_h_check_batch(sn_call *c)
     size_t cap = n * BATCH_ENTRY_MAX + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);
+    batch_counts counts = {{0}};
     PUT_LIT(out, &len, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             out[len++] = ',';
-        batch_item(c->svc, today, items[i].start, items[i].end, out, &len);
+        batch_item(c->svc, today, items[i].start, items[i].end, out, &len, counts);
     }
+    for (int h = 0; h < 2; h++)
+        for (int v = 0; v < SN_METRICS_VERDICTS; v++)
+            if (counts[h][v] > 0)
+                sn_metrics_count_checks(
+                    c->who.app, h ? SN_METRICS_API_HASHED : SN_METRICS_API_BATCH, v, counts[h][v]);
     PUT_LIT(out, &len, "]}");
     sn_reply_json(c, 200, out, len);
 }

@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "feed/feed.h"
+#include "util/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static void answer(sn_http_job *j)
         sn_reply_error(c, SN_HTTP_INTERNAL, "the store failed; nothing was applied");
     } else {
         sn_ledger_sort_rejects(&b->rep);
+        sn_metrics_count_events(c->who.carrier, b->rep.applied, b->rep.duplicates, b->rep.nrejects);
         sn_strbuf_printf(&out, "{\"applied\":%zu,\"duplicates\":%zu,\"rejected\":[", b->rep.applied,
                          b->rep.duplicates);
         for (size_t i = 0; i < b->rep.nrejects; i++) {

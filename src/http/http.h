@@ -113,6 +113,7 @@ struct sn_call {
      * (a bad body, query or id) waits for the judgment, so a dead session
      * gets its 401 before anything about the request is said. */
     void (*refuse)(sn_call *c, sn_http_error e, const char *msg);
+    int64_t started_us; /* sn_monotonic_us() when the router took the request */
 };
 
 /* A query parameter's value, or NULL when absent. */
@@ -178,6 +179,11 @@ sn_http_error sn_http_error_of(int code);
 /* Is v a valid x-correlator (^[a-zA-Z0-9-_:;./<>{}]{0,256}$)? */
 int sn_correlator_valid(h2o_iovec_t v);
 
+/* ---- metrics (h_metrics.c) ----------------------------------------------------- */
+
+/* Count an answer: its route, status and latency (sn_reply calls it). */
+void sn_metrics_request(sn_call *c, int status);
+
 /* ---- handlers (h_*.c), listed in routes.c ------------------------------------ */
 
 /* Serve a file of the subscriber portal for GET or HEAD of path (h_portal.c):
@@ -186,6 +192,7 @@ int sn_portal_serve(sn_call *c, h2o_iovec_t path);
 
 void sn_h_healthz(sn_call *c);
 void sn_h_openapi(sn_call *c);
+void sn_h_metrics(sn_call *c);
 void sn_h_camara(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);

@@ -7,6 +7,7 @@
 
 #include "core/date.h"
 #include "util/clock.h"
+#include "util/metrics.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ int sn_call_count_checks(sn_call *c, uint64_t n)
     int len = snprintf(text, sizeof(text), "%" PRId64, retry);
     h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
                    h2o_strdup(&c->req->pool, text, (size_t)len).base, (size_t)len);
+    sn_metrics_count_refusal(v == SN_LIMIT_RATE ? SN_METRICS_REFUSAL_KEY_SECOND
+                                                : SN_METRICS_REFUSAL_KEY_DAY);
     if (v == SN_LIMIT_RATE)
         sn_reply_error(c, SN_HTTP_TOO_MANY_REQUESTS,
                        "too many checks with this key: at most %" PRIu32

@@ -7,6 +7,7 @@
 #include "http/http.h"
 
 #include "core/errors.h"
+#include "util/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,6 +120,7 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
     h2o_start_response(req, &generator);
     /* HEAD: the same head (length included), no body */
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    sn_metrics_request(c, status); /* before the send: the request may be gone after it */
     h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
@@ -176,6 +178,8 @@ void sn_reply_error(sn_call *c, sn_http_error e, const char *fmt, ...)
 void sn_reply_status(sn_call *c, int code, const char *message)
 {
     sn_http_error e = sn_http_error_of(code);
+    if (code == SN_ERATE) /* the services' own limits: the sign-in's */
+        sn_metrics_count_refusal(SN_METRICS_REFUSAL_SIGNIN);
     if (e == SN_HTTP_INTERNAL) {
         fprintf(stderr, "secondnum serve: %s: %s\n", c->route != NULL ? c->route->path : "",
                 message[0] != '\0' ? message : sn_error_name(code));

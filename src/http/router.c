@@ -19,6 +19,7 @@
 
 #include "core/errors.h"
 #include "crypto/tokens.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,7 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
     h2o_iovec_t path = req->path_normalized;
     int path_known = 0;
     memset(c, 0, sizeof(*c));
+    c->started_us = sn_monotonic_us();
     c->req = req;
     c->svc = ctx;
     if (!headers_ok(c))

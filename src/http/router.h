@@ -19,4 +19,13 @@ int sn_router_handle(void *ctx, h2o_req_t *req);
  * SN_HTTP_MAX_PUBLIC_BODY (public routes, sessions, unknown paths). */
 int sn_router_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v);
 
+/* The handler of the --metrics-listen address (sn_server_options
+ * .metrics_handle; ctx: the sn_service): GET or HEAD /metrics answered
+ * without a credential, everything else 404. */
+int sn_metrics_listener_handle(void *ctx, h2o_req_t *req);
+
+/* Its verdict on a request with a body, from the head alone
+ * (sn_server_options.metrics_admit_head): 404, the body never read. */
+int sn_metrics_listener_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v);
+
 #endif

@@ -6,6 +6,7 @@
  * here and there together.
  */
 #include "http/http.h"
+#include "util/metrics.h"
 
 #define KEY SN_AUTH_KEY
 #define SESSION SN_AUTH_SESSION
@@ -36,6 +37,7 @@ static const sn_form resolve_form = {{"resolution"}, 0, 0};
 const sn_route sn_routes[] = {
     {"GET", "/healthz", sn_h_healthz, NULL, NONE, 0, 0, NULL, NULL},
     {"GET", "/openapi.yaml", sn_h_openapi, NULL, NONE, 0, 0, NULL, NULL},
+    {"GET", "/metrics", sn_h_metrics, NULL, KEY, ADMIN, 0, NULL, NULL},
     /* an app key (two-legged) or a subscriber's session (three-legged) */
     {"POST", "/number-recycling/v0.2/check", sn_h_camara, sn_w_camara_session,
      SN_AUTH_KEY_OR_SESSION, APP, 0, NULL, &sn_camara_form},
@@ -91,3 +93,7 @@ const sn_route sn_routes[] = {
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);
+
+/* The metrics count each route apart up to this many (util/metrics.h). */
+_Static_assert(sizeof(sn_routes) / sizeof(sn_routes[0]) <= SN_METRICS_ROUTES_MAX,
+               "more routes than SN_METRICS_ROUTES_MAX: raise it");

@@ -22,6 +22,13 @@
  * stops listening for ACCEPT_BACKOFF_MS instead. At start the soft
  * open-files limit is raised to the hard one (sn_server_limits).
  *
+ * The metrics address (--metrics-listen), when asked for, is one more
+ * listener of the first loop, bound without SO_REUSEPORT (so that it can
+ * never share the API's address): its connections go through conn.c like
+ * the others (the cap, lingering close), with options of their own whose
+ * handler answers them (no API route, no credential), and it is drained
+ * and closed with the loop.
+ *
  * Requests: one catch-all h2o handler on "/" hands every request to the
  * options' handler (the router), so every 404 and 405 is the API's. Errors
  * that h2o produces itself before that (413 for a body over the limit, 400
@@ -43,6 +50,7 @@
 #include "core/errors.h"
 #include "http/conn.h"
 #include "http/http.h"
+#include "util/metrics.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -91,6 +99,11 @@ typedef struct {
     h2o_socket_t *listener;
     h2o_socket_t *wake;
     sn_conns conns;
+    /* the metrics address (first loop only; metrics_fd -1: none) */
+    int metrics_fd;
+    h2o_socket_t *metrics_listener;
+    sn_conns metrics_conns;
+    sn_server_options metrics_options;
     h2o_timeout_t backoff; /* ACCEPT_BACKOFF_MS */
     h2o_timeout_entry_t backoff_entry;
     int accepting; /* 0 once draining */
@@ -98,6 +111,11 @@ typedef struct {
 } loop_thread;
 
 static const sn_server_options *options; /* for the h2o callbacks; set before threads start */
+
+static size_t live_connections(const loop_thread *t)
+{
+    return t->conns.live + (t->metrics_fd >= 0 ? t->metrics_conns.live : 0);
+}
 
 void sn_server_post(h2o_req_t *req, sn_loop_message *m)
 {
@@ -112,6 +130,7 @@ static int answer_error(h2o_req_t *req, int status, const char *code, const char
     int len = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}\n",
                        status, code, msg);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    sn_metrics_count_refused(status);
     req->res.status = status;
     req->res.reason = "Bad Request";
     req->http1_is_persistent = 0;
@@ -132,7 +151,10 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     if (!sn_conn_framing_ok(req, &status, &why)) /* a pipelined request conn.c did not see */
         return answer_error(req, status, "INVALID_ARGUMENT", why);
-    return options->handle(options->ctx, req);
+    const sn_server_options *o = sn_conn_options(req); /* which listener */
+    if (o == NULL)
+        o = options;
+    return o->handle(o->ctx, req);
 }
 
 /* ---- h2o's own errors in the CAMARA shape ------------------------------ */
@@ -156,6 +178,7 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
 {
     (void)self;
     if (req->res.status >= 400) {
+        sn_metrics_count_refused(req->res.status);
         int large = req->res.status == 413;
         char body[160];
         int len = snprintf(
@@ -185,8 +208,11 @@ static void on_accept(h2o_socket_t *listener, const char *err);
 static void on_backoff_end(h2o_timeout_entry_t *entry)
 {
     loop_thread *t = H2O_STRUCT_FROM_MEMBER(loop_thread, backoff_entry, entry);
-    if (t->accepting)
+    if (t->accepting) {
         h2o_socket_read_start(t->listener, on_accept);
+        if (t->metrics_listener != NULL)
+            h2o_socket_read_start(t->metrics_listener, on_accept);
+    }
 }
 
 /* Out of descriptors: the pending connection stays in the listen queue and
@@ -198,6 +224,8 @@ static void back_off(loop_thread *t, int err)
     if (!t->accepting || h2o_timeout_is_linked(&t->backoff_entry))
         return;
     h2o_socket_read_stop(t->listener);
+    if (t->metrics_listener != NULL)
+        h2o_socket_read_stop(t->metrics_listener);
     h2o_timeout_link(t->ctx.loop, &t->backoff, &t->backoff_entry);
     if (now - last >= ACCEPT_BACKOFF_LOG_S && atomic_compare_exchange_strong(&logged, &last, now))
         fprintf(stderr,
@@ -209,10 +237,12 @@ static void back_off(loop_thread *t, int err)
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     loop_thread *t = listener->data;
+    int metrics = listener == t->metrics_listener;
     if (err != NULL)
         return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int fd = accept4(t->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(metrics ? t->metrics_fd : t->listen_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int e = errno;
             if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
@@ -221,7 +251,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
                 return; /* EAGAIN: none left */
             continue;
         }
-        sn_conn_accept(&t->conns, fd);
+        sn_conn_accept(metrics ? &t->metrics_conns : &t->conns, fd);
     }
 }
 
@@ -257,11 +287,17 @@ static void drain(loop_thread *t)
     t->accepting = 0;
     h2o_timeout_unlink(&t->backoff_entry);
     h2o_socket_close(t->listener);
+    if (t->metrics_listener != NULL) {
+        h2o_socket_read_stop(t->metrics_listener);
+        on_accept(t->metrics_listener, NULL);
+        h2o_socket_close(t->metrics_listener);
+        t->metrics_listener = NULL;
+    }
     h2o_context_request_shutdown(&t->ctx);
     if (t->ctx.http1.req_timeout.timeout > SHUTDOWN_READ_GRACE_MS)
         t->ctx.http1.req_timeout.timeout = SHUTDOWN_READ_GRACE_MS;
     uint64_t deadline = h2o_now(t->ctx.loop) + GRACE_MS;
-    while (t->conns.live > 0 && h2o_now(t->ctx.loop) < deadline)
+    while (live_connections(t) > 0 && h2o_now(t->ctx.loop) < deadline)
         h2o_evloop_run(t->ctx.loop, (int32_t)(deadline - h2o_now(t->ctx.loop)));
 }
 
@@ -270,9 +306,11 @@ static void drain(loop_thread *t)
 static void dispose_loop(loop_thread *t)
 {
     h2o_evloop_t *loop = t->ctx.loop;
-    if (t->conns.live > 0)
+    if (live_connections(t) > 0)
         return;
     sn_conns_dispose(&t->conns);
+    if (t->metrics_fd >= 0)
+        sn_conns_dispose(&t->metrics_conns);
     h2o_timeout_dispose(loop, &t->backoff);
     h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->messages);
@@ -298,6 +336,16 @@ static void *loop_main(void *arg)
     t->listener = h2o_evloop_socket_create(loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
+    if (t->metrics_fd >= 0) {
+        t->metrics_options = *options;
+        t->metrics_options.handle = options->metrics_handle;
+        t->metrics_options.admit_head = options->metrics_admit_head;
+        sn_conns_init(&t->metrics_conns, &t->ctx, &t->accept_ctx, &t->metrics_options);
+        t->metrics_listener =
+            h2o_evloop_socket_create(loop, t->metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
+        t->metrics_listener->data = t;
+        h2o_socket_read_start(t->metrics_listener, on_accept);
+    }
     t->wake = h2o_evloop_socket_create(loop, t->wake_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->wake->data = t;
     h2o_socket_read_start(t->wake, on_wake);
@@ -333,7 +381,9 @@ int sn_server_listen_valid(const char *address, char *err, size_t errlen)
     return SN_OK;
 }
 
-static int open_listener(const char *address, int *fd, char *err, size_t errlen)
+/* Bind address; shared: with SO_REUSEPORT (one listener per loop), else
+ * alone (the address must be free). */
+static int open_listener(const char *address, int shared, int *fd, char *err, size_t errlen)
 {
     char host[SN_LISTEN_HOST_MAX];
     const char *colon = strrchr(address, ':');
@@ -353,7 +403,7 @@ static int open_listener(const char *address, int *fd, char *err, size_t errlen)
                        gai_strerror(rc));
     *fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        (shared && setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
         bind(*fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(*fd, SOMAXCONN) != 0) {
         rc = sn_fail(err, errlen, SN_EIO, "cannot listen on %s: %s", address, strerror(errno));
         if (*fd >= 0)
@@ -439,7 +489,7 @@ static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, stop_
 {
     for (unsigned i = 0; i < o->threads; i++) {
         loop_thread *t = &threads[i];
-        int rc = open_listener(o->listen, &t->listen_fd, err, errlen);
+        int rc = open_listener(o->listen, 1, &t->listen_fd, err, errlen);
         if (rc != SN_OK)
             return rc;
         if ((t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
@@ -448,6 +498,11 @@ static int start_loops(const sn_server_options *o, h2o_globalconf_t *conf, stop_
         }
         t->conf = conf;
         t->order = order;
+    }
+    if (o->metrics_listen != NULL) { /* after the API's: it cannot take their address */
+        int rc = open_listener(o->metrics_listen, 0, &threads[0].metrics_fd, err, errlen);
+        if (rc != SN_OK)
+            return rc;
     }
     for (unsigned i = 0; i < o->threads; i++) {
         if (pthread_create(&threads[i].tid, NULL, loop_main, &threads[i]) != 0)
@@ -485,6 +540,8 @@ static void end_loops(loop_thread *threads, unsigned n, unsigned started, stop_o
             close(threads[i].listen_fd);
         if (threads[i].wake_fd >= 0)
             close(threads[i].wake_fd);
+        if (threads[i].metrics_fd >= 0)
+            close(threads[i].metrics_fd);
     }
 }
 
@@ -501,7 +558,7 @@ int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, 
     if (threads == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     for (unsigned i = 0; i < o->threads; i++)
-        threads[i].listen_fd = threads[i].wake_fd = -1;
+        threads[i].listen_fd = threads[i].wake_fd = threads[i].metrics_fd = -1;
     options = o;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

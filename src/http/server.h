@@ -47,6 +47,11 @@ typedef struct {
     /* connections served at once, over all loops; more are answered 503
      * and closed (0: sn_server_limits sets the default) */
     size_t max_connections;
+    /* a second address (NULL: none), served by the first loop: its
+     * requests go to metrics_handle and metrics_admit_head instead */
+    const char *metrics_listen;
+    int (*metrics_handle)(void *ctx, h2o_req_t *req);
+    int (*metrics_admit_head)(void *ctx, const sn_head *head, sn_head_verdict *v);
     /* once the loops are done with their connections and before they go:
      * stop whatever posts messages to them (may be NULL) */
     void (*drained)(void *ctx);

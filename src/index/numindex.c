@@ -305,8 +305,8 @@ static int pack(const sn_number_state *st, uint64_t *out)
             c = encode_day(st->last_cancel_day);
     if (a < 0 || b < 0 || c < 0)
         return SN_ELIMIT;
-    *out = (uint64_t)st->status | (uint64_t)(st->first_is_activation != 0) << 3 |
-           (uint64_t)a << 4 | (uint64_t)b << (4 + DAY_BITS) | (uint64_t)c << (4 + 2 * DAY_BITS);
+    *out = (uint64_t)st->status | (uint64_t)(st->first_is_activation != 0) << 3 | (uint64_t)a << 4 |
+           (uint64_t)b << (4 + DAY_BITS) | (uint64_t)c << (4 + 2 * DAY_BITS);
     return SN_OK;
 }
 
@@ -498,7 +498,8 @@ typedef struct {
 static void *load_digests(void *arg)
 {
     digest_job *j = arg;
-    uint64_t *sha_keys = malloc(j->n * sizeof(*sha_keys)), *md5_keys = malloc(j->n * sizeof(*md5_keys));
+    uint64_t *sha_keys = malloc(j->n * sizeof(*sha_keys)),
+             *md5_keys = malloc(j->n * sizeof(*md5_keys));
     size_t count[SHARDS];
     digester d = {NULL, NULL};
     j->rc = SN_ENOMEM;
@@ -755,4 +756,22 @@ int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *o
 size_t sn_numindex_count(sn_numindex *ix)
 {
     return map_count(&ix->states);
+}
+
+static size_t map_bytes(map *m)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        shard *s = &m->shards[i];
+        pthread_rwlock_rdlock(&s->lock);
+        n += (s->mask + 1) * sizeof(slot) +
+             (s->spare != NULL ? 2 * (s->mask + 1) * sizeof(slot) : 0);
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return n;
+}
+
+size_t sn_numindex_bytes(sn_numindex *ix)
+{
+    return sizeof(*ix) + map_bytes(&ix->states) + map_bytes(&ix->sha256) + map_bytes(&ix->md5);
 }

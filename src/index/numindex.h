@@ -57,6 +57,9 @@ int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *o
 /* Numbers in the index. */
 size_t sn_numindex_count(sn_numindex *ix);
 
+/* The bytes of the index's tables (the three maps, spares included). */
+size_t sn_numindex_bytes(sn_numindex *ix);
+
 /* SHA-256 and MD5 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(sn_number n, uint8_t digest[32]);
 void sn_number_md5(sn_number n, uint8_t digest[16]);

@@ -216,3 +216,11 @@ void sn_writer_stop(sn_writer *w)
     stop_publisher(w); /* after the writer: it finishes every job the writer ran */
     writer_free(w);
 }
+
+void sn_writer_depth(sn_writer *w, size_t *jobs, size_t *rows)
+{
+    pthread_mutex_lock(&w->lock);
+    *jobs = w->queued_jobs;
+    *rows = w->queued_weight;
+    pthread_mutex_unlock(&w->lock);
+}

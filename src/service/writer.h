@@ -60,6 +60,10 @@ int sn_writer_start(const char *db, void (*tick)(void *ctx, sn_store *store), vo
  * not queued and none of its functions will be called). Thread-safe. */
 int sn_writer_submit(sn_writer *w, sn_job *job);
 
+/* The jobs submitted and not yet finished, and the rows they carry
+ * (thread-safe; for the metrics). */
+void sn_writer_depth(sn_writer *w, size_t *jobs, size_t *rows);
+
 /* Run and finish the remaining jobs, stop both threads, close the store;
  * accepts NULL. */
 void sn_writer_stop(sn_writer *w);

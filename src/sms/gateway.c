@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "core/names.h"
+#include "util/metrics.h"
 #include "util/thread.h"
 #include "store/subscribers.h"
 
@@ -279,9 +280,12 @@ static void send_due(sn_sms_sender *w)
         if (send_one(w, m)) {
             m->state = SN_SMS_SENT;
             m->sent_at = now_ms() / 1000;
+            sn_metrics_count_sms(SN_METRICS_SMS_SENT);
         } else if (m->attempts >= w->opt.max_attempts) {
             m->state = SN_SMS_FAILED;
+            sn_metrics_count_sms(SN_METRICS_SMS_FAILED);
         } else {
+            sn_metrics_count_sms(SN_METRICS_SMS_RETRIED);
             int64_t delay = w->opt.retry_base_ms;
             for (unsigned k = 1; k < m->attempts && delay < RETRY_MAX_MS; k++)
                 delay *= 2;

@@ -21,6 +21,10 @@ static const char counts_sql[] =
     "SELECT state, count(*) FROM deliveries WHERE app = $1 GROUP BY state";
 /* Deliveries of an app without a webhook wait for one (setting it wakes
  * the deliverer): they are never due, so they do not count here. */
+static const char totals_sql[] =
+    "SELECT coalesce(sum(CASE WHEN state = 0 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN "
+    "state = 0 AND attempts > 0 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN state = 2 THEN 1 "
+    "ELSE 0 END), 0) FROM deliveries";
 static const char next_sql[] =
     "SELECT coalesce(min(d.next_at), 0) FROM deliveries d JOIN apps a ON a.id = d.app WHERE "
     "d.state = 0 AND a.webhook_url IS NOT NULL";
@@ -87,6 +91,21 @@ int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char
     counts[0] = counts[1] = counts[2] = 0;
     return sn_sql_read(s, counts_sql, SQL_ARGS(SQL_INT(app)), count_row, counts, "count deliveries",
                        err, errlen);
+}
+
+static int totals_row(void *ctx, const sn_sql_row *row)
+{
+    uint64_t *totals = ctx;
+    for (int i = 0; i < 3; i++)
+        totals[i] = (uint64_t)sn_sql_int(row, i);
+    return 0;
+}
+
+int sn_store_delivery_totals(sn_store *s, uint64_t totals[3], char *err, size_t errlen)
+{
+    totals[0] = totals[1] = totals[2] = 0;
+    return sn_sql_one(s, totals_sql, SQL_NO_ARGS, totals_row, totals, "count deliveries", err,
+                      errlen);
 }
 
 static int next_row(void *ctx, const sn_sql_row *row)

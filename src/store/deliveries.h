@@ -67,6 +67,10 @@ int sn_store_list_deliveries(sn_store *s, uint32_t app, int state, uint64_t afte
 int sn_store_delivery_counts(sn_store *s, uint32_t app, uint64_t counts[3], char *err,
                              size_t errlen);
 
+/* Deliveries of every app: pending, pending after a failed attempt, and
+ * dead (for the metrics; reads the whole table). */
+int sn_store_delivery_totals(sn_store *s, uint64_t totals[3], char *err, size_t errlen);
+
 /* The earliest next_at_ms of a pending delivery of an app with a webhook
  * (0 when none). */
 int sn_store_next_delivery(sn_store *s, int64_t *at_ms, char *err, size_t errlen);

@@ -59,6 +59,10 @@ static const char *const list_sql[4][2] = {
     [SN_NOTICES_OVERDUE] = {LIST_SQL("", OVERDUE_FILTER),
                             LIST_SQL("n.app = $1 AND", OVERDUE_FILTER)},
 };
+static const char counts_sql[] =
+    "SELECT coalesce(sum(CASE WHEN deadline = 0 OR deadline >= $1 THEN 1 ELSE 0 END), 0), "
+    "coalesce(sum(CASE WHEN deadline > 0 AND deadline < $1 THEN 1 ELSE 0 END), 0) FROM notices "
+    "WHERE outcome = 0";
 static const char get_sql[] = "SELECT " SN_SQL_NOTICE_COLUMNS " FROM notices n JOIN apps a ON "
                               "a.id = n.app WHERE n.id = $1";
 static const char ack_sql[] =
@@ -272,4 +276,23 @@ int sn_store_list_requests(sn_store *s, sn_number n, uint32_t tenure, sn_request
     return sn_sql_read(s, requests_sql,
                        SQL_ARGS(SQL_INT(n), SQL_INT(tenure), SQL_INT(SN_REQUESTS_LISTED)),
                        request_row, &r, "list requests", err, errlen);
+}
+
+static int counts_row(void *ctx, const sn_sql_row *row)
+{
+    uint64_t *n = ctx;
+    n[0] = (uint64_t)sn_sql_int(row, 0);
+    n[1] = (uint64_t)sn_sql_int(row, 1);
+    return 0;
+}
+
+int sn_store_notice_counts(sn_store *s, int64_t now, uint64_t *open, uint64_t *overdue, char *err,
+                           size_t errlen)
+{
+    uint64_t n[2] = {0, 0};
+    int rc = sn_sql_one(s, counts_sql, SQL_ARGS(SQL_INT(now)), counts_row, n, "count notices", err,
+                        errlen);
+    *open = n[0];
+    *overdue = n[1];
+    return rc;
 }

@@ -79,6 +79,11 @@ typedef struct {
 typedef int (*sn_notice_fn)(void *ctx, const sn_notice *n);
 typedef int (*sn_request_fn)(void *ctx, const sn_request *r);
 
+/* Notices not acknowledged: within their deadline (or without one), and
+ * past it, at now (seconds) (for the metrics; reads the whole table). */
+int sn_store_notice_counts(sn_store *s, int64_t now, uint64_t *open, uint64_t *overdue, char *err,
+                           size_t errlen);
+
 /* Issue what spec asks for; *issued counts the notices. */
 int sn_store_issue_notices(sn_store *s, const sn_notice_spec *spec, size_t *issued, char *err,
                            size_t errlen);

@@ -10,6 +10,9 @@
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin). */
 int64_t sn_monotonic_ms(void);
 
+/* Microseconds on CLOCK_MONOTONIC. */
+int64_t sn_monotonic_us(void);
+
 /* Nanoseconds on CLOCK_MONOTONIC. */
 int64_t sn_monotonic_ns(void);
 

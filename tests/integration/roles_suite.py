@@ -63,6 +63,7 @@ ROUTES_C = os.path.join(ROOT, "src", "http", "routes.c")
 MATRIX_TEXT = """
 GET     /healthz                              anyone
 GET     /openapi.yaml                         anyone
+GET     /metrics                              admin
 POST    /number-recycling/v0.2/check          app+session
 POST    /v1/check                             app
 POST    /v1/check/batch                       app
