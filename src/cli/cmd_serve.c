@@ -17,6 +17,8 @@
 #include "util/clock.h"
 #include "util/grow.h"
 #include "util/notify.h"
+#include "util/log.h"
+#include "util/reqlog.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ static const char usage[] =
     "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT]\n"
     "                       [--threads N] [--key FILE] [--max-connections N]\n"
     "                       [--metrics-listen HOST:PORT]\n"
+    "                       [--request-log FILE|-] [--log-level error|warn|info|debug]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
     "                       [subscriber options]\n"
@@ -38,6 +41,7 @@ static const char usage[] =
     "Under systemd (Type=notify, $NOTIFY_SOCKET) it says READY=1 once the index\n"
     "is loaded and it listens, STOPPING=1 at SIGTERM, and with WatchdogSec= (4 s\n"
     "or more) WATCHDOG=1 every half interval while its writer thread runs.\n"
+    "SIGHUP reopens the request log (after logrotate moved it).\n"
     "\n"
     "  --config FILE      read the options from FILE: db and key at its top, the\n"
     "                     others in its [serve] section, named as here without\n"
@@ -55,6 +59,11 @@ static const char usage[] =
     "                     credential and nothing else there; for a Prometheus on\n"
     "                     a private network (on --listen, /metrics needs an\n"
     "                     admin key)\n"
+    "  --request-log FILE one JSON line per request appended to FILE, or to\n"
+    "                     stderr with '-' (docs/http-api.md, \"Request log\");\n"
+    "                     default: no request log\n"
+    "  --log-level LEVEL  serve's own lines on stderr: error, warn, info\n"
+    "                     (default: startup and shutdown too) or debug\n"
     "  --key FILE         the store's secret file, for id6 in carrier events and\n"
     "                     account hashes (default $SECONDNUM_KEY, else FILE.key;\n"
     "                     created when absent; every node of a PostgreSQL store\n"
@@ -112,6 +121,8 @@ typedef struct {
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
     int allow_private_webhooks;
+    const char *request_log; /* --request-log: FILE, "-" (stderr), or NULL */
+    int log_level;           /* --log-level (sn_log_level) */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -121,10 +132,9 @@ static void announce(void *arg)
     const sn_server_options *o = arg;
     const sn_service *svc = o->ctx;
     char status[SN_LISTEN_HOST_MAX + 96];
-    fprintf(stderr, "secondnum serve: listening on http://%s with %u thread(s)\n", o->listen,
-            o->threads);
+    sn_log(SN_LOG_INFO, "listening on http://%s with %u thread(s)", o->listen, o->threads);
     if (o->metrics_listen != NULL)
-        fprintf(stderr, "secondnum serve: metrics on http://%s/metrics\n", o->metrics_listen);
+        sn_log(SN_LOG_INFO, "metrics on http://%s/metrics", o->metrics_listen);
     snprintf(status, sizeof(status), "serving %zu numbers on http://%s",
              sn_numindex_count(svc->index), o->listen);
     sn_notify_ready(status);
@@ -134,7 +144,7 @@ static void announce(void *arg)
 static void stopping(void *ctx)
 {
     (void)ctx;
-    fprintf(stderr, "secondnum serve: stopping\n");
+    sn_log(SN_LOG_INFO, "stopping");
     sn_notify_stopping("finishing the requests in flight");
 }
 
@@ -152,6 +162,14 @@ static void drained(void *ctx)
     sn_service *svc = ctx;
     sn_writer_stop(svc->writer);
     svc->writer = NULL;
+}
+
+/* SIGHUP: logrotate moved the request log away. */
+static void hangup(void *ctx)
+{
+    (void)ctx;
+    sn_log(SN_LOG_DEBUG, "SIGHUP: reopening the request log");
+    sn_reqlog_reopen();
 }
 
 /* Build the index and keyring from the store; the handle is closed after.
@@ -173,8 +191,8 @@ static int load(const char *db, int create, sn_service *svc, char *err, size_t e
     rc = sn_service_load(svc, store, err, errlen);
     sn_store_close(store);
     if (rc == SN_OK)
-        fprintf(stderr, "secondnum serve: %zu numbers indexed in %.2f s\n",
-                sn_numindex_count(svc->index), (double)(sn_monotonic_ms() - t0) / 1000.0);
+        sn_log(SN_LOG_INFO, "%zu numbers indexed in %.2f s", sn_numindex_count(svc->index),
+               (double)(sn_monotonic_ms() - t0) / 1000.0);
     return rc;
 }
 
@@ -212,6 +230,13 @@ static int sms_config(const char *cmd, const char *v, void *dst)
     char err[SN_ERRMSG_MAX];
     if (sn_sms_config_load(v, dst, err, sizeof(err)) != SN_OK)
         return sn_cli_usage_error(cmd, "--sms-config: %s", err);
+    return 0;
+}
+
+static int log_level(const char *cmd, const char *v, void *dst)
+{
+    if ((*(int *)dst = sn_log_level_parse(v)) < 0)
+        return sn_cli_usage_error(cmd, "--log-level must be error, warn, info or debug");
     return 0;
 }
 
@@ -282,6 +307,8 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_LONG("max-connections", &v.max_connections, 1, SN_SERVER_MAX_CONNECTIONS_LIMIT,
                     "--max-connections must be %ld-%ld"),
         SN_CLI_TEXT("key", &cf->key_path),
+        SN_CLI_TEXT("request-log", &cf->request_log),
+        SN_CLI_FN("log-level", log_level, &cf->log_level),
         SN_CLI_DAYS("notice-deadline", &cf->deadline_s, "--notice-deadline must be 0-3650 days"),
         SN_CLI_LONG("retry-budget", &v.retry_budget, 0, 30L * 86400,
                     "--retry-budget must be %ld-%ld seconds"),
@@ -308,6 +335,9 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
+    sn_log_set_level((sn_log_level)cf->log_level);
+    if (cf->request_log != NULL && cf->request_log[0] == '\0')
+        return sn_cli_usage_error("serve", "--request-log must be a file or -");
     if (v.client_ip_hops != -1 && o->client_ip_header[0] == '\0')
         return sn_cli_usage_error("serve", "--client-ip-hops needs --client-ip-header");
     if (v.client_ip_hops == -1)
@@ -332,10 +362,10 @@ static void warn_loose_mode(const char *db)
 {
     struct stat st;
     if (!sn_store_is_url(db) && stat(db, &st) == 0 && (st.st_mode & 077) != 0)
-        fprintf(stderr,
-                "secondnum serve: warning: %s is readable by other users (mode %04o); "
-                "chmod 600 it (its -wal and -shm files take its mode)\n",
-                db, (unsigned)(st.st_mode & 07777));
+        sn_log(SN_LOG_WARN,
+               "warning: %s is readable by other users (mode %04o); "
+               "chmod 600 it (its -wal and -shm files take its mode)",
+               db, (unsigned)(st.st_mode & 07777));
 }
 
 /* Seal the webhook secrets an earlier version kept in the clear, and tell
@@ -351,21 +381,20 @@ static int audit_webhooks(const char *db, const sn_service *svc, char *err, size
     if (rc != SN_OK)
         return rc;
     if (a.sealed > 0)
-        fprintf(stderr, "secondnum serve: sealed %u webhook secret(s) kept in the clear\n",
-                a.sealed);
+        sn_log(SN_LOG_INFO, "sealed %u webhook secret(s) kept in the clear", a.sealed);
     if (a.unreadable > 0)
-        fprintf(stderr,
-                "secondnum serve: warning: %u webhook secret(s) (app %s first) do not open "
-                "with this deployment secret: their deliveries fail until the app sets its "
-                "webhook again\n",
-                a.unreadable, a.unreadable_app);
+        sn_log(SN_LOG_WARN,
+               "warning: %u webhook secret(s) (app %s first) do not open "
+               "with this deployment secret: their deliveries fail until the app sets its "
+               "webhook again",
+               a.unreadable, a.unreadable_app);
     if (a.refused_urls > 0)
-        fprintf(stderr,
-                "secondnum serve: warning: %u webhook URL(s) (app %s first) break the webhook "
-                "rules (a non-public address, localhost or user:password@): deliveries to a "
-                "non-public address fail (no public address) unless serve runs with "
-                "--allow-private-webhooks\n",
-                a.refused_urls, a.refused_url_app);
+        sn_log(SN_LOG_WARN,
+               "warning: %u webhook URL(s) (app %s first) break the webhook "
+               "rules (a non-public address, localhost or user:password@): deliveries to a "
+               "non-public address fail (no public address) unless serve runs with "
+               "--allow-private-webhooks",
+               a.refused_urls, a.refused_url_app);
     return SN_OK;
 }
 
@@ -377,8 +406,14 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     int rc;
     if ((rc = sn_notify_start(err, errlen)) != SN_OK)
         return rc;
+    if (cf->request_log != NULL && (rc = sn_reqlog_open(cf->request_log, err, errlen)) != SN_OK)
+        return rc;
     sn_server_limits(&cf->server, note, sizeof(note));
-    fprintf(stderr, "secondnum serve: %s\n", note);
+    sn_log(SN_LOG_INFO, "%s", note);
+    if (cf->request_log != NULL)
+        sn_log(SN_LOG_DEBUG, "request log: %s (%u bytes of lines wait at most)",
+               strcmp(cf->request_log, "-") == 0 ? "stderr" : cf->request_log,
+               SN_REQLOG_BUFFER_BYTES);
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
@@ -406,6 +441,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     cf->server.ctx = svc;
     cf->server.drained = drained;
     cf->server.stopping = stopping;
+    cf->server.hangup = hangup;
     return sn_server_run(&cf->server, announce, &cf->server, err, errlen);
 }
 
@@ -423,6 +459,7 @@ int sn_cmd_serve(int argc, char **argv)
     cf.deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     cf.check_rate = SN_CHECK_RATE_DEFAULT;
     cf.check_daily = SN_CHECK_DAILY_DEFAULT;
+    cf.log_level = SN_LOG_INFO;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -437,10 +474,11 @@ int sn_cmd_serve(int argc, char **argv)
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
+    sn_reqlog_close(); /* every line written; the loops are gone */
     if (rc != SN_OK && err[0] != '\0')
-        fprintf(stderr, "secondnum serve: %s\n", err);
+        sn_log(SN_LOG_ERROR, "%s", err);
     else if (rc == SN_OK)
-        fprintf(stderr, "secondnum serve: stopped\n");
+        sn_log(SN_LOG_INFO, "stopped");
     sn_writer_stop(svc.writer); /* when serving never began */
     sn_sms_sender_stop(sms);
     sn_deliverer_stop(svc.deliverer);

@@ -29,6 +29,7 @@
 #include "store/apps.h"
 #include "store/notices.h"
 #include "store/deliveries.h"
+#include "util/log.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -290,10 +291,9 @@ static int on_due(void *arg, const sn_delivery *dv, const sn_notice *n, const sn
     int rc = start(d, &d->slots[f->next_free], dv, n, app);
     if (rc != SN_OK) { /* an attempt that failed here: retried like any other */
         sn_delivery failed = *dv;
-        fprintf(stderr, "secondnum serve: cannot send a webhook delivery of app %s: %s\n",
-                app->name,
-                rc == SN_ENOMEM ? "out of memory"
-                                : "its secret does not open with this deployment secret");
+        sn_log(SN_LOG_WARN, "cannot send a webhook delivery of app %s: %s", app->name,
+               rc == SN_ENOMEM ? "out of memory"
+                               : "its secret does not open with this deployment secret");
         record(d, &failed, SN_DELIVERY_ERR_INTERNAL);
         hold(d, dv->notice);
     }
@@ -320,7 +320,7 @@ static void fetch(worker *d)
         return;
     sn_due_query q = {now_ms(), d->cursor_at, d->cursor_notice, d->part, d->nparts, room};
     if (sn_store_due_deliveries(d->store, &q, on_due, &f, err, sizeof(err)) < 0) {
-        fprintf(stderr, "secondnum serve: reading due deliveries: %s\n", err);
+        sn_log(SN_LOG_ERROR, "reading due deliveries: %s", err);
         d->quiet_until = now_ms() + IDLE_POLL_MS; /* the store is away: not in a loop */
         return;
     }
@@ -402,7 +402,7 @@ static void flush(worker *d)
         /* Nothing written: the deliveries stay pending and will be sent
          * again (at least once). Keep the outcomes and try again later. */
         sn_store_rollback(d->store);
-        fprintf(stderr, "secondnum serve: recording delivery outcomes: %s\n", err);
+        sn_log(SN_LOG_ERROR, "recording delivery outcomes: %s", err);
         return;
     }
     if (d->ndone <= SMALL_FLUSH || now_ms() - d->pass_started_ms >= NEW_PASS_MS)
@@ -520,7 +520,7 @@ static void *deliverer_main(void *arg)
             if (events[i].data.fd == d->wake_fd) {
                 uint64_t v;
                 if (read(d->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-                    fprintf(stderr, "secondnum serve: delivery wake-up: %s\n", strerror(errno));
+                    sn_log(SN_LOG_ERROR, "delivery wake-up: %s", strerror(errno));
                 continue;
             }
             int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
@@ -614,7 +614,7 @@ static void poke(worker *d)
 {
     uint64_t one = 1;
     if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        fprintf(stderr, "secondnum serve: waking a delivery worker: %s\n", strerror(errno));
+        sn_log(SN_LOG_ERROR, "waking a delivery worker: %s", strerror(errno));
 }
 
 static void stop_worker(worker *d)

@@ -48,6 +48,7 @@
 #include "store/store.h"
 #include "util/thread.h"
 #include "store/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -79,22 +80,22 @@ struct sn_follower {
 static void report_put(int rc)
 {
     if (rc != SN_OK)
-        fprintf(stderr, "secondnum serve: index update failed (%s)\n",
-                rc == SN_ELIMIT ? "a date outside 1900-4770" : "out of memory");
+        sn_log(SN_LOG_ERROR, "index update failed (%s)",
+               rc == SN_ELIMIT ? "a date outside 1900-4770" : "out of memory");
 }
 
 static void wake(sn_follower *f)
 {
     uint64_t one = 1;
     if (write(f->wake_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
-        fprintf(stderr, "secondnum serve: waking the follower: %s\n", strerror(errno));
+        sn_log(SN_LOG_ERROR, "waking the follower: %s", strerror(errno));
 }
 
 static void drain_wake(sn_follower *f)
 {
     uint64_t count;
     if (read(f->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-        fprintf(stderr, "secondnum serve: follower wake-up: %s\n", strerror(errno));
+        sn_log(SN_LOG_ERROR, "follower wake-up: %s", strerror(errno));
 }
 
 /* Sleep ms, or less when woken (stop). */
@@ -149,8 +150,8 @@ static void *follow_main(void *arg)
         if (rc == SN_OK)
             rc = catch_up(f, err, sizeof(err));
         if (rc == SN_OK && lost) {
-            fprintf(stderr, "secondnum serve: following changes again from change %llu\n",
-                    (unsigned long long)atomic_load(&f->cursor));
+            sn_log(SN_LOG_INFO, "following changes again from change %llu",
+                   (unsigned long long)atomic_load(&f->cursor));
             lost = 0;
             retry_ms = RETRY_MIN_MS;
         }
@@ -160,10 +161,10 @@ static void *follow_main(void *arg)
             continue;
         }
         if (!lost)
-            fprintf(stderr,
-                    "secondnum serve: following changes: %s; retrying (checks answer from "
-                    "the index meanwhile)\n",
-                    err);
+            sn_log(SN_LOG_WARN,
+                   "following changes: %s; retrying (checks answer from "
+                   "the index meanwhile)",
+                   err);
         lost = 1;
         pause_ms(f, retry_ms);
         retry_ms = retry_ms * 2 < RETRY_MAX_MS ? retry_ms * 2 : RETRY_MAX_MS;
@@ -215,8 +216,8 @@ int sn_follower_start(sn_follower *f, char *err, size_t errlen)
     if (sn_thread_start(&f->tid, follow_main, f) != 0)
         return sn_fail(err, errlen, SN_EIO, "cannot start the follower thread");
     f->started = 1;
-    fprintf(stderr, "secondnum serve: following the store's changes from change %llu\n",
-            (unsigned long long)atomic_load(&f->cursor));
+    sn_log(SN_LOG_INFO, "following the store's changes from change %llu",
+           (unsigned long long)atomic_load(&f->cursor));
     return SN_OK;
 }
 

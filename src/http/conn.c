@@ -43,6 +43,7 @@
 #include "http/http.h"
 #include "util/metrics.h"
 #include "util/strbuf.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -480,8 +481,8 @@ static void refuse_connection(sn_conns *l, int fd)
     snprintf(msg, sizeof(msg), "the server is serving its maximum of %zu connections; retry",
              l->options->max_connections);
     if (now - last >= 60 && atomic_compare_exchange_strong(&cap_logged, &last, now))
-        fprintf(stderr, "secondnum serve: %zu connections (--max-connections): refusing more\n",
-                l->options->max_connections);
+        sn_log(SN_LOG_WARN, "%zu connections (--max-connections): refusing more",
+               l->options->max_connections);
     sn_conn *cs = NULL;
     if (write_answer(fd, 503, "UNAVAILABLE", msg, "") && take(&refusing, 1, SN_HTTP_REFUSALS_MAX)) {
         if ((cs = calloc(1, sizeof(*cs))) == NULL)

@@ -7,6 +7,8 @@
 #include "http/http.h"
 
 #include "core/errors.h"
+#include "http/reqlog.h"
+#include "util/log.h"
 #include "util/metrics.h"
 
 #include <stdarg.h>
@@ -117,6 +119,7 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
     if (c->correlator.base != NULL)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               c->correlator.base, c->correlator.len);
+    sn_reqlog_request(c, status); /* before the answer leaves: in the log when the client has it */
     h2o_start_response(req, &generator);
     /* HEAD: the same head (length included), no body */
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
@@ -181,8 +184,8 @@ void sn_reply_status(sn_call *c, int code, const char *message)
     if (code == SN_ERATE) /* the services' own limits: the sign-in's */
         sn_metrics_count_refusal(SN_METRICS_REFUSAL_SIGNIN);
     if (e == SN_HTTP_INTERNAL) {
-        fprintf(stderr, "secondnum serve: %s: %s\n", c->route != NULL ? c->route->path : "",
-                message[0] != '\0' ? message : sn_error_name(code));
+        sn_log(SN_LOG_ERROR, "%s: %s", c->route != NULL ? c->route->path : "",
+               message[0] != '\0' ? message : sn_error_name(code));
         message = "the store failed; nothing was changed";
     }
     reply_message(c, e, message);

@@ -430,6 +430,18 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
     return 0;
 }
 
+const char *sn_router_route_name(const sn_call *c, int status)
+{
+    const char *param;
+    size_t plen;
+    if (c->route != NULL)
+        return c->route->path;
+    for (size_t r = 0; r < sn_nroutes; r++) /* 405, or refused before the route was taken */
+        if (path_matches(sn_routes[r].path, c->req->path_normalized, &param, &plen))
+            return sn_routes[r].path;
+    return status < 400 ? "portal" : "no-route";
+}
+
 const char *sn_call_param(const sn_call *c, const char *name)
 {
     for (size_t i = 0; i < c->nq; i++)

@@ -35,6 +35,9 @@
  * for a broken body) are rewritten to the CAMARA shape by a filter on the
  * host's fallback path.
  *
+ * SIGHUP, taken by the same sigwait, calls the options' `hangup` (the
+ * request log is reopened) and serving goes on.
+ *
  * Shutdown (SIGTERM/SIGINT, taken by sigwait in the main thread): each loop
  * stops accepting (draining its accept queue first), marks its context shut
  * down so answers carry "Connection: close", gives every connection one
@@ -50,6 +53,7 @@
 #include "core/errors.h"
 #include "http/conn.h"
 #include "http/http.h"
+#include "util/log.h"
 #include "util/metrics.h"
 
 #include <errno.h>
@@ -228,10 +232,10 @@ static void back_off(loop_thread *t, int err)
         h2o_socket_read_stop(t->metrics_listener);
     h2o_timeout_link(t->ctx.loop, &t->backoff, &t->backoff_entry);
     if (now - last >= ACCEPT_BACKOFF_LOG_S && atomic_compare_exchange_strong(&logged, &last, now))
-        fprintf(stderr,
-                "secondnum serve: cannot accept connections (%s): pausing %d ms at a time; "
-                "raise the open-files limit or lower --max-connections\n",
-                strerror(err), ACCEPT_BACKOFF_MS);
+        sn_log(SN_LOG_WARN,
+               "cannot accept connections (%s): pausing %d ms at a time; "
+               "raise the open-files limit or lower --max-connections",
+               strerror(err), ACCEPT_BACKOFF_MS);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -563,6 +567,7 @@ int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
     configure(&conf);
@@ -570,7 +575,9 @@ int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, 
     if (rc == SN_OK) {
         if (ready != NULL)
             ready(arg);
-        sigwait(&set, &sig);
+        while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+            if (o->hangup != NULL)
+                o->hangup(o->ctx); /* reopen the logs; serving goes on */
         if (o->stopping != NULL)
             o->stopping(o->ctx);
     }

@@ -58,6 +58,8 @@ typedef struct {
     /* as soon as SIGTERM or SIGINT arrives, before the loops stop (main
      * thread; may be NULL): say that shutdown began */
     void (*stopping)(void *ctx);
+    /* on SIGHUP (main thread): reopen the logs (may be NULL: ignored) */
+    void (*hangup)(void *ctx);
 } sn_server_options;
 
 #define SN_LISTEN_HOST_MAX 256 /* the HOST of --listen HOST:PORT, with its NUL */
@@ -81,7 +83,8 @@ void sn_server_limits(sn_server_options *o, char *note, size_t notelen);
  * why (checked again when listening; HOST is resolved then). */
 int sn_server_listen_valid(const char *address, char *err, size_t errlen);
 
-/* Serve until SIGTERM or SIGINT, then shut down gracefully. ready(arg) is
+/* Serve until SIGTERM or SIGINT, then shut down gracefully; SIGHUP calls
+ * o->hangup and serving goes on. ready(arg) is
  * called once every listener is open. SN_OK after a clean shutdown, or an
  * error (port in use) with a message. */
 int sn_server_run(const sn_server_options *o, void (*ready)(void *), void *arg, char *err,

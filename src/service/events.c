@@ -14,6 +14,7 @@
 #include "store/keys.h"
 #include "store/notices.h"
 #include "store/ports.h"
+#include "util/log.h"
 
 #include <sodium.h>
 
@@ -308,7 +309,7 @@ static void run_one(sn_job *job, sn_store *s)
     char err[SN_ERRMSG_MAX];
     sn_events_batch *b = batch_of(job);
     if (sn_events_apply(b->own.svc, s, b, err, sizeof(err)) != SN_OK)
-        fprintf(stderr, "secondnum serve: events not applied: %s\n", err);
+        sn_log(SN_LOG_ERROR, "events not applied: %s", err);
 }
 
 /* Several live batches in one transaction; when it fails, each alone. */
@@ -332,8 +333,7 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
         return;
     }
     sn_store_rollback(s);
-    fprintf(stderr, "secondnum serve: a shared transaction failed (%s); applying one by one\n",
-            err);
+    sn_log(SN_LOG_WARN, "a shared transaction failed (%s); applying one by one", err);
     for (i = 0; i < n; i++) {
         sn_events_batch *b = batch_of(jobs[i]);
         sn_ledger_restore(&b->rep, &b->own.before);

@@ -4,6 +4,7 @@
 #include "service/keys.h"
 
 #include "core/errors.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +117,8 @@ void sn_keys_reload(void *ctx, sn_store *s)
     char err[SN_ERRMSG_MAX];
     int ok = sn_keyring_load(svc->keys, s, err, sizeof(err)) == SN_OK;
     if (!ok && !svc->keys_stale)
-        fprintf(stderr, "secondnum serve: reloading keys: %s (keeping the loaded ones)\n", err);
+        sn_log(SN_LOG_WARN, "reloading keys: %s (keeping the loaded ones)", err);
     else if (ok && svc->keys_stale)
-        fprintf(stderr, "secondnum serve: keys reloaded again\n");
+        sn_log(SN_LOG_INFO, "keys reloaded again");
     svc->keys_stale = !ok;
 }

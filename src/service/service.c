@@ -10,6 +10,7 @@
 #include "store/log.h"
 #include "store/subscribers.h"
 #include "util/grow.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ void sn_service_tick(void *ctx, sn_store *s)
     sn_keys_reload(svc, s);
     int ok = sn_store_sms_erase_codes(s, (int64_t)time(NULL), NULL, err, sizeof(err)) == SN_OK;
     if (!ok && !svc->erasing_failed)
-        fprintf(stderr, "secondnum serve: erasing dead sign-in codes: %s (trying again)\n", err);
+        sn_log(SN_LOG_WARN, "erasing dead sign-in codes: %s (trying again)", err);
     svc->erasing_failed = !ok;
 }
 

@@ -15,6 +15,7 @@
 #include "util/metrics.h"
 #include "util/thread.h"
 #include "store/subscribers.h"
+#include "util/log.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -270,7 +271,7 @@ static void send_due(sn_sms_sender *w)
     due_list due = {w->batch, 0};
     if (sn_store_sms_due(w->store, now_ms(), DUE_BATCH, collect_due, &due, err, sizeof(err)) !=
         SN_OK) {
-        fprintf(stderr, "secondnum serve: sms: %s\n", err);
+        sn_log(SN_LOG_ERROR, "sms: %s", err);
         return;
     }
     for (size_t i = 0; i < due.n; i++) {
@@ -292,7 +293,7 @@ static void send_due(sn_sms_sender *w)
             m->next_at_ms = now_ms() + (delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS);
         }
         if (sn_store_sms_update(w->store, m, err, sizeof(err)) != SN_OK)
-            fprintf(stderr, "secondnum serve: sms: %s\n", err);
+            sn_log(SN_LOG_ERROR, "sms: %s", err);
     }
 }
 

@@ -7,7 +7,7 @@
 
 #include <pthread.h>
 
-/* pthread_create with SIGTERM and SIGINT blocked in the new thread (the mask
+/* pthread_create with SIGTERM, SIGINT and SIGHUP blocked in the new thread (the mask
  * is inherited at creation; the caller's own mask is left as it was).
  * Returns pthread_create's result. */
 int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
