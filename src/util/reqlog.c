@@ -5,9 +5,9 @@
  *
  * Invariants: buf[active] is filled by the adders under lock, the other
  * one belongs to the writer between two swaps; a line is in the buffer
- * whole or not at all (dropped and counted); the reopen request and the
- * swap are read under the same lock, so the swapped batch holds exactly
- * the lines added before the request. One log per process.
+ * whole or not at all (dropped and counted); a reopen request notes the
+ * length of buf[active] under the lock: the writer writes the batch up to
+ * there to the old file and the rest to the new. One log per process.
  */
 #include "util/reqlog.h"
 
@@ -177,7 +177,8 @@ static struct {
     int active;       /* the buffer the adders fill */
     uint64_t dropped; /* lines dropped since the writer last took the count */
     int reopen, stopping;
-    int fd; /* the writer's */
+    size_t reopen_at; /* the reopen's cut: buf[active]'s length when it was asked */
+    int fd;           /* the writer's */
     int is_stderr;
     char path[PATH_MAX]; /* to reopen */
     pthread_t tid;
@@ -327,14 +328,17 @@ static void *writer_main(void *arg)
         size_t len = L.len;
         uint64_t dropped = L.dropped;
         int reopen = L.reopen, stop = L.stopping;
+        size_t cut = reopen ? L.reopen_at : len;
         L.active ^= 1;
         L.len = 0;
         L.dropped = 0;
         L.reopen = 0;
         pthread_mutex_unlock(&L.lock);
-        write_batch(batch, len, dropped);
-        if (reopen)
+        write_batch(batch, cut, dropped);
+        if (reopen) {
             reopen_file();
+            write_batch(batch + cut, len - cut, 0);
+        }
         pthread_mutex_lock(&L.lock);
         if (stop && L.len == 0 && L.dropped == 0 && !L.reopen)
             break;
@@ -378,6 +382,7 @@ int sn_reqlog_open(const char *path, char *err, size_t errlen)
     L.dropped = 0;
     L.reopen = L.stopping = 0;
     L.warned_s = 0;
+    atomic_store(&dropped_total, 0);
     if (L.buf[0] == NULL || L.buf[1] == NULL) {
         release();
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
@@ -396,6 +401,7 @@ void sn_reqlog_reopen(void)
         return;
     pthread_mutex_lock(&L.lock);
     L.reopen = 1;
+    L.reopen_at = L.len;
     pthread_mutex_unlock(&L.lock);
     pthread_cond_signal(&L.wake);
 }

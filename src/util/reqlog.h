@@ -68,7 +68,7 @@ void sn_reqlog_reopen(void);
 /* Write every line added, stop the writer, close the file. */
 void sn_reqlog_close(void);
 
-/* Lines dropped since the log was opened (tests, debug). */
+/* Lines dropped since the log was last opened (tests, debug). */
 uint64_t sn_reqlog_dropped(void);
 
 #endif
