@@ -43,6 +43,7 @@
 #include "http/http.h"
 #include "util/metrics.h"
 #include "util/strbuf.h"
+#include "http/reqlog.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -77,6 +78,7 @@ typedef struct sn_conn {
     unsigned chunked : 1;
     unsigned anonymous : 1;
     size_t scanned;                      /* bytes of the head seen incomplete so far */
+    const sn_head *head;                 /* while gate() judges a complete head */
     size_t head_len, max_body, reserved; /* reserved: of the unauthenticated budget */
     char correlator[CORRELATOR_MAX + 1];
     /* lingering */
@@ -128,9 +130,10 @@ static const char *reason_of(int status)
     }
 }
 
-/* A whole answer, closing, with a CAMARA body; its length. */
+/* A whole answer, closing, with a CAMARA body; its length (*body: the
+ * body's). */
 static size_t format_answer(char *out, size_t cap, int status, const char *code, const char *msg,
-                            const char *correlator)
+                            const char *correlator, size_t *body_len)
 {
     char esc[600], body[800], date[64];
     time_t now = time(NULL);
@@ -139,6 +142,7 @@ static size_t format_answer(char *out, size_t cap, int status, const char *code,
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
     int blen = snprintf(body, sizeof(body), "{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}\n",
                         status, code, esc);
+    *body_len = blen > 0 ? (size_t)blen : 0;
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     int len =
@@ -154,10 +158,10 @@ static size_t format_answer(char *out, size_t cap, int status, const char *code,
 /* Write it at once: the socket has sent nothing of this request, so its
  * buffer takes a short answer whole. 1 if it did. */
 static int write_answer(int fd, int status, const char *code, const char *msg,
-                        const char *correlator)
+                        const char *correlator, size_t *body_len)
 {
     char out[1536];
-    size_t len = format_answer(out, sizeof(out), status, code, msg, correlator);
+    size_t len = format_answer(out, sizeof(out), status, code, msg, correlator, body_len);
     sn_metrics_count_refused(status);
     return len > 0 && send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }
@@ -304,7 +308,9 @@ static sn_conn *conn_of(h2o_req_t *req)
 static int refuse_request(sn_conn *cs, int status, const char *code, const char *msg,
                           const char *correlator)
 {
-    if (write_answer(cs->fd, status, code, msg, correlator)) {
+    size_t body_len = 0;
+    if (write_answer(cs->fd, status, code, msg, correlator, &body_len)) {
+        sn_reqlog_refused(cs->head, cs->fd, status, correlator, body_len);
         cs->status = status;
         cs->lfd = fcntl(cs->fd, F_DUPFD_CLOEXEC, 0); /* lingers once h2o has closed */
     }
@@ -376,7 +382,10 @@ static int gate(sn_conn *cs)
                                                   : "INVALID_ARGUMENT",
                                   h.why, cs->correlator);
         default:
-            if (!judge_head(cs, &h))
+            cs->head = &h;
+            int admitted = judge_head(cs, &h);
+            cs->head = NULL;
+            if (!admitted)
                 return 0;
         }
     }
@@ -484,7 +493,9 @@ static void refuse_connection(sn_conns *l, int fd)
         sn_log(SN_LOG_WARN, "%zu connections (--max-connections): refusing more",
                l->options->max_connections);
     sn_conn *cs = NULL;
-    if (write_answer(fd, 503, "UNAVAILABLE", msg, "") && take(&refusing, 1, SN_HTTP_REFUSALS_MAX)) {
+    size_t body_len;
+    if (write_answer(fd, 503, "UNAVAILABLE", msg, "", &body_len) &&
+        take(&refusing, 1, SN_HTTP_REFUSALS_MAX)) {
         if ((cs = calloc(1, sizeof(*cs))) == NULL)
             atomic_fetch_sub(&refusing, 1);
     }

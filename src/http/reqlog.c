@@ -17,30 +17,25 @@
 
 /* The request's method, from a fixed list (the client's own text is not
  * logged). */
-static const char *method_of(const h2o_req_t *req)
+static const char *method_of(h2o_iovec_t method)
 {
     static const char *const known[] = {"GET",     "HEAD",  "POST",  "PUT",    "DELETE",
                                         "OPTIONS", "PATCH", "TRACE", "CONNECT"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (h2o_memis(req->method.base, req->method.len, known[i], strlen(known[i])))
+        if (h2o_memis(method.base, method.len, known[i], strlen(known[i])))
             return known[i];
     return "OTHER";
 }
 
-/* The peer's address as text; the last one is kept per thread (a
+/* A peer's address as text; the last one is kept per thread (a
  * connection's requests share it). NULL when unknown. */
-static const char *peer_of(h2o_req_t *req)
+static const char *address_text(const struct sockaddr_storage *sa, socklen_t len)
 {
     static _Thread_local struct sockaddr_storage last;
     static _Thread_local socklen_t last_len;
     static _Thread_local char text[INET6_ADDRSTRLEN];
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (req->conn->callbacks->get_peername == NULL)
-        return NULL;
-    memset(&ss, 0, sizeof(ss));
-    len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (len == 0)
+    struct sockaddr_storage ss = *sa;
+    if (len == 0 || len > sizeof(ss))
         return NULL;
     if (len == last_len && memcmp(&ss, &last, len) == 0)
         return text;
@@ -65,6 +60,15 @@ static const char *peer_of(h2o_req_t *req)
     return text;
 }
 
+static const char *peer_of(h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    if (req->conn->callbacks->get_peername == NULL)
+        return NULL;
+    memset(&ss, 0, sizeof(ss));
+    return address_text(&ss, req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss));
+}
+
 void sn_reqlog_request(sn_call *c, int status)
 {
     h2o_req_t *req = c->req;
@@ -73,7 +77,7 @@ void sn_reqlog_request(sn_call *c, int status)
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     sn_reqlog_entry e = {
         .route = sn_router_route_name(c, status),
-        .method = method_of(req),
+        .method = method_of(req->method),
         .status = status,
         .latency_us = c->started_us > 0 ? sn_monotonic_us() - c->started_us : 0,
         .key = c->who.role != SN_ROLE_NONE ? (int64_t)c->who.key : -1,
@@ -83,6 +87,49 @@ void sn_reqlog_request(sn_call *c, int status)
         .correlator_len = c->correlator.len,
         .client = peer_of(req),
         .bytes = head ? 0 : req->res.content_length,
+    };
+    sn_reqlog_add(&e);
+}
+
+void sn_reqlog_refused(const sn_head *h, int fd, int status, const char *correlator, size_t bytes)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (!sn_reqlog_on())
+        return;
+    memset(&ss, 0, sizeof(ss));
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        len = 0;
+    sn_reqlog_entry e = {
+        .route = sn_router_route_name_of_head(h),
+        .method = h != NULL ? method_of(h->method) : "OTHER",
+        .status = status,
+        .key = -1,
+        .correlator = correlator[0] != '\0' ? correlator : NULL,
+        .correlator_len = strlen(correlator),
+        .client = address_text(&ss, len),
+        .bytes = bytes,
+    };
+    sn_reqlog_add(&e);
+}
+
+void sn_reqlog_server(h2o_req_t *req, int status, size_t bytes)
+{
+    if (!sn_reqlog_on())
+        return;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
+    h2o_iovec_t corr = i != -1 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+    if (corr.base != NULL && !sn_correlator_valid(corr))
+        corr = h2o_iovec_init(NULL, 0);
+    sn_reqlog_entry e = {
+        .route = "refused",
+        .method = method_of(req->method),
+        .status = status,
+        .key = -1,
+        .correlator = corr.base,
+        .correlator_len = corr.len,
+        .client = peer_of(req),
+        .bytes = bytes,
     };
     sn_reqlog_add(&e);
 }

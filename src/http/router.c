@@ -442,6 +442,27 @@ const char *sn_router_route_name(const sn_call *c, int status)
     return status < 400 ? "portal" : "no-route";
 }
 
+const char *sn_router_route_name_of_head(const sn_head *h)
+{
+    h2o_mem_pool_t pool;
+    size_t query_at;
+    size_t *norm_indexes = NULL;
+    const char *found = "no-route", *param;
+    size_t plen;
+    if (h == NULL || h->target.base == NULL)
+        return "refused";
+    h2o_mem_init_pool(&pool);
+    h2o_iovec_t path =
+        h2o_url_normalize_path(&pool, h->target.base, h->target.len, &query_at, &norm_indexes);
+    for (size_t r = 0; r < sn_nroutes; r++)
+        if (path_matches(sn_routes[r].path, path, &param, &plen)) {
+            found = sn_routes[r].path;
+            break;
+        }
+    h2o_mem_clear_pool(&pool);
+    return found;
+}
+
 const char *sn_call_param(const sn_call *c, const char *name)
 {
     for (size_t i = 0; i < c->nq; i++)

@@ -35,4 +35,8 @@ int sn_metrics_listener_admit_head(void *ctx, const sn_head *h, sn_head_verdict 
  * "no-route" for a path that is none (404). */
 const char *sn_router_route_name(const sn_call *c, int status);
 
+/* The same for a request refused from its head alone (conn.c): the
+ * pattern its path matches, "no-route", or "refused" without a head. */
+const char *sn_router_route_name_of_head(const sn_head *h);
+
 #endif

@@ -53,6 +53,7 @@
 #include "core/errors.h"
 #include "http/conn.h"
 #include "http/http.h"
+#include "http/reqlog.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -144,6 +145,7 @@ static int answer_error(h2o_req_t *req, int status, const char *code, const char
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               req->headers.entries[i].value.base,
                               req->headers.entries[i].value.len);
+    sn_reqlog_server(req, status, (size_t)len);
     h2o_send_inline(req, body, (size_t)len);
     return 0;
 }
@@ -193,6 +195,7 @@ static void error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot
         os->super.do_send = error_send;
         os->body = h2o_strdup(&req->pool, body, (size_t)len);
         req->res.content_length = os->body.len;
+        sn_reqlog_server(req, req->res.status, os->body.len);
         h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
                        H2O_STRLIT("application/json"), 1);
         ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-correlator"), -1);
