@@ -7,6 +7,10 @@
 #   BENCH_DIR=/tmp/snhttp bench/http.sh    keep the work dir; a later run with
 #                                          the same BENCH_NUMBERS reuses its store
 #   BENCH_SECONDS=5 bench/http.sh          shorter wrk runs (default 10 s)
+#   SN_BENCH_SERVE_ARGS="--request-log FILE" bench/http.sh
+#                                          more flags for every serve under test,
+#                                          e.g. the request log on (to a file; a
+#                                          relative FILE is under the work dir)
 #
 # The store: 'secondnum gen --seed 1' (about 3.7 events per number) imported
 # with 'secondnum import', an app key, and a carrier 'bench' owning a range gen
@@ -142,7 +146,10 @@ start_nginx() {
 start_secondnum() { # THREADS
   SN_PORT=$(free_port)
   SN_URL=http://127.0.0.1:$SN_PORT
-  "$SN" serve --db "$DB" --listen "127.0.0.1:$SN_PORT" --threads "$1" 2>>"$WORK/serve.log" &
+  # SN_BENCH_SERVE_ARGS: split into words on purpose (flags and their values)
+  # shellcheck disable=SC2086
+  (cd "$WORK" && exec "$SN" serve --db "$DB" --listen "127.0.0.1:$SN_PORT" --threads "$1" \
+    ${SN_BENCH_SERVE_ARGS:-} 2>>"$WORK/serve.log") &
   SN_PID=$!
   PIDS+=($SN_PID)
   wait_http "$SN_URL/healthz"
@@ -219,6 +226,7 @@ for n in $(head -50 "$WORK/numbers.txt"); do
   [ "$code" = 200 ] && { SN_NUMBER=$n; break; }
 done
 [ -n "$SN_NUMBER" ] || fail "no CAMARA 200 for the first 50 numbers (last: $code $(cat "$WORK/camara.json"))"
+[ -z "${SN_BENCH_SERVE_ARGS:-}" ] || echo "every secondnum serve runs with: $SN_BENCH_SERVE_ARGS (in $WORK)"
 echo "CAMARA check of $SN_NUMBER on 2020-01-01: $(cat "$WORK/camara.json")"
 
 # ---- 1. CAMARA check, --threads 1 --------------------------------------------
