@@ -156,12 +156,17 @@ static size_t format_answer(char *out, size_t cap, int status, const char *code,
 }
 
 /* Write it at once: the socket has sent nothing of this request, so its
- * buffer takes a short answer whole. 1 if it did. */
+ * buffer takes a short answer whole. 1 if it did. The request's line goes
+ * to the request log first unless logged is NULL (a refused connection,
+ * no request read); a head with no target: one that could not be read. */
 static int write_answer(int fd, int status, const char *code, const char *msg,
-                        const char *correlator, size_t *body_len)
+                        const char *correlator, const sn_head *logged)
 {
     char out[1536];
-    size_t len = format_answer(out, sizeof(out), status, code, msg, correlator, body_len);
+    size_t body_len,
+        len = format_answer(out, sizeof(out), status, code, msg, correlator, &body_len);
+    if (len > 0 && logged != NULL) /* before it leaves: in the log when the client has it */
+        sn_reqlog_refused(logged, fd, status, correlator, body_len);
     sn_metrics_count_refused(status);
     return len > 0 && send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }
@@ -308,9 +313,9 @@ static sn_conn *conn_of(h2o_req_t *req)
 static int refuse_request(sn_conn *cs, int status, const char *code, const char *msg,
                           const char *correlator)
 {
-    size_t body_len = 0;
-    if (write_answer(cs->fd, status, code, msg, correlator, &body_len)) {
-        sn_reqlog_refused(cs->head, cs->fd, status, correlator, body_len);
+    static const sn_head unread = {0};
+    if (write_answer(cs->fd, status, code, msg, correlator,
+                     cs->head != NULL ? cs->head : &unread)) {
         cs->status = status;
         cs->lfd = fcntl(cs->fd, F_DUPFD_CLOEXEC, 0); /* lingers once h2o has closed */
     }
@@ -493,8 +498,7 @@ static void refuse_connection(sn_conns *l, int fd)
         sn_log(SN_LOG_WARN, "%zu connections (--max-connections): refusing more",
                l->options->max_connections);
     sn_conn *cs = NULL;
-    size_t body_len;
-    if (write_answer(fd, 503, "UNAVAILABLE", msg, "", &body_len) &&
+    if (write_answer(fd, 503, "UNAVAILABLE", msg, "", NULL) &&
         take(&refusing, 1, SN_HTTP_REFUSALS_MAX)) {
         if ((cs = calloc(1, sizeof(*cs))) == NULL)
             atomic_fetch_sub(&refusing, 1);

@@ -102,7 +102,7 @@ void sn_reqlog_refused(const sn_head *h, int fd, int status, const char *correla
         len = 0;
     sn_reqlog_entry e = {
         .route = sn_router_route_name_of_head(h),
-        .method = h != NULL ? method_of(h->method) : "OTHER",
+        .method = h != NULL && h->method.base != NULL ? method_of(h->method) : "OTHER",
         .status = status,
         .key = -1,
         .correlator = correlator[0] != '\0' ? correlator : NULL,

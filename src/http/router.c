@@ -449,7 +449,7 @@ const char *sn_router_route_name_of_head(const sn_head *h)
     size_t *norm_indexes = NULL;
     const char *found = "no-route", *param;
     size_t plen;
-    if (h == NULL || h->target.base == NULL)
+    if (h == NULL || h->target.base == NULL || h->method.base == NULL)
         return "refused";
     h2o_mem_init_pool(&pool);
     h2o_iovec_t path =

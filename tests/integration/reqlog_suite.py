@@ -6,6 +6,7 @@
   fields the docs name (time in RFC 3339 UTC with milliseconds, the route's
   pattern, method, status, latency_us, key and app for a key, the session
   marker for a subscriber, the x-correlator echoed, the client, bytes);
+  requests refused from their head before routing (401, 413, 431) too;
 - no phone number, ID digits, sign-in code, session token or API key in
   the log after a subscriber signs in and checks are made, and no path:
   a number in a path is logged as the route's pattern or "no-route";
@@ -180,6 +181,57 @@ def case_one_json_line_per_request_errors_included(_):
                 eq("key id of %s" % corr, w.ids[who], e.get("key"))
                 eq("app of %s" % corr, who, e.get("app"))
             assert "subscriber" not in e, e
+    finally:
+        w.cleanup()
+
+
+def raw_status(port, data):
+    """Send data on a new connection; the status of the one answer."""
+    s = socket.create_connection((h.HOST, port), timeout=10)
+    try:
+        s.sendall(data)
+        got = b""
+        while b"\r\n" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        return int(got.split(b" ")[1])
+    finally:
+        s.close()
+
+
+def case_refusals_before_routing_are_logged(_):
+    """Requests conn.c refuses from their head, before any body is read (and
+    the router never sees), have their lines too."""
+    w = World()
+    try:
+        srv = w.start("--request-log", w.log)
+        sent = [
+            (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"x-correlator: no-key\r\nContent-Length: 100\r\n\r\n",
+             401, "/v1/events", "POST", "no-key"),
+            (b"POST /healthz HTTP/1.1\r\nHost: x\r\nx-correlator: too-big\r\n"
+             b"Content-Length: 10000000\r\n\r\n", 413, "/healthz", "POST", "too-big"),
+            (b"POST /nowhere/8613700000001 HTTP/1.1\r\nHost: x\r\nx-correlator: big-anon\r\n"
+             b"Content-Length: 10000000\r\n\r\n", 413, "no-route", "POST", "big-anon"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nx-correlator: huge-head\r\nX-Pad: "
+             + b"a" * (40 * 1024), 431, "refused", "OTHER", "huge-head"),
+        ]
+        for data, status, *_ in sent:
+            eq("refused", status, raw_status(srv.port, data))
+        w.stop()
+        lines = [e for e in read_lines(w.log) if e not in probes(read_lines(w.log))]
+        eq("one line per refusal", len(sent), len(lines))
+        for e, (_, status, route, method, corr) in zip(lines, sent):
+            check_shape(e)
+            eq("status of %s" % corr, status, e["status"])
+            eq("route of %s" % corr, route, e["route"])
+            eq("method of %s" % corr, method, e["method"])
+            eq("client of %s" % corr, "127.0.0.1", e.get("client"))
+            assert e["bytes"] > 0, e
+        with open(w.log) as f:
+            assert "8613700000001" not in f.read()
     finally:
         w.cleanup()
 
