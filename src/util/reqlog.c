@@ -135,9 +135,9 @@ size_t sn_reqlog_format(const sn_reqlog_entry *e, int64_t unix_us, char *buf, si
     PUT_LIT(&o, "{\"time\":");
     put_time(&o, unix_us);
     PUT_LIT(&o, ",\"route\":");
-    put_json(&o, route, strlen(route), 128);
+    put_json(&o, route, strlen(route), SN_REQLOG_ROUTE_MAX);
     PUT_LIT(&o, ",\"method\":");
-    put_json(&o, method, strlen(method), 16);
+    put_json(&o, method, strlen(method), SN_REQLOG_METHOD_MAX);
     PUT_LIT(&o, ",\"status\":");
     put_u64(&o, e->status > 0 ? (uint64_t)e->status : 0);
     PUT_LIT(&o, ",\"latency_us\":");
@@ -148,17 +148,17 @@ size_t sn_reqlog_format(const sn_reqlog_entry *e, int64_t unix_us, char *buf, si
     }
     if (e->app != NULL) {
         PUT_LIT(&o, ",\"app\":");
-        put_json(&o, e->app, strlen(e->app), 192);
+        put_json(&o, e->app, strlen(e->app), SN_REQLOG_APP_MAX);
     }
     if (e->session)
         PUT_LIT(&o, ",\"subscriber\":\"session\"");
     if (e->correlator != NULL) {
         PUT_LIT(&o, ",\"correlator\":");
-        put_json(&o, e->correlator, e->correlator_len, 300);
+        put_json(&o, e->correlator, e->correlator_len, SN_REQLOG_CORRELATOR_MAX);
     }
     if (e->client != NULL) {
         PUT_LIT(&o, ",\"client\":");
-        put_json(&o, e->client, strlen(e->client), 64);
+        put_json(&o, e->client, strlen(e->client), SN_REQLOG_CLIENT_MAX);
     }
     PUT_LIT(&o, ",\"bytes\":");
     put_u64(&o, e->bytes);

@@ -27,8 +27,14 @@
 #define SN_REQLOG_BUFFER_BYTES (1u << 20)
 /* Lines are written at least this often. */
 #define SN_REQLOG_FLUSH_MS 100
-/* A line's bytes at most (the correlator is 256 at most). */
+/* A line's bytes at most: the fields' text is cut (at a whole character
+ * or escape) to these many bytes, escaped, so every line fits. */
 #define SN_REQLOG_LINE_MAX 1024
+#define SN_REQLOG_ROUTE_MAX 128
+#define SN_REQLOG_METHOD_MAX 16
+#define SN_REQLOG_APP_MAX 192
+#define SN_REQLOG_CORRELATOR_MAX 300 /* a valid x-correlator (256) whole */
+#define SN_REQLOG_CLIENT_MAX 64
 
 /* One answered request. */
 typedef struct {

@@ -103,9 +103,14 @@ static void test_cut_whole(void **state)
     const char *s = fmt(&e, T0);
     json_t *j = json_loads(s, 0, NULL);
     assert_non_null(j);
-    assert_int_equal(strlen(json_string_value(json_object_get(j, "route"))), 128 / 6);
-    assert_int_equal(strlen(json_string_value(json_object_get(j, "correlator"))), 300 / 6);
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "route"))),
+                     SN_REQLOG_ROUTE_MAX / 6);
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "correlator"))),
+                     SN_REQLOG_CORRELATOR_MAX / 6);
     assert_int_equal(json_integer_value(json_object_get(j, "bytes")), 31);
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "app"))), SN_REQLOG_APP_MAX / 6);
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "client"))),
+                     SN_REQLOG_CLIENT_MAX / 6);
     json_decref(j);
     /* a plain text: cut to its budget */
     memset(big, 'r', sizeof(big) - 1);
@@ -113,7 +118,7 @@ static void test_cut_whole(void **state)
     e.route = big;
     j = json_loads(fmt(&e, T0), 0, NULL);
     assert_non_null(j);
-    assert_int_equal(strlen(json_string_value(json_object_get(j, "route"))), 128);
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "route"))), SN_REQLOG_ROUTE_MAX);
     json_decref(j);
 }
 
