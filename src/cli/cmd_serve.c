@@ -21,6 +21,8 @@
 #include "util/reqlog.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -404,6 +406,10 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
 {
     char note[256];
     int rc;
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP); /* kept pending until serving: a reload while loading kills nothing */
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
     if ((rc = sn_notify_start(err, errlen)) != SN_OK)
         return rc;
     if (cf->request_log != NULL && (rc = sn_reqlog_open(cf->request_log, err, errlen)) != SN_OK)
