@@ -63,9 +63,14 @@ static void put_json(out *o, const char *s, size_t len, size_t budget)
 {
     static const char hex[] = "0123456789abcdef";
     char esc[6];
-    size_t used = 0;
+    size_t used = 0, i = 0;
     PUT_LIT(o, "\"");
-    for (size_t i = 0; i < len; i++) {
+    while (i < len && i < budget && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f && s[i] != '"' &&
+           s[i] != '\\')
+        i++;
+    put(o, s, i); /* the plain prefix at once: usually all of it */
+    used = i;
+    for (; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         size_t k = 0;
         if (ch == '"' || ch == '\\') {
