@@ -29,6 +29,7 @@ for page in secondnum.1 secondnum.conf.5; do
 done
 install -D -m 0644 "$top/dist/secondnum.conf" "$stage/etc/secondnum/secondnum.conf"
 install -D -m 0644 "$top/dist/secondnum.service" "$stage/lib/systemd/system/secondnum.service"
+install -D -m 0644 "$top/dist/secondnum.logrotate" "$stage/etc/logrotate.d/secondnum"
 doc="$stage/usr/share/doc/secondnum"
 install -D -m 0644 "$top/dist/deb/copyright" "$doc/copyright"
 for f in README.md docs/operations.md docs/http-api.md; do
@@ -62,7 +63,7 @@ depends="$depends, passwd"
 for s in postinst prerm postrm; do
     install -m 0755 "$top/dist/deb/$s" "$stage/DEBIAN/$s"
 done
-echo /etc/secondnum/secondnum.conf >"$stage/DEBIAN/conffiles"
+printf '%s\n' /etc/secondnum/secondnum.conf /etc/logrotate.d/secondnum >"$stage/DEBIAN/conffiles"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
     xargs md5sum >DEBIAN/md5sums)
 chmod 0644 "$stage/DEBIAN/md5sums" "$stage/DEBIAN/conffiles"

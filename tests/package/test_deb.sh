@@ -61,6 +61,7 @@ case_contents_and_control() {
   for f in "-rwxr-xr-x root/root ./usr/bin/secondnum" \
            "-rw-r--r-- root/root ./etc/secondnum/secondnum.conf" \
            "-rw-r--r-- root/root ./lib/systemd/system/secondnum.service" \
+           "-rw-r--r-- root/root ./etc/logrotate.d/secondnum" \
            "-rw-r--r-- root/root ./usr/share/man/man1/secondnum.1.gz" \
            "-rw-r--r-- root/root ./usr/share/man/man5/secondnum.conf.5.gz" \
            "-rw-r--r-- root/root ./usr/share/doc/secondnum/copyright" \
@@ -68,6 +69,7 @@ case_contents_and_control() {
     grep -qxF -- "$f" list || fail "not in the package: $f"
   done
   dpkg-deb -I "$DEB" conffiles | grep -qx /etc/secondnum/secondnum.conf || fail "config not a conffile"
+  dpkg-deb -I "$DEB" conffiles | grep -qx /etc/logrotate.d/secondnum || fail "logrotate not a conffile"
   deps=$(dpkg-deb -f "$DEB" Depends)
   for p in libh2o-evloop0.13 libjansson4 libsqlite3-0 libpq5 libcurl4 libsodium23 libssl3 libsystemd0 passwd; do
     case ", $deps" in *", $p"*) ;; *) fail "Depends lacks $p: $deps" ;; esac
