@@ -18,7 +18,8 @@
   SN_REQLOG_BUFFER_BYTES are dropped and a "dropped" line says how many;
 - `--log-level warn` drops the startup lines and keeps warnings, `error`
   drops warnings too; a bad level is a usage error (exit 2), a request
-  log that cannot be opened a startup error (exit 1).
+  log that cannot be opened a startup error (exit 1); both settings from
+  the [serve] section of --config too.
 
 Runs on SQLite and on PostgreSQL (tests/pg/run.sh). Environment:
 SECONDNUM, CASE_FILTER, KEEP_TMP (harness.py).
@@ -470,6 +471,28 @@ def case_log_level_debug_and_info(_):
         text = srv.stderr()
         assert "listening on" in text and "stopped" in text, text
         assert "SIGHUP" not in text and "request log: " not in text, text
+    finally:
+        w.cleanup()
+
+
+def case_settings_from_the_config_file(_):
+    """request-log and log-level in the [serve] section of --config."""
+    w = World()
+    try:
+        conf = w.env.path("secondnum.conf")
+        with open(conf, "w") as f:
+            f.write("[serve]\nrequest-log = %s\nlog-level = warn\n" % w.log)
+        srv = w.start("--config", conf)
+        eq("healthz", 200, srv.client().request("GET", "/healthz", correlator="from-conf").status)
+        w.stop()
+        eq("the line", ["from-conf"], [e.get("correlator") for e in read_lines(w.log)
+                                       if "correlator" in e])
+        assert "listening on" not in srv.stderr(), srv.stderr()
+        with open(conf, "w") as f:
+            f.write("[serve]\nlog-level = loud\n")
+        p = h.run_cli("serve", "--db", w.env.db, "--config", conf, check=False)
+        eq("a bad log-level in the file: exit", 2, p.returncode)
+        assert "--log-level must be" in p.stderr, p.stderr
     finally:
         w.cleanup()
 
