@@ -185,7 +185,7 @@ case_dist_example_config_starts_serve() {
   grep -q '^db = /var/lib/secondnum/ledger.db$' "$ROOT/dist/secondnum.conf" || fail "db of the installed layout"
   grep -q '^listen = 127.0.0.1:8080$' "$ROOT/dist/secondnum.conf" || fail "listen"
   start_serve serve.log --config "$ROOT/dist/secondnum.conf" --db t.db --create --key t.db.key \
-    --listen "127.0.0.1:$port"
+    --listen "127.0.0.1:$port" --request-log requests.log --metrics-listen "127.0.0.1:$(free_port)"
   expect_eq "healthz" 200 "$(healthz "$port")"
   stop_serve
   # every serve option is in the example, set or commented out (--rate is

@@ -101,14 +101,9 @@ case_installs_runs_verifies_and_purges() {
   number=$(sed -n 2p feed.csv | cut -d, -f1)
   want=$("$bin" check --db "$WORK/ledger.db" "$number" 2024-01-01 | head -1)
   port=$(free_port)
-  if "$bin" serve --help | grep -q -- '--config'; then
-    args=(--config "$conf" --db "$WORK/ledger.db" --key "$WORK/ledger.db.key" --listen "127.0.0.1:$port")
-    "$bin" serve --help | grep -q -- '--request-log' && args+=(--request-log -)
-    "$bin" serve --help | grep -q -- '--metrics-listen' && args+=(--metrics-listen "127.0.0.1:$(free_port)")
-  else
-    echo "note: this secondnum has no --config: serve runs on flags alone"
-    args=(--db "$WORK/ledger.db" --listen "127.0.0.1:$port")
-  fi
+  # the installed config, with the store, its log and its addresses moved
+  args=(--config "$conf" --db "$WORK/ledger.db" --key "$WORK/ledger.db.key" --listen "127.0.0.1:$port"
+        --request-log "$WORK/requests.log" --metrics-listen "127.0.0.1:$(free_port)")
   "$bin" serve "${args[@]}" --threads 1 2>serve.err &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -117,6 +112,7 @@ case_installs_runs_verifies_and_purges() {
   kill -TERM $pid; wait $pid || fail "serve exited $?: $(cat serve.err)"
   echo "check: $got (CLI: $want)"
   echo "$got" | grep -q "\"result\": *\"$want\"" || fail "HTTP check '$got', CLI says '$want'"
+  grep -q '"route":"/v1/check"' "$WORK/requests.log" || fail "no request log line for the check"
   # the installed unit; in a temporary root, with ExecStart naming the
   # binary there (verify wants it to exist, and resolves it on this host)
   unit="$R/lib/systemd/system/secondnum.service"
