@@ -130,7 +130,7 @@ def case_concurrent_completions(c):
             while time.monotonic() < deadline:
                 sock.sendall(events_request(c, 1))
                 status, body, buf = read_answer(sock, buf)
-                h.eq("events answer", (200, b'{"applied":1,"duplicates":0,"rejected":[]}'),
+                h.eq("events answer", (200, b'{"applied":1,"duplicates":0,"rejected":[]}\n'),
                      (status, body))
                 applied[i] += 1
         finally:
@@ -186,7 +186,7 @@ def case_close_before_answer(c):
     try:
         sock.sendall(events_request(c, 3))
         status, body, _ = read_answer(sock, b"")
-        h.eq("events answer after the aborts", (200, b'{"applied":3,"duplicates":0,"rejected":[]}'),
+        h.eq("events answer after the aborts", (200, b'{"applied":3,"duplicates":0,"rejected":[]}\n'),
              (status, body))
     finally:
         sock.close()
