@@ -45,6 +45,7 @@ typedef enum {
     SN_METRICS_API_NATIVE = 1, /* POST /v1/check by number */
     SN_METRICS_API_BATCH = 2,  /* an item of POST /v1/check/batch by number */
     SN_METRICS_API_HASHED = 3, /* a native or batch question by digest */
+    SN_METRICS_API_RANGE = 4,  /* a number listed by POST /v1/check/range */
     SN_METRICS_APIS
 } sn_metrics_api;
 
