@@ -293,11 +293,12 @@ static void range_is_exact(sn_numindex *ix, const sn_number *numbers, const uint
 
 /* Loaded, then grown by batches and single puts: every sampled number's
  * prefix lists exactly the numbers with it, the first and last prefixes
- * (the ends of a shard's table) too; past max, SN_ELIMIT. */
+ * (the ends of a shard's table) too; past max, SN_ELIMIT. Loaded, a shard
+ * has 2^14 slots (a home slot per prefix); grown, 2^15 (two per prefix). */
 static void range_lists_a_prefix(void **state)
 {
     (void)state;
-    enum { LOADED = 60000, N = 200000 };
+    enum { LOADED = 600000, N = 1000000 };
     sn_numindex *ix = sn_numindex_new();
     sn_number *numbers = calloc(N, sizeof(*numbers)), got[4];
     uint32_t *prefixes = calloc(N, sizeof(*prefixes));
@@ -313,7 +314,7 @@ static void range_lists_a_prefix(void **state)
     assert_int_equal(sn_numindex_put_many(ix, states + LOADED, N - LOADED - 10), SN_OK);
     for (size_t i = N - 10; i < N; i++)
         assert_int_equal(sn_numindex_put(ix, &states[i]), SN_OK);
-    for (size_t i = 0; i < N; i += 1009)
+    for (size_t i = 0; i < N; i += 9973)
         range_is_exact(ix, numbers, prefixes, N, prefixes[i]);
     range_is_exact(ix, numbers, prefixes, N, 0);
     range_is_exact(ix, numbers, prefixes, N, 0xfffff);
