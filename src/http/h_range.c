@@ -24,6 +24,9 @@
 /* One entry: {"suffix":"<59 hex>","result":"<longest verdict>"}, and a comma. */
 #define RANGE_ENTRY_MAX (64 + 24 + 32)
 
+/* The longest request body: the two fields, with room for spaces. */
+#define RANGE_BODY_MAX 248
+
 enum { F_PREFIX, F_DATE, NFIELDS };
 
 /* The prefix text (exactly PREFIX_HEX hex digits, either case) as a number,
@@ -95,9 +98,9 @@ static int question_of(sn_call *c, uint32_t *prefix, char hex[PREFIX_HEX + 1], s
                        char *why, size_t whylen)
 {
     sn_flat_field f[NFIELDS] = {{"prefix", NULL, 0, 0}, {"date", NULL, 0, 0}};
-    char scratch[256];
-    if (c->req->entity.len > sizeof(scratch) - 8) {
-        snprintf(why, whylen, "the request body is too long for a check");
+    char scratch[RANGE_BODY_MAX + NFIELDS + 1];
+    if (c->req->entity.len > RANGE_BODY_MAX) {
+        snprintf(why, whylen, "the request body is longer than %d bytes", RANGE_BODY_MAX);
         return 0;
     }
     if (sn_flatjson_parse(c->req->entity.base, c->req->entity.len, f, NFIELDS, scratch,

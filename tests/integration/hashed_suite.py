@@ -93,6 +93,7 @@ def setup():
     c.env.import_feed(rows, carrier="cmcc")
     c.app = c.env.key("app", "hashed-app")
     c.carrier = c.env.key("carrier", "hashed-cmcc", carrier="cmcc")
+    c.admin = c.env.key("admin", "hashed-admin")
     c.server = h.Server(c.env).start()
     return c
 
@@ -160,6 +161,23 @@ def case_sm3_bad_hex_or_length_is_400(c):
         assert "number_sm3" in body["message"], body
     r = client.post("/v1/check", {"number_sm3": good, "date": "2099-01-01"})
     expect_error(r, 400, "OUT_OF_RANGE", "sm3, future date")
+
+
+def checks_counted(c, api):
+    text = c.server.client(c.admin).get("/metrics").body.decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("secondnum_checks_total{") and 'api="%s"' % api in line
+               and 'app="hashed-app"' in line)
+
+
+def case_sm3_checks_count_as_hashed_in_the_metrics(c):
+    client = c.server.client(c.app)
+    before = checks_counted(c, "hashed")
+    hx = openssl_digest("sm3", c.numbers[3])
+    expect_json(client.post("/v1/check", {"number_sm3": hx, "date": "2024-01-01"}), 200)
+    r = client.post("/v1/check/batch", {"items": [{"number_sm3": hx, "date": "2024-01-01"}] * 2})
+    expect_json(r, 200)
+    eq("sm3 checks counted as hashed", before + 3, checks_counted(c, "hashed"))
 
 
 def case_batch_items_in_all_three_digests(c):
@@ -273,6 +291,12 @@ def case_range_bad_requests_are_400(c):
         expect_error(client.post(RANGE, bad), 400, "INVALID_ARGUMENT", "range %r" % (bad,))
     for raw in (b"", b"[]", b"{", b'{"prefix":"abcde","date":"2024-01-01"} x'):
         expect_error(client.post(RANGE, raw), 400, "INVALID_ARGUMENT", "range %r" % raw)
+    # the body's bound (RANGE_BODY_MAX, 248 bytes): spaces make it longer
+    fits = b'{"prefix":"abcde","date":"2024-01-01"' + b" " * (248 - 38) + b"}"
+    eq("a body of 248 bytes", 248, len(fits))
+    expect_json(client.post(RANGE, fits), 200, "248 bytes")
+    body = expect_error(client.post(RANGE, fits[:-1] + b" }"), 400, "INVALID_ARGUMENT", "249")
+    assert "longer than 248 bytes" in body["message"], body
     expect_error(client.post(RANGE, {"prefix": "abcde", "date": "2099-01-01"}), 400,
                  "OUT_OF_RANGE", "range, future date")
 
