@@ -10,6 +10,7 @@
 #include "follow/follower.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/checks.h"
 #include "service/keys.h"
 #include "service/webhooks.h"
 #include "service/writer.h"
@@ -82,6 +83,9 @@ static const char usage[] =
     "                     (default 10000/s); over it: 429 with Retry-After\n"
     "  --check-daily N    numbers an app key may check a day on this server,\n"
     "                     counted in memory since it started (default 10000000)\n"
+    "  --range-max N      numbers one range check (POST /v1/check/range) may list;\n"
+    "                     a prefix with more is answered 413 (default 4096, at\n"
+    "                     most 65536)\n"
     "  --allow-private-webhooks  let webhooks point at loopback, private,\n"
     "                     link-local and other non-public addresses (tests, closed\n"
     "                     networks); by default URLs naming them are refused and\n"
@@ -126,10 +130,11 @@ typedef struct {
     sn_subscribers subscribers;
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
+    long range_max;               /* numbers a range answer may list */
     int allow_private_webhooks;
     const char *request_log; /* --request-log: FILE, "-" (stderr), or NULL */
     int log_level;           /* --log-level (sn_log_level) */
-    sn_day window_start; /* --camara-window-start; SN_DAY_NONE without it */
+    sn_day window_start;     /* --camara-window-start; SN_DAY_NONE without it */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -324,6 +329,8 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_FN("check-rate", check_rate, &cf->check_rate),
         SN_CLI_LONG("check-daily", &cf->check_daily, 1, SN_CHECK_DAILY_MAX,
                     "--check-daily must be %ld to %ld"),
+        SN_CLI_LONG("range-max", &cf->range_max, 1, SN_RANGE_RESULTS_MAX_LIMIT,
+                    "--range-max must be %ld to %ld"),
         SN_CLI_FLAG("allow-private-webhooks", &cf->allow_private_webhooks),
         SN_CLI_DAY("camara-window-start", &cf->window_start),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
@@ -434,6 +441,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     svc->secret = have ? secret : NULL;
     svc->notice_deadline_s = cf->deadline_s;
     svc->key_limits = (sn_check_limits){(uint32_t)cf->check_rate, (uint64_t)cf->check_daily};
+    svc->range_max = (size_t)cf->range_max;
     svc->subscribers = &cf->subscribers;
     svc->allow_private_webhooks = cf->allow_private_webhooks;
     svc->window_start = cf->window_start;
@@ -474,6 +482,7 @@ int sn_cmd_serve(int argc, char **argv)
     cf.check_daily = SN_CHECK_DAILY_DEFAULT;
     cf.log_level = SN_LOG_INFO;
     cf.window_start = SN_DAY_NONE;
+    cf.range_max = SN_RANGE_RESULTS_MAX_DEFAULT;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);

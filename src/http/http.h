@@ -198,6 +198,7 @@ void sn_h_camara(sn_call *c);
 void sn_h_camara_v03(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);
+void sn_h_check_range(sn_call *c);
 void sn_h_events(sn_call *c);
 void sn_h_carriers_add(sn_call *c);
 void sn_h_keys_create(sn_call *c);

@@ -48,6 +48,7 @@ const sn_route sn_routes[] = {
      SN_AUTH_KEY_OR_SESSION, APP, 0, NULL, &sn_camara_form},
     {"POST", "/v1/check", sn_h_check, NULL, KEY, APP, 0, NULL, NULL},
     {"POST", "/v1/check/batch", sn_h_check_batch, NULL, KEY, APP, 0, NULL, NULL},
+    {"POST", "/v1/check/range", sn_h_check_range, NULL, KEY, APP, 0, NULL, NULL},
     {"POST", "/v1/events", sn_h_events, NULL, KEY, CARRIER, 0, NULL, NULL},
     {"POST", "/v1/admin/carriers", sn_h_carriers_add, NULL, KEY, ADMIN, 0, NULL, NULL},
     {"GET", "/v1/admin/carriers", NULL, sn_w_carriers_list, KEY, ADMIN, 0, NULL, NULL},

@@ -50,6 +50,7 @@ typedef struct sn_service {
     int keys_stale;              /* the last reload of the keys failed (writer thread) */
     sn_key_meters *meters;       /* what each key checked (NULL: checks are not limited) */
     sn_check_limits key_limits;  /* a key's check limits unless it has its own (serve) */
+    size_t range_max;            /* numbers a range answer may list (0: the default) */
     int allow_private_webhooks;  /* webhooks may point at non-public addresses (webhook.h) */
     int erasing_failed;          /* the last erasing of dead code texts failed (writer) */
     sn_coverage *coverage;       /* the carriers' number ranges (NULL outside serve) */
