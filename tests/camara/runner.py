@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """runner.py - run a CAMARA test definition (.feature) against secondnum serve.
 
-  SECONDNUM=build/dev/secondnum python3 tests/camara/runner.py FEATURE PATH [PATH...]
+  SECONDNUM=build/dev/secondnum python3 tests/camara/runner.py [--spec YAML] FEATURE PATH...
 
 FEATURE is a published Gherkin file (tests/camara/VERSION/number-recycling.feature,
-with the version's OpenAPI document number-recycling.yaml beside it); each
+with the version's OpenAPI document number-recycling.yaml beside it, or the
+one --spec names; the steps' schema references point into it); each
 PATH is a check resource to run every scenario at (it replaces the feature's
 `the resource "..."` step). The runner builds a store with the testing
 assets (harness.standard_env: one number held by one subscriber since
@@ -643,16 +644,22 @@ def setup(oauth):
 
 
 def main(argv):
-    if len(argv) < 3:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    args = argv[1:]
+    spec = None
+    if args[:1] == ["--spec"] and len(args) > 1:
+        spec, args = args[1], args[2:]
+    if len(args) < 2 or args[0].startswith("-"):
+        print("usage: runner.py [--spec YAML] FEATURE PATH...", file=sys.stderr)
         return 2
-    feature_path, paths = argv[1], argv[2:]
+    feature_path, paths = args[0], args[1:]
+    if spec is None:
+        spec = os.path.join(os.path.dirname(feature_path), "number-recycling.yaml")
     version = os.path.basename(os.path.dirname(os.path.abspath(feature_path)))
     if not h.SECONDNUM or not os.access(h.SECONDNUM, os.X_OK):
         print("not ok setup\n    SECONDNUM (%r) is not an executable" % h.SECONDNUM)
         return 1
     feature = gherkin.parse_file(feature_path)
-    doc = oas.load_yaml_file(os.path.join(os.path.dirname(feature_path), "number-recycling.yaml"))
+    doc = oas.load_yaml_file(spec)
     oauth = serve_has_oauth()
     if not oauth:
         print("# serve has no --oauth-issuer: scenarios that need a token will fail", flush=True)
