@@ -31,7 +31,7 @@ static const char usage[] =
     "                       [--metrics-listen HOST:PORT]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
-    "                       [subscriber options]\n"
+    "                       [--camara-window-start YYYY-MM-DD] [subscriber options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
@@ -75,6 +75,10 @@ static const char usage[] =
     "                     link-local and other non-public addresses (tests, closed\n"
     "                     networks); by default URLs naming them are refused and\n"
     "                     deliveries never connect to them\n"
+    "  --camara-window-start YYYY-MM-DD  first day CAMARA v0.3 checks evaluate:\n"
+    "                     an earlier specifiedDate is 400 OUT_OF_RANGE (default:\n"
+    "                     none; a day before the number's first record, or after\n"
+    "                     today, is OUT_OF_RANGE anyway)\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -112,6 +116,7 @@ typedef struct {
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
     int allow_private_webhooks;
+    sn_day window_start; /* --camara-window-start; SN_DAY_NONE without it */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -291,6 +296,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_LONG("check-daily", &cf->check_daily, 1, SN_CHECK_DAILY_MAX,
                     "--check-daily must be %ld to %ld"),
         SN_CLI_FLAG("allow-private-webhooks", &cf->allow_private_webhooks),
+        SN_CLI_DAY("camara-window-start", &cf->window_start),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
         SN_CLI_FN("sms-config", sms_config, &cf->subscribers.sms),
         SN_CLI_LONG("otp-ttl", &v.otp_ttl, 1, 86400, duration),
@@ -389,6 +395,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     svc->key_limits = (sn_check_limits){(uint32_t)cf->check_rate, (uint64_t)cf->check_daily};
     svc->subscribers = &cf->subscribers;
     svc->allow_private_webhooks = cf->allow_private_webhooks;
+    svc->window_start = cf->window_start;
     cf->deliveries.secret = svc->secret;
     cf->deliveries.allow_private = cf->allow_private_webhooks;
     warn_loose_mode(cf->db);
@@ -423,6 +430,7 @@ int sn_cmd_serve(int argc, char **argv)
     cf.deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     cf.check_rate = SN_CHECK_RATE_DEFAULT;
     cf.check_daily = SN_CHECK_DAILY_DEFAULT;
+    cf.window_start = SN_DAY_NONE;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -433,7 +441,8 @@ int sn_cmd_serve(int argc, char **argv)
     svc.index = sn_numindex_new();
     svc.keys = sn_keyring_new();
     svc.meters = sn_key_meters_new();
-    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL)
+    svc.coverage = sn_coverage_new();
+    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL)
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
@@ -448,5 +457,6 @@ int sn_cmd_serve(int argc, char **argv)
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
     sn_key_meters_free(svc.meters);
+    sn_coverage_free(svc.coverage);
     return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

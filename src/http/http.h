@@ -88,6 +88,7 @@ typedef enum {
     SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
     SN_HTTP_MISSING_IDENTIFIER,
     SN_HTTP_UNNECESSARY_IDENTIFIER,
+    SN_HTTP_SERVICE_NOT_APPLICABLE,
     SN_HTTP_INTERNAL,
     SN_HTTP_UNAVAILABLE,
     SN_HTTP_TOO_MANY_REQUESTS,
@@ -194,6 +195,7 @@ void sn_h_healthz(sn_call *c);
 void sn_h_openapi(sn_call *c);
 void sn_h_metrics(sn_call *c);
 void sn_h_camara(sn_call *c);
+void sn_h_camara_v03(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);
 void sn_h_events(sn_call *c);
@@ -220,6 +222,7 @@ void sn_h_complaint_resolve(sn_call *c);
 
 /* Works the router hands to the writer itself (sn_route.work). */
 int sn_w_camara_session(sn_http_job *j, sn_store *s);
+int sn_w_camara_v03_session(sn_http_job *j, sn_store *s);
 extern const sn_form sn_camara_form;
 int sn_w_carriers_list(sn_http_job *j, sn_store *s);
 int sn_w_keys_list(sn_http_job *j, sn_store *s);
