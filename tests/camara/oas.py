@@ -62,7 +62,7 @@ def _scalar(text, lineno):
             return json.loads(t)
         except ValueError:
             raise YamlError("line %d: double-quoted scalar not read: %s" % (lineno, t))
-    if t.startswith(("&", "*", "!", "{") ) and t != "{}":
+    if t.startswith(("&", "*", "!", "{")) and t != "{}":
         raise YamlError("line %d: unsupported YAML construct: %s" % (lineno, t))
     if t == "{}":
         return {}
