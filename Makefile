@@ -113,6 +113,15 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	-cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
 test: $(BROWSER_DEPS)
 
+# The OpenAPI tools (tests/integration/test_openapi_tools.sh): two validators
+# (@apidevtools/swagger-parser, @redocly/cli) and a client generator
+# (openapi-typescript-codegen, compiled with typescript), pinned by
+# tests/openapi/package-lock.json.
+OPENAPI_DEPS := tests/openapi/node_modules/.installed
+$(OPENAPI_DEPS): tests/openapi/package.json tests/openapi/package-lock.json
+	-cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+test: $(OPENAPI_DEPS)
+
 # The test build lives in its own directory so release objects never mix with sanitized ones;
 # the code must also compile cleanly (-Werror) with clang.
 check: deps

@@ -184,6 +184,14 @@ def case_before_the_window_is_out_of_range(c):
     client(c, V02).check(N_SAME, "2022-12-31").expect_recycled(True, "v0.2 before window")
 
 
+def case_bad_window_start_is_a_usage_error(c):
+    for bad in ("2024-13-01", "yesterday", "2024-02-30", ""):
+        p = h.run_cli("serve", "--db", c.env.db, "--listen", "127.0.0.1:1",
+                      "--camara-window-start", bad, check=False, timeout=20)
+        h.eq("exit status for %r" % bad, 2, p.returncode)
+        assert "camara-window-start" in p.stderr, p.stderr
+
+
 def case_before_a_numbers_first_record_is_out_of_range(c):
     cl = client(c)
     error_info_ok(cl.check(N_MIDSTREAM, "2023-12-01"), 400, "OUT_OF_RANGE", "before records")

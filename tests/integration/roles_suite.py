@@ -65,6 +65,8 @@ GET     /healthz                              anyone
 GET     /openapi.yaml                         anyone
 GET     /metrics                              admin
 POST    /number-recycling/v0.2/check          app+session
+POST    /number-recycling/v0.3/check          app+session
+POST    /number-recycling/v0.3rc1/check       app+session
 POST    /v1/check                             app
 POST    /v1/check/batch                       app
 POST    /v1/events                            carrier
@@ -466,6 +468,11 @@ def potent_requests(c):
     return {
         ("POST", "/number-recycling/v0.2/check"): (
             "/number-recycling/v0.2/check", {"phoneNumber": sub, "specifiedDate": at(30)[:10]}),
+        ("POST", "/number-recycling/v0.3/check"): (
+            "/number-recycling/v0.3/check", {"phoneNumber": sub, "specifiedDate": at(30)[:10]}),
+        ("POST", "/number-recycling/v0.3rc1/check"): (
+            "/number-recycling/v0.3rc1/check", {"phoneNumber": sub,
+                                                "specifiedDate": at(30)[:10]}),
         ("POST", "/v1/check"): ("/v1/check", {"number": sub, "date": at(30)[:10]}),
         ("POST", "/v1/check/batch"): (
             "/v1/check/batch", {"items": [{"number": sub, "date": at(30)[:10]}]}),

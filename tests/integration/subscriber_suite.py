@@ -1014,6 +1014,31 @@ def case_camara_check_with_a_session(ctx):
     stop(w)
 
 
+def case_camara_v03_check_with_a_session(ctx):
+    w = World()
+    s = w.sub(w.sign_in(N_NEW, ID6_NEW))
+    before = (datetime.datetime.now(UTC) - datetime.timedelta(days=200)).date().isoformat()
+    recent = (datetime.datetime.now(UTC) - datetime.timedelta(days=30)).date().isoformat()
+    for path in ("/number-recycling/v0.3/check", "/number-recycling/v0.3rc1/check"):
+        eq(path + " recycled since 200 days ago", {"phoneNumberRecycled": True},
+           expect_json(s.request("POST", path, json_body={"specifiedDate": before})))
+        eq(path + " not since 30 days ago", {"phoneNumberRecycled": False},
+           expect_json(s.request("POST", path, json_body={"specifiedDate": recent})))
+        expect_error(s.request("POST", path, json_body={"phoneNumber": N_NEW,
+                                                        "specifiedDate": before}),
+                     422, "UNNECESSARY_IDENTIFIER", path + " own number given anyway")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": before, "x": "y"}),
+                     400, "INVALID_ARGUMENT", path + " unknown property")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": before + " " * 60}),
+                     400, "INVALID_ARGUMENT", path + " specifiedDate over 64")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": "2999-01-01"}), 400,
+                     "OUT_OF_RANGE", path + " future")
+        expect_error(w.client("sns_" + "a" * 64).request("POST", path,
+                                                         json_body={"specifiedDate": before}),
+                     401, "UNAUTHENTICATED", path + " unknown session")
+    stop(w)
+
+
 # ---------------------------------------------------------------------------
 # the SMS drivers
 
