@@ -39,6 +39,7 @@ class Scenario:
         self.outline = outline
         self.steps = []
         self.examples = []  # (header, rows) tables of an outline
+        self.row = None     # the Examples row's values, for a scenario expanded from one
 
     @property
     def tag(self):
@@ -164,6 +165,7 @@ def expand(feature):
         for header, rows in s.examples:
             for row in rows:
                 x = Scenario("%s [%s]" % (s.name, ", ".join(row)), s.tags, s.line)
+                x.row = ", ".join(row)
                 for st in s.steps:
                     t = st.text
                     for k, v in zip(header, row):

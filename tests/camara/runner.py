@@ -68,6 +68,33 @@ class Assets:
     default_date = "2024-11-02"
 
 
+# The feature header's "Testing assets" lines the store above provides; a
+# line not matched here fails the run (a new asset must be prepared first).
+KNOWN_ASSETS = [
+    (re.compile(r'A mobile line identified by its phone number "phoneNumber" linked to a user'),
+     "same"),
+    (re.compile(r'A mobile line identified by its phone number "phoneNumber" which was cancelled '
+                r"by a user and is now used by another user"), "recycled"),
+]
+
+
+def testing_assets(feature):
+    """The asset lines of the feature's header; AssertionError for an unknown one."""
+    lines, inside = [], False
+    for c in feature.description:
+        text = c.lstrip("#").strip()
+        if text.lower().startswith("testing assets"):
+            inside = True
+        elif inside and text.startswith("*"):
+            lines.append(text[1:].strip())
+        elif inside:
+            inside = False
+    for line in lines:
+        if not any(rx.fullmatch(line) for rx, _ in KNOWN_ASSETS):
+            raise AssertionError("testing asset the runner does not prepare: %s" % line)
+    return lines
+
+
 class Auth:
     """The one source of Authorization values. With an Issuer (tokens.py),
     every kind is a real JWT; without one (a serve without OAuth) only the
@@ -591,8 +618,9 @@ def run_feature(ctx, feature, version, paths, flt):
         ctx.path = path
         for s in scenarios:
             for mode, mode_label in modes(s):
+                labels = [x for x in (s.row, mode_label) if x]
                 name = "%s %s %s%s" % (version, s.tag or s.name, path,
-                                       " [%s]" % mode_label if mode_label else "")
+                                       "".join(" [%s]" % x for x in labels))
                 err = None
                 if id(s) in undefined:
                     err = "\n".join(undefined[id(s)])
@@ -661,7 +689,16 @@ def main(argv):
         print("not ok setup\n    SECONDNUM (%r) is not an executable" % h.SECONDNUM)
         return 1
     feature = gherkin.parse_file(feature_path)
+    try:
+        testing_assets(feature)
+    except AssertionError as e:
+        print("not ok %s setup\n    %s" % (version, e), flush=True)
+        return 1
     doc = oas.load_yaml_file(spec)
+    flt = os.environ.get("CASE_FILTER", "")
+    if not any(flt in s.tag or flt in s.name for s in gherkin.expand(feature)):
+        print("# %s: no scenario matches CASE_FILTER=%s" % (version, flt), flush=True)
+        return 0
     oauth = serve_has_oauth()
     if not oauth:
         print("# serve has no --oauth-issuer: scenarios that need a token will fail", flush=True)
@@ -669,7 +706,7 @@ def main(argv):
     try:
         ctx = setup(oauth)
         ctx.doc = doc
-        failed, n = run_feature(ctx, feature, version, paths, os.environ.get("CASE_FILTER", ""))
+        failed, n = run_feature(ctx, feature, version, paths, flt)
         ctx.server.stop(expect_rc=0)
     except Exception:  # noqa: B902
         print("not ok %s setup\n%s" % (version, h._indent(traceback.format_exc())), flush=True)

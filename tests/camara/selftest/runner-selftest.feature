@@ -49,3 +49,13 @@ Feature: The runner itself - scenarios that must fail (tests/integration/test_ca
   Scenario: A header the server did not send fails
     When the HTTP "POST" request is sent
     Then the response header "x-correlator" has same value as the request header "x-not-sent"
+
+  @selftest_outline
+  Scenario Outline: An outline runs once per Examples row: false passes, true fails
+    When the HTTP "POST" request is sent
+    Then the value of response property "$.phoneNumberRecycled" is <value>
+
+    Examples:
+      | value |
+      | false |
+      | true  |
