@@ -15,13 +15,17 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+static atomic_uint_fast64_t generations = 1; /* the next set's generation */
+
 struct sn_jwks {
     atomic_int refs;
+    uint64_t generation; /* unique to this set in the process */
     size_t n;
     sn_jwk keys[SN_OAUTH_JWKS_MAX_KEYS];
 };
@@ -95,6 +99,7 @@ int sn_jwks_parse(const char *doc, size_t len, sn_jwks **out, char *err, size_t 
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     }
     atomic_init(&set->refs, 1);
+    set->generation = (uint64_t)atomic_fetch_add(&generations, 1);
     for (size_t i = 0; i < json_array_size(keys); i++)
         keep_key(set, json_array_get(keys, i));
     json_decref(root);
@@ -115,6 +120,19 @@ const sn_jwk *sn_jwks_find(const sn_jwks *set, const char *kid)
         if (strcmp(set->keys[i].kid, kid) == 0)
             return &set->keys[i];
     return NULL;
+}
+
+uint64_t sn_jwks_generation(const sn_jwks *set)
+{
+    return set->generation;
+}
+
+uint64_t sn_jwks_current_generation(sn_jwks_source *src)
+{
+    pthread_mutex_lock(&src->lock);
+    uint64_t g = src->current->generation;
+    pthread_mutex_unlock(&src->lock);
+    return g;
 }
 
 void sn_jwks_release(sn_jwks *set)

@@ -25,6 +25,7 @@
 #define SN_AUTH_JWKS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SN_OAUTH_JWKS_MIN_REFRESH 5     /* s: refreshes asked by unknown kids, at most this often */
 #define SN_OAUTH_JWKS_REFRESH_S 300     /* s: a URL's set is fetched again this often */
@@ -52,6 +53,13 @@ int sn_jwks_parse(const char *doc, size_t len, sn_jwks **out, char *err, size_t 
 /* The key named kid, or, for kid NULL, the set's only key (NULL when the
  * set has several); NULL when there is none. */
 const sn_jwk *sn_jwks_find(const sn_jwks *set, const char *kid);
+
+/* A number no other set of the process has (a cache of verified tokens
+ * keyed by it never outlives the set that verified them). */
+uint64_t sn_jwks_generation(const sn_jwks *set);
+
+/* The generation of src's current set. */
+uint64_t sn_jwks_current_generation(sn_jwks_source *src);
 
 /* Give back a reference (from sn_jwks_parse or sn_jwks_acquire). */
 void sn_jwks_release(sn_jwks *set);

@@ -1,7 +1,11 @@
 /*
  * oauth.c - verifying OAuth 2.0 JWT access tokens (see oauth.h): the
  * header's algorithm and key, the signature (cjose), then the claims.
- * Holds only the options and the key source; every call is independent.
+ * Holds only the options and the key source. Each thread remembers the
+ * last token whose signature it verified (its claims and the key set that
+ * verified it): the head of a request and then the request itself, or a
+ * client reusing its token, cost one signature check; the claims are
+ * checked again every time, and a new key set makes it verify again.
  */
 #include "auth/oauth.h"
 
@@ -14,6 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+    size_t len, clen;
+    uint64_t set; /* sn_jwks_generation of the set that verified it; 0: none */
+    char token[SN_OAUTH_TOKEN_MAX];
+    char claims[SN_OAUTH_TOKEN_MAX]; /* decoded, so shorter than the token */
+} verified_token;
+
+static _Thread_local verified_token last_verified;
 
 struct sn_oauth {
     char issuer[SN_OAUTH_ISSUER_MAX + 1];
@@ -205,8 +218,9 @@ static int read_header(cjose_jws_t *jws, int *alg, const char **kid, char *err, 
     return SN_OK;
 }
 
-/* Verify jws with the key set: SN_OK, or SN_EAUTH. */
-static int verify_signature(sn_oauth *o, cjose_jws_t *jws, char *err, size_t errlen)
+/* Verify jws with the key set: SN_OK with the set's generation in *gen,
+ * or SN_EAUTH. */
+static int verify_signature(sn_oauth *o, cjose_jws_t *jws, uint64_t *gen, char *err, size_t errlen)
 {
     int alg = 0, rc;
     const char *kid = NULL;
@@ -215,6 +229,7 @@ static int verify_signature(sn_oauth *o, cjose_jws_t *jws, char *err, size_t err
         return rc;
     sn_jwks *set = sn_jwks_acquire(o->keys);
     const sn_jwk *key = sn_jwks_find(set, kid);
+    *gen = sn_jwks_generation(set);
     if (key == NULL) {
         if (kid != NULL)
             sn_jwks_want_refresh(o->keys);
@@ -228,27 +243,48 @@ static int verify_signature(sn_oauth *o, cjose_jws_t *jws, char *err, size_t err
     return rc;
 }
 
-int sn_oauth_verify(sn_oauth *o, const char *token, size_t len, int64_t now, sn_oauth_token *out,
-                    char *err, size_t errlen)
+/* The signature of token, and its claims into this thread's last_verified. */
+static int verify_jws(sn_oauth *o, const char *token, size_t len, char *err, size_t errlen)
 {
     cjose_err cerr;
     uint8_t *claims = NULL;
     size_t clen = 0;
+    uint64_t gen = 0;
+    verified_token *v = &last_verified;
+    cjose_jws_t *jws = cjose_jws_import(token, len, &cerr);
+    if (jws == NULL)
+        return sn_fail(err, errlen, SN_EAUTH, "the access token is no valid JWS");
+    v->set = 0;
+    int rc = verify_signature(o, jws, &gen, err, errlen);
+    if (rc == SN_OK &&
+        (!cjose_jws_get_plaintext(jws, &claims, &clen, &cerr) || clen > sizeof(v->claims)))
+        rc = sn_fail(err, errlen, SN_EAUTH, "the access token has no claims");
+    if (rc == SN_OK) {
+        memcpy(v->token, token, len);
+        v->len = len;
+        memcpy(v->claims, claims, clen);
+        v->clen = clen;
+        v->set = gen;
+    }
+    cjose_jws_release(jws);
+    return rc;
+}
+
+int sn_oauth_verify(sn_oauth *o, const char *token, size_t len, int64_t now, sn_oauth_token *out,
+                    char *err, size_t errlen)
+{
+    const verified_token *v = &last_verified;
     memset(out, 0, sizeof(*out));
     if (len > SN_OAUTH_TOKEN_MAX)
         return sn_fail(err, errlen, SN_EAUTH, "the access token is longer than %d bytes",
                        SN_OAUTH_TOKEN_MAX);
     if (!sn_oauth_token_shaped(token, len))
         return sn_fail(err, errlen, SN_EAUTH, "the access token is no JWT");
-    cjose_jws_t *jws = cjose_jws_import(token, len, &cerr);
-    if (jws == NULL)
-        return sn_fail(err, errlen, SN_EAUTH, "the access token is no valid JWS");
-    int rc = verify_signature(o, jws, err, errlen);
-    if (rc == SN_OK && !cjose_jws_get_plaintext(jws, &claims, &clen, &cerr))
-        rc = sn_fail(err, errlen, SN_EAUTH, "the access token has no claims");
-    if (rc == SN_OK)
-        rc = sn_oauth_check_claims((const char *)claims, clen, o->issuer, o->audience, now, out,
-                                   err, errlen);
-    cjose_jws_release(jws);
-    return rc;
+    int rc = SN_OK;
+    if (v->set == 0 || v->len != len || v->set != sn_jwks_current_generation(o->keys) ||
+        memcmp(v->token, token, len) != 0)
+        rc = verify_jws(o, token, len, err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    return sn_oauth_check_claims(v->claims, v->clen, o->issuer, o->audience, now, out, err, errlen);
 }

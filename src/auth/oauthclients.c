@@ -5,6 +5,7 @@
  */
 #include "auth/oauthclients.h"
 
+#include "auth/oauth.h"
 #include "core/errors.h"
 #include "util/grow.h"
 
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(SN_OAUTH_CLIENT_MAX == SN_OAUTH_CLIENT_ID_MAX,
+               "a token's client and a mapped client id have one length limit");
 
 struct sn_oauth_clients {
     pthread_rwlock_t lock;

@@ -504,6 +504,64 @@ def case_serve_flags(ctx):
         assert flag in usage, flag
 
 
+def start_fails(env, *flags):
+    p = h.run_cli("serve", "--db", env.db, "--listen", "127.0.0.1:%d" % h.free_port(), *flags,
+                  check=False, timeout=30)
+    eq("serve %r exit" % (flags,), 1, p.returncode)
+    return p.stderr
+
+
+@h.timeout(90)
+def case_limits_of_the_key_set_and_the_flags(ctx):
+    env = ctx["env"]
+    big = env.path("big.json")
+    with open(big, "w") as f:  # SN_OAUTH_JWKS_MAX_BYTES: 1 MiB
+        json.dump({"keys": [key("ec1").jwk], "pad": "x" * (1 << 20)}, f)
+    assert "larger than 1048576 bytes" in start_fails(env, *oauth_flags(big))
+    assert "1 to 512 bytes" in start_fails(env, "--oauth-issuer", "i" * 513, "--oauth-audience",
+                                           AUDIENCE, "--oauth-jwks", ctx["jwks"])
+    # SN_OAUTH_JWKS_MAX_KEYS (64): the keys after the 64th are not kept;
+    # SN_OAUTH_KID_MAX (128): a key with a longer kid is not kept
+    many = env.path("many.json")
+    doc = {"keys": []}
+    for i in range(65):
+        k = dict(key("ec1").jwk)
+        k["kid"] = "k%02d" % i
+        doc["keys"].append(k)
+    long_kid = dict(key("rsa1").jwk)
+    long_kid["kid"] = "L" * 129
+    doc["keys"].insert(0, long_kid)
+    with open(many, "w") as f:
+        json.dump(doc, f)
+    s = h.Server(env, extra=oauth_flags(many)).start()
+    try:
+        c = s.client()
+        expect_json(camara(c, mint("ec1", kid="k63")), 200, "the 64th key")
+        expect_401(camara(c, mint("ec1", kid="k64")), "the 65th key")
+        expect_401(camara(c, mint("rsa1", kid="L" * 129)), "a kid over 128 bytes")
+    finally:
+        s.stop()
+    # SN_OAUTH_CLIENT_MAX (128): a longer client_id names no client
+    expect_error(camara(ctx["client"], mint(client_id="c" * 129)), 403, "PERMISSION_DENIED")
+
+
+@h.timeout(60)
+def case_jwks_url_timeout(ctx):
+    """A JWK Set URL that never answers: serve gives up after
+    SN_OAUTH_JWKS_TIMEOUT_S (10 s) and does not start."""
+    sock = __import__("socket").socket()
+    sock.bind((h.HOST, 0))
+    sock.listen(1)
+    try:
+        t0 = time.monotonic()
+        err = start_fails(ctx["env"], *oauth_flags("http://%s:%d/jwks" % sock.getsockname()))
+        took = time.monotonic() - t0
+        assert 9 <= took < 30, took
+        assert "timed out" in err.lower() or "timeout" in err.lower(), err
+    finally:
+        sock.close()
+
+
 def case_without_oauth_a_jwt_is_an_unknown_key(ctx):
     s = h.Server(ctx["env"]).start()
     try:
