@@ -193,11 +193,13 @@ static int answer_session(sn_http_job *j, sn_store *s, camara_version v)
                              &a, j->message, sizeof(j->message));
     if (rc != SN_OK && rc != SN_EFUTURE)
         return rc; /* the session first */
-    if (asked && in_window(svc, v, q.day, &o))
+    int verdict = SN_METRICS_VERDICT_INVALID;
+    if (asked && in_window(svc, v, q.day, &o)) {
+        if (rc == SN_OK)
+            verdict = (int)a.verdict;
         judge(svc, v, q.number, rc, &a, j->message, &o);
-    sn_metrics_count_check(NULL, metrics_api(v),
-                           asked && !o.failed && rc == SN_OK ? (int)a.verdict
-                                                             : SN_METRICS_VERDICT_INVALID);
+    }
+    sn_metrics_count_check(NULL, metrics_api(v), verdict);
     if (o.failed)
         return sn_http_fail_as(j, o.error, "%s", o.message);
     sn_strbuf_printf(&j->out, "%s", o.recycled ? recycled : not_recycled);
