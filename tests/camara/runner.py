@@ -265,7 +265,16 @@ def _env(w, name):
 
 @step(r"the resource " + Q)
 def _resource(w, resource):
-    w.feature_resource = resource  # the runner's PATH replaces it
+    """The runner's PATH replaces the feature's resource: same operation only,
+    and the feature's resource must be under the spec's server URL."""
+    if resource.rsplit("/", 1)[-1] != w.path.rsplit("/", 1)[-1]:
+        raise AssertionError("the feature's resource %s is not the operation at %s"
+                             % (resource, w.path))
+    base = resource.rsplit("/", 1)[0]
+    urls = [srv.get("url", "") for srv in w.doc.get("servers", [])]
+    if not any(u.endswith(base) for u in urls):
+        raise AssertionError("the feature's resource %s is under none of the spec's servers %s"
+                             % (resource, urls))
 
 
 @step(r"the header " + Q + " is set to " + Q)
