@@ -37,7 +37,8 @@ static const char usage[] =
     "                       [--request-log FILE|-] [--log-level error|warn|info|debug]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
-    "                       [--camara-window-start YYYY-MM-DD] [subscriber options]\n"
+    "                       [--camara-window-start YYYY-MM-DD]\n"
+    "                       [subscriber options] [OAuth options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
@@ -118,6 +119,16 @@ static const char usage[] =
     "                     appending to that header: the client is the Nth entry\n"
     "                     from the right (default 1, at most 16)\n"
     "\n"
+    "OAuth 2.0 access tokens (JWT, RS256 or ES256) on the check routes, next to\n"
+    "API keys (docs/http-api.md, \"Access tokens\"); the three go together:\n"
+    "  --oauth-issuer ISS the exact iss tokens must carry\n"
+    "  --oauth-audience AUD  a value tokens must have in aud\n"
+    "  --oauth-jwks FILE|URL  the issuer's JWK Set: a file read at start, or an\n"
+    "                     http(s) URL fetched at start, every 300 s, and when a\n"
+    "                     token names an unknown kid (at most every 5 s)\n"
+    "A token's client_id (or azp) acts for the app `secondnum apps oauth` maps\n"
+    "it to, as that app's key (its limits and metrics).\n"
+    "\n"
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
 
@@ -135,6 +146,7 @@ typedef struct {
     const char *request_log; /* --request-log: FILE, "-" (stderr), or NULL */
     int log_level;           /* --log-level (sn_log_level) */
     sn_day window_start;     /* --camara-window-start; SN_DAY_NONE without it */
+    sn_oauth_options oauth;  /* all NULL: access tokens are not taken */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -346,6 +358,9 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_FN("client-ip-header", client_ip_header, o),
         SN_CLI_LONG("client-ip-hops", &v.client_ip_hops, 1, SN_CLIENT_IP_HOPS_MAX,
                     "--client-ip-hops must be %ld-%ld"),
+        SN_CLI_TEXT("oauth-issuer", &cf->oauth.issuer),
+        SN_CLI_TEXT("oauth-audience", &cf->oauth.audience),
+        SN_CLI_TEXT("oauth-jwks", &cf->oauth.jwks),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -368,6 +383,11 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     if (cf->subscribers.sms.driver == SN_SMS_DRIVER_KANNEL &&
         cf->subscribers.sms.kannel_url[0] == '\0')
         return sn_cli_usage_error("serve", "--sms kannel needs --sms-config with a url");
+    int oauth_flags =
+        (cf->oauth.issuer != NULL) + (cf->oauth.audience != NULL) + (cf->oauth.jwks != NULL);
+    if (oauth_flags != 0 && oauth_flags != 3)
+        return sn_cli_usage_error("serve",
+                                  "--oauth-issuer, --oauth-audience and --oauth-jwks go together");
     return -1;
 }
 
@@ -433,6 +453,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         sn_log(SN_LOG_DEBUG, "request log: %s (%u bytes of lines wait at most)",
                strcmp(cf->request_log, "-") == 0 ? "stderr" : cf->request_log,
                SN_REQLOG_BUFFER_BYTES);
+    sn_oauth_options oauth; /* all NULL: access tokens are not taken */
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
@@ -494,7 +515,10 @@ int sn_cmd_serve(int argc, char **argv)
     svc.keys = sn_keyring_new();
     svc.meters = sn_key_meters_new();
     svc.coverage = sn_coverage_new();
-    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL)
+    if (cf.oauth.issuer != NULL)
+        svc.oauth_clients = sn_oauth_clients_new();
+    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL ||
+        (cf.oauth.issuer != NULL && svc.oauth_clients == NULL))
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
@@ -511,5 +535,7 @@ int sn_cmd_serve(int argc, char **argv)
     sn_keyring_free(svc.keys);
     sn_key_meters_free(svc.meters);
     sn_coverage_free(svc.coverage);
+    sn_oauth_close(svc.oauth);
+    sn_oauth_clients_free(svc.oauth_clients);
     return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

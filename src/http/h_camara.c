@@ -11,7 +11,9 @@
  * names the number: a phoneNumber in the body is UNNECESSARY_IDENTIFIER,
  * and the session, which lives in the store (several nodes share it, and
  * signing out ends it everywhere at once), is judged there, on the writer,
- * before anything else is answered. The router read the body (its form;
+ * before anything else is answered. With a three-legged OAuth access token
+ * (router.c) the token names the number too, and the check runs on this
+ * loop thread as an app key's does. The router read the body (its form;
  * an unknown property is 400 INVALID_ARGUMENT for every version).
  *
  * The versions differ only here (docs/http-api.md): v0.3 (v0.3.0-rc.1's
@@ -82,8 +84,9 @@ static int read_question(const sn_call *c, camara_version v, sn_check_question *
 {
     const sn_flat_field *number = &c->form[F_NUMBER], *date = &c->form[F_DATE];
     char why[SN_ERRMSG_MAX];
+    int identified = c->session || c->oauth_subscriber;
     memset(q, 0, sizeof(*q));
-    if (number->value != NULL && c->session)
+    if (number->value != NULL && identified)
         return fail(o, SN_HTTP_UNNECESSARY_IDENTIFIER, "%s",
                     "the phone number is already identified by the access token");
     if (date->value == NULL)
@@ -96,8 +99,10 @@ static int read_question(const sn_call *c, camara_version v, sn_check_question *
         sn_number_parse(number->value, number->len, 0, &q->number, why, sizeof(why)) != SN_OK)
         return fail(o, SN_HTTP_INVALID_ARGUMENT, "%s",
                     "phoneNumber must match ^\\+[1-9][0-9]{4,14}$");
-    if (number->value == NULL && !c->session)
+    if (number->value == NULL && !identified)
         return fail(o, SN_HTTP_MISSING_IDENTIFIER, "%s", "The phone number cannot be identified");
+    if (c->oauth_subscriber)
+        q->number = c->oauth_number;
     return 1;
 }
 

@@ -103,10 +103,13 @@ struct sn_call {
     sn_check_limits limits;                 /* the key's own check limits (0: the server's) */
     int session;                            /* a session token was given: */
     uint8_t token_hash[SN_SECRET_HASH_LEN]; /* its hash */
-    char addr[SN_CLIENT_ADDR_MAX];          /* the client's address, for per-address limits */
-    h2o_iovec_t correlator;                 /* a valid x-correlator, or {NULL, 0} */
-    uint64_t id;                            /* the {id} of the path (a positive integer) */
-    sn_query_param q[SN_QUERY_MAX_PARAMS];  /* the route's query parameters */
+    int oauth;            /* an OAuth access token stood for the app's key (who, limits) */
+    int oauth_subscriber; /* it is three-legged: it names the subscriber's number: */
+    sn_number oauth_number;
+    char addr[SN_CLIENT_ADDR_MAX];         /* the client's address, for per-address limits */
+    h2o_iovec_t correlator;                /* a valid x-correlator, or {NULL, 0} */
+    uint64_t id;                           /* the {id} of the path (a positive integer) */
+    sn_query_param q[SN_QUERY_MAX_PARAMS]; /* the route's query parameters */
     size_t nq;
     sn_flat_field form[SN_FLATJSON_MAX_FIELDS]; /* the route's body, read */
     size_t nform;

@@ -98,5 +98,7 @@ int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
         return sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
     if (rc == SN_OK && svc->coverage != NULL)
         rc = sn_coverage_load(svc->coverage, s, err, errlen);
+    if (rc == SN_OK && svc->oauth_clients != NULL)
+        rc = sn_oauth_clients_load(svc->oauth_clients, s, err, errlen);
     return rc != SN_OK ? rc : sn_keyring_load(svc->keys, s, err, errlen);
 }
