@@ -453,7 +453,9 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         sn_log(SN_LOG_DEBUG, "request log: %s (%u bytes of lines wait at most)",
                strcmp(cf->request_log, "-") == 0 ? "stderr" : cf->request_log,
                SN_REQLOG_BUFFER_BYTES);
-    sn_oauth_options oauth; /* all NULL: access tokens are not taken */
+    if (cf->oauth.issuer != NULL &&
+        (rc = sn_oauth_open(&cf->oauth, &svc->oauth, err, errlen)) != SN_OK)
+        return rc;
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);

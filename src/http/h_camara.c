@@ -18,10 +18,10 @@
  *
  * The versions differ only here (docs/http-api.md): v0.3 (v0.3.0-rc.1's
  * text) names the longest phoneNumber and specifiedDate, holds the day
- * against the provider's window (serve --camara-window-start), and answers
- * a number it does not know, outside every carrier's range when ranges are
- * configured, 422 SERVICE_NOT_APPLICABLE; v0.2 answers 404 for every
- * number it does not know.
+ * against the provider's window (serve --camara-window-start). Both answer
+ * a number they do not know, outside every carrier's range when ranges are
+ * configured, 422 SERVICE_NOT_APPLICABLE (v0.2.0 lists the code, and its
+ * published test definitions expect it), any other unknown number 404.
  */
 #include "http/job.h"
 #include "service/checks.h"
@@ -126,7 +126,7 @@ static void judge(const sn_service *svc, camara_version v, sn_number n, int rc,
     char first[SN_DAY_TEXT_MAX];
     if (rc == SN_EFUTURE) {
         fail(o, SN_HTTP_OUT_OF_RANGE, "specifiedDate: %s", msg);
-    } else if (!a->known && v == V03 && !sn_coverage_covers(svc->coverage, n)) {
+    } else if (!a->known && !sn_coverage_covers(svc->coverage, n)) {
         fail(o, SN_HTTP_SERVICE_NOT_APPLICABLE, "%s",
              "The service is not available for the provided phone number: it is in no "
              "participating carrier's number ranges");

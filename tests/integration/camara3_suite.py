@@ -222,8 +222,8 @@ def case_number_in_no_range_is_422_service_not_applicable(c):
         m = error_info_ok(client(c, path).check(OUTSIDE, "2024-01-01"), 422,
                           "SERVICE_NOT_APPLICABLE", path)
         assert OUTSIDE not in m["message"], m
-    # v0.2 keeps 404
-    error_info_ok(client(c, V02).check(OUTSIDE, "2024-01-01"), 404, "IDENTIFIER_NOT_FOUND", "v0.2")
+    # v0.2 too: its text lists the code, its published test definitions expect it
+    error_info_ok(client(c, V02).check(OUTSIDE, "2024-01-01"), 422, "SERVICE_NOT_APPLICABLE", "v0.2")
 
 
 def case_a_range_added_while_serving_counts(c):
