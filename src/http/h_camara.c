@@ -120,8 +120,8 @@ static int in_window(const sn_service *svc, camara_version v, sn_day day, camara
 }
 
 /* The check's result (rc SN_OK or SN_EFUTURE) for number n as the outcome. */
-static void judge(const sn_service *svc, camara_version v, sn_number n, int rc,
-                  const sn_check_answer *a, const char *msg, camara_outcome *o)
+static void judge(const sn_service *svc, sn_number n, int rc, const sn_check_answer *a,
+                  const char *msg, camara_outcome *o)
 {
     char first[SN_DAY_TEXT_MAX];
     if (rc == SN_EFUTURE) {
@@ -161,7 +161,7 @@ static void answer_with_key(sn_call *c, camara_version v)
         int rc = sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg));
         if (rc == SN_OK)
             verdict = (int)a.verdict;
-        judge(c->svc, v, q.number, rc, &a, msg, &o);
+        judge(c->svc, q.number, rc, &a, msg, &o);
     }
     sn_metrics_count_check(c->who.app, metrics_api(v), verdict);
     if (o.failed)
@@ -197,7 +197,7 @@ static int answer_session(sn_http_job *j, sn_store *s, camara_version v)
     if (asked && in_window(svc, v, q.day, &o)) {
         if (rc == SN_OK)
             verdict = (int)a.verdict;
-        judge(svc, v, q.number, rc, &a, j->message, &o);
+        judge(svc, q.number, rc, &a, j->message, &o);
     }
     sn_metrics_count_check(NULL, metrics_api(v), verdict);
     if (o.failed)
