@@ -183,6 +183,9 @@ def case_native_check_with_native_scope(ctx):
     batch = {"items": [body, {"number": N_SAME, "date": DAY}]}
     eq("batch", expect_json(c.post("/v1/check/batch", batch, key=ctx["app_key"])),
        expect_json(c.post("/v1/check/batch", batch, key=mint("rsa1"))))
+    rng = {"prefix": "00000", "date": DAY}
+    eq("range", expect_json(c.post("/v1/check/range", rng, key=ctx["app_key"])),
+       expect_json(c.post("/v1/check/range", rng, key=mint("rsa1"))))
 
 
 def case_audience_array_and_azp(ctx):
