@@ -21,12 +21,12 @@ MAKEFLAGS += -j$(NPROC)
 endif
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq inih libsystemd
+PKGS    := sqlite3 libsodium jansson libcrypto libcurl libpq inih libsystemd cjose
 CSTD    := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Isrc
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl -lpq -linih -lsystemd) -lm -lpthread
+DEPS_LIBS   := -lh2o-evloop $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lsodium -ljansson -lcrypto -lcurl -lpq -linih -lsystemd -lcjose) -lm -lpthread
 
 BUILD   ?= build
 ifeq ($(SANITIZE),1)
@@ -92,7 +92,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libinih-dev libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
-            libpq-dev libsystemd-dev postgresql valgrind \
+            libpq-dev libsystemd-dev libcjose-dev python3-jwt python3-cryptography postgresql valgrind \
             systemd lintian dpkg-dev groff-base man-db prometheus wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
 
 deps:
@@ -112,6 +112,15 @@ BROWSER_DEPS := tests/browser/node_modules/.installed
 $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 	-cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
 test: $(BROWSER_DEPS)
+
+# The OpenAPI tools (tests/integration/test_openapi_tools.sh): two validators
+# (@apidevtools/swagger-parser, @redocly/cli) and a client generator
+# (openapi-typescript-codegen, compiled with typescript), pinned by
+# tests/openapi/package-lock.json.
+OPENAPI_DEPS := tests/openapi/node_modules/.installed
+$(OPENAPI_DEPS): tests/openapi/package.json tests/openapi/package-lock.json
+	-cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+test: $(OPENAPI_DEPS)
 
 # The test build lives in its own directory so release objects never mix with sanitized ones;
 # the code must also compile cleanly (-Werror) with clang.

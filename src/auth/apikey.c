@@ -162,3 +162,17 @@ int sn_keyring_find(sn_keyring *kr, const char *text, size_t len, sn_api_key *ou
     pthread_rwlock_unlock(&kr->lock);
     return hit != NULL;
 }
+
+int sn_keyring_find_app(sn_keyring *kr, const char *app, sn_api_key *out)
+{
+    const sn_api_key *best = NULL;
+    pthread_rwlock_rdlock(&kr->lock);
+    for (size_t i = 0; i < kr->n; i++)
+        if (kr->keys[i].role == SN_ROLE_APP && strcmp(kr->keys[i].name, app) == 0 &&
+            (best == NULL || kr->keys[i].id < best->id))
+            best = &kr->keys[i];
+    if (best != NULL)
+        *out = *best;
+    pthread_rwlock_unlock(&kr->lock);
+    return best != NULL;
+}

@@ -46,4 +46,9 @@ void sn_keyring_put(sn_keyring *kr, const sn_api_key *k);
 /* Look up a presented key: 1 and *out filled when live, 0 otherwise. */
 int sn_keyring_find(sn_keyring *kr, const char *text, size_t len, sn_api_key *out);
 
+/* The app key an OAuth client's tokens act as (auth/oauth.h): the live app
+ * key named app with the lowest id; 1 and *out filled, 0 when app has no
+ * live key. A scan of the keyring. */
+int sn_keyring_find_app(sn_keyring *kr, const char *app, sn_api_key *out);
+
 #endif

@@ -10,6 +10,7 @@
 #include "follow/follower.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/checks.h"
 #include "service/keys.h"
 #include "service/webhooks.h"
 #include "service/writer.h"
@@ -36,7 +37,8 @@ static const char usage[] =
     "                       [--request-log FILE|-] [--log-level error|warn|info|debug]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
-    "                       [subscriber options]\n"
+    "                       [--camara-window-start YYYY-MM-DD]\n"
+    "                       [subscriber options] [OAuth options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
     "SIGTERM or SIGINT, then finish the requests in flight and exit.\n"
@@ -82,10 +84,17 @@ static const char usage[] =
     "                     (default 10000/s); over it: 429 with Retry-After\n"
     "  --check-daily N    numbers an app key may check a day on this server,\n"
     "                     counted in memory since it started (default 10000000)\n"
+    "  --range-max N      numbers one range check (POST /v1/check/range) may list;\n"
+    "                     a prefix with more is answered 413 (default 4096, at\n"
+    "                     most 65536)\n"
     "  --allow-private-webhooks  let webhooks point at loopback, private,\n"
     "                     link-local and other non-public addresses (tests, closed\n"
     "                     networks); by default URLs naming them are refused and\n"
     "                     deliveries never connect to them\n"
+    "  --camara-window-start YYYY-MM-DD  first day CAMARA v0.3 checks evaluate:\n"
+    "                     an earlier specifiedDate is 400 OUT_OF_RANGE (default:\n"
+    "                     none; a day before the number's first record, or after\n"
+    "                     today, is OUT_OF_RANGE anyway)\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -110,6 +119,16 @@ static const char usage[] =
     "                     appending to that header: the client is the Nth entry\n"
     "                     from the right (default 1, at most 16)\n"
     "\n"
+    "OAuth 2.0 access tokens (JWT, RS256 or ES256) on the check routes, next to\n"
+    "API keys (docs/http-api.md, \"Access tokens\"); the three go together:\n"
+    "  --oauth-issuer ISS the exact iss tokens must carry\n"
+    "  --oauth-audience AUD  a value tokens must have in aud\n"
+    "  --oauth-jwks FILE|URL  the issuer's JWK Set: a file read at start, or an\n"
+    "                     http(s) URL fetched at start, every 300 s, and when a\n"
+    "                     token names an unknown kid (at most every 5 s)\n"
+    "A token's client_id (or azp) acts for the app `secondnum apps oauth` maps\n"
+    "it to, as that app's key (its limits and metrics).\n"
+    "\n"
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
 
@@ -122,9 +141,12 @@ typedef struct {
     sn_subscribers subscribers;
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
+    long range_max;               /* numbers a range answer may list */
     int allow_private_webhooks;
     const char *request_log; /* --request-log: FILE, "-" (stderr), or NULL */
     int log_level;           /* --log-level (sn_log_level) */
+    sn_day window_start;     /* --camara-window-start; SN_DAY_NONE without it */
+    sn_oauth_options oauth;  /* all NULL: access tokens are not taken */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -319,7 +341,10 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_FN("check-rate", check_rate, &cf->check_rate),
         SN_CLI_LONG("check-daily", &cf->check_daily, 1, SN_CHECK_DAILY_MAX,
                     "--check-daily must be %ld to %ld"),
+        SN_CLI_LONG("range-max", &cf->range_max, 1, SN_RANGE_RESULTS_MAX_LIMIT,
+                    "--range-max must be %ld to %ld"),
         SN_CLI_FLAG("allow-private-webhooks", &cf->allow_private_webhooks),
+        SN_CLI_DAY("camara-window-start", &cf->window_start),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
         SN_CLI_FN("sms-config", sms_config, &cf->subscribers.sms),
         SN_CLI_LONG("otp-ttl", &v.otp_ttl, 1, 86400, duration),
@@ -333,6 +358,9 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_FN("client-ip-header", client_ip_header, o),
         SN_CLI_LONG("client-ip-hops", &v.client_ip_hops, 1, SN_CLIENT_IP_HOPS_MAX,
                     "--client-ip-hops must be %ld-%ld"),
+        SN_CLI_TEXT("oauth-issuer", &cf->oauth.issuer),
+        SN_CLI_TEXT("oauth-audience", &cf->oauth.audience),
+        SN_CLI_TEXT("oauth-jwks", &cf->oauth.jwks),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -355,6 +383,11 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     if (cf->subscribers.sms.driver == SN_SMS_DRIVER_KANNEL &&
         cf->subscribers.sms.kannel_url[0] == '\0')
         return sn_cli_usage_error("serve", "--sms kannel needs --sms-config with a url");
+    int oauth_flags =
+        (cf->oauth.issuer != NULL) + (cf->oauth.audience != NULL) + (cf->oauth.jwks != NULL);
+    if (oauth_flags != 0 && oauth_flags != 3)
+        return sn_cli_usage_error("serve",
+                                  "--oauth-issuer, --oauth-audience and --oauth-jwks go together");
     return -1;
 }
 
@@ -420,6 +453,9 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         sn_log(SN_LOG_DEBUG, "request log: %s (%u bytes of lines wait at most)",
                strcmp(cf->request_log, "-") == 0 ? "stderr" : cf->request_log,
                SN_REQLOG_BUFFER_BYTES);
+    if (cf->oauth.issuer != NULL &&
+        (rc = sn_oauth_open(&cf->oauth, &svc->oauth, err, errlen)) != SN_OK)
+        return rc;
     if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
@@ -428,8 +464,10 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     svc->secret = have ? secret : NULL;
     svc->notice_deadline_s = cf->deadline_s;
     svc->key_limits = (sn_check_limits){(uint32_t)cf->check_rate, (uint64_t)cf->check_daily};
+    svc->range_max = (size_t)cf->range_max;
     svc->subscribers = &cf->subscribers;
     svc->allow_private_webhooks = cf->allow_private_webhooks;
+    svc->window_start = cf->window_start;
     cf->deliveries.secret = svc->secret;
     cf->deliveries.allow_private = cf->allow_private_webhooks;
     warn_loose_mode(cf->db);
@@ -466,6 +504,8 @@ int sn_cmd_serve(int argc, char **argv)
     cf.check_rate = SN_CHECK_RATE_DEFAULT;
     cf.check_daily = SN_CHECK_DAILY_DEFAULT;
     cf.log_level = SN_LOG_INFO;
+    cf.window_start = SN_DAY_NONE;
+    cf.range_max = SN_RANGE_RESULTS_MAX_DEFAULT;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -476,7 +516,11 @@ int sn_cmd_serve(int argc, char **argv)
     svc.index = sn_numindex_new();
     svc.keys = sn_keyring_new();
     svc.meters = sn_key_meters_new();
-    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL)
+    svc.coverage = sn_coverage_new();
+    if (cf.oauth.issuer != NULL)
+        svc.oauth_clients = sn_oauth_clients_new();
+    if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL ||
+        (cf.oauth.issuer != NULL && svc.oauth_clients == NULL))
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
@@ -492,5 +536,8 @@ int sn_cmd_serve(int argc, char **argv)
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
     sn_key_meters_free(svc.meters);
+    sn_coverage_free(svc.coverage);
+    sn_oauth_close(svc.oauth);
+    sn_oauth_clients_free(svc.oauth_clients);
     return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

@@ -15,6 +15,7 @@ static const sn_command commands[] = {
     {"serve", "serve the HTTP API (CAMARA check, native checks, carrier events)", sn_cmd_serve},
     {"keys", "create, list and revoke API keys", sn_cmd_keys},
     {"carriers", "add carriers and the number ranges they own", sn_cmd_carriers},
+    {"apps", "map OAuth 2.0 clients to apps", sn_cmd_apps},
     {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
     {"sms", "read the text messages sent to subscribers (the outbox)", sn_cmd_sms},

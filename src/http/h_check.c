@@ -15,9 +15,22 @@
 #include <sodium.h>
 #include <stdio.h>
 
-enum { F_NUMBER, F_SHA256, F_MD5, F_DATE, NFIELDS };
+enum { F_NUMBER, F_SHA256, F_MD5, F_SM3, F_DATE, NFIELDS };
 #define KEY_MAX 96 /* {"number_sha256":"<64 hex> with its NUL */
-static const char *const field_names[NFIELDS] = {"number", "number_sha256", "number_md5", "date"};
+static const char *const field_names[NFIELDS] = {"number", "number_sha256", "number_md5",
+                                                 "number_sm3", "date"};
+
+/* The digest fields: which question each asks, its bytes, its message. */
+static const struct {
+    int field;
+    uint8_t by;
+    size_t bytes;
+    const char *bad;
+} digests[] = {
+    {F_SHA256, SN_CHECK_SHA256, 32, "number_sha256 must be 64 hex digits"},
+    {F_MD5, SN_CHECK_MD5, 16, "number_md5 must be 32 hex digits"},
+    {F_SM3, SN_CHECK_SM3, 32, "number_sm3 must be 64 hex digits"},
+};
 
 /* One question's outcome: an answer object or an error. */
 typedef struct {
@@ -73,12 +86,12 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
                        char key[KEY_MAX], size_t *klen, check_outcome *o)
 {
     char why[SN_ERRMSG_MAX], hex[65], text[SN_NUMBER_TEXT_MAX];
-    int given =
-        (f[F_NUMBER].value != NULL) + (f[F_SHA256].value != NULL) + (f[F_MD5].value != NULL);
+    int given = (f[F_NUMBER].value != NULL) + (f[F_SHA256].value != NULL) +
+                (f[F_MD5].value != NULL) + (f[F_SM3].value != NULL);
     memset(q, 0, sizeof(*q));
     if (given != 1)
         return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT,
-                            "give exactly one of number, number_sha256, number_md5");
+                            "give exactly one of number, number_sha256, number_md5, number_sm3");
     if (f[F_DATE].value == NULL)
         return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, "date is required");
     if (sn_day_parse(f[F_DATE].value, f[F_DATE].len, &q->day, why, sizeof(why)) != SN_OK)
@@ -93,18 +106,18 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
         put(key, klen, text, n);
         return 1;
     }
-    int sha = f[F_SHA256].value != NULL;
-    const sn_flat_field *d = sha ? &f[F_SHA256] : &f[F_MD5];
-    q->by = sha ? SN_CHECK_SHA256 : SN_CHECK_MD5;
-    if (!parse_hex(d->value, d->len, q->digest, sha ? 32 : 16, hex))
-        return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT,
-                            sha ? "number_sha256 must be 64 hex digits"
-                                : "number_md5 must be 32 hex digits");
+    size_t k = 0;
+    while (f[digests[k].field].value == NULL)
+        k++; /* one of them is given */
+    const sn_flat_field *d = &f[digests[k].field];
+    q->by = digests[k].by;
+    if (!parse_hex(d->value, d->len, q->digest, digests[k].bytes, hex))
+        return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, digests[k].bad);
     *klen = 0;
     PUT_LIT(key, klen, "{\"");
     put(key, klen, d->name, strlen(d->name));
     PUT_LIT(key, klen, "\":\"");
-    put(key, klen, hex, 2 * (sha ? 32 : 16));
+    put(key, klen, hex, 2 * digests[k].bytes);
     return 1;
 }
 
@@ -116,7 +129,7 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     char key[KEY_MAX], day[SN_DAY_TEXT_MAX], why[SN_ERRMSG_MAX];
     size_t klen;
     o->failed = 0;
-    o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL;
+    o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
     if (!question_of(svc, f, &q, key, &klen, o))
         return;
     if (sn_check(svc, today, &q, &a, why, sizeof(why)) != SN_OK) {

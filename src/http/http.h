@@ -88,6 +88,7 @@ typedef enum {
     SN_HTTP_UNSUPPORTED_MEDIA_TYPE,
     SN_HTTP_MISSING_IDENTIFIER,
     SN_HTTP_UNNECESSARY_IDENTIFIER,
+    SN_HTTP_SERVICE_NOT_APPLICABLE,
     SN_HTTP_INTERNAL,
     SN_HTTP_UNAVAILABLE,
     SN_HTTP_TOO_MANY_REQUESTS,
@@ -102,10 +103,13 @@ struct sn_call {
     sn_check_limits limits;                 /* the key's own check limits (0: the server's) */
     int session;                            /* a session token was given: */
     uint8_t token_hash[SN_SECRET_HASH_LEN]; /* its hash */
-    char addr[SN_CLIENT_ADDR_MAX];          /* the client's address, for per-address limits */
-    h2o_iovec_t correlator;                 /* a valid x-correlator, or {NULL, 0} */
-    uint64_t id;                            /* the {id} of the path (a positive integer) */
-    sn_query_param q[SN_QUERY_MAX_PARAMS];  /* the route's query parameters */
+    int oauth;            /* an OAuth access token stood for the app's key (who, limits) */
+    int oauth_subscriber; /* it is three-legged: it names the subscriber's number: */
+    sn_number oauth_number;
+    char addr[SN_CLIENT_ADDR_MAX];         /* the client's address, for per-address limits */
+    h2o_iovec_t correlator;                /* a valid x-correlator, or {NULL, 0} */
+    uint64_t id;                           /* the {id} of the path (a positive integer) */
+    sn_query_param q[SN_QUERY_MAX_PARAMS]; /* the route's query parameters */
     size_t nq;
     sn_flat_field form[SN_FLATJSON_MAX_FIELDS]; /* the route's body, read */
     size_t nform;
@@ -194,8 +198,10 @@ void sn_h_healthz(sn_call *c);
 void sn_h_openapi(sn_call *c);
 void sn_h_metrics(sn_call *c);
 void sn_h_camara(sn_call *c);
+void sn_h_camara_v03(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);
+void sn_h_check_range(sn_call *c);
 void sn_h_events(sn_call *c);
 void sn_h_carriers_add(sn_call *c);
 void sn_h_keys_create(sn_call *c);
@@ -220,6 +226,7 @@ void sn_h_complaint_resolve(sn_call *c);
 
 /* Works the router hands to the writer itself (sn_route.work). */
 int sn_w_camara_session(sn_http_job *j, sn_store *s);
+int sn_w_camara_v03_session(sn_http_job *j, sn_store *s);
 extern const sn_form sn_camara_form;
 int sn_w_carriers_list(sn_http_job *j, sn_store *s);
 int sn_w_keys_list(sn_http_job *j, sn_store *s);

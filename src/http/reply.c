@@ -34,6 +34,7 @@ static const struct {
     [SN_HTTP_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type", "UNSUPPORTED_MEDIA_TYPE"},
     [SN_HTTP_MISSING_IDENTIFIER] = {422, "Unprocessable Content", "MISSING_IDENTIFIER"},
     [SN_HTTP_UNNECESSARY_IDENTIFIER] = {422, "Unprocessable Content", "UNNECESSARY_IDENTIFIER"},
+    [SN_HTTP_SERVICE_NOT_APPLICABLE] = {422, "Unprocessable Content", "SERVICE_NOT_APPLICABLE"},
     [SN_HTTP_INTERNAL] = {500, "Internal Server Error", "INTERNAL"},
     [SN_HTTP_UNAVAILABLE] = {503, "Service Unavailable", "UNAVAILABLE"},
     [SN_HTTP_TOO_MANY_REQUESTS] = {429, "Too Many Requests", "TOO_MANY_REQUESTS"},

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Does path match the route pattern? Sets *param for an {id} segment
  * ("/v1/keys/{id}", "/v1/notices/{id}/ack"). */
@@ -66,13 +67,72 @@ static h2o_iovec_t bearer(const sn_call *c)
 typedef struct {
     sn_api_key k;
     int session;
+    int oauth;          /* an access token, standing for k (its client's app's key) */
+    sn_oauth_token tok; /* what it says */
     sn_http_error err;
-    char msg[128];
+    char msg[SN_ERRMSG_MAX];
 } auth_result;
+
+static int refused(auth_result *a, sn_http_error e, const char *msg)
+{
+    a->err = e;
+    snprintf(a->msg, sizeof(a->msg), "%s", msg);
+    return 0;
+}
+
+/* The scope an access token needs on rt (oauth.h), 0 where tokens are not
+ * taken: the app routes under /number-recycling/ (CAMARA) and /v1/check
+ * (the native checks); every other route needs an API key. */
+static unsigned token_scope(const sn_route *rt)
+{
+    if (rt->role != SN_ROLE_APP)
+        return 0;
+    if (strncmp(rt->path, "/number-recycling/", 18) == 0)
+        return SN_OAUTH_SCOPE_CAMARA;
+    if (strcmp(rt->path, "/v1/check") == 0 || strncmp(rt->path, "/v1/check/", 10) == 0)
+        return SN_OAUTH_SCOPE_NATIVE;
+    return 0;
+}
+
+/* An OAuth access token: valid (else 401), then taken on this route, with
+ * its scope, from a client mapped to an app that has a live key (else
+ * 403). The token then acts as that key (its id, its limits). */
+static int judge_token(const sn_service *svc, const sn_route *rt, h2o_iovec_t token, auth_result *a)
+{
+    char app[SN_APP_NAME_MAX + 1];
+    unsigned need = token_scope(rt);
+    if (sn_oauth_verify(svc->oauth, token.base, token.len, (int64_t)time(NULL), &a->tok, a->msg,
+                        sizeof(a->msg)) != SN_OK) {
+        a->err = SN_HTTP_UNAUTHENTICATED;
+        return 0;
+    }
+    if (need == 0)
+        return refused(a, SN_HTTP_PERMISSION_DENIED,
+                       "access tokens are taken on the check routes only: use an API key");
+    if ((a->tok.scopes & need) == 0)
+        return refused(a, SN_HTTP_PERMISSION_DENIED,
+                       need == SN_OAUTH_SCOPE_CAMARA
+                           ? "the access token lacks the scope " SN_OAUTH_SCOPE_CAMARA_NAME
+                           : "the access token lacks the scope " SN_OAUTH_SCOPE_NATIVE_NAME);
+    if (a->tok.three_legged && need != SN_OAUTH_SCOPE_CAMARA)
+        return refused(a, SN_HTTP_PERMISSION_DENIED,
+                       "a subscriber's (three-legged) access token is taken on the CAMARA "
+                       "check only");
+    if (a->tok.client[0] == '\0' || svc->oauth_clients == NULL ||
+        !sn_oauth_clients_find(svc->oauth_clients, a->tok.client, app))
+        return refused(a, SN_HTTP_PERMISSION_DENIED,
+                       "the access token's client acts for no app here");
+    if (!sn_keyring_find_app(svc->keys, app, &a->k))
+        return refused(a, SN_HTTP_PERMISSION_DENIED,
+                       "the app of the access token's client has no live API key");
+    a->oauth = 1;
+    return 1;
+}
 
 static int judge_auth(const sn_service *svc, const sn_route *rt, h2o_iovec_t token, auth_result *a)
 {
     a->session = 0;
+    a->oauth = 0;
     if (token.base == NULL) {
         a->err = SN_HTTP_UNAUTHENTICATED;
         snprintf(a->msg, sizeof(a->msg), "%s",
@@ -81,6 +141,9 @@ static int judge_auth(const sn_service *svc, const sn_route *rt, h2o_iovec_t tok
                      : "missing Authorization: Bearer API key");
         return 0;
     }
+    if (svc->oauth != NULL && rt->auth != SN_AUTH_SESSION &&
+        sn_oauth_token_shaped(token.base, token.len))
+        return judge_token(svc, rt, token, a);
     if (rt->auth == SN_AUTH_SESSION ||
         (rt->auth == SN_AUTH_KEY_OR_SESSION && sn_session_token_shaped(token.base, token.len))) {
         if (svc->subscribers == NULL || svc->secret == NULL) {
@@ -141,6 +204,9 @@ static int authenticate(sn_call *c)
     c->who.key = a.k.id;
     c->who.carrier = a.k.carrier;
     c->limits = (sn_check_limits){a.k.rate_per_s, a.k.rate_per_day};
+    c->oauth = a.oauth;
+    c->oauth_subscriber = a.oauth && a.tok.three_legged;
+    c->oauth_number = a.tok.number;
     if (a.k.role == SN_ROLE_APP)
         snprintf(c->who.app, sizeof(c->who.app), "%s", a.k.name);
     return 1;

@@ -41,8 +41,14 @@ const sn_route sn_routes[] = {
     /* an app key (two-legged) or a subscriber's session (three-legged) */
     {"POST", "/number-recycling/v0.2/check", sn_h_camara, sn_w_camara_session,
      SN_AUTH_KEY_OR_SESSION, APP, 0, NULL, &sn_camara_form},
+    /* v0.3.0 and its release candidate: the same handler (h_camara.c) */
+    {"POST", "/number-recycling/v0.3/check", sn_h_camara_v03, sn_w_camara_v03_session,
+     SN_AUTH_KEY_OR_SESSION, APP, 0, NULL, &sn_camara_form},
+    {"POST", "/number-recycling/v0.3rc1/check", sn_h_camara_v03, sn_w_camara_v03_session,
+     SN_AUTH_KEY_OR_SESSION, APP, 0, NULL, &sn_camara_form},
     {"POST", "/v1/check", sn_h_check, NULL, KEY, APP, 0, NULL, NULL},
     {"POST", "/v1/check/batch", sn_h_check_batch, NULL, KEY, APP, 0, NULL, NULL},
+    {"POST", "/v1/check/range", sn_h_check_range, NULL, KEY, APP, 0, NULL, NULL},
     {"POST", "/v1/events", sn_h_events, NULL, KEY, CARRIER, 0, NULL, NULL},
     {"POST", "/v1/admin/carriers", sn_h_carriers_add, NULL, KEY, ADMIN, 0, NULL, NULL},
     {"GET", "/v1/admin/carriers", NULL, sn_w_carriers_list, KEY, ADMIN, 0, NULL, NULL},

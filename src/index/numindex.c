@@ -5,6 +5,12 @@
  * Each map is SHARDS independent tables of (key, value) u64 pairs with
  * linear probing; key 0 marks an empty slot (no number or digest prefix is
  * 0: E.164 numbers are positive, and a 0 digest prefix is stored as 1). A
+ * key's hash picks its shard by its top SHARD_BITS and its home slot by the
+ * bits below them. The hash is mix(key), except in the SHA-256 map, whose
+ * keys (the digest's first 8 bytes, big-endian) are uniform already and are
+ * their own hash: there the home slots follow the digest's order, so the
+ * entries of one digest prefix sit in one run of slots (the range check:
+ * sn_numindex_range_sha256 reads that run, not the map). A
  * table doubles when three quarters full, under its shard's write lock, so
  * readers of other shards never wait. The digest maps may hold equal keys
  * for different numbers (an 8-byte prefix collision); lookups walk every
@@ -37,7 +43,8 @@ typedef struct {
 typedef struct {
     pthread_rwlock_t lock;
     slot *slots;
-    size_t mask; /* slots - 1 */
+    size_t mask;   /* slots - 1 */
+    unsigned bits; /* log2(slots) */
     size_t count;
     slot *spare;     /* NULL, or a zeroed table of 2 * (mask + 1) slots */
     int spare_asked; /* queued for the helper, or being made by it */
@@ -64,26 +71,29 @@ typedef struct {
 typedef struct {
     shard shards[SHARDS];
     helper *helper;
+    int ordered; /* keys are their own hash (the SHA-256 map) */
 } map;
 
 /* One context per algorithm, each set up once: starting a context again
  * with its own algorithm reuses its state, while switching algorithms frees
  * and allocates it. */
 typedef struct {
-    EVP_MD_CTX *sha256, *md5;
+    EVP_MD_CTX *sha256, *md5, *sm3;
 } digester;
 
 struct sn_numindex {
     map states; /* number -> packed state */
     map sha256; /* digest prefix -> number */
     map md5;
+    map sm3;
     /* For sn_numindex_put: the methods fetched once (OpenSSL 3 looks an
      * algorithm up on every init otherwise) and a digester, under its lock. */
     EVP_MD *md5_method;
     EVP_MD *sha256_method;
+    EVP_MD *sm3_method;
     digester digests;
     pthread_mutex_t digest_lock;
-    helper helper; /* makes the three maps' spares */
+    helper helper; /* makes the four maps' spares */
 };
 
 /* Slot tables of 2 MiB or more are aligned to and backed by huge pages where
@@ -114,13 +124,35 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static int map_init(map *m)
+/* The hash of key in m: itself in an ordered map. */
+static uint64_t hash_of(int ordered, uint64_t key)
 {
+    return ordered ? key : mix(key);
+}
+
+/* The home slot of hash h in s: the bits below the shard's. */
+static size_t home(const shard *s, uint64_t h)
+{
+    return (size_t)((h << SHARD_BITS) >> (64 - s->bits));
+}
+
+static unsigned log2_of(size_t n)
+{
+    unsigned b = 0;
+    while (((size_t)1 << b) < n)
+        b++;
+    return b;
+}
+
+static int map_init(map *m, int ordered)
+{
+    m->ordered = ordered;
     for (unsigned i = 0; i < SHARDS; i++) {
         shard *s = &m->shards[i];
         if ((s->slots = slots_new(INITIAL_SLOTS)) == NULL)
             return SN_ENOMEM;
         s->mask = INITIAL_SLOTS - 1;
+        s->bits = log2_of(INITIAL_SLOTS);
         pthread_rwlock_init(&s->lock, NULL);
     }
     return SN_OK;
@@ -141,17 +173,18 @@ static shard *shard_of(map *m, uint64_t h)
     return &m->shards[h >> (64 - SHARD_BITS)];
 }
 
-static int grow(shard *s)
+static int grow(shard *s, int ordered)
 {
     size_t n = (s->mask + 1) * 2;
     slot *slots = s->spare != NULL ? s->spare : slots_new(n);
     s->spare = NULL;
     if (slots == NULL)
         return SN_ENOMEM;
+    shard bigger = {.bits = s->bits + 1};
     for (size_t i = 0; i <= s->mask; i++) {
         if (s->slots[i].key == 0)
             continue;
-        size_t j = mix(s->slots[i].key) & (n - 1);
+        size_t j = home(&bigger, hash_of(ordered, s->slots[i].key));
         while (slots[j].key != 0)
             j = (j + 1) & (n - 1);
         slots[j] = s->slots[i];
@@ -159,6 +192,7 @@ static int grow(shard *s)
     free(s->slots);
     s->slots = slots;
     s->mask = n - 1;
+    s->bits++;
     return SN_OK;
 }
 
@@ -168,7 +202,7 @@ static int grow(shard *s)
  * repeat. */
 static void insert(shard *s, uint64_t h, uint64_t key, uint64_t val, int replace)
 {
-    size_t i = h & s->mask;
+    size_t i = home(s, h);
     for (; s->slots[i].key != 0; i = (i + 1) & s->mask) {
         if (s->slots[i].key == key && (replace || s->slots[i].val == val)) {
             s->slots[i].val = val;
@@ -180,11 +214,11 @@ static void insert(shard *s, uint64_t h, uint64_t key, uint64_t val, int replace
 }
 
 /* Make room in s for `more` keys at most 3/4 full. */
-static int reserve(shard *s, size_t more)
+static int reserve(shard *s, size_t more, int ordered)
 {
     int rc = SN_OK;
     while (rc == SN_OK && (s->count + more) * 4 > (s->mask + 1) * 3)
-        rc = grow(s);
+        rc = grow(s, ordered);
     return rc;
 }
 
@@ -254,11 +288,11 @@ static void helper_stop(helper *h)
 static int map_get(map *m, uint64_t key, uint64_t *val, int (*confirm)(uint64_t, const void *),
                    const void *arg)
 {
-    uint64_t h = mix(key);
+    uint64_t h = hash_of(m->ordered, key);
     shard *s = shard_of(m, h);
     int found = 0;
     pthread_rwlock_rdlock(&s->lock);
-    for (size_t i = h & s->mask; s->slots[i].key != 0; i = (i + 1) & s->mask) {
+    for (size_t i = home(s, h); s->slots[i].key != 0; i = (i + 1) & s->mask) {
         if (s->slots[i].key == key && (confirm == NULL || confirm(s->slots[i].val, arg))) {
             *val = s->slots[i].val;
             found = 1;
@@ -343,43 +377,63 @@ static uint64_t prefix_key(const uint8_t *digest)
     return k == 0 ? 1 : k;
 }
 
+/* The SHA-256 map's key: the first 8 bytes read big-endian, so that the
+ * key's order (and its home slot's) is the digest's. */
+static uint64_t ordered_key(const uint8_t *digest)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | digest[i];
+    return k == 0 ? 1 : k;
+}
+
 /* Index digests go through OpenSSL (its SHA-256 uses the CPU's SHA
  * instructions; libsodium's is portable C). */
 static void digester_close(digester *d)
 {
     EVP_MD_CTX_free(d->sha256);
     EVP_MD_CTX_free(d->md5);
-    d->sha256 = d->md5 = NULL;
+    EVP_MD_CTX_free(d->sm3);
+    d->sha256 = d->md5 = d->sm3 = NULL;
 }
 
-static int digester_open(digester *d, const EVP_MD *sha256, const EVP_MD *md5)
+static int digester_open(digester *d, const sn_numindex *ix)
 {
     d->sha256 = EVP_MD_CTX_new();
     d->md5 = EVP_MD_CTX_new();
-    if (d->sha256 != NULL && d->md5 != NULL && EVP_DigestInit_ex2(d->sha256, sha256, NULL) == 1 &&
-        EVP_DigestInit_ex2(d->md5, md5, NULL) == 1)
+    d->sm3 = EVP_MD_CTX_new();
+    if (d->sha256 != NULL && d->md5 != NULL && d->sm3 != NULL &&
+        EVP_DigestInit_ex2(d->sha256, ix->sha256_method, NULL) == 1 &&
+        EVP_DigestInit_ex2(d->md5, ix->md5_method, NULL) == 1 &&
+        EVP_DigestInit_ex2(d->sm3, ix->sm3_method, NULL) == 1)
         return SN_OK;
     digester_close(d);
     return SN_ENOMEM;
 }
 
-static uint64_t digest_prefix(EVP_MD_CTX *ctx, const char *text, size_t len)
+static uint64_t digest_prefix(EVP_MD_CTX *ctx, const char *text, size_t len,
+                              uint64_t (*key)(const uint8_t *))
 {
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int out = 0;
     EVP_DigestInit_ex2(ctx, NULL, NULL); /* the context's own algorithm again */
     EVP_DigestUpdate(ctx, text, len);
     EVP_DigestFinal_ex(ctx, digest, &out);
-    return prefix_key(digest);
+    return key(digest);
 }
 
-/* The digest-map keys of n. */
-static void digest_keys(digester *d, sn_number n, uint64_t *sha_key, uint64_t *md5_key)
+/* The digest-map keys of one number: SHA-256, MD5, SM3. */
+typedef struct {
+    uint64_t sha, md5, sm3;
+} digest_key3;
+
+static void digest_keys(digester *d, sn_number n, digest_key3 *k)
 {
     char text[SN_NUMBER_TEXT_MAX];
     size_t len = e164_text(n, text);
-    *sha_key = digest_prefix(d->sha256, text, len);
-    *md5_key = digest_prefix(d->md5, text, len);
+    k->sha = digest_prefix(d->sha256, text, len, ordered_key);
+    k->md5 = digest_prefix(d->md5, text, len, prefix_key);
+    k->sm3 = digest_prefix(d->sm3, text, len, prefix_key);
 }
 
 void sn_number_sha256(sn_number n, uint8_t digest[32])
@@ -395,6 +449,21 @@ void sn_number_md5(sn_number n, uint8_t digest[16])
     size_t len = e164_text(n, text);
     if (EVP_Digest(text, len, digest, NULL, EVP_md5(), NULL) != 1)
         memset(digest, 0, 16);
+}
+
+void sn_number_sm3(sn_number n, uint8_t digest[32])
+{
+    char text[SN_NUMBER_TEXT_MAX];
+    size_t len = e164_text(n, text);
+    if (EVP_Digest(text, len, digest, NULL, EVP_sm3(), NULL) != 1)
+        memset(digest, 0, 32);
+}
+
+static int confirm_sm3(uint64_t number, const void *digest)
+{
+    uint8_t d[32];
+    sn_number_sm3(number, d);
+    return memcmp(d, digest, 32) == 0;
 }
 
 static int confirm_sha256(uint64_t number, const void *digest)
@@ -416,17 +485,18 @@ sn_numindex *sn_numindex_new(void)
     sn_numindex *ix = calloc(1, sizeof(*ix));
     if (ix == NULL || sodium_init() < 0)
         goto fail;
-    if (map_init(&ix->states) != SN_OK || map_init(&ix->sha256) != SN_OK ||
-        map_init(&ix->md5) != SN_OK)
+    if (map_init(&ix->states, 0) != SN_OK || map_init(&ix->sha256, 1) != SN_OK ||
+        map_init(&ix->md5, 0) != SN_OK || map_init(&ix->sm3, 0) != SN_OK)
         goto fail;
     pthread_mutex_init(&ix->digest_lock, NULL);
     pthread_mutex_init(&ix->helper.lock, NULL);
     pthread_cond_init(&ix->helper.wake, NULL);
-    ix->states.helper = ix->sha256.helper = ix->md5.helper = &ix->helper;
+    ix->states.helper = ix->sha256.helper = ix->md5.helper = ix->sm3.helper = &ix->helper;
     ix->md5_method = EVP_MD_fetch(NULL, "MD5", NULL);
     ix->sha256_method = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (ix->md5_method == NULL || ix->sha256_method == NULL ||
-        digester_open(&ix->digests, ix->sha256_method, ix->md5_method) != SN_OK)
+    ix->sm3_method = EVP_MD_fetch(NULL, "SM3", NULL);
+    if (ix->md5_method == NULL || ix->sha256_method == NULL || ix->sm3_method == NULL ||
+        digester_open(&ix->digests, ix) != SN_OK)
         goto fail;
     return ix;
 fail:
@@ -443,10 +513,12 @@ void sn_numindex_free(sn_numindex *ix)
     map_free(&ix->states);
     map_free(&ix->sha256);
     map_free(&ix->md5);
+    map_free(&ix->sm3);
     if (ix->md5_method != NULL) { /* set only after the mutex was initialised */
         digester_close(&ix->digests);
         EVP_MD_free(ix->md5_method);
         EVP_MD_free(ix->sha256_method);
+        EVP_MD_free(ix->sm3_method); /* NULL-safe */
         pthread_mutex_destroy(&ix->digest_lock);
     }
     free(ix);
@@ -469,6 +541,7 @@ static int presize(map *m, const size_t *count)
         free(m->shards[i].slots);
         m->shards[i].slots = slots;
         m->shards[i].mask = want - 1;
+        m->shards[i].bits = log2_of(want);
     }
     return SN_OK;
 }
@@ -476,15 +549,15 @@ static int presize(map *m, const size_t *count)
 /* Insert into a presized, unshared map (no locks, no growth). */
 static void put_unshared(map *m, uint64_t key, uint64_t val, int replace)
 {
-    uint64_t h = mix(key);
+    uint64_t h = hash_of(m->ordered, key);
     insert(shard_of(m, h), h, key, val, replace);
 }
 
-static void count_shards(const uint64_t *keys, size_t n, size_t *count)
+static void count_shards(const map *m, const uint64_t *keys, size_t n, size_t *count)
 {
     memset(count, 0, SHARDS * sizeof(*count));
     for (size_t i = 0; i < n; i++)
-        count[mix(keys[i]) >> (64 - SHARD_BITS)]++;
+        count[hash_of(m->ordered, keys[i]) >> (64 - SHARD_BITS)]++;
 }
 
 typedef struct {
@@ -494,35 +567,33 @@ typedef struct {
     int rc;
 } digest_job;
 
-/* Build both digest maps (second thread of sn_numindex_load). */
+/* Build the digest maps (second thread of sn_numindex_load). */
 static void *load_digests(void *arg)
 {
     digest_job *j = arg;
-    uint64_t *sha_keys = malloc(j->n * sizeof(*sha_keys)),
-             *md5_keys = malloc(j->n * sizeof(*md5_keys));
+    map *maps[3] = {&j->ix->sha256, &j->ix->md5, &j->ix->sm3};
+    uint64_t *keys = malloc(3 * j->n * sizeof(*keys) + 1); /* sha, md5, sm3: n each */
     size_t count[SHARDS];
-    digester d = {NULL, NULL};
+    digester d = {NULL, NULL, NULL};
     j->rc = SN_ENOMEM;
-    if (sha_keys == NULL || md5_keys == NULL ||
-        digester_open(&d, j->ix->sha256_method, j->ix->md5_method) != SN_OK)
-        goto out;
-    for (size_t i = 0; i < j->n; i++)
-        digest_keys(&d, j->states[i].number, &sha_keys[i], &md5_keys[i]);
-    count_shards(sha_keys, j->n, count);
-    if (presize(&j->ix->sha256, count) != SN_OK)
-        goto out;
-    count_shards(md5_keys, j->n, count);
-    if (presize(&j->ix->md5, count) != SN_OK)
+    if (keys == NULL || digester_open(&d, j->ix) != SN_OK)
         goto out;
     for (size_t i = 0; i < j->n; i++) {
-        put_unshared(&j->ix->sha256, sha_keys[i], j->states[i].number, 0);
-        put_unshared(&j->ix->md5, md5_keys[i], j->states[i].number, 0);
+        digest_key3 k;
+        digest_keys(&d, j->states[i].number, &k);
+        keys[i] = k.sha, keys[j->n + i] = k.md5, keys[2 * j->n + i] = k.sm3;
+    }
+    for (int m = 0; m < 3; m++) {
+        count_shards(maps[m], keys + m * j->n, j->n, count);
+        if (presize(maps[m], count) != SN_OK)
+            goto out;
+        for (size_t i = 0; i < j->n; i++)
+            put_unshared(maps[m], keys[m * j->n + i], j->states[i].number, 0);
     }
     j->rc = SN_OK;
 out:
     digester_close(&d);
-    free(sha_keys);
-    free(md5_keys);
+    free(keys);
     return NULL;
 }
 
@@ -567,12 +638,12 @@ typedef struct {
     size_t first[SHARDS + 1];
 } plan;
 
-static void plan_keys(plan *p, const uint64_t *keys, size_t n)
+static void plan_keys(plan *p, int ordered, const uint64_t *keys, size_t n)
 {
     size_t next[SHARDS];
     memset(p->first, 0, sizeof(p->first));
     for (size_t i = 0; i < n; i++) {
-        p->hash[i] = mix(keys[i]);
+        p->hash[i] = hash_of(ordered, keys[i]);
         p->first[(p->hash[i] >> (64 - SHARD_BITS)) + 1]++;
     }
     for (unsigned s = 0; s < SHARDS; s++)
@@ -585,7 +656,7 @@ static void plan_keys(plan *p, const uint64_t *keys, size_t n)
 static void prefetch_slot(const shard *s, const plan *p, size_t k, size_t end)
 {
     if (k < end)
-        __builtin_prefetch(&s->slots[p->hash[p->order[k]] & s->mask]);
+        __builtin_prefetch(&s->slots[home(s, p->hash[p->order[k]])]);
 }
 
 /* On entering a shard (its lock held): the slots of its first keys. */
@@ -598,7 +669,7 @@ static void prefetch_first(const shard *s, const plan *p, size_t k, size_t end)
 /* known[i] = whether keys[i] is in m. */
 static void map_find_many(map *m, plan *p, const uint64_t *keys, size_t n, uint8_t *known)
 {
-    plan_keys(p, keys, n);
+    plan_keys(p, m->ordered, keys, n);
     for (unsigned si = 0; si < SHARDS; si++) {
         shard *s = &m->shards[si];
         size_t end = p->first[si + 1];
@@ -608,7 +679,7 @@ static void map_find_many(map *m, plan *p, const uint64_t *keys, size_t n, uint8
         prefetch_first(s, p, p->first[si], end);
         for (size_t k = p->first[si]; k < end; k++) {
             uint32_t i = p->order[k];
-            size_t j = p->hash[i] & s->mask;
+            size_t j = home(s, p->hash[i]);
             prefetch_slot(s, p, k + PREFETCH_AHEAD, end);
             while (s->slots[j].key != 0 && s->slots[j].key != keys[i])
                 j = (j + 1) & s->mask;
@@ -622,7 +693,7 @@ static void map_find_many(map *m, plan *p, const uint64_t *keys, size_t n, uint8
 static int map_put_many(map *m, plan *p, const uint64_t *keys, const uint64_t *vals, size_t n,
                         int replace)
 {
-    plan_keys(p, keys, n);
+    plan_keys(p, m->ordered, keys, n);
     for (unsigned si = 0; si < SHARDS; si++) {
         shard *s = &m->shards[si];
         size_t end = p->first[si + 1];
@@ -630,7 +701,7 @@ static int map_put_many(map *m, plan *p, const uint64_t *keys, const uint64_t *v
         if (p->first[si] == end)
             continue;
         pthread_rwlock_wrlock(&s->lock);
-        if ((rc = reserve(s, end - p->first[si])) != SN_OK) {
+        if ((rc = reserve(s, end - p->first[si], m->ordered)) != SN_OK) {
             pthread_rwlock_unlock(&s->lock);
             return rc;
         }
@@ -647,17 +718,19 @@ static int map_put_many(map *m, plan *p, const uint64_t *keys, const uint64_t *v
 }
 
 /* The digest prefixes of the numbers not in the index yet (known[i] clear),
- * as (sha256 prefix, md5 prefix, number) at the front of the three arrays.
- * Returns how many. */
+ * as (sha256, md5, sm3 prefix, number) at the front of keys[0..2] and
+ * owners. Returns how many. */
 static size_t digest_new(sn_numindex *ix, const uint64_t *numbers, const uint8_t *known, size_t n,
-                         uint64_t *sha_keys, uint64_t *md5_keys, uint64_t *owners)
+                         uint64_t *keys[3], uint64_t *owners)
 {
     size_t u = 0;
     pthread_mutex_lock(&ix->digest_lock);
     for (size_t i = 0; i < n; i++) {
+        digest_key3 k;
         if (known[i])
             continue;
-        digest_keys(&ix->digests, numbers[i], &sha_keys[u], &md5_keys[u]);
+        digest_keys(&ix->digests, numbers[i], &k);
+        keys[0][u] = k.sha, keys[1][u] = k.md5, keys[2][u] = k.sm3;
         owners[u++] = numbers[i];
     }
     pthread_mutex_unlock(&ix->digest_lock);
@@ -666,13 +739,14 @@ static size_t digest_new(sn_numindex *ix, const uint64_t *numbers, const uint8_t
 
 int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t n)
 {
-    /* one block: numbers, packed, hash, sha, md5, owners (u64); order (u32); known (u8) */
-    uint64_t *numbers = malloc(n * (6 * sizeof(uint64_t) + sizeof(uint32_t) + 1) + 1);
+    /* one block: numbers, packed, hash, sha, md5, sm3, owners (u64); order (u32); known (u8) */
+    uint64_t *numbers = malloc(n * (7 * sizeof(uint64_t) + sizeof(uint32_t) + 1) + 1);
     if (numbers == NULL)
         return SN_ENOMEM;
-    uint64_t *packed = numbers + n, *sha = numbers + 3 * n, *md5 = numbers + 4 * n,
-             *owners = numbers + 5 * n;
-    plan p = {.hash = numbers + 2 * n, .order = (uint32_t *)(numbers + 6 * n)};
+    uint64_t *packed = numbers + n, *keys[3] = {numbers + 3 * n, numbers + 4 * n, numbers + 5 * n},
+             *owners = numbers + 6 * n;
+    map *digest_maps[3] = {&ix->sha256, &ix->md5, &ix->sm3};
+    plan p = {.hash = numbers + 2 * n, .order = (uint32_t *)(numbers + 7 * n)};
     uint8_t *known = (uint8_t *)(p.order + n);
     size_t m = 0, u;
     int rc = SN_OK, failed = SN_OK;
@@ -686,9 +760,10 @@ int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t 
     }
     map_find_many(&ix->states, &p, numbers, m, known);
     /* digests never change: add a new number's once, before its state is visible */
-    u = digest_new(ix, numbers, known, m, sha, md5, owners);
-    if ((rc = map_put_many(&ix->sha256, &p, sha, owners, u, 0)) == SN_OK &&
-        (rc = map_put_many(&ix->md5, &p, md5, owners, u, 0)) == SN_OK)
+    u = digest_new(ix, numbers, known, m, keys, owners);
+    for (int d = 0; d < 3 && rc == SN_OK; d++)
+        rc = map_put_many(digest_maps[d], &p, keys[d], owners, u, 0);
+    if (rc == SN_OK)
         rc = map_put_many(&ix->states, &p, numbers, packed, m, 1);
     free(numbers);
     return rc != SN_OK ? rc : failed;
@@ -698,10 +773,10 @@ int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t 
  * follower puts other nodes' changes one at a time). */
 static int map_put(map *m, uint64_t key, uint64_t val, int replace)
 {
-    uint64_t h = mix(key);
+    uint64_t h = hash_of(m->ordered, key);
     shard *s = shard_of(m, h);
     pthread_rwlock_wrlock(&s->lock);
-    int rc = reserve(s, 1);
+    int rc = reserve(s, 1, m->ordered);
     if (rc == SN_OK) {
         insert(s, h, key, val, replace);
         ask_spare(m->helper, s);
@@ -712,14 +787,15 @@ static int map_put(map *m, uint64_t key, uint64_t val, int replace)
 
 int sn_numindex_put(sn_numindex *ix, const sn_number_state *st)
 {
-    uint64_t packed, old, sha, md5, owner;
+    uint64_t packed, old, sha, md5, sm3, owner, *keys[3] = {&sha, &md5, &sm3};
     int rc;
     if ((rc = pack(st, &packed)) != SN_OK)
         return rc;
     uint8_t known = (uint8_t)map_get(&ix->states, st->number, &old, NULL, NULL);
-    if (digest_new(ix, &st->number, &known, 1, &sha, &md5, &owner) == 1 && /* new number */
+    if (digest_new(ix, &st->number, &known, 1, keys, &owner) == 1 && /* new number */
         ((rc = map_put(&ix->sha256, sha, owner, 0)) != SN_OK ||
-         (rc = map_put(&ix->md5, md5, owner, 0)) != SN_OK))
+         (rc = map_put(&ix->md5, md5, owner, 0)) != SN_OK ||
+         (rc = map_put(&ix->sm3, sm3, owner, 0)) != SN_OK))
         return rc;
     return map_put(&ix->states, st->number, packed, 1);
 }
@@ -738,7 +814,7 @@ int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out)
 int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number *out)
 {
     uint64_t v;
-    if (!map_get(&ix->sha256, prefix_key(digest), &v, confirm_sha256, digest))
+    if (!map_get(&ix->sha256, ordered_key(digest), &v, confirm_sha256, digest))
         return 0;
     *out = v;
     return 1;
@@ -751,6 +827,56 @@ int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *o
         return 0;
     *out = v;
     return 1;
+}
+
+int sn_numindex_find_sm3(sn_numindex *ix, const uint8_t digest[32], sn_number *out)
+{
+    uint64_t v;
+    if (!map_get(&ix->sm3, prefix_key(digest), &v, confirm_sm3, digest))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* The numbers of shard s whose ordered key has these top `SN_RANGE_PREFIX_BITS`
+ * bits, into out[0..max); returns how many there are, up to max + 1. Every
+ * key with the prefix has its home in [a, b], and sits at or after its home
+ * with no empty slot between (linear probing), so the run from a to the
+ * first empty slot after b holds them all. */
+static size_t range_scan(const shard *s, uint64_t prefix, sn_number *out, size_t max)
+{
+    unsigned shift = 64 - SN_RANGE_PREFIX_BITS;
+    uint64_t lo = prefix << shift, hi = lo | ((UINT64_C(1) << shift) - 1);
+    size_t a = home(s, lo), span = home(s, hi) - a, found = 0;
+    for (size_t j = 0; j <= s->mask && found <= max; j++) {
+        const slot *e = &s->slots[(a + j) & s->mask];
+        if (e->key == 0) {
+            if (j >= span)
+                break;
+            continue;
+        }
+        if (e->key >> shift == prefix) {
+            if (found < max)
+                out[found] = e->val;
+            found++;
+        }
+    }
+    return found;
+}
+
+int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, size_t max,
+                             size_t *n)
+{
+    uint64_t p = prefix & ((UINT32_C(1) << SN_RANGE_PREFIX_BITS) - 1);
+    shard *s = shard_of(&ix->sha256, p << (64 - SN_RANGE_PREFIX_BITS));
+    pthread_rwlock_rdlock(&s->lock);
+    *n = range_scan(s, p, out, max);
+    pthread_rwlock_unlock(&s->lock);
+    if (*n > max) {
+        *n = max;
+        return SN_ELIMIT;
+    }
+    return SN_OK;
 }
 
 size_t sn_numindex_count(sn_numindex *ix)
@@ -773,5 +899,6 @@ static size_t map_bytes(map *m)
 
 size_t sn_numindex_bytes(sn_numindex *ix)
 {
-    return sizeof(*ix) + map_bytes(&ix->states) + map_bytes(&ix->sha256) + map_bytes(&ix->md5);
+    return sizeof(*ix) + map_bytes(&ix->states) + map_bytes(&ix->sha256) + map_bytes(&ix->md5) +
+           map_bytes(&ix->sm3);
 }

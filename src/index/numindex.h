@@ -5,9 +5,12 @@
  * whole HTTP budget), so the server answers from this index: number ->
  * the verdict fields of its state, packed in 64 bits (status, whether the
  * first record was an activation, and the first, latest-activation and
- * latest-cancellation days as 20-bit day numbers from 1900-01-01). Two more
- * maps answer hashed questions: the first 8 bytes of SHA-256 and of MD5 of
- * the E.164 text -> number, confirmed by hashing the number again.
+ * latest-cancellation days as 20-bit day numbers from 1900-01-01). Three more
+ * maps answer hashed questions: the first 8 bytes of SHA-256, of MD5 and of
+ * SM3 of the E.164 text -> number, confirmed by hashing the number again.
+ * The SHA-256 map keeps a digest prefix's numbers together, so the range
+ * check (every number whose SHA-256 starts with 20 given bits) reads one
+ * short run of slots, not the whole map, and costs no memory of its own.
  *
  * The index follows the store: it is built from the store at start and
  * updated with the states a batch changed, after that batch committed
@@ -53,15 +56,28 @@ int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out);
 /* The number whose E.164 text has this SHA-256 (32 bytes) / MD5 (16 bytes). */
 int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number *out);
 int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *out);
+int sn_numindex_find_sm3(sn_numindex *ix, const uint8_t digest[32], sn_number *out);
+
+/* The range check's prefix: the first 20 bits (5 hex digits) of SHA-256. */
+#define SN_RANGE_PREFIX_BITS 20
+
+/* The numbers whose SHA-256 starts with the SN_RANGE_PREFIX_BITS bits of
+ * prefix, into out[0..max) in no particular order, *n of them: SN_OK, or
+ * SN_ELIMIT when there are more than max (out then holds max of them). A
+ * number is listed once its digests are in, which may be just before its
+ * state is (sn_numindex_get says 0 for it until then). */
+int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, size_t max,
+                             size_t *n);
 
 /* Numbers in the index. */
 size_t sn_numindex_count(sn_numindex *ix);
 
-/* The bytes of the index's tables (the three maps, spares included). */
+/* The bytes of the index's tables (the four maps, spares included). */
 size_t sn_numindex_bytes(sn_numindex *ix);
 
-/* SHA-256 and MD5 of a number's E.164 text ("+8613812345678"). */
+/* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(sn_number n, uint8_t digest[32]);
 void sn_number_md5(sn_number n, uint8_t digest[16]);
+void sn_number_sm3(sn_number n, uint8_t digest[32]);
 
 #endif

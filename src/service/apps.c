@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 
+#include <string.h>
 #include <time.h>
 
 int sn_apps_profile(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1], char *err,
@@ -48,4 +49,36 @@ int sn_apps_set_profile(sn_store *s, uint32_t app, const char *display, size_t l
 int sn_apps_stats(sn_store *s, sn_app_stats_fn fn, void *ctx, char *err, size_t errlen)
 {
     return sn_store_app_stats(s, (int64_t)time(NULL), fn, ctx, err, errlen);
+}
+
+int sn_oauth_client_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > SN_OAUTH_CLIENT_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (id[i] < 0x21 || id[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int sn_apps_map_client(sn_store *s, const char *client, const char *app, char *err, size_t errlen)
+{
+    uint32_t id;
+    int rc = sn_store_begin(s, err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    rc = sn_store_app_id(s, app, 1, &id, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_store_set_oauth_client(s, client, id, err, errlen);
+    return sn_service_end(s, rc, 0, err, errlen);
+}
+
+int sn_apps_unmap_client(sn_store *s, const char *client, char *err, size_t errlen)
+{
+    int found = 0;
+    int rc = sn_store_remove_oauth_client(s, client, &found, err, errlen);
+    if (rc == SN_OK && !found)
+        return sn_fail(err, errlen, SN_ENOTFOUND, "client %s acts for no app", client);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "store/log.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,10 +42,48 @@ int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn
         a->known = sn_numindex_find_sha256(svc->index, q->digest, &n);
     else if (q->by == SN_CHECK_MD5)
         a->known = sn_numindex_find_md5(svc->index, q->digest, &n);
+    else if (q->by == SN_CHECK_SM3)
+        a->known = sn_numindex_find_sm3(svc->index, q->digest, &n);
     else
         a->known = 1;
     a->known = a->known && sn_numindex_get(svc->index, n, &st);
     a->verdict = a->known ? sn_verdict_of(&st, q->day, NULL) : SN_VERDICT_UNKNOWN;
     a->first_day = a->known ? st.first_day : SN_DAY_NONE;
+    return SN_OK;
+}
+
+static int by_digest(const void *a, const void *b)
+{
+    return memcmp(((const sn_range_entry *)a)->sha256, ((const sn_range_entry *)b)->sha256, 32);
+}
+
+int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day d,
+                   sn_range_entry *out, size_t max, size_t *n, char *msg, size_t msglen)
+{
+    sn_number_state st;
+    size_t found = 0;
+    int rc = sn_check_day(d, today, msg, msglen);
+    *n = 0;
+    if (rc != SN_OK)
+        return rc;
+    sn_number *numbers = malloc((max + 1) * sizeof(*numbers));
+    if (numbers == NULL)
+        return sn_fail(msg, msglen, SN_ENOMEM, "out of memory");
+    if (sn_numindex_range_sha256(svc->index, prefix, numbers, max, &found) != SN_OK) {
+        free(numbers);
+        return sn_fail(msg, msglen, SN_ELIMIT,
+                       "more than %zu numbers have this prefix (the server's limit on a range "
+                       "answer); it cannot be checked by range",
+                       max);
+    }
+    for (size_t i = 0; i < found; i++) {
+        if (!sn_numindex_get(svc->index, numbers[i], &st))
+            continue; /* being added: unknown, as the single check says */
+        sn_number_sha256(numbers[i], out[*n].sha256);
+        out[*n].verdict = sn_verdict_of(&st, d, NULL);
+        (*n)++;
+    }
+    free(numbers);
+    qsort(out, *n, sizeof(*out), by_digest);
     return SN_OK;
 }

@@ -11,12 +11,17 @@
 #include "service/service.h"
 
 /* How the question names the number. */
-typedef enum { SN_CHECK_NUMBER = 0, SN_CHECK_SHA256 = 1, SN_CHECK_MD5 = 2 } sn_check_by;
+typedef enum {
+    SN_CHECK_NUMBER = 0,
+    SN_CHECK_SHA256 = 1,
+    SN_CHECK_MD5 = 2,
+    SN_CHECK_SM3 = 3,
+} sn_check_by;
 
 typedef struct {
     uint8_t by;         /* sn_check_by */
     sn_number number;   /* SN_CHECK_NUMBER */
-    uint8_t digest[32]; /* SHA-256 (32 bytes) or MD5 (16) of the E.164 text */
+    uint8_t digest[32]; /* SHA-256 or SM3 (32 bytes), MD5 (16) of the E.164 text */
     sn_day day;
 } sn_check_question;
 
@@ -34,6 +39,27 @@ sn_day sn_check_today(const sn_service *svc);
  * batch). SN_OK, or SN_EFUTURE when q->day is after today (msg says so). */
 int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
              char *msg, size_t msglen);
+
+/* The range check (k-anonymity): every number whose SHA-256 starts with
+ * the SN_RANGE_PREFIX_BITS bits of `prefix`, with its verdict on day d.
+ * The caller never names its number, only the prefix, and picks its own
+ * entry by the digest. */
+#define SN_RANGE_RESULTS_MAX_DEFAULT 4096 /* numbers one answer may list (serve --range-max) */
+#define SN_RANGE_RESULTS_MAX_LIMIT 65536  /* the most --range-max may be */
+
+typedef struct {
+    uint8_t sha256[32];
+    sn_verdict verdict;
+} sn_range_entry;
+
+/* The numbers of prefix with their verdicts on day d into out[0..max),
+ * sorted by digest, *n of them. SN_OK; SN_EFUTURE when d is after today;
+ * SN_ELIMIT when more than max numbers have the prefix (nothing listed);
+ * SN_ENOMEM. msg says why. A number whose digests are in the index but not
+ * yet its state (it is being added) is left out: the single check would
+ * call it unknown too. */
+int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day d,
+                   sn_range_entry *out, size_t max, size_t *n, char *msg, size_t msglen);
 
 /* The verdict for number n on day d (not after today) from the store
  * itself, not the index (`secondnum check`), with the sentence that

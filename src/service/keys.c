@@ -115,7 +115,9 @@ void sn_keys_reload(void *ctx, sn_store *s)
 {
     sn_service *svc = ctx;
     char err[SN_ERRMSG_MAX];
-    int ok = sn_keyring_load(svc->keys, s, err, sizeof(err)) == SN_OK;
+    int ok = sn_keyring_load(svc->keys, s, err, sizeof(err)) == SN_OK &&
+             (svc->oauth_clients == NULL ||
+              sn_oauth_clients_load(svc->oauth_clients, s, err, sizeof(err)) == SN_OK);
     if (!ok && !svc->keys_stale)
         sn_log(SN_LOG_WARN, "reloading keys: %s (keeping the loaded ones)", err);
     else if (ok && svc->keys_stale)

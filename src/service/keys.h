@@ -40,9 +40,10 @@ int sn_keys_create(const sn_service *svc, sn_store *s, int role, const char *nam
 typedef int (*sn_key_view_fn)(void *ctx, const sn_api_key *k, const char *carrier);
 int sn_keys_list(sn_store *s, sn_key_view_fn fn, void *ctx, char *err, size_t errlen);
 
-/* Reload svc->keys from the store (the writer's tick: keys made or revoked
- * by another process take effect within a second); a failure keeps the
- * loaded keys and is logged once. */
+/* Reload svc->keys (and svc->oauth_clients, when set) from the store (the
+ * writer's tick: keys made or revoked and OAuth clients mapped by another
+ * process take effect within a second); a failure keeps the loaded ones
+ * and is logged once. */
 void sn_keys_reload(void *svc, sn_store *s);
 
 /* Revoke key id: SN_OK, or SN_ENOTFOUND when there is no such key. */

@@ -42,11 +42,26 @@ int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen)
     return rc;
 }
 
+/* The carriers' ranges again (coverage.h); a failure keeps the loaded
+ * ones and is said once. */
+static void reload_coverage(sn_service *svc, sn_store *s)
+{
+    char err[SN_ERRMSG_MAX];
+    if (svc->coverage == NULL)
+        return;
+    int ok = sn_coverage_load(svc->coverage, s, err, sizeof(err)) == SN_OK;
+    if (!ok && !svc->coverage_stale)
+        fprintf(stderr, "secondnum serve: reloading number ranges: %s (keeping the loaded ones)\n",
+                err);
+    svc->coverage_stale = !ok;
+}
+
 void sn_service_tick(void *ctx, sn_store *s)
 {
     sn_service *svc = ctx;
     char err[SN_ERRMSG_MAX];
     sn_keys_reload(svc, s);
+    reload_coverage(svc, s);
     int ok = sn_store_sms_erase_codes(s, (int64_t)time(NULL), NULL, err, sizeof(err)) == SN_OK;
     if (!ok && !svc->erasing_failed)
         sn_log(SN_LOG_WARN, "erasing dead sign-in codes: %s (trying again)", err);
@@ -81,5 +96,9 @@ int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
         return sn_fail(err, errlen, rc, "out of memory building the index");
     if (rc == SN_ELIMIT)
         return sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
+    if (rc == SN_OK && svc->coverage != NULL)
+        rc = sn_coverage_load(svc->coverage, s, err, errlen);
+    if (rc == SN_OK && svc->oauth_clients != NULL)
+        rc = sn_oauth_clients_load(svc->oauth_clients, s, err, errlen);
     return rc != SN_OK ? rc : sn_keyring_load(svc->keys, s, err, errlen);
 }

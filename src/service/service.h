@@ -17,9 +17,12 @@
 
 #include "auth/apikey.h"
 #include "auth/keylimits.h"
+#include "auth/oauth.h"
+#include "auth/oauthclients.h"
 #include "core/subscriber.h"
 #include "crypto/secret.h"
 #include "index/numindex.h"
+#include "service/coverage.h"
 #include "sms/gateway.h"
 
 typedef struct sn_writer sn_writer;
@@ -38,19 +41,26 @@ typedef struct {
 
 typedef struct sn_service {
     sn_rules rules;
-    const sn_secret *secret;     /* for id6, accounts, codes; NULL when the store has none */
-    sn_numindex *index;          /* the serving index (NULL outside serve) */
-    sn_keyring *keys;            /* the live API keys (NULL outside serve) */
-    sn_writer *writer;           /* the one writable store handle (serve) */
-    sn_deliverer *deliverer;     /* woken after commits that issue notices; may be NULL */
-    sn_follower *follower;       /* other nodes' changes; NULL on SQLite */
-    int64_t notice_deadline_s;   /* a notice's deadline runs this long from its issue */
-    sn_subscribers *subscribers; /* NULL: self-service is off */
-    int keys_stale;              /* the last reload of the keys failed (writer thread) */
-    sn_key_meters *meters;       /* what each key checked (NULL: checks are not limited) */
-    sn_check_limits key_limits;  /* a key's check limits unless it has its own (serve) */
-    int allow_private_webhooks;  /* webhooks may point at non-public addresses (webhook.h) */
-    int erasing_failed;          /* the last erasing of dead code texts failed (writer) */
+    const sn_secret *secret;         /* for id6, accounts, codes; NULL when the store has none */
+    sn_numindex *index;              /* the serving index (NULL outside serve) */
+    sn_keyring *keys;                /* the live API keys (NULL outside serve) */
+    sn_writer *writer;               /* the one writable store handle (serve) */
+    sn_deliverer *deliverer;         /* woken after commits that issue notices; may be NULL */
+    sn_follower *follower;           /* other nodes' changes; NULL on SQLite */
+    int64_t notice_deadline_s;       /* a notice's deadline runs this long from its issue */
+    sn_subscribers *subscribers;     /* NULL: self-service is off */
+    int keys_stale;                  /* the last reload of the keys failed (writer thread) */
+    sn_key_meters *meters;           /* what each key checked (NULL: checks are not limited) */
+    sn_check_limits key_limits;      /* a key's check limits unless it has its own (serve) */
+    size_t range_max;                /* numbers a range answer may list (0: the default) */
+    int allow_private_webhooks;      /* webhooks may point at non-public addresses (webhook.h) */
+    int erasing_failed;              /* the last erasing of dead code texts failed (writer) */
+    sn_oauth *oauth;                 /* OAuth 2.0 access tokens (NULL: not configured) */
+    sn_oauth_clients *oauth_clients; /* their clients' apps (with oauth; reloaded with the keys) */
+    sn_coverage *coverage;           /* the carriers' number ranges (NULL outside serve) */
+    int coverage_stale;              /* the last reload of the ranges failed (writer thread) */
+    sn_day window_start;             /* CAMARA v0.3: earlier days are OUT_OF_RANGE (serve
+                                        --camara-window-start; SN_DAY_NONE: no such day) */
 } sn_service;
 
 /* Who is asking, as the HTTP layer authenticated them. */
@@ -66,12 +76,15 @@ typedef struct {
  * transaction of its own) on first use. Other roles: nothing to do. */
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen);
 
-/* Fill svc->index with every number's state and svc->keys with the live
- * API keys, from s (at startup, before any thread serves). */
+/* Fill svc->index with every number's state, svc->keys with the live
+ * API keys, svc->coverage (when set) with the carriers' ranges and
+ * svc->oauth_clients (when set) with the OAuth clients' apps, from s (at
+ * startup, before any thread serves). */
 int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen);
 
 /* The writer's tick (about once a second, writer thread; ctx is the
- * sn_service): reload the API keys (keys.h) and erase the texts of
+ * sn_service): reload the API keys (keys.h) and the carriers' ranges
+ * (coverage.h), and erase the texts of
  * sign-in codes that died (store/subscribers.h), so a code never outlives
  * its use or its lifetime in the store by more than a second or so. */
 void sn_service_tick(void *ctx, sn_store *s);

@@ -1,6 +1,7 @@
 /*
  * apps.c - apps, their webhooks, subscriptions and display names, and the
- * per-app figures of the admin view, in the SQL both backends run (sql.h).
+ * per-app figures of the admin view, and the OAuth 2.0 clients that act for
+ * apps, in the SQL both backends run (sql.h).
  */
 #include "store/apps.h"
 
@@ -35,6 +36,12 @@ static const char stats_sql[] =
     " (SELECT count(*) FROM deliveries d WHERE d.app = a.id AND d.state = 0),"
     " (SELECT count(*) FROM deliveries d WHERE d.app = a.id AND d.state = 2)"
     " FROM apps a ORDER BY a.name";
+
+static const char oauth_set_sql[] = "INSERT INTO oauth_clients(client_id, app) VALUES ($1, $2)"
+                                    " ON CONFLICT(client_id) DO UPDATE SET app = excluded.app";
+static const char oauth_remove_sql[] = "DELETE FROM oauth_clients WHERE client_id = $1";
+static const char oauth_list_sql[] = "SELECT o.client_id, a.name FROM oauth_clients o"
+                                     " JOIN apps a ON a.id = o.app ORDER BY o.client_id";
 
 const sn_sql_map sn_sql_app_map =
     SN_SQL_MAP(sn_app, SQL_COL_INT(sn_app, id), SQL_COL_TEXT(sn_app, name),
@@ -123,5 +130,44 @@ int sn_store_app_stats(sn_store *s, int64_t now, sn_app_stats_fn fn, void *ctx, 
 {
     stats_row_list r = {fn, ctx};
     return sn_sql_read(s, stats_sql, SQL_ARGS(SQL_INT(now)), stats_row, &r, "app stats", err,
+                       errlen);
+}
+
+int sn_store_set_oauth_client(sn_store *s, const char *client, uint32_t app, char *err,
+                              size_t errlen)
+{
+    return sn_sql_write(s, oauth_set_sql, SQL_ARGS(SQL_TEXT(client), SQL_INT(app)), NULL,
+                        "map OAuth client", err, errlen);
+}
+
+int sn_store_remove_oauth_client(sn_store *s, const char *client, int *found, char *err,
+                                 size_t errlen)
+{
+    uint64_t changed = 0;
+    int rc = sn_sql_write(s, oauth_remove_sql, SQL_ARGS(SQL_TEXT(client)), &changed,
+                          "remove OAuth client", err, errlen);
+    *found = rc == SN_OK && changed > 0;
+    return rc;
+}
+
+typedef struct {
+    sn_oauth_client_fn fn;
+    void *ctx;
+} oauth_list;
+
+static int oauth_row(void *ctx, const sn_sql_row *row)
+{
+    oauth_list *l = ctx;
+    sn_oauth_client c;
+    sn_sql_text(row, 0, c.client, sizeof(c.client));
+    sn_sql_text(row, 1, c.app, sizeof(c.app));
+    return l->fn(l->ctx, &c);
+}
+
+int sn_store_list_oauth_clients(sn_store *s, sn_oauth_client_fn fn, void *ctx, char *err,
+                                size_t errlen)
+{
+    oauth_list l = {fn, ctx};
+    return sn_sql_read(s, oauth_list_sql, SQL_NO_ARGS, oauth_row, &l, "list OAuth clients", err,
                        errlen);
 }

@@ -63,6 +63,31 @@ int sn_store_set_app_display(sn_store *s, uint32_t app, const char *display, cha
 int sn_store_app_display(sn_store *s, uint32_t app, char display[SN_DISPLAY_NAME_MAX + 1],
                          char *err, size_t errlen);
 
+/* ---- OAuth 2.0 clients (secondnum apps oauth) -------------------------------
+ * An access token's client (client_id or azp, auth/oauth.h) acts for the
+ * app it is mapped to: at most one app per client, any number of clients
+ * per app. */
+#define SN_OAUTH_CLIENT_ID_MAX 128 /* bytes of a client id (auth/oauth.h's SN_OAUTH_CLIENT_MAX) */
+
+typedef struct {
+    char client[SN_OAUTH_CLIENT_ID_MAX + 1];
+    char app[SN_APP_NAME_MAX + 1];
+} sn_oauth_client;
+
+typedef int (*sn_oauth_client_fn)(void *ctx, const sn_oauth_client *c);
+
+/* Map client to app (replacing the app it had). */
+int sn_store_set_oauth_client(sn_store *s, const char *client, uint32_t app, char *err,
+                              size_t errlen);
+
+/* Remove client's mapping; *found says whether it had one. */
+int sn_store_remove_oauth_client(sn_store *s, const char *client, int *found, char *err,
+                                 size_t errlen);
+
+/* Every mapping, by client id, to fn (a non-zero return stops and is returned). */
+int sn_store_list_oauth_clients(sn_store *s, sn_oauth_client_fn fn, void *ctx, char *err,
+                                size_t errlen);
+
 /* Per app, by name: coverage, notices (overdue as of now) and deliveries. */
 int sn_store_app_stats(sn_store *s, int64_t now, sn_app_stats_fn fn, void *ctx, char *err,
                        size_t errlen);

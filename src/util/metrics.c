@@ -70,7 +70,8 @@ static const int64_t bounds_us[SN_METRICS_BUCKETS] = {
 static const char *const bounds_text[SN_METRICS_BUCKETS] = {
     "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005",
     "0.01",  "0.025",  "0.05",    "0.1",    "0.25",  "1",      "5"};
-static const char *const api_names[SN_METRICS_APIS] = {"camara", "native", "batch", "hashed"};
+static const char *const api_names[SN_METRICS_APIS] = {"camara", "native",      "batch",
+                                                       "hashed", "camara_v0.3", "range"};
 static const char *const verdict_names[SN_METRICS_VERDICTS] = {
     "unknown", "unchanged", "disconnected", "reassigned", "invalid"};
 static const char *const event_names[SN_METRICS_EVENT_OUTCOMES] = {"applied", "duplicate",
@@ -384,7 +385,7 @@ static void write_checks(sn_strbuf *out)
     named_list l = {0};
     merge_named(&l, 1);
     head(out, "secondnum_checks_total", "counter",
-         "Numbers checked, by API (camara, native, batch, hashed), app and verdict.");
+         "Numbers checked, by API (camara, native, batch, hashed, range), app and verdict.");
     for (size_t i = 0; i < l.n; i++)
         for (size_t k = 0; k < NAMED_COUNTS; k++) {
             if (l.v[i].n[k] == 0)

@@ -42,9 +42,11 @@
 /* Which check API a check came through. */
 typedef enum {
     SN_METRICS_API_CAMARA = 0,
-    SN_METRICS_API_NATIVE = 1, /* POST /v1/check by number */
-    SN_METRICS_API_BATCH = 2,  /* an item of POST /v1/check/batch by number */
-    SN_METRICS_API_HASHED = 3, /* a native or batch question by digest */
+    SN_METRICS_API_NATIVE = 1,     /* POST /v1/check by number */
+    SN_METRICS_API_BATCH = 2,      /* an item of POST /v1/check/batch by number */
+    SN_METRICS_API_HASHED = 3,     /* a native or batch question by digest */
+    SN_METRICS_API_CAMARA_V03 = 4, /* the CAMARA v0.3 paths (CAMARA is v0.2) */
+    SN_METRICS_API_RANGE = 5,      /* a number listed by POST /v1/check/range */
     SN_METRICS_APIS
 } sn_metrics_api;
 

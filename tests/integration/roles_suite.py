@@ -39,6 +39,7 @@ Runs on SQLite and, through tests/pg/run.sh, on PostgreSQL.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -65,8 +66,11 @@ GET     /healthz                              anyone
 GET     /openapi.yaml                         anyone
 GET     /metrics                              admin
 POST    /number-recycling/v0.2/check          app+session
+POST    /number-recycling/v0.3/check          app+session
+POST    /number-recycling/v0.3rc1/check       app+session
 POST    /v1/check                             app
 POST    /v1/check/batch                       app
+POST    /v1/check/range                       app
 POST    /v1/events                            carrier
 POST    /v1/admin/carriers                    admin
 GET     /v1/admin/carriers                    admin
@@ -466,9 +470,16 @@ def potent_requests(c):
     return {
         ("POST", "/number-recycling/v0.2/check"): (
             "/number-recycling/v0.2/check", {"phoneNumber": sub, "specifiedDate": at(30)[:10]}),
+        ("POST", "/number-recycling/v0.3/check"): (
+            "/number-recycling/v0.3/check", {"phoneNumber": sub, "specifiedDate": at(30)[:10]}),
+        ("POST", "/number-recycling/v0.3rc1/check"): (
+            "/number-recycling/v0.3rc1/check", {"phoneNumber": sub,
+                                                "specifiedDate": at(30)[:10]}),
         ("POST", "/v1/check"): ("/v1/check", {"number": sub, "date": at(30)[:10]}),
         ("POST", "/v1/check/batch"): (
             "/v1/check/batch", {"items": [{"number": sub, "date": at(30)[:10]}]}),
+        ("POST", "/v1/check/range"): ("/v1/check/range", {
+            "prefix": hashlib.sha256(sub.encode()).hexdigest()[:5], "date": at(30)[:10]}),
         ("POST", "/v1/events"): ("/v1/events", {"events": [
             {"number": sub, "event": "cancel", "at": at(0), "event_id": "evil-1"}]}),
         ("POST", "/v1/admin/carriers"): ("/v1/admin/carriers", {"name": "cm",

@@ -1014,6 +1014,31 @@ def case_camara_check_with_a_session(ctx):
     stop(w)
 
 
+def case_camara_v03_check_with_a_session(ctx):
+    w = World()
+    s = w.sub(w.sign_in(N_NEW, ID6_NEW))
+    before = (datetime.datetime.now(UTC) - datetime.timedelta(days=200)).date().isoformat()
+    recent = (datetime.datetime.now(UTC) - datetime.timedelta(days=30)).date().isoformat()
+    for path in ("/number-recycling/v0.3/check", "/number-recycling/v0.3rc1/check"):
+        eq(path + " recycled since 200 days ago", {"phoneNumberRecycled": True},
+           expect_json(s.request("POST", path, json_body={"specifiedDate": before})))
+        eq(path + " not since 30 days ago", {"phoneNumberRecycled": False},
+           expect_json(s.request("POST", path, json_body={"specifiedDate": recent})))
+        expect_error(s.request("POST", path, json_body={"phoneNumber": N_NEW,
+                                                        "specifiedDate": before}),
+                     422, "UNNECESSARY_IDENTIFIER", path + " own number given anyway")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": before, "x": "y"}),
+                     400, "INVALID_ARGUMENT", path + " unknown property")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": before + " " * 60}),
+                     400, "INVALID_ARGUMENT", path + " specifiedDate over 64")
+        expect_error(s.request("POST", path, json_body={"specifiedDate": "2999-01-01"}), 400,
+                     "OUT_OF_RANGE", path + " future")
+        expect_error(w.client("sns_" + "a" * 64).request("POST", path,
+                                                         json_body={"specifiedDate": before}),
+                     401, "UNAUTHENTICATED", path + " unknown session")
+    stop(w)
+
+
 # ---------------------------------------------------------------------------
 # the SMS drivers
 
@@ -1166,7 +1191,7 @@ def case_version_2_store_is_migrated(ctx):
     db.executescript(
         "DROP TABLE sms; DROP TABLE otp; DROP TABLE rate_limits; DROP TABLE sessions;"
         "DROP TABLE requests; DROP TABLE complaints; DROP TABLE ports; DROP TABLE events_more;"
-        "DROP INDEX notices_request;"
+        "DROP TABLE oauth_clients; DROP INDEX notices_request;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
@@ -1174,9 +1199,10 @@ def case_version_2_store_is_migrated(ctx):
     db.close()
     h.run_cli("verify", "--db", w.env.db)
     db = sqlite3.connect(w.env.db)
-    eq("version", "4", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    eq("version", "5", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports"} <= tables, tables
+    assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports",
+            "oauth_clients"} <= tables, tables
     db.close()
     w.server.start()
     w.bind(w.bank, N_NEW, "old-owner-acct", at(350))

@@ -41,7 +41,8 @@ static void round_trips_verdict_fields(void **state)
     assert_int_equal(out.first_day, in.first_day);
     assert_int_equal(out.last_activation_day, in.last_activation_day);
     assert_int_equal(out.last_cancel_day, in.last_cancel_day);
-    assert_int_equal(sn_verdict_of(&out, sn_day_from_civil(2024, 6, 1), NULL), SN_VERDICT_DISCONNECTED);
+    assert_int_equal(sn_verdict_of(&out, sn_day_from_civil(2024, 6, 1), NULL),
+                     SN_VERDICT_DISCONNECTED);
     assert_int_equal(sn_numindex_get(ix, 8613800000002ull, &out), 0);
     assert_int_equal(out.status, SN_ST_UNSEEN);
     sn_numindex_free(ix);
@@ -51,7 +52,9 @@ static void none_days_and_range_limits(void **state)
 {
     (void)state;
     sn_numindex *ix = sn_numindex_new();
-    sn_number_state st = state_of(12025550123ull, SN_ST_SUSPENDED, sn_numindex_min_day(), SN_DAY_NONE, SN_DAY_NONE), out;
+    sn_number_state st = state_of(12025550123ull, SN_ST_SUSPENDED, sn_numindex_min_day(),
+                                  SN_DAY_NONE, SN_DAY_NONE),
+                    out;
     st.first_is_activation = 0;
     assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
     assert_int_equal(sn_numindex_get(ix, st.number, &out), 1);
@@ -89,16 +92,26 @@ static void finds_numbers_by_digest(void **state)
     sn_numindex *ix = sn_numindex_new();
     sn_day d = sn_day_from_civil(2021, 3, 4);
     sn_number_state st = state_of(8613800000001ull, SN_ST_ACTIVE, d, d, SN_DAY_NONE);
-    uint8_t sha[32], md5[16];
+    uint8_t sha[32], md5[16], sm3[32];
     sn_number n = 0;
     assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
     sn_number_sha256(st.number, sha);
     sn_number_md5(st.number, md5);
-    /* sha256("+8613800000001") starts 75b0b350; md5 starts 759b40c0 */
+    sn_number_sm3(st.number, sm3);
+    /* sha256("+8613800000001") starts 75b0b350; md5 starts 759b40c0;
+     * sm3 (openssl dgst -sm3) starts d8688690 and ends daf70242 */
     assert_int_equal(sha[0], 0x75);
     assert_int_equal(sha[1], 0xb0);
     assert_int_equal(md5[0], 0x75);
     assert_int_equal(md5[1], 0x9b);
+    assert_int_equal(sm3[0], 0xd8);
+    assert_int_equal(sm3[1], 0x68);
+    assert_int_equal(sm3[31], 0x42);
+    assert_int_equal(sn_numindex_find_sm3(ix, sm3, &n), 1);
+    assert_int_equal(n, st.number);
+    sm3[31] ^= 1;
+    assert_int_equal(sn_numindex_find_sm3(ix, sm3, &n), 0);
+    n = 0;
     assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
     assert_int_equal(n, st.number);
     n = 0;
@@ -168,13 +181,17 @@ static void readers_while_batches_go_in(void **state)
     readers_with_a_writer(500);
 }
 
-/* number is found by its SHA-256 and by its MD5. */
+/* number is found by its SHA-256, its MD5 and its SM3. */
 static void found_by_digests(sn_numindex *ix, sn_number number)
 {
-    uint8_t sha[32], md5[16];
+    uint8_t sha[32], md5[16], sm3[32];
     sn_number n = 0;
     sn_number_sha256(number, sha);
     sn_number_md5(number, md5);
+    sn_number_sm3(number, sm3);
+    assert_int_equal(sn_numindex_find_sm3(ix, sm3, &n), 1);
+    assert_int_equal(n, number);
+    n = 0;
     assert_int_equal(sn_numindex_find_sha256(ix, sha, &n), 1);
     assert_int_equal(n, number);
     n = 0;
@@ -242,13 +259,88 @@ static void puts_a_batch_in_order(void **state)
     sn_numindex_free(ix);
 }
 
+/* ---- the range check ---------------------------------------------------- */
+
+static uint32_t prefix_of(sn_number n)
+{
+    uint8_t sha[32];
+    sn_number_sha256(n, sha);
+    return (uint32_t)sha[0] << 12 | (uint32_t)sha[1] << 4 | sha[2] >> 4;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    sn_number x = *(const sn_number *)a, y = *(const sn_number *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The range of `prefix` holds exactly the numbers[0..n) with that prefix
+ * (prefixes[i] is numbers[i]'s). */
+static void range_is_exact(sn_numindex *ix, const sn_number *numbers, const uint32_t *prefixes,
+                           size_t n, uint32_t prefix)
+{
+    sn_number want[64], got[64];
+    size_t w = 0, g = 0;
+    for (size_t i = 0; i < n; i++)
+        if (prefixes[i] == prefix && w < 64)
+            want[w++] = numbers[i];
+    assert_int_equal(sn_numindex_range_sha256(ix, prefix, got, 64, &g), SN_OK);
+    assert_int_equal(g, w);
+    qsort(want, w, sizeof(*want), by_number);
+    qsort(got, g, sizeof(*got), by_number);
+    assert_memory_equal(want, got, w * sizeof(*want));
+}
+
+/* Loaded, then grown by batches and single puts: every sampled number's
+ * prefix lists exactly the numbers with it, the first and last prefixes
+ * (the ends of a shard's table) too; past max, SN_ELIMIT. Loaded, a shard
+ * has 2^14 slots (a home slot per prefix); grown, 2^15 (two per prefix). */
+static void range_lists_a_prefix(void **state)
+{
+    (void)state;
+    enum { LOADED = 600000, N = 1000000 };
+    sn_numindex *ix = sn_numindex_new();
+    sn_number *numbers = calloc(N, sizeof(*numbers)), got[4];
+    uint32_t *prefixes = calloc(N, sizeof(*prefixes));
+    sn_number_state *states = calloc(N, sizeof(*states));
+    sn_day d = sn_day_from_civil(2020, 2, 2);
+    size_t g;
+    for (size_t i = 0; i < N; i++) {
+        numbers[i] = 8613900000000ull + i * 7;
+        prefixes[i] = prefix_of(numbers[i]);
+        states[i] = state_of(numbers[i], SN_ST_ACTIVE, d, d, SN_DAY_NONE);
+    }
+    assert_int_equal(sn_numindex_load(ix, states, LOADED), SN_OK);
+    assert_int_equal(sn_numindex_put_many(ix, states + LOADED, N - LOADED - 10), SN_OK);
+    for (size_t i = N - 10; i < N; i++)
+        assert_int_equal(sn_numindex_put(ix, &states[i]), SN_OK);
+    for (size_t i = 0; i < N; i += 9973)
+        range_is_exact(ix, numbers, prefixes, N, prefixes[i]);
+    range_is_exact(ix, numbers, prefixes, N, 0);
+    range_is_exact(ix, numbers, prefixes, N, 0xfffff);
+    range_is_exact(ix, numbers, prefixes, N, 0x3fff); /* the last of the first shard */
+    range_is_exact(ix, numbers, prefixes, N, 0x4000);
+    uint32_t p = prefix_of(numbers[0]);
+    assert_int_equal(sn_numindex_range_sha256(ix, p, got, 0, &g), SN_ELIMIT);
+    assert_int_equal(g, 0);
+    free(numbers);
+    free(prefixes);
+    free(states);
+    sn_numindex_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(round_trips_verdict_fields), cmocka_unit_test(none_days_and_range_limits),
-        cmocka_unit_test(grows_and_replaces),         cmocka_unit_test(finds_numbers_by_digest),
-        cmocka_unit_test(readers_and_a_writer_together), cmocka_unit_test(bulk_load_then_updates),
-        cmocka_unit_test(puts_a_batch_in_order),      cmocka_unit_test(readers_while_batches_go_in),
+        cmocka_unit_test(round_trips_verdict_fields),
+        cmocka_unit_test(none_days_and_range_limits),
+        cmocka_unit_test(grows_and_replaces),
+        cmocka_unit_test(finds_numbers_by_digest),
+        cmocka_unit_test(readers_and_a_writer_together),
+        cmocka_unit_test(bulk_load_then_updates),
+        cmocka_unit_test(puts_a_batch_in_order),
+        cmocka_unit_test(readers_while_batches_go_in),
+        cmocka_unit_test(range_lists_a_prefix),
     };
     return sn_run_tests(tests);
 }

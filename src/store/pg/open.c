@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 5; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 6; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -12,7 +12,8 @@
  *   | ordinal). Version 4, PostgreSQL's own: numbers.seq, the change number
  *   serve nodes follow each other's writes by (sequence number_changes).
  *   Version 5 (SQLite's 4): ports, events_more, api_keys.rate_per_s and
- *   rate_per_day, sms_codes (the sign-in code texts still kept). A
+ *   rate_per_day, sms_codes (the sign-in code texts still kept). Version 6
+ *   (SQLite's 5): oauth_clients, the OAuth 2.0 clients mapped to apps. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -28,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -123,13 +124,17 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "ALTER TABLE api_keys ADD COLUMN rate_per_s bigint NOT NULL DEFAULT 0,"
           " ADD COLUMN rate_per_day bigint NOT NULL DEFAULT 0;"
           "CREATE INDEX sms_codes ON sms(number) WHERE purpose = 1 AND body IS NOT NULL;",
+    /* OAuth 2.0 clients whose access tokens act for an app (store/apps.h). */
+    [5] = "CREATE TABLE oauth_clients(client_id text COLLATE \"C\" PRIMARY KEY,"
+          " app bigint NOT NULL);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
-static const char *const tables[] = {
-    "meta",        "carriers", "events",   "numbers",    "api_keys", "ranges",
-    "apps",        "bindings", "notices",  "deliveries", "sms",      "otp",
-    "rate_limits", "sessions", "requests", "complaints", "ports",    "events_more"};
+static const char *const tables[] = {"meta",        "carriers",    "events",       "numbers",
+                                     "api_keys",    "ranges",      "apps",         "bindings",
+                                     "notices",     "deliveries",  "sms",          "otp",
+                                     "rate_limits", "sessions",    "requests",     "complaints",
+                                     "ports",       "events_more", "oauth_clients"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 4; versions 1 to 3 are migrated at open):
+ * Schema (version 5; versions 1 to 4 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -42,6 +42,9 @@
  *                            second and a day; 0: the server's default
  *   sms_codes, an index of the sign-in code texts still kept (each is
  *                            erased once its code is dead)
+ * Version 5:
+ *   oauth_clients(client_id, app)  the OAuth 2.0 clients whose access
+ *                            tokens act for an app (secondnum apps oauth)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -59,7 +62,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -148,6 +151,11 @@ static const char schema_v4_sql[] =
     "ALTER TABLE api_keys ADD COLUMN rate_per_day INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX sms_codes ON sms(number) WHERE purpose = 1 AND body IS NOT NULL;";
 
+/* Version 5: OAuth 2.0 clients mapped to apps (store/apps.h). */
+static const char schema_v5_sql[] =
+    "CREATE TABLE oauth_clients(client_id TEXT PRIMARY KEY, app INTEGER NOT NULL)"
+    " WITHOUT ROWID;";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -186,8 +194,9 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql, schema_v2_sql, schema_v3_sql, schema_v4_sql, meta};
-    return in_transaction(s, steps, 5, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql,
+                                 schema_v4_sql, schema_v5_sql, meta};
+    return in_transaction(s, steps, 6, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -215,6 +224,14 @@ static int migrate_3_to_4(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 5 has to a version 4 store, in one transaction. */
+static int migrate_4_to_5(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v5_sql,
+                                 "UPDATE meta SET value = '5' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -232,6 +249,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 3 && (rc = migrate_3_to_4(s, err, errlen)) == SN_OK)
         version = 4;
     else if (version == 3)
+        return rc;
+    if (version == 4 && (rc = migrate_4_to_5(s, err, errlen)) == SN_OK)
+        version = 5;
+    else if (version == 4)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
