@@ -8,7 +8,6 @@
 #include "util/clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,73 +197,4 @@ int sn_cli_take(const char *cmd, const sn_cli_opt *o, const char *v)
     default:
         return o->fn(cmd, v, o->dst);
     }
-}
-
-/* A flag given on the command line: its option and value, applied after
- * the configuration file. */
-typedef struct {
-    int opt;
-    const char *value;
-} given_flag;
-
-/* getopt over argv into given (argc entries at most) and *config: 0, -1
- * after --help, or a usage error's exit code. */
-static int read_argv(const char *cmd, int argc, char **argv, int first, const struct option *lo,
-                     int n, const char *usage, given_flag *given, size_t *ngiven,
-                     const char **config)
-{
-    int c;
-    opterr = 0; /* every error is said once, by sn_cli_usage_error */
-    optind = first;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        if (c == n)
-            return fputs(usage, stdout), -1;
-        if (c == ':')
-            return sn_cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        if (c < 0 || c > n + 1)
-            return sn_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        if (c == n + 1 && *config != NULL)
-            return sn_cli_usage_error(cmd, "--config is given twice");
-        if (c == n + 1)
-            *config = optarg;
-        else
-            given[(*ngiven)++] = (given_flag){c, optarg};
-    }
-    return 0;
-}
-
-int sn_cli_parse(const char *cmd, int argc, char **argv, int first, const sn_cli_opt *opts,
-                 size_t n, const char *usage)
-{
-    struct option lo[SN_CLI_OPTS_MAX + 3];
-    int seen[SN_CLI_OPTS_MAX] = {0}, rc;
-    const char *config = NULL;
-    size_t ngiven = 0;
-    if (n > SN_CLI_OPTS_MAX)
-        return sn_cli_usage_error(cmd, "too many flags to parse");
-    for (size_t i = 0; i < n; i++)
-        lo[i] = (struct option){opts[i].name,
-                                opts[i].kind == SN_OPT_FLAG ? no_argument : required_argument, NULL,
-                                (int)i};
-    lo[n] = (struct option){"help", no_argument, NULL, (int)n};
-    lo[n + 1] = (struct option){"config", required_argument, NULL, (int)n + 1};
-    lo[n + 2] = (struct option){NULL, 0, NULL, 0};
-    given_flag *given = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*given));
-    if (given == NULL)
-        return fputs("secondnum: out of memory\n", stderr), SN_EXIT_REJECTED;
-    rc = read_argv(cmd, argc, argv, first, lo, (int)n, usage, given, &ngiven, &config);
-    if (rc == 0 && config != NULL)
-        rc = sn_cli_config_apply(cmd, config, opts, n, seen);
-    for (size_t i = 0; rc == 0 && i < ngiven; i++) {
-        seen[given[i].opt] = 1;
-        rc = sn_cli_take(cmd, &opts[given[i].opt], given[i].value);
-    }
-    free(given);
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (opts[i].required && !seen[i])
-            return sn_cli_usage_error(cmd, "--%s is required (a flag, or `%s =` in --config FILE)",
-                                      opts[i].name, opts[i].name);
-    return SN_EXIT_OK;
 }

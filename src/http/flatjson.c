@@ -25,12 +25,19 @@ static void skip_ws(parser *ps)
 const char *sn_flatjson_type_name(char c)
 {
     switch (c) {
-    case '{': return "an object";
-    case '[': return "an array";
-    case '"': return "a string";
-    case 't': case 'f': return "a boolean";
-    case 'n': return "null";
-    default: return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "invalid JSON";
+    case '{':
+        return "an object";
+    case '[':
+        return "an array";
+    case '"':
+        return "a string";
+    case 't':
+    case 'f':
+        return "a boolean";
+    case 'n':
+        return "null";
+    default:
+        return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : "invalid JSON";
     }
 }
 
@@ -40,10 +47,14 @@ static int hex4(const char *p, unsigned *v)
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         *v <<= 4;
-        if (c >= '0' && c <= '9') *v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') *v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') *v |= (unsigned)(c - 'A' + 10);
-        else return 0;
+        if (c >= '0' && c <= '9')
+            *v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v |= (unsigned)(c - 'A' + 10);
+        else
+            return 0;
     }
     return 1;
 }
@@ -52,10 +63,25 @@ static int put_utf8(parser *ps, unsigned cp)
 {
     char b[4];
     int n;
-    if (cp < 0x80) { b[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { b[0] = (char)(0xC0 | cp >> 6); b[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) { b[0] = (char)(0xE0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[2] = (char)(0x80 | (cp & 0x3F)); n = 3; }
-    else { b[0] = (char)(0xF0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 0x3F)); b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F)); n = 4; }
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | cp >> 6);
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | cp >> 12);
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | cp >> 18);
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
     if (ps->out + n >= ps->out_end)
         return 0;
     memcpy(ps->out, b, (size_t)n);
@@ -117,8 +143,8 @@ static int string(parser *ps, const char **value, size_t *len)
     return 1;
 }
 
-int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_t n,
-                      char *scratch, size_t scratch_len, char *err, size_t errlen)
+int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_t n, char *scratch,
+                      size_t scratch_len, char *err, size_t errlen)
 {
     parser ps = {body, body + len, scratch, scratch + scratch_len, err, errlen};
     const char *key;
@@ -143,7 +169,8 @@ int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_
         if (ps.p >= ps.end || *ps.p != '"' || !string(&ps, &key, &keylen))
             return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: expected a property name");
         size_t f = 0;
-        while (f < n && !(strlen(fields[f].name) == keylen && memcmp(fields[f].name, key, keylen) == 0))
+        while (f < n &&
+               !(strlen(fields[f].name) == keylen && memcmp(fields[f].name, key, keylen) == 0))
             f++;
         if (f == n)
             return sn_fail(err, errlen, SN_EINVAL, "unknown property '%.64s'", key);
@@ -281,4 +308,3 @@ int sn_flatjson_array(const char *body, size_t len, const char *key, sn_flat_spa
         return SN_EINVAL;
     return skip_blank(p, end) == end ? SN_OK : SN_EINVAL;
 }
-

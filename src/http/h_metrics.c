@@ -2,8 +2,8 @@
  * h_metrics.c - GET /metrics: the counters of util/metrics.h and the
  * gauges read at scrape time, in the Prometheus text format; on the API's
  * address for an admin key (routes.c), and on the --metrics-listen address
- * without a credential (sn_metrics_listener_handle). Also the count of
- * every answer (sn_metrics_request, called by sn_reply).
+ * without a credential (sn_metrics_listener_handle). Each answer's own
+ * count is counts.c's.
  *
  * The gauges that need the store (notices, deliveries, the follower's lag)
  * are read on the writer thread, as a job like any other store read, and
@@ -33,13 +33,6 @@
 #include <time.h>
 
 static const char content_type[] = "text/plain; version=0.0.4; charset=utf-8";
-
-void sn_metrics_request(sn_call *c, int status)
-{
-    int route = c->route != NULL ? (int)(c->route - sn_routes) : -1;
-    int64_t took = c->started_us != 0 ? sn_monotonic_us() - c->started_us : 0;
-    sn_metrics_count_request(route, status, took);
-}
 
 /* The exposition, answered on the loop thread. */
 static void answer_metrics(sn_call *c, const sn_metrics_gauges *g)

@@ -143,3 +143,17 @@ h2o_iovec_t sn_head_get(const sn_head *h, const char *name)
             return h->fields[i].value;
     return h2o_iovec_init(NULL, 0);
 }
+
+int sn_correlator_valid(h2o_iovec_t v)
+{
+    static const char extra[] = "-_:;./<>{}";
+    if (v.len > 256)
+        return 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char ch = v.base[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              (ch != '\0' && strchr(extra, ch) != NULL)))
+            return 0;
+    }
+    return 1;
+}

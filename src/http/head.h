@@ -16,6 +16,8 @@
  *   - no header line folded onto the previous one (obs-fold);
  *   - exactly one Host in HTTP/1.1 (at most one in HTTP/1.0).
  *
+ * Also the x-correlator's syntax, which every answer's echo obeys.
+ *
  * Pure functions on bytes; any thread.
  */
 #ifndef SN_HEAD_H
@@ -64,5 +66,8 @@ int sn_head_parse(const char *buf, size_t len, size_t last_len, sn_head *h);
 
 /* A field's value (the first of that name, case-insensitive), or {NULL, 0}. */
 h2o_iovec_t sn_head_get(const sn_head *h, const char *name);
+
+/* Is v a valid x-correlator (^[a-zA-Z0-9-_:;./<>{}]{0,256}$)? */
+int sn_correlator_valid(h2o_iovec_t v);
 
 #endif

@@ -15,6 +15,7 @@
 #define SN_HTTP_H
 
 #include "http/flatjson.h"
+#include "http/head.h"
 #include "http/query.h"
 #include "service/service.h"
 #include "store/keys.h"
@@ -179,9 +180,6 @@ void sn_reply_status(sn_call *c, int code, const char *message);
 int sn_http_error_status(sn_http_error e);
 const char *sn_http_error_code(sn_http_error e);
 sn_http_error sn_http_error_of(int code);
-
-/* Is v a valid x-correlator (^[a-zA-Z0-9-_:;./<>{}]{0,256}$)? */
-int sn_correlator_valid(h2o_iovec_t v);
 
 /* ---- metrics (h_metrics.c) ----------------------------------------------------- */
 

@@ -91,20 +91,6 @@ static const char *reason_of(int status)
     return "Error";
 }
 
-int sn_correlator_valid(h2o_iovec_t v)
-{
-    static const char extra[] = "-_:;./<>{}";
-    if (v.len > 256)
-        return 0;
-    for (size_t i = 0; i < v.len; i++) {
-        char ch = v.base[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              (ch != '\0' && strchr(extra, ch) != NULL)))
-            return 0;
-    }
-    return 1;
-}
-
 void sn_reply(sn_call *c, int status, const char *content_type, const char *body, size_t len)
 {
     static h2o_generator_t generator = {NULL, NULL};

@@ -7,7 +7,7 @@
  */
 #include "http/reqlog.h"
 
-#include "http/router.h"
+#include "http/routename.h"
 #include "util/clock.h"
 #include "util/reqlog.h"
 
@@ -76,7 +76,7 @@ void sn_reqlog_request(sn_call *c, int status)
         return;
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     sn_reqlog_entry e = {
-        .route = sn_router_route_name(c, status),
+        .route = sn_route_name(c, status),
         .method = method_of(req->method),
         .status = status,
         .latency_us = c->started_us > 0 ? sn_monotonic_us() - c->started_us : 0,
@@ -101,7 +101,7 @@ void sn_reqlog_refused(const sn_head *h, int fd, int status, const char *correla
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
         len = 0;
     sn_reqlog_entry e = {
-        .route = sn_router_route_name_of_head(h),
+        .route = sn_route_name_of_head(h),
         .method = h != NULL && h->method.base != NULL ? method_of(h->method) : "OTHER",
         .status = status,
         .key = -1,

@@ -12,6 +12,8 @@
  */
 #include "http/router.h"
 
+#include "http/routename.h"
+
 #include "http/body.h"
 #include "http/client_ip.h"
 #include "http/job.h"
@@ -25,24 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Does path match the route pattern? Sets *param for an {id} segment
- * ("/v1/keys/{id}", "/v1/notices/{id}/ack"). */
-static int path_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
-{
-    const char *brace = strstr(pattern, "{id}");
-    size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
-    if (brace == NULL)
-        return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
-    const char *suffix = brace + 4;
-    size_t slen = strlen(suffix);
-    if (path.len <= fixed + slen || memcmp(path.base, pattern, fixed) != 0 ||
-        memcmp(path.base + path.len - slen, suffix, slen) != 0)
-        return 0;
-    *param = path.base + fixed;
-    *plen = path.len - fixed - slen;
-    return memchr(*param, '/', *plen) == NULL;
-}
 
 /* The bearer credential of an Authorization value: {NULL, 0} without the
  * header, {"", 0} when it is not a bearer. */
@@ -326,7 +310,7 @@ static void method_not_allowed(sn_call *c, h2o_iovec_t path)
     const char *param;
     size_t plen;
     for (size_t i = 0; i < sn_nroutes; i++) {
-        if (!path_matches(sn_routes[i].path, path, &param, &plen))
+        if (!sn_route_matches(sn_routes[i].path, path, &param, &plen))
             continue;
         if (allow[0] != '\0')
             strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
@@ -391,7 +375,7 @@ static const sn_route *route_of_head(const sn_head *h)
         const char *param;
         size_t plen;
         const char *m = sn_routes[r].method;
-        if (path_matches(sn_routes[r].path, path, &param, &plen) &&
+        if (sn_route_matches(sn_routes[r].path, path, &param, &plen) &&
             (h2o_memis(h->method.base, h->method.len, m, strlen(m)) ||
              (strcmp(m, "GET") == 0 &&
               h2o_memis(h->method.base, h->method.len, H2O_STRLIT("HEAD")))))
@@ -472,7 +456,7 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
     for (size_t r = 0; r < sn_nroutes; r++) {
         const char *param = NULL;
         size_t plen = 0;
-        if (!path_matches(sn_routes[r].path, path, &param, &plen))
+        if (!sn_route_matches(sn_routes[r].path, path, &param, &plen))
             continue;
         path_known = 1;
         if (!method_matches(req, sn_routes[r].method))
@@ -494,39 +478,6 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
         sn_reply_error(c, SN_HTTP_NOT_FOUND, "no such resource: %.*s",
                        (int)(path.len > 200 ? 200 : path.len), path.base);
     return 0;
-}
-
-const char *sn_router_route_name(const sn_call *c, int status)
-{
-    const char *param;
-    size_t plen;
-    if (c->route != NULL)
-        return c->route->path;
-    for (size_t r = 0; r < sn_nroutes; r++) /* 405, or refused before the route was taken */
-        if (path_matches(sn_routes[r].path, c->req->path_normalized, &param, &plen))
-            return sn_routes[r].path;
-    return status < 400 ? "portal" : "no-route";
-}
-
-const char *sn_router_route_name_of_head(const sn_head *h)
-{
-    h2o_mem_pool_t pool;
-    size_t query_at;
-    size_t *norm_indexes = NULL;
-    const char *found = "no-route", *param;
-    size_t plen;
-    if (h == NULL || h->target.base == NULL || h->method.base == NULL)
-        return "refused";
-    h2o_mem_init_pool(&pool);
-    h2o_iovec_t path =
-        h2o_url_normalize_path(&pool, h->target.base, h->target.len, &query_at, &norm_indexes);
-    for (size_t r = 0; r < sn_nroutes; r++)
-        if (path_matches(sn_routes[r].path, path, &param, &plen)) {
-            found = sn_routes[r].path;
-            break;
-        }
-    h2o_mem_clear_pool(&pool);
-    return found;
 }
 
 const char *sn_call_param(const sn_call *c, const char *name)

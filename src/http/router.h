@@ -28,15 +28,4 @@ int sn_metrics_listener_handle(void *ctx, h2o_req_t *req);
  * (sn_server_options.metrics_admit_head): 404, the body never read. */
 int sn_metrics_listener_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v);
 
-/* What the request log names the request by (never its path, which may
- * carry a number): its route's pattern ("/v1/notices/{id}/ack"), the
- * pattern its path matches when no route was taken (a 405, or refused
- * before routing), "portal" for a file of the subscriber portal, or
- * "no-route" for a path that is none (404). */
-const char *sn_router_route_name(const sn_call *c, int status);
-
-/* The same for a request refused from its head alone (conn.c): the
- * pattern its path matches, "no-route", or "refused" without a head. */
-const char *sn_router_route_name_of_head(const sn_head *h);
-
 #endif
