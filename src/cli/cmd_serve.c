@@ -305,6 +305,8 @@ static void apply_numbers(const serve_numbers *v, serve_config *cf)
     o->client_ip_hops = (uint32_t)v->client_ip_hops;
 }
 
+static int check_together(const serve_config *cf);
+
 /* The command line into cf: -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, serve_config *cf)
 {
@@ -373,10 +375,17 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     if (v.client_ip_hops == -1)
         v.client_ip_hops = o->client_ip_hops;
     apply_numbers(&v, cf);
-    if (o->complaint_period_s < 1)
-        return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
     if (optind != argc)
         return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    return check_together(cf);
+}
+
+/* The settings that must agree with each other: -1 when they do, else the
+ * exit code of the usage error. */
+static int check_together(const serve_config *cf)
+{
+    if (cf->subscribers.opt.complaint_period_s < 1)
+        return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
     if (cf->server.metrics_listen != NULL &&
         strcmp(cf->server.metrics_listen, cf->server.listen) == 0)
         return sn_cli_usage_error("serve", "--metrics-listen must differ from --listen");

@@ -19,11 +19,7 @@
 #include "http/router.h"
 
 #include "core/errors.h"
-#include "follow/follower.h"
 #include "index/numindex.h"
-#include "store/deliveries.h"
-#include "store/log.h"
-#include "store/notices.h"
 #include "util/clock.h"
 #include "util/metrics.h"
 
@@ -54,22 +50,7 @@ static void answer_metrics(sn_call *c, const sn_metrics_gauges *g)
  * store does not answer is left out. */
 static int read_store(sn_http_job *j, sn_store *s)
 {
-    sn_metrics_gauges *g = j->data;
-    const sn_service *svc = j->call->svc;
-    char err[SN_ERRMSG_MAX];
-    uint64_t totals[3], head;
-    g->have_store = sn_store_notice_counts(s, (int64_t)time(NULL), &g->notices_open,
-                                           &g->notices_overdue, err, sizeof(err)) == SN_OK &&
-                    sn_store_delivery_totals(s, totals, err, sizeof(err)) == SN_OK;
-    g->deliveries_pending = totals[0];
-    g->deliveries_retrying = totals[1];
-    g->deliveries_dead = totals[2];
-    if (g->have_store && svc->follower != NULL &&
-        sn_store_change_cursor(s, &head, err, sizeof(err)) == SN_OK) {
-        uint64_t at = sn_follower_position(svc->follower);
-        g->have_follower = 1;
-        g->follower_lag = head > at ? head - at : 0;
-    }
+    sn_service_read_gauges(j->call->svc, s, j->data);
     return SN_OK;
 }
 

@@ -1,13 +1,17 @@
 /*
  * service.c - what every use case shares (see service.h): the caller's
- * app, the end of a transaction, and loading what a server serves from.
+ * app, the end of a transaction, loading what a server serves from, and
+ * the store's gauges for the metrics.
  */
 #include "service/service.h"
 
 #include "core/errors.h"
+#include "follow/follower.h"
 #include "service/keys.h"
+#include "store/deliveries.h"
 #include "store/apps.h"
 #include "store/log.h"
+#include "store/notices.h"
 #include "store/subscribers.h"
 #include "util/grow.h"
 #include "util/log.h"
@@ -101,4 +105,22 @@ int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
     if (rc == SN_OK && svc->oauth_clients != NULL)
         rc = sn_oauth_clients_load(svc->oauth_clients, s, err, errlen);
     return rc != SN_OK ? rc : sn_keyring_load(svc->keys, s, err, errlen);
+}
+
+void sn_service_read_gauges(const sn_service *svc, sn_store *s, sn_metrics_gauges *g)
+{
+    char err[SN_ERRMSG_MAX];
+    uint64_t totals[3] = {0, 0, 0}, head;
+    g->have_store = sn_store_notice_counts(s, (int64_t)time(NULL), &g->notices_open,
+                                           &g->notices_overdue, err, sizeof(err)) == SN_OK &&
+                    sn_store_delivery_totals(s, totals, err, sizeof(err)) == SN_OK;
+    g->deliveries_pending = totals[0];
+    g->deliveries_retrying = totals[1];
+    g->deliveries_dead = totals[2];
+    if (g->have_store && svc->follower != NULL &&
+        sn_store_change_cursor(s, &head, err, sizeof(err)) == SN_OK) {
+        uint64_t at = sn_follower_position(svc->follower);
+        g->have_follower = 1;
+        g->follower_lag = head > at ? head - at : 0;
+    }
 }

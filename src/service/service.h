@@ -24,6 +24,7 @@
 #include "index/numindex.h"
 #include "service/coverage.h"
 #include "sms/gateway.h"
+#include "util/metrics.h"
 
 typedef struct sn_writer sn_writer;
 typedef struct sn_deliverer sn_deliverer;
@@ -93,5 +94,10 @@ void sn_service_tick(void *ctx, sn_store *s);
  * kept although it is an error: kept = 1), else roll back. Returns rc, or
  * the commit's failure (then err says why). */
 int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen);
+
+/* The gauges of the metrics that the store holds (notices open and
+ * overdue, deliveries by state, the follower's lag) into g; have_store 0
+ * when the store could not say. Writer thread. */
+void sn_service_read_gauges(const sn_service *svc, sn_store *s, sn_metrics_gauges *g);
 
 #endif
