@@ -15,6 +15,12 @@ export SECONDNUM="$(cd "$(dirname "$SECONDNUM")" && pwd)/$(basename "$SECONDNUM"
 export TEST_OUT="${TEST_OUT:-$PWD/tests/out}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 mkdir -p "$TEST_OUT"
+# the tests' peers (JWK Set, webhook receivers, gateways) are on loopback: a
+# proxy from the environment must not stand between them and serve
+loopback=127.0.0.1,localhost,::1
+export no_proxy="$loopback${no_proxy:+,$no_proxy}" NO_PROXY="$loopback${NO_PROXY:+,$NO_PROXY}"
+set_proxies=$(env | sed -n 's/^\([A-Za-z_]*_proxy\|[A-Z_]*_PROXY\)=.*/\1/p' | grep -iv '^no_proxy$' | tr '\n' ' ')
+[ -z "$set_proxies" ] || echo "proxy variables set: $set_proxies(loopback excluded)"
 passed=0 failed=0 failures=()
 
 for t in "${UNIT_DIR:-build/tests}"/test_*; do
@@ -45,7 +51,7 @@ for s in tests/cli/test_*.sh tests/integration/test_*.sh; do
     echo "--   $name (no case matches)"
   elif [ "$rc" != 0 ] || [ "$f" != 0 ] || [ "$p" = 0 ]; then
     [ "$f" != 0 ] || failed=$((failed + 1))
-    failures+=("$name"); echo "FAIL $name (exit $rc, see $log)"; grep -A8 '^not ok ' "$log" | head -60
+    failures+=("$name"); echo "FAIL $name (exit $rc, see $log)"; grep -A20 '^not ok ' "$log" | head -120
     [ "$f" != 0 ] || tail -20 "$log"
   else
     echo "ok   $name ($p cases)"

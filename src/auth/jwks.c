@@ -173,10 +173,15 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 static int fetch_url(const char *url, body_buf *b, char *err, size_t errlen)
 {
     CURL *h = curl_easy_init();
+    /* a cache on the way must not answer with a set the issuer has retired */
+    struct curl_slist *head = curl_slist_append(NULL, "Cache-Control: no-cache");
     char why[CURL_ERROR_SIZE] = "";
     long status = 0;
-    if (h == NULL)
+    if (h == NULL || head == NULL) {
+        curl_easy_cleanup(h);
+        curl_slist_free_all(head);
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -184,9 +189,11 @@ static int fetch_url(const char *url, body_buf *b, char *err, size_t errlen)
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, why);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, head);
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
+    curl_slist_free_all(head);
     if (b->over)
         return sn_fail(err, errlen, SN_ELIMIT, "%s: larger than %d bytes", url,
                        SN_OAUTH_JWKS_MAX_BYTES);

@@ -445,8 +445,12 @@ def case_key_rotation_through_the_url(ctx):
         expect_json(camara(c, mint("rsa1", kid=False)), 200, "one key: a token without kid")
         expect_401(camara(c, mint("ec2")), "ec2 not published yet")
         issuer.doc = jwks("rsa1", "ec2")
-        h.wait_until(lambda: camara(c, mint("ec2")).status == 200, 3 * MIN_REFRESH,
-                     "ec2 accepted after a refresh")
+        try:
+            h.wait_until(lambda: camara(c, mint("ec2")).status == 200, 3 * MIN_REFRESH,
+                         "ec2 accepted after a refresh")
+        except AssertionError as e:
+            raise AssertionError("%s; fetches %r; serve said:\n%s"
+                                 % (e, issuer.fetches, s.stderr()[-2000:])) from None
         old = mint("rsa1")  # the same bytes every time: the server has verified it before
         for _ in range(3):
             expect_json(camara(c, old), 200, "rsa1 still in the set")
