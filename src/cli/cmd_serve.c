@@ -87,6 +87,9 @@ static const char usage[] =
     "  --range-max N      numbers one range check (POST /v1/check/range) may list;\n"
     "                     a prefix with more is answered 413 (default 4096, at\n"
     "                     most 65536)\n"
+    "  --hashed-checks on|off  off leaves the SHA-256, MD5 and SM3 lookups out of\n"
+    "                     the index (about half its memory): checks by digest and\n"
+    "                     range checks are then answered 422 (default on)\n"
     "  --allow-private-webhooks  let webhooks point at loopback, private,\n"
     "                     link-local and other non-public addresses (tests, closed\n"
     "                     networks); by default URLs naming them are refused and\n"
@@ -142,6 +145,7 @@ typedef struct {
     int64_t deadline_s;
     long check_rate, check_daily; /* a key's check limits unless it has its own */
     long range_max;               /* numbers a range answer may list */
+    int hashed_checks;            /* --hashed-checks: 1 on (default), 0 off */
     int allow_private_webhooks;
     const char *request_log; /* --request-log: FILE, "-" (stderr), or NULL */
     int log_level;           /* --log-level (sn_log_level) */
@@ -264,6 +268,14 @@ static int log_level(const char *cmd, const char *v, void *dst)
     return 0;
 }
 
+static int on_off(const char *cmd, const char *v, void *dst)
+{
+    if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+        return sn_cli_usage_error(cmd, "--hashed-checks must be on or off");
+    *(int *)dst = strcmp(v, "on") == 0;
+    return 0;
+}
+
 static int check_rate(const char *cmd, const char *v, void *dst)
 {
     if (sn_cli_parse_rate(v, SN_CHECK_RATE_MAX, dst) != 0)
@@ -345,6 +357,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                     "--check-daily must be %ld to %ld"),
         SN_CLI_LONG("range-max", &cf->range_max, 1, SN_RANGE_RESULTS_MAX_LIMIT,
                     "--range-max must be %ld to %ld"),
+        SN_CLI_FN("hashed-checks", on_off, &cf->hashed_checks),
         SN_CLI_FLAG("allow-private-webhooks", &cf->allow_private_webhooks),
         SN_CLI_DAY("camara-window-start", &cf->window_start),
         SN_CLI_FN("sms", sms_driver, &cf->subscribers.sms),
@@ -515,6 +528,7 @@ int sn_cmd_serve(int argc, char **argv)
     cf.log_level = SN_LOG_INFO;
     cf.window_start = SN_DAY_NONE;
     cf.range_max = SN_RANGE_RESULTS_MAX_DEFAULT;
+    cf.hashed_checks = 1;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -523,6 +537,8 @@ int sn_cmd_serve(int argc, char **argv)
         return rc;
     memset(&svc, 0, sizeof(svc));
     svc.index = sn_numindex_new();
+    if (svc.index != NULL && !cf.hashed_checks)
+        sn_numindex_without_digests(svc.index);
     svc.keys = sn_keyring_new();
     svc.meters = sn_key_meters_new();
     svc.coverage = sn_coverage_new();

@@ -132,8 +132,10 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
     if (!question_of(svc, f, &q, key, &klen, o))
         return;
-    if (sn_check(svc, today, &q, &a, why, sizeof(why)) != SN_OK) {
-        outcome_fail(o, SN_HTTP_OUT_OF_RANGE, why);
+    int rc = sn_check(svc, today, &q, &a, why, sizeof(why));
+    if (rc != SN_OK) {
+        outcome_fail(o, rc == SN_ECONFIG ? SN_HTTP_SERVICE_NOT_APPLICABLE : SN_HTTP_OUT_OF_RANGE,
+                     why);
         return;
     }
     o->verdict = (int)a.verdict;

@@ -137,9 +137,10 @@ void sn_h_check_range(sn_call *c)
     rc = sn_check_range(c->svc, sn_check_today(c->svc), prefix, day, r, max, &n, why, sizeof(why));
     if (rc != SN_OK)
         refuse(c,
-               rc == SN_ELIMIT   ? SN_HTTP_PAYLOAD_TOO_LARGE
-               : rc == SN_ENOMEM ? SN_HTTP_INTERNAL
-                                 : SN_HTTP_OUT_OF_RANGE,
+               rc == SN_ELIMIT    ? SN_HTTP_PAYLOAD_TOO_LARGE
+               : rc == SN_ENOMEM  ? SN_HTTP_INTERNAL
+               : rc == SN_ECONFIG ? SN_HTTP_SERVICE_NOT_APPLICABLE
+                                  : SN_HTTP_OUT_OF_RANGE,
                why);
     else if (sn_call_count_checks(c, n > 0 ? n : 1)) {
         const char *out = answer_json(c, hex, day, r, n, &len);

@@ -93,7 +93,8 @@ struct sn_numindex {
     EVP_MD *sm3_method;
     digester digests;
     pthread_mutex_t digest_lock;
-    helper helper; /* makes the four maps' spares */
+    helper helper;  /* makes the four maps' spares */
+    int no_digests; /* the digest maps are left out: they stay empty */
 };
 
 /* Slot tables of 2 MiB or more are aligned to and backed by huge pages where
@@ -504,6 +505,21 @@ fail:
     return NULL;
 }
 
+void sn_numindex_without_digests(sn_numindex *ix)
+{
+    map *digest_maps[3] = {&ix->sha256, &ix->md5, &ix->sm3};
+    for (int d = 0; d < 3; d++) {
+        map_free(digest_maps[d]);
+        memset(digest_maps[d]->shards, 0, sizeof(digest_maps[d]->shards));
+    }
+    ix->no_digests = 1;
+}
+
+int sn_numindex_has_digests(const sn_numindex *ix)
+{
+    return !ix->no_digests;
+}
+
 void sn_numindex_free(sn_numindex *ix)
 {
     if (ix == NULL)
@@ -605,8 +621,8 @@ int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
     uint64_t packed;
     int rc, threaded;
 
-    threaded = pthread_create(&digests, NULL, load_digests, &job) == 0;
-    if (!threaded)
+    threaded = !ix->no_digests && pthread_create(&digests, NULL, load_digests, &job) == 0;
+    if (!threaded && !ix->no_digests)
         load_digests(&job);
     for (size_t i = 0; i < n; i++)
         count[mix(states[i].number) >> (64 - SHARD_BITS)]++;
@@ -724,6 +740,8 @@ static size_t digest_new(sn_numindex *ix, const uint64_t *numbers, const uint8_t
                          uint64_t *keys[3], uint64_t *owners)
 {
     size_t u = 0;
+    if (ix->no_digests)
+        return 0;
     pthread_mutex_lock(&ix->digest_lock);
     for (size_t i = 0; i < n; i++) {
         digest_key3 k;
@@ -814,7 +832,7 @@ int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out)
 int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number *out)
 {
     uint64_t v;
-    if (!map_get(&ix->sha256, ordered_key(digest), &v, confirm_sha256, digest))
+    if (ix->no_digests || !map_get(&ix->sha256, ordered_key(digest), &v, confirm_sha256, digest))
         return 0;
     *out = v;
     return 1;
@@ -823,7 +841,7 @@ int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number
 int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *out)
 {
     uint64_t v;
-    if (!map_get(&ix->md5, prefix_key(digest), &v, confirm_md5, digest))
+    if (ix->no_digests || !map_get(&ix->md5, prefix_key(digest), &v, confirm_md5, digest))
         return 0;
     *out = v;
     return 1;
@@ -832,7 +850,7 @@ int sn_numindex_find_md5(sn_numindex *ix, const uint8_t digest[16], sn_number *o
 int sn_numindex_find_sm3(sn_numindex *ix, const uint8_t digest[32], sn_number *out)
 {
     uint64_t v;
-    if (!map_get(&ix->sm3, prefix_key(digest), &v, confirm_sm3, digest))
+    if (ix->no_digests || !map_get(&ix->sm3, prefix_key(digest), &v, confirm_sm3, digest))
         return 0;
     *out = v;
     return 1;
@@ -868,6 +886,9 @@ int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, s
                              size_t *n)
 {
     uint64_t p = prefix & ((UINT32_C(1) << SN_RANGE_PREFIX_BITS) - 1);
+    *n = 0;
+    if (ix->no_digests)
+        return SN_OK;
     shard *s = shard_of(&ix->sha256, p << (64 - SN_RANGE_PREFIX_BITS));
     pthread_rwlock_rdlock(&s->lock);
     *n = range_scan(s, p, out, max);
@@ -899,6 +920,8 @@ static size_t map_bytes(map *m)
 
 size_t sn_numindex_bytes(sn_numindex *ix)
 {
-    return sizeof(*ix) + map_bytes(&ix->states) + map_bytes(&ix->sha256) + map_bytes(&ix->md5) +
-           map_bytes(&ix->sm3);
+    size_t n = sizeof(*ix) + map_bytes(&ix->states);
+    if (!ix->no_digests)
+        n += map_bytes(&ix->sha256) + map_bytes(&ix->md5) + map_bytes(&ix->sm3);
+    return n;
 }

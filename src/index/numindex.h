@@ -11,6 +11,7 @@
  * The SHA-256 map keeps a digest prefix's numbers together, so the range
  * check (every number whose SHA-256 starts with 20 given bits) reads one
  * short run of slots, not the whole map, and costs no memory of its own.
+ * A node that needs no hashed questions leaves the three maps out.
  *
  * The index follows the store: it is built from the store at start and
  * updated with the states a batch changed, after that batch committed
@@ -32,6 +33,14 @@ sn_day sn_numindex_min_day(void);
 
 sn_numindex *sn_numindex_new(void);
 void sn_numindex_free(sn_numindex *ix);
+
+/* Leave the digest maps out (serve --hashed-checks off): the index then
+ * holds states only, the finds below say 0 and a range lists nothing.
+ * Only on a new index, before its first load or put. */
+void sn_numindex_without_digests(sn_numindex *ix);
+
+/* Whether the index answers hashed questions (1 unless left out). */
+int sn_numindex_has_digests(const sn_numindex *ix);
 
 /* Insert or replace the state of st->number. SN_OK, SN_ENOMEM, or SN_ELIMIT
  * for a day outside the representable range. */

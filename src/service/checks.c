@@ -29,6 +29,14 @@ sn_day sn_check_today(const sn_service *svc)
     return sn_day_of((int64_t)time(NULL), svc->rules.tz_minutes);
 }
 
+/* The answer to a hashed question on a node without the digest maps. */
+static int hashed_off(char *msg, size_t msglen)
+{
+    return sn_fail(msg, msglen, SN_ECONFIG,
+                   "this server does not answer hashed checks (serve --hashed-checks off); "
+                   "ask with the number");
+}
+
 int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
              char *msg, size_t msglen)
 {
@@ -38,6 +46,8 @@ int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn
     memset(a, 0, sizeof(*a));
     if (rc != SN_OK)
         return rc;
+    if (q->by != SN_CHECK_NUMBER && !sn_numindex_has_digests(svc->index))
+        return hashed_off(msg, msglen);
     if (q->by == SN_CHECK_SHA256)
         a->known = sn_numindex_find_sha256(svc->index, q->digest, &n);
     else if (q->by == SN_CHECK_MD5)
@@ -66,6 +76,8 @@ int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day 
     *n = 0;
     if (rc != SN_OK)
         return rc;
+    if (!sn_numindex_has_digests(svc->index))
+        return hashed_off(msg, msglen);
     sn_number *numbers = malloc((max + 1) * sizeof(*numbers));
     if (numbers == NULL)
         return sn_fail(msg, msglen, SN_ENOMEM, "out of memory");

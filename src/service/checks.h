@@ -36,7 +36,8 @@ typedef struct {
 sn_day sn_check_today(const sn_service *svc);
 
 /* The verdict for q, today being `today` (the caller takes it once for a
- * batch). SN_OK, or SN_EFUTURE when q->day is after today (msg says so). */
+ * batch). SN_OK, SN_EFUTURE when q->day is after today, or SN_ECONFIG for
+ * a hashed question when the index has no digest maps (msg says which). */
 int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
              char *msg, size_t msglen);
 
@@ -55,7 +56,7 @@ typedef struct {
 /* The numbers of prefix with their verdicts on day d into out[0..max),
  * sorted by digest, *n of them. SN_OK; SN_EFUTURE when d is after today;
  * SN_ELIMIT when more than max numbers have the prefix (nothing listed);
- * SN_ENOMEM. msg says why. A number whose digests are in the index but not
+ * SN_ECONFIG when the index has no digest maps; SN_ENOMEM. msg says why. A number whose digests are in the index but not
  * yet its state (it is being added) is left out: the single check would
  * call it unknown too. */
 int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day d,

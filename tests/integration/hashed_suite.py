@@ -392,5 +392,53 @@ def case_range_counts_against_the_key_by_numbers_listed(c):
         server.stop(expect_rc=0)
 
 
+def index_bytes(server, admin):
+    text = server.client(admin).get("/metrics").body.decode()
+    return next(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith("secondnum_index_bytes "))
+
+
+def case_hashed_checks_off(c):
+    """serve --hashed-checks off: digests and ranges answered 422, numbers
+    as before, and the index smaller by its digest maps."""
+    server = h.Server(c.env, extra=["--hashed-checks", "off"]).start()
+    try:
+        client = server.client(c.app)
+        n = c.numbers[5]
+        eq("a check by number", single(c.server.client(c.app), n, "2025-01-01"),
+           single(client, n, "2025-01-01"))
+        for field, alg in (("number_sha256", "sha256"), ("number_md5", "md5"),
+                           ("number_sm3", "sm3")):
+            r = client.post("/v1/check", {field: openssl_digest(alg, n), "date": "2025-01-01"})
+            body = expect_error(r, 422, "SERVICE_NOT_APPLICABLE", field)
+            assert "--hashed-checks off" in body["message"], body
+        r = client.post("/v1/check/batch", {"items": [
+            {"number": n, "date": "2025-01-01"},
+            {"number_sha256": sha256(n), "date": "2025-01-01"}]})
+        got = expect_json(r, 200, "batch")["results"]
+        eq("batch: the number answered", single(client, n, "2025-01-01"), got[0]["result"])
+        eq("batch: the digest refused", "SERVICE_NOT_APPLICABLE", got[1]["error"]["code"])
+        expect_error(client.post(RANGE, {"prefix": sha256(n)[:5], "date": "2025-01-01"}), 422,
+                     "SERVICE_NOT_APPLICABLE", "range")
+        # an event after start: its number is checked, its digest still refused
+        fresh = random_numbers(c.rng, 1, c.numbers)[0]
+        r = server.client(c.carrier).post("/v1/events", {"events": [
+            {"number": fresh, "event": "activate", "at": "2024-03-01T00:00:00Z"}]})
+        expect_json(r, 200, "event")
+        eq("a new number", "unchanged", single(client, fresh, "2024-04-01"))
+        expect_error(client.post("/v1/check", {"number_sha256": sha256(fresh),
+                                               "date": "2024-04-01"}),
+                     422, "SERVICE_NOT_APPLICABLE", "a new number's digest")
+        off, on = index_bytes(server, c.admin), index_bytes(c.server, c.admin)
+        print("index bytes: %d with hashed checks, %d without" % (on, off))
+        assert off < on, (off, on)
+    finally:
+        server.stop(expect_rc=0)
+    for bad in ("", "yes", "OFF"):
+        p = h.run_cli("serve", "--db", c.env.db, "--hashed-checks", bad, check=False)
+        eq("serve --hashed-checks %r: exit" % bad, 2, p.returncode)
+        assert "--hashed-checks must be on or off" in p.stderr, p.stderr
+
+
 if __name__ == "__main__":
     h.main(globals(), setup, teardown, after_case)

@@ -329,6 +329,48 @@ static void range_lists_a_prefix(void **state)
     sn_numindex_free(ix);
 }
 
+/* --hashed-checks off: states only; the digest finds and the range say
+ * nothing, before and after a load and puts, and the tables are smaller. */
+static void without_digests_keeps_states_only(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    sn_number_state *states = calloc(N, sizeof(*states)), out;
+    sn_numindex *with = sn_numindex_new(), *ix = sn_numindex_new();
+    uint8_t sha[32], md5[16], sm3[32];
+    sn_number found = 0, listed[8];
+    size_t n = 99;
+    assert_non_null(states);
+    sn_numindex_without_digests(ix);
+    assert_int_equal(sn_numindex_has_digests(ix), 0);
+    assert_int_equal(sn_numindex_has_digests(with), 1);
+    for (size_t i = 0; i < N; i++)
+        states[i] = state_of(8613800000000ull + i * 7, SN_ST_ACTIVE, sn_day_from_civil(2020, 1, 1),
+                             sn_day_from_civil(2020, 1, 1), SN_DAY_NONE);
+    assert_int_equal(sn_numindex_load(ix, states, N - 1), SN_OK);
+    assert_int_equal(sn_numindex_load(with, states, N - 1), SN_OK);
+    assert_int_equal(sn_numindex_put(ix, &states[N - 1]), SN_OK);
+    assert_int_equal(sn_numindex_put_many(ix, states, 10), SN_OK);
+    assert_int_equal(sn_numindex_count(ix), N);
+    for (size_t i = 0; i < N; i += 499) {
+        assert_int_equal(sn_numindex_get(ix, states[i].number, &out), 1);
+        sn_number_sha256(states[i].number, sha);
+        sn_number_md5(states[i].number, md5);
+        sn_number_sm3(states[i].number, sm3);
+        assert_int_equal(sn_numindex_find_sha256(with, sha, &found), 1);
+        assert_int_equal(sn_numindex_find_sha256(ix, sha, &found), 0);
+        assert_int_equal(sn_numindex_find_md5(ix, md5, &found), 0);
+        assert_int_equal(sn_numindex_find_sm3(ix, sm3, &found), 0);
+        uint32_t prefix = (uint32_t)sha[0] << 12 | (uint32_t)sha[1] << 4 | sha[2] >> 4;
+        assert_int_equal(sn_numindex_range_sha256(ix, prefix, listed, 8, &n), SN_OK);
+        assert_int_equal(n, 0);
+    }
+    assert_true(sn_numindex_bytes(ix) * 3 < sn_numindex_bytes(with));
+    sn_numindex_free(ix);
+    sn_numindex_free(with);
+    free(states);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +383,7 @@ int main(void)
         cmocka_unit_test(puts_a_batch_in_order),
         cmocka_unit_test(readers_while_batches_go_in),
         cmocka_unit_test(range_lists_a_prefix),
+        cmocka_unit_test(without_digests_keeps_states_only),
     };
     return sn_run_tests(tests);
 }
