@@ -88,7 +88,7 @@ static const char usage[] =
     "                     a prefix with more is answered 413 (default 4096, at\n"
     "                     most 65536)\n"
     "  --hashed-checks on|off  off leaves the SHA-256, MD5 and SM3 lookups out of\n"
-    "                     the index (about half its memory): checks by digest and\n"
+    "                     the index (most of its memory): checks by digest and\n"
     "                     range checks are then answered 422 (default on)\n"
     "  --allow-private-webhooks  let webhooks point at loopback, private,\n"
     "                     link-local and other non-public addresses (tests, closed\n"

@@ -1,6 +1,8 @@
 /*
- * numindex.c - sharded open-addressing maps for the serving index (see
- * numindex.h).
+ * numindex.c - the serving index (see numindex.h): the states in the
+ * compact blocks of blocks.c, as 64-bit packed values (status, first is an
+ * activation, three 20-bit days from 1900-01-01); the digest maps in
+ * sharded open-addressing maps.
  *
  * Each map is SHARDS independent tables of (key, value) u64 pairs with
  * linear probing; key 0 marks an empty slot (no number or digest prefix is
@@ -21,6 +23,7 @@
 #include "index/numindex.h"
 
 #include "core/errors.h"
+#include "index/blocks.h"
 #include "util/thread.h"
 
 #include <openssl/evp.h>
@@ -82,8 +85,8 @@ typedef struct {
 } digester;
 
 struct sn_numindex {
-    map states; /* number -> packed state */
-    map sha256; /* digest prefix -> number */
+    sn_blocks *states; /* number -> packed state, compact (blocks.h) */
+    map sha256;        /* digest prefix -> number */
     map md5;
     map sm3;
     /* For sn_numindex_put: the methods fetched once (OpenSSL 3 looks an
@@ -304,17 +307,6 @@ static int map_get(map *m, uint64_t key, uint64_t *val, int (*confirm)(uint64_t,
     return found;
 }
 
-static size_t map_count(map *m)
-{
-    size_t n = 0;
-    for (unsigned i = 0; i < SHARDS; i++) {
-        pthread_rwlock_rdlock(&m->shards[i].lock);
-        n += m->shards[i].count;
-        pthread_rwlock_unlock(&m->shards[i].lock);
-    }
-    return n;
-}
-
 sn_day sn_numindex_min_day(void)
 {
     return sn_day_from_civil(1900, 1, 1);
@@ -486,13 +478,13 @@ sn_numindex *sn_numindex_new(void)
     sn_numindex *ix = calloc(1, sizeof(*ix));
     if (ix == NULL || sodium_init() < 0)
         goto fail;
-    if (map_init(&ix->states, 0) != SN_OK || map_init(&ix->sha256, 1) != SN_OK ||
+    if ((ix->states = sn_blocks_new()) == NULL || map_init(&ix->sha256, 1) != SN_OK ||
         map_init(&ix->md5, 0) != SN_OK || map_init(&ix->sm3, 0) != SN_OK)
         goto fail;
     pthread_mutex_init(&ix->digest_lock, NULL);
     pthread_mutex_init(&ix->helper.lock, NULL);
     pthread_cond_init(&ix->helper.wake, NULL);
-    ix->states.helper = ix->sha256.helper = ix->md5.helper = ix->sm3.helper = &ix->helper;
+    ix->sha256.helper = ix->md5.helper = ix->sm3.helper = &ix->helper;
     ix->md5_method = EVP_MD_fetch(NULL, "MD5", NULL);
     ix->sha256_method = EVP_MD_fetch(NULL, "SHA256", NULL);
     ix->sm3_method = EVP_MD_fetch(NULL, "SM3", NULL);
@@ -524,9 +516,9 @@ void sn_numindex_free(sn_numindex *ix)
 {
     if (ix == NULL)
         return;
-    if (ix->states.helper != NULL)
+    if (ix->sha256.helper != NULL)
         helper_stop(&ix->helper); /* before the shards it may be filling go */
-    map_free(&ix->states);
+    sn_blocks_free(ix->states);
     map_free(&ix->sha256);
     map_free(&ix->md5);
     map_free(&ix->sm3);
@@ -616,21 +608,22 @@ out:
 int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
 {
     digest_job job = {ix, states, n, SN_OK};
-    size_t count[SHARDS] = {0};
     pthread_t digests;
-    uint64_t packed;
     int rc, threaded;
 
     threaded = !ix->no_digests && pthread_create(&digests, NULL, load_digests, &job) == 0;
     if (!threaded && !ix->no_digests)
         load_digests(&job);
-    for (size_t i = 0; i < n; i++)
-        count[mix(states[i].number) >> (64 - SHARD_BITS)]++;
-    rc = presize(&ix->states, count);
+    uint64_t *numbers = malloc(2 * n * sizeof(*numbers) + 1);
+    uint64_t *packed = numbers != NULL ? numbers + n : NULL;
+    rc = numbers == NULL ? SN_ENOMEM : SN_OK;
     for (size_t i = 0; rc == SN_OK && i < n; i++) {
-        if ((rc = pack(&states[i], &packed)) == SN_OK)
-            put_unshared(&ix->states, states[i].number, packed, 1);
+        numbers[i] = states[i].number;
+        rc = pack(&states[i], &packed[i]);
     }
+    if (rc == SN_OK)
+        rc = sn_blocks_load(ix->states, numbers, packed, n);
+    free(numbers);
     if (threaded)
         pthread_join(digests, NULL);
     return rc != SN_OK ? rc : job.rc;
@@ -680,29 +673,6 @@ static void prefetch_first(const shard *s, const plan *p, size_t k, size_t end)
 {
     for (size_t ahead = 0; ahead < PREFETCH_AHEAD; ahead++)
         prefetch_slot(s, p, k + ahead, end);
-}
-
-/* known[i] = whether keys[i] is in m. */
-static void map_find_many(map *m, plan *p, const uint64_t *keys, size_t n, uint8_t *known)
-{
-    plan_keys(p, m->ordered, keys, n);
-    for (unsigned si = 0; si < SHARDS; si++) {
-        shard *s = &m->shards[si];
-        size_t end = p->first[si + 1];
-        if (p->first[si] == end)
-            continue;
-        pthread_rwlock_rdlock(&s->lock);
-        prefetch_first(s, p, p->first[si], end);
-        for (size_t k = p->first[si]; k < end; k++) {
-            uint32_t i = p->order[k];
-            size_t j = home(s, p->hash[i]);
-            prefetch_slot(s, p, k + PREFETCH_AHEAD, end);
-            while (s->slots[j].key != 0 && s->slots[j].key != keys[i])
-                j = (j + 1) & s->mask;
-            known[i] = s->slots[j].key != 0;
-        }
-        pthread_rwlock_unlock(&s->lock);
-    }
 }
 
 /* Insert (keys[i], vals[i]) for every i < n, as insert() does. */
@@ -776,13 +746,16 @@ int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t 
         }
         numbers[m++] = states[i].number;
     }
-    map_find_many(&ix->states, &p, numbers, m, known);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t was;
+        known[i] = (uint8_t)sn_blocks_get(ix->states, numbers[i], &was);
+    }
     /* digests never change: add a new number's once, before its state is visible */
     u = digest_new(ix, numbers, known, m, keys, owners);
     for (int d = 0; d < 3 && rc == SN_OK; d++)
         rc = map_put_many(digest_maps[d], &p, keys[d], owners, u, 0);
     if (rc == SN_OK)
-        rc = map_put_many(&ix->states, &p, numbers, packed, m, 1);
+        rc = sn_blocks_put_many(ix->states, numbers, packed, m);
     free(numbers);
     return rc != SN_OK ? rc : failed;
 }
@@ -809,19 +782,19 @@ int sn_numindex_put(sn_numindex *ix, const sn_number_state *st)
     int rc;
     if ((rc = pack(st, &packed)) != SN_OK)
         return rc;
-    uint8_t known = (uint8_t)map_get(&ix->states, st->number, &old, NULL, NULL);
+    uint8_t known = (uint8_t)sn_blocks_get(ix->states, st->number, &old);
     if (digest_new(ix, &st->number, &known, 1, keys, &owner) == 1 && /* new number */
         ((rc = map_put(&ix->sha256, sha, owner, 0)) != SN_OK ||
          (rc = map_put(&ix->md5, md5, owner, 0)) != SN_OK ||
          (rc = map_put(&ix->sm3, sm3, owner, 0)) != SN_OK))
         return rc;
-    return map_put(&ix->states, st->number, packed, 1);
+    return sn_blocks_put_many(ix->states, &st->number, &packed, 1);
 }
 
 int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out)
 {
     uint64_t v;
-    if (!map_get(&ix->states, n, &v, NULL, NULL)) {
+    if (!sn_blocks_get(ix->states, n, &v)) {
         sn_state_init(out, n);
         return 0;
     }
@@ -902,7 +875,7 @@ int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, s
 
 size_t sn_numindex_count(sn_numindex *ix)
 {
-    return map_count(&ix->states);
+    return sn_blocks_count(ix->states);
 }
 
 static size_t map_bytes(map *m)
@@ -920,7 +893,7 @@ static size_t map_bytes(map *m)
 
 size_t sn_numindex_bytes(sn_numindex *ix)
 {
-    size_t n = sizeof(*ix) + map_bytes(&ix->states);
+    size_t n = sizeof(*ix) + sn_blocks_bytes(ix->states);
     if (!ix->no_digests)
         n += map_bytes(&ix->sha256) + map_bytes(&ix->md5) + map_bytes(&ix->sm3);
     return n;

@@ -3,9 +3,10 @@
  *
  * A check must not touch the store (one SQLite lookup costs more than the
  * whole HTTP budget), so the server answers from this index: number ->
- * the verdict fields of its state, packed in 64 bits (status, whether the
- * first record was an activation, and the first, latest-activation and
- * latest-cancellation days as 20-bit day numbers from 1900-01-01). Three more
+ * the verdict fields of its state (status, whether the first record was an
+ * activation, and the first, latest-activation and latest-cancellation
+ * days), kept in blocks of 10,000 consecutive numbers at about 9 bytes a
+ * number (blocks.h). Three more
  * maps answer hashed questions: the first 8 bytes of SHA-256, of MD5 and of
  * SM3 of the E.164 text -> number, confirmed by hashing the number again.
  * The SHA-256 map keeps a digest prefix's numbers together, so the range
@@ -81,7 +82,8 @@ int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, s
 /* Numbers in the index. */
 size_t sn_numindex_count(sn_numindex *ix);
 
-/* The bytes of the index's tables (the four maps, spares included). */
+/* The bytes of the index: its blocks of states and its three digest maps
+ * (spare tables included). */
 size_t sn_numindex_bytes(sn_numindex *ix);
 
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */

@@ -1,0 +1,567 @@
+/*
+ * blocks.c - the compact state store of the serving index (see blocks.h).
+ *
+ * Invariants, for every block, under its shard's lock:
+ *   - offs[0..n) is strictly increasing; ents[i] is the state of the number
+ *     id * SN_BLOCK_NUMBERS + offs[i];
+ *   - an entry whose flags have FLAG_ESCAPED has its packed state in esc[],
+ *     and esc[] holds exactly the offsets of such entries;
+ *   - a shard's numbers and bytes are the sums over its blocks.
+ * The directory of a shard is an open-addressing table of block pointers
+ * (linear probing, at most 3/4 full); blocks are never removed.
+ */
+#include "index/blocks.h"
+
+#include "core/errors.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIR_SHARD_BITS 6
+#define DIR_SHARDS (1u << DIR_SHARD_BITS)
+#define DIR_INITIAL 64 /* directory slots a shard starts with */
+#define GROW_MIN 16    /* entries a block grows by at least */
+
+/* The packed state (numindex.c): status in bits 0-2, first-is-activation
+ * in bit 3, then three 20-bit days (0: none; 1: 1900-01-01). */
+#define PACK_DAY_BITS 20
+#define PACK_DAY_MASK ((UINT64_C(1) << PACK_DAY_BITS) - 1)
+#define DAY_BASE 25567 /* a packed day minus this is the 16-bit day: 1 is 1970-01-01 */
+#define FLAG_ESCAPED 0x10
+
+typedef struct {
+    uint16_t off;
+    uint64_t packed;
+} escape;
+
+/* One allocation a block: the header, then cap offsets, then cap entries
+ * (a pointer to a block changes when it grows: the directory's slot is
+ * updated). */
+typedef struct {
+    uint64_t id; /* number / SN_BLOCK_NUMBERS */
+    uint16_t n, cap;
+    uint16_t nesc, escap;
+    escape *esc;
+    uint16_t unsorted; /* only while loading; 16 bits keep data 2-aligned */
+    uint8_t data[];    /* uint16_t offs[cap], then uint8_t ents[cap][SN_BLOCK_ENTRY_BYTES] */
+} block;
+
+static uint16_t *offs_of(block *bk)
+{
+    return (uint16_t *)(void *)bk->data;
+}
+
+static uint8_t *ent_of(block *bk, uint32_t i)
+{
+    return bk->data + (size_t)bk->cap * sizeof(uint16_t) + (size_t)i * SN_BLOCK_ENTRY_BYTES;
+}
+
+static size_t alloc_size(uint32_t cap)
+{
+    return offsetof(block, data) + (size_t)cap * (sizeof(uint16_t) + SN_BLOCK_ENTRY_BYTES);
+}
+
+typedef struct {
+    pthread_rwlock_t lock;
+    block **slots; /* NULL: empty */
+    size_t mask;   /* slots - 1 */
+    size_t nblocks, numbers, bytes;
+} dir_shard;
+
+struct sn_blocks {
+    dir_shard shards[DIR_SHARDS];
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static size_t block_bytes(const block *bk)
+{
+    return alloc_size(bk->cap) + (size_t)bk->escap * sizeof(escape);
+}
+
+static void block_free(block *bk)
+{
+    if (bk == NULL)
+        return;
+    free(bk->esc);
+    free(bk);
+}
+
+/* bk with room for cap entries (cap >= n): the entries move up or down to
+ * their new place. NULL when out of memory (bk is then unchanged). */
+static block *block_resize(block *bk, uint32_t cap)
+{
+    uint32_t old = bk->cap;
+    if (cap > old) {
+        block *grown = realloc(bk, alloc_size(cap));
+        if (grown == NULL)
+            return NULL;
+        grown->cap = (uint16_t)cap;
+        memmove(ent_of(grown, 0), grown->data + (size_t)old * sizeof(uint16_t),
+                (size_t)grown->n * SN_BLOCK_ENTRY_BYTES);
+        return grown;
+    }
+    bk->cap = (uint16_t)cap;
+    memmove(ent_of(bk, 0), bk->data + (size_t)old * sizeof(uint16_t),
+            (size_t)bk->n * SN_BLOCK_ENTRY_BYTES);
+    block *shrunk = realloc(bk, alloc_size(cap));
+    return shrunk != NULL ? shrunk : bk; /* a smaller block that stays put is still right */
+}
+
+sn_blocks *sn_blocks_new(void)
+{
+    sn_blocks *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return NULL;
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        dir_shard *s = &b->shards[i];
+        if ((s->slots = calloc(DIR_INITIAL, sizeof(*s->slots))) == NULL) {
+            sn_blocks_free(b);
+            return NULL;
+        }
+        s->mask = DIR_INITIAL - 1;
+        s->bytes = DIR_INITIAL * sizeof(*s->slots);
+        pthread_rwlock_init(&s->lock, NULL);
+    }
+    return b;
+}
+
+void sn_blocks_free(sn_blocks *b)
+{
+    if (b == NULL)
+        return;
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        dir_shard *s = &b->shards[i];
+        if (s->slots == NULL)
+            continue;
+        for (size_t j = 0; j <= s->mask; j++)
+            block_free(s->slots[j]);
+        free(s->slots);
+        pthread_rwlock_destroy(&s->lock);
+    }
+    free(b);
+}
+
+/* ---- the directory -------------------------------------------------------- */
+
+static dir_shard *shard_of(sn_blocks *b, uint64_t id, uint64_t *h)
+{
+    *h = mix(id);
+    return &b->shards[*h >> (64 - DIR_SHARD_BITS)];
+}
+
+/* The directory slot of block id: the block's, or the empty one it would
+ * take. */
+static block **dir_slot(const dir_shard *s, uint64_t id, uint64_t h)
+{
+    size_t i = h & s->mask;
+    while (s->slots[i] != NULL && s->slots[i]->id != id)
+        i = (i + 1) & s->mask;
+    return &s->slots[i];
+}
+
+static int dir_grow(dir_shard *s)
+{
+    size_t n = (s->mask + 1) * 2;
+    block **slots = calloc(n, sizeof(*slots));
+    if (slots == NULL)
+        return SN_ENOMEM;
+    for (size_t i = 0; i <= s->mask; i++) {
+        if (s->slots[i] == NULL)
+            continue;
+        size_t j = mix(s->slots[i]->id) & (n - 1);
+        while (slots[j] != NULL)
+            j = (j + 1) & (n - 1);
+        slots[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->bytes += (n - (s->mask + 1)) * sizeof(*slots);
+    s->slots = slots;
+    s->mask = n - 1;
+    return SN_OK;
+}
+
+/* The slot of block id in s, the block made (empty, room for cap) when
+ * missing; NULL when out of memory. */
+static block **dir_get(dir_shard *s, uint64_t id, uint64_t h, uint32_t cap)
+{
+    block **slot = dir_slot(s, id, h);
+    if (*slot != NULL)
+        return slot;
+    if ((s->nblocks + 1) * 4 > (s->mask + 1) * 3) {
+        if (dir_grow(s) != SN_OK)
+            return NULL;
+        slot = dir_slot(s, id, h);
+    }
+    block *bk = calloc(1, alloc_size(cap));
+    if (bk == NULL)
+        return NULL;
+    bk->id = id;
+    bk->cap = (uint16_t)cap;
+    *slot = bk;
+    s->nblocks++;
+    s->bytes += block_bytes(bk);
+    return slot;
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+/* Day e of a packed state as 16 bits: 0 for none, -1 when it does not fit. */
+static int32_t day16(uint64_t e)
+{
+    if (e == 0)
+        return 0;
+    return e > DAY_BASE && e - DAY_BASE <= UINT16_MAX ? (int32_t)(e - DAY_BASE) : -1;
+}
+
+/* ent from packed: 1, or 0 when a day does not fit (ent is then escaped). */
+static int compact(uint64_t packed, uint8_t ent[SN_BLOCK_ENTRY_BYTES])
+{
+    memset(ent, 0, SN_BLOCK_ENTRY_BYTES);
+    ent[0] = (uint8_t)(packed & 0xf);
+    for (int d = 0; d < 3; d++) {
+        int32_t v = day16((packed >> (4 + d * PACK_DAY_BITS)) & PACK_DAY_MASK);
+        if (v < 0) {
+            memset(ent + 1, 0, SN_BLOCK_ENTRY_BYTES - 1);
+            ent[0] |= FLAG_ESCAPED;
+            return 0;
+        }
+        ent[1 + 2 * d] = (uint8_t)(v & 0xff);
+        ent[2 + 2 * d] = (uint8_t)(v >> 8);
+    }
+    return 1;
+}
+
+static uint64_t expand(const uint8_t ent[SN_BLOCK_ENTRY_BYTES])
+{
+    uint64_t packed = ent[0] & 0xf;
+    for (int d = 0; d < 3; d++) {
+        uint64_t v = (uint64_t)ent[1 + 2 * d] | (uint64_t)ent[2 + 2 * d] << 8;
+        packed |= (v == 0 ? 0 : v + DAY_BASE) << (4 + d * PACK_DAY_BITS);
+    }
+    return packed;
+}
+
+/* First i with offs[i] >= off. */
+static uint32_t lower_bound(const uint16_t *offs, uint32_t n, uint16_t off)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (offs[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static escape *esc_find(const block *bk, uint16_t off)
+{
+    for (uint32_t i = 0; i < bk->nesc; i++)
+        if (bk->esc[i].off == off)
+            return &bk->esc[i];
+    return NULL;
+}
+
+/* Keep packed whole for off. SN_OK or SN_ENOMEM (nothing changed). */
+static int esc_set(dir_shard *s, block *bk, uint16_t off, uint64_t packed)
+{
+    escape *e = esc_find(bk, off);
+    if (e != NULL) {
+        e->packed = packed;
+        return SN_OK;
+    }
+    if (bk->nesc == bk->escap) {
+        uint32_t cap = bk->escap * 2u + 2u;
+        cap = cap > SN_BLOCK_NUMBERS ? SN_BLOCK_NUMBERS : cap;
+        escape *grown = realloc(bk->esc, cap * sizeof(*grown));
+        if (grown == NULL)
+            return SN_ENOMEM;
+        s->bytes += (cap - bk->escap) * sizeof(*grown);
+        bk->esc = grown;
+        bk->escap = (uint16_t)cap;
+    }
+    bk->esc[bk->nesc++] = (escape){off, packed};
+    return SN_OK;
+}
+
+static void esc_drop(block *bk, uint16_t off)
+{
+    escape *e = esc_find(bk, off);
+    if (e != NULL)
+        *e = bk->esc[--bk->nesc];
+}
+
+/* Room for one more entry in *slot's block. */
+static int block_reserve(dir_shard *s, block **slot)
+{
+    block *bk = *slot;
+    if (bk->n < bk->cap)
+        return SN_OK;
+    uint32_t cap = bk->cap + bk->cap / 8u + GROW_MIN;
+    if (cap > SN_BLOCK_NUMBERS)
+        cap = SN_BLOCK_NUMBERS;
+    size_t before = block_bytes(bk);
+    if ((bk = block_resize(bk, cap)) == NULL)
+        return SN_ENOMEM;
+    s->bytes += block_bytes(bk) - before;
+    *slot = bk;
+    return SN_OK;
+}
+
+/* Insert or replace off -> packed in *slot's block (its shard
+ * write-locked). */
+static int block_put(dir_shard *s, block **slot, uint16_t off, uint64_t packed)
+{
+    uint8_t ent[SN_BLOCK_ENTRY_BYTES];
+    int fits = compact(packed, ent), rc;
+    uint32_t i = lower_bound(offs_of(*slot), (*slot)->n, off);
+    int present = i < (*slot)->n && offs_of(*slot)[i] == off;
+    if (!present && (rc = block_reserve(s, slot)) != SN_OK)
+        return rc;
+    block *bk = *slot;
+    if (!fits && (rc = esc_set(s, bk, off, packed)) != SN_OK)
+        return rc;
+    if (fits && present && (ent_of(bk, i)[0] & FLAG_ESCAPED))
+        esc_drop(bk, off);
+    if (!present) {
+        memmove(offs_of(bk) + i + 1, offs_of(bk) + i, (bk->n - i) * sizeof(uint16_t));
+        memmove(ent_of(bk, i + 1), ent_of(bk, i), (size_t)(bk->n - i) * SN_BLOCK_ENTRY_BYTES);
+        offs_of(bk)[i] = off;
+        bk->n++;
+        s->numbers++;
+    }
+    memcpy(ent_of(bk, i), ent, SN_BLOCK_ENTRY_BYTES);
+    return SN_OK;
+}
+
+/* ---- reads and writes ----------------------------------------------------- */
+
+int sn_blocks_get(sn_blocks *b, uint64_t n, uint64_t *packed)
+{
+    uint64_t h, id = n / SN_BLOCK_NUMBERS;
+    uint16_t off = (uint16_t)(n % SN_BLOCK_NUMBERS);
+    dir_shard *s = shard_of(b, id, &h);
+    int found = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    block *bk = *dir_slot(s, id, h);
+    if (bk != NULL) {
+        uint32_t i = lower_bound(offs_of(bk), bk->n, off);
+        if (i < bk->n && offs_of(bk)[i] == off) {
+            const uint8_t *ent = ent_of(bk, i);
+            const escape *e = (ent[0] & FLAG_ESCAPED) ? esc_find(bk, off) : NULL;
+            *packed = e != NULL ? e->packed : expand(ent);
+            found = 1;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return found;
+}
+
+int sn_blocks_put_many(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count)
+{
+    dir_shard *locked = NULL;
+    int rc = SN_OK;
+    for (size_t i = 0; i < count && rc == SN_OK; i++) {
+        uint64_t h, id = numbers[i] / SN_BLOCK_NUMBERS;
+        dir_shard *s = shard_of(b, id, &h);
+        if (s != locked) { /* numbers of one block come together: one lock for them */
+            if (locked != NULL)
+                pthread_rwlock_unlock(&locked->lock);
+            pthread_rwlock_wrlock(&s->lock);
+            locked = s;
+        }
+        block **slot = dir_get(s, id, h, 1);
+        rc = slot == NULL
+                 ? SN_ENOMEM
+                 : block_put(s, slot, (uint16_t)(numbers[i] % SN_BLOCK_NUMBERS), packed[i]);
+    }
+    if (locked != NULL)
+        pthread_rwlock_unlock(&locked->lock);
+    return rc;
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+typedef struct {
+    uint16_t off;
+    uint32_t seq; /* input order: the later of two equal offsets wins */
+    uint8_t ent[SN_BLOCK_ENTRY_BYTES];
+} load_entry;
+
+static int by_off_then_seq(const void *a, const void *b)
+{
+    const load_entry *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort an unsorted block's entries by offset, the last of equal ones kept. */
+static int block_sort(block *bk)
+{
+    load_entry *t = malloc((size_t)bk->n * sizeof(*t) + 1);
+    uint32_t m = 0;
+    if (t == NULL)
+        return SN_ENOMEM;
+    for (uint32_t i = 0; i < bk->n; i++) {
+        t[i].off = offs_of(bk)[i];
+        t[i].seq = i;
+        memcpy(t[i].ent, ent_of(bk, i), SN_BLOCK_ENTRY_BYTES);
+    }
+    qsort(t, bk->n, sizeof(*t), by_off_then_seq);
+    for (uint32_t i = 0; i < bk->n; i++) {
+        if (i + 1 < bk->n && t[i + 1].off == t[i].off)
+            continue; /* a later state of the same number follows */
+        offs_of(bk)[m] = t[i].off;
+        memcpy(ent_of(bk, m++), t[i].ent, SN_BLOCK_ENTRY_BYTES);
+    }
+    free(t);
+    bk->n = (uint16_t)m;
+    bk->unsorted = 0;
+    return SN_OK;
+}
+
+/* After loading: drop escapes whose number's final entry is not escaped,
+ * and give back the room of those replaced. */
+static void block_clean_escapes(block *bk)
+{
+    for (uint32_t k = 0; k < bk->nesc;) {
+        uint32_t i = lower_bound(offs_of(bk), bk->n, bk->esc[k].off);
+        if (i < bk->n && (ent_of(bk, i)[0] & FLAG_ESCAPED))
+            k++;
+        else
+            bk->esc[k] = bk->esc[--bk->nesc];
+    }
+    if (bk->escap == bk->nesc)
+        return;
+    if (bk->nesc == 0) {
+        free(bk->esc);
+        bk->esc = NULL;
+        bk->escap = 0;
+        return;
+    }
+    escape *esc = realloc(bk->esc, bk->nesc * sizeof(*esc));
+    if (esc != NULL) {
+        bk->esc = esc;
+        bk->escap = bk->nesc;
+    }
+}
+
+/* Append off -> packed to a loading block (room checked by the caller). */
+static int load_append(dir_shard *s, block *bk, uint16_t off, uint64_t packed)
+{
+    uint8_t ent[SN_BLOCK_ENTRY_BYTES];
+    if (!compact(packed, ent) && esc_set(s, bk, off, packed) != SN_OK)
+        return SN_ENOMEM;
+    uint32_t i = bk->n;
+    if (i > 0 && !bk->unsorted && offs_of(bk)[i - 1] >= off) {
+        if (offs_of(bk)[i - 1] == off)
+            i--; /* the same number again, in order: replace */
+        else
+            bk->unsorted = 1;
+    }
+    offs_of(bk)[i] = off;
+    memcpy(ent_of(bk, i), ent, SN_BLOCK_ENTRY_BYTES);
+    if (i == bk->n)
+        bk->n++;
+    return SN_OK;
+}
+
+/* Each block of s: sorted, escapes cleaned, trimmed to its entries; the
+ * shard's totals counted again. */
+static int load_finish(dir_shard *s)
+{
+    s->numbers = 0;
+    s->bytes = (s->mask + 1) * sizeof(*s->slots);
+    for (size_t j = 0; j <= s->mask; j++) {
+        block *bk = s->slots[j];
+        if (bk == NULL)
+            continue;
+        if (bk->unsorted && block_sort(bk) != SN_OK)
+            return SN_ENOMEM;
+        if (bk->nesc > 0 || bk->escap > 0)
+            block_clean_escapes(bk);
+        if (bk->n < bk->cap) /* repeated numbers: give the rest back */
+            s->slots[j] = bk = block_resize(bk, bk->n);
+        s->numbers += bk->n;
+        s->bytes += block_bytes(bk);
+    }
+    return SN_OK;
+}
+
+int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count)
+{
+    uint64_t h;
+    /* first the blocks, each sized for its entries (repeats counted, up to
+     * what the cap's 16 bits hold: then the block folds its repeats) */
+    for (size_t i = 0; i < count; i++) {
+        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
+        dir_shard *s = shard_of(b, id, &h);
+        block **slot = dir_get(s, id, h, 0);
+        if (slot == NULL)
+            return SN_ENOMEM;
+        if ((*slot)->escap < UINT16_MAX)
+            (*slot)->escap++; /* borrowed as the counter until the blocks are made */
+    }
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        dir_shard *s = &b->shards[i];
+        for (size_t j = 0; j <= s->mask; j++) {
+            block *bk = s->slots[j];
+            if (bk == NULL || bk->n > 0 || bk->cap > 0)
+                continue;
+            uint32_t want = bk->escap;
+            bk->escap = 0;
+            if ((bk = block_resize(bk, want)) == NULL)
+                return SN_ENOMEM;
+            s->slots[j] = bk;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
+        dir_shard *s = shard_of(b, id, &h);
+        block *bk = *dir_slot(s, id, h);
+        if (bk->n == bk->cap && block_sort(bk) != SN_OK) /* many repeats: fold them */
+            return SN_ENOMEM;
+        if (load_append(s, bk, (uint16_t)(numbers[i] % SN_BLOCK_NUMBERS), packed[i]) != SN_OK)
+            return SN_ENOMEM;
+    }
+    for (unsigned i = 0; i < DIR_SHARDS; i++)
+        if (load_finish(&b->shards[i]) != SN_OK)
+            return SN_ENOMEM;
+    return SN_OK;
+}
+
+/* ---- totals --------------------------------------------------------------- */
+
+size_t sn_blocks_count(sn_blocks *b)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        pthread_rwlock_rdlock(&b->shards[i].lock);
+        n += b->shards[i].numbers;
+        pthread_rwlock_unlock(&b->shards[i].lock);
+    }
+    return n;
+}
+
+size_t sn_blocks_bytes(sn_blocks *b)
+{
+    size_t n = sizeof(*b);
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        pthread_rwlock_rdlock(&b->shards[i].lock);
+        n += b->shards[i].bytes;
+        pthread_rwlock_unlock(&b->shards[i].lock);
+    }
+    return n;
+}

@@ -1,0 +1,48 @@
+/*
+ * blocks.h - the serving index's states, compact: number -> the 64-bit
+ * packed state numindex.c makes, in about 9 bytes a number.
+ *
+ * Numbers are grouped in blocks of SN_BLOCK_NUMBERS consecutive numbers (a
+ * Chinese block of 10,000 shares its first seven digits, and carriers hand
+ * numbers out a block at a time). A block keeps its numbers' offsets in the
+ * block as a sorted array of 16-bit values and, in the same order, each
+ * number's state in SN_BLOCK_ENTRY_BYTES bytes: the status and whether the
+ * first record was an activation in one byte, then the three days as 16-bit
+ * day numbers from 1970 (0 for none). A state with a day those 16 bits do
+ * not hold (before 1970 or after 2149) is kept whole in the block's short
+ * escape list instead. Blocks are found through a directory split in
+ * shards, each under its own readers-writer lock: a reader waits only for a
+ * writer of its shard, and a writer holds a shard for one block's update.
+ */
+#ifndef SN_BLOCKS_H
+#define SN_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SN_BLOCK_NUMBERS 10000 /* consecutive numbers in a block */
+#define SN_BLOCK_ENTRY_BYTES 7 /* a state in a block: flags + three 16-bit days */
+
+typedef struct sn_blocks sn_blocks;
+
+sn_blocks *sn_blocks_new(void);
+void sn_blocks_free(sn_blocks *b);
+
+/* The packed state of number n: 1 when present, else 0. */
+int sn_blocks_get(sn_blocks *b, uint64_t n, uint64_t *packed);
+
+/* Insert or replace numbers[i] -> packed[i] for i < count, in that order
+ * (a later state of a number replaces an earlier one). SN_OK or SN_ENOMEM
+ * (the puts before the failing one are in). */
+int sn_blocks_put_many(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count);
+
+/* Fill an empty, unshared directory at once, each block sized exactly:
+ * the same result as sn_blocks_put_many, much faster for many numbers in
+ * any order. SN_OK or SN_ENOMEM. */
+int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count);
+
+/* Numbers present, and the bytes the blocks and the directory take. */
+size_t sn_blocks_count(sn_blocks *b);
+size_t sn_blocks_bytes(sn_blocks *b);
+
+#endif
