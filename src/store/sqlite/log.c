@@ -101,10 +101,15 @@ static int append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, ch
 
 SN_SQL_LIST(scan_row, sn_number_state, sn_state_fn, sn_store_state_map)
 
+/* A scan reads every page of the numbers: the pages it cached are given
+ * back after it (a serving node reads the store little once its index is
+ * loaded, and would otherwise keep up to CACHE_KIB of them). */
 static int scan_states(sn_store *s, sn_state_fn fn, void *ctx, char *err, size_t errlen)
 {
     scan_row_list sc = {fn, ctx};
-    return sn_sql_read(s, scan_states_sql, SQL_NO_ARGS, scan_row, &sc, "scan states", err, errlen);
+    int rc = sn_sql_read(s, scan_states_sql, SQL_NO_ARGS, scan_row, &sc, "scan states", err, errlen);
+    sqlite3_db_release_memory(sq_of(s)->db);
+    return rc;
 }
 
 typedef struct {
