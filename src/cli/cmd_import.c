@@ -64,7 +64,7 @@ static const char usage[] =
     "  --chunk-lines N     lines read and sorted in memory at a time (default\n"
     "                      1000000, about 200 bytes each). A longer feed is sorted\n"
     "                      through runs in a temporary file in $TMPDIR (else /tmp;\n"
-    "                      about 70 bytes per event, removed on exit), at most 4096\n"
+    "                      about 75 bytes per event, removed on exit), at most 4096\n"
     "                      runs, so memory stays bounded whatever the feed's size\n"
     "  --key FILE          the store's secret file for id6 hashing (default\n"
     "                      $SECONDNUM_KEY, else FILE.key; required for postgres://)\n"
