@@ -25,15 +25,16 @@ case_generated_feed_streamed_equals_whole() {
   "$SN" gen --numbers 3000 --seed 11 >g.csv
   rows=$(($(wc -l <g.csv) - 1))
   expect_exit 0 "$SN" import --create --db whole.db g.csv
+  local i=0
   for args in "--chunk-lines 1000" "--chunk-lines 997 --batch-size 0" "--chunk-lines 250 --batch-size 777"; do
-    rm -f s.db s.db.key
-    expect_exit 0 "$SN" import --create --db s.db $args g.csv
+    i=$((i + 1))
+    expect_exit 0 "$SN" import --create --db s$i.db $args g.csv
     expect_eq "$args" "applied $rows, duplicate 0, rejected 0" "$(cat "$WORK/out")"
-    expect_eq "$args: states" "$(states whole.db)" "$(states s.db)"
+    expect_eq "$args: states" "$(states whole.db)" "$(states s$i.db)"
   done
-  expect_exit 0 "$SN" import --db s.db --chunk-lines 300 g.csv
+  expect_exit 0 "$SN" import --db s3.db --chunk-lines 300 g.csv
   expect_eq "rerun" "applied 0, duplicate $rows, rejected 0" "$(cat "$WORK/out")"
-  "$SN" verify --db s.db >/dev/null || fail "inconsistent"
+  "$SN" verify --db s3.db >/dev/null || fail "inconsistent"
 }
 
 # parse-time and apply-time rejects keep their line numbers through the runs
