@@ -34,13 +34,19 @@ static const char usage_text[] =
     "  --end YYYY-MM-DD       events fall before this day (default 2026-01-01)\n"
     "  --min-aging-days D     freeze before release or reissue (default 90)\n"
     "  --tz +HH:MM            jurisdiction UTC offset (default +08:00)\n"
+    "  --dense                allocate numbers as carriers do: in blocks of 10,000\n"
+    "                         sharing their first seven national digits, each 80%\n"
+    "                         full (without it: spread thinly over all prefixes)\n"
+    "  --fill PERCENT         dense blocks filled to PERCENT (1 to 100; implies\n"
+    "                         --dense)\n"
     "  --out FILE             write to FILE instead of standard output\n"
     "  --help                 show this help\n";
 
 typedef struct {
     sn_gen_options gen;
     const char *out_path; /* NULL: standard output */
-    long numbers, seed, aging;
+    long numbers, seed, aging, fill;
+    int dense;
 } gen_args;
 
 static int parse_args(int argc, char **argv, gen_args *a)
@@ -55,6 +61,8 @@ static int parse_args(int argc, char **argv, gen_args *a)
                     "--min-aging-days must be an integer from %ld to %ld"),
         SN_CLI_TZ("tz", &a->gen.tz_minutes),
         SN_CLI_TEXT("out", &a->out_path),
+        SN_CLI_FLAG("dense", &a->dense),
+        SN_CLI_LONG("fill", &a->fill, 1, 100, "--fill must be a percentage from 1 to 100"),
     };
     char err[SN_ERRMSG_MAX];
     sn_gen_defaults(&a->gen);
@@ -68,6 +76,10 @@ static int parse_args(int argc, char **argv, gen_args *a)
     a->gen.numbers = (unsigned long)a->numbers;
     a->gen.seed = (uint64_t)a->seed;
     a->gen.min_aging_days = (unsigned)a->aging;
+    if (a->fill > 0)
+        a->gen.fill_pct = (unsigned)a->fill;
+    else if (a->dense)
+        a->gen.fill_pct = SN_GEN_DENSE_FILL_PCT;
     if (sn_gen_check(&a->gen, err, sizeof(err)) != SN_OK)
         return sn_cli_usage_error(CMD, "%s", err);
     return SN_EXIT_OK;

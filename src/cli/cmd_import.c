@@ -1,8 +1,13 @@
 /*
  * cmd_import.c - `secondnum import`: apply a carrier feed file to the store.
  *
- * The whole file is read and validated first, then sorted by (number, time,
- * line) and applied in batches of --batch-size events, each one transaction.
+ * The file is read and validated --chunk-lines lines at a time, each chunk
+ * sorted by (number, time, line). A feed of one chunk is applied from
+ * memory; a longer one is written as sorted runs to a temporary file
+ * (feed/spool.h) and merged, so memory is bounded by the chunk whatever the
+ * file's size. Every line is validated (and rejects reported) before
+ * anything is applied. The sorted events are applied in batches of
+ * --batch-size events, each one transaction.
  * Because every batch is committed in number order, an import killed at any
  * point leaves whole batches behind, and running the same import again
  * counts those events as duplicates and applies the rest.
@@ -15,6 +20,7 @@
 #include "core/errors.h"
 #include "feed/csv.h"
 #include "feed/feed_csv.h"
+#include "feed/spool.h"
 #include "service/events.h"
 #include "service/keys.h"
 #include "util/grow.h"
@@ -29,11 +35,16 @@
 #define REJECTS_FILE_MODE 0600 /* rejected lines are the carrier's, ID digits and all */
 
 #define DEFAULT_BATCH 100000
+/* Lines read, validated and sorted in memory at a time (about 200 bytes
+ * each): the bound on the import's memory whatever the file's size. */
+#define DEFAULT_CHUNK_LINES 1000000
+#define SN_IMPORT_CHUNK_LINES_MAX 100000000
 #define DEFAULT_CARRIER "default"
 
 static const char usage[] =
     "usage: secondnum import --db FILE [--create] [--carrier NAME] [--rejects OUT.csv]\n"
-    "                        [--batch-size N] [--key FILE] [--notice-deadline DAYS] FEED.csv\n"
+    "                        [--batch-size N] [--chunk-lines N] [--key FILE]\n"
+    "                        [--notice-deadline DAYS] FEED.csv\n"
     "\n"
     "Apply a carrier feed to the store. FEED.csv is a CSV file ('-' for standard\n"
     "input) with a header naming the columns number,event,at and optionally\n"
@@ -50,6 +61,11 @@ static const char usage[] =
     "                      those rules\n"
     "  --rejects OUT.csv   also write rejected lines there as line,reason,input\n"
     "  --batch-size N      events per transaction (default 100000; 0 = whole file)\n"
+    "  --chunk-lines N     lines read and sorted in memory at a time (default\n"
+    "                      1000000, about 200 bytes each). A longer feed is sorted\n"
+    "                      through runs in a temporary file in $TMPDIR (else /tmp;\n"
+    "                      about 75 bytes per event, removed on exit), at most 4096\n"
+    "                      runs, so memory stays bounded whatever the feed's size\n"
     "  --key FILE          the store's secret file for id6 hashing (default\n"
     "                      $SECONDNUM_KEY, else FILE.key; required for postgres://)\n"
     "  --notice-deadline DAYS  deadline of the notices the feed issues to bound apps\n"
@@ -63,7 +79,7 @@ static const char usage[] =
 typedef struct {
     const char *db, *carrier, *rejects_path, *key_path, *feed;
     int create, own_feed; /* --create; --carrier given */
-    long batch;
+    long batch, chunk_lines;
     int64_t notice_deadline_s;
 } import_args;
 
@@ -136,12 +152,15 @@ static int parse_args(int argc, char **argv, import_args *a)
         SN_CLI_TEXT("carrier", &a->carrier),
         SN_CLI_TEXT("rejects", &a->rejects_path),
         SN_CLI_LONG("batch-size", &a->batch, 0, 100000000, "--batch-size must be 0-100000000"),
+        SN_CLI_LONG("chunk-lines", &a->chunk_lines, 1, SN_IMPORT_CHUNK_LINES_MAX,
+                    "--chunk-lines must be 1-100000000"),
         SN_CLI_TEXT("key", &a->key_path),
         SN_CLI_DAYS("notice-deadline", &a->notice_deadline_s,
                     "--notice-deadline must be 0-3650 days"),
     };
     memset(a, 0, sizeof(*a));
     a->batch = DEFAULT_BATCH;
+    a->chunk_lines = DEFAULT_CHUNK_LINES;
     a->notice_deadline_s = SN_DEFAULT_NOTICE_DEADLINE_S;
     int rc = sn_cli_parse("import", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -215,42 +234,152 @@ static int report_rejects(const import_args *a, sn_ledger_report *rep, const raw
     return rc;
 }
 
-/* Apply the file's events, sorted, in transactions of a->batch events;
- * ev->rep accumulates. */
-static int apply_all(sn_store *store, const import_args *a, sn_feed_batch *b, sn_events_batch *ev,
-                     import_state *st)
+/* Applying the sorted events: transactions of a->batch events (0: one for
+ * the whole feed), each fed to the ledger in the pieces the events come in. */
+typedef struct {
+    sn_store *store;
+    const import_args *a;
+    sn_service svc;
+    sn_events_batch *ev;
+    import_state *st;
+    int open;                /* a transaction is open */
+    size_t in_tx;            /* events applied in it */
+    sn_ledger_report before; /* the report when it began */
+    uint64_t done;           /* events through the ledger */
+} applier;
+
+static int tx_fail(applier *p, int rc, const char *err)
+{
+    sn_store_rollback(p->store);
+    sn_ledger_restore(&p->ev->rep, &p->before);
+    p->open = 0;
+    fprintf(stderr, "secondnum import: %s (batches before this one were committed)\n", err);
+    return rc;
+}
+
+static int tx_commit(applier *p)
 {
     char err[SN_ERRMSG_MAX];
-    size_t step = a->batch > 0 ? (size_t)a->batch : b->n;
-    sn_service svc;
+    int rc = sn_store_commit(p->store, err, sizeof(err));
+    if (rc != SN_OK)
+        return tx_fail(p, rc, err);
+    p->open = 0;
+    p->in_tx = 0;
+    return SN_OK;
+}
+
+static int tx_apply(applier *p, sn_log_event *items, size_t n)
+{
+    char err[SN_ERRMSG_MAX];
+    size_t batch = (size_t)p->a->batch;
+    int rc;
+    while (n > 0) {
+        size_t k = batch > 0 && batch - p->in_tx < n ? batch - p->in_tx : n;
+        if (!p->open) {
+            if ((rc = sn_store_begin(p->store, err, sizeof(err))) != SN_OK) {
+                fprintf(stderr, "secondnum import: %s\n", err);
+                return rc;
+            }
+            p->open = 1;
+            p->before = p->ev->rep;
+        }
+        p->ev->items = items;
+        p->ev->n = k;
+        if ((rc = sn_events_apply_part(&p->svc, p->store, p->ev, err, sizeof(err))) != SN_OK)
+            return tx_fail(p, rc, err);
+        p->in_tx += k;
+        p->done += k;
+        items += k;
+        n -= k;
+        if (batch > 0 && p->in_tx == batch && (rc = tx_commit(p)) != SN_OK)
+            return rc;
+        sn_progress_update(&p->st->progress, p->done, p->done);
+    }
+    return SN_OK;
+}
+
+/* Sort the chunk in place (its items array is replaced). */
+static int sort_chunk(sn_feed_batch *chunk)
+{
     sn_log_event *sorted;
-    memset(&svc, 0, sizeof(svc));
-    svc.rules = *sn_store_rules(store);
-    svc.notice_deadline_s = a->notice_deadline_s;
-    if (sn_ledger_sort(b->items, b->n, &sorted) != SN_OK) {
-        fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", b->n);
+    if (sn_ledger_sort(chunk->items, chunk->n, &sorted) != SN_OK) {
+        fprintf(stderr, "secondnum import: out of memory sorting %zu events\n", chunk->n);
         return SN_ENOMEM;
     }
     if (sorted != NULL) {
-        free(b->items);
-        b->items = sorted;
-        b->cap = b->n;
+        free(chunk->items);
+        chunk->items = sorted;
+        chunk->cap = chunk->n;
     }
-    sn_progress_start(&st->progress, "applying", b->n);
-    for (size_t i = 0; i < b->n; i += step) {
-        size_t n = b->n - i < step ? b->n - i : step;
-        ev->items = b->items + i;
-        ev->n = n;
-        int rc = sn_events_apply(&svc, store, ev, err, sizeof(err));
-        if (rc != SN_OK) {
-            sn_progress_finish(&st->progress);
-            fprintf(stderr, "secondnum import: %s (events up to this batch were committed)\n", err);
-            return rc;
-        }
-        sn_progress_update(&st->progress, i + n, i + n);
-    }
-    sn_progress_finish(&st->progress);
     return SN_OK;
+}
+
+static const char *temp_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d != NULL && d[0] != '\0' ? d : "/tmp";
+}
+
+/* Read the feed a chunk at a time, each chunk sorted. A feed of one chunk
+ * stays in *chunk; a longer one goes to *spool as sorted runs. *events
+ * counts the valid events. */
+static int read_feed(sn_feed_reader *r, const import_args *a, import_state *st, sn_events_batch *ev,
+                     sn_feed_batch *chunk, sn_spool **spool, uint64_t *events)
+{
+    sn_feed_sink sink = {&ev->rep, a->rejects_path ? keep_raw_line : NULL, on_read_progress, st};
+    char err[SN_ERRMSG_MAX];
+    int rc;
+    for (;;) {
+        sn_feed_batch_clear(chunk);
+        if ((rc = sn_feed_csv_next(r, chunk, (size_t)a->chunk_lines, &sink, err, sizeof(err))) !=
+            SN_OK)
+            break;
+        *events += chunk->n;
+        if ((rc = sort_chunk(chunk)) != SN_OK)
+            return rc;
+        if (sn_feed_csv_eof(r) && *spool == NULL)
+            return SN_OK; /* the whole feed is in memory */
+        if ((*spool == NULL &&
+             (rc = sn_spool_create(temp_dir(), spool, err, sizeof(err))) != SN_OK) ||
+            (rc = sn_spool_add_run(*spool, chunk->items, chunk->n, err, sizeof(err))) != SN_OK)
+            break;
+        if (sn_feed_csv_eof(r))
+            return SN_OK;
+    }
+    fprintf(stderr, "secondnum import: %s\n", err);
+    return rc;
+}
+
+/* Apply what read_feed left: the chunk, or the spool's runs merged. */
+static int apply_all(applier *p, sn_feed_batch *chunk, sn_spool *spool, uint64_t events)
+{
+    char err[SN_ERRMSG_MAX];
+    int rc = SN_OK;
+    sn_progress_start(&p->st->progress, "applying", events);
+    if (spool == NULL) {
+        rc = tx_apply(p, chunk->items, chunk->n);
+    } else {
+        sn_feed_batch_free(chunk); /* the merge reads into it afresh */
+        if ((rc = sn_spool_merge(spool, err, sizeof(err))) != SN_OK)
+            fprintf(stderr, "secondnum import: %s\n", err);
+        while (rc == SN_OK) {
+            if ((rc = sn_spool_read(spool, chunk, (size_t)p->a->chunk_lines, err, sizeof(err))) !=
+                SN_OK) {
+                if (p->open)
+                    tx_fail(p, rc, err);
+                else
+                    fprintf(stderr, "secondnum import: %s\n", err);
+                break;
+            }
+            if (chunk->n == 0)
+                break;
+            rc = tx_apply(p, chunk->items, chunk->n);
+        }
+    }
+    if (rc == SN_OK && p->open)
+        rc = tx_commit(p);
+    sn_progress_finish(&p->st->progress);
+    return rc;
 }
 
 /* --carrier NAME must name a carrier; the history load's 'default' is made
@@ -269,23 +398,53 @@ static int reporting_carrier(sn_store *store, const import_args *a, uint32_t *ca
     return rc;
 }
 
+/* Read, sort and apply the feed in; SN_OK or a failure already reported
+ * (*read_ok 0: the file could not be read, nothing was applied). */
+static int import_feed(FILE *in, sn_store *store, const sn_feed_context *ctx, const import_args *a,
+                       import_state *st, sn_events_batch *ev, int *read_ok)
+{
+    sn_feed_reader *r = NULL;
+    sn_feed_batch chunk;
+    sn_spool *spool = NULL;
+    char err[SN_ERRMSG_MAX];
+    uint64_t events = 0;
+    struct stat sb;
+    uint64_t total = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    applier p = {.store = store, .a = a, .ev = ev, .st = st};
+    int rc;
+
+    memset(&chunk, 0, sizeof(chunk));
+    p.svc.rules = *sn_store_rules(store);
+    p.svc.notice_deadline_s = a->notice_deadline_s;
+    sn_progress_start(&st->progress, "reading", total);
+    if ((rc = sn_feed_csv_open(in, ctx, &r, err, sizeof(err))) != SN_OK)
+        fprintf(stderr, "secondnum import: %s\n", err);
+    else
+        rc = read_feed(r, a, st, ev, &chunk, &spool, &events);
+    sn_progress_finish(&st->progress);
+    *read_ok = rc == SN_OK;
+    if (rc == SN_OK)
+        rc = apply_all(&p, &chunk, spool, events);
+    sn_feed_csv_close(r);
+    sn_spool_free(spool);
+    sn_feed_batch_free(&chunk);
+    return rc;
+}
+
 int sn_cmd_import(int argc, char **argv)
 {
     import_args a;
     import_state st;
     sn_store *store = NULL;
-    sn_feed_batch batch;
     sn_events_batch ev;
     sn_secret secret;
     FILE *in = NULL;
-    char err[SN_ERRMSG_MAX];
     uint32_t carrier;
     int exit_code = SN_EXIT_REJECTED, rc;
 
     if ((rc = parse_args(argc, argv, &a)) != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
     memset(&st, 0, sizeof(st));
-    memset(&batch, 0, sizeof(batch));
     memset(&ev, 0, sizeof(ev));
     in = strcmp(a.feed, "-") == 0 ? stdin : fopen(a.feed, "r");
     if (in == NULL) {
@@ -301,19 +460,12 @@ int sn_cmd_import(int argc, char **argv)
         goto out;
     sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL), have_secret ? &secret : NULL,
                            carrier};
-    struct stat sb;
-    uint64_t total = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
-    sn_progress_start(&st.progress, "reading", total);
     ev.carrier = carrier;
     ev.ranges = a.own_feed;
-    rc = sn_feed_csv_read(in, &ctx, &batch, &ev.rep, a.rejects_path ? keep_raw_line : NULL,
-                          on_read_progress, &st, err, sizeof(err));
-    sn_progress_finish(&st.progress);
-    if (rc != SN_OK) {
-        fprintf(stderr, "secondnum import: %s\n", err);
+    int read_ok;
+    rc = import_feed(in, store, &ctx, &a, &st, &ev, &read_ok);
+    if (!read_ok)
         goto out;
-    }
-    rc = apply_all(store, &a, &batch, &ev, &st);
     if (report_rejects(&a, &ev.rep, &st.raws, ctx.rules->tz_minutes) != SN_OK || st.raws.failed)
         rc = SN_EIO;
     printf("applied %zu, duplicate %zu, rejected %zu\n", ev.rep.applied, ev.rep.duplicates,
@@ -324,7 +476,6 @@ out:
     if (in != NULL && in != stdin)
         fclose(in);
     sn_store_close(store);
-    sn_feed_batch_free(&batch);
     sn_events_free(&ev);
     free_raw_lines(&st.raws);
     return exit_code;

@@ -28,9 +28,9 @@ typedef struct {
 
 typedef struct {
     const sn_rules *rules;
-    int64_t now;              /* events after this instant are rejected */
-    const sn_secret *secret;  /* for id6; NULL rejects events that carry one */
-    uint32_t carrier;         /* the reporting carrier */
+    int64_t now;             /* events after this instant are rejected */
+    const sn_secret *secret; /* for id6; NULL rejects events that carry one */
+    uint32_t carrier;        /* the reporting carrier */
 } sn_feed_context;
 
 /* Validate f and fill *out (out->event_id and out->to point into f's memory; out->index

@@ -12,6 +12,7 @@
 #include "util/grow.h"
 #include "store/log.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,16 @@ static char *arena_copy(sn_feed_batch *b, const char *s, size_t len)
     memcpy(p, s, len);
     b->arena->used += len;
     return p;
+}
+
+void sn_feed_batch_clear(sn_feed_batch *b)
+{
+    while (b->arena != NULL) {
+        sn_arena_block *next = b->arena->next;
+        free(b->arena);
+        b->arena = next;
+    }
+    b->n = 0;
 }
 
 void sn_feed_batch_free(sn_feed_batch *b)
@@ -140,10 +151,9 @@ static int push_item(sn_feed_batch *b, const sn_log_event *e)
     return SN_OK;
 }
 
-/* Keep a row: copy its event id (and a port_out's recipient) into the
- * arena and append it. */
-static int keep_row(sn_feed_batch *b, sn_log_event *e)
+int sn_feed_batch_push(sn_feed_batch *b, const sn_log_event *src)
 {
+    sn_log_event copy = *src, *e = &copy;
     if (e->event_id != NULL && (e->event_id = arena_copy(b, e->event_id, e->event_id_len)) == NULL)
         return SN_ENOMEM;
     if (e->ev.kind == SN_EV_PORT_OUT && (e->to = arena_copy(b, e->to, e->to_len)) == NULL)
@@ -151,70 +161,131 @@ static int keep_row(sn_feed_batch *b, sn_log_event *e)
     return push_item(b, e);
 }
 
+struct sn_feed_reader {
+    FILE *in;
+    const sn_feed_context *c;
+    header_map h;
+    char *line, *raw; /* getline's buffer; a copy of the line for on_reject */
+    size_t cap;
+    uint64_t bytes;
+    uint32_t lineno;
+    int eof;
+};
+
+int sn_feed_csv_open(FILE *in, const sn_feed_context *c, sn_feed_reader **out, char *err,
+                     size_t errlen)
+{
+    char why[SN_ERRMSG_MAX];
+    sn_feed_reader *r = calloc(1, sizeof(*r));
+    ssize_t got;
+    int rc;
+
+    *out = NULL;
+    if (r == NULL || (r->raw = malloc(SN_CSV_LINE_MAX + 2)) == NULL) {
+        free(r);
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    }
+    r->in = in;
+    r->c = c;
+    if ((got = getline(&r->line, &r->cap, in)) < 0) {
+        rc = sn_fail(err, errlen, SN_EINVAL, "empty feed: no header line");
+        goto fail;
+    }
+    r->lineno = 1;
+    r->bytes = (uint64_t)got;
+    if (got > 0 && r->line[got - 1] == '\n')
+        got--;
+    if ((rc = read_header(r->line, (size_t)got, &r->h, why, sizeof(why))) != SN_OK) {
+        rc = sn_fail(err, errlen, rc, "line 1: %s", why);
+        goto fail;
+    }
+    *out = r;
+    return SN_OK;
+fail:
+    sn_feed_csv_close(r);
+    return rc;
+}
+
+void sn_feed_csv_close(sn_feed_reader *r)
+{
+    if (r == NULL)
+        return;
+    free(r->line);
+    free(r->raw);
+    free(r);
+}
+
+int sn_feed_csv_eof(const sn_feed_reader *r)
+{
+    return r->eof;
+}
+
+/* One data line: kept in b, or rejected into rep (when rep is not NULL). */
+static int take_line(sn_feed_reader *r, size_t len, sn_feed_batch *b, const sn_feed_sink *k,
+                     char *err, size_t errlen)
+{
+    char why[SN_ERRMSG_MAX];
+    sn_log_event e;
+    size_t rawlen = len > SN_CSV_LINE_MAX ? SN_CSV_LINE_MAX : len;
+    if (k->on_reject != NULL)
+        memcpy(r->raw, r->line, rawlen); /* splitting rewrites the line in place */
+    int prc = parse_row(r->line, len, &r->h, r->c, &e, why, sizeof(why));
+    if (prc == SN_OK) {
+        e.index = r->lineno;
+        if (sn_feed_batch_push(b, &e) != SN_OK)
+            return sn_fail(err, errlen, SN_ENOMEM, "out of memory at line %u", r->lineno);
+        return SN_OK;
+    }
+    if (k->rep == NULL)
+        return SN_OK;
+    if (sn_ledger_reject(k->rep, r->lineno, prc, why, NULL) != SN_OK)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if (k->on_reject != NULL)
+        k->on_reject(k->ctx, r->lineno, r->raw, rawlen);
+    return SN_OK;
+}
+
+int sn_feed_csv_next(sn_feed_reader *r, sn_feed_batch *b, size_t max, const sn_feed_sink *k,
+                     char *err, size_t errlen)
+{
+    ssize_t got;
+    size_t lines = 0;
+    int rc;
+
+    while (lines < max && (got = getline(&r->line, &r->cap, r->in)) >= 0) {
+        size_t len = (size_t)got;
+        r->bytes += (uint64_t)got;
+        r->lineno++;
+        b->lines++;
+        lines++;
+        if (len > 0 && r->line[len - 1] == '\n')
+            len--;
+        if ((rc = take_line(r, len, b, k, err, errlen)) != SN_OK)
+            return rc;
+        if (k->progress != NULL && b->lines % PROGRESS_EVERY == 0)
+            k->progress(k->ctx, r->bytes, b->lines);
+    }
+    if (lines == max)
+        return SN_OK;
+    r->eof = 1;
+    if (ferror(r->in))
+        return sn_fail(err, errlen, SN_EIO, "read error after line %u", r->lineno);
+    if (k->progress != NULL)
+        k->progress(k->ctx, r->bytes, b->lines);
+    return SN_OK;
+}
+
 int sn_feed_csv_read(FILE *in, const sn_feed_context *c, sn_feed_batch *b, sn_ledger_report *rep,
                      void (*on_reject)(void *ctx, uint32_t line, const char *raw, size_t len),
                      sn_feed_progress progress, void *ctx, char *err, size_t errlen)
 {
-    char *line = NULL, *raw = NULL, why[SN_ERRMSG_MAX];
-    size_t cap = 0;
-    uint64_t bytes = 0;
-    uint32_t lineno = 0;
-    header_map h;
-    ssize_t got;
-    int rc = SN_OK;
-
-    if ((got = getline(&line, &cap, in)) < 0) {
-        rc = sn_fail(err, errlen, SN_EINVAL, "empty feed: no header line");
-        goto out;
-    }
-    lineno = 1;
-    bytes += (uint64_t)got;
-    if (got > 0 && line[got - 1] == '\n')
-        got--;
-    if ((rc = read_header(line, (size_t)got, &h, why, sizeof(why))) != SN_OK) {
-        rc = sn_fail(err, errlen, rc, "line 1: %s", why);
-        goto out;
-    }
-    if ((raw = malloc(SN_CSV_LINE_MAX + 2)) == NULL) {
-        rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
-        goto out;
-    }
-    while ((got = getline(&line, &cap, in)) >= 0) {
-        sn_log_event e;
-        size_t len = (size_t)got;
-        bytes += (uint64_t)got;
-        lineno++;
-        b->lines++;
-        if (len > 0 && line[len - 1] == '\n')
-            len--;
-        size_t rawlen = len > SN_CSV_LINE_MAX ? SN_CSV_LINE_MAX : len;
-        if (on_reject != NULL)
-            memcpy(raw, line, rawlen); /* splitting rewrites the line in place */
-        int prc = parse_row(line, len, &h, c, &e, why, sizeof(why));
-        if (prc == SN_OK) {
-            e.index = lineno;
-            prc = keep_row(b, &e);
-            if (prc != SN_OK) {
-                rc = sn_fail(err, errlen, prc, "out of memory at line %u", lineno);
-                goto out;
-            }
-        } else {
-            if (sn_ledger_reject(rep, lineno, prc, why, NULL) != SN_OK) {
-                rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
-                goto out;
-            }
-            if (on_reject != NULL)
-                on_reject(ctx, lineno, raw, rawlen);
-        }
-        if (progress != NULL && b->lines % PROGRESS_EVERY == 0)
-            progress(ctx, bytes, b->lines);
-    }
-    if (ferror(in))
-        rc = sn_fail(err, errlen, SN_EIO, "read error after line %u", lineno);
-    else if (progress != NULL)
-        progress(ctx, bytes, b->lines);
-out:
-    free(line);
-    free(raw);
+    sn_feed_sink k = {rep, on_reject, progress, ctx};
+    sn_feed_reader *r;
+    int rc = sn_feed_csv_open(in, c, &r, err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    while (rc == SN_OK && !r->eof)
+        rc = sn_feed_csv_next(r, b, SIZE_MAX, &k, err, errlen);
+    sn_feed_csv_close(r);
     return rc;
 }

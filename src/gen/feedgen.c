@@ -131,9 +131,51 @@ static uint32_t feistel(const gen *g, uint32_t x)
     return left << 16 | right;
 }
 
+/* --- dense blocks --------------------------------------------------------- */
+
+#define BLOCKS_PER_PREFIX (SUBSCRIBER_BLOCK / SN_GEN_BLOCK_SIZE)
+#define BLOCK_COUNT ((uint32_t)PREFIX_COUNT * BLOCKS_PER_PREFIX)
+
+/* A keyed permutation of [0, 2^(2 * half)) (4-round balanced Feistel),
+ * cycle-walked into [0, n): distinct x below n give distinct values below
+ * n. 2^(2 * half) must be less than 4n so the walk stays short. */
+static uint32_t small_perm(const gen *g, uint32_t x, unsigned half, uint32_t n, uint64_t tweak)
+{
+    const uint32_t mask = (1u << half) - 1;
+    do {
+        uint32_t left = x >> half, right = x & mask;
+        for (int i = 0; i < 4; i++) {
+            uint32_t f = (uint32_t)mix64(right ^ ((uint64_t)g->round_key[i] << 20) ^ tweak) & mask;
+            uint32_t t = right;
+            right = left ^ f;
+            left = t;
+        }
+        x = left << half | right;
+    } while (x >= n);
+    return x;
+}
+
+/* Dense: the per_block numbers of block j (the j-th block of the keyed
+ * block order) are the first per_block of a keyed order of its 10,000. */
+static uint32_t per_block(const sn_gen_options *o)
+{
+    return SN_GEN_BLOCK_SIZE * o->fill_pct / 100;
+}
+
+static uint32_t dense_slot(const gen *g, uint32_t idx)
+{
+    uint32_t per = per_block(g->o);
+    uint32_t b = small_perm(g, idx / per, 10, BLOCK_COUNT, 0x0B10C);
+    uint32_t pos = small_perm(g, idx % per, 7, SN_GEN_BLOCK_SIZE, (uint64_t)b << 24);
+    return b / BLOCKS_PER_PREFIX * SUBSCRIBER_BLOCK + b % BLOCKS_PER_PREFIX * SN_GEN_BLOCK_SIZE +
+           pos;
+}
+
 /* The number slot of index idx: distinct for distinct idx, in [0, PREFIX_COUNT * block). */
 static uint32_t number_slot(const gen *g, uint32_t idx)
 {
+    if (g->o->fill_pct > 0)
+        return dense_slot(g, idx);
     const uint32_t space = (uint32_t)PREFIX_COUNT * SUBSCRIBER_BLOCK;
     uint32_t x = idx;
     do
@@ -540,6 +582,7 @@ void sn_gen_defaults(sn_gen_options *o)
     o->end = sn_day_from_civil(2026, 1, 1);
     o->min_aging_days = SN_DEFAULT_MIN_AGING_DAYS;
     o->tz_minutes = SN_DEFAULT_TZ_MINUTES;
+    o->fill_pct = 0;
 }
 
 int sn_gen_check(const sn_gen_options *o, char *err, size_t errlen)
@@ -555,6 +598,12 @@ int sn_gen_check(const sn_gen_options *o, char *err, size_t errlen)
     if (o->min_aging_days > SN_MAX_AGING_DAYS)
         return sn_fail(err, errlen, SN_ELIMIT, "the minimum aging may be at most %d days",
                        SN_MAX_AGING_DAYS);
+    if (o->fill_pct > 100)
+        return sn_fail(err, errlen, SN_EINVAL, "the fill must be a percentage from 1 to 100");
+    if (o->fill_pct > 0 && o->numbers > (unsigned long)BLOCK_COUNT * per_block(o))
+        return sn_fail(err, errlen, SN_ELIMIT,
+                       "%lu numbers do not fit %u blocks filled to %u%% (at most %lu)", o->numbers,
+                       BLOCK_COUNT, o->fill_pct, (unsigned long)BLOCK_COUNT * per_block(o));
     if (o->tz_minutes <= -24 * 60 || o->tz_minutes >= 24 * 60)
         return sn_fail(err, errlen, SN_EINVAL, "the UTC offset must be less than 24 hours");
     return SN_OK;

@@ -297,6 +297,13 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
     return rc;
 }
 
+int sn_events_apply_part(const sn_service *svc, sn_store *s, sn_events_batch *b, char *err,
+                         size_t errlen)
+{
+    b->own.svc = svc;
+    return apply_in_tx(s, b, err, errlen);
+}
+
 /* ---- the live path ------------------------------------------------------------------ */
 
 static sn_events_batch *batch_of(sn_job *job)

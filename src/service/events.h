@@ -79,6 +79,13 @@ int sn_events_check_request(const sn_log_event *items, size_t n, char *why, size
 int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char *err,
                     size_t errlen);
 
+/* Apply b inside a transaction the caller opened (sn_store_begin), as one
+ * part of a larger one (an import's batch bigger than its chunk). On a
+ * failure the caller rolls back and restores b->rep (sn_ledger_restore);
+ * notices issued are delivered by the next deliverer wake. */
+int sn_events_apply_part(const sn_service *svc, sn_store *s, sn_events_batch *b, char *err,
+                         size_t errlen);
+
 /* The live path: queue b for the writer, then put what it committed into
  * the serving index and call done(b, ctx) on the publisher thread (b->rc
  * says how it went). SN_EUNAVAILABLE when the writer's queue is full: then
