@@ -260,7 +260,6 @@ class Load:
                         threading.Thread(target=self.check, daemon=True)]
 
     def post(self):
-        c = self.node.client(self.carrier, timeout=30)
         k = 0
         while not self.stop_flag.is_set() and k + 5 <= len(self.nums):
             batch = self.nums[k:k + 5]
@@ -269,7 +268,6 @@ class Load:
                 status, retry = r.status, r.header("Retry-After")
             except OSError:
                 status, retry = "error", None
-                c = self.node.client(self.carrier, timeout=30)
             with self.lock:
                 self.posts.append((time.time(), status, retry))
                 if status == 200:
@@ -279,7 +277,6 @@ class Load:
                 time.sleep(0.02)
             else:
                 time.sleep(0.05)
-        del c
 
     def check(self):
         c = self.node.client(self.app, timeout=30)
