@@ -14,7 +14,9 @@ then standby), both on loopback in the test's temporary directory:
   and the synchronous standby promoted; every acknowledged event is in the
   new primary exactly once, writes during the switch were 503 with
   Retry-After, B accepts writes again without a restart (the time from the
-  promotion is printed) and its checks were answered 200 throughout.
+  promotion is printed) and its checks were answered 200 throughout;
+- the followed standby stops: B's follower reconnects to the primary
+  (prefer-standby falls back) and keeps following.
 
 Each case starts its own pair of servers and removes them after, also on
 failure. Run by tests/pg/run.sh (SECONDNUM is the real binary);
@@ -227,6 +229,35 @@ def case_b_the_node_never_writes_to_the_standby(_):
         assert "hot standby" in log or "ready to accept read-only" in log, log[-1000:]
         for n in nodes:
             assert n.alive(), n.stderr()[-2000:]
+        b.stop()
+    finally:
+        for n in nodes:
+            n.kill()
+        env.cleanup()
+
+
+def case_d_the_followed_standby_stops(_):
+    """prefer-standby falls back to the primary: B's follower reconnects
+    there by itself and changes posted to A keep reaching B."""
+    env = Pair()
+    nodes = []
+    try:
+        carrier, app = keys(env)
+        a = h.Server(env, threads=1).start()
+        nodes.append(a)
+        b = env.node_b().start()
+        nodes.append(b)
+        first, later = numbers(300, 1), numbers(301, 1)
+        expect_json(activate(a, carrier, first), 200, "activate on A")
+        Pair.wait_for(lambda: result(b.client(app), first[0]) != "unknown", "B following")
+        pg("halt", env.sdir, "fast")
+        t0 = time.monotonic()
+        expect_json(activate(a, carrier, later), 200, "activate on A, standby down")
+        Pair.wait_for(lambda: result(b.client(app), later[0]) != "unknown",
+                      "B following through the primary", timeout=30)
+        print("    # with the standby stopped, a change on A reached B in %.2f s (the "
+              "follower reconnected to the primary)" % (time.monotonic() - t0))
+        assert "following changes again" in b.stderr(), b.stderr()[-2000:]
         b.stop()
     finally:
         for n in nodes:
