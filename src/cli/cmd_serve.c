@@ -32,7 +32,8 @@
 
 static const char usage[] =
     "usage: secondnum serve [--config FILE] --db FILE [--create] [--listen HOST:PORT]\n"
-    "                       [--threads N] [--key FILE] [--max-connections N]\n"
+    "                       [--follow URL] [--threads N] [--key FILE]\n"
+    "                       [--max-connections N]\n"
     "                       [--metrics-listen HOST:PORT]\n"
     "                       [--request-log FILE|-] [--log-level error|warn|info|debug]\n"
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
@@ -53,6 +54,12 @@ static const char usage[] =
     "                     it (/etc/secondnum/secondnum.conf when installed)\n"
     "  --db FILE          the store (`secondnum init` makes one)\n"
     "  --create           create the store with the defaults when FILE is absent\n"
+    "  --follow URL       read other nodes' changes from this PostgreSQL server\n"
+    "                     (postgresql:// URL, several hosts allowed, e.g. with\n"
+    "                     ?target_session_attrs=prefer-standby), read-only, polled\n"
+    "                     every 100 ms: a hot standby; --db (best a multi-host URL\n"
+    "                     with target_session_attrs=read-write) takes everything\n"
+    "                     else (docs/scaling.md); default: follow through --db\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080)\n"
     "  --threads N        event-loop threads (default: one per core)\n"
     "  --max-connections N  connections served at once; more are answered 503\n"
@@ -139,7 +146,8 @@ static const char usage[] =
 typedef struct {
     sn_server_options server;
     const char *db, *key_path;
-    int create; /* --create: a missing store file is created */
+    const char *follow; /* --follow: the server the follower reads; NULL: --db */
+    int create;         /* --create: a missing store file is created */
     sn_deliverer_options deliveries;
     sn_subscribers subscribers;
     int64_t deadline_s;
@@ -203,7 +211,8 @@ static void hangup(void *ctx)
 /* Build the index and keyring from the store; the handle is closed after.
  * A store other nodes may write to gets its follower (svc->follower) opened
  * first: it reads where the changes stand before the index does. */
-static int load(const char *db, int create, sn_service *svc, char *err, size_t errlen)
+static int load(const char *db, const char *follow, int create, sn_service *svc, char *err,
+                size_t errlen)
 {
     int64_t t0 = sn_monotonic_ms();
     sn_store *store = NULL;
@@ -212,7 +221,7 @@ static int load(const char *db, int create, sn_service *svc, char *err, size_t e
         return sn_fail(err, errlen, rc, "cannot open the store");
     svc->rules = *sn_store_rules(store);
     if (sn_store_can_follow(store) &&
-        (rc = sn_follower_open(db, svc->index, &svc->follower, err, errlen)) != SN_OK) {
+        (rc = sn_follower_open(db, follow, svc->index, &svc->follower, err, errlen)) != SN_OK) {
         sn_store_close(store);
         return rc;
     }
@@ -339,6 +348,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     const sn_cli_opt opts[] = {
         SN_CLI_DB(&cf->db),
         SN_CLI_CREATE(&cf->create),
+        SN_CLI_TEXT("follow", &cf->follow),
         SN_CLI_FN("listen", listen_address, &cf->server.listen),
         SN_CLI_FN("metrics-listen", metrics_address, &cf->server.metrics_listen),
         SN_CLI_LONG("threads", &v.threads, 1, 256, "--threads must be %ld-%ld"),
@@ -397,6 +407,8 @@ static int parse_args(int argc, char **argv, serve_config *cf)
  * exit code of the usage error. */
 static int check_together(const serve_config *cf)
 {
+    if (cf->follow != NULL && (!sn_store_is_url(cf->follow) || !sn_store_is_url(cf->db)))
+        return sn_cli_usage_error("serve", "--follow takes a postgresql:// URL, with --db one too");
     if (cf->subscribers.opt.complaint_period_s < 1)
         return sn_cli_usage_error("serve", "--complaint-deadline must be 1 second to 3650 days");
     if (cf->server.metrics_listen != NULL &&
@@ -478,7 +490,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     if (cf->oauth.issuer != NULL &&
         (rc = sn_oauth_open(&cf->oauth, &svc->oauth, err, errlen)) != SN_OK)
         return rc;
-    if ((rc = load(cf->db, cf->create, svc, err, errlen)) != SN_OK)
+    if ((rc = load(cf->db, cf->follow, cf->create, svc, err, errlen)) != SN_OK)
         return rc;
     int have = sn_cli_load_secret("serve", cf->db, cf->key_path, 1, secret);
     if (have < 0)

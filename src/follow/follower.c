@@ -9,6 +9,15 @@
  * When the connection fails: log once, retry (RETRY_MIN_MS doubling to
  * RETRY_MAX_MS) until LISTEN works again, then read from the same cursor.
  *
+ * Polling (serve --follow URL): the thread reads from that server, a hot
+ * standby where LISTEN is refused, every SN_FOLLOW_POLL_MS instead of
+ * waiting for a notification; it also keeps a handle on --db (the head)
+ * for the floor below. Polling rather than waiting on the standby's replay
+ * position (pg_last_wal_replay_lsn): WAL moves for every write (deliveries,
+ * sessions, rate limits), not only for states, and an LSN cannot be told
+ * against a change number; the probe, max(seq) over the index numbers_seq
+ * inside the read itself, costs one index page when nothing changed.
+ *
  * Invariants:
  *   1. Nothing missed: the cursor only moves to a change number just read,
  *      and every change up to the cursor is in the index (or a later state
@@ -38,6 +47,27 @@
  *      A check on this node right after the writer's answer sees the
  *      writer's states or newer ones: no section can put older ones after
  *      the writer's puts (the first rule).
+ *   4. Polling a standby keeps 3. The first rule above rests on a section
+ *      that starts after the writer's puts reading a snapshot that holds
+ *      the writer's commit; a standby replays later, so a section could read
+ *      a state committed before the writer's (above the cursor, not yet
+ *      read) and put it after. Hence the floor: the highest change number
+ *      any state in the index may carry, raised (under the lock) to the
+ *      head's change number before the first section after the writer's
+ *      puts (own_unseen; the head's number is read after the writer's
+ *      commit, so it is at least the writer's), set to the head's number
+ *      read before the index load (so the loaded states are covered too),
+ *      and to the last change a section read. A section puts only what a
+ *      snapshot holding the floor returns (sn_store_changes_after_floor:
+ *      the test and the rows in one statement), and in such a snapshot each
+ *      number's row is its state at or after every change up to the floor:
+ *      never older than what the index holds. A standby behind the floor
+ *      returns nothing, and the section ends without moving the cursor; it
+ *      is read again SN_FOLLOW_POLL_MS later. The rewind (second rule) is
+ *      unchanged: what it reads again also comes through the floor. The
+ *      floor also covers the connection moving to another, further behind
+ *      standby of a multi-host URL. Cost: one head read per writer
+ *      commit, at most one per section, never when the node does not write.
  *
  * Thread-safety: the handle is the thread's alone; cursor and sections are
  * written under the lock and read without it (atomics).
@@ -70,7 +100,10 @@ struct sn_follower {
     _Atomic uint64_t cursor;   /* written under lock */
     _Atomic uint64_t sections; /* sections ended; written under lock */
     atomic_int stopping;
-    sn_store *store; /* the thread's own */
+    sn_store *store; /* the thread's own: --db, or --follow's server */
+    sn_store *head;  /* polling (--follow): a handle on --db; NULL otherwise */
+    uint64_t floor;  /* polling: reads must hold this change (under lock) */
+    int own_unseen;  /* polling: the writer put states since floor was read */
     sn_numindex *ix;
     int wake_fd; /* eventfd: stop, or read again after a rewind */
     pthread_t tid;
@@ -121,6 +154,28 @@ static int put_change(void *ctx, const sn_number_state *st, uint64_t seq)
     return 0;
 }
 
+/* One page, under the lock. Polling, it reads with the floor (invariant
+ * 4): first raised to --db's change number when the writer put states
+ * since it was last read; a standby behind the floor returns nothing. */
+static int read_page(sn_follower *f, page *p, char *err, size_t errlen)
+{
+    uint64_t head = 0, at = atomic_load(&f->cursor);
+    int rc;
+    if (f->head == NULL)
+        return sn_store_changes_after(f->store, at, PAGE_ROWS, put_change, p, err, errlen);
+    if (f->own_unseen) {
+        if ((rc = sn_store_change_cursor(f->head, &head, err, errlen)) != SN_OK)
+            return rc;
+        f->floor = head > f->floor ? head : f->floor;
+        f->own_unseen = 0;
+    }
+    rc =
+        sn_store_changes_after_floor(f->store, at, f->floor, PAGE_ROWS, put_change, p, err, errlen);
+    if (p->count > 0 && p->last > f->floor)
+        f->floor = p->last;
+    return rc;
+}
+
 /* Read and put the changes after the cursor, one section per page, until a
  * page comes back short. A failed read puts nothing (one statement). */
 static int catch_up(sn_follower *f, char *err, size_t errlen)
@@ -130,8 +185,7 @@ static int catch_up(sn_follower *f, char *err, size_t errlen)
     do {
         p = (page){f, 0, 0};
         pthread_mutex_lock(&f->lock);
-        rc = sn_store_changes_after(f->store, atomic_load(&f->cursor), PAGE_ROWS, put_change, &p,
-                                    err, errlen);
+        rc = read_page(f, &p, err, errlen);
         if (p.count > 0)
             atomic_store(&f->cursor, p.last);
         atomic_fetch_add(&f->sections, 1);
@@ -140,13 +194,27 @@ static int catch_up(sn_follower *f, char *err, size_t errlen)
     return rc;
 }
 
+/* Until the next read: a notification (LISTEN), or SN_FOLLOW_POLL_MS
+ * (polling); a wake-up ends either early. */
+static int wait_next(sn_follower *f, char *err, size_t errlen)
+{
+    if (f->head != NULL) {
+        pause_ms(f, SN_FOLLOW_POLL_MS);
+        return SN_OK;
+    }
+    if (sn_store_wait_changes(f->store, POLL_MS, f->wake_fd, err, errlen) < 0)
+        return SN_ESTORE;
+    drain_wake(f);
+    return SN_OK;
+}
+
 static void *follow_main(void *arg)
 {
     sn_follower *f = arg;
     char err[SN_ERRMSG_MAX];
     int lost = 0, retry_ms = RETRY_MIN_MS;
     while (!atomic_load(&f->stopping)) {
-        int rc = lost ? sn_store_listen(f->store, err, sizeof(err)) : SN_OK;
+        int rc = lost && f->head == NULL ? sn_store_listen(f->store, err, sizeof(err)) : SN_OK;
         if (rc == SN_OK)
             rc = catch_up(f, err, sizeof(err));
         if (rc == SN_OK && lost) {
@@ -155,11 +223,8 @@ static void *follow_main(void *arg)
             lost = 0;
             retry_ms = RETRY_MIN_MS;
         }
-        if (rc == SN_OK &&
-            sn_store_wait_changes(f->store, POLL_MS, f->wake_fd, err, sizeof(err)) >= 0) {
-            drain_wake(f);
+        if (rc == SN_OK && (rc = wait_next(f, err, sizeof(err))) == SN_OK)
             continue;
-        }
         if (!lost)
             sn_log(SN_LOG_WARN,
                    "following changes: %s; retrying (checks answer from "
@@ -172,23 +237,46 @@ static void *follow_main(void *arg)
     return NULL;
 }
 
-int sn_follower_open(const char *db, sn_numindex *ix, sn_follower **out, char *err, size_t errlen)
+/* The handles: the one read from (follow, else db) and, polling, db's.
+ * LISTEN first: a commit after the cursor was read also wakes the thread.
+ * Polling, the cursor comes from db: changes up to it are in the index
+ * (loaded after), and the floor (own_unseen) keeps a standby that is
+ * behind it from handing back older states. */
+static int open_handles(const char *db, const char *follow, sn_store **store, sn_store **head,
+                        uint64_t *cursor, char *err, size_t errlen)
+{
+    int rc;
+    *store = *head = NULL;
+    if ((rc = sn_store_open(follow != NULL ? follow : db, NULL, store, err, errlen)) != SN_OK)
+        return rc;
+    if (!sn_store_can_follow(*store))
+        return SN_OK;
+    if (follow == NULL)
+        rc = sn_store_listen(*store, err, errlen);
+    else if ((rc = sn_store_open(db, NULL, head, err, errlen)) == SN_OK &&
+             !sn_store_can_follow(*head))
+        rc = sn_fail(err, errlen, SN_ECONFIG, "--follow needs a PostgreSQL store in --db");
+    if (rc == SN_OK)
+        rc = sn_store_change_cursor(*head != NULL ? *head : *store, cursor, err, errlen);
+    return rc;
+}
+
+int sn_follower_open(const char *db, const char *follow, sn_numindex *ix, sn_follower **out,
+                     char *err, size_t errlen)
 {
     sn_follower *f = NULL;
-    sn_store *store = NULL;
+    sn_store *store = NULL, *head = NULL;
     uint64_t cursor = 0;
     int rc;
     *out = NULL;
-    if ((rc = sn_store_open(db, NULL, &store, err, errlen)) != SN_OK)
-        return rc;
+    if ((rc = open_handles(db, follow, &store, &head, &cursor, err, errlen)) != SN_OK)
+        goto fail;
     if (!sn_store_can_follow(store)) {
         sn_store_close(store);
-        return SN_OK;
+        return follow == NULL ? SN_OK
+                              : sn_fail(err, errlen, SN_ECONFIG,
+                                        "--follow must name a PostgreSQL server (a URL)");
     }
-    /* LISTEN first: a commit after the cursor was read also wakes the thread */
-    if ((rc = sn_store_listen(store, err, errlen)) != SN_OK ||
-        (rc = sn_store_change_cursor(store, &cursor, err, errlen)) != SN_OK)
-        goto fail;
     if ((f = calloc(1, sizeof(*f))) == NULL) {
         rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
         goto fail;
@@ -202,12 +290,16 @@ int sn_follower_open(const char *db, sn_numindex *ix, sn_follower **out, char *e
     atomic_init(&f->sections, 0);
     atomic_init(&f->stopping, 0);
     f->store = store;
+    f->head = head;
+    f->floor = cursor;
+    f->own_unseen = head != NULL;
     f->ix = ix;
     *out = f;
     return SN_OK;
 fail:
     free(f);
     sn_store_close(store);
+    sn_store_close(head);
     return rc;
 }
 
@@ -216,8 +308,9 @@ int sn_follower_start(sn_follower *f, char *err, size_t errlen)
     if (sn_thread_start(&f->tid, follow_main, f) != 0)
         return sn_fail(err, errlen, SN_EIO, "cannot start the follower thread");
     f->started = 1;
-    sn_log(SN_LOG_INFO, "following the store's changes from change %llu",
-           (unsigned long long)atomic_load(&f->cursor));
+    sn_log(SN_LOG_INFO, "following the store's changes from change %llu%s",
+           (unsigned long long)atomic_load(&f->cursor),
+           f->head != NULL ? " (--follow: polling)" : "");
     return SN_OK;
 }
 
@@ -231,6 +324,7 @@ void sn_follower_stop(sn_follower *f)
         pthread_join(f->tid, NULL);
     }
     sn_store_close(f->store);
+    sn_store_close(f->head);
     close(f->wake_fd);
     pthread_mutex_destroy(&f->lock);
     free(f);
@@ -255,6 +349,7 @@ void sn_follower_index_own(sn_follower *f, sn_numindex *ix, const sn_follow_mark
         pthread_mutex_lock(&f->lock);
     report_put(sn_numindex_put_many(ix, states, n));
     if (f != NULL) {
+        f->own_unseen = 1; /* invariant 4: the next section reads db's number first */
         if (atomic_load(&f->sections) != m->sections && atomic_load(&f->cursor) > m->cursor) {
             atomic_store(&f->cursor, m->cursor); /* invariant 3: read them again */
             wake(f);

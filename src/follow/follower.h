@@ -7,7 +7,9 @@
  * the index through the follower: a thread on its own store handle that
  * reads the states written after its cursor (sn_store_changes_after), in
  * change order, when the store says a commit wrote some and at least once
- * a second, and after a lost connection, from the same cursor. The stores
+ * a second, and after a lost connection, from the same cursor; or, given a
+ * server of its own to read (serve --follow: a hot standby), by polling
+ * it. The stores
  * that keep no change numbers (SQLite, one node) get no follower.
  *
  * Both write into one index, so the writer tells the follower about its
@@ -32,12 +34,23 @@ typedef struct {
     uint64_t cursor;   /* every change up to here was in the index */
 } sn_follow_mark;
 
+/* How often a follower reading from --follow's server (a hot standby,
+ * where LISTEN is refused) asks it for new changes: one probe of the index
+ * on numbers.seq each time, so a change reaches the index within about
+ * this much after the standby replayed it. */
+#define SN_FOLLOW_POLL_MS 100
+
 /* Open the follower's own handle on db, ask the store to wake it on each
  * commit that writes states, and read the current change number. Call it
  * before the index is loaded: a change committed during the load is then
  * read again after it (putting a state twice is harmless), never missed.
- * *out is NULL (and SN_OK) when the store cannot be followed. */
-int sn_follower_open(const char *db, sn_numindex *ix, sn_follower **out, char *err, size_t errlen);
+ * With follow (a libpq connection string, --follow; NULL: none) the
+ * changes are read from that server instead, every SN_FOLLOW_POLL_MS, and
+ * db gets a second handle of its own (follower.c, invariant 4).
+ * *out is NULL (and SN_OK) when the store cannot be followed (and follow
+ * is NULL; with follow it is an error). */
+int sn_follower_open(const char *db, const char *follow, sn_numindex *ix, sn_follower **out,
+                     char *err, size_t errlen);
 
 /* Start the thread, once the index is loaded (and shared). */
 int sn_follower_start(sn_follower *f, char *err, size_t errlen);

@@ -261,7 +261,13 @@ int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
 int sn_store_changes_after(sn_store *s, uint64_t after, uint32_t limit, sn_change_fn fn, void *ctx,
                            char *err, size_t errlen)
 {
-    return s->be->changes->after(s, after, limit, fn, ctx, err, errlen);
+    return s->be->changes->after(s, after, 0, limit, fn, ctx, err, errlen);
+}
+
+int sn_store_changes_after_floor(sn_store *s, uint64_t after, uint64_t floor, uint32_t limit,
+                                 sn_change_fn fn, void *ctx, char *err, size_t errlen)
+{
+    return s->be->changes->after(s, after, floor, limit, fn, ctx, err, errlen);
 }
 
 int sn_store_listen(sn_store *s, char *err, size_t errlen)

@@ -59,8 +59,8 @@ typedef struct {
 /* Following the changes: only a backend that several processes share. */
 typedef struct {
     int (*cursor)(sn_store *s, uint64_t *seq, char *err, size_t errlen);
-    int (*after)(sn_store *s, uint64_t after, uint32_t limit, sn_change_fn fn, void *ctx, char *err,
-                 size_t errlen);
+    int (*after)(sn_store *s, uint64_t after, uint64_t floor, uint32_t limit, sn_change_fn fn,
+                 void *ctx, char *err, size_t errlen);
     int (*listen)(sn_store *s, char *err, size_t errlen);
     int (*wait)(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
 } sn_changes_ops;
@@ -123,6 +123,14 @@ int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
  * and is returned. */
 int sn_store_changes_after(sn_store *s, uint64_t after, uint32_t limit, sn_change_fn fn, void *ctx,
                            char *err, size_t errlen);
+
+/* The same from a server that may lag behind the one written to (a hot
+ * standby): nothing at all unless the read's snapshot holds change `floor`
+ * (its highest change number is floor or more), so every state it returns
+ * is as new as any committed up to floor. One statement, one snapshot:
+ * also right when the connection moved to another server meanwhile. */
+int sn_store_changes_after_floor(sn_store *s, uint64_t after, uint64_t floor, uint32_t limit,
+                                 sn_change_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Ask to be woken by commits that write states (PostgreSQL: LISTEN). A
  * connection lost later loses it: call again after sn_store_wait_changes

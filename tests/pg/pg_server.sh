@@ -14,6 +14,11 @@
 #   pg_server.sh halt DIR [fast|immediate]  stop the server, keep its data (immediate:
 #                            as a crash, no checkpoint; recovery replays the WAL)
 #   pg_server.sh resume DIR  start a halted server again, on the same port
+#   pg_server.sh standby PRIMARY DIR [NAME]  a streaming hot standby of the
+#                            server in PRIMARY (pg_basebackup -R) in DIR, on a
+#                            free port, same password; NAME (default standby)
+#                            is its application_name, for synchronous_standby_names
+#   pg_server.sh promote DIR the standby in DIR becomes a primary (pg_ctl promote)
 #
 # DIR must be absent or empty: the script owns everything in it. The server
 # runs as user postgres when invoked as root (CI runs as root; PostgreSQL
@@ -92,6 +97,8 @@ unix_socket_permissions = 0700
 fsync = on
 synchronous_commit = on
 max_connections = 200
+wal_level = replica
+max_wal_senders = 10
 CONF
   for _ in 1 2 3; do # the free port may be taken before the server binds it
     port=$(free_port)
@@ -131,7 +138,55 @@ resume() {
     -o "-p $(cat "$dir/port")" start >/dev/null || { tail -20 "$dir/server.log" >&2; die "restart failed"; }
 }
 
-[ $# -ge 2 ] || die "usage: pg_server.sh start|stop|url|socket-url|createdb|psql|halt|resume DIR [ARG]"
+# Listen on a free port (retried: another process may take it first).
+listen_free() {
+  local dir=$1 bin port
+  bin=$(bindir)
+  for _ in 1 2 3; do
+    port=$(free_port)
+    if as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "-p $port" \
+         start >/dev/null; then
+      echo "$port" >"$dir/port"
+      return 0
+    fi
+  done
+  tail -20 "$dir/server.log" >&2
+  die "the server in $dir did not start"
+}
+
+standby() {
+  local primary=$1 dir=$2 name=${3:-standby} bin
+  bin=$(bindir)
+  [ -f "$primary/port" ] || die "no server in $primary"
+  [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad standby name '$name'"
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  [ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
+  chmod 0700 "$dir"
+  cp "$primary/password" "$dir/password"
+  [ "$(id -u)" != 0 ] || chown -R postgres: "$dir"
+  as_server "$bin/pg_basebackup" -D "$dir/data" -h "$primary" -p "$(cat "$primary/port")" \
+    -U secondnum -X stream -c fast -R >"$dir/basebackup.log" 2>&1 ||
+    { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+  # its own socket directory; primary_conninfo again with a name (the last
+  # setting wins), which synchronous_standby_names can list
+  as_server tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
+unix_socket_directories = '$dir'
+hot_standby = on
+CONF
+  as_server tee -a "$dir/data/postgresql.auto.conf" >/dev/null <<CONF
+primary_conninfo = 'host=$primary port=$(cat "$primary/port") user=secondnum application_name=$name'
+CONF
+  listen_free "$dir"
+}
+
+promote() {
+  local dir=$1
+  [ -f "$dir/port" ] || die "no server in $dir"
+  as_server "$(bindir)/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
+}
+
+[ $# -ge 2 ] || die "usage: pg_server.sh start|stop|url|socket-url|createdb|psql|halt|resume|standby|promote DIR [ARG]"
 cmd=$1 dir=$2
 shift 2
 case "$cmd" in
@@ -143,5 +198,7 @@ case "$cmd" in
   psql) psql_on "$dir" "$@" ;;
   halt) halt "$dir" "${1:-fast}" ;;
   resume) resume "$dir" ;;
+  standby) [ $# -ge 1 ] || die "standby needs PRIMARY DIR"; standby "$dir" "$@" ;;
+  promote) promote "$dir" ;;
   *) die "unknown command '$cmd'" ;;
 esac

@@ -26,9 +26,22 @@ static size_t nrows;
 static uint64_t last_seq;
 static int fake_handle;
 
+/* Every commit in order, for the standby's view: it has replayed those up
+ * to `replayed` (a number's row there is its last commit up to it). */
+static struct {
+    sn_number_state st;
+    uint64_t seq;
+} hist[ROWS];
+static size_t nhist;
+static uint64_t replayed;
+
 /* A commit writing st: its row takes the next change number. */
 static void commit(const sn_number_state *st)
 {
+    if (nhist < ROWS) {
+        hist[nhist].st = *st;
+        hist[nhist++].seq = last_seq + 1;
+    }
     size_t i = 0;
     while (i < nrows && rows[i].st.number != st->number)
         i++;
@@ -99,6 +112,33 @@ int sn_store_changes_after(sn_store *s, uint64_t after, uint32_t limit,
     return SN_OK;
 }
 
+/* The standby's rows after `after`: nothing unless it replayed `floor`. */
+int sn_store_changes_after_floor(sn_store *s, uint64_t after, uint64_t floor, uint32_t limit,
+                                 int (*fn)(void *ctx, const sn_number_state *st, uint64_t seq),
+                                 void *ctx, char *err, size_t errlen)
+{
+    (void)s, (void)err, (void)errlen;
+    if (replayed < floor)
+        return SN_OK;
+    for (uint32_t k = 0; k < limit; k++) {
+        size_t best = nhist;
+        for (size_t i = 0; i < nhist && hist[i].seq <= replayed; i++) {
+            int later = 0; /* the number has a later commit the standby replayed */
+            for (size_t j = i + 1; j < nhist && hist[j].seq <= replayed; j++)
+                later |= hist[j].st.number == hist[i].st.number;
+            if (!later && hist[i].seq > after && (best == nhist || hist[i].seq < hist[best].seq))
+                best = i;
+        }
+        if (best == nhist)
+            break;
+        after = hist[best].seq;
+        int stop = fn(ctx, &hist[best].st, after);
+        if (stop != 0)
+            return stop;
+    }
+    return SN_OK;
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static char err[SN_ERRMSG_MAX];
@@ -137,10 +177,13 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof(*fx));
-    nrows = 0;
+    nrows = nhist = 0;
     last_seq = 0;
+    replayed = 0;
     fx->ix = sn_numindex_new();
-    assert_int_equal(sn_follower_open("fake", fx->ix, &fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_follower_open("fake", *state != NULL ? "standby" : NULL, fx->ix, &fx->f,
+                                      err, sizeof(err)),
+                     SN_OK);
     assert_non_null(fx->f);
     *state = fx;
     return 0;
@@ -270,6 +313,57 @@ static void starts_and_stops(void **state)
     assert_int_equal(indexed_day(fx->ix, N1), st.last_activation_day);
 }
 
+/* Polling a standby (--follow), invariant 4: another node commits day2,
+ * this node's writer day3 and puts it; the standby has replayed day2 only.
+ * A section then must not put day2 over day3: it reads nothing until the
+ * standby has the writer's commit. */
+static void a_lagging_standby_never_puts_an_older_state(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1), d2 = d1 + 100, d3 = d1 + 200;
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1, d2), s3 = active_since(N1, d3);
+    sn_follow_mark m;
+    assert_non_null(fx->f->head);
+    commit(&s1);
+    replayed = 1;
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(indexed_day(fx->ix, N1), d1);
+    commit(&s2); /* another node's */
+    sn_follower_mark(fx->f, &m);
+    commit(&s3); /* this node's writer */
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1);
+    assert_int_equal(indexed_day(fx->ix, N1), d3);
+    replayed = 2; /* the standby has day2, not yet day3 */
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(indexed_day(fx->ix, N1), d3);
+    assert_int_equal(sn_follower_position(fx->f), 1);
+    replayed = 3;
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(indexed_day(fx->ix, N1), d3);
+    assert_int_equal(sn_follower_position(fx->f), 3);
+}
+
+/* Polling: the first section reads --db's change number (the index was
+ * loaded from there): the standby's rows count once it has replayed that
+ * far, not before (they could be older than the loaded states). */
+static void polling_reads_once_the_standby_is_as_far_as_the_load(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1);
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1 + 1, d1);
+    commit(&s1);
+    commit(&s2);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK); /* standby at 0 */
+    assert_int_equal(sn_numindex_count(fx->ix), 0);
+    replayed = 1;
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_numindex_count(fx->ix), 0);
+    replayed = 2;
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_numindex_count(fx->ix), 2);
+    assert_int_equal(sn_follower_position(fx->f), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +374,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(catch_up_reads_every_page, setup, teardown),
         cmocka_unit_test(without_a_follower_the_writer_puts),
         cmocka_unit_test_setup_teardown(starts_and_stops, setup, teardown),
+        cmocka_unit_test_prestate_setup_teardown(a_lagging_standby_never_puts_an_older_state, setup,
+                                                 teardown, (void *)"standby"),
+        cmocka_unit_test_prestate_setup_teardown(
+            polling_reads_once_the_standby_is_as_far_as_the_load, setup, teardown,
+            (void *)"standby"),
     };
     return sn_run_tests(tests);
 }

@@ -4,7 +4,10 @@
  * version 4): writers take them under the writer lock, which PostgreSQL
  * releases only after the commit is visible, so they become visible in
  * increasing order (docs/internals/postgres.md, "Several nodes"). Each
- * commit that wrote states NOTIFYs the followers (buffer.c).
+ * commit that wrote states NOTIFYs the followers (buffer.c). A follower
+ * on a hot standby (serve --follow) cannot LISTEN there: it polls, reading
+ * with a floor (changes_floor_sql) so a lagging standby never hands it a
+ * state older than one already in its index (follow/follower.c).
  */
 #include "store/pg/pg.h"
 
@@ -18,6 +21,11 @@
 static const char cursor_sql[] = "SELECT coalesce(max(seq), 0) FROM numbers";
 static const char changes_sql[] = "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
                                   "WHERE seq > $1 ORDER BY seq LIMIT $2";
+/* From a standby: the uncorrelated max(seq) is one probe of numbers_seq,
+ * run once (an InitPlan), in the same snapshot as the rows. */
+static const char changes_floor_sql[] =
+    "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
+    "WHERE seq > $1 AND (SELECT max(seq) FROM numbers) >= $3 ORDER BY seq LIMIT $2";
 
 static int read_seq(void *ctx, const sn_sql_row *row)
 {
@@ -48,16 +56,21 @@ static int change_row(void *ctx, const sn_sql_row *row)
     return c->fn(c->ctx, &st, (uint64_t)sn_sql_int(row, 0));
 }
 
-/* One statement, so one snapshot: a change is in it whole or not at all. */
-static int after(sn_store *base, uint64_t since, uint32_t limit, sn_change_fn fn, void *ctx,
-                 char *err, size_t errlen)
+/* One statement, so one snapshot: a change is in it whole or not at all
+ * (and with a floor, the floor test and the rows agree). */
+static int after(sn_store *base, uint64_t since, uint64_t floor, uint32_t limit, sn_change_fn fn,
+                 void *ctx, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
     change_rows c = {fn, ctx};
     int rc = pg_enter_log(s, err, errlen);
     if (rc != SN_OK)
         return rc;
-    return sn_sql_read(base, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)), change_row, &c,
+    if (floor == 0)
+        return sn_sql_read(base, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)), change_row,
+                           &c, "read changes", err, errlen);
+    return sn_sql_read(base, changes_floor_sql,
+                       SQL_ARGS(SQL_INT(since), SQL_INT(limit), SQL_INT(floor)), change_row, &c,
                        "read changes", err, errlen);
 }
 

@@ -348,13 +348,18 @@ fail:
     return rc;
 }
 
-/* The rules the store was created with, after checking (and migrating)
- * its schema version. */
-static int load_rules(pg_store *s, char *err, size_t errlen)
+/* The rules the store was created with, after checking (and, unless the
+ * server is a standby, migrating) its schema version. */
+static int load_rules(pg_store *s, int standby, char *err, size_t errlen)
 {
     PGresult *r = NULL;
     long version = 0, cc = 0, aging = 0, tz = 0;
     int rc = read_meta(s, &r, &version, err, errlen);
+    if (rc == SN_OK && standby && version < SCHEMA_VERSION)
+        rc = sn_fail(err, errlen, SN_ESTORE,
+                     "the standby's store is schema version %ld, this build reads %d: open the "
+                     "primary with this version first",
+                     version, SCHEMA_VERSION);
     if (rc == SN_OK && version >= BASE_VERSION && version < SCHEMA_VERSION) {
         PQclear(r);
         r = NULL;
@@ -378,6 +383,30 @@ static int load_rules(pg_store *s, char *err, size_t errlen)
 out:
     PQclear(r);
     return rc;
+}
+
+/* A hot standby (serve --follow): the handle only reads. Its session
+ * refuses writes itself (default_transaction_read_only), and the open
+ * neither creates nor migrates a schema there: *standby says so. */
+static int check_standby(pg_store *s, int *standby, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(s->conn, "SELECT pg_is_in_recovery()");
+    int rc = SN_OK, schema = 0;
+    *standby = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = pg_fail(s, r, "cannot read the database", err, errlen);
+    else
+        *standby = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (rc != SN_OK || !*standby)
+        return rc;
+    if ((rc = pg_exec_sql(s, "SET default_transaction_read_only = on", "configure", err, errlen)) !=
+            SN_OK ||
+        (rc = has_schema(s, &schema, err, errlen)) != SN_OK)
+        return rc;
+    return schema ? SN_OK
+                  : sn_fail(err, errlen, SN_ESTORE,
+                            "the standby has no secondnum schema yet: open the primary first");
 }
 
 /* Connect with bounds on waiting for a server that does not answer: a
@@ -419,9 +448,12 @@ int sn_store_pg_open(const char *url, const sn_rules *rules, sn_store **out, cha
                      msg);
         goto fail;
     }
+    int standby = 0;
     if ((rc = pg_configure(s, err, errlen)) != SN_OK ||
-        (rc = ensure_schema(s, rules != NULL ? rules : &defaults, err, errlen)) != SN_OK ||
-        (rc = load_rules(s, err, errlen)) != SN_OK)
+        (rc = check_standby(s, &standby, err, errlen)) != SN_OK ||
+        (!standby &&
+         (rc = ensure_schema(s, rules != NULL ? rules : &defaults, err, errlen)) != SN_OK) ||
+        (rc = load_rules(s, standby, err, errlen)) != SN_OK)
         goto fail;
     *out = &s->base;
     return SN_OK;
