@@ -13,6 +13,7 @@
 #include "index/blocks.h"
 
 #include "core/errors.h"
+#include "util/mix.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -73,15 +74,6 @@ typedef struct {
 struct sn_blocks {
     dir_shard shards[DIR_SHARDS];
 };
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static size_t block_bytes(const block *bk)
 {
@@ -155,7 +147,7 @@ void sn_blocks_free(sn_blocks *b)
 
 static dir_shard *shard_of(sn_blocks *b, uint64_t id, uint64_t *h)
 {
-    *h = mix(id);
+    *h = sn_mix64(id);
     return &b->shards[*h >> (64 - DIR_SHARD_BITS)];
 }
 
@@ -178,7 +170,7 @@ static int dir_grow(dir_shard *s)
     for (size_t i = 0; i <= s->mask; i++) {
         if (s->slots[i] == NULL)
             continue;
-        size_t j = mix(s->slots[i]->id) & (n - 1);
+        size_t j = sn_mix64(s->slots[i]->id) & (n - 1);
         while (slots[j] != NULL)
             j = (j + 1) & (n - 1);
         slots[j] = s->slots[i];

@@ -8,7 +8,7 @@
  * linear probing; key 0 marks an empty slot (no number or digest prefix is
  * 0: E.164 numbers are positive, and a 0 digest prefix is stored as 1). A
  * key's hash picks its shard by its top SHARD_BITS and its home slot by the
- * bits below them. The hash is mix(key), except in the SHA-256 map, whose
+ * bits below them. The hash is sn_mix64(key), except in the SHA-256 map, whose
  * keys (the digest's first 8 bytes, big-endian) are uniform already and are
  * their own hash: there the home slots follow the digest's order, so the
  * entries of one digest prefix sit in one run of slots (the range check:
@@ -23,6 +23,7 @@
 #include "index/numindex.h"
 
 #include "core/errors.h"
+#include "util/mix.h"
 #include "index/blocks.h"
 #include "util/thread.h"
 
@@ -119,19 +120,10 @@ static slot *slots_new(size_t n)
     return p;
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* The hash of key in m: itself in an ordered map. */
 static uint64_t hash_of(int ordered, uint64_t key)
 {
-    return ordered ? key : mix(key);
+    return ordered ? key : sn_mix64(key);
 }
 
 /* The home slot of hash h in s: the bits below the shard's. */
