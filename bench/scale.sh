@@ -21,7 +21,8 @@
 #      answers (the index is loaded before the listeners open), seconds until
 #      the first POST /v1/check is answered, RSS once loaded minus the RSS of
 #      the same server on an empty store, and the index's own accounting
-#      (secondnum_index_bytes on --metrics-listen).
+#      (secondnum_index_bytes on --metrics-listen); then the same server
+#      again with --hashed-checks off (no digest lookups).
 #   4. redis-server (Debian's), a private instance on a free loopback port in
 #      the work directory: what a check needs of each number (status, first
 #      record an activation, first day, last activation day, last
@@ -96,7 +97,7 @@ KEY=$("$SN" keys create --db "$DB" --role app --name scale --rate 100000000/s \
 CHECK_NUMBER=$(awk -F, 'NR == 2 {print $1; exit}' "$WORK/feed.csv")
 
 # ---- 3. serve ----------------------------------------------------------------------
-# start_serve DB: sets SERVE_PID, SERVE_URL, METRICS_URL, SERVE_T0 (the start)
+# start_serve DB [ARGS...]: sets SERVE_PID, SERVE_URL, METRICS_URL, SERVE_T0 (the start)
 # and READY_S (seconds from it to the first /healthz answer)
 start_serve() {
   local port mport t0
@@ -107,7 +108,7 @@ start_serve() {
   t0=$(now)
   SERVE_T0=$t0
   "$SN" serve --db "$1" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
-    --threads 1 2>>"$WORK/serve.log" &
+    --threads 1 "${@:2}" 2>>"$WORK/serve.log" &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
   wait_until 1800 curl -sf --max-time 2 "$SERVE_URL/healthz" || fail "serve never answered /healthz"
@@ -138,6 +139,15 @@ metrics=$(curl -sf --max-time 10 "$METRICS_URL") || fail "no /metrics answer"
 index_bytes=$(awk '$1 == "secondnum_index_bytes" {printf "%d", $2}' <<<"$metrics")
 index_numbers=$(awk '$1 == "secondnum_index_numbers" {printf "%d", $2}' <<<"$metrics")
 [ -n "$index_bytes" ] || fail "no secondnum_index_bytes in /metrics"
+stop_serve
+
+# the same without the digest lookups (serve --hashed-checks off)
+start_serve "$DB" --hashed-checks off
+check_once >/dev/null || wait_until 60 check_once || fail "no check answered (hashed checks off)"
+off_ready_s=$READY_S
+off_kb=$(rss_kb "$SERVE_PID")
+off_bytes=$(curl -sf --max-time 10 "$METRICS_URL" | awk '$1 == "secondnum_index_bytes" {printf "%d", $2}')
+[ -n "$off_bytes" ] || fail "no secondnum_index_bytes in /metrics (hashed checks off)"
 stop_serve
 
 # ---- 4. redis ------------------------------------------------------------------------
@@ -178,7 +188,8 @@ redis_before=0 redis_after=0 redis_numbers=0 encoding=- reload_s=0
 awk -v n="$N" -v ev="$EVENTS" -v fill="$FILL" -v is="$import_s" -v ik="$import_kb" \
     -v rdy="$serve_ready_s" -v fc="$first_check_s" -v ek="$empty_kb" -v lk="$loaded_kb" \
     -v ib="$index_bytes" -v inum="$index_numbers" -v rb="$redis_before" -v ra="$redis_after" \
-    -v rn="$redis_numbers" -v enc="$encoding" -v rl="$reload_s" 'BEGIN {
+    -v rn="$redis_numbers" -v enc="$encoding" -v rl="$reload_s" -v ordy="$off_ready_s" \
+    -v ok="$off_kb" -v ob="$off_bytes" 'BEGIN {
   rpn = (rn > 0) ? (ra - rb) / rn : 0
   printf "\n%d numbers, %d events, %s\n", n, ev, (fill == 0 ? "thin spread" : "dense blocks " fill "% full")
   printf "%-46s %14s %14s\n", "", "secondnum", "redis"
@@ -189,7 +200,12 @@ awk -v n="$N" -v ev="$EVENTS" -v fill="$FILL" -v is="$import_s" -v ik="$import_k
   printf "%-46s %14.1f %14s\n", "memory per number, bytes (RSS / used_memory)", (lk - ek) * 1024 / n,
          (rn > 0 ? sprintf("%.1f", rpn) : "-")
   printf "%-46s %14.1f %14s\n", "index accounting per number, bytes", ib / inum, enc
+  printf "%-46s %14.2f %14s\n", "hashed checks off: ready after start, s", ordy, "-"
+  printf "%-46s %14.1f %14s\n", "hashed checks off: memory per number (RSS)", (ok - ek) * 1024 / n, "-"
+  printf "%-46s %14.1f %14s\n", "hashed checks off: index accounting per number", ob / inum, "-"
   if (rn > 0)
-    printf "ratios secondnum/redis: memory %.2fx (RSS), %.2fx (index accounting); ready %.2fx\n",
-           ((lk - ek) * 1024 / n) / rpn, (ib / inum) / rpn, rdy / rl
+    printf "ratios secondnum/redis: memory %.2fx (RSS), %.2fx (index accounting); ready %.2fx; " \
+           "hashed checks off: memory %.2fx (RSS), %.2fx (index accounting), ready %.2fx\n",
+           ((lk - ek) * 1024 / n) / rpn, (ib / inum) / rpn, rdy / rl,
+           ((ok - ek) * 1024 / n) / rpn, (ob / inum) / rpn, ordy / rl
 }'
