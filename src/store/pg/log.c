@@ -3,7 +3,10 @@
  *
  * Inside a transaction (or a scan's snapshot), reads of states and events
  * come from read-ahead windows and this transaction's buffered writes
- * (buffer.c); elsewhere each is one statement.
+ * (buffer.c); elsewhere each is one statement. A batch's states (the
+ * ledger's get_states) are one statement per STATES_PER_READ numbers, in or
+ * out of a transaction; in one, the numbers found without a row are noted
+ * for buffer.c (pg_note_absent: their first write may go by COPY).
  */
 #include "store/pg/pg.h"
 

@@ -5,8 +5,9 @@
  *   conn.c     the connection: errors, statements (prepared once per
  *              connection, cached by the address of their SQL), typed
  *              arguments (sql.h), binary results, reconnecting, claim sets
- *   buffer.c   a transaction's buffered writes of events and states (COPY
- *              and pipelines) and the read-ahead windows over them
+ *   buffer.c   a transaction's buffered writes of events and states (COPY,
+ *              a staging table for upserts, pipelines for few rows) and the
+ *              read-ahead windows over them
  *   db.c       transactions: begin (the writer lock), commit, rollback;
  *              the SQL driver the shared domains run on (sql.h)
  *   log.c      events and number states (log.h)
