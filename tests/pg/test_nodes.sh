@@ -307,5 +307,35 @@ case_follower_survives_a_lost_connection() {
   expect_eq "recoveries logged" 2 "$(grep -c 'following changes again' "$WORK/b.err")"
 }
 
+# A batch that changes 64 states of existing numbers or more goes through
+# the staging table (src/store/pg/buffer.c): refused by PostgreSQL there, it
+# fails whole, the table created in that transaction goes with it, and the
+# next such batch on the same connection creates it again; B follows the
+# states written from it.
+case_staged_states_all_or_nothing_and_followed() {
+  newdb
+  start_node a
+  start_node b
+  acts="" cancels="" items=""
+  for i in $(seq 100 199); do
+    acts="$acts${acts:+,}$(event +8613800000$i activate 2023-01-01)"
+    cancels="$cancels${cancels:+,}$(event +8613800000$i cancel 2023-03-01)"
+    items="$items${items:+,}$(check_body +8613800000$i 2023-02-01)"
+  done
+  post a "[$acts]"
+  sql "ALTER TABLE numbers ADD CONSTRAINT no_poison CHECK (number <> 8613800000150 OR events < 2)"
+  out=$(api a /v1/events "$CKEY" "{\"events\":[$cancels]}") || true
+  case "$out" in *'nothing was applied'*) ;; *) fail "the poisoned batch: $out" ;; esac
+  expect_eq "events after the refused batch" 100 "$(sql 'SELECT count(*) FROM events')"
+  expect_eq "states after the refused batch" "100|100" "$(sql 'SELECT count(*), sum(events) FROM numbers')"
+  sql "ALTER TABLE numbers DROP CONSTRAINT no_poison"
+  post a "[$cancels]"
+  expect_eq "states written" "100|200|100" \
+    "$(sql 'SELECT count(*), sum(events), count(DISTINCT seq) FROM numbers')"
+  await b /v1/check/batch "{\"items\":[$items]}" \
+    "{\"results\":[$(echo "$items" | sed 's/}/,"result":"disconnected"}/g')]}"
+  note "100 cancellations through the staging table on A, answered by B in $LATENCY_MS ms"
+}
+
 exec 3>&1
 run_cases

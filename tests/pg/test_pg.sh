@@ -69,6 +69,29 @@ case_same_log_and_states_as_sqlite() {
   cmp -s pg.check sq.check || fail "checks differ"
 }
 
+# One batch reading more states than one statement asks for (get_states:
+# 8,192 numbers per statement), most of them existing: the same log and
+# states as SQLite.
+case_batch_reading_more_states_than_one_statement_asks() {
+  newdb
+  "$SN" gen --numbers 9000 --seed 12 >all.csv
+  head -n 30000 all.csv >first.csv
+  "$SN" init --db "$URL" >/dev/null
+  "$SN" init --db t.db >/dev/null
+  cp "$SECONDNUM_KEY" t.db.key
+  for f in first.csv all.csv; do
+    "$SN" import --db "$URL" --batch-size 0 $f >pg.out 2>pg.err || fail "pg import: $(cat pg.err)"
+    "$SN" import --db t.db --batch-size 0 $f >sq.out 2>sq.err || fail "sqlite import: $(cat sq.err)"
+    expect_eq "report of $f" "$(cat sq.out)" "$(cat pg.out)"
+  done
+  existing=$(cut -d, -f1 first.csv | tail -n +2 | sort -u | wc -l)
+  [ "$existing" -gt 8192 ] || fail "only $existing numbers existed before the second import"
+  dump_pg >pg.dump
+  dump_sqlite t.db >sq.dump
+  cmp -s pg.dump sq.dump || fail "stores differ: $(diff pg.dump sq.dump | head -5)"
+  "$SN" verify --db "$URL" >v.out || fail "verify: $(cat v.out)"
+}
+
 # A write that PostgreSQL refuses only when the buffered rows are sent (at
 # commit) fails its batch, all of it; earlier batches stay committed.
 case_write_refused_at_commit_fails_the_whole_batch() {

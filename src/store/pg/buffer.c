@@ -3,15 +3,27 @@
  * read-ahead windows that answer the ledger's reads (pg.h).
  *
  * Inside a transaction, appended events and written states are buffered
- * and sent in one go (binary COPY for new rows, a pipeline of upserts for
- * the others) before SQL that reads those tables, at commit, or every
- * BUFFER_ROWS rows; a write error is then reported by that later call (the
- * batch fails all the same). Where rows cannot change between calls (in a
- * transaction, under the writer lock, or a snapshot), get_state, find_event
- * and scan_events read ahead: the next rows in key order in one round trip,
- * answering the following calls (the ledger and verify walk numbers in
- * order); the buffers are looked up first, and a flush moves the windows
- * past what it sent.
+ * and sent in one go before SQL that reads those tables, at commit, or every
+ * BUFFER_ROWS rows. Each of three groups goes by binary COPY when it holds
+ * COPY_MIN_ROWS rows or more: events straight into `events` (all new: the
+ * ledger found no such event before appending), states of numbers that had
+ * no row straight into `numbers`, and the other states into a temporary
+ * staging table, applied with one INSERT ... SELECT ... ON CONFLICT that
+ * empties it. Smaller groups go together as one pipeline of prepared
+ * statements. A write error is reported by that later call (the batch fails
+ * all the same).
+ * The staging table (STAGE_TABLE, ON COMMIT DELETE ROWS) lives as long as
+ * its connection: the statement that starts its COPY creates it when it is
+ * missing (a new or re-made connection, or a rolled back transaction that
+ * had created it), so nothing tracks it. Every state written takes a new
+ * change number (numbers.seq, its default) as before; the writer lock makes
+ * them visible in increasing order (changes.c).
+ * Where rows cannot change between calls (in a transaction, under the
+ * writer lock, or a snapshot), get_state, find_event and scan_events read
+ * ahead: the next rows in key order in one round trip, answering the
+ * following calls (the ledger and verify walk numbers in order); the
+ * buffers are looked up first, and a flush moves the windows past what it
+ * sent.
  */
 #include "store/pg/pg.h"
 
@@ -23,7 +35,7 @@
 #include <string.h>
 
 #define BUFFER_ROWS 65536       /* buffered events or states before a flush */
-#define COPY_MIN_ROWS 64        /* fewer rows go in a pipeline of INSERTs */
+#define COPY_MIN_ROWS 64        /* a group with fewer rows goes in the pipeline */
 #define PIPELINE_MAX 512        /* statements per pipeline sync */
 #define COPY_CHUNK (256 * 1024) /* COPY bytes handed to libpq at once */
 #define WINDOW_MIN 64           /* rows a read-ahead window starts with */
@@ -40,6 +52,28 @@ static const char put_state_sql[] =
     "events = EXCLUDED.events, first_day = EXCLUDED.first_day, last_activation_day = "
     "EXCLUDED.last_activation_day, last_cancel_day = EXCLUDED.last_cancel_day, last_at = "
     "EXCLUDED.last_at, seq = EXCLUDED.seq"; /* the row's new change number (its default) */
+/* The staging table: the columns of numbers without seq (its default is
+ * taken where the rows land), created when missing, then filled by COPY. */
+#define STAGE_TABLE "sn_staged_states"
+#define STATE_COPY_COLUMNS                                                                         \
+    "(number, last_at, status, first_is_activation, tenure, carrier, events, first_day, "          \
+    "last_activation_day, last_cancel_day)"
+static const char stage_states_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS " STAGE_TABLE
+    " ON COMMIT DELETE ROWS AS SELECT number, " SN_STORE_STATE_COLUMNS
+    " FROM numbers WITH NO DATA; COPY " STAGE_TABLE STATE_COPY_COLUMNS
+    " FROM STDIN (FORMAT binary)";
+/* One statement: the staged rows leave the staging table and land in
+ * numbers, in number order, each taking a new change number. */
+static const char apply_staged_sql[] =
+    "WITH staged AS (DELETE FROM " STAGE_TABLE
+    " RETURNING *) INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
+    ") SELECT number, " SN_STORE_STATE_COLUMNS " FROM staged ORDER BY "
+    "number ON CONFLICT (number) DO UPDATE SET status = EXCLUDED.status, first_is_activation "
+    "= EXCLUDED.first_is_activation, tenure = EXCLUDED.tenure, carrier = EXCLUDED.carrier, "
+    "events = EXCLUDED.events, first_day = EXCLUDED.first_day, last_activation_day = "
+    "EXCLUDED.last_activation_day, last_cancel_day = EXCLUDED.last_cancel_day, last_at = "
+    "EXCLUDED.last_at, seq = EXCLUDED.seq";
 static const char notify_sql[] = "SELECT pg_notify('" PG_CHANGES_CHANNEL "', '')";
 
 /* ---- read-ahead windows ---------------------------------------------------- */
@@ -323,12 +357,23 @@ static int prepare_writes(pg_store *s, char *err, size_t errlen)
                        : pg_prepared_name(s, put_state_sql, st, STATE_NARGS, name, err, errlen);
 }
 
-/* Send buffered events [0, nevents) and states (only the not fresh ones
- * when fresh_copied) as prepared INSERTs, PIPELINE_MAX per round trip. */
-static int pipeline_rows(pg_store *s, int fresh_copied, char *err, size_t errlen)
+/* The groups of buffered rows (send_buffers): events, states of numbers
+ * that had no row, the other states. */
+enum { GROUP_EVENTS = 1, GROUP_FRESH = 2, GROUP_STALE = 4 };
+
+static int in_groups(const pg_store *s, size_t i, int groups)
 {
-    size_t ie = 0, is = 0;
+    return (groups & (s->states[i].fresh ? GROUP_FRESH : GROUP_STALE)) != 0;
+}
+
+/* Send the buffered rows of `groups` as prepared INSERTs, PIPELINE_MAX per
+ * round trip. */
+static int pipeline_rows(pg_store *s, int groups, char *err, size_t errlen)
+{
+    size_t ie = groups & GROUP_EVENTS ? 0 : s->nevents, is = 0;
     int rc = prepare_writes(s, err, errlen);
+    while (is < s->nstates && !in_groups(s, is, groups))
+        is++;
     while (rc == SN_OK && (ie < s->nevents || is < s->nstates)) {
         int sent = 0;
         if (PQenterPipelineMode(s->conn) != 1)
@@ -338,12 +383,11 @@ static int pipeline_rows(pg_store *s, int fresh_copied, char *err, size_t errlen
             if (ie < s->nevents) {
                 event_args(&s->events[ie++], args);
                 rc = send(s, append_event_sql, args, EVENT_NARGS, err, errlen);
-            } else if (fresh_copied && s->states[is].fresh) {
-                is++;
-                continue;
             } else {
                 state_args(&s->states[is++].st, args);
                 rc = send(s, put_state_sql, args, STATE_NARGS, err, errlen);
+                while (is < s->nstates && !in_groups(s, is, groups))
+                    is++;
             }
             sent += rc == SN_OK;
         }
@@ -366,27 +410,49 @@ static int notify_changes(pg_store *s, char *err, size_t errlen)
     return SN_OK;
 }
 
-/* Large buffers go by COPY (events, and states of numbers that had no row);
- * the rest as pipelined statements. */
+static int is_stale(pg_store *s, size_t i)
+{
+    return !s->states[i].fresh;
+}
+
+/* The states of numbers that had a row: COPY into the staging table, then
+ * one upsert of them all from there. */
+static int stage_states(pg_store *s, char *err, size_t errlen)
+{
+    int rc = copy_rows(s, stage_states_sql, s->nstates, copy_state_row, is_stale, "write states",
+                       err, errlen);
+    PGresult *r = rc != SN_OK ? NULL
+                              : pg_exec(s, apply_staged_sql, SQL_NO_ARGS, PGRES_COMMAND_OK,
+                                        "write states", err, errlen);
+    if (r == NULL)
+        return rc != SN_OK ? rc : SN_ESTORE;
+    PQclear(r);
+    return SN_OK;
+}
+
+/* Each group by COPY when it is large, the small ones in one pipeline. */
 static int send_buffers(pg_store *s, size_t fresh, char *err, size_t errlen)
 {
-    int rc = SN_OK;
-    if (s->nevents + fresh < COPY_MIN_ROWS)
-        return pipeline_rows(s, 0, err, errlen);
-    if (s->nevents > 0)
+    size_t stale = s->nstates - fresh;
+    int piped = 0, rc = SN_OK;
+    if (s->nevents >= COPY_MIN_ROWS)
         rc = copy_rows(s,
                        "COPY events(id, at, carrier, kind, flags, event_id, id6_hash) "
                        "FROM STDIN (FORMAT binary)",
                        s->nevents, copy_event_row, NULL, "append events", err, errlen);
-    if (rc == SN_OK && fresh > 0)
-        rc = copy_rows(s,
-                       "COPY numbers(number, last_at, status, first_is_activation, tenure, "
-                       "carrier, events, first_day, last_activation_day, last_cancel_day) "
-                       "FROM STDIN (FORMAT binary)",
+    else if (s->nevents > 0)
+        piped |= GROUP_EVENTS;
+    if (rc == SN_OK && fresh >= COPY_MIN_ROWS)
+        rc = copy_rows(s, "COPY numbers" STATE_COPY_COLUMNS " FROM STDIN (FORMAT binary)",
                        s->nstates, copy_state_row, is_fresh, "write states", err, errlen);
-    s->nevents = 0; /* sent: the pipeline below only writes states */
-    if (rc == SN_OK && fresh < s->nstates)
-        rc = pipeline_rows(s, 1, err, errlen);
+    else if (fresh > 0)
+        piped |= GROUP_FRESH;
+    if (rc == SN_OK && stale >= COPY_MIN_ROWS)
+        rc = stage_states(s, err, errlen);
+    else if (stale > 0)
+        piped |= GROUP_STALE;
+    if (rc == SN_OK && piped != 0)
+        rc = pipeline_rows(s, piped, err, errlen);
     return rc;
 }
 
@@ -468,6 +534,35 @@ int pg_buffer_event(pg_store *s, const sn_log_event *e, uint32_t ordinal, char *
     return SN_OK;
 }
 
+int pg_note_absent(pg_store *s, sn_number n, char *err, size_t errlen)
+{
+    if (s->nabsent > 0 && n <= s->absent[s->nabsent - 1].number)
+        s->nabsent = 0;
+    pg_absent *a = sn_grow(s->absent, &s->absent_cap, s->nabsent, sizeof(*s->absent), 1024);
+    if (a == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    s->absent = a;
+    s->absent[s->nabsent++] = (pg_absent){n, 0};
+    return SN_OK;
+}
+
+/* Whether n was noted without a row and not written since (then it is now). */
+static int take_absent(pg_store *s, sn_number n)
+{
+    size_t lo = 0, hi = s->nabsent;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->absent[mid].number < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == s->nabsent || s->absent[lo].number != n || s->absent[lo].used)
+        return 0;
+    s->absent[lo].used = 1;
+    return 1;
+}
+
 int pg_buffer_state(pg_store *s, const sn_number_state *st, char *err, size_t errlen)
 {
     pg_pending_state *ps;
@@ -484,7 +579,7 @@ int pg_buffer_state(pg_store *s, const sn_number_state *st, char *err, size_t er
     s->states = ps;
     ps = &s->states[s->nstates++];
     ps->st = *st;
-    ps->fresh = st->number > s->table_max;
+    ps->fresh = st->number > s->table_max || take_absent(s, st->number);
     if (st->number > s->base.max_number)
         s->base.max_number = st->number;
     return SN_OK;
@@ -507,6 +602,7 @@ void pg_discard_buffers(pg_store *s)
 {
     s->nevents = 0;
     s->nstates = 0;
+    s->nabsent = 0;
     s->events_sorted = 1;
     s->notified = 0;
     pg_window_clear(&s->state_w);

@@ -140,6 +140,7 @@ void pg_close(sn_store *base)
     PQfinish(s->conn);
     free(s->events);
     free(s->states);
+    free(s->absent);
     free(s->copy.data);
     free(s->claimed.v);
     free(s->written.v);

@@ -3,7 +3,10 @@
  *
  * Inside a transaction (or a scan's snapshot), reads of states and events
  * come from read-ahead windows and this transaction's buffered writes
- * (buffer.c); elsewhere each is one statement.
+ * (buffer.c); elsewhere each is one statement. A batch's states (the
+ * ledger's get_states) are one statement per STATES_PER_READ numbers, in or
+ * out of a transaction; in one, the numbers found without a row are noted
+ * for buffer.c (pg_note_absent: their first write may go by COPY).
  */
 #include "store/pg/pg.h"
 
@@ -13,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_ROWS 10000 /* rows per cursor fetch */
+#define SCAN_ROWS 10000      /* rows per cursor fetch */
+#define STATES_PER_READ 8192 /* numbers get_states asks for in one statement */
 
 static const char state_window_sql[] = "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers "
                                        "WHERE number >= $1 ORDER BY number LIMIT $2";
+static const char states_of_sql[] = "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers "
+                                    "WHERE number = ANY ($1::bigint[]) ORDER BY number";
 static const char scan_events_sql[] =
     "SELECT " SN_LOG_EVENT_COLUMNS " FROM events WHERE id BETWEEN $1 AND $2 ORDER BY id";
 static const char event_window_sql[] =
@@ -53,12 +59,71 @@ static int get_state(sn_store *base, sn_number n, sn_number_state *out, char *er
     return SN_OK;
 }
 
+/* Ask for the states of numbers[ask[0..n)] (ascending) in one statement;
+ * in a transaction, note those without a row (pg_note_absent). */
+static int read_states(pg_store *s, const sn_number *numbers, const size_t *ask, size_t n,
+                       sn_number_state *out, char *err, size_t errlen)
+{
+    char *text = malloc(3 + n * 21), *p = text;
+    if (text == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%llu", i ? "," : "", (unsigned long long)numbers[ask[i]]);
+    strcpy(p, "}");
+    PGresult *r = pg_exec(s, states_of_sql, SQL_ARGS(SQL_TEXT(text)), PGRES_TUPLES_OK,
+                          "read states", err, errlen);
+    free(text);
+    if (r == NULL)
+        return SN_ESTORE;
+    int rc = SN_OK, rows = PQntuples(r), row = 0;
+    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+        int64_t want = (int64_t)numbers[ask[i]];
+        while (row < rows && pg_int(r, row, 0) < want)
+            row++;
+        if (row < rows && pg_int(r, row, 0) == want) {
+            sn_sql_row sr = pg_row(r, row);
+            sn_store_read_state(&sr, 0, &out[ask[i]]);
+        } else if (s->base.in_tx) {
+            rc = pg_note_absent(s, numbers[ask[i]], err, errlen);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The states of a batch's numbers (the ledger's: ascending, each once):
+ * this transaction's buffered ones from the buffer, those above every
+ * stored number unseen without asking, the rest in one statement per
+ * STATES_PER_READ numbers. Numbers out of order go one by one. */
 static int get_states(sn_store *base, const sn_number *numbers, size_t n, sn_number_state *out,
                       char *err, size_t errlen)
 {
+    pg_store *s = pg_of(base);
     int rc = SN_OK;
-    for (size_t i = 0; rc == SN_OK && i < n; i++)
-        rc = get_state(base, numbers[i], &out[i], err, errlen);
+    size_t nask = 0, *ask;
+    for (size_t i = 1; i < n; i++)
+        if (numbers[i] <= numbers[i - 1]) {
+            for (size_t k = 0; rc == SN_OK && k < n; k++)
+                rc = get_state(base, numbers[k], &out[k], err, errlen);
+            return rc;
+        }
+    if (n == 0 || (rc = pg_enter(s, err, errlen)) != SN_OK)
+        return rc;
+    if ((ask = malloc(n * sizeof(*ask))) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const pg_pending_state *ps = s->base.in_tx ? pg_pending_state_of(s, numbers[i]) : NULL;
+        sn_state_init(&out[i], numbers[i]);
+        if (ps != NULL)
+            out[i] = ps->st;
+        else if (!s->base.in_tx || numbers[i] <= s->base.max_number)
+            ask[nask++] = i;
+    }
+    for (size_t i = 0; rc == SN_OK && i < nask; i += STATES_PER_READ)
+        rc = read_states(s, numbers, ask + i,
+                         nask - i < STATES_PER_READ ? nask - i : STATES_PER_READ, out, err, errlen);
+    free(ask);
     return rc;
 }
 

@@ -5,8 +5,9 @@
  *   conn.c     the connection: errors, statements (prepared once per
  *              connection, cached by the address of their SQL), typed
  *              arguments (sql.h), binary results, reconnecting, claim sets
- *   buffer.c   a transaction's buffered writes of events and states (COPY
- *              and pipelines) and the read-ahead windows over them
+ *   buffer.c   a transaction's buffered writes of events and states (COPY,
+ *              a staging table for upserts, pipelines for few rows) and the
+ *              read-ahead windows over them
  *   db.c       transactions: begin (the writer lock), commit, rollback;
  *              the SQL driver the shared domains run on (sql.h)
  *   log.c      events and number states (log.h)
@@ -65,6 +66,14 @@ typedef struct {
     int fresh;
 } pg_pending_state;
 
+/* A number get_states found no row for, in a transaction (writer lock
+ * held): until this transaction writes it, no row can appear, so its first
+ * state written may go by COPY (used: it was). */
+typedef struct {
+    sn_number number;
+    int used;
+} pg_absent;
+
 typedef struct {
     unsigned char *data;
     size_t len, cap;
@@ -111,6 +120,8 @@ typedef struct {
     int events_sorted;        /* the buffered events are in increasing id order */
     pg_pending_state *states; /* in increasing number order, each number once */
     size_t nstates, states_cap;
+    pg_absent *absent; /* in increasing number order (get_states' last call) */
+    size_t nabsent, absent_cap;
     pg_bytes_buf copy;
     int snapshot; /* a read-only snapshot of this handle's own is open (scans) */
     pg_window state_w, event_w;
@@ -186,6 +197,9 @@ int pg_unclaim(pg_store *s, const pg_id_set *ids, char *err, size_t errlen);
 int pg_flush(pg_store *s, char *err, size_t errlen);
 int pg_buffer_event(pg_store *s, const sn_log_event *e, uint32_t ordinal, char *err, size_t errlen);
 int pg_buffer_state(pg_store *s, const sn_number_state *st, char *err, size_t errlen);
+/* Note that n has no row (numbers noted in increasing order; a number
+ * not above the last noted one starts the list again). */
+int pg_note_absent(pg_store *s, sn_number n, char *err, size_t errlen);
 /* The buffered state of n, or NULL. */
 const pg_pending_state *pg_pending_state_of(const pg_store *s, sn_number n);
 /* Buffers and windows last as long as the transaction (or snapshot). */
