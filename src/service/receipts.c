@@ -166,19 +166,31 @@ static int take(sn_receipt_keys *rk, const sn_secret *secret, key_list *l, char 
     return SN_OK;
 }
 
+/* A new current key, and the listing again (l->doc is replaced). */
+static int make_key(const sn_secret *secret, sn_store *s, key_list *l, char *err, size_t errlen)
+{
+    uint32_t id;
+    free(l->doc.s);
+    int rc = sn_receipts_rotate(secret, s, &id, err, errlen);
+    if (rc != SN_OK)
+        return rc;
+    sn_log(SN_LOG_INFO, "made receipt key %u", id);
+    return list_keys(s, l, err, errlen);
+}
+
 int sn_receipts_load(sn_receipt_keys *rk, const sn_secret *secret, sn_store *s, int create,
                      char *err, size_t errlen)
 {
     key_list l;
-    uint32_t id;
+    uint8_t sk[SN_RECEIPT_SK_LEN];
     int rc = list_keys(s, &l, err, errlen);
-    if (rc == SN_OK && l.current.id == 0 && create) {
-        free(l.doc.s);
-        if ((rc = sn_receipts_rotate(secret, s, &id, err, errlen)) != SN_OK)
-            return rc;
-        sn_log(SN_LOG_INFO, "made receipt key %u", id);
-        rc = list_keys(s, &l, err, errlen);
+    if (rc == SN_OK && l.current.id == 0 && create)
+        rc = make_key(secret, s, &l, err, errlen);
+    else if (rc == SN_OK && create && open_key(secret, &l.current, sk, err, errlen) != SN_OK) {
+        sn_log(SN_LOG_WARN, "warning: %s: it is retired and a new key signs receipts", err);
+        rc = make_key(secret, s, &l, err, errlen);
     }
+    sodium_memzero(sk, sizeof(sk));
     if (rc != SN_OK)
         return rc;
     if (l.current.id == 0) {

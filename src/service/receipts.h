@@ -27,9 +27,11 @@ int sn_receipts_rotate(const sn_secret *secret, sn_store *s, uint32_t *id, char 
                        size_t errlen);
 
 /* Read the keys from s into rk: the keys document and the current key's
- * secret (unsealed). With create, a store without a current key gets one
- * first. SN_OK; SN_ENOTFOUND when there is no current key (and create is
- * not set); SN_EINVAL when the current key does not open with secret. */
+ * secret (unsealed). With create, a store without a current key, or whose
+ * current key does not open with secret (another deployment secret: a
+ * warning is logged), gets a new one first. SN_OK; SN_ENOTFOUND when there
+ * is no current key (and create is not set); SN_EINVAL when the current
+ * key does not open with secret (and create is not set). */
 int sn_receipts_load(sn_receipt_keys *rk, const sn_secret *secret, sn_store *s, int create,
                      char *err, size_t errlen);
 

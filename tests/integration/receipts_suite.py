@@ -346,6 +346,34 @@ def case_verify_usage_and_file_limit(c):
     assert "not valid" in p.stderr, p.stderr
 
 
+def case_another_secret_makes_a_new_key(c):
+    env = h.Env()
+    env.add_carrier("cmcc", "+86138")
+    env.import_feed([(SAME, "activate", "2020-01-01")], carrier="cmcc")
+    app = env.key("app", "receipts-app")
+    s = h.Server(env).start()
+    try:
+        first = expect_json(s.client(None).get(KEYS), 200)
+    finally:
+        s.stop(expect_rc=0)
+    eq("one key made at the first start", [None], [k["retired"] for k in first["keys"]])
+    # the key of the store is sealed under the first secret: with another one
+    # it does not open, so serve retires it and makes a new key
+    s = h.Server(env, extra=["--key", env.path("other.key")]).start()
+    try:
+        doc = expect_json(s.client(None).get(KEYS), 200)
+        eq("keys", [first["keys"][0]["key_id"], first["keys"][0]["key_id"] + 1],
+           [k["key_id"] for k in doc["keys"]])
+        assert doc["keys"][0]["retired"] is not None and doc["keys"][1]["retired"] is None, doc
+        assert "does not open with this deployment secret" in s.stderr(), s.stderr()
+        a = expect_json(s.client(app).post("/v1/check", {"number": SAME, "date": "2021-06-01",
+                                                         "receipt": True}), 200)
+        eq("signed with the new key", doc["keys"][1]["key_id"], a["receipt"]["key_id"])
+        nacl_verify(receipt_text_of(a), doc)
+    finally:
+        s.stop(expect_rc=0)
+
+
 @h.timeout(300)
 def case_full_batch_of_receipts(c):
     client = c.server.client(c.app)
