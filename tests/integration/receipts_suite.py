@@ -52,6 +52,7 @@ def setup():
                       carrier="cmcc")
     c.app = c.env.key("app", "receipts-app")
     c.app_id = c.env.key_ids()["receipts-app"]
+    c.carrier = c.env.key("carrier", "receipts-cmcc", carrier="cmcc")
     c.server = h.Server(c.env).start()
     return c
 
@@ -274,6 +275,24 @@ def case_bad_receipt_values_are_refused(c):
         r = camara(client, "v0.3", NEW, "2021-06-01", v)
         expect_error(r, 400, "INVALID_ARGUMENT", "header %r" % v)
         eq("nothing signed for %r" % v, None, r.header("secondnum-receipt"))
+
+
+def case_as_of_follows_the_writes(c):
+    """A receipt's as_of moves on once an event written over HTTP is in the
+    index (PostgreSQL: the change number; SQLite: the batches committed)."""
+    client = c.server.client(c.app)
+    body = {"number": "+8613800000005", "date": "2021-06-01", "receipt": True}
+    before = expect_json(client.post("/v1/check", body), 200)["receipt"]
+    eq("unknown before", "unknown", before["result"])
+    r = c.server.client(c.carrier).post("/v1/events", {"events": [
+        {"number": "+8613800000005", "event": "activate", "at": "2020-01-01", "event_id": "as-of"}]})
+    eq("applied", 1, expect_json(r, 200, "event")["applied"])
+
+    def moved():
+        a = expect_json(client.post("/v1/check", body), 200)["receipt"]
+        return a if a["result"] == "unchanged" and a["as_of"] > before["as_of"] else None
+    after = h.wait_until(moved, 10, "a receipt past the event")
+    print("# as_of %d before the event, %d after" % (before["as_of"], after["as_of"]))
 
 
 def case_without_the_flag_answers_are_unchanged(c):
