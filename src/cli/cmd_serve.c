@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "service/checks.h"
 #include "service/keys.h"
+#include "service/receipts.h"
 #include "service/webhooks.h"
 #include "service/writer.h"
 #include "store/log.h"
@@ -467,6 +468,22 @@ static int audit_webhooks(const char *db, const sn_service *svc, char *err, size
     return SN_OK;
 }
 
+/* The keys that sign check receipts (service/receipts.h), the first made
+ * when the store has none; without a deployment secret receipts are off. */
+static int load_receipts(const char *db, sn_service *svc, char *err, size_t errlen)
+{
+    sn_store *store = NULL;
+    if (svc->secret == NULL)
+        return SN_OK;
+    if ((svc->receipts = sn_receipt_keys_new()) == NULL)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    int rc = sn_store_open(db, NULL, &store, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_receipts_load(svc->receipts, svc->secret, store, 1, err, errlen);
+    sn_store_close(store);
+    return rc;
+}
+
 /* Start the threads and serve until a signal; SN_OK after a clean stop. */
 static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_sender **sms, char *err,
                size_t errlen)
@@ -505,7 +522,8 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
     cf->deliveries.secret = svc->secret;
     cf->deliveries.allow_private = cf->allow_private_webhooks;
     warn_loose_mode(cf->db);
-    if ((rc = audit_webhooks(cf->db, svc, err, errlen)) != SN_OK)
+    if ((rc = audit_webhooks(cf->db, svc, err, errlen)) != SN_OK ||
+        (rc = load_receipts(cf->db, svc, err, errlen)) != SN_OK)
         return rc;
     if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
@@ -576,5 +594,6 @@ int sn_cmd_serve(int argc, char **argv)
     sn_coverage_free(svc.coverage);
     sn_oauth_close(svc.oauth);
     sn_oauth_clients_free(svc.oauth_clients);
+    sn_receipt_keys_free(svc.receipts);
     return rc == SN_OK ? SN_EXIT_OK : SN_EXIT_REJECTED;
 }

@@ -22,14 +22,21 @@
  * a number they do not know, outside every carrier's range when ranges are
  * configured, 422 SERVICE_NOT_APPLICABLE (v0.2.0 lists the code, and its
  * published test definitions expect it), any other unknown number 404.
+ *
+ * Receipts: an app's check with the request header Secondnum-Receipt: true
+ * gets the signed receipt of a 200 answer (h_receipts.c) in the response
+ * header Secondnum-Receipt, base64url of the receipt's JSON; the body stays
+ * CAMARA's. Without the header nothing about the answer changes.
  */
 #include "http/job.h"
 #include "service/checks.h"
+#include "crypto/receipt.h"
 #include "service/signin.h"
 
 #include "core/errors.h"
 #include "util/metrics.h"
 
+#include <sodium.h>
 #include <stdio.h>
 
 /* v0.3's maxLength of the body's strings (the x-correlator's, 256, is the
@@ -43,6 +50,10 @@ enum { F_NUMBER, F_DATE };
 const sn_form sn_camara_form = {{"phoneNumber", "specifiedDate"}, 0, 0};
 
 typedef enum { V02, V03 } camara_version;
+
+#define RECEIPT_HEADER "secondnum-receipt"
+/* The header's value: base64url of a receipt, and its NUL. */
+#define RECEIPT_HEADER_MAX (SN_RECEIPT_MAX / 3 * 4 + 4)
 
 /* What to answer: an error, or whether the number was recycled. */
 typedef struct {
@@ -140,6 +151,47 @@ static void judge(const sn_service *svc, sn_number n, int rc, const sn_check_ans
     }
 }
 
+/* Whether the request asks for a receipt (*want): 1, or 0 with the error
+ * (a value other than true; a subscriber's check, whose number the app may
+ * not know; receipts off). */
+static int receipt_asked(const sn_call *c, int *want, camara_outcome *o)
+{
+    ssize_t i = h2o_find_header_by_str(&c->req->headers, H2O_STRLIT(RECEIPT_HEADER), -1);
+    *want = 0;
+    if (i < 0)
+        return 1;
+    const h2o_iovec_t *v = &c->req->headers.entries[i].value;
+    if (v->len != 4 || memcmp(v->base, "true", 4) != 0)
+        return fail(o, SN_HTTP_INVALID_ARGUMENT, "%s",
+                    "the Secondnum-Receipt header must be true (or absent)");
+    if (c->session || c->oauth_subscriber)
+        return fail(o, SN_HTTP_INVALID_ARGUMENT, "%s",
+                    "receipts are given for an app's checks, which name their number");
+    if (c->svc->receipts == NULL)
+        return fail(o, SN_HTTP_UNAVAILABLE, "%s", SN_RECEIPTS_OFF);
+    *want = 1;
+    return 1;
+}
+
+/* Sign the receipt of q's answer into the response's header: 1, or 0 with
+ * the error. */
+static int add_receipt(sn_call *c, camara_version v, const sn_check_question *q,
+                       const sn_check_answer *a, camara_outcome *o)
+{
+    char receipt[SN_RECEIPT_MAX], asked[SN_NUMBER_TEXT_MAX];
+    size_t len = 0;
+    sn_number_format(q->number, asked);
+    if (sn_call_receipt(c, v == V03 ? "camara-v0.3" : "camara-v0.2", "number", asked, q->day,
+                        a->verdict, receipt, sizeof(receipt), &len) != SN_OK)
+        return fail(o, SN_HTTP_INTERNAL, "%s", "the receipt could not be signed");
+    char *text = h2o_mem_alloc_pool(&c->req->pool, RECEIPT_HEADER_MAX);
+    sodium_bin2base64(text, RECEIPT_HEADER_MAX, (const unsigned char *)receipt, len,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, H2O_STRLIT(RECEIPT_HEADER), 0, NULL,
+                          text, strlen(text));
+    return 1;
+}
+
 static const char recycled[] = "{\"phoneNumberRecycled\":true}";
 static const char not_recycled[] = "{\"phoneNumberRecycled\":false}";
 
@@ -156,12 +208,15 @@ static void answer_with_key(sn_call *c, camara_version v)
     char msg[SN_ERRMSG_MAX];
     if (!sn_call_count_checks(c, 1))
         return;
-    int verdict = SN_METRICS_VERDICT_INVALID;
-    if (read_question(c, v, &q, &o) && in_window(c->svc, v, q.day, &o)) {
+    int verdict = SN_METRICS_VERDICT_INVALID, want = 0;
+    if (receipt_asked(c, &want, &o) && read_question(c, v, &q, &o) &&
+        in_window(c->svc, v, q.day, &o)) {
         int rc = sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg));
         if (rc == SN_OK)
             verdict = (int)a.verdict;
         judge(c->svc, q.number, rc, &a, msg, &o);
+        if (!o.failed && want)
+            add_receipt(c, v, &q, &a, &o);
     }
     sn_metrics_count_check(c->who.app, metrics_api(v), verdict);
     if (o.failed)
@@ -188,7 +243,8 @@ static int answer_session(sn_http_job *j, sn_store *s, camara_version v)
     camara_outcome o = {0};
     sn_check_question q;
     sn_check_answer a;
-    int asked = read_question(j->call, v, &q, &o);
+    int want = 0;
+    int asked = receipt_asked(j->call, &want, &o) && read_question(j->call, v, &q, &o);
     int rc = sn_signin_check(svc, s, j->call->token_hash, asked ? &q : NULL, sn_check_today(svc),
                              &a, j->message, sizeof(j->message));
     if (rc != SN_OK && rc != SN_EFUTURE)

@@ -4,10 +4,13 @@
  * Answered from the serving index on the loop thread (checks.h), with
  * fixed-shape responses written by hand: this is the hot path. Each
  * question counts against the key's limits (limits.c): one for a single
- * check, the items of a batch.
+ * check, the items of a batch. A question with "receipt": true gets its
+ * answer's signed receipt (h_receipts.c) as the answer's "receipt"; in a
+ * batch, each item that asks.
  */
 #include "http/body.h"
 #include "service/checks.h"
+#include "crypto/receipt.h"
 
 #include "core/errors.h"
 #include "util/metrics.h"
@@ -15,10 +18,10 @@
 #include <sodium.h>
 #include <stdio.h>
 
-enum { F_NUMBER, F_SHA256, F_MD5, F_SM3, F_DATE, NFIELDS };
+enum { F_NUMBER, F_SHA256, F_MD5, F_SM3, F_DATE, F_RECEIPT, NFIELDS };
 #define KEY_MAX 96 /* {"number_sha256":"<64 hex> with its NUL */
-static const char *const field_names[NFIELDS] = {"number", "number_sha256", "number_md5",
-                                                 "number_sm3", "date"};
+static const char *const field_names[NFIELDS] = {"number",     "number_sha256", "number_md5",
+                                                 "number_sm3", "date",          "receipt"};
 
 /* The digest fields: which question each asks, its bytes, its message. */
 static const struct {
@@ -37,10 +40,12 @@ typedef struct {
     sn_http_error error; /* valid when failed */
     int failed;
     char message[SN_ERRMSG_MAX];
-    char json[256]; /* the answer object when not failed */
+    char json[256 + SN_RECEIPT_MAX]; /* the answer object when not failed */
     size_t json_len;
-    int verdict; /* sn_verdict, or SN_METRICS_VERDICT_INVALID (the metrics) */
-    int hashed;  /* asked by digest */
+    int verdict;          /* sn_verdict, or SN_METRICS_VERDICT_INVALID (the metrics) */
+    int hashed;           /* asked by digest */
+    const char *asked_by; /* the question's name of its number (a field name) */
+    char asked[65];       /* and the number as read: E.164 or lowercase hex */
 } check_outcome;
 
 /* Count a question answered (or refused) for the metrics. */
@@ -101,6 +106,8 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
                             why, sizeof(why)) != SN_OK)
             return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, why);
         size_t n = sn_number_format(q->number, text);
+        o->asked_by = field_names[F_NUMBER];
+        memcpy(o->asked, text, n + 1);
         *klen = 0;
         PUT_LIT(key, klen, "{\"number\":\"");
         put(key, klen, text, n);
@@ -113,6 +120,8 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
     q->by = digests[k].by;
     if (!parse_hex(d->value, d->len, q->digest, digests[k].bytes, hex))
         return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, digests[k].bad);
+    o->asked_by = d->name;
+    memcpy(o->asked, hex, 2 * digests[k].bytes + 1);
     *klen = 0;
     PUT_LIT(key, klen, "{\"");
     put(key, klen, d->name, strlen(d->name));
@@ -121,9 +130,26 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
     return 1;
 }
 
-/* Answer one question given as its fields. */
-static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, check_outcome *o)
+/* Append ,"receipt":{...} for the answer of q to o's answer (before its
+ * closing brace): 1, or 0 after recording the error in o. */
+static int add_receipt(const sn_call *c, const sn_check_question *q, check_outcome *o, size_t *len)
 {
+    size_t n = 0;
+    PUT_LIT(o->json, len, "\",\"receipt\":");
+    int rc = sn_call_receipt(c, "check", o->asked_by, o->asked, q->day, (sn_verdict)o->verdict,
+                             o->json + *len, sizeof(o->json) - *len - 2, &n);
+    if (rc == SN_EUNAVAILABLE)
+        return outcome_fail(o, SN_HTTP_UNAVAILABLE, SN_RECEIPTS_OFF);
+    if (rc != SN_OK)
+        return outcome_fail(o, SN_HTTP_INTERNAL, "the receipt could not be signed");
+    *len += n;
+    return 1;
+}
+
+/* Answer one question given as its fields. */
+static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check_outcome *o)
+{
+    const sn_service *svc = c->svc;
     sn_check_question q;
     sn_check_answer a;
     char key[KEY_MAX], day[SN_DAY_TEXT_MAX], why[SN_ERRMSG_MAX];
@@ -132,6 +158,10 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
     if (!question_of(svc, f, &q, key, &klen, o))
         return;
+    if (c->svc->receipts == NULL && f[F_RECEIPT].value != NULL && f[F_RECEIPT].value[0] == 't') {
+        outcome_fail(o, SN_HTTP_UNAVAILABLE, SN_RECEIPTS_OFF);
+        return;
+    }
     int rc = sn_check(svc, today, &q, &a, why, sizeof(why));
     if (rc != SN_OK) {
         outcome_fail(o, rc == SN_ECONFIG ? SN_HTTP_SERVICE_NOT_APPLICABLE : SN_HTTP_OUT_OF_RANGE,
@@ -147,14 +177,20 @@ static void answer(const sn_service *svc, sn_day today, const sn_flat_field *f, 
     put(o->json, &len, day, 10);
     PUT_LIT(o->json, &len, "\",\"result\":\"");
     put(o->json, &len, word, strlen(word));
-    PUT_LIT(o->json, &len, "\"}");
+    if (f[F_RECEIPT].value != NULL && f[F_RECEIPT].value[0] == 't') {
+        if (!add_receipt(c, &q, o, &len))
+            return;
+        PUT_LIT(o->json, &len, "}");
+    } else {
+        PUT_LIT(o->json, &len, "\"}");
+    }
     o->json_len = len;
 }
 
 static void init_fields(sn_flat_field *f)
 {
     for (int i = 0; i < NFIELDS; i++)
-        f[i] = (sn_flat_field){field_names[i], NULL, 0, 0};
+        f[i] = (sn_flat_field){field_names[i], NULL, 0, i == F_RECEIPT};
 }
 
 void sn_h_check(sn_call *c)
@@ -178,7 +214,7 @@ void sn_h_check(sn_call *c)
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
         return;
     }
-    answer(c->svc, sn_check_today(c->svc), f, &o);
+    answer(c, sn_check_today(c->svc), f, &o);
     count_check(c, &o);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
@@ -191,7 +227,7 @@ void sn_h_check(sn_call *c)
  * look-up of the app, not one per item): [hashed][verdict]. */
 typedef uint64_t batch_counts[2][SN_METRICS_VERDICTS];
 
-static void batch_item(const sn_service *svc, sn_day today, const char *start, const char *end,
+static void batch_item(const sn_call *c, sn_day today, const char *start, const char *end,
                        char *out, size_t *len, batch_counts counts)
 {
     sn_flat_field f[NFIELDS];
@@ -208,7 +244,7 @@ static void batch_item(const sn_service *svc, sn_day today, const char *start, c
                                o.message, sizeof(o.message)) != SN_OK)
         o.failed = 1, o.error = SN_HTTP_INVALID_ARGUMENT;
     else
-        answer(svc, today, f, &o);
+        answer(c, today, f, &o);
     counts[o.hashed][o.verdict]++;
     if (!o.failed) {
         put(out, len, o.json, o.json_len);
@@ -227,13 +263,28 @@ static void batch_item(const sn_service *svc, sn_day today, const char *start, c
 /* Longest answer entry: an error with a fully escaped message. */
 #define BATCH_ENTRY_MAX 700
 
+/* Items that may ask for a receipt: at most the times "receipt" is in the
+ * body (the answers' room; a body that never names it costs one scan). */
+static size_t receipts_asked(const char *body, size_t len)
+{
+    static const char name[] = "\"receipt\"";
+    size_t k = 0;
+    const char *p = body, *end = body + len, *hit;
+    while ((hit = memmem(p, (size_t)(end - p), name, sizeof(name) - 1)) != NULL) {
+        k++;
+        p = hit + sizeof(name) - 1;
+    }
+    return k;
+}
+
 void sn_h_check_batch(sn_call *c)
 {
     sn_flat_span *items;
     size_t n;
     if (!sn_body_items(c, "items", SN_HTTP_MAX_ITEMS, &items, &n) || !sn_call_count_checks(c, n))
         return; /* a batch counts its items, valid or not */
-    size_t cap = n * BATCH_ENTRY_MAX + 32, len = 0;
+    size_t asked = receipts_asked(c->req->entity.base, c->req->entity.len);
+    size_t cap = n * BATCH_ENTRY_MAX + (asked < n ? asked : n) * SN_RECEIPT_MAX + 32, len = 0;
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);
     batch_counts counts = {{0}};
@@ -241,7 +292,7 @@ void sn_h_check_batch(sn_call *c)
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             out[len++] = ',';
-        batch_item(c->svc, today, items[i].start, items[i].end, out, &len, counts);
+        batch_item(c, today, items[i].start, items[i].end, out, &len, counts);
     }
     for (int h = 0; h < 2; h++)
         for (int v = 0; v < SN_METRICS_VERDICTS; v++)

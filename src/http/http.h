@@ -17,6 +17,7 @@
 #include "http/flatjson.h"
 #include "http/head.h"
 #include "http/query.h"
+#include "core/verdict.h"
 #include "service/service.h"
 #include "store/keys.h"
 #include "util/strbuf.h"
@@ -104,7 +105,8 @@ struct sn_call {
     sn_check_limits limits;                 /* the key's own check limits (0: the server's) */
     int session;                            /* a session token was given: */
     uint8_t token_hash[SN_SECRET_HASH_LEN]; /* its hash */
-    int oauth;            /* an OAuth access token stood for the app's key (who, limits) */
+    int oauth; /* an OAuth access token stood for the app's key (who, limits) */
+    char oauth_client[SN_OAUTH_CLIENT_MAX + 1]; /* with oauth: the token's client */
     int oauth_subscriber; /* it is three-legged: it names the subscriber's number: */
     sn_number oauth_number;
     char addr[SN_CLIENT_ADDR_MAX];         /* the client's address, for per-address limits */
@@ -200,6 +202,19 @@ void sn_h_camara_v03(sn_call *c);
 void sn_h_check(sn_call *c);
 void sn_h_check_batch(sn_call *c);
 void sn_h_check_range(sn_call *c);
+void sn_h_receipt_keys(sn_call *c);
+
+/* ---- receipts (h_receipts.c) ----------------------------------------------- */
+
+#define SN_RECEIPTS_OFF "receipts are off: serve runs without the deployment secret (--key)"
+
+/* Sign the receipt of this call's check (api "check", "camara-v0.2" or
+ * "camara-v0.3"; the number as asked by question, e.g. "number" and its
+ * E.164 text; the day asked; the verdict answered) into out (cap bytes,
+ * NUL-terminated; SN_RECEIPT_MAX is enough). SN_OK, SN_EUNAVAILABLE
+ * (receipts are off) or SN_ELIMIT. */
+int sn_call_receipt(const sn_call *c, const char *api, const char *question, const char *asked,
+                    sn_day day, sn_verdict v, char *out, size_t cap, size_t *len);
 void sn_h_events(sn_call *c);
 void sn_h_carriers_add(sn_call *c);
 void sn_h_keys_create(sn_call *c);

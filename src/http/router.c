@@ -189,6 +189,8 @@ static int authenticate(sn_call *c)
     c->who.carrier = a.k.carrier;
     c->limits = (sn_check_limits){a.k.rate_per_s, a.k.rate_per_day};
     c->oauth = a.oauth;
+    if (a.oauth)
+        snprintf(c->oauth_client, sizeof(c->oauth_client), "%s", a.tok.client);
     c->oauth_subscriber = a.oauth && a.tok.three_legged;
     c->oauth_number = a.tok.number;
     if (a.k.role == SN_ROLE_APP)

@@ -37,6 +37,7 @@ static const sn_form resolve_form = {{"resolution"}, 0, 0};
 const sn_route sn_routes[] = {
     {"GET", "/healthz", sn_h_healthz, NULL, NONE, 0, 0, NULL, NULL},
     {"GET", "/openapi.yaml", sn_h_openapi, NULL, NONE, 0, 0, NULL, NULL},
+    {"GET", "/v1/receipts/keys", sn_h_receipt_keys, NULL, NONE, 0, 0, NULL, NULL},
     {"GET", "/metrics", sn_h_metrics, NULL, KEY, ADMIN, 0, NULL, NULL},
     /* an app key (two-legged) or a subscriber's session (three-legged) */
     {"POST", "/number-recycling/v0.2/check", sn_h_camara, sn_w_camara_session,

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/notice.h"
 #include "delivery/deliverer.h"
+#include "service/receipts.h"
 #include "store/keys.h"
 #include "store/notices.h"
 #include "store/ports.h"
@@ -354,9 +355,12 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
 static void publish(sn_job *job)
 {
     sn_events_batch *b = batch_of(job);
-    if (b->rc == SN_OK && b->own.svc->index != NULL)
+    if (b->rc == SN_OK && b->own.svc->index != NULL) {
         sn_follower_index_own(b->own.svc->follower, b->own.svc->index, &b->own.mark, b->own.changed,
                               b->own.nchanged);
+        if (b->own.nchanged > 0)
+            sn_receipts_committed(b->own.svc->receipts);
+    }
 }
 
 static void finish(sn_job *job)

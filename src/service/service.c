@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "follow/follower.h"
 #include "service/keys.h"
+#include "service/receipts.h"
 #include "store/deliveries.h"
 #include "store/apps.h"
 #include "store/log.h"
@@ -66,6 +67,8 @@ void sn_service_tick(void *ctx, sn_store *s)
     char err[SN_ERRMSG_MAX];
     sn_keys_reload(svc, s);
     reload_coverage(svc, s);
+    if (svc->receipts != NULL && svc->secret != NULL)
+        sn_receipts_reload(svc->receipts, svc->secret, s);
     int ok = sn_store_sms_erase_codes(s, (int64_t)time(NULL), NULL, err, sizeof(err)) == SN_OK;
     if (!ok && !svc->erasing_failed)
         sn_log(SN_LOG_WARN, "erasing dead sign-in codes: %s (trying again)", err);

@@ -29,6 +29,7 @@
 typedef struct sn_writer sn_writer;
 typedef struct sn_deliverer sn_deliverer;
 typedef struct sn_follower sn_follower;
+typedef struct sn_receipt_keys sn_receipt_keys;
 
 /* Subscriber self-service: its settings, the SMS gateway's, and when dead
  * codes and sessions were last purged (writer thread only). */
@@ -62,6 +63,7 @@ typedef struct sn_service {
     int coverage_stale;              /* the last reload of the ranges failed (writer thread) */
     sn_day window_start;             /* CAMARA v0.3: earlier days are OUT_OF_RANGE (serve
                                         --camara-window-start; SN_DAY_NONE: no such day) */
+    sn_receipt_keys *receipts;       /* check receipts' keys (receipts.h; NULL: no secret) */
 } sn_service;
 
 /* Who is asking, as the HTTP layer authenticated them. */

@@ -320,6 +320,26 @@ def case_routes_that_take_api_keys_only(ctx):
 # three-legged tokens
 
 
+def case_receipts_name_the_client(ctx):
+    """A check's receipt (receipts_suite.py) names the token's client as the
+    credential; a three-legged token's check gets none (its number is the
+    subscriber's)."""
+    c = ctx["client"]
+    r = expect_json(c.post("/v1/check", {"number": N_NEW, "date": DAY, "receipt": True},
+                           key=mint("ec1")), 200, "native")["receipt"]
+    eq("native: app, credential", ("shop", "oauth:" + CLIENT), (r["app"], r["credential"]))
+    resp = c.post(CAMARA, {"phoneNumber": N_NEW, "specifiedDate": DAY}, key=mint("rsa1"),
+                  headers={"Secondnum-Receipt": "true"})
+    expect_json(resp, 200, "CAMARA")
+    text = resp.header("secondnum-receipt")
+    r = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    eq("CAMARA: app, credential", ("shop", "oauth:" + CLIENT), (r["app"], r["credential"]))
+    resp = c.post(CAMARA, {"specifiedDate": DAY}, key=mint("ec1", sub="tel:" + N_NEW),
+                  headers={"Secondnum-Receipt": "true"})
+    expect_error(resp, 400, "INVALID_ARGUMENT", "three-legged with a receipt")
+    eq("no receipt", None, resp.header("secondnum-receipt"))
+
+
 def case_three_legged_with_phone_number(ctx):
     tok = mint(sub="tel:" + N_NEW)
     expect_error(camara(ctx["client"], tok), 422, "UNNECESSARY_IDENTIFIER")

@@ -64,6 +64,7 @@ ROUTES_C = os.path.join(ROOT, "src", "http", "routes.c")
 MATRIX_TEXT = """
 GET     /healthz                              anyone
 GET     /openapi.yaml                         anyone
+GET     /v1/receipts/keys                     anyone
 GET     /metrics                              admin
 POST    /number-recycling/v0.2/check          app+session
 POST    /number-recycling/v0.3/check          app+session

@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 6; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 7; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -13,7 +13,8 @@
  *   serve nodes follow each other's writes by (sequence number_changes).
  *   Version 5 (SQLite's 4): ports, events_more, api_keys.rate_per_s and
  *   rate_per_day, sms_codes (the sign-in code texts still kept). Version 6
- *   (SQLite's 5): oauth_clients, the OAuth 2.0 clients mapped to apps. A
+ *   (SQLite's 5): oauth_clients, the OAuth 2.0 clients mapped to apps.
+ *   Version 7 (SQLite's 6): receipt_keys, the keys that sign receipts. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -127,14 +128,18 @@ static const char *const migrations[SCHEMA_VERSION] = {
     /* OAuth 2.0 clients whose access tokens act for an app (store/apps.h). */
     [5] = "CREATE TABLE oauth_clients(client_id text COLLATE \"C\" PRIMARY KEY,"
           " app bigint NOT NULL);",
+    /* The Ed25519 keys that sign check receipts (store/receipts.h). */
+    [6] = "CREATE TABLE receipt_keys(id bigint PRIMARY KEY, created_at bigint NOT NULL,"
+          " retired_at bigint NOT NULL DEFAULT 0, public_key bytea NOT NULL,"
+          " sealed_secret text COLLATE \"C\" NOT NULL);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
-static const char *const tables[] = {"meta",        "carriers",    "events",       "numbers",
-                                     "api_keys",    "ranges",      "apps",         "bindings",
-                                     "notices",     "deliveries",  "sms",          "otp",
-                                     "rate_limits", "sessions",    "requests",     "complaints",
-                                     "ports",       "events_more", "oauth_clients"};
+static const char *const tables[] = {"meta",        "carriers",    "events",        "numbers",
+                                     "api_keys",    "ranges",      "apps",          "bindings",
+                                     "notices",     "deliveries",  "sms",           "otp",
+                                     "rate_limits", "sessions",    "requests",      "complaints",
+                                     "ports",       "events_more", "oauth_clients", "receipt_keys"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 5; versions 1 to 4 are migrated at open):
+ * Schema (version 6; versions 1 to 5 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -45,6 +45,10 @@
  * Version 5:
  *   oauth_clients(client_id, app)  the OAuth 2.0 clients whose access
  *                            tokens act for an app (secondnum apps oauth)
+ * Version 6:
+ *   receipt_keys(id, public_key, sealed_secret, created_at, retired_at)
+ *                            the Ed25519 keys that sign check receipts
+ *                            (store/receipts.h); retired_at 0: the current one
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -62,7 +66,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -156,6 +160,12 @@ static const char schema_v5_sql[] =
     "CREATE TABLE oauth_clients(client_id TEXT PRIMARY KEY, app INTEGER NOT NULL)"
     " WITHOUT ROWID;";
 
+/* Version 6: the keys that sign check receipts (store/receipts.h). */
+static const char schema_v6_sql[] =
+    "CREATE TABLE receipt_keys(id INTEGER PRIMARY KEY, public_key BLOB NOT NULL,"
+    " sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " retired_at INTEGER NOT NULL DEFAULT 0);";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -194,9 +204,9 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql,
-                                 schema_v4_sql, schema_v5_sql, meta};
-    return in_transaction(s, steps, 6, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
+                                 schema_v5_sql, schema_v6_sql, meta};
+    return in_transaction(s, steps, 7, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -232,6 +242,14 @@ static int migrate_4_to_5(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 6 has to a version 5 store, in one transaction. */
+static int migrate_5_to_6(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v6_sql,
+                                 "UPDATE meta SET value = '6' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -253,6 +271,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 4 && (rc = migrate_4_to_5(s, err, errlen)) == SN_OK)
         version = 5;
     else if (version == 4)
+        return rc;
+    if (version == 5 && (rc = migrate_5_to_6(s, err, errlen)) == SN_OK)
+        version = 6;
+    else if (version == 5)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
