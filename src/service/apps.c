@@ -71,7 +71,7 @@ int sn_apps_map_client(sn_store *s, const char *client, const char *app, char *e
     rc = sn_store_app_id(s, app, 1, &id, err, errlen);
     if (rc == SN_OK)
         rc = sn_store_set_oauth_client(s, client, id, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_apps_unmap_client(sn_store *s, const char *client, char *err, size_t errlen)

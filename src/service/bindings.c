@@ -62,7 +62,7 @@ int sn_bindings_put(const sn_service *svc, sn_store *s, uint32_t app, const sn_b
         if ((rc = tenure_at(s, b.number, b.bound_at, &b.tenure, err, errlen)) == SN_OK)
             rc = sn_store_put_binding(s, &b, err, errlen);
     }
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_bindings_delete(const sn_service *svc, sn_store *s, uint32_t app,
@@ -78,7 +78,7 @@ int sn_bindings_delete(const sn_service *svc, sn_store *s, uint32_t app,
         rc = sn_store_delete_binding(s, app, items[i].number, hash, &found, err, errlen);
         *(found ? unbound : missing) += 1;
     }
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 typedef struct {

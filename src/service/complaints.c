@@ -46,7 +46,7 @@ int sn_complaints_file(const sn_service *svc, sn_store *s, const uint8_t *token_
     int rc = sn_store_begin(s, err, errlen);
     if (rc == SN_OK)
         rc = file(svc, s, token_hash, app, kind, text, out, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_complaints_mine(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
@@ -122,5 +122,5 @@ int sn_complaints_resolve(sn_store *s, const sn_caller *who, uint64_t id, const 
     int rc = sn_store_begin(s, err, errlen);
     if (rc == SN_OK)
         rc = resolve(s, who, id, resolution, out, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }

@@ -50,7 +50,7 @@ int sn_notices_ack(sn_store *s, uint32_t app, uint64_t id, int outcome, const ch
     int rc = sn_store_begin(s, err, errlen);
     if (rc == SN_OK)
         rc = ack(s, app, id, outcome, note, out, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_notices_disconnections(const sn_service *svc, sn_store *s, sn_day since, sn_number after,

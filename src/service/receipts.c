@@ -71,7 +71,7 @@ int sn_receipts_rotate(const sn_secret *secret, sn_store *s, uint32_t *id, char 
     sodium_memzero(seed, sizeof(seed));
     sodium_memzero(sk, sizeof(sk));
     *id = k.id;
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 /* What a listing of the keys gathers. */

@@ -178,7 +178,7 @@ int sn_selfservice_unbind(const sn_service *svc, sn_store *s, const uint8_t *tok
     int rc = sn_store_begin(s, err, errlen);
     if (rc == SN_OK)
         rc = unbind(svc, s, token_hash, app, scope, out, err, errlen);
-    if ((rc = sn_service_end(s, rc, 0, err, errlen)) == SN_OK)
+    if ((rc = sn_store_end(s, rc, 0, err, errlen)) == SN_OK)
         sn_deliverer_wake(svc->deliverer); /* webhook deliveries of the new notices */
     return rc;
 }
@@ -230,7 +230,7 @@ int sn_selfservice_report(const sn_service *svc, sn_store *s, const uint8_t *tok
     int rc = sn_store_begin(s, err, errlen);
     if (rc == SN_OK)
         rc = report(svc, s, token_hash, lang, lang_out, text, cap, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_selfservice_messages(sn_store *s, sn_number n, int state, uint64_t after, uint32_t limit,

@@ -30,21 +30,7 @@ int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen)
         return rc;
     if ((rc = sn_store_begin(s, err, errlen)) == SN_OK)
         rc = sn_store_app_id(s, who->app, 1, &who->app_id, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
-}
-
-int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen)
-{
-    char why[SN_ERRMSG_MAX];
-    if (rc == SN_OK || kept) {
-        int c = sn_store_commit(s, why, sizeof(why));
-        if (c == SN_OK)
-            return rc;
-        snprintf(err, errlen, "%s", why);
-        rc = c;
-    }
-    sn_store_rollback(s);
-    return rc;
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 /* The carriers' ranges again (coverage.h); a failure keeps the loaded

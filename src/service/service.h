@@ -92,10 +92,6 @@ int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen);
  * its use or its lifetime in the store by more than a second or so. */
 void sn_service_tick(void *ctx, sn_store *s);
 
-/* End a use case's transaction: commit when rc is SN_OK (or the answer is
- * kept although it is an error: kept = 1), else roll back. Returns rc, or
- * the commit's failure (then err says why). */
-int sn_service_end(sn_store *s, int rc, int kept, char *err, size_t errlen);
 
 /* The gauges of the metrics that the store holds (notices open and
  * overdue, deliveries by state, the follower's lag) into g; have_store 0

@@ -108,7 +108,7 @@ int sn_signin_request_code(const sn_service *svc, sn_store *s, const char *addr,
     if (rc != SN_OK)
         return rc;
     rc = send_code(svc, s, addr, n, lang, (int64_t)time(NULL), &kept, err, errlen);
-    return sn_service_end(s, rc, kept, err, errlen);
+    return sn_store_end(s, rc, kept, err, errlen);
 }
 
 /* ---- signing in ----------------------------------------------------------------- */
@@ -246,7 +246,7 @@ int sn_signin_start(const sn_service *svc, sn_store *s, const char *addr, sn_num
     if (rc != SN_OK)
         return rc;
     rc = sign_in(svc, s, addr, n, code, id6, (int64_t)time(NULL), ses, token, &kept, err, errlen);
-    return sn_service_end(s, rc, kept && rc != SN_ESTORE && rc != SN_ENOMEM, err, errlen);
+    return sn_store_end(s, rc, kept && rc != SN_ESTORE && rc != SN_ENOMEM, err, errlen);
 }
 
 /* ---- sessions ------------------------------------------------------------------- */
@@ -285,7 +285,7 @@ int sn_signin_end(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
         return rc;
     if ((rc = sn_signin_session(svc, s, token_hash, &ses, NULL, err, errlen)) == SN_OK)
         rc = sn_store_session_delete(s, token_hash, err, errlen);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }
 
 int sn_signin_check(const sn_service *svc, sn_store *s, const uint8_t *token_hash,

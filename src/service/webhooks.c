@@ -141,5 +141,5 @@ int sn_webhooks_seal_stored(const sn_service *svc, sn_store *s, sn_webhook_audit
     if (apps.v != NULL)
         sodium_memzero(apps.v, apps.cap * sizeof(*apps.v));
     free(apps.v);
-    return sn_service_end(s, rc, 0, err, errlen);
+    return sn_store_end(s, rc, 0, err, errlen);
 }

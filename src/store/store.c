@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int sn_store_is_url(const char *path)
@@ -57,6 +58,20 @@ int sn_store_commit(sn_store *s, char *err, size_t errlen)
 void sn_store_rollback(sn_store *s)
 {
     s->be->rollback(s);
+}
+
+int sn_store_end(sn_store *s, int rc, int kept, char *err, size_t errlen)
+{
+    char why[SN_ERRMSG_MAX];
+    if (rc == SN_OK || kept) {
+        int c = sn_store_commit(s, why, sizeof(why));
+        if (c == SN_OK)
+            return rc;
+        snprintf(err, errlen, "%s", why);
+        rc = c;
+    }
+    sn_store_rollback(s);
+    return rc;
 }
 
 int sn_store_relax_durability(sn_store *s, char *err, size_t errlen)

@@ -71,6 +71,11 @@ int sn_store_begin(sn_store *s, char *err, size_t errlen);
 int sn_store_commit(sn_store *s, char *err, size_t errlen);
 void sn_store_rollback(sn_store *s);
 
+/* End a use case's transaction: commit when rc is SN_OK (or the answer is
+ * kept although it is an error: kept = 1), else roll back. Returns rc, or
+ * the commit's failure (then err says why). */
+int sn_store_end(sn_store *s, int rc, int kept, char *err, size_t errlen);
+
 /* Let commits on this handle skip the fsync (SQLite synchronous=NORMAL,
  * PostgreSQL synchronous_commit=off): for writes whose loss in a power
  * failure only repeats work, such as delivery outcomes (a lost "delivered"
