@@ -534,6 +534,49 @@ int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed
     return SN_OK;
 }
 
+int sn_blocks_load_add(sn_blocks *b, uint64_t n, uint64_t packed)
+{
+    uint64_t h, id = n / SN_BLOCK_NUMBERS;
+    uint16_t off = (uint16_t)(n % SN_BLOCK_NUMBERS);
+    dir_shard *s = shard_of(b, id, &h);
+    block **slot = dir_get(s, id, h, 0);
+    if (slot == NULL)
+        return SN_ENOMEM;
+    if ((*slot)->n == (*slot)->cap) {
+        if ((*slot)->cap < SN_BLOCK_NUMBERS)
+            return block_reserve(s, slot) != SN_OK ? SN_ENOMEM : load_append(s, *slot, off, packed);
+        if (block_sort(*slot) != SN_OK) /* full of repeats: fold them */
+            return SN_ENOMEM;
+        if ((*slot)->n == SN_BLOCK_NUMBERS) /* every offset is in: off is, sorted */
+            return block_put(s, slot, off, packed);
+    }
+    return load_append(s, *slot, off, packed);
+}
+
+int sn_blocks_load_end(sn_blocks *b)
+{
+    for (unsigned i = 0; i < DIR_SHARDS; i++)
+        if (load_finish(&b->shards[i]) != SN_OK)
+            return SN_ENOMEM;
+    return SN_OK;
+}
+
+int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx)
+{
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        const dir_shard *s = &b->shards[i];
+        for (size_t j = 0; j <= s->mask; j++) {
+            block *bk = s->slots[j];
+            for (uint32_t k = 0; bk != NULL && k < bk->n; k++) {
+                int rc = fn(ctx, bk->id * SN_BLOCK_NUMBERS + offs_of(bk)[k]);
+                if (rc != 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
 /* ---- totals --------------------------------------------------------------- */
 
 size_t sn_blocks_count(sn_blocks *b)

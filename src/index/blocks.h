@@ -41,6 +41,18 @@ int sn_blocks_put_many(sn_blocks *b, const uint64_t *numbers, const uint64_t *pa
  * any order. SN_OK or SN_ENOMEM. */
 int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count);
 
+/* Fill an empty, unshared directory a number at a time, in any order (a
+ * scan of the store, without an array of every state first): blocks grow
+ * as numbers come and are trimmed by sn_blocks_load_end, which must follow
+ * the last sn_blocks_load_add before the directory is shared. SN_OK or
+ * SN_ENOMEM. */
+int sn_blocks_load_add(sn_blocks *b, uint64_t n, uint64_t packed);
+int sn_blocks_load_end(sn_blocks *b);
+
+/* fn(ctx, number) for every number, in no particular order, until fn
+ * returns non-zero (returned). Only while the directory is not shared. */
+int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx);
+
 /* Numbers present, and the bytes the blocks and the directory take. */
 size_t sn_blocks_count(sn_blocks *b);
 size_t sn_blocks_bytes(sn_blocks *b);

@@ -562,7 +562,7 @@ static void count_shards(const map *m, const uint64_t *keys, size_t n, size_t *c
 
 typedef struct {
     sn_numindex *ix;
-    const sn_number_state *states;
+    const uint64_t *numbers;
     size_t n;
     int rc;
 } digest_job;
@@ -580,7 +580,7 @@ static void *load_digests(void *arg)
         goto out;
     for (size_t i = 0; i < j->n; i++) {
         digest_key3 k;
-        digest_keys(&d, j->states[i].number, &k);
+        digest_keys(&d, j->numbers[i], &k);
         keys[i] = k.sha, keys[j->n + i] = k.md5, keys[2 * j->n + i] = k.sm3;
     }
     for (int m = 0; m < 3; m++) {
@@ -588,7 +588,7 @@ static void *load_digests(void *arg)
         if (presize(maps[m], count) != SN_OK)
             goto out;
         for (size_t i = 0; i < j->n; i++)
-            put_unshared(maps[m], keys[m * j->n + i], j->states[i].number, 0);
+            put_unshared(maps[m], keys[m * j->n + i], j->numbers[i], 0);
     }
     j->rc = SN_OK;
 out:
@@ -599,26 +599,61 @@ out:
 
 int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
 {
-    digest_job job = {ix, states, n, SN_OK};
-    pthread_t digests;
-    int rc, threaded;
-
-    threaded = !ix->no_digests && pthread_create(&digests, NULL, load_digests, &job) == 0;
-    if (!threaded && !ix->no_digests)
-        load_digests(&job);
     uint64_t *numbers = malloc(2 * n * sizeof(*numbers) + 1);
     uint64_t *packed = numbers != NULL ? numbers + n : NULL;
-    rc = numbers == NULL ? SN_ENOMEM : SN_OK;
+    digest_job job = {ix, numbers, n, SN_OK};
+    pthread_t digests;
+    int rc = numbers == NULL ? SN_ENOMEM : SN_OK, threaded = 0;
     for (size_t i = 0; rc == SN_OK && i < n; i++) {
         numbers[i] = states[i].number;
         rc = pack(&states[i], &packed[i]);
     }
+    if (rc == SN_OK && !ix->no_digests) { /* the digest maps on a second thread */
+        threaded = pthread_create(&digests, NULL, load_digests, &job) == 0;
+        if (!threaded)
+            load_digests(&job);
+    }
     if (rc == SN_OK)
         rc = sn_blocks_load(ix->states, numbers, packed, n);
-    free(numbers);
     if (threaded)
         pthread_join(digests, NULL);
+    free(numbers);
     return rc != SN_OK ? rc : job.rc;
+}
+
+int sn_numindex_load_add(sn_numindex *ix, const sn_number_state *st)
+{
+    uint64_t packed;
+    int rc = pack(st, &packed);
+    return rc != SN_OK ? rc : sn_blocks_load_add(ix->states, st->number, packed);
+}
+
+typedef struct {
+    uint64_t *v;
+    size_t n;
+} number_list;
+
+static int list_number(void *ctx, uint64_t n)
+{
+    number_list *l = ctx;
+    l->v[l->n++] = n;
+    return 0;
+}
+
+int sn_numindex_load_end(sn_numindex *ix)
+{
+    int rc = sn_blocks_load_end(ix->states);
+    if (rc != SN_OK || ix->no_digests)
+        return rc;
+    /* the digest maps from the numbers now in the blocks */
+    number_list l = {malloc(sn_blocks_count(ix->states) * sizeof(uint64_t) + 1), 0};
+    if (l.v == NULL)
+        return SN_ENOMEM;
+    sn_blocks_each(ix->states, list_number, &l);
+    digest_job job = {ix, l.v, l.n, SN_OK};
+    load_digests(&job);
+    free(l.v);
+    return job.rc;
 }
 
 /* ---- updates in batches ---------------------------------------------------

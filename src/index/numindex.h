@@ -59,6 +59,14 @@ int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t 
  * SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of range). */
 int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n);
 
+/* The same a state at a time (a scan of the store, without an array of
+ * every state first): sn_numindex_load_add for each state, in any order,
+ * then sn_numindex_load_end once, which builds the digest maps; both only
+ * before the index is shared. SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of
+ * range: nothing of that state is put). */
+int sn_numindex_load_add(sn_numindex *ix, const sn_number_state *st);
+int sn_numindex_load_end(sn_numindex *ix);
+
 /* The state of n with the verdict fields filled (others zero): 1 when known,
  * 0 when never reported (out is then an UNSEEN state). */
 int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out);

@@ -14,12 +14,14 @@
 #include "store/log.h"
 #include "store/notices.h"
 #include "store/subscribers.h"
-#include "util/grow.h"
 #include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen)
 {
@@ -61,30 +63,21 @@ void sn_service_tick(void *ctx, sn_store *s)
     svc->erasing_failed = !ok;
 }
 
-typedef struct {
-    sn_number_state *v;
-    size_t n, cap;
-} state_list;
-
-static int collect_state(void *ctx, const sn_number_state *st)
+static int index_state(void *ctx, const sn_number_state *st)
 {
-    state_list *l = ctx;
-    sn_number_state *v = sn_grow(l->v, &l->cap, l->n, sizeof(*v), 65536);
-    if (v == NULL)
-        return SN_ENOMEM;
-    l->v = v;
-    l->v[l->n++] = *st;
-    return 0;
+    return sn_numindex_load_add(ctx, st);
 }
 
-/* The states are gathered first: the index sizes its tables once. */
+/* The states go into the index as the scan reads them: no array of every
+ * state first (48 bytes a number for a moment, five times the index). */
 int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
 {
-    state_list states = {NULL, 0, 0};
-    int rc = sn_store_scan_states(s, collect_state, &states, err, errlen);
+    int rc = sn_store_scan_states(s, index_state, svc->index, err, errlen);
     if (rc == SN_OK)
-        rc = sn_numindex_load(svc->index, states.v, states.n);
-    free(states.v);
+        rc = sn_numindex_load_end(svc->index);
+#ifdef __GLIBC__
+    malloc_trim(0); /* the scan's freed pages lie between the blocks: give them back */
+#endif
     if (rc == SN_ENOMEM)
         return sn_fail(err, errlen, rc, "out of memory building the index");
     if (rc == SN_ELIMIT)

@@ -130,6 +130,41 @@ static void load_in_any_order_equals_puts(void **state)
     free(ref);
 }
 
+static int count_one(void *ctx, uint64_t n)
+{
+    assert_true(n >= BASE && n < BASE + UNIVERSE);
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* The same a number at a time (sn_blocks_load_add, as the store's scan
+ * feeds it): random order, repeats, and one block given its 10,000
+ * numbers more than twice over, so that it folds its repeats while full. */
+static void load_a_number_at_a_time_equals_puts(void **state)
+{
+    (void)state;
+    enum { N = 120000, FULL = 25000 };
+    reference *ref = calloc(1, sizeof(*ref));
+    sn_blocks *added = sn_blocks_new(), *put = sn_blocks_new();
+    for (size_t i = 0; i < N + FULL; i++) {
+        size_t k = i < FULL ? 20000 + next_random() % 10000 : next_random() % UNIVERSE;
+        uint64_t n = BASE + k, v = random_packed();
+        ref->packed[k] = v;
+        ref->present[k] = 1;
+        assert_int_equal(sn_blocks_load_add(added, n, v), SN_OK);
+        assert_int_equal(sn_blocks_put_many(put, &n, &v, 1), SN_OK);
+    }
+    assert_int_equal(sn_blocks_load_end(added), SN_OK);
+    same_as(added, ref);
+    assert_true(sn_blocks_bytes(added) <= sn_blocks_bytes(put));
+    size_t listed = 0;
+    assert_int_equal(sn_blocks_each(added, count_one, &listed), 0);
+    assert_int_equal(listed, sn_blocks_count(added));
+    sn_blocks_free(added);
+    sn_blocks_free(put);
+    free(ref);
+}
+
 /* One number's state goes from escaped to not and back. */
 static void escaped_days_come_and_go(void **state)
 {
@@ -246,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_puts_match_a_plain_array),
         cmocka_unit_test(load_in_any_order_equals_puts),
+        cmocka_unit_test(load_a_number_at_a_time_equals_puts),
         cmocka_unit_test(escaped_days_come_and_go),
         cmocka_unit_test(dense_blocks_cost_under_ten_bytes_a_number),
         cmocka_unit_test(readers_during_writes),

@@ -371,6 +371,41 @@ static void without_digests_keeps_states_only(void **state)
     free(states);
 }
 
+/* Loading a state at a time, as serve does from its store's scan: the
+ * states and the digests are all there after sn_numindex_load_end. */
+static void loads_a_state_at_a_time(void **state)
+{
+    (void)state;
+    sn_numindex *ix = sn_numindex_new();
+    sn_day d = sn_day_from_civil(2021, 3, 4);
+    uint8_t sha[32];
+    sn_number found = 0;
+    sn_number_state out;
+    for (sn_number n = 0; n < 30000; n++) {
+        sn_number_state st = state_of(8613900000000ull + (n * 7919) % 30011, SN_ST_ACTIVE, d, d,
+                                      n % 3 ? SN_DAY_NONE : d + 5);
+        assert_int_equal(sn_numindex_load_add(ix, &st), SN_OK);
+    }
+    sn_number_state old = state_of(8613900099999ull, SN_ST_ACTIVE, sn_numindex_min_day(),
+                                   sn_numindex_min_day(), SN_DAY_NONE);
+    assert_int_equal(sn_numindex_load_add(ix, &old), SN_OK);
+    old.first_day = sn_numindex_min_day() - 1;
+    assert_int_equal(sn_numindex_load_add(ix, &old), SN_ELIMIT);
+    assert_int_equal(sn_numindex_load_end(ix), SN_OK);
+    assert_int_equal(sn_numindex_count(ix), 30001);
+    assert_int_equal(sn_numindex_get(ix, 8613900099999ull, &out), 1);
+    assert_int_equal(out.first_day, sn_numindex_min_day());
+    for (sn_number n = 0; n < 30000; n += 997) {
+        sn_number num = 8613900000000ull + (n * 7919) % 30011;
+        assert_int_equal(sn_numindex_get(ix, num, &out), 1);
+        assert_int_equal(out.last_cancel_day, n % 3 ? SN_DAY_NONE : d + 5);
+        sn_number_sha256(num, sha);
+        assert_int_equal(sn_numindex_find_sha256(ix, sha, &found), 1);
+        assert_int_equal(found, num);
+    }
+    sn_numindex_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +419,7 @@ int main(void)
         cmocka_unit_test(readers_while_batches_go_in),
         cmocka_unit_test(range_lists_a_prefix),
         cmocka_unit_test(without_digests_keeps_states_only),
+        cmocka_unit_test(loads_a_state_at_a_time),
     };
     return sn_run_tests(tests);
 }
