@@ -492,48 +492,6 @@ static int load_finish(dir_shard *s)
     return SN_OK;
 }
 
-int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count)
-{
-    uint64_t h;
-    /* first the blocks, each sized for its entries (repeats counted, up to
-     * what the cap's 16 bits hold: then the block folds its repeats) */
-    for (size_t i = 0; i < count; i++) {
-        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
-        dir_shard *s = shard_of(b, id, &h);
-        block **slot = dir_get(s, id, h, 0);
-        if (slot == NULL)
-            return SN_ENOMEM;
-        if ((*slot)->escap < UINT16_MAX)
-            (*slot)->escap++; /* borrowed as the counter until the blocks are made */
-    }
-    for (unsigned i = 0; i < DIR_SHARDS; i++) {
-        dir_shard *s = &b->shards[i];
-        for (size_t j = 0; j <= s->mask; j++) {
-            block *bk = s->slots[j];
-            if (bk == NULL || bk->n > 0 || bk->cap > 0)
-                continue;
-            uint32_t want = bk->escap;
-            bk->escap = 0;
-            if ((bk = block_resize(bk, want)) == NULL)
-                return SN_ENOMEM;
-            s->slots[j] = bk;
-        }
-    }
-    for (size_t i = 0; i < count; i++) {
-        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
-        dir_shard *s = shard_of(b, id, &h);
-        block *bk = *dir_slot(s, id, h);
-        if (bk->n == bk->cap && block_sort(bk) != SN_OK) /* many repeats: fold them */
-            return SN_ENOMEM;
-        if (load_append(s, bk, (uint16_t)(numbers[i] % SN_BLOCK_NUMBERS), packed[i]) != SN_OK)
-            return SN_ENOMEM;
-    }
-    for (unsigned i = 0; i < DIR_SHARDS; i++)
-        if (load_finish(&b->shards[i]) != SN_OK)
-            return SN_ENOMEM;
-    return SN_OK;
-}
-
 int sn_blocks_load_add(sn_blocks *b, uint64_t n, uint64_t packed)
 {
     uint64_t h, id = n / SN_BLOCK_NUMBERS;
@@ -559,6 +517,14 @@ int sn_blocks_load_end(sn_blocks *b)
         if (load_finish(&b->shards[i]) != SN_OK)
             return SN_ENOMEM;
     return SN_OK;
+}
+
+int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (sn_blocks_load_add(b, numbers[i], packed[i]) != SN_OK)
+            return SN_ENOMEM;
+    return sn_blocks_load_end(b);
 }
 
 int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx)

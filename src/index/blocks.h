@@ -36,9 +36,9 @@ int sn_blocks_get(sn_blocks *b, uint64_t n, uint64_t *packed);
  * (the puts before the failing one are in). */
 int sn_blocks_put_many(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count);
 
-/* Fill an empty, unshared directory at once, each block sized exactly:
- * the same result as sn_blocks_put_many, much faster for many numbers in
- * any order. SN_OK or SN_ENOMEM. */
+/* Fill an empty, unshared directory at once: sn_blocks_load_add for each
+ * pair, then sn_blocks_load_end (the same result as sn_blocks_put_many,
+ * much faster for many numbers in any order). SN_OK or SN_ENOMEM. */
 int sn_blocks_load(sn_blocks *b, const uint64_t *numbers, const uint64_t *packed, size_t count);
 
 /* Fill an empty, unshared directory a number at a time, in any order (a

@@ -597,30 +597,6 @@ out:
     return NULL;
 }
 
-int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
-{
-    uint64_t *numbers = malloc(2 * n * sizeof(*numbers) + 1);
-    uint64_t *packed = numbers != NULL ? numbers + n : NULL;
-    digest_job job = {ix, numbers, n, SN_OK};
-    pthread_t digests;
-    int rc = numbers == NULL ? SN_ENOMEM : SN_OK, threaded = 0;
-    for (size_t i = 0; rc == SN_OK && i < n; i++) {
-        numbers[i] = states[i].number;
-        rc = pack(&states[i], &packed[i]);
-    }
-    if (rc == SN_OK && !ix->no_digests) { /* the digest maps on a second thread */
-        threaded = pthread_create(&digests, NULL, load_digests, &job) == 0;
-        if (!threaded)
-            load_digests(&job);
-    }
-    if (rc == SN_OK)
-        rc = sn_blocks_load(ix->states, numbers, packed, n);
-    if (threaded)
-        pthread_join(digests, NULL);
-    free(numbers);
-    return rc != SN_OK ? rc : job.rc;
-}
-
 int sn_numindex_load_add(sn_numindex *ix, const sn_number_state *st)
 {
     uint64_t packed;
@@ -654,6 +630,16 @@ int sn_numindex_load_end(sn_numindex *ix)
     load_digests(&job);
     free(l.v);
     return job.rc;
+}
+
+int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = sn_numindex_load_add(ix, &states[i]);
+        if (rc != SN_OK)
+            return rc;
+    }
+    return sn_numindex_load_end(ix);
 }
 
 /* ---- updates in batches ---------------------------------------------------

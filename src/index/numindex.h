@@ -53,10 +53,9 @@ int sn_numindex_put(sn_numindex *ix, const sn_number_state *st);
  * SN_ELIMIT then. SN_ENOMEM may leave the batch partly put. */
 int sn_numindex_put_many(sn_numindex *ix, const sn_number_state *states, size_t n);
 
-/* Fill an empty index with states[0..n) at once. Only before the index is
- * shared between threads: every table is sized once, and the digest maps
- * are built on a second thread while this one builds the state map.
- * SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of range). */
+/* Fill an empty index with states[0..n) at once, as the pair below does a
+ * state at a time (serve's way). Only before the index is shared between
+ * threads. SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of range). */
 int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n);
 
 /* The same a state at a time (a scan of the store, without an array of
