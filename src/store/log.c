@@ -250,6 +250,11 @@ int sn_log_sql_find_event(sn_store *s, const sn_log_event *e, int *found, char *
 
 int sn_store_can_follow(const sn_store *s)
 {
+    return s->be->changes != NULL && s->be->changes->listen != NULL;
+}
+
+int sn_store_has_changes(const sn_store *s)
+{
     return s->be->changes != NULL;
 }
 

@@ -107,13 +107,18 @@ int sn_store_list_disconnections(sn_store *s, sn_day since, sn_number after, uin
  * Every write of a number's state takes a new change number (seq), and
  * seqs become visible in increasing order: once the changes up to seq N
  * were read, reading the changes after N misses none and repeats none (a
- * number changed again shows once, with its latest state and seq). A
- * backend with one process per store (SQLite) does not keep them:
- * sn_store_can_follow is 0 and the calls below must not be made.
+ * number changed again shows once, with its latest state and seq). Both
+ * backends keep them (SQLite since schema 7: an index snapshot's replay
+ * reads them), but only a store several processes share (PostgreSQL) can
+ * be followed: on SQLite, listen and wait must not be called.
  * docs/internals/postgres.md ("Several nodes") explains why it holds. */
 
-/* 1 when the backend keeps change numbers (PostgreSQL). */
+/* 1 when other processes write the store and can be followed (PostgreSQL:
+ * listen and wait work). */
 int sn_store_can_follow(const sn_store *s);
+
+/* 1 when the backend keeps change numbers (cursor and changes_after work). */
+int sn_store_has_changes(const sn_store *s);
 
 /* The highest committed change number (0 when no state was ever written). */
 int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen);

@@ -83,3 +83,19 @@ int sn_store_integrity(sn_store *s, char *err, size_t errlen)
 {
     return s->be->integrity(s, err, errlen);
 }
+
+static int read_identity(void *ctx, const sn_sql_row *row)
+{
+    sn_sql_text(row, 0, ctx, SN_STORE_ID_LEN + 1);
+    return 0;
+}
+
+int sn_store_identity(sn_store *s, char id[SN_STORE_ID_LEN + 1], char *err, size_t errlen)
+{
+    static const char sql[] = "SELECT value FROM meta WHERE key = 'store_id'";
+    id[0] = '\0';
+    int rc = sn_sql_one(s, sql, SQL_NO_ARGS, read_identity, id, "read the store id", err, errlen);
+    if (rc == SN_ENOTFOUND || (rc == SN_OK && strlen(id) != SN_STORE_ID_LEN))
+        return sn_fail(err, errlen, SN_ESTORE, "the store has no identity (store_id)");
+    return rc;
+}

@@ -87,6 +87,12 @@ int sn_store_relax_durability(sn_store *s, char *err, size_t errlen);
  * SN_OK, or SN_ESTORE with the first problem found. */
 int sn_store_integrity(sn_store *s, char *err, size_t errlen);
 
+/* The store's identity: SN_STORE_ID_LEN hex digits, random, made with the
+ * store (SQLite schema 7, PostgreSQL schema 8), into id (NUL-terminated).
+ * An index snapshot names the store it was taken from by it. */
+#define SN_STORE_ID_LEN 32
+int sn_store_identity(sn_store *s, char id[SN_STORE_ID_LEN + 1], char *err, size_t errlen);
+
 /* ---- backups and restores of a SQLite store (store/sqlite/backup.c) -------
  * A PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump,
  * pg_basebackup): these functions refuse a URL with an error saying so.

@@ -1194,12 +1194,13 @@ def case_version_2_store_is_migrated(ctx):
         "DROP TABLE oauth_clients; DROP TABLE receipt_keys; DROP INDEX notices_request;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
+        "DROP INDEX numbers_seq; ALTER TABLE numbers DROP COLUMN seq;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
     db.commit()
     db.close()
     h.run_cli("verify", "--db", w.env.db)
     db = sqlite3.connect(w.env.db)
-    eq("version", "6", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    eq("version", "7", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports",
             "oauth_clients", "receipt_keys"} <= tables, tables

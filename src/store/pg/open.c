@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 7; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 8; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -14,7 +14,9 @@
  *   Version 5 (SQLite's 4): ports, events_more, api_keys.rate_per_s and
  *   rate_per_day, sms_codes (the sign-in code texts still kept). Version 6
  *   (SQLite's 5): oauth_clients, the OAuth 2.0 clients mapped to apps.
- *   Version 7 (SQLite's 6): receipt_keys, the keys that sign receipts. A
+ *   Version 7 (SQLite's 6): receipt_keys, the keys that sign receipts.
+ *   Version 8: meta 'store_id', the store's random identity (an index
+ *   snapshot names it; SQLite's 7, which also adds numbers.seq). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -30,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -132,6 +134,9 @@ static const char *const migrations[SCHEMA_VERSION] = {
     [6] = "CREATE TABLE receipt_keys(id bigint PRIMARY KEY, created_at bigint NOT NULL,"
           " retired_at bigint NOT NULL DEFAULT 0, public_key bytea NOT NULL,"
           " sealed_secret text COLLATE \"C\" NOT NULL);",
+    /* The store's identity, which an index snapshot names (store.h). */
+    [7] = "INSERT INTO meta(key, value) VALUES ('store_id',"
+          " replace(gen_random_uuid()::text, '-', '')) ON CONFLICT (key) DO NOTHING;",
 };
 
 /* The tables integrity() expects and amcheck walks. */

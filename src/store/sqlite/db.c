@@ -162,11 +162,20 @@ static const char begin_sql[] = "BEGIN IMMEDIATE";
 static const char commit_sql[] = "COMMIT";
 static const char rollback_sql[] = "ROLLBACK";
 static const char begin_state_sql[] = SN_STORE_BEGIN_STATE_SQL;
+static const char begin_seq_sql[] = "SELECT coalesce(max(seq), 0) FROM numbers";
 
 /* Read after BEGIN IMMEDIATE, when no other writer can add rows. */
 static int read_begin_state(void *ctx, const sn_sql_row *row)
 {
     sn_store_read_begin_state(row, ctx);
+    return 0;
+}
+
+/* The last change number, under the write lock: this transaction's state
+ * writes take the next ones (log.c). */
+static int read_begin_seq(void *ctx, const sn_sql_row *row)
+{
+    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
     return 0;
 }
 
@@ -193,6 +202,9 @@ static int sq_begin(sn_store *base, char *err, size_t errlen)
     s->base.in_tx = 1;
     rc = sn_sql_one(base, begin_state_sql, SQL_NO_ARGS, read_begin_state, base, "begin", err,
                     errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_one(base, begin_seq_sql, SQL_NO_ARGS, read_begin_seq, &s->seq, "begin", err,
+                        errlen);
     if (rc != SN_OK) {
         sq_rollback(base);
         return rc == SN_ENOTFOUND ? sn_fail(err, errlen, SN_ESTORE, "begin: no row") : rc;
@@ -241,7 +253,7 @@ static void sq_close(sn_store *base)
     free(s);
 }
 
-/* Always reachable, nothing to follow, no claims to release. */
+/* Always reachable, change numbers but no listening, no claims to release. */
 const sn_store_backend sn_sqlite_backend = {
     .name = "sqlite",
     .close = sq_close,
@@ -251,6 +263,7 @@ const sn_store_backend sn_sqlite_backend = {
     .relax_durability = sq_relax_durability,
     .integrity = sq_integrity,
     .log = &sn_sqlite_log,
+    .changes = &sn_sqlite_changes,
     .sql = &sn_sqlite_driver,
     .due_deliveries = sq_due_deliveries,
 };

@@ -2,7 +2,11 @@
  * log.c - the SQLite store's event log and number states (log.h).
  *
  * A number's events are one key range (backend.h), so appends of a batch
- * sorted by number land at the right edge of the B-tree.
+ * sorted by number land at the right edge of the B-tree. Each state write
+ * takes the handle's next change number (numbers.seq, read at begin under
+ * the write lock), so the changes after a position can be read back in
+ * order (the index snapshot's replay); one process writes at a time, so
+ * there is nothing to listen for.
  */
 #include "store/sqlite/sqlite.h"
 
@@ -20,7 +24,10 @@
 static const char state_range_sql[] = STATE_SQL "WHERE number BETWEEN $1 AND $2 ORDER BY number";
 static const char scan_states_sql[] = STATE_SQL "ORDER BY number";
 static const char put_state_sql[] = "INSERT OR REPLACE INTO numbers(number, " SN_STORE_STATE_COLUMNS
-                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+                                    ", seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char cursor_sql[] = "SELECT coalesce(max(seq), 0) FROM numbers";
+static const char changes_sql[] = "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
+                                  "WHERE seq > $1 ORDER BY seq LIMIT $2";
 static const char append_event_sql[] =
     "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash, flags) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -81,7 +88,7 @@ static int put_state(sn_store *s, const sn_number_state *st, char *err, size_t e
                                  SQL_INT(st->first_is_activation), SQL_INT(st->tenure),
                                  SQL_INT(st->carrier), SQL_INT(st->events), SQL_INT(st->first_day),
                                  SQL_INT(st->last_activation_day), SQL_INT(st->last_cancel_day),
-                                 SQL_INT(st->last_at)),
+                                 SQL_INT(st->last_at), SQL_INT(++sq_of(s)->seq)),
                         NULL, "write state", err, errlen);
 }
 
@@ -107,7 +114,8 @@ SN_SQL_LIST(scan_row, sn_number_state, sn_state_fn, sn_store_state_map)
 static int scan_states(sn_store *s, sn_state_fn fn, void *ctx, char *err, size_t errlen)
 {
     scan_row_list sc = {fn, ctx};
-    int rc = sn_sql_read(s, scan_states_sql, SQL_NO_ARGS, scan_row, &sc, "scan states", err, errlen);
+    int rc =
+        sn_sql_read(s, scan_states_sql, SQL_NO_ARGS, scan_row, &sc, "scan states", err, errlen);
     sqlite3_db_release_memory(sq_of(s)->db);
     return rc;
 }
@@ -139,3 +147,44 @@ static int scan_events(sn_store *s, sn_number n, sn_event_fn fn, void *ctx, char
 const sn_log_ops sn_sqlite_log = {sn_log_sql_get_state,  get_states,   put_state,
                                   sn_log_sql_find_event, append_event, scan_states,
                                   scan_events,           NULL};
+
+/* ---- changes (log.h): cursor and after; nothing to listen to ---------------- */
+
+static int read_seq(void *ctx, const sn_sql_row *row)
+{
+    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
+    return 0;
+}
+
+static int cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
+{
+    *seq = 0;
+    int rc = sn_sql_one(s, cursor_sql, SQL_NO_ARGS, read_seq, seq, "read changes", err, errlen);
+    return rc == SN_ENOTFOUND ? SN_OK : rc;
+}
+
+typedef struct {
+    sn_change_fn fn;
+    void *ctx;
+} change_rows;
+
+static int change_row(void *ctx, const sn_sql_row *row)
+{
+    change_rows *c = ctx;
+    sn_number_state st;
+    sn_store_read_state(row, 1, &st);
+    return c->fn(c->ctx, &st, (uint64_t)sn_sql_int(row, 0));
+}
+
+/* One process writes a SQLite store: every committed change is visible,
+ * so the floor has nothing to wait for. */
+static int after(sn_store *s, uint64_t since, uint64_t floor, uint32_t limit, sn_change_fn fn,
+                 void *ctx, char *err, size_t errlen)
+{
+    change_rows c = {fn, ctx};
+    (void)floor;
+    return sn_sql_read(s, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)), change_row, &c,
+                       "read changes", err, errlen);
+}
+
+const sn_changes_ops sn_sqlite_changes = {cursor, after, NULL, NULL};

@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 6; versions 1 to 5 are migrated at open):
+ * Schema (version 7; versions 1 to 6 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -49,6 +49,15 @@
  *   receipt_keys(id, public_key, sealed_secret, created_at, retired_at)
  *                            the Ed25519 keys that sign check receipts
  *                            (store/receipts.h); retired_at 0: the current one
+ * Version 7:
+ *   numbers.seq              the change number of the row's last write: the
+ *                            handle takes max(seq) + 1, + 2, ... under the
+ *                            write lock (BEGIN IMMEDIATE), so seqs commit in
+ *                            increasing order (log.h, sn_store_changes_after);
+ *                            the migration numbers existing rows 1, 2, ... in
+ *                            number order; an index on it (numbers_seq)
+ *   meta 'store_id'          32 random hex digits made with the store (or the
+ *                            migration): what an index snapshot names
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -66,7 +75,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -166,6 +175,14 @@ static const char schema_v6_sql[] =
     " sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL,"
     " retired_at INTEGER NOT NULL DEFAULT 0);";
 
+/* Version 7: change numbers on the states, and the store's identity. */
+static const char schema_v7_sql[] =
+    "ALTER TABLE numbers ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE numbers SET seq = r.n FROM (SELECT number AS num, row_number() OVER (ORDER BY number)"
+    " AS n FROM numbers) AS r WHERE numbers.number = r.num;"
+    "CREATE INDEX numbers_seq ON numbers(seq);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -205,8 +222,8 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
     const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql, meta};
-    return in_transaction(s, steps, 7, err, errlen);
+                                 schema_v5_sql, schema_v6_sql, schema_v7_sql, meta};
+    return in_transaction(s, steps, 8, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -250,6 +267,14 @@ static int migrate_5_to_6(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 7 has to a version 6 store, in one transaction. */
+static int migrate_6_to_7(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v7_sql,
+                                 "UPDATE meta SET value = '7' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -275,6 +300,10 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 5 && (rc = migrate_5_to_6(s, err, errlen)) == SN_OK)
         version = 6;
     else if (version == 5)
+        return rc;
+    if (version == 6 && (rc = migrate_6_to_7(s, err, errlen)) == SN_OK)
+        version = 7;
+    else if (version == 6)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",

@@ -28,6 +28,7 @@
 typedef struct {
     struct sn_store base;
     sqlite3 *db;
+    uint64_t seq; /* in a write transaction: the last change number taken (log.c) */
     struct {
         const char *sql;
         sqlite3_stmt *q;
@@ -51,6 +52,7 @@ extern const sn_sql_driver sn_sqlite_driver;
 
 /* log.c and deliveries.c */
 extern const sn_log_ops sn_sqlite_log;
+extern const sn_changes_ops sn_sqlite_changes; /* cursor and after only: no listening */
 int sq_due_deliveries(sn_store *base, const sn_due_query *q, sn_due_fn fn, void *ctx, char *err,
                       size_t errlen);
 
