@@ -543,6 +543,128 @@ int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx)
     return 0;
 }
 
+/* ---- snapshots ------------------------------------------------------------ */
+
+#define RECORD_HEAD 12 /* id u64, n u16, nesc u16 */
+#define RECORD_ESCAPE 10
+
+static size_t record_of(const block *bk, uint8_t *buf)
+{
+    size_t o = RECORD_HEAD;
+    memcpy(buf, &bk->id, 8);
+    memcpy(buf + 8, &bk->n, 2);
+    memcpy(buf + 10, &bk->nesc, 2);
+    memcpy(buf + o, bk->data, (size_t)bk->n * sizeof(uint16_t));
+    o += (size_t)bk->n * sizeof(uint16_t);
+    memcpy(buf + o, ent_of((block *)bk, 0), (size_t)bk->n * SN_BLOCK_ENTRY_BYTES);
+    o += (size_t)bk->n * SN_BLOCK_ENTRY_BYTES;
+    for (uint32_t k = 0; k < bk->nesc; k++, o += RECORD_ESCAPE) {
+        memcpy(buf + o, &bk->esc[k].off, 2);
+        memcpy(buf + o + 2, &bk->esc[k].packed, 8);
+    }
+    return o;
+}
+
+int sn_blocks_save(sn_blocks *b, uint8_t *buf, int (*fn)(void *ctx, const uint8_t *rec, size_t len),
+                   void *ctx)
+{
+    for (unsigned i = 0; i < DIR_SHARDS; i++) {
+        dir_shard *s = &b->shards[i];
+        for (size_t j = 0;; j++) {
+            size_t len = 0;
+            pthread_rwlock_rdlock(&s->lock);
+            int more = j <= s->mask; /* the table may have grown since the last block */
+            if (more && s->slots[j] != NULL && s->slots[j]->n > 0)
+                len = record_of(s->slots[j], buf);
+            pthread_rwlock_unlock(&s->lock);
+            if (!more)
+                break;
+            int rc = len > 0 ? fn(ctx, buf, len) : 0;
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Offsets strictly increasing and in range; every escape's offset present
+ * with an escaped entry, once. */
+static int record_valid(const block *bk)
+{
+    const uint16_t *offs = (const uint16_t *)(const void *)bk->data;
+    for (uint32_t i = 0; i < bk->n; i++)
+        if (offs[i] >= SN_BLOCK_NUMBERS || (i > 0 && offs[i] <= offs[i - 1]))
+            return 0;
+    uint32_t escaped = 0;
+    for (uint32_t i = 0; i < bk->n; i++)
+        escaped += (ent_of((block *)bk, i)[0] & FLAG_ESCAPED) != 0;
+    if (escaped != bk->nesc)
+        return 0;
+    for (uint32_t k = 0; k < bk->nesc; k++) {
+        uint32_t i = lower_bound(offs, bk->n, bk->esc[k].off);
+        if (i == bk->n || offs[i] != bk->esc[k].off || !(ent_of((block *)bk, i)[0] & FLAG_ESCAPED))
+            return 0;
+    }
+    return 1;
+}
+
+/* The block of a record whose head says n entries and nesc escapes. */
+static block *record_block(const uint8_t *rec, uint16_t n, uint16_t nesc)
+{
+    block *bk = calloc(1, alloc_size(n));
+    if (bk == NULL)
+        return NULL;
+    memcpy(&bk->id, rec, 8);
+    bk->n = bk->cap = n;
+    memcpy(bk->data, rec + RECORD_HEAD, (size_t)n * (sizeof(uint16_t) + SN_BLOCK_ENTRY_BYTES));
+    if (nesc > 0 && (bk->esc = malloc(nesc * sizeof(escape))) == NULL) {
+        free(bk);
+        return NULL;
+    }
+    const uint8_t *e = rec + RECORD_HEAD + (size_t)n * (sizeof(uint16_t) + SN_BLOCK_ENTRY_BYTES);
+    for (uint32_t k = 0; k < nesc; k++, e += RECORD_ESCAPE) {
+        memcpy(&bk->esc[k].off, e, 2);
+        memcpy(&bk->esc[k].packed, e + 2, 8);
+    }
+    bk->nesc = bk->escap = nesc;
+    return bk;
+}
+
+int sn_blocks_restore(sn_blocks *b, const uint8_t *rec, size_t avail, size_t *used)
+{
+    uint16_t n, nesc;
+    uint64_t h, id;
+    if (avail < RECORD_HEAD)
+        return SN_EINVAL;
+    memcpy(&id, rec, 8);
+    memcpy(&n, rec + 8, 2);
+    memcpy(&nesc, rec + 10, 2);
+    size_t len = RECORD_HEAD + (size_t)n * (sizeof(uint16_t) + SN_BLOCK_ENTRY_BYTES) +
+                 (size_t)nesc * RECORD_ESCAPE;
+    if (n == 0 || n > SN_BLOCK_NUMBERS || nesc > n || len > avail ||
+        id > UINT64_MAX / SN_BLOCK_NUMBERS)
+        return SN_EINVAL;
+    dir_shard *s = shard_of(b, id, &h);
+    if (*dir_slot(s, id, h) != NULL)
+        return SN_EINVAL; /* the same block twice */
+    block *bk = record_block(rec, n, nesc);
+    if (bk == NULL)
+        return SN_ENOMEM;
+    if (!record_valid(bk)) {
+        block_free(bk);
+        return SN_EINVAL;
+    }
+    block **slot = dir_get(s, id, h, 0);
+    if (slot == NULL) {
+        block_free(bk);
+        return SN_ENOMEM;
+    }
+    free(*slot);
+    *slot = bk; /* load_finish counts the shard's numbers and bytes again */
+    *used = len;
+    return SN_OK;
+}
+
 /* ---- totals --------------------------------------------------------------- */
 
 size_t sn_blocks_count(sn_blocks *b)

@@ -53,6 +53,26 @@ int sn_blocks_load_end(sn_blocks *b);
  * returns non-zero (returned). Only while the directory is not shared. */
 int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx);
 
+/* ---- snapshots (snapshot.c) ------------------------------------------------
+ * A block as a record: its id (u64), n and nesc (u16 each), offs[n] (u16),
+ * ents[n][SN_BLOCK_ENTRY_BYTES], then nesc escapes as (off u16, packed
+ * u64), in the host's byte order, packed without padding. */
+#define SN_BLOCK_RECORD_MAX                                                                        \
+    (12 + SN_BLOCK_NUMBERS * (2 + SN_BLOCK_ENTRY_BYTES) + SN_BLOCK_NUMBERS * 10)
+
+/* fn(ctx, record, bytes) for every block, each copied under its shard's
+ * read lock into buf (SN_BLOCK_RECORD_MAX bytes), so a reader or writer of
+ * the index waits one block's copy at most; the directory may be shared.
+ * A non-zero return from fn stops and is returned. */
+int sn_blocks_save(sn_blocks *b, uint8_t *buf, int (*fn)(void *ctx, const uint8_t *rec, size_t len),
+                   void *ctx);
+
+/* Add the block of the record at rec (at most avail bytes; *used set to its
+ * length) to an unshared directory: SN_OK, SN_EINVAL for a record that is
+ * not one (short, offsets out of order, a block already there, escapes
+ * that do not match), SN_ENOMEM. sn_blocks_load_end after the last. */
+int sn_blocks_restore(sn_blocks *b, const uint8_t *rec, size_t avail, size_t *used);
+
 /* Numbers present, and the bytes the blocks and the directory take. */
 size_t sn_blocks_count(sn_blocks *b);
 size_t sn_blocks_bytes(sn_blocks *b);

@@ -632,6 +632,23 @@ int sn_numindex_load_end(sn_numindex *ix)
     return job.rc;
 }
 
+sn_blocks *sn_numindex_states(sn_numindex *ix)
+{
+    return ix->states;
+}
+
+int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b)
+{
+    sn_blocks_free(ix->states);
+    ix->states = b;
+    int rc = sn_numindex_load_end(ix); /* sorted and trimmed already: counts and digests */
+    if (rc != SN_OK) {
+        sn_blocks_free(ix->states);
+        ix->states = sn_blocks_new(); /* NULL only when out of memory, as failed anyway */
+    }
+    return rc;
+}
+
 int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

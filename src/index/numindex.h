@@ -66,6 +66,18 @@ int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n);
 int sn_numindex_load_add(sn_numindex *ix, const sn_number_state *st);
 int sn_numindex_load_end(sn_numindex *ix);
 
+/* ---- snapshots (snapshot.h) ---------------------------------------------- */
+struct sn_blocks;
+
+/* The index's states (blocks.h), for a snapshot to copy. */
+struct sn_blocks *sn_numindex_states(sn_numindex *ix);
+
+/* Fill an empty, unshared index with the states of b (loaded with
+ * sn_blocks_restore and sn_blocks_load_end), which it then owns, and build
+ * the digest maps from them. SN_OK or SN_ENOMEM (b is then freed and the
+ * index stays empty). */
+int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b);
+
 /* The state of n with the verdict fields filled (others zero): 1 when known,
  * 0 when never reported (out is then an UNSEEN state). */
 int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out);

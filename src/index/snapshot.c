@@ -1,0 +1,294 @@
+/*
+ * snapshot.c - writing and loading the index snapshot (see snapshot.h).
+ *
+ * Layout, in the host's byte order (checked by a byte-order mark):
+ *   header   magic "SNINDEX\0", format (u32), byte-order mark (u32),
+ *            store id (32 hex digits), position (u64), reserved (u64 0):
+ *            HEADER_BYTES
+ *   records  one a block (blocks.h, sn_blocks_save), in no order
+ *   trailer  END_MARK (u64, never a block id), blocks (u64), numbers (u64)
+ *   checksum BLAKE2b-256 (libsodium crypto_generichash) of all the above
+ * Invariants: PATH is only ever replaced by rename(2) of a whole, fsynced
+ * PATH.tmp (then the folder is fsynced); a load builds the states in a
+ * directory of its own and hands it to the index only when every check
+ * passed, so a refused snapshot leaves the index as it was.
+ */
+#include "index/snapshot.h"
+
+#include "core/errors.h"
+#include "index/blocks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "SNINDEX" /* with its NUL: 8 bytes */
+#define BYTE_ORDER_MARK 0x01020304u
+#define HEADER_BYTES 64
+#define TRAILER_BYTES 24
+#define SUM_BYTES crypto_generichash_BYTES /* 32 */
+#define END_MARK UINT64_MAX
+#define WRITE_BUFFER (1u << 20) /* bytes gathered before a write(2) */
+#define FILE_MODE 0600          /* as private as the store: it holds every number's state */
+
+/* ---- writing --------------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    uint8_t *buf; /* WRITE_BUFFER bytes */
+    size_t len;
+    crypto_generichash_state sum;
+    uint64_t blocks, numbers, bytes;
+    int error; /* errno of a failed write; 0 */
+} out_file;
+
+static int flush_out(out_file *o)
+{
+    for (size_t done = 0; done < o->len && o->error == 0;) {
+        ssize_t n = write(o->fd, o->buf + done, o->len - done);
+        if (n < 0 && errno != EINTR)
+            o->error = errno;
+        else if (n > 0)
+            done += (size_t)n;
+    }
+    o->len = 0;
+    return o->error == 0 ? 0 : -1;
+}
+
+/* Append bytes to the file and the checksum. */
+static int put_bytes(out_file *o, const void *p, size_t len)
+{
+    crypto_generichash_update(&o->sum, p, len);
+    o->bytes += len;
+    while (len > 0) {
+        size_t room = WRITE_BUFFER - o->len, take = len < room ? len : room;
+        memcpy(o->buf + o->len, p, take);
+        o->len += take;
+        p = (const uint8_t *)p + take;
+        len -= take;
+        if (o->len == WRITE_BUFFER && flush_out(o) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_record(void *ctx, const uint8_t *rec, size_t len)
+{
+    out_file *o = ctx;
+    uint16_t n;
+    memcpy(&n, rec + 8, 2);
+    o->blocks++;
+    o->numbers += n;
+    return put_bytes(o, rec, len);
+}
+
+static void header_of(uint8_t h[HEADER_BYTES], const char *store_id, uint64_t position)
+{
+    uint32_t format = SN_SNAPSHOT_FORMAT, mark = BYTE_ORDER_MARK;
+    memset(h, 0, HEADER_BYTES);
+    memcpy(h, MAGIC, 8);
+    memcpy(h + 8, &format, 4);
+    memcpy(h + 12, &mark, 4);
+    memcpy(h + 16, store_id, SN_STORE_ID_LEN);
+    memcpy(h + 48, &position, 8);
+}
+
+/* Header, every block, trailer, checksum into o. */
+static int write_body(out_file *o, sn_numindex *ix, const char *store_id, uint64_t position)
+{
+    uint8_t head[HEADER_BYTES], sum[SUM_BYTES];
+    uint8_t *rec = malloc(SN_BLOCK_RECORD_MAX);
+    if (rec == NULL)
+        return SN_ENOMEM;
+    header_of(head, store_id, position);
+    int rc = put_bytes(o, head, sizeof(head)) == 0 &&
+                     sn_blocks_save(sn_numindex_states(ix), rec, put_record, o) == 0
+                 ? SN_OK
+                 : SN_EIO;
+    free(rec);
+    uint64_t trailer[3] = {END_MARK, o->blocks, o->numbers};
+    if (rc == SN_OK && put_bytes(o, trailer, sizeof(trailer)) != 0)
+        rc = SN_EIO;
+    crypto_generichash_final(&o->sum, sum, sizeof(sum));
+    o->bytes += sizeof(sum);
+    if (rc == SN_OK) {
+        size_t room = WRITE_BUFFER - o->len; /* the checksum is not summed */
+        if (room < sizeof(sum) && flush_out(o) != 0)
+            return SN_EIO;
+        memcpy(o->buf + o->len, sum, sizeof(sum));
+        o->len += sizeof(sum);
+        rc = flush_out(o) == 0 ? SN_OK : SN_EIO;
+    }
+    return rc;
+}
+
+/* fsync the folder holding path, so the rename into it lasts. */
+static int sync_folder(const char *path)
+{
+    char copy[SN_SNAPSHOT_PATH_MAX];
+    snprintf(copy, sizeof(copy), "%s", path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int sn_snapshot_write(const char *path, sn_numindex *ix, const char *store_id, uint64_t position,
+                      sn_snapshot_info *info, char *err, size_t errlen)
+{
+    char tmp[SN_SNAPSHOT_PATH_MAX + 8];
+    if (strlen(path) >= SN_SNAPSHOT_PATH_MAX || strlen(store_id) != SN_STORE_ID_LEN)
+        return sn_fail(err, errlen, SN_EINVAL, "snapshot path too long, or no store id");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    out_file o = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE)};
+    if (o.fd < 0)
+        return sn_fail(err, errlen, SN_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    if ((o.buf = malloc(WRITE_BUFFER)) == NULL) {
+        close(o.fd);
+        unlink(tmp);
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory writing the snapshot");
+    }
+    crypto_generichash_init(&o.sum, NULL, 0, SUM_BYTES);
+    int rc = write_body(&o, ix, store_id, position);
+    free(o.buf);
+    if (rc == SN_OK && (fchmod(o.fd, FILE_MODE) != 0 || fsync(o.fd) != 0))
+        o.error = errno, rc = SN_EIO;
+    if (close(o.fd) != 0 && rc == SN_OK)
+        o.error = errno, rc = SN_EIO;
+    if (rc == SN_OK && rename(tmp, path) != 0)
+        o.error = errno, rc = SN_EIO;
+    if (rc != SN_OK) {
+        unlink(tmp);
+        return rc == SN_ENOMEM ? sn_fail(err, errlen, rc, "out of memory writing the snapshot")
+                               : sn_fail(err, errlen, rc, "cannot write %s: %s", tmp,
+                                         strerror(o.error != 0 ? o.error : EIO));
+    }
+    if (sync_folder(path) != 0)
+        return sn_fail(err, errlen, SN_EIO, "cannot sync the folder of %s: %s", path,
+                       strerror(errno));
+    if (info != NULL) {
+        *info = (sn_snapshot_info){
+            .position = position, .numbers = o.numbers, .blocks = o.blocks, .bytes = o.bytes};
+        snprintf(info->store_id, sizeof(info->store_id), "%s", store_id);
+    }
+    return SN_OK;
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+/* The header's checks, in the order a reader wants the reason. */
+static int check_header(const uint8_t *p, const char *store_id, uint64_t cursor,
+                        sn_snapshot_info *info, char *err, size_t errlen)
+{
+    uint32_t format, mark;
+    memcpy(&format, p + 8, 4);
+    memcpy(&mark, p + 12, 4);
+    if (memcmp(p, MAGIC, 8) != 0 || mark != BYTE_ORDER_MARK)
+        return sn_fail(err, errlen, SN_EINVAL, "not an index snapshot of this machine's kind");
+    if (format != SN_SNAPSHOT_FORMAT)
+        return sn_fail(err, errlen, SN_EINVAL, "format version %u, this build reads %d", format,
+                       SN_SNAPSHOT_FORMAT);
+    memcpy(info->store_id, p + 16, SN_STORE_ID_LEN);
+    info->store_id[SN_STORE_ID_LEN] = '\0';
+    memcpy(&info->position, p + 48, 8);
+    if (strcmp(info->store_id, store_id) != 0)
+        return sn_fail(err, errlen, SN_EINVAL, "taken from another store (foreign)");
+    if (info->position > cursor)
+        return sn_fail(err, errlen, SN_EINVAL,
+                       "its position %llu is ahead of the store's %llu (a store restored from "
+                       "an older copy?)",
+                       (unsigned long long)info->position, (unsigned long long)cursor);
+    return SN_OK;
+}
+
+/* The records of p[HEADER_BYTES .. end) into a directory of its own. */
+static int read_records(const uint8_t *p, size_t end, sn_snapshot_info *info, sn_blocks **out,
+                        char *err, size_t errlen)
+{
+    sn_blocks *b = sn_blocks_new();
+    size_t at = HEADER_BYTES, used = 0;
+    uint64_t trailer[3], blocks = 0;
+    int rc = b == NULL ? SN_ENOMEM : SN_OK;
+    while (rc == SN_OK && end - at > TRAILER_BYTES) {
+        if ((rc = sn_blocks_restore(b, p + at, end - at - TRAILER_BYTES, &used)) == SN_OK)
+            at += used, blocks++;
+    }
+    if (rc == SN_OK && end - at != TRAILER_BYTES)
+        rc = SN_EINVAL;
+    if (rc == SN_OK) {
+        memcpy(trailer, p + at, sizeof(trailer));
+        rc = sn_blocks_load_end(b);
+    }
+    if (rc == SN_OK &&
+        (trailer[0] != END_MARK || trailer[1] != blocks || trailer[2] != sn_blocks_count(b)))
+        rc = SN_EINVAL;
+    if (rc != SN_OK) {
+        sn_blocks_free(b);
+        return rc == SN_ENOMEM ? sn_fail(err, errlen, rc, "out of memory loading the snapshot")
+                               : sn_fail(err, errlen, rc, "its blocks do not read back");
+    }
+    info->blocks = blocks;
+    info->numbers = trailer[2];
+    *out = b;
+    return SN_OK;
+}
+
+/* Every check on the mapped file p of size bytes, then the states. */
+static int load_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const char *store_id,
+                       uint64_t cursor, sn_snapshot_info *info, char *err, size_t errlen)
+{
+    uint8_t sum[SUM_BYTES];
+    sn_blocks *b = NULL;
+    int rc;
+    if (size < HEADER_BYTES + TRAILER_BYTES + SUM_BYTES)
+        return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
+    crypto_generichash(sum, sizeof(sum), p, size - SUM_BYTES, NULL, 0);
+    if (sodium_memcmp(sum, p + size - SUM_BYTES, SUM_BYTES) != 0)
+        return sn_fail(err, errlen, SN_EINVAL, "checksum mismatch: damaged or truncated");
+    if ((rc = check_header(p, store_id, cursor, info, err, errlen)) != SN_OK ||
+        (rc = read_records(p, size - SUM_BYTES, info, &b, err, errlen)) != SN_OK)
+        return rc;
+    info->bytes = size;
+    if (sn_numindex_adopt_states(ix, b) != SN_OK)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory building the digest maps");
+    return SN_OK;
+}
+
+int sn_snapshot_load(const char *path, sn_numindex *ix, const char *store_id, uint64_t cursor,
+                     sn_snapshot_info *info, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return sn_fail(err, errlen, SN_ENOTFOUND, "no snapshot at %s", path);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return sn_fail(err, errlen, SN_EIO, "cannot read %s: %s", path, strerror(e));
+    }
+    memset(info, 0, sizeof(*info));
+    size_t size = (size_t)st.st_size;
+    if (size < HEADER_BYTES + TRAILER_BYTES + SUM_BYTES) {
+        close(fd);
+        return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
+    }
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return sn_fail(err, errlen, SN_EIO, "cannot map %s: %s", path, strerror(e));
+    (void)madvise(p, size, MADV_SEQUENTIAL); /* advice: read once, front to back */
+    int rc = load_mapped(p, size, ix, store_id, cursor, info, err, errlen);
+    munmap(p, size);
+    return rc;
+}
