@@ -8,6 +8,8 @@
 #include "core/errors.h"
 #include "delivery/deliverer.h"
 #include "follow/follower.h"
+#include "index/snapshot.h"
+#include "service/snapshots.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "service/checks.h"
@@ -40,6 +42,8 @@ static const char usage[] =
     "                       [--notice-deadline DAYS] [--retry-budget SECONDS]\n"
     "                       [--retry-base-ms MS] [--allow-private-webhooks]\n"
     "                       [--camara-window-start YYYY-MM-DD]\n"
+    "                       [--index-snapshot PATH|off]\n"
+    "                       [--index-snapshot-interval SECONDS]\n"
     "                       [subscriber options] [OAuth options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
@@ -106,6 +110,14 @@ static const char usage[] =
     "                     an earlier specifiedDate is 400 OUT_OF_RANGE (default:\n"
     "                     none; a day before the number's first record, or after\n"
     "                     today, is OUT_OF_RANGE anyway)\n"
+    "  --index-snapshot PATH|off  the index on disk: loaded at start (then only\n"
+    "                     the changes after it are read from the store), written\n"
+    "                     every interval and at a clean stop; a missing, damaged\n"
+    "                     or foreign one is logged and the index built from the\n"
+    "                     store (default: FILE.index beside a SQLite store; off\n"
+    "                     for PostgreSQL, where each node names its own)\n"
+    "  --index-snapshot-interval SECONDS  how often the snapshot is written\n"
+    "                     (default 900; 0: only at a clean stop)\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -160,6 +172,8 @@ typedef struct {
     int log_level;           /* --log-level (sn_log_level) */
     sn_day window_start;     /* --camara-window-start; SN_DAY_NONE without it */
     sn_oauth_options oauth;  /* all NULL: access tokens are not taken */
+    const char *snapshot;    /* --index-snapshot: PATH, "off", or NULL (the default) */
+    long snapshot_interval;  /* --index-snapshot-interval */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -232,6 +246,23 @@ static int load(const char *db, const char *follow, int create, sn_service *svc,
         sn_log(SN_LOG_INFO, "%zu numbers indexed in %.2f s", sn_numindex_count(svc->index),
                (double)(sn_monotonic_ms() - t0) / 1000.0);
     return rc;
+}
+
+/* svc->snapshots as --index-snapshot says: by default beside a SQLite
+ * file (not an in-memory or URI one), none for PostgreSQL. */
+static int open_snapshots(const serve_config *cf, sn_service *svc, char *err, size_t errlen)
+{
+    char path[SN_SNAPSHOT_PATH_MAX];
+    const char *db = cf->db;
+    if (cf->snapshot != NULL && strcmp(cf->snapshot, "off") == 0)
+        return SN_OK;
+    if (cf->snapshot != NULL)
+        return sn_snapshots_new(cf->snapshot, cf->snapshot_interval, &svc->snapshots, err, errlen);
+    if (sn_store_is_url(db) || strcmp(db, ":memory:") == 0 || strncmp(db, "file:", 5) == 0)
+        return SN_OK;
+    if (snprintf(path, sizeof(path), "%s%s", db, SN_SNAPSHOT_SUFFIX) >= (int)sizeof(path))
+        return sn_fail(err, errlen, SN_EINVAL, "--db path too long for its index snapshot");
+    return sn_snapshots_new(path, cf->snapshot_interval, &svc->snapshots, err, errlen);
 }
 
 static int listen_address(const char *cmd, const char *v, void *dst)
@@ -387,6 +418,10 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_TEXT("oauth-issuer", &cf->oauth.issuer),
         SN_CLI_TEXT("oauth-audience", &cf->oauth.audience),
         SN_CLI_TEXT("oauth-jwks", &cf->oauth.jwks),
+        SN_CLI_TEXT("index-snapshot", &cf->snapshot),
+        SN_CLI_LONG("index-snapshot-interval", &cf->snapshot_interval, 0,
+                    SN_SNAPSHOT_INTERVAL_MAX_S,
+                    "--index-snapshot-interval must be %ld-%ld seconds"),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -526,6 +561,7 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         (rc = load_receipts(cf->db, svc, err, errlen)) != SN_OK)
         return rc;
     if ((svc->follower != NULL && (rc = sn_follower_start(svc->follower, err, errlen)) != SN_OK) ||
+        (rc = sn_snapshots_start(svc->snapshots, svc, err, errlen)) != SN_OK ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
         (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK)
@@ -559,6 +595,7 @@ int sn_cmd_serve(int argc, char **argv)
     cf.window_start = SN_DAY_NONE;
     cf.range_max = SN_RANGE_RESULTS_MAX_DEFAULT;
     cf.hashed_checks = 1;
+    cf.snapshot_interval = SN_SNAPSHOT_INTERVAL_DEFAULT_S;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -574,20 +611,25 @@ int sn_cmd_serve(int argc, char **argv)
     svc.coverage = sn_coverage_new();
     if (cf.oauth.issuer != NULL)
         svc.oauth_clients = sn_oauth_clients_new();
+    if ((rc = open_snapshots(&cf, &svc, err, sizeof(err))) != SN_OK)
+        svc.index = NULL; /* said below */
     if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL ||
         (cf.oauth.issuer != NULL && svc.oauth_clients == NULL))
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
-    sn_reqlog_close(); /* every line written; the loops are gone */
+    sn_writer_stop(svc.writer); /* when serving never began; else stopped already */
+    svc.writer = NULL;
+    sn_snapshots_stop(svc.snapshots, rc == SN_OK); /* the last one after a clean stop */
+    sn_reqlog_close();                             /* every line written; the loops are gone */
     if (rc != SN_OK && err[0] != '\0')
         sn_log(SN_LOG_ERROR, "%s", err);
     else if (rc == SN_OK)
         sn_log(SN_LOG_INFO, "stopped");
-    sn_writer_stop(svc.writer); /* when serving never began */
     sn_sms_sender_stop(sms);
     sn_deliverer_stop(svc.deliverer);
     sn_follower_stop(svc.follower); /* the writer, which calls it, has stopped */
+    sn_snapshots_free(svc.snapshots);
     sn_numindex_free(svc.index);
     sn_keyring_free(svc.keys);
     sn_key_meters_free(svc.meters);

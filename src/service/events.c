@@ -12,6 +12,7 @@
 #include "core/notice.h"
 #include "delivery/deliverer.h"
 #include "service/receipts.h"
+#include "service/snapshots.h"
 #include "store/keys.h"
 #include "store/notices.h"
 #include "store/ports.h"
@@ -288,12 +289,15 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
 {
     int rc;
     b->own.svc = svc;
+    b->own.has_span = 0;
     sn_follower_mark(svc->follower, &b->own.mark); /* before the transaction */
     if ((rc = sn_store_begin(s, err, errlen)) == SN_OK &&
         (rc = apply_in_tx(s, b, err, errlen)) == SN_OK)
         rc = sn_store_commit(s, err, errlen);
     if (rc != SN_OK)
         sn_store_rollback(s);
+    else
+        b->own.has_span = sn_store_tx_changes(s, &b->own.seq_before, &b->own.seq_last);
     conclude(s, b, rc, err != NULL ? err : "");
     return rc;
 }
@@ -329,6 +333,7 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
         sn_events_batch *b = batch_of(jobs[k]);
         sn_follower_mark(b->own.svc->follower, &b->own.mark);
         b->own.before = b->rep;
+        b->own.has_span = 0;
     }
     int rc = sn_store_begin(s, err, sizeof(err));
     for (; rc == SN_OK && i < n; i++)
@@ -336,6 +341,8 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
     if (rc == SN_OK)
         rc = sn_store_commit(s, err, sizeof(err));
     if (rc == SN_OK) {
+        sn_events_batch *last = batch_of(jobs[n - 1]); /* published after the others */
+        last->own.has_span = sn_store_tx_changes(s, &last->own.seq_before, &last->own.seq_last);
         for (i = 0; i < n; i++)
             conclude(s, batch_of(jobs[i]), SN_OK, "");
         return;
@@ -361,6 +368,8 @@ static void publish(sn_job *job)
         if (b->own.nchanged > 0)
             sn_receipts_committed(b->own.svc->receipts);
     }
+    if (b->rc == SN_OK && b->own.has_span) /* its transaction's states are all in now */
+        sn_snapshots_indexed(b->own.svc->snapshots, b->own.seq_before, b->own.seq_last);
 }
 
 static void finish(sn_job *job)

@@ -62,7 +62,9 @@ struct sn_events_batch {
         sn_ledger_report before;  /* rep before the transaction */
         sn_number_state *changed; /* what the transaction changed, for the index */
         size_t nchanged;
-        sn_follow_mark mark; /* the follower before the transaction */
+        sn_follow_mark mark;           /* the follower before the transaction */
+        uint64_t seq_before, seq_last; /* its change numbers, when known (has_span) */
+        int has_span;                  /* set on the last batch of a committed transaction */
         char ranges[SN_EVENTS_MAX_RANGES][SN_PREFIX_MAX + 1];
         size_t nranges;
         int64_t now, now_ms;

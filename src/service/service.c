@@ -9,6 +9,7 @@
 #include "follow/follower.h"
 #include "service/keys.h"
 #include "service/receipts.h"
+#include "service/snapshots.h"
 #include "store/deliveries.h"
 #include "store/apps.h"
 #include "store/log.h"
@@ -19,9 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen)
 {
@@ -63,25 +61,11 @@ void sn_service_tick(void *ctx, sn_store *s)
     svc->erasing_failed = !ok;
 }
 
-static int index_state(void *ctx, const sn_number_state *st)
-{
-    return sn_numindex_load_add(ctx, st);
-}
-
-/* The states go into the index as the scan reads them: no array of every
- * state first (48 bytes a number for a moment, five times the index). */
+/* The index from the snapshot and the changes after it, or from a scan of
+ * every state (snapshots.h). */
 int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen)
 {
-    int rc = sn_store_scan_states(s, index_state, svc->index, err, errlen);
-    if (rc == SN_OK)
-        rc = sn_numindex_load_end(svc->index);
-#ifdef __GLIBC__
-    malloc_trim(0); /* the scan's freed pages lie between the blocks: give them back */
-#endif
-    if (rc == SN_ENOMEM)
-        return sn_fail(err, errlen, rc, "out of memory building the index");
-    if (rc == SN_ELIMIT)
-        return sn_fail(err, errlen, rc, "a number's dates are outside 1900-4770");
+    int rc = sn_snapshots_load(svc->snapshots, svc, s, err, errlen);
     if (rc == SN_OK && svc->coverage != NULL)
         rc = sn_coverage_load(svc->coverage, s, err, errlen);
     if (rc == SN_OK && svc->oauth_clients != NULL)

@@ -30,6 +30,7 @@ typedef struct sn_writer sn_writer;
 typedef struct sn_deliverer sn_deliverer;
 typedef struct sn_follower sn_follower;
 typedef struct sn_receipt_keys sn_receipt_keys;
+typedef struct sn_snapshots sn_snapshots;
 
 /* Subscriber self-service: its settings, the SMS gateway's, and when dead
  * codes and sessions were last purged (writer thread only). */
@@ -64,6 +65,7 @@ typedef struct sn_service {
     sn_day window_start;             /* CAMARA v0.3: earlier days are OUT_OF_RANGE (serve
                                         --camara-window-start; SN_DAY_NONE: no such day) */
     sn_receipt_keys *receipts;       /* check receipts' keys (receipts.h; NULL: no secret) */
+    sn_snapshots *snapshots;         /* index snapshots (snapshots.h; NULL: none) */
 } sn_service;
 
 /* Who is asking, as the HTTP layer authenticated them. */
@@ -79,7 +81,8 @@ typedef struct {
  * transaction of its own) on first use. Other roles: nothing to do. */
 int sn_service_app_of(sn_store *s, sn_caller *who, char *err, size_t errlen);
 
-/* Fill svc->index with every number's state, svc->keys with the live
+/* Fill svc->index with every number's state (from svc->snapshots' snapshot
+ * and the changes after it when there is a usable one), svc->keys with the live
  * API keys, svc->coverage (when set) with the carriers' ranges and
  * svc->oauth_clients (when set) with the OAuth clients' apps, from s (at
  * startup, before any thread serves). */
@@ -91,7 +94,6 @@ int sn_service_load(sn_service *svc, sn_store *s, char *err, size_t errlen);
  * sign-in codes that died (store/subscribers.h), so a code never outlives
  * its use or its lifetime in the store by more than a second or so. */
 void sn_service_tick(void *ctx, sn_store *s);
-
 
 /* The gauges of the metrics that the store holds (notices open and
  * overdue, deliveries by state, the follower's lag) into g; have_store 0

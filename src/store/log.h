@@ -63,6 +63,8 @@ typedef struct {
                  void *ctx, char *err, size_t errlen);
     int (*listen)(sn_store *s, char *err, size_t errlen);
     int (*wait)(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
+    /* the last transaction's change numbers; NULL: not known (see below) */
+    int (*span)(sn_store *s, uint64_t *before, uint64_t *last);
 } sn_changes_ops;
 
 /* The state of number n; an absent number yields an UNSEEN state. */
@@ -119,6 +121,13 @@ int sn_store_can_follow(const sn_store *s);
 
 /* 1 when the backend keeps change numbers (cursor and changes_after work). */
 int sn_store_has_changes(const sn_store *s);
+
+/* After a commit: the highest change number before the transaction
+ * (*before) and the last it took (*last; equal when it wrote no state).
+ * 1 when the backend knows (SQLite, whose one writer takes them), else 0.
+ * A serving process tells from it whether its index holds every change
+ * up to *last (service/snapshots.h). */
+int sn_store_tx_changes(sn_store *s, uint64_t *before, uint64_t *last);
 
 /* The highest committed change number (0 when no state was ever written). */
 int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen);

@@ -139,4 +139,4 @@ static int wait_changes(sn_store *base, int timeout_ms, int wake_fd, char *err, 
     }
 }
 
-const sn_changes_ops sn_pg_changes = {cursor, after, listen_changes, wait_changes};
+const sn_changes_ops sn_pg_changes = {cursor, after, listen_changes, wait_changes, NULL};

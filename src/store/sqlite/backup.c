@@ -209,9 +209,14 @@ static int check_input(const char *in, const char *db, char *err, size_t errlen)
     return SN_OK;
 }
 
-/* The staged copy must read as a secondnum store. */
+/* The staged copy must read as a secondnum store. It gets a new identity
+ * (meta store_id, store.h): an index snapshot taken of the store it
+ * replaces, whose log went further than the backup's, must not be taken
+ * for a snapshot of this one (a store without one gets one when migrated). */
 static int probe_staged(const char *staged, const char *in, char *err, size_t errlen)
 {
+    static const char new_id[] =
+        "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'store_id'";
     sqlite3 *db = NULL;
     int rc;
     if (sqlite3_open_v2(staged, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -219,6 +224,8 @@ static int probe_staged(const char *staged, const char *in, char *err, size_t er
         rc = db_fail(db, "cannot open", in, err, errlen);
     else
         rc = read_version(db, in, 0, err, errlen);
+    if (rc == SN_OK && sqlite3_exec(db, new_id, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(db, "cannot give a new identity to", in, err, errlen);
     sqlite3_close(db);
     return rc;
 }

@@ -205,6 +205,7 @@ static int sq_begin(sn_store *base, char *err, size_t errlen)
     if (rc == SN_OK)
         rc = sn_sql_one(base, begin_seq_sql, SQL_NO_ARGS, read_begin_seq, &s->seq, "begin", err,
                         errlen);
+    s->seq_begin = s->seq;
     if (rc != SN_OK) {
         sq_rollback(base);
         return rc == SN_ENOTFOUND ? sn_fail(err, errlen, SN_ESTORE, "begin: no row") : rc;

@@ -28,7 +28,8 @@
 typedef struct {
     struct sn_store base;
     sqlite3 *db;
-    uint64_t seq; /* in a write transaction: the last change number taken (log.c) */
+    uint64_t seq;       /* in a write transaction: the last change number taken (log.c) */
+    uint64_t seq_begin; /* the highest change number when it began */
     struct {
         const char *sql;
         sqlite3_stmt *q;

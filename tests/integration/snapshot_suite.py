@@ -1,0 +1,312 @@
+"""snapshot_suite.py - serve's index snapshot (--index-snapshot).
+
+Every case ends with the same proof: random (number, date) pairs - known
+numbers, numbers first activated before 1970 (the index's escaped days),
+unknown neighbours in their blocks, numbers of no block - asked of the
+running server (POST /v1/check/batch, from its index) and of the store
+(`secondnum check --file`, from the stored states) get equal answers.
+The cases:
+  - a restart from the snapshot, after events were imported while serve was
+    stopped, loads it ("index snapshot loaded"), replays only the changes
+    after its position, and answers as a rebuild from the store does;
+  - kill -9 while a snapshot is being written (PATH.tmp present), several
+    times with events between: the next start loads the old snapshot (or
+    rebuilds), never answers wrong;
+  - one flipped byte, a truncated file, another store's snapshot, a store
+    restored from a backup: each is refused with a log line saying why and
+    the index is built from the store.
+SEED=N repeats a run; runs on PostgreSQL too (tests/pg/run.sh).
+"""
+import csv
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import expect_json  # noqa: E402
+
+DENSE_NUMBERS, OLD_NUMBERS = 4000, 30
+PAIRS = 6000
+CHECK_BATCH = 1000
+KILLS = 5  # kill -9 during a snapshot write, this many times
+
+
+class Ctx:
+    pass
+
+
+def feed_rows(env, *args):
+    out = env.path("gen%d.csv" % len(os.listdir(env.dir)))
+    h.run_cli("gen", *args, "--out", out, timeout=120)
+    with open(out) as f:
+        return list(csv.DictReader(f))
+
+
+def write_feed(env, rows):
+    path = env.path("feed%d.csv" % len(os.listdir(env.dir)))
+    with open(path, "w") as f:
+        f.write("number,event,at,event_id\n")
+        for r in rows:
+            f.write("%s,%s,%s,%s\n" % (r["number"], r["event"], r["at"], r["event_id"]))
+    return path
+
+
+def import_rows(env, rows):
+    p = h.run_cli("import", "--db", env.db, write_feed(env, rows), timeout=300, check=False)
+    assert p.returncode in (0, 1), "import: exit %d\n%s" % (p.returncode, p.stderr[-2000:])
+
+
+def old_rows(rng, n):
+    """Numbers first activated before 1970: days the blocks keep apart."""
+    rows = []
+    for i in range(n):
+        num = "+86139%08d" % rng.randrange(10 ** 8)
+        rows.append({"number": num, "event": "activate", "event_id": "old-%d" % i,
+                     "at": "19%02d-03-10T08:00:00+08:00" % rng.randrange(50, 70)})
+    return rows
+
+
+def later_rows(rng, known_active, tag, count):
+    """Events after the history: cancellations of active numbers (states
+    the snapshot holds change) and activations of new numbers."""
+    rows = []
+    for i, n in enumerate(rng.sample(sorted(known_active), min(count, len(known_active)))):
+        rows.append({"number": n, "event": "cancel", "event_id": "%s-c%d" % (tag, i),
+                     "at": "2026-%02d-%02dT10:00:00+08:00" % (rng.randrange(2, 10),
+                                                             rng.randrange(1, 28))})
+    for i in range(count // 4):
+        rows.append({"number": "+86188%08d" % rng.randrange(10 ** 8), "event": "activate",
+                     "event_id": "%s-a%d" % (tag, i), "at": "2026-01-15T10:00:00+08:00"})
+    return rows
+
+
+def active_numbers(rows):
+    last = {}
+    for r in rows:
+        last[r["number"]] = r["event"]
+    return {n for n, e in last.items() if e in ("activate", "reissue", "port_in", "resume")}
+
+
+def pairs(c):
+    out = []
+    known = sorted(c.known)
+    for _ in range(PAIRS):
+        r = c.rng.random()
+        n = c.rng.choice(known)
+        if 0.7 <= r < 0.9:
+            n = n[:-4] + "%04d" % c.rng.randrange(10000)
+        elif r >= 0.9:
+            n = "+86170%08d" % c.rng.randrange(10 ** 8)
+        d = "%04d-%02d-%02d" % (c.rng.randrange(1960, 2027), c.rng.randrange(1, 13),
+                                c.rng.randrange(1, 29))
+        out.append((n, min(d, "2026-11-30")))
+    return out
+
+
+def from_server(server, app, asked):
+    client = server.client(app)
+    got = []
+    for i in range(0, len(asked), CHECK_BATCH):
+        items = [{"number": n, "date": d} for n, d in asked[i:i + CHECK_BATCH]]
+        body = expect_json(client.post("/v1/check/batch", {"items": items}), 200, "batch")
+        got += [r.get("result") or r["error"]["code"] for r in body["results"]]
+    return got
+
+
+def from_store(env, asked):
+    path = env.path("pairs.csv")
+    with open(path, "w") as f:
+        f.write("number,date\n")
+        for n, d in asked:
+            f.write("%s,%s\n" % (n, d))
+    rows = list(csv.reader(h.run_cli("check", "--db", env.db, "--file", path,
+                                     timeout=300).stdout.splitlines()))
+    if rows and rows[0][:2] == ["number", "date"]:
+        rows = rows[1:]
+    return [r[2] for r in rows]
+
+
+def answers_right(c, server, what):
+    asked = pairs(c)
+    store, got = from_store(c.env, asked), from_server(server, c.app, asked)
+    h.eq("%s: answers" % what, len(asked), len(got))
+    wrong = [(asked[i], got[i], store[i]) for i in range(len(asked)) if got[i] != store[i]]
+    if wrong:
+        raise AssertionError("%s: %d of %d answers differ from the store's, e.g. %r (seed %d)"
+                             % (what, len(wrong), len(asked), wrong[:5], c.seed))
+    print("%s: %d answers equal the store's (%s)" % (what, len(asked),
+                                                    ", ".join(sorted(set(got)))))
+
+
+def serve(c, *extra):
+    return h.Server(c.env, extra=c.flags + list(extra)).start(timeout=60)
+
+
+def expect_log(server, text, what):
+    log = server.stderr()
+    assert text in log, "%s: no %r in serve's log:\n%s" % (what, text, log[-2000:])
+
+
+def first_snapshot(c):
+    """A server that wrote a snapshot at its clean stop."""
+    s = serve(c)
+    s.stop(expect_rc=0)
+    expect_log(s, "index snapshot written (stop)", "clean stop")
+    assert os.path.getsize(c.snap) > 0
+
+
+def setup():
+    c = Ctx()
+    c.seed = int(os.environ.get("SEED", time.time_ns() % 1000003))
+    c.rng = random.Random(c.seed)
+    c.env = h.Env()
+    c.app = c.env.key("app", "snapshot-app")
+    c.snap = c.env.path("index.snapshot")
+    c.flags = ["--check-rate", "1000000/s", "--index-snapshot", c.snap]
+    rows = feed_rows(c.env, "--numbers", DENSE_NUMBERS, "--fill", "60", "--seed", c.seed)
+    rows += old_rows(c.rng, OLD_NUMBERS)
+    import_rows(c.env, rows)
+    c.known = {r["number"] for r in rows}
+    c.active = active_numbers(rows)
+    c.later = 0
+    print("%d numbers imported (seed %d)" % (len(c.known), c.seed))
+    return c
+
+
+def more_events(c, count=300):
+    """Events written to the store while no server runs (or beside it)."""
+    c.later += 1
+    rows = later_rows(c.rng, c.active, "l%d" % c.later, count)
+    import_rows(c.env, rows)
+    c.known |= {r["number"] for r in rows}
+    c.active -= {r["number"] for r in rows if r["event"] == "cancel"}
+
+
+@h.timeout(600)
+def case_restart_from_the_snapshot_replays_what_came_after_it(c):
+    first_snapshot(c)
+    more_events(c)
+    s = serve(c)
+    try:
+        expect_log(s, "index snapshot loaded", "restart")
+        log = s.stderr()
+        replayed = int(log.split("then ")[1].split(" changes")[0])
+        assert replayed > 0, "nothing replayed after the snapshot:\n" + log
+        answers_right(c, s, "from the snapshot + %d changes" % replayed)
+    finally:
+        s.stop(expect_rc=0)
+    rebuilt = serve(c, "--index-snapshot", "off")
+    try:
+        assert "index snapshot" not in rebuilt.stderr(), rebuilt.stderr()
+        answers_right(c, rebuilt, "rebuilt from the store")
+    finally:
+        rebuilt.stop(expect_rc=0)
+
+
+def wait_for_write(path, server, limit_s):
+    """Poll until PATH.tmp exists (a snapshot is being written): True, or
+    False when none began within limit_s."""
+    tmp = path + ".tmp"
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if os.path.exists(tmp):
+            return True
+        if not server.alive():
+            return False
+        time.sleep(0.0005)
+    return False
+
+
+@h.timeout(900)
+def case_kill_9_during_a_snapshot_write_never_answers_wrong(c):
+    first_snapshot(c)
+    caught = 0
+    for i in range(KILLS):
+        if os.path.exists(c.snap + ".tmp"):
+            os.unlink(c.snap + ".tmp")  # left by the last kill: make the next write show
+        s = serve(c, "--index-snapshot-interval", "1")
+        answers_right(c, s, "start %d" % (i + 1))
+        more_events(c, 200)  # beside the server: the next start replays them
+        if wait_for_write(c.snap, s, 5):
+            caught += 1
+        else:
+            time.sleep(c.rng.random())  # a random moment instead
+        s.proc.send_signal(signal.SIGKILL)
+        s.wait(10)
+    s = serve(c)
+    try:
+        answers_right(c, s, "after %d kills" % KILLS)
+    finally:
+        s.stop(expect_rc=0)
+    print("%d of %d kills landed while PATH.tmp was being written" % (caught, KILLS))
+    assert caught > 0, "no kill landed during a snapshot write: the case proved nothing"
+
+
+def damaged_start(c, damage, why):
+    """Damage the snapshot, restart: the reason logged, the index rebuilt."""
+    first_snapshot(c)
+    more_events(c, 100)
+    damage(c.snap)
+    s = serve(c)
+    try:
+        expect_log(s, why, "damaged snapshot")
+        expect_log(s, "building the index from the store", "damaged snapshot")
+        answers_right(c, s, "rebuilt after: " + why)
+    finally:
+        s.stop(expect_rc=0)
+
+
+def flip_byte(path):
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        at = random.Random(os.path.getsize(path)).randrange(f.tell())
+        f.seek(at)
+        b = f.read(1)
+        f.seek(at)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+def truncate(path):
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) * 2 // 3)
+
+
+def case_one_flipped_byte_is_detected_and_the_index_rebuilt(c):
+    damaged_start(c, flip_byte, "checksum mismatch")
+
+
+def case_a_truncated_snapshot_is_refused(c):
+    damaged_start(c, truncate, "checksum mismatch")
+
+
+def case_another_stores_snapshot_is_foreign(c):
+    other = h.Env()
+    other_snap = other.path("other.snapshot")
+    s = h.Server(other, extra=["--index-snapshot", other_snap]).start(timeout=60)
+    s.stop(expect_rc=0)
+    damaged_start(c, lambda p: shutil.copyfile(other_snap, p), "another store (foreign)")
+
+
+@h.sqlite_only("backup and restore are SQLite's (PostgreSQL's are pg_dump and pg_restore)")
+def case_a_restored_store_does_not_take_the_snapshot_of_the_one_it_replaced(c):
+    backup = c.env.path("backup.db")
+    h.run_cli("backup", "--db", c.env.db, backup)
+    more_events(c, 100)
+    first_snapshot(c)  # holds the events the backup has not
+    h.run_cli("restore", "--db", c.env.db, "--force", backup)
+    c.known = set(c.known)
+    more_events(c, 400)  # the restored store's log passes the snapshot's position
+    s = serve(c)
+    try:
+        expect_log(s, "another store (foreign)", "restored store")
+        answers_right(c, s, "restored store")
+    finally:
+        s.stop(expect_rc=0)
+
+
+if __name__ == "__main__":
+    h.main(globals(), setup)
