@@ -21,8 +21,12 @@
 #      answers (the index is loaded before the listeners open), seconds until
 #      the first POST /v1/check is answered, RSS once loaded minus the RSS of
 #      the same server on an empty store, and the index's own accounting
-#      (secondnum_index_bytes on --metrics-listen); then the same server
-#      again with --hashed-checks off (no digest lookups).
+#      (secondnum_index_bytes on --metrics-listen): built from the store
+#      (no snapshot), then stopped (SIGTERM writes the index snapshot,
+#      --index-snapshot) and started again from that snapshot: its size,
+#      the seconds the stop took to write it, ready and first check from
+#      it; then the same two starts with --hashed-checks off (no digest
+#      lookups).
 #   4. redis-server (Debian's), a private instance on a free loopback port in
 #      the work directory: what a check needs of each number (status, first
 #      record an activation, first day, last activation day, last
@@ -126,28 +130,55 @@ check_once() {
 EMPTY=$WORK/empty.db
 rm -f "$EMPTY" "$EMPTY"-wal "$EMPTY"-shm "$EMPTY".key
 "$SN" init --db "$EMPTY" >/dev/null
-start_serve "$EMPTY"
+start_serve "$EMPTY" --index-snapshot off
 empty_kb=$(rss_kb "$SERVE_PID")
 stop_serve
 
-start_serve "$DB"
-check_once >/dev/null || wait_until 60 check_once || fail "no check answered"
-first_check_s=$(awk -v a="$SERVE_T0" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}')
+# first_check: seconds from the start to the first answered check
+first_check() {
+  check_once >/dev/null || wait_until 60 check_once || fail "no check answered"
+  awk -v a="$SERVE_T0" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'
+}
+# snapshot_loaded: the last start loaded the snapshot (its log line)
+snapshot_loaded() {
+  tail -n 20 "$WORK/serve.log" | grep -q "index snapshot loaded" ||
+    fail "serve did not load the index snapshot: $(tail -n 5 "$WORK/serve.log")"
+}
+SNAP=$WORK/scale.index
+rm -f "$SNAP" "$SNAP".tmp
+start_serve "$DB" --index-snapshot "$SNAP"
+first_check_s=$(first_check)
 serve_ready_s=$READY_S
 loaded_kb=$(rss_kb "$SERVE_PID")
 metrics=$(curl -sf --max-time 10 "$METRICS_URL") || fail "no /metrics answer"
 index_bytes=$(awk '$1 == "secondnum_index_bytes" {printf "%d", $2}' <<<"$metrics")
 index_numbers=$(awk '$1 == "secondnum_index_numbers" {printf "%d", $2}' <<<"$metrics")
 [ -n "$index_bytes" ] || fail "no secondnum_index_bytes in /metrics"
+t0=$(now)
+stop_serve
+snap_write_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}')
+[ -s "$SNAP" ] || fail "no index snapshot written at the stop"
+snap_mb=$(awk -v b="$(stat -c %s "$SNAP")" 'BEGIN {printf "%.1f", b / 1e6}')
+
+# again, from the snapshot
+start_serve "$DB" --index-snapshot "$SNAP"
+snap_first_s=$(first_check)
+snap_ready_s=$READY_S
+snapshot_loaded
 stop_serve
 
-# the same without the digest lookups (serve --hashed-checks off)
-start_serve "$DB" --hashed-checks off
-check_once >/dev/null || wait_until 60 check_once || fail "no check answered (hashed checks off)"
+# the same without the digest lookups (serve --hashed-checks off): from the store, from the snapshot
+start_serve "$DB" --hashed-checks off --index-snapshot off
+first_check >/dev/null
 off_ready_s=$READY_S
 off_kb=$(rss_kb "$SERVE_PID")
 off_bytes=$(curl -sf --max-time 10 "$METRICS_URL" | awk '$1 == "secondnum_index_bytes" {printf "%d", $2}')
 [ -n "$off_bytes" ] || fail "no secondnum_index_bytes in /metrics (hashed checks off)"
+stop_serve
+start_serve "$DB" --hashed-checks off --index-snapshot "$SNAP"
+off_snap_first_s=$(first_check)
+off_snap_ready_s=$READY_S
+snapshot_loaded
 stop_serve
 
 # ---- 4. redis ------------------------------------------------------------------------
@@ -189,7 +220,9 @@ awk -v n="$N" -v ev="$EVENTS" -v fill="$FILL" -v is="$import_s" -v ik="$import_k
     -v rdy="$serve_ready_s" -v fc="$first_check_s" -v ek="$empty_kb" -v lk="$loaded_kb" \
     -v ib="$index_bytes" -v inum="$index_numbers" -v rb="$redis_before" -v ra="$redis_after" \
     -v rn="$redis_numbers" -v enc="$encoding" -v rl="$reload_s" -v ordy="$off_ready_s" \
-    -v ok="$off_kb" -v ob="$off_bytes" 'BEGIN {
+    -v ok="$off_kb" -v ob="$off_bytes" -v srdy="$snap_ready_s" -v sfc="$snap_first_s" \
+    -v smb="$snap_mb" -v sw="$snap_write_s" -v osrdy="$off_snap_ready_s" \
+    -v osfc="$off_snap_first_s" 'BEGIN {
   rpn = (rn > 0) ? (ra - rb) / rn : 0
   printf "\n%d numbers, %d events, %s\n", n, ev, (fill == 0 ? "thin spread" : "dense blocks " fill "% full")
   printf "%-46s %14s %14s\n", "", "secondnum", "redis"
@@ -197,15 +230,22 @@ awk -v n="$N" -v ev="$EVENTS" -v fill="$FILL" -v is="$import_s" -v ik="$import_k
   printf "%-46s %14.0f %14s\n", "import peak RSS, MB", ik / 1024, "-"
   printf "%-46s %14.2f %14s\n", "ready after start / DEBUG RELOAD, s", rdy, (rn > 0 ? sprintf("%.2f", rl) : "-")
   printf "%-46s %14.2f %14s\n", "first check answered after start, s", fc, "-"
+  printf "%-46s %14.2f %14s\n", "from the snapshot: ready after start, s", srdy, "-"
+  printf "%-46s %14.2f %14s\n", "from the snapshot: first check answered, s", sfc, "-"
+  printf "%-46s %14.1f %14s\n", "index snapshot size, MB", smb, "-"
+  printf "%-46s %14.2f %14s\n", "stop (writes the snapshot), s", sw, "-"
   printf "%-46s %14.1f %14s\n", "memory per number, bytes (RSS / used_memory)", (lk - ek) * 1024 / n,
          (rn > 0 ? sprintf("%.1f", rpn) : "-")
   printf "%-46s %14.1f %14s\n", "index accounting per number, bytes", ib / inum, enc
   printf "%-46s %14.2f %14s\n", "hashed checks off: ready after start, s", ordy, "-"
+  printf "%-46s %14.2f %14s\n", "hashed checks off: ready from the snapshot, s", osrdy, "-"
+  printf "%-46s %14.2f %14s\n", "hashed checks off: first check from snapshot, s", osfc, "-"
   printf "%-46s %14.1f %14s\n", "hashed checks off: memory per number (RSS)", (ok - ek) * 1024 / n, "-"
   printf "%-46s %14.1f %14s\n", "hashed checks off: index accounting per number", ob / inum, "-"
   if (rn > 0)
     printf "ratios secondnum/redis: memory %.2fx (RSS), %.2fx (index accounting); ready %.2fx; " \
-           "hashed checks off: memory %.2fx (RSS), %.2fx (index accounting), ready %.2fx\n",
+           "hashed checks off: memory %.2fx (RSS), %.2fx (index accounting), ready %.2fx; " \
+           "ready from the snapshot %.2fx (hashed checks off: %.2fx)\n",
            ((lk - ek) * 1024 / n) / rpn, (ib / inum) / rpn, rdy / rl,
-           ((ok - ek) * 1024 / n) / rpn, (ob / inum) / rpn, ordy / rl
+           ((ok - ek) * 1024 / n) / rpn, (ob / inum) / rpn, ordy / rl, srdy / rl, osrdy / rl
 }'
