@@ -1,0 +1,88 @@
+/*
+ * snapshot.c - what the index snapshot (src/index/snapshot.c) costs at a
+ * national size, without the store or HTTP around it: an index of N
+ * numbers in dense blocks (8,000 of each 10,000, as gen --fill 80) is
+ * written as a snapshot to PATH, then loaded into a new index; with
+ * DIGESTS 1 the load also builds the digest maps from the states (serve
+ * --hashed-checks on), with 0 it does not (--hashed-checks off).
+ *
+ * build: make build/libsecondnum.a && cc -std=c11 -D_GNU_SOURCE -O2 -Isrc \
+ *          bench/snapshot.c build/libsecondnum.a -lsodium -lcrypto -lpthread -lm \
+ *          -o /tmp/snapshot_bench
+ * usage: snapshot_bench N DIGESTS PATH
+ * prints one line: seconds to fill, to write, to load; the file's size.
+ */
+#include "core/date.h"
+#include "core/errors.h"
+#include "index/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BASE 8613800000000ull
+#define STORE_ID "00112233445566778899aabbccddeeff"
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static sn_numindex *index_of(int digests)
+{
+    sn_numindex *ix = sn_numindex_new();
+    if (ix != NULL && !digests)
+        sn_numindex_without_digests(ix);
+    return ix;
+}
+
+int main(int argc, char **argv)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info info;
+    if (argc != 4) {
+        fprintf(stderr, "usage: snapshot_bench N DIGESTS PATH\n");
+        return 2;
+    }
+    unsigned long long n = strtoull(argv[1], NULL, 10);
+    int digests = atoi(argv[2]);
+    sn_numindex *ix = index_of(0), *back = index_of(digests);
+    if (ix == NULL || back == NULL)
+        return 1;
+    double t0 = seconds();
+    for (unsigned long long i = 0; i < n; i++) {
+        sn_number_state st;
+        sn_state_init(&st, BASE + (i / 8000) * 10000 + i % 8000);
+        st.status = (uint8_t)(1 + i % 4);
+        st.first_is_activation = 1;
+        st.first_day = sn_day_from_civil(2015, 1, 1) + (sn_day)(i % 4000);
+        st.last_activation_day = st.first_day;
+        if (sn_numindex_load_add(ix, &st) != SN_OK)
+            return 1;
+    }
+    if (sn_numindex_load_end(ix) != SN_OK)
+        return 1;
+    double t1 = seconds();
+    if (sn_snapshot_write(argv[3], ix, STORE_ID, n, &info, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double t2 = seconds();
+    sn_numindex_free(ix);
+    double t3 = seconds();
+    if (sn_snapshot_load(argv[3], back, STORE_ID, n, &info, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double t4 = seconds();
+    printf("%llu numbers, digests %s: fill %.2f s, write %.2f s, load %.2f s, %.1f MB "
+           "(%.2f bytes a number)\n",
+           n, digests ? "built at load" : "off", t1 - t0, t2 - t1, t4 - t3,
+           (double)info.bytes / 1e6, (double)info.bytes / (double)n);
+    sn_numindex_free(back);
+    unlink(argv[3]);
+    return 0;
+}
