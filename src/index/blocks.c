@@ -565,24 +565,46 @@ static size_t record_of(const block *bk, uint8_t *buf)
     return o;
 }
 
+/* The ids of s's blocks now, into a new array (*n of them); NULL when out
+ * of memory. A block made later holds only states put later. */
+static uint64_t *shard_ids(dir_shard *s, size_t *n)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    uint64_t *ids = malloc(s->nblocks * sizeof(*ids) + 1);
+    *n = 0;
+    for (size_t j = 0; ids != NULL && j <= s->mask; j++)
+        if (s->slots[j] != NULL)
+            ids[(*n)++] = s->slots[j]->id;
+    pthread_rwlock_unlock(&s->lock);
+    return ids;
+}
+
+/* Blocks are looked up by id for each copy: a directory that grew
+ * meanwhile has moved them to other slots. */
 int sn_blocks_save(sn_blocks *b, uint8_t *buf, int (*fn)(void *ctx, const uint8_t *rec, size_t len),
                    void *ctx)
 {
     for (unsigned i = 0; i < DIR_SHARDS; i++) {
         dir_shard *s = &b->shards[i];
-        for (size_t j = 0;; j++) {
+        size_t n;
+        uint64_t *ids = shard_ids(s, &n), h;
+        if (ids == NULL)
+            return -1;
+        for (size_t k = 0; k < n; k++) {
             size_t len = 0;
+            shard_of(b, ids[k], &h);
             pthread_rwlock_rdlock(&s->lock);
-            int more = j <= s->mask; /* the table may have grown since the last block */
-            if (more && s->slots[j] != NULL && s->slots[j]->n > 0)
-                len = record_of(s->slots[j], buf);
+            const block *bk = *dir_slot(s, ids[k], h);
+            if (bk != NULL && bk->n > 0)
+                len = record_of(bk, buf);
             pthread_rwlock_unlock(&s->lock);
-            if (!more)
-                break;
             int rc = len > 0 ? fn(ctx, buf, len) : 0;
-            if (rc != 0)
+            if (rc != 0) {
+                free(ids);
                 return rc;
+            }
         }
+        free(ids);
     }
     return 0;
 }

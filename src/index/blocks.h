@@ -60,10 +60,11 @@ int sn_blocks_each(sn_blocks *b, int (*fn)(void *ctx, uint64_t n), void *ctx);
 #define SN_BLOCK_RECORD_MAX                                                                        \
     (12 + SN_BLOCK_NUMBERS * (2 + SN_BLOCK_ENTRY_BYTES) + SN_BLOCK_NUMBERS * 10)
 
-/* fn(ctx, record, bytes) for every block, each copied under its shard's
- * read lock into buf (SN_BLOCK_RECORD_MAX bytes), so a reader or writer of
- * the index waits one block's copy at most; the directory may be shared.
- * A non-zero return from fn stops and is returned. */
+/* fn(ctx, record, bytes) for every block there was when called (those
+ * made since may be left out), each copied under its shard's read lock into
+ * buf (SN_BLOCK_RECORD_MAX bytes), so a writer of the index waits one
+ * block's copy at most; the directory may be shared. A non-zero return
+ * from fn stops and is returned (-1: out of memory). */
 int sn_blocks_save(sn_blocks *b, uint8_t *buf, int (*fn)(void *ctx, const uint8_t *rec, size_t len),
                    void *ctx);
 

@@ -111,7 +111,7 @@ static int write_body(out_file *o, sn_numindex *ix, const char *store_id, uint64
     int rc = put_bytes(o, head, sizeof(head)) == 0 &&
                      sn_blocks_save(sn_numindex_states(ix), rec, put_record, o) == 0
                  ? SN_OK
-                 : SN_EIO;
+                 : (o->error == 0 ? SN_ENOMEM : SN_EIO);
     free(rec);
     uint64_t trailer[3] = {END_MARK, o->blocks, o->numbers};
     if (rc == SN_OK && put_bytes(o, trailer, sizeof(trailer)) != 0)

@@ -15,7 +15,10 @@
 #include "core/errors.h"
 #include "index/snapshot.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +241,63 @@ static void failed_write_keeps_the_old_snapshot(void **state)
     sn_numindex_free(ix);
 }
 
+/* Blocks added before the write: the 64 shards of 64 directory slots
+ * double at 48 blocks each, about 3,072, so they do during the write. */
+#define GROWN_BEFORE 2800
+
+typedef struct {
+    sn_numindex *ix;
+    atomic_int stop;
+    size_t added;
+} grower;
+
+/* New numbers in new blocks, one at a time, until told: the directory
+ * grows under the snapshot's feet. */
+static void *grow_blocks(void *arg)
+{
+    grower *g = arg;
+    for (size_t i = 0; !atomic_load(&g->stop) && i < 200000; i++, g->added++) {
+        sn_number_state st;
+        sn_state_init(&st, BASE + 100000000ull + i * 10000); /* a new block each */
+        st.status = 1;
+        st.first_day = sn_day_from_civil(2021, 1, 1);
+        assert_int_equal(sn_numindex_put(g->ix, &st), SN_OK);
+    }
+    return NULL;
+}
+
+static void written_while_the_index_grows_holds_every_earlier_number(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        grower g = {filled(), 0, 0};
+        pthread_t tid;
+        assert_int_equal(pthread_create(&tid, NULL, grow_blocks, &g), 0);
+        while (g.added < GROWN_BEFORE) /* the directory nears its first doubling */
+            sched_yield();
+        assert_int_equal(sn_snapshot_write(path, g.ix, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
+        atomic_store(&g.stop, 1);
+        pthread_join(tid, NULL);
+        sn_numindex *back = sn_numindex_new();
+        sn_snapshot_info r;
+        assert_int_equal(sn_snapshot_load(path, back, STORE_A, 1, &r, err, sizeof(err)), SN_OK);
+        for (size_t i = 0; i < COUNT; i++) { /* every number there before the write began */
+            sn_number_state x, y;
+            assert_int_equal(sn_numindex_get(g.ix, number_at(i), &x), 1);
+            assert_int_equal(sn_numindex_get(back, number_at(i), &y), 1);
+            assert_int_equal(x.first_day, y.first_day);
+        }
+        for (size_t i = 0; i < GROWN_BEFORE; i++) {
+            sn_number_state y;
+            assert_int_equal(sn_numindex_get(back, BASE + 100000000ull + i * 10000, &y), 1);
+        }
+        assert_true(r.numbers >= COUNT + GROWN_BEFORE);
+        sn_numindex_free(back);
+        sn_numindex_free(g.ix);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +307,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(foreign_ahead_and_missing_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(other_format_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_write_keeps_the_old_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(written_while_the_index_grows_holds_every_earlier_number,
+                                        setup, teardown),
     };
     return sn_run_tests(tests);
 }
