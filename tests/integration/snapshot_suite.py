@@ -146,6 +146,11 @@ def serve(c, *extra):
     return h.Server(c.env, extra=c.flags + list(extra)).start(timeout=60)
 
 
+def no_sanitizer_report(server):
+    m = h.SANITIZER_RE.search(server.stderr())
+    assert m is None, "sanitizer report in serve's log:\n" + server.stderr()[-3000:]
+
+
 def expect_log(server, text, what):
     log = server.stderr()
     assert text in log, "%s: no %r in serve's log:\n%s" % (what, text, log[-2000:])
@@ -155,6 +160,7 @@ def first_snapshot(c):
     """A server that wrote a snapshot at its clean stop."""
     s = serve(c)
     s.stop(expect_rc=0)
+    no_sanitizer_report(s)
     expect_log(s, "index snapshot written (stop)", "clean stop")
     assert os.path.getsize(c.snap) > 0
 
@@ -199,12 +205,14 @@ def case_restart_from_the_snapshot_replays_what_came_after_it(c):
         answers_right(c, s, "from the snapshot + %d changes" % replayed)
     finally:
         s.stop(expect_rc=0)
+    no_sanitizer_report(s)
     rebuilt = serve(c, "--index-snapshot", "off")
     try:
         assert "index snapshot" not in rebuilt.stderr(), rebuilt.stderr()
         answers_right(c, rebuilt, "rebuilt from the store")
     finally:
         rebuilt.stop(expect_rc=0)
+    no_sanitizer_report(rebuilt)
 
 
 def wait_for_write(path, server, limit_s):
@@ -237,11 +245,13 @@ def case_kill_9_during_a_snapshot_write_never_answers_wrong(c):
             time.sleep(c.rng.random())  # a random moment instead
         s.proc.send_signal(signal.SIGKILL)
         s.wait(10)
+        no_sanitizer_report(s)
     s = serve(c)
     try:
         answers_right(c, s, "after %d kills" % KILLS)
     finally:
         s.stop(expect_rc=0)
+    no_sanitizer_report(s)
     print("%d of %d kills landed while PATH.tmp was being written" % (caught, KILLS))
     assert caught > 0, "no kill landed during a snapshot write: the case proved nothing"
 
@@ -258,6 +268,7 @@ def damaged_start(c, damage, why):
         answers_right(c, s, "rebuilt after: " + why)
     finally:
         s.stop(expect_rc=0)
+    no_sanitizer_report(s)
 
 
 def flip_byte(path):
@@ -288,6 +299,7 @@ def case_another_stores_snapshot_is_foreign(c):
     other_snap = other.path("other.snapshot")
     s = h.Server(other, extra=["--index-snapshot", other_snap]).start(timeout=60)
     s.stop(expect_rc=0)
+    no_sanitizer_report(s)
     damaged_start(c, lambda p: shutil.copyfile(other_snap, p), "another store (foreign)")
 
 
@@ -306,6 +318,7 @@ def case_a_restored_store_does_not_take_the_snapshot_of_the_one_it_replaced(c):
         answers_right(c, s, "restored store")
     finally:
         s.stop(expect_rc=0)
+    no_sanitizer_report(s)
 
 
 if __name__ == "__main__":
