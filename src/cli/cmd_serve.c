@@ -611,12 +611,10 @@ int sn_cmd_serve(int argc, char **argv)
     svc.coverage = sn_coverage_new();
     if (cf.oauth.issuer != NULL)
         svc.oauth_clients = sn_oauth_clients_new();
-    if ((rc = open_snapshots(&cf, &svc, err, sizeof(err))) != SN_OK)
-        svc.index = NULL; /* said below */
     if (svc.index == NULL || svc.keys == NULL || svc.meters == NULL || svc.coverage == NULL ||
         (cf.oauth.issuer != NULL && svc.oauth_clients == NULL))
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
-    else
+    else if ((rc = open_snapshots(&cf, &svc, err, sizeof(err))) == SN_OK)
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
     sn_writer_stop(svc.writer); /* when serving never began; else stopped already */
     svc.writer = NULL;

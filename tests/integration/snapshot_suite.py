@@ -33,6 +33,7 @@ DENSE_NUMBERS, OLD_NUMBERS = 4000, 30
 PAIRS = 6000
 CHECK_BATCH = 1000
 KILLS = 5  # kill -9 during a snapshot write, this many times
+REPLAY_PAGE = 4096  # SN_SNAPSHOT_REPLAY_PAGE: changes read at a time at start
 
 
 class Ctx:
@@ -70,7 +71,7 @@ def old_rows(rng, n):
     return rows
 
 
-def later_rows(rng, known_active, tag, count):
+def later_rows(rng, known_active, tag, count, new):
     """Events after the history: cancellations of active numbers (states
     the snapshot holds change) and activations of new numbers."""
     rows = []
@@ -78,7 +79,7 @@ def later_rows(rng, known_active, tag, count):
         rows.append({"number": n, "event": "cancel", "event_id": "%s-c%d" % (tag, i),
                      "at": "2026-%02d-%02dT10:00:00+08:00" % (rng.randrange(2, 10),
                                                              rng.randrange(1, 28))})
-    for i in range(count // 4):
+    for i in range(new):
         rows.append({"number": "+86188%08d" % rng.randrange(10 ** 8), "event": "activate",
                      "event_id": "%s-a%d" % (tag, i), "at": "2026-01-15T10:00:00+08:00"})
     return rows
@@ -183,10 +184,11 @@ def setup():
     return c
 
 
-def more_events(c, count=300):
-    """Events written to the store while no server runs (or beside it)."""
+def more_events(c, count=300, new=None):
+    """Events written to the store while no server runs (or beside it):
+    count cancellations at most, new activations (count / 4 by default)."""
     c.later += 1
-    rows = later_rows(c.rng, c.active, "l%d" % c.later, count)
+    rows = later_rows(c.rng, c.active, "l%d" % c.later, count, count // 4 if new is None else new)
     import_rows(c.env, rows)
     c.known |= {r["number"] for r in rows}
     c.active -= {r["number"] for r in rows if r["event"] == "cancel"}
@@ -195,13 +197,14 @@ def more_events(c, count=300):
 @h.timeout(600)
 def case_restart_from_the_snapshot_replays_what_came_after_it(c):
     first_snapshot(c)
-    more_events(c)
+    more_events(c, 300, REPLAY_PAGE + 500)  # more changes than one page of the replay
     s = serve(c)
     try:
         expect_log(s, "index snapshot loaded", "restart")
         log = s.stderr()
         replayed = int(log.split("then ")[1].split(" changes")[0])
-        assert replayed > 0, "nothing replayed after the snapshot:\n" + log
+        assert replayed > REPLAY_PAGE, "%d changes replayed, fewer than a page:\n%s" % (
+            replayed, log)
         answers_right(c, s, "from the snapshot + %d changes" % replayed)
     finally:
         s.stop(expect_rc=0)
@@ -319,6 +322,18 @@ def case_a_restored_store_does_not_take_the_snapshot_of_the_one_it_replaced(c):
     finally:
         s.stop(expect_rc=0)
     no_sanitizer_report(s)
+
+
+def case_options_out_of_range_are_refused(c):
+    """SN_SNAPSHOT_INTERVAL_MAX_S (a week) and SN_SNAPSHOT_PATH_MAX."""
+    p = h.run_cli("serve", "--db", c.env.db, "--index-snapshot-interval", "604801", check=False)
+    h.eq("interval over a week: exit", 2, p.returncode)
+    assert "--index-snapshot-interval must be 0-604800 seconds" in p.stderr, p.stderr
+    long_path = c.env.path("x" * 4100)
+    p = h.run_cli("serve", "--db", c.env.db, "--index-snapshot", long_path, "--listen",
+                  "127.0.0.1:%d" % h.free_port(), check=False)
+    h.eq("path too long: exit", 1, p.returncode)
+    assert "--index-snapshot: path too long" in p.stderr, p.stderr
 
 
 if __name__ == "__main__":
