@@ -181,6 +181,7 @@ def case_store_files_are_readable_by_their_owner_only(_):
             eq("the database's %s while serving" % suffix, 0o600, mode(w.env.db + suffix))
         assert "readable by other users" not in w.srv.stderr(), w.srv.stderr()
         w.stop()
+        eq("the index snapshot (every number's state)", 0o600, mode(w.env.db + ".index"))
         # a store left readable by others (an older version made it 0644) is said
         os.chmod(w.env.db, 0o644)
         w.start()
