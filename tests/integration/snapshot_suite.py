@@ -186,6 +186,8 @@ def setup():
     c.rng = random.Random(c.seed)
     c.env = h.Env()
     c.app = c.env.key("app", "snapshot-app")
+    c.env.add_carrier("cmcc", "+861")
+    c.carrier = c.env.key("carrier", "snapshot-cmcc", carrier="cmcc")
     c.snap = c.env.path("index.snapshot")
     c.flags = ["--check-rate", "1000000/s", "--index-snapshot", c.snap]
     rows = feed_rows(c.env, "--numbers", DENSE_NUMBERS, "--fill", "60", "--seed", c.seed)
@@ -334,6 +336,42 @@ def case_a_restored_store_does_not_take_the_snapshot_of_the_one_it_replaced(c):
     try:
         expect_log(s, "another store (foreign)", "restored store")
         answers_right(c, s, "restored store")
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
+
+
+def post_events(c, server, count):
+    """count activations of new numbers over HTTP (the server's own commits)."""
+    client = server.client(c.carrier)
+    events = []
+    for i in range(count):
+        n = "+86177%08d" % c.rng.randrange(10 ** 8)
+        events.append({"number": n, "event": "activate", "at": "2026-03-01T10:00:00+08:00",
+                       "event_id": "http-%d-%d" % (c.later, i)})
+    body = expect_json(client.post("/v1/events", {"events": events}), 200, "events")
+    c.known |= {e["number"] for e in events}
+    return len(events) - len(body["rejected"])
+
+
+def case_own_commits_after_an_import_beside_serve_keep_the_import(c):
+    """The server's own commits after another process wrote the store: the
+    snapshot written at the stop must still lead the next start to read what
+    the other process wrote (SQLite: serve does not follow the file)."""
+    first_snapshot(c)
+    s = serve(c)
+    try:
+        more_events(c, 300)  # another process, while serve runs
+        applied = post_events(c, s, 200)
+        assert applied > 0, "no event applied"
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
+    expect_log(s, "index snapshot written (stop)", "stop")
+    s = serve(c)
+    try:
+        expect_log(s, "index snapshot loaded", "restart")
+        answers_right(c, s, "after an import beside serve and its own commits")
     finally:
         s.stop(expect_rc=0)
     no_sanitizer_report(s)
