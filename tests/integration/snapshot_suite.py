@@ -8,13 +8,17 @@ running server (POST /v1/check/batch, from its index) and of the store
 The cases:
   - a restart from the snapshot, after events were imported while serve was
     stopped, loads it ("index snapshot loaded"), replays only the changes
-    after its position, and answers as a rebuild from the store does;
+    after its position (more than one page of them), and answers as a
+    rebuild from the store does, by number and by SHA-256 and MD5;
+  - the server's own commits after an import beside it (another process)
+    still leave the import to be read at the next start;
   - kill -9 while a snapshot is being written (PATH.tmp present), several
     times with events between: the next start loads the old snapshot (or
     rebuilds), never answers wrong;
   - one flipped byte, a truncated file, another store's snapshot, a store
     restored from a backup: each is refused with a log line saying why and
-    the index is built from the store.
+    the index is built from the store;
+  - the interval and path limits are refused at start.
 SEED=N repeats a run; runs on PostgreSQL too (tests/pg/run.sh).
 """
 import csv
