@@ -130,10 +130,10 @@ static int scan_all(sn_numindex *ix, sn_store *s, char *err, size_t errlen)
     return rc;
 }
 
-/* The snapshot and the changes after it: SN_OK, or a refusal (err says
- * why) with the index still empty, or a failure after the load. */
-static int from_snapshot(sn_snapshots *sp, sn_numindex *ix, sn_store *s, uint64_t cursor, char *err,
-                         size_t errlen)
+/* The snapshot and the changes after it: SN_OK; a refusal (err says why)
+ * with the index still empty; or, *loaded set, a failure after the load. */
+static int from_snapshot(sn_snapshots *sp, sn_numindex *ix, sn_store *s, uint64_t cursor,
+                         int *loaded, char *err, size_t errlen)
 {
     sn_snapshot_info info;
     size_t replayed;
@@ -143,8 +143,9 @@ static int from_snapshot(sn_snapshots *sp, sn_numindex *ix, sn_store *s, uint64_
         return rc;
     int64_t t1 = sn_monotonic_ms();
     uint64_t position = info.position;
+    *loaded = 1;
     if ((rc = replay_changes(ix, s, &position, &replayed, err, errlen)) != SN_OK)
-        return SN_EIO; /* the index is partly loaded: the caller fails */
+        return rc;
     atomic_store(&sp->indexed, position);
     sn_log(SN_LOG_INFO,
            "index snapshot loaded: %llu numbers at position %llu in %.2f s, then %zu changes "
@@ -157,18 +158,16 @@ static int from_snapshot(sn_snapshots *sp, sn_numindex *ix, sn_store *s, uint64_
 int sn_snapshots_load(sn_snapshots *sp, sn_service *svc, sn_store *s, char *err, size_t errlen)
 {
     uint64_t cursor = 0;
-    int rc;
+    int rc, loaded = 0;
     if (sp == NULL || !sn_store_has_changes(s))
         return scan_all(svc->index, s, err, errlen);
     sp->svc = svc;
     if ((rc = sn_store_identity(s, sp->store_id, err, errlen)) != SN_OK ||
         (rc = sn_store_change_cursor(s, &cursor, err, errlen)) != SN_OK)
         return rc;
-    rc = from_snapshot(sp, svc->index, s, cursor, err, errlen);
-    if (rc == SN_OK)
-        return SN_OK;
-    if (rc == SN_EIO && sn_numindex_count(svc->index) > 0)
-        return rc; /* the replay failed: nothing to fall back on in this index */
+    rc = from_snapshot(sp, svc->index, s, cursor, &loaded, err, errlen);
+    if (rc == SN_OK || loaded)
+        return rc; /* a failed replay: this index is no longer empty, serve fails */
     sn_log(rc == SN_ENOTFOUND ? SN_LOG_INFO : SN_LOG_WARN,
            "index snapshot %s not used (%s): building the index from the store", sp->path, err);
     atomic_store(&sp->indexed, cursor); /* read before the scan: the scan holds it all */
