@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 6; versions 1 to 5 are migrated at open):
+ * Schema (version 8; versions 1 to 7 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -49,6 +49,12 @@
  *   receipt_keys(id, public_key, sealed_secret, created_at, retired_at)
  *                            the Ed25519 keys that sign check receipts
  *                            (store/receipts.h); retired_at 0: the current one
+ * Version 7: kA's (a no-op step on this branch)
+ * Version 8:
+ *   audit(id, at, route, who, number_hash, day, answer, ...)  the audit
+ *                            trail (store/audit.h); a batch check's items
+ *                            packed in item_data
+ *   audit_usage(day, app, reassigned, ...)  checks per day, app and verdict
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -66,7 +72,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 8
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -166,6 +172,22 @@ static const char schema_v6_sql[] =
     " sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL,"
     " retired_at INTEGER NOT NULL DEFAULT 0);";
 
+/* Version 8: the audit trail and the checks per day, app and verdict
+ * (store/audit.h). Version 7 is kA's (the change number of the index
+ * snapshot): a step that only records the version here, so this branch
+ * migrates through it; the integrator merges the two. */
+static const char schema_v7_sql[] = "SELECT 1;";
+static const char schema_v8_sql[] =
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " day INTEGER NOT NULL, items INTEGER NOT NULL DEFAULT 0, route TEXT NOT NULL,"
+    " method TEXT NOT NULL, who_kind TEXT NOT NULL, who TEXT NOT NULL, app TEXT NOT NULL,"
+    " answer TEXT NOT NULL, request TEXT NOT NULL, number_hash BLOB, item_data BLOB);"
+    "CREATE INDEX audit_at ON audit(at, id);"
+    "CREATE TABLE audit_usage(day INTEGER NOT NULL, app TEXT NOT NULL,"
+    " reassigned INTEGER NOT NULL DEFAULT 0, disconnected INTEGER NOT NULL DEFAULT 0,"
+    " unchanged INTEGER NOT NULL DEFAULT 0, unknown INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(day, app)) WITHOUT ROWID;";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -204,9 +226,10 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql, meta};
-    return in_transaction(s, steps, 7, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql,
+                                 schema_v4_sql, schema_v5_sql, schema_v6_sql,
+                                 schema_v7_sql, schema_v8_sql, meta};
+    return in_transaction(s, steps, 9, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -250,6 +273,22 @@ static int migrate_5_to_6(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 7 has to a version 6 store (kA's step; see above). */
+static int migrate_6_to_7(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v7_sql,
+                                 "UPDATE meta SET value = '7' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
+/* Add what version 8 has to a version 7 store: the audit tables. */
+static int migrate_7_to_8(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v8_sql,
+                                 "UPDATE meta SET value = '8' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -275,6 +314,14 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 5 && (rc = migrate_5_to_6(s, err, errlen)) == SN_OK)
         version = 6;
     else if (version == 5)
+        return rc;
+    if (version == 6 && (rc = migrate_6_to_7(s, err, errlen)) == SN_OK)
+        version = 7;
+    else if (version == 6)
+        return rc;
+    if (version == 7 && (rc = migrate_7_to_8(s, err, errlen)) == SN_OK)
+        version = 8;
+    else if (version == 7)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
