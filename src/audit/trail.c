@@ -119,7 +119,7 @@ static const char *answer_of(const sn_audit_record *r)
 {
     if (r->answer != NULL)
         return r->answer;
-    if (r->verdict >= 0 && r->status < 300)
+    if (r->verdict >= 0)
         return sn_verdict_name((sn_verdict)r->verdict);
     return r->status < 400 ? "ok" : "error";
 }
@@ -193,7 +193,7 @@ static int flush_usage(trail *t, char *err, size_t errlen)
 
 static int count_usage(trail *t, const sn_audit_record *r, char *err, size_t errlen)
 {
-    if (r->app[0] == '\0' || r->status != 200 || (r->verdict < 0 && r->nitems == 0))
+    if (r->app[0] == '\0' || (r->verdict < 0 && r->nitems == 0))
         return SN_OK;
     sn_day day = sn_day_of(r->at_ms / 1000, t->o.tz_minutes);
     size_t i = 0;

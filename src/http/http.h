@@ -288,5 +288,7 @@ int sn_w_sub_requests(sn_http_job *j, sn_store *s);
 int sn_w_sub_report(sn_http_job *j, sn_store *s);
 int sn_w_sub_checklist(sn_http_job *j, sn_store *s);
 int sn_w_complaints_mine(sn_http_job *j, sn_store *s);
+int sn_w_admin_audit(sn_http_job *j, sn_store *s); /* h_audit.c */
+int sn_w_usage(sn_http_job *j, sn_store *s);
 
 #endif
