@@ -9,6 +9,7 @@
 #include "http/http.h"
 
 #include "core/errors.h"
+#include "http/routename.h"
 #include "util/clock.h"
 
 #include <sodium.h>
@@ -103,4 +104,27 @@ int sn_audit_held(const sn_call *c, int status)
         return 0;
     return strncmp(p, "/number-recycling/", 18) != 0 && strcmp(p, "/v1/check") != 0 &&
            strncmp(p, "/v1/check/", 10) != 0;
+}
+
+void sn_audit_refused(const sn_head *h, int status, const char *correlator)
+{
+    if (!sn_audit_on() || h == NULL || h->method.base == NULL)
+        return;
+    const char *name = sn_route_name_of_head(h);
+    const sn_route *rt = NULL;
+    for (size_t i = 0; i < sn_nroutes && rt == NULL; i++)
+        if (strcmp(sn_routes[i].path, name) == 0 &&
+            h2o_memis(h->method.base, h->method.len, sn_routes[i].method,
+                      strlen(sn_routes[i].method)))
+            rt = &sn_routes[i];
+    if (rt == NULL) /* no route, or a method it does not take */
+        return;
+    sn_call c;
+    memset(&c, 0, sizeof(c));
+    c.route = rt;
+    c.correlator = h2o_iovec_init(correlator, strlen(correlator));
+    c.correlator.base = correlator[0] != '\0' ? (char *)correlator : NULL;
+    sn_audit_record r;
+    sn_audit_of_call(&c, status, &r);
+    sn_audit_add(&r);
 }

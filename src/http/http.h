@@ -210,6 +210,11 @@ void sn_call_audit_check(sn_call *c, int has_number, sn_number number, sn_day da
 /* The trail's record of c answered with status (r->done unset). */
 void sn_audit_of_call(const sn_call *c, int status, sn_audit_record *r);
 
+/* The trail's record of a request of a route refused from its head alone
+ * (conn.c: before routing, the caller unknown); nothing for a head that
+ * names no route. */
+void sn_audit_refused(const sn_head *h, int status, const char *correlator);
+
 /* 1 when c's answer waits for its audit row: an acknowledged write (a
  * 2xx answer to a route other than GET and the checks). */
 int sn_audit_held(const sn_call *c, int status);
