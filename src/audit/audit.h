@@ -49,7 +49,8 @@
 #define SN_AUDIT_APP_MAX 80     /* bytes of an app's name kept (SN_APP_NAME_MAX and its NUL) */
 
 /* One question of a batch: the number (has_number 0: asked by digest or
- * unreadable), the day asked (SN_DAY_NONE), the verdict (-1: an error). */
+ * unreadable), the day asked (SN_DAY_NONE), the verdict (-1: an error; -2:
+ * no check, an item of a write such as a binding, answered as its request). */
 typedef struct {
     sn_number number;
     sn_day day;

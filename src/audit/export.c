@@ -100,8 +100,9 @@ size_t sn_audit_export_row(sn_strbuf *out, const sn_audit_row *r, int csv, const
         for (int b = 0; b < 4; b++)
             d |= (uint32_t)it[SN_AUDIT_HASH_LEN + b] << (8 * b);
         separate(out, csv, sep, first);
+        uint8_t v = it[SN_AUDIT_HASH_LEN + 4];
         record(out, r, csv, i + 1, has ? it : NULL, (sn_day)d,
-               sn_audit_verdict_name(it[SN_AUDIT_HASH_LEN + 4]));
+               v == SN_AUDIT_NOT_CHECK ? r->answer : sn_audit_verdict_name(v));
         n++;
     }
     return n;

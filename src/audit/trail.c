@@ -148,7 +148,9 @@ static int pack_items(trail *t, const sn_audit_record *r)
         uint32_t d = (uint32_t)it->day;
         for (int b = 0; b < 4; b++)
             o[SN_AUDIT_HASH_LEN + b] = (uint8_t)(d >> (8 * b));
-        o[SN_AUDIT_HASH_LEN + 4] = it->verdict < 0 ? SN_AUDIT_NO_VERDICT : (uint8_t)it->verdict;
+        o[SN_AUDIT_HASH_LEN + 4] = it->verdict == -2 ? SN_AUDIT_NOT_CHECK
+                                   : it->verdict < 0 ? SN_AUDIT_NO_VERDICT
+                                                     : (uint8_t)it->verdict;
     }
     return SN_OK;
 }

@@ -208,6 +208,13 @@ def case_export_filters(_ctx):
         expect_json(a.post("/v1/check", {"number": N1, "date": "2024-06-01"}), 200, "a")
         expect_json(b.post("/v1/check", {"number": N1, "date": "2024-06-01"}), 200, "b")
         expect_json(b.post("/v1/check", {"number": N2, "date": "2024-06-01"}), 200, "b")
+        r = a.request("PUT", "/v1/bindings", json_body={"bindings": [
+            {"number": N1, "account": "acct-1", "bound_at": "2024-06-01T00:00:00Z"},
+            {"number": N2, "account": "acct-2", "bound_at": "2024-06-01T00:00:00Z"}]})
+        eq("bindings", 200, r.status)
+        eq("N1's binding, one record of the PUT", [("/v1/bindings", "PUT", 1, "ok")],
+           [(x["route"], x["method"], x["item"], x["answer"]) for x in w.export(
+               "&number=" + q(N1)) if x["route"] == "/v1/bindings"])
         eq("app-two's checks", 2, len([x for x in w.export("&app=app-two")
                                        if x["route"] == "/v1/check"]))
         eq("app-one's checks", 1, len([x for x in w.export("&app=app-one")
