@@ -14,6 +14,7 @@
 #include "util/thread.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct {
 
 typedef struct {
     sn_audit_options o;
+    uint8_t key[SN_AUDIT_KEY_LEN]; /* of the numbers' hashes (with o.secret) */
     char db[4096];
     sn_store *store;
     pthread_t tid;
@@ -54,9 +56,25 @@ typedef struct {
 
 static trail *the_trail;
 
+void sn_audit_hash_key(const sn_secret *secret, uint8_t key[SN_AUDIT_KEY_LEN])
+{
+    sn_number_hash(secret, "secondnum-audit-key", 0, NULL, 0, key, SN_AUDIT_KEY_LEN);
+}
+
+void sn_audit_hash(const uint8_t key[SN_AUDIT_KEY_LEN], sn_number n, uint8_t out[16])
+{
+    uint8_t num[8];
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)(n >> (8 * i));
+    crypto_shorthash_siphashx24(out, num, sizeof(num), key);
+}
+
 void sn_audit_number_hash(const sn_secret *secret, sn_number n, uint8_t out[16])
 {
-    sn_number_hash(secret, "secondnum-audit", n, NULL, 0, out, SN_AUDIT_HASH_LEN);
+    uint8_t key[SN_AUDIT_KEY_LEN];
+    sn_audit_hash_key(secret, key);
+    sn_audit_hash(key, n, out);
+    sodium_memzero(key, sizeof(key));
 }
 
 int sn_audit_on(void)
@@ -142,7 +160,7 @@ static int pack_items(trail *t, const sn_audit_record *r)
         const sn_audit_item *it = &r->items[i];
         uint8_t *o = t->items + (size_t)i * SN_AUDIT_ITEM_BYTES;
         if (it->has_number && t->o.secret != NULL)
-            sn_audit_number_hash(t->o.secret, it->number, o);
+            sn_audit_hash(t->key, it->number, o);
         else
             memset(o, 0, SN_AUDIT_HASH_LEN);
         uint32_t d = (uint32_t)it->day;
@@ -172,7 +190,7 @@ static int write_record(trail *t, const sn_audit_record *r, char *err, size_t er
     snprintf(row.request, sizeof(row.request), "%s", r->request);
     if (r->has_number && t->o.secret != NULL) {
         row.has_number = 1;
-        sn_audit_number_hash(t->o.secret, r->number, row.number_hash);
+        sn_audit_hash(t->key, r->number, row.number_hash);
     }
     if (r->nitems > 0) {
         if (pack_items(t, r) != SN_OK)
@@ -368,6 +386,8 @@ int sn_audit_start(const sn_audit_options *o, char *err, size_t errlen)
     t->o = *o;
     snprintf(t->db, sizeof(t->db), "%s", o->db);
     t->o.db = t->db;
+    if (o->secret != NULL)
+        sn_audit_hash_key(o->secret, t->key);
     int rc = sn_store_open(t->db, NULL, &t->store, err, errlen);
     if (rc != SN_OK) {
         free(t);
@@ -398,6 +418,7 @@ void sn_audit_stop(void)
     pthread_cond_destroy(&t->wake);
     pthread_cond_destroy(&t->room);
     free(t->items);
+    sodium_memzero(t->key, sizeof(t->key));
     free(t);
 }
 
