@@ -393,6 +393,7 @@ int sn_audit_start(const sn_audit_options *o, char *err, size_t errlen)
         free(t);
         return rc;
     }
+    sn_store_side_writer(t->store);
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
     pthread_cond_init(&t->room, NULL);
