@@ -25,7 +25,17 @@ typedef struct entry {
     struct entry *next;
     sn_audit_record r; /* items point into the entry's own tail */
     uint64_t weight;
+    int kind; /* its size: SMALL (no items), LARGE (SPARE_ITEMS), or OWN (malloc'd to fit) */
 } entry;
+
+/* Written records' entries are kept for the next ones (a batch's is 16 KB:
+ * a malloc and free of it per request made the heap grow and shrink, a
+ * quarter of the trail's time in page faults), at most this many of each
+ * size. */
+enum { SMALL, LARGE, OWN };
+#define SPARE_ITEMS 1024 /* items a LARGE entry holds */
+#define SPARE_SMALL 4096 /* spare entries without items */
+#define SPARE_LARGE 256  /* spare LARGE entries (4 MB) */
 
 #define USAGE_SLOTS 256 /* distinct (day, app) of one transaction before they are written */
 
@@ -49,6 +59,8 @@ typedef struct {
     int64_t last_log_ms, next_purge_ms;
     uint8_t *items; /* the packed items of one row */
     size_t items_cap;
+    entry *spare[2]; /* SMALL, LARGE */
+    size_t nspare[2];
     usage_slot usage[USAGE_SLOTS];
     size_t nusage;
     _Atomic uint64_t written, items_written, waits, failures, purged, pending;
@@ -61,15 +73,15 @@ void sn_audit_hash_key(const sn_secret *secret, uint8_t key[SN_AUDIT_KEY_LEN])
     sn_number_hash(secret, "secondnum-audit-key", 0, NULL, 0, key, SN_AUDIT_KEY_LEN);
 }
 
-void sn_audit_hash(const uint8_t key[SN_AUDIT_KEY_LEN], sn_number n, uint8_t out[16])
+void sn_audit_hash(const uint8_t key[SN_AUDIT_KEY_LEN], sn_number n, uint8_t out[SN_AUDIT_HASH_LEN])
 {
     uint8_t num[8];
     for (int i = 0; i < 8; i++)
         num[i] = (uint8_t)(n >> (8 * i));
-    crypto_shorthash_siphashx24(out, num, sizeof(num), key);
+    crypto_shorthash_siphash24(out, num, sizeof(num), key);
 }
 
-void sn_audit_number_hash(const sn_secret *secret, sn_number n, uint8_t out[16])
+void sn_audit_number_hash(const sn_secret *secret, sn_number n, uint8_t out[SN_AUDIT_HASH_LEN])
 {
     uint8_t key[SN_AUDIT_KEY_LEN];
     sn_audit_hash_key(secret, key);
@@ -89,11 +101,48 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* An entry for n items: a spare one, or a new one (NULL: out of memory). */
+static entry *entry_for(trail *t, uint32_t n)
+{
+    int kind = n == 0 ? SMALL : n <= SPARE_ITEMS ? LARGE : OWN;
+    entry *e = NULL;
+    if (kind != OWN) {
+        pthread_mutex_lock(&t->lock);
+        if ((e = t->spare[kind]) != NULL) {
+            t->spare[kind] = e->next;
+            t->nspare[kind]--;
+        }
+        pthread_mutex_unlock(&t->lock);
+    }
+    if (e == NULL) {
+        size_t items = kind == SMALL ? 0 : kind == LARGE ? SPARE_ITEMS : n;
+        if ((e = malloc(sizeof(*e) + items * sizeof(sn_audit_item))) == NULL)
+            return NULL;
+    }
+    e->kind = kind;
+    return e;
+}
+
+/* Keep e for a later record, or free it (lock held; *drop collects those
+ * to free after it is released). */
+static void spare(trail *t, entry *e, entry **drop)
+{
+    static const size_t most[2] = {SPARE_SMALL, SPARE_LARGE};
+    if (e->kind != OWN && t->nspare[e->kind] < most[e->kind]) {
+        e->next = t->spare[e->kind];
+        t->spare[e->kind] = e;
+        t->nspare[e->kind]++;
+    } else {
+        e->next = *drop;
+        *drop = e;
+    }
+}
+
 void sn_audit_add(const sn_audit_record *r)
 {
     trail *t = the_trail;
     size_t extra = (size_t)r->nitems * sizeof(sn_audit_item);
-    entry *e = malloc(sizeof(*e) + extra);
+    entry *e = entry_for(t, r->nitems);
     if (e == NULL) { /* nothing can be kept: the process is out of memory */
         sn_log(SN_LOG_ERROR, "audit: out of memory; a record of %s is lost", r->route);
         if (r->done != NULL)
@@ -311,20 +360,27 @@ static void put_back(trail *t, entry *first)
 static void finish(trail *t, entry *first, size_t n, uint64_t weight)
 {
     uint64_t items = 0;
-    for (entry *e = first, *next; e != NULL; e = next) {
-        next = e->next;
+    entry *drop = NULL;
+    for (entry *e = first; e != NULL; e = e->next) {
         items += e->r.nitems;
         if (e->r.done != NULL)
             e->r.done(e->r.arg);
-        free(e);
     }
     atomic_fetch_add(&t->written, n);
     atomic_fetch_add(&t->items_written, items);
     pthread_mutex_lock(&t->lock);
+    for (entry *e = first, *next; e != NULL; e = next) {
+        next = e->next;
+        spare(t, e, &drop);
+    }
     t->weight -= weight;
     atomic_store(&t->pending, t->weight);
     pthread_cond_broadcast(&t->room);
     pthread_mutex_unlock(&t->lock);
+    for (entry *e = drop, *next; e != NULL; e = next) {
+        next = e->next;
+        free(e);
+    }
 }
 
 /* One batch written (or put back after a failure, then a wait). */
@@ -418,6 +474,11 @@ void sn_audit_stop(void)
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->wake);
     pthread_cond_destroy(&t->room);
+    for (int k = 0; k < 2; k++)
+        for (entry *e = t->spare[k], *next; e != NULL; e = next) {
+            next = e->next;
+            free(e);
+        }
     free(t->items);
     sodium_memzero(t->key, sizeof(t->key));
     free(t);

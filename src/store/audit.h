@@ -20,8 +20,8 @@
 
 #include <stdint.h>
 
-#define SN_AUDIT_HASH_LEN 16     /* bytes of a number's keyed hash in the trail */
-#define SN_AUDIT_ITEM_BYTES 21   /* hash (16), day (4, little-endian), verdict (1) */
+#define SN_AUDIT_HASH_LEN 8      /* bytes of a number's keyed hash in the trail */
+#define SN_AUDIT_ITEM_BYTES 13   /* hash (8), day (4, little-endian), verdict (1) */
 #define SN_AUDIT_NO_VERDICT 0xff /* an item answered with an error */
 #define SN_AUDIT_NOT_CHECK 0xfe  /* an item of a write (a binding): the request's answer */
 #define SN_AUDIT_TEXT_MAX 160    /* bytes of the longest text column kept (longer is cut) */
