@@ -2,7 +2,10 @@
  * reply.c - writing responses: the one way an answer is sent, the
  * x-correlator echo, and the one table that maps every API error to its
  * HTTP status and CAMARA code, and every service code (SN_E*) to an API
- * error. Runs on the loop thread that owns the request.
+ * error. Every answer to a route is handed to the audit trail here
+ * (audit/audit.h, audit_call.c); an acknowledged write's answer is held
+ * until its audit row is committed, then sent from its loop thread. Runs
+ * on the loop thread that owns the request.
  */
 #include "http/http.h"
 
