@@ -10,7 +10,8 @@
 #   SN_BENCH_SERVE_ARGS="--request-log FILE" bench/http.sh
 #                                          more flags for every serve under test,
 #                                          e.g. the request log on (to a file; a
-#                                          relative FILE is under the work dir)
+#                                          relative FILE is under the work dir),
+#                                          or "--audit off" (the audit trail's cost)
 #
 # The store: 'secondnum gen --seed 1' (about 3.7 events per number) imported
 # with 'secondnum import', an app key, and a carrier 'bench' owning a range gen
@@ -42,6 +43,9 @@
 #     inserted by SQLite alone on one thread, 8000 per transaction (the most
 #     the writer groups from 8 connections of 1000), 2,000,000 events into a
 #     new database in the work dir; the ratio is printed.
+# At the end, the audit trail (on unless SN_BENCH_SERVE_ARGS has "--audit
+# off") must hold a row for every request wrk counted and the batch items of
+# its batch requests (secondnum audit count, before and after the run).
 # A secondnum answer other than 2xx, a socket error or a crash fails the
 # bench. Servers and wrk are started by the script on free ports and stopped
 # when it exits; nothing is written outside the work dir but build/ (make)
@@ -173,8 +177,10 @@ to_ms() { # wrk's "123.45us" / "1.20ms" / "1.01s" -> milliseconds
 }
 
 # wrk_run NAME URL SCRIPT CONNECTIONS [SECONDS] -> $WORK/wrk-NAME.out, and
-# RATE REQS P50 P99 (ms) ERRS of it; fails on any non-2xx answer.
-WRK_N=0
+# RATE REQS P50 P99 (ms) ERRS of it; fails on any non-2xx answer. Adds the
+# requests wrk counted on secondnum to SN_WRK_REQS (batch ones also to
+# SN_WRK_BATCH): each must have its audit row at the end.
+WRK_N=0 SN_WRK_REQS=0 SN_WRK_BATCH=0
 wrk_run() {
   local name=$1 url=$2 script=$3 conns=$4 secs=${5:-$DURATION} out rc=0
   WRK_N=$((WRK_N + 1))
@@ -190,6 +196,10 @@ wrk_run() {
   fi
   RATE=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   REQS=$(awk '/ requests in / {print $1}' "$out")
+  if [ "$url" != "${url#"$SN_URL/"}" ]; then # the audit trail's count at the end
+    SN_WRK_REQS=$((SN_WRK_REQS + REQS))
+    [ "$script" != bench/http/batch.lua ] || SN_WRK_BATCH=$((SN_WRK_BATCH + REQS))
+  fi
   P50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
   P99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
   ERRS=$(sed -n 's/^ *Socket errors: *//p' "$out")
@@ -214,6 +224,12 @@ camara_pairs() {
   RATIO_MEDIAN=$(echo $RATIOS | tr ' ' '\n' | sort -n | sed -n 2p)
   echo "  ratios of the pairs:$RATIOS (median $RATIO_MEDIAN)"
 }
+
+# ---- the audit trail's rows before the run (counted again at its end) -------
+audit_count() { # -> "ROWS ITEMS" of every day
+  "$SN" audit count --db "$DB" --from 2000-01-01 --to 2099-12-31 | awk '{print $2, $4}'
+}
+read -r AUDIT_ROWS0 AUDIT_ITEMS0 <<<"$(audit_count)"
 
 # ---- a number with a 200 answer for the CAMARA runs --------------------------
 CAMARA=/number-recycling/v0.2/check
@@ -298,12 +314,31 @@ echo "  /healthz numbers: $before -> $after (+$ADDED; answered requests x 1000 =
   fail "the store grew by $ADDED numbers, the answered requests carried $ANSWERED new ones"
 stop_secondnum
 
+# ---- the audit trail: a row for every request of the run ---------------------
+# wrk counts the requests answered before it stopped; those in flight then
+# are answered (and audited) too, and so are the probes and checks by hand:
+# the rows written must be at least wrk's count, batch items 1000 a request.
+read -r AUDIT_ROWS1 AUDIT_ITEMS1 <<<"$(audit_count)"
+AUDIT_ROWS=$((AUDIT_ROWS1 - AUDIT_ROWS0)) AUDIT_ITEMS=$((AUDIT_ITEMS1 - AUDIT_ITEMS0))
+echo "audit trail: $AUDIT_ROWS rows, $AUDIT_ITEMS batch items written during the run;" \
+  "wrk counted $SN_WRK_REQS requests to secondnum, $SN_WRK_BATCH of them batches"
+case " ${SN_BENCH_SERVE_ARGS:-} " in
+*" --audit off "*)
+  [ "$AUDIT_ROWS" = 0 ] || fail "--audit off, yet $AUDIT_ROWS audit rows were written" ;;
+*)
+  [ "$AUDIT_ROWS" -ge "$SN_WRK_REQS" ] ||
+    fail "$AUDIT_ROWS audit rows for $SN_WRK_REQS requests wrk counted"
+  [ "$AUDIT_ITEMS" -ge $((SN_WRK_BATCH * 1000)) ] ||
+    fail "$AUDIT_ITEMS audit batch items for $((SN_WRK_BATCH * 1000)) numbers checked by batch" ;;
+esac
+
 # ---- summary -----------------------------------------------------------------
 awk -v numbers="$NUMBERS" -v n1="$NGINX1" -v s1="$PEAK1" -v n2="$NGINX2" -v s2="$PEAK2" \
     -v r1="$RATIO1" -v r2="$RATIO2" -v rs1="$RATIOS1" -v rs2="$RATIOS2" \
     -v half="$HALF" -v conns="$CONNS" -v p50="$HALF_P50" -v p99="$HALF_P99" \
     -v nhalf="$NHALF" -v np50="$NHALF_P50" -v np99="$NHALF_P99" \
-    -v batch="$BATCH" -v ev="$EVENTS" -v added="$ADDED" -v raw="$RAW_EVENTS" '
+    -v batch="$BATCH" -v ev="$EVENTS" -v added="$ADDED" -v raw="$RAW_EVENTS" \
+    -v arows="$AUDIT_ROWS" -v aitems="$AUDIT_ITEMS" -v wreqs="$SN_WRK_REQS" '
 function row(what, fmt, value, goal, met) {
   line = sprintf("%-62s " fmt " %12s %s", what, value, goal, (met == "" ? "" : met ? "met" : "MISSED"))
   sub(/ +$/, "", line)
@@ -330,5 +365,8 @@ BEGIN {
   row("  numbers added to the store by that run", "%14d", added)
   row("SQLite alone, same rows (raw_events), events/s", "%14.0f", raw)
   row("  ratio events over HTTP / SQLite alone", "%14.2f", ev / raw)
+  row("audit rows written during the run", "%14d", arows)
+  row("  requests wrk counted on secondnum", "%14d", wreqs)
+  row("  batch items in those rows", "%14d", aitems)
 }'
 [ -n "${BENCH_DIR:-}" ] || echo "(work dir removed; BENCH_DIR=DIR keeps it)"

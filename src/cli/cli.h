@@ -33,6 +33,7 @@ int sn_cmd_keys(int argc, char **argv);
 int sn_cmd_carriers(int argc, char **argv);
 int sn_cmd_apps(int argc, char **argv);
 int sn_cmd_receipts(int argc, char **argv);
+int sn_cmd_audit(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_sms(int argc, char **argv);
 int sn_cmd_backup(int argc, char **argv);

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include "audit/audit.h"
 #include "core/errors.h"
 #include "delivery/deliverer.h"
 #include "follow/follower.h"
@@ -44,6 +45,8 @@ static const char usage[] =
     "                       [--camara-window-start YYYY-MM-DD]\n"
     "                       [--index-snapshot PATH|off]\n"
     "                       [--index-snapshot-interval SECONDS]\n"
+    "                       [--audit on|off] [--audit-retention-days N]\n"
+    "                       [--audit-buffer N]\n"
     "                       [subscriber options] [OAuth options]\n"
     "\n"
     "Serve the HTTP API (docs/http-api.md; GET /openapi.yaml describes it) until\n"
@@ -118,6 +121,12 @@ static const char usage[] =
     "                     for PostgreSQL, where each node names its own)\n"
     "  --index-snapshot-interval SECONDS  how often the snapshot is written\n"
     "                     (default 900; 0: only at a clean stop)\n"
+    "  --audit on|off     record every answered request of a route in the audit\n"
+    "                     trail (docs/operations.md, \"Audit trail\"; default on)\n"
+    "  --audit-retention-days N  delete audit rows older than N days, hourly\n"
+    "                     (default 180; 0 keeps them)\n"
+    "  --audit-buffer N   audit records that may wait to be written (a batch item\n"
+    "                     counts one); a request past it waits (default 262144)\n"
     "\n"
     "Subscriber self-service (sign-in by SMS code and ID digits, the web portal):\n"
     "  --sms DRIVER       outbox (default: messages stay in the store, read them\n"
@@ -174,6 +183,9 @@ typedef struct {
     sn_oauth_options oauth;  /* all NULL: access tokens are not taken */
     const char *snapshot;    /* --index-snapshot: PATH, "off", or NULL (the default) */
     long snapshot_interval;  /* --index-snapshot-interval */
+    int audit;               /* --audit: 1 on (default), 0 off */
+    long audit_retention;    /* --audit-retention-days (0: kept) */
+    long audit_buffer;       /* --audit-buffer */
 } serve_config;
 
 /* Every listener is open and the index loaded: the log line, and READY=1
@@ -317,6 +329,14 @@ static int on_off(const char *cmd, const char *v, void *dst)
     return 0;
 }
 
+static int audit_on_off(const char *cmd, const char *v, void *dst)
+{
+    if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+        return sn_cli_usage_error(cmd, "--audit must be on or off");
+    *(int *)dst = strcmp(v, "on") == 0;
+    return 0;
+}
+
 static int check_rate(const char *cmd, const char *v, void *dst)
 {
     if (sn_cli_parse_rate(v, SN_CHECK_RATE_MAX, dst) != 0)
@@ -422,6 +442,11 @@ static int parse_args(int argc, char **argv, serve_config *cf)
         SN_CLI_LONG("index-snapshot-interval", &cf->snapshot_interval, 0,
                     SN_SNAPSHOT_INTERVAL_MAX_S,
                     "--index-snapshot-interval must be %ld-%ld seconds"),
+        SN_CLI_FN("audit", audit_on_off, &cf->audit),
+        SN_CLI_LONG("audit-retention-days", &cf->audit_retention, 0, SN_AUDIT_RETENTION_MAX,
+                    "--audit-retention-days must be %ld-%ld"),
+        SN_CLI_LONG("audit-buffer", &cf->audit_buffer, 1, SN_AUDIT_BUFFER_MAX,
+                    "--audit-buffer must be %ld-%ld"),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -566,6 +591,10 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
         (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK)
         return rc;
+    sn_audit_options ao = {cf->db, svc->secret, (uint32_t)cf->audit_retention,
+                           (uint32_t)cf->audit_buffer, svc->rules.tz_minutes};
+    if (cf->audit && (rc = sn_audit_start(&ao, err, errlen)) != SN_OK)
+        return rc;
     cf->server.handle = sn_router_handle;
     cf->server.admit_head = sn_router_admit_head;
     cf->server.metrics_handle = sn_metrics_listener_handle;
@@ -596,6 +625,9 @@ int sn_cmd_serve(int argc, char **argv)
     cf.range_max = SN_RANGE_RESULTS_MAX_DEFAULT;
     cf.hashed_checks = 1;
     cf.snapshot_interval = SN_SNAPSHOT_INTERVAL_DEFAULT_S;
+    cf.audit = 1;
+    cf.audit_retention = SN_AUDIT_RETENTION_DEFAULT;
+    cf.audit_buffer = SN_AUDIT_BUFFER_DEFAULT;
     sn_deliverer_defaults(&cf.deliveries);
     sn_subscriber_defaults(&cf.subscribers.opt);
     sn_sms_defaults(&cf.subscribers.sms);
@@ -620,6 +652,7 @@ int sn_cmd_serve(int argc, char **argv)
     svc.writer = NULL;
     sn_snapshots_stop(svc.snapshots, rc == SN_OK); /* the last one after a clean stop */
     sn_reqlog_close();                             /* every line written; the loops are gone */
+    sn_audit_stop();                               /* every record written; the loops are gone */
     if (rc != SN_OK && err[0] != '\0')
         sn_log(SN_LOG_ERROR, "%s", err);
     else if (rc == SN_OK)

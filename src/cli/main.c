@@ -17,6 +17,7 @@ static const sn_command commands[] = {
     {"carriers", "add carriers and the number ranges they own", sn_cmd_carriers},
     {"apps", "map OAuth 2.0 clients to apps", sn_cmd_apps},
     {"receipts", "rotate the key that signs check receipts; verify a receipt", sn_cmd_receipts},
+    {"audit", "export the audit trail for the regulator; count its rows", sn_cmd_audit},
     {"verify", "check a store's integrity and replay its log against its states", sn_cmd_verify},
     {"gen", "write a synthetic carrier feed for demos, tests and benchmarks", sn_cmd_gen},
     {"sms", "read the text messages sent to subscribers (the outbox)", sn_cmd_sms},

@@ -165,8 +165,10 @@ static int write_answer(int fd, int status, const char *code, const char *msg,
     char out[1536];
     size_t body_len,
         len = format_answer(out, sizeof(out), status, code, msg, correlator, &body_len);
-    if (len > 0 && logged != NULL) /* before it leaves: in the log when the client has it */
+    if (len > 0 && logged != NULL) { /* before it leaves: in the log when the client has it */
         sn_reqlog_refused(logged, fd, status, correlator, body_len);
+        sn_audit_refused(logged, status, correlator);
+    }
     sn_metrics_count_refused(status);
     return len > 0 && send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }

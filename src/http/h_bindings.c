@@ -54,6 +54,15 @@ static int read_item(sn_call *c, const sn_flat_span *span, size_t i, int need_ti
     return 0;
 }
 
+/* The audit trail's records of the bindings: one an item, its number. */
+static void note_items(sn_call *c, const binding_items *b)
+{
+    c->audit.items = h2o_mem_alloc_pool(&c->req->pool, b->n * sizeof(sn_audit_item) + 1);
+    c->audit.nitems = (uint32_t)b->n;
+    for (size_t i = 0; i < b->n; i++)
+        c->audit.items[i] = (sn_audit_item){b->items[i].number, SN_DAY_NONE, -2, 1};
+}
+
 /* The body's items; NULL after a 400. */
 static binding_items *read_items(sn_call *c, int need_time)
 {
@@ -66,6 +75,7 @@ static binding_items *read_items(sn_call *c, int need_time)
     for (size_t i = 0; i < b->n; i++)
         if (!read_item(c, &spans[i], i, need_time, &b->items[i]))
             return NULL;
+    note_items(c, b);
     return b;
 }
 

@@ -208,8 +208,8 @@ static void answer_with_key(sn_call *c, camara_version v)
     char msg[SN_ERRMSG_MAX];
     if (!sn_call_count_checks(c, 1))
         return;
-    int verdict = SN_METRICS_VERDICT_INVALID, want = 0;
-    if (receipt_asked(c, &want, &o) && read_question(c, v, &q, &o) &&
+    int verdict = SN_METRICS_VERDICT_INVALID, want = 0, asked = 0;
+    if (receipt_asked(c, &want, &o) && (asked = read_question(c, v, &q, &o)) != 0 &&
         in_window(c->svc, v, q.day, &o)) {
         int rc = sn_check(c->svc, sn_check_today(c->svc), &q, &a, msg, sizeof(msg));
         if (rc == SN_OK)
@@ -219,6 +219,9 @@ static void answer_with_key(sn_call *c, camara_version v)
             add_receipt(c, v, &q, &a, &o);
     }
     sn_metrics_count_check(c->who.app, metrics_api(v), verdict);
+    if (asked)
+        sn_call_audit_check(c, q.by == SN_CHECK_NUMBER, q.number, q.day,
+                            verdict == SN_METRICS_VERDICT_INVALID ? -1 : verdict);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
     else if (o.recycled)

@@ -46,6 +46,7 @@ typedef struct {
     int hashed;           /* asked by digest */
     const char *asked_by; /* the question's name of its number (a field name) */
     char asked[65];       /* and the number as read: E.164 or lowercase hex */
+    sn_audit_item audit;  /* the question for the audit trail */
 } check_outcome;
 
 /* Count a question answered (or refused) for the metrics. */
@@ -158,6 +159,9 @@ static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check
     o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
     if (!question_of(svc, f, &q, key, &klen, o))
         return;
+    o->audit.has_number = q.by == SN_CHECK_NUMBER;
+    o->audit.number = q.number;
+    o->audit.day = q.day;
     if (c->svc->receipts == NULL && f[F_RECEIPT].value != NULL && f[F_RECEIPT].value[0] == 't') {
         outcome_fail(o, SN_HTTP_UNAVAILABLE, SN_RECEIPTS_OFF);
         return;
@@ -169,6 +173,7 @@ static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check
         return;
     }
     o->verdict = (int)a.verdict;
+    o->audit.verdict = (int8_t)a.verdict;
     const char *word = sn_verdict_name(a.verdict);
     size_t len = 0;
     sn_day_format(q.day, day);
@@ -200,6 +205,7 @@ void sn_h_check(sn_call *c)
     check_outcome o;
     o.verdict = SN_METRICS_VERDICT_INVALID;
     o.hashed = 0;
+    o.audit = (sn_audit_item){0, SN_DAY_NONE, -1, 0};
     init_fields(f);
     if (!sn_call_count_checks(c, 1))
         return;
@@ -216,6 +222,8 @@ void sn_h_check(sn_call *c)
     }
     answer(c, sn_check_today(c->svc), f, &o);
     count_check(c, &o);
+    sn_call_audit_check(c, o.audit.has_number, o.audit.number, o.audit.day,
+                        o.failed ? -1 : o.audit.verdict);
     if (o.failed)
         sn_reply_error(c, o.error, "%s", o.message);
     else
@@ -228,13 +236,14 @@ void sn_h_check(sn_call *c)
 typedef uint64_t batch_counts[2][SN_METRICS_VERDICTS];
 
 static void batch_item(const sn_call *c, sn_day today, const char *start, const char *end,
-                       char *out, size_t *len, batch_counts counts)
+                       char *out, size_t *len, batch_counts counts, sn_audit_item *item)
 {
     sn_flat_field f[NFIELDS];
     char scratch[1024];
     check_outcome o;
     o.verdict = SN_METRICS_VERDICT_INVALID;
     o.hashed = 0;
+    o.audit = (sn_audit_item){0, SN_DAY_NONE, -1, 0};
     init_fields(f);
     if (*start != '{')
         outcome_fail(&o, SN_HTTP_INVALID_ARGUMENT, "an item must be an object");
@@ -246,6 +255,9 @@ static void batch_item(const sn_call *c, sn_day today, const char *start, const 
     else
         answer(c, today, f, &o);
     counts[o.hashed][o.verdict]++;
+    *item = o.audit;
+    if (o.failed)
+        item->verdict = -1;
     if (!o.failed) {
         put(out, len, o.json, o.json_len);
         return;
@@ -288,11 +300,13 @@ void sn_h_check_batch(sn_call *c)
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);
     batch_counts counts = {{0}};
+    c->audit.items = h2o_mem_alloc_pool(&c->req->pool, n * sizeof(sn_audit_item) + 1);
+    c->audit.nitems = (uint32_t)n;
     PUT_LIT(out, &len, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             out[len++] = ',';
-        batch_item(c, today, items[i].start, items[i].end, out, &len, counts);
+        batch_item(c, today, items[i].start, items[i].end, out, &len, counts, &c->audit.items[i]);
     }
     for (int h = 0; h < 2; h++)
         for (int v = 0; v < SN_METRICS_VERDICTS; v++)

@@ -39,6 +39,7 @@ static void answer_metrics(sn_call *c, const sn_metrics_gauges *g)
     for (size_t i = 0; i < n; i++)
         routes[i] = (sn_metrics_route){sn_routes[i].method, sn_routes[i].path};
     sn_metrics_write(&out, routes, n, g);
+    sn_audit_metrics(&out);
     if (out.failed || out.s == NULL)
         sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
     else

@@ -130,6 +130,7 @@ void sn_h_check_range(sn_call *c)
         refuse(c, SN_HTTP_INVALID_ARGUMENT, why);
         return;
     }
+    sn_call_audit_check(c, 0, 0, day, -1); /* the trail knows no number either */
     if ((r = malloc(max * sizeof(*r))) == NULL) {
         sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
         return;

@@ -14,9 +14,11 @@
 #ifndef SN_HTTP_H
 #define SN_HTTP_H
 
+#include "audit/audit.h"
 #include "http/flatjson.h"
 #include "http/head.h"
 #include "http/query.h"
+#include "http/server.h"
 #include "core/verdict.h"
 #include "service/service.h"
 #include "store/keys.h"
@@ -121,6 +123,23 @@ struct sn_call {
      * gets its 401 before anything about the request is said. */
     void (*refuse)(sn_call *c, sn_http_error e, const char *msg);
     int64_t started_us; /* sn_monotonic_us() when the router took the request */
+    /* What the audit trail records of the question (audit/audit.h): the
+     * number and day asked and the verdict, set by the check handlers;
+     * a batch's items (in the pool). */
+    struct {
+        int set; /* by sn_call_audit_check */
+        int has_number;
+        sn_number number;
+        sn_day day;
+        int has_verdict;
+        int verdict; /* sn_verdict */
+        sn_audit_item *items;
+        uint32_t nitems;
+    } audit;
+    /* An acknowledged write's answer held until its audit row is committed. */
+    sn_loop_message audit_done;
+    h2o_iovec_t held_body;
+    int held_status;
 };
 
 /* A query parameter's value, or NULL when absent. */
@@ -182,6 +201,23 @@ void sn_reply_status(sn_call *c, int code, const char *message);
 int sn_http_error_status(sn_http_error e);
 const char *sn_http_error_code(sn_http_error e);
 sn_http_error sn_http_error_of(int code);
+
+/* ---- the audit trail (audit_call.c) ------------------------------------------ */
+
+/* Note what a check asked and answered (verdict -1: none) for the trail. */
+void sn_call_audit_check(sn_call *c, int has_number, sn_number number, sn_day day, int verdict);
+
+/* The trail's record of c answered with status (r->done unset). */
+void sn_audit_of_call(const sn_call *c, int status, sn_audit_record *r);
+
+/* The trail's record of a request of a route refused from its head alone
+ * (conn.c: before routing, the caller unknown); nothing for a head that
+ * names no route. */
+void sn_audit_refused(const sn_head *h, int status, const char *correlator);
+
+/* 1 when c's answer waits for its audit row: an acknowledged write (a
+ * 2xx answer to a route other than GET and the checks). */
+int sn_audit_held(const sn_call *c, int status);
 
 /* ---- metrics (h_metrics.c) ----------------------------------------------------- */
 
@@ -257,5 +293,7 @@ int sn_w_sub_requests(sn_http_job *j, sn_store *s);
 int sn_w_sub_report(sn_http_job *j, sn_store *s);
 int sn_w_sub_checklist(sn_http_job *j, sn_store *s);
 int sn_w_complaints_mine(sn_http_job *j, sn_store *s);
+int sn_w_admin_audit(sn_http_job *j, sn_store *s); /* h_audit.c */
+int sn_w_usage(sn_http_job *j, sn_store *s);
 
 #endif

@@ -2,7 +2,10 @@
  * reply.c - writing responses: the one way an answer is sent, the
  * x-correlator echo, and the one table that maps every API error to its
  * HTTP status and CAMARA code, and every service code (SN_E*) to an API
- * error. Runs on the loop thread that owns the request.
+ * error. Every answer to a route is handed to the audit trail here
+ * (audit/audit.h, audit_call.c); an acknowledged write's answer is held
+ * until its audit row is committed, then sent from its loop thread. Runs
+ * on the loop thread that owns the request.
  */
 #include "http/http.h"
 
@@ -91,9 +94,34 @@ static const char *reason_of(int status)
     return "Error";
 }
 
-void sn_reply(sn_call *c, int status, const char *content_type, const char *body, size_t len)
+/* Send what sn_reply prepared (the head is set). */
+static void send_reply(sn_call *c, int status, h2o_iovec_t buf)
 {
     static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = c->req;
+    h2o_start_response(req, &generator);
+    /* HEAD: the same head (length included), no body */
+    int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    sn_metrics_request(c, status); /* before the send: the request may be gone after it */
+    h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
+}
+
+/* Loop thread: the held answer of a write whose audit row is committed. */
+static void send_held(sn_loop_message *m)
+{
+    sn_call *c = (sn_call *)((char *)m - offsetof(sn_call, audit_done));
+    send_reply(c, c->held_status, c->held_body);
+}
+
+/* Audit thread: the row is committed; the answer may go. */
+static void audit_committed(void *arg)
+{
+    sn_call *c = arg;
+    sn_server_post(c->req, &c->audit_done);
+}
+
+void sn_reply(sn_call *c, int status, const char *content_type, const char *body, size_t len)
+{
     h2o_req_t *req = c->req;
     h2o_iovec_t buf = h2o_strdup(&req->pool, body, len);
     req->res.status = status;
@@ -107,11 +135,21 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               c->correlator.base, c->correlator.len);
     sn_reqlog_request(c, status); /* before the answer leaves: in the log when the client has it */
-    h2o_start_response(req, &generator);
-    /* HEAD: the same head (length included), no body */
-    int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    sn_metrics_request(c, status); /* before the send: the request may be gone after it */
-    h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
+    if (c->route != NULL && sn_audit_on()) {
+        sn_audit_record r;
+        sn_audit_of_call(c, status, &r);
+        if (sn_audit_held(c, status)) { /* an acknowledged write: after its row */
+            c->held_status = status;
+            c->held_body = buf;
+            c->audit_done.run = send_held;
+            r.done = audit_committed;
+            r.arg = c;
+        }
+        sn_audit_add(&r);
+        if (r.done != NULL)
+            return;
+    }
+    send_reply(c, status, buf);
 }
 
 /* Every JSON answer ends with a newline (a terminal's prompt after curl's

@@ -21,6 +21,10 @@ static const char *const state_paging[] = {"state", "after", "limit", NULL};
 static const char *const bindings_query[] = {"number", "account", NULL};
 static const char *const since_paging[] = {"since", "after", "limit", NULL};
 static const char *const desk_query[] = {"state", "level", "after", "limit", NULL};
+static const char *const audit_query[] = {"from",   "to",    "app",   "number",
+                                          "format", "after", "limit", NULL};
+static const char *const usage_query[] = {"from", "to", NULL};
+static const char *const admin_usage_query[] = {"from", "to", "app", NULL};
 
 /* The flat bodies: properties, which are true/false, may the body be empty. */
 static const sn_form ack_form = {{"outcome", "note"}, 0, 0};
@@ -97,6 +101,10 @@ const sn_route sn_routes[] = {
     {"GET", "/v1/admin/complaints", sn_h_complaints_desk, NULL, KEY, ADMIN, SELF, desk_query, NULL},
     {"POST", "/v1/admin/complaints/{id}/resolve", sn_h_complaint_resolve, NULL, KEY, ADMIN, SELF,
      NULL, &resolve_form},
+    /* the audit trail (h_audit.c) */
+    {"GET", "/v1/admin/audit", NULL, sn_w_admin_audit, KEY, ADMIN, 0, audit_query, NULL},
+    {"GET", "/v1/usage", NULL, sn_w_usage, KEY, APP, 0, usage_query, NULL},
+    {"GET", "/v1/admin/usage", NULL, sn_w_usage, KEY, ADMIN, 0, admin_usage_query, NULL},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

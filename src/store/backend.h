@@ -52,6 +52,9 @@ struct sn_store {
     /* Does any number have events beyond SN_LOG_KEYED_EVENTS (events_more)?
      * When not, a duplicate check never looks there. */
     int any_overflow;
+    /* sn_store_side_writer: transactions skip the writer's lock
+     * (PostgreSQL) and the begin state (both backends). */
+    int side_writer;
 };
 
 /* A state row: number, then SN_STORE_STATE_COLUMNS from column c + 1 on. */

@@ -79,6 +79,11 @@ int sn_store_relax_durability(sn_store *s, char *err, size_t errlen)
     return s->be->relax_durability(s, err, errlen);
 }
 
+void sn_store_side_writer(sn_store *s)
+{
+    s->side_writer = 1;
+}
+
 int sn_store_integrity(sn_store *s, char *err, size_t errlen)
 {
     return s->be->integrity(s, err, errlen);

@@ -82,6 +82,13 @@ int sn_store_end(sn_store *s, int rc, int kept, char *err, size_t errlen);
  * means one more delivery, which at-least-once allows). Still atomic. */
 int sn_store_relax_durability(sn_store *s, char *err, size_t errlen);
 
+/* Mark a handle that writes only tables whose ids the database assigns
+ * (the audit trail, store/audit.h): its transactions do not take the
+ * writer's lock (PostgreSQL: the advisory lock the ids taken as max(id) + 1
+ * need) nor read the state a log write starts from, so they never wait
+ * for, or hold up, the writer's. SQLite still has one writer at a time. */
+void sn_store_side_writer(sn_store *s);
+
 /* The backend's own structural check (SQLite: PRAGMA integrity_check;
  * PostgreSQL: the schema, the log against the states, references, amcheck).
  * SN_OK, or SN_ESTORE with the first problem found. */

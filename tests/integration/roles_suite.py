@@ -113,6 +113,9 @@ GET     /v1/carrier/complaints                carrier
 POST    /v1/carrier/complaints/{id}/resolve   carrier
 GET     /v1/admin/complaints                  admin
 POST    /v1/admin/complaints/{id}/resolve     admin
+GET     /v1/admin/audit                       admin
+GET     /v1/usage                             app
+GET     /v1/admin/usage                       admin
 """
 
 WHO = {"anyone", "app", "carrier", "admin", "session", "app+session"}

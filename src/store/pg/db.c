@@ -21,6 +21,7 @@ const char pg_begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; "
                             "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
                             "SELECT pg_advisory_xact_lock(" PG_STR(PG_WRITER_LOCK) ")";
 static const char begin_state_sql[] = SN_STORE_BEGIN_STATE_SQL;
+static const char side_begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE";
 
 int pg_enter(pg_store *s, char *err, size_t errlen)
 {
@@ -62,6 +63,11 @@ int pg_begin(sn_store *base, char *err, size_t errlen)
         return rc;
     s->base.in_tx = 1;
     pg_discard_buffers(s);
+    if (base->side_writer) { /* no ids of max(id) + 1, no log: no writer lock */
+        if ((rc = pg_exec_sql(s, side_begin_sql, "begin", err, errlen)) != SN_OK)
+            goto fail;
+        return SN_OK;
+    }
     if ((rc = pg_exec_sql(s, pg_begin_sql, "begin", err, errlen)) != SN_OK)
         goto fail;
     if ((r = pg_exec(s, begin_state_sql, SQL_NO_ARGS, PGRES_TUPLES_OK, "begin", err, errlen)) ==

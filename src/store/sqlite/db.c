@@ -200,6 +200,8 @@ static int sq_begin(sn_store *base, char *err, size_t errlen)
     if (rc != SN_OK)
         return rc;
     s->base.in_tx = 1;
+    if (base->side_writer)
+        return SN_OK;
     rc = sn_sql_one(base, begin_state_sql, SQL_NO_ARGS, read_begin_state, base, "begin", err,
                     errlen);
     if (rc == SN_OK)

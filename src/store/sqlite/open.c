@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 7; versions 1 to 6 are migrated at open):
+ * Schema (version 8; versions 1 to 7 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -58,6 +58,11 @@
  *                            number order; an index on it (numbers_seq)
  *   meta 'store_id'          32 random hex digits made with the store (or the
  *                            migration): what an index snapshot names
+ * Version 8:
+ *   audit(id, at, route, who, number_hash, day, answer, ...)  the audit
+ *                            trail (store/audit.h); a batch check's items
+ *                            packed in item_data
+ *   audit_usage(day, app, reassigned, ...)  checks per day, app and verdict
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -75,7 +80,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -94,7 +99,7 @@ static const char schema_sql[] =
     " PRIMARY KEY(carrier, prefix)) WITHOUT ROWID;";
 
 /* Version 2: apps, bindings, notices, deliveries; events.flags (in
- * schema_sql for new stores, added by migrate_1_to_2 for old ones). */
+ * schema_sql for new stores, added by migrations[1] for old ones). */
 static const char schema_v2_sql[] =
     "CREATE TABLE apps(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, webhook_url TEXT,"
     " webhook_secret TEXT, sub_cancel INTEGER NOT NULL DEFAULT 0,"
@@ -118,7 +123,7 @@ static const char schema_v2_sql[] =
     "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_app ON deliveries(app, state, notice);";
 
-/* Version 3: subscribers (in create_schema for new stores, migrate_2_to_3
+/* Version 3: subscribers (in create_schema for new stores, migrations[2]
  * for old ones; both run it after the version 2 tables exist). */
 static const char schema_v3_sql[] =
     "ALTER TABLE notices ADD COLUMN request INTEGER NOT NULL DEFAULT 0;"
@@ -153,7 +158,7 @@ static const char schema_v3_sql[] =
 /* Version 4: port authorisations (store/ports.h); a number's events past
  * the SN_LOG_KEYED_EVENTS the events key holds (backend.h); per-key check
  * limits; the code texts still kept (in create_schema for new stores,
- * migrate_3_to_4 for old ones). */
+ * migrations[3] for old ones). */
 static const char schema_v4_sql[] =
     "CREATE TABLE ports(number INTEGER PRIMARY KEY, donor INTEGER NOT NULL,"
     " recipient INTEGER NOT NULL, tenure INTEGER NOT NULL, at INTEGER NOT NULL);"
@@ -182,6 +187,19 @@ static const char schema_v7_sql[] =
     " AS n FROM numbers) AS r WHERE numbers.number = r.num;"
     "CREATE INDEX numbers_seq ON numbers(seq);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));";
+
+/* Version 8: the audit trail and the checks per day, app and verdict
+ * (store/audit.h). */
+static const char schema_v8_sql[] =
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " day INTEGER NOT NULL, items INTEGER NOT NULL DEFAULT 0, route TEXT NOT NULL,"
+    " method TEXT NOT NULL, who_kind TEXT NOT NULL, who TEXT NOT NULL, app TEXT NOT NULL,"
+    " answer TEXT NOT NULL, request TEXT NOT NULL, number_hash BLOB, item_data BLOB);"
+    "CREATE INDEX audit_at ON audit(at, id);"
+    "CREATE TABLE audit_usage(day INTEGER NOT NULL, app TEXT NOT NULL,"
+    " reassigned INTEGER NOT NULL DEFAULT 0, disconnected INTEGER NOT NULL DEFAULT 0,"
+    " unchanged INTEGER NOT NULL DEFAULT 0, unknown INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(day, app)) WITHOUT ROWID;";
 
 static int read_long(void *ctx, const sn_sql_row *row)
 {
@@ -221,58 +239,33 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql, schema_v7_sql, meta};
-    return in_transaction(s, steps, 8, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql,
+                                 schema_v4_sql, schema_v5_sql, schema_v6_sql,
+                                 schema_v7_sql, schema_v8_sql, meta};
+    return in_transaction(s, steps, 9, err, errlen);
 }
 
-/* Add what version 2 has to a version 1 store, in one transaction. */
-static int migrate_1_to_2(sqlite_store *s, char *err, size_t errlen)
-{
-    const char *const steps[] = {"ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0",
-                                 schema_v2_sql,
-                                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 3, err, errlen);
-}
+/* migrations[v] takes a version v store to version v + 1: its statements,
+ * then the new version recorded, in one transaction (migrate). */
+static const char *const migrations[SCHEMA_VERSION][2] = {
+    [1] = {"ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0", schema_v2_sql},
+    [2] = {schema_v3_sql, NULL},
+    [3] = {schema_v4_sql, NULL},
+    [4] = {schema_v5_sql, NULL},
+    [5] = {schema_v6_sql, NULL},
+    [6] = {schema_v7_sql, NULL},
+    [7] = {schema_v8_sql, NULL},
+};
 
-/* Add what version 3 has to a version 2 store, in one transaction. */
-static int migrate_2_to_3(sqlite_store *s, char *err, size_t errlen)
+/* Take a version `version` store to the next version, in one transaction. */
+static int migrate(sqlite_store *s, long version, char *err, size_t errlen)
 {
-    const char *const steps[] = {schema_v3_sql,
-                                 "UPDATE meta SET value = '3' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 2, err, errlen);
-}
-
-/* Add what version 4 has to a version 3 store, in one transaction. */
-static int migrate_3_to_4(sqlite_store *s, char *err, size_t errlen)
-{
-    const char *const steps[] = {schema_v4_sql,
-                                 "UPDATE meta SET value = '4' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 2, err, errlen);
-}
-
-/* Add what version 5 has to a version 4 store, in one transaction. */
-static int migrate_4_to_5(sqlite_store *s, char *err, size_t errlen)
-{
-    const char *const steps[] = {schema_v5_sql,
-                                 "UPDATE meta SET value = '5' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 2, err, errlen);
-}
-
-/* Add what version 6 has to a version 5 store, in one transaction. */
-static int migrate_5_to_6(sqlite_store *s, char *err, size_t errlen)
-{
-    const char *const steps[] = {schema_v6_sql,
-                                 "UPDATE meta SET value = '6' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 2, err, errlen);
-}
-
-/* Add what version 7 has to a version 6 store, in one transaction. */
-static int migrate_6_to_7(sqlite_store *s, char *err, size_t errlen)
-{
-    const char *const steps[] = {schema_v7_sql,
-                                 "UPDATE meta SET value = '7' WHERE key = 'schema_version'"};
-    return in_transaction(s, steps, 2, err, errlen);
+    char set_version[80];
+    snprintf(set_version, sizeof(set_version),
+             "UPDATE meta SET value = '%ld' WHERE key = 'schema_version'", version + 1);
+    const char *const *m = migrations[version];
+    const char *const steps[] = {m[0], m[1] != NULL ? m[1] : set_version, set_version};
+    return in_transaction(s, steps, m[1] != NULL ? 3 : 2, err, errlen);
 }
 
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
@@ -281,30 +274,9 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     int rc;
     if ((rc = meta_get(s, "schema_version", &version, err, errlen)) != SN_OK)
         return rc;
-    if (version == 1 && (rc = migrate_1_to_2(s, err, errlen)) == SN_OK)
-        version = 2;
-    else if (version == 1)
-        return rc;
-    if (version == 2 && (rc = migrate_2_to_3(s, err, errlen)) == SN_OK)
-        version = 3;
-    else if (version == 2)
-        return rc;
-    if (version == 3 && (rc = migrate_3_to_4(s, err, errlen)) == SN_OK)
-        version = 4;
-    else if (version == 3)
-        return rc;
-    if (version == 4 && (rc = migrate_4_to_5(s, err, errlen)) == SN_OK)
-        version = 5;
-    else if (version == 4)
-        return rc;
-    if (version == 5 && (rc = migrate_5_to_6(s, err, errlen)) == SN_OK)
-        version = 6;
-    else if (version == 5)
-        return rc;
-    if (version == 6 && (rc = migrate_6_to_7(s, err, errlen)) == SN_OK)
-        version = 7;
-    else if (version == 6)
-        return rc;
+    for (; version >= 1 && version < SCHEMA_VERSION; version++)
+        if ((rc = migrate(s, version, err, errlen)) != SN_OK)
+            return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
                        version, SCHEMA_VERSION);

@@ -1,0 +1,87 @@
+/*
+ * audit.h - the audit trail's rows and the checks counted per day, app and
+ * verdict (the usage apps are billed on).
+ *
+ * A row is one answered request: when (Unix milliseconds), the route's
+ * pattern and method, the status, who asked (the kind: app, carrier,
+ * admin, oauth, session or none; the key's id, the OAuth client or the
+ * session's marker; the app's name), the number asked as a keyed hash
+ * (never in clear), the day asked, the answer (a verdict, or ok/error) and
+ * the request's x-correlator. A batch check's items are packed into the
+ * row's item_data (SN_AUDIT_ITEM_BYTES each: the number's keyed hash, the
+ * day, the verdict), one record per item when exported. Rows are only
+ * added and purged (oldest first); audit_usage is only added to.
+ */
+#ifndef SN_STORE_AUDIT_H
+#define SN_STORE_AUDIT_H
+
+#include "core/date.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+#define SN_AUDIT_HASH_LEN 8      /* bytes of a number's keyed hash in the trail */
+#define SN_AUDIT_ITEM_BYTES 13   /* hash (8), day (4, little-endian), verdict (1) */
+#define SN_AUDIT_NO_VERDICT 0xff /* an item answered with an error */
+#define SN_AUDIT_NOT_CHECK 0xfe  /* an item of a write (a binding): the request's answer */
+#define SN_AUDIT_TEXT_MAX 160    /* bytes of the longest text column kept (longer is cut) */
+
+typedef struct {
+    int64_t id;
+    int64_t at; /* Unix milliseconds */
+    int status;
+    sn_day day; /* asked; SN_DAY_NONE when none */
+    uint32_t items;
+    char route[SN_AUDIT_TEXT_MAX];
+    char method[16];
+    char who_kind[16];
+    char who[SN_AUDIT_TEXT_MAX];
+    char app[SN_AUDIT_TEXT_MAX];
+    char answer[32];
+    char request[SN_AUDIT_TEXT_MAX];
+    int has_number;
+    uint8_t number_hash[SN_AUDIT_HASH_LEN];
+    const uint8_t *item_data; /* items * SN_AUDIT_ITEM_BYTES; valid during the call */
+} sn_audit_row;
+
+/* Add r (its id is the store's) in the open transaction. */
+int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen);
+
+/* The verdicts counted apart: sn_verdict's order (unknown, unchanged,
+ * disconnected, reassigned). */
+#define SN_AUDIT_VERDICTS 4
+
+/* Add counts[] to app's checks of day. */
+int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
+                             const uint64_t counts[SN_AUDIT_VERDICTS], char *err, size_t errlen);
+
+/* Delete at most max rows older than before (Unix ms), oldest first;
+ * *purged gets how many. */
+int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *purged, char *err,
+                         size_t errlen);
+
+typedef int (*sn_audit_row_fn)(void *ctx, const sn_audit_row *r);
+
+/* Rows with from <= at < to (Unix ms), of app when not NULL, with id >
+ * after, in id order, at most limit of them, to fn (non-zero stops). */
+int sn_store_audit_list(sn_store *s, int64_t from, int64_t to, const char *app, int64_t after,
+                        uint32_t limit, sn_audit_row_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Rows and items with from <= at < to. */
+int sn_store_audit_count(sn_store *s, int64_t from, int64_t to, uint64_t *rows, uint64_t *items,
+                         char *err, size_t errlen);
+
+typedef struct {
+    sn_day day;
+    char app[SN_AUDIT_TEXT_MAX];
+    uint64_t counts[SN_AUDIT_VERDICTS];
+} sn_audit_usage;
+
+typedef int (*sn_audit_usage_fn)(void *ctx, const sn_audit_usage *u);
+
+/* Each day from..to (inclusive) and app (all when NULL) with checks, in
+ * day then app order, to fn. */
+int sn_store_audit_usage(sn_store *s, sn_day from, sn_day to, const char *app, sn_audit_usage_fn fn,
+                         void *ctx, char *err, size_t errlen);
+
+#endif
