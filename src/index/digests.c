@@ -431,34 +431,77 @@ static void positions(const generation *g, const uint64_t *numbers, size_t n, ui
     }
 }
 
+/* One kind's table of a generation being built: its keys hashed with its
+ * own context, then placed. */
+typedef struct {
+    const generation *g;
+    table *t;
+    EVP_MD *method;
+    const uint64_t *numbers, *pos;
+    int rc;
+} kind_job;
+
+static void *kind_main(void *arg)
+{
+    kind_job *j = arg;
+    uint64_t *keys = malloc((j->t->count + 1) * sizeof(*keys));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    j->rc = SN_ENOMEM;
+    if (keys != NULL && ctx != NULL && EVP_DigestInit_ex2(ctx, j->method, NULL) == 1) {
+        for (size_t i = 0; i < j->t->count; i++)
+            keys[i] = number_key(ctx, j->numbers[i]);
+        j->rc = fill_table(j->g, j->t, keys, j->pos);
+    }
+    EVP_MD_CTX_free(ctx);
+    free(keys);
+    return NULL;
+}
+
+/* The three tables of g, on a thread each with parallel (a start, which
+ * waits for them: the hashing is the cost), else one after the other (a
+ * merge, beside the serving threads). */
+static int build_kinds(generation *g, EVP_MD *const *methods, const uint64_t *numbers,
+                       const uint64_t *pos, int parallel)
+{
+    kind_job jobs[SN_DIGEST_KINDS];
+    pthread_t tid[SN_DIGEST_KINDS];
+    int started[SN_DIGEST_KINDS] = {0}, rc = SN_OK;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        jobs[k] = (kind_job){g, &g->t[k], methods[k], numbers, pos, SN_OK};
+        started[k] = parallel && k > 0 && sn_thread_start(&tid[k], kind_main, &jobs[k]) == 0;
+    }
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            kind_main(&jobs[k]);
+        if (jobs[k].rc != SN_OK)
+            rc = jobs[k].rc;
+    }
+    return rc;
+}
+
 /* A generation for the distinct numbers[0..n) (base: the one they mostly
  * come from, or NULL; its block ids are taken over, sorted already). */
 static int generation_build(EVP_MD *const *methods, const uint64_t *numbers, size_t n,
-                            const generation *base, generation **out)
+                            const generation *base, int parallel, generation **out)
 {
     generation *g = calloc(1, sizeof(*g));
-    uint64_t *pos = malloc((n + 1) * sizeof(*pos)), *keys = malloc((n + 1) * sizeof(*keys));
-    EVP_MD_CTX *ctx[SN_DIGEST_KINDS] = {NULL, NULL, NULL};
+    uint64_t *pos = malloc((n + 1) * sizeof(*pos));
     int rc = SN_ENOMEM;
-    if (g == NULL || pos == NULL || keys == NULL || contexts_open(methods, ctx) != SN_OK ||
+    if (g == NULL || pos == NULL ||
         collect_ids(g, numbers, n, base != NULL ? base->ids : NULL,
                     base != NULL ? base->nids : 0) != SN_OK)
         goto out;
     shape(g, n);
     positions(g, numbers, n, pos);
-    for (int k = 0; k < SN_DIGEST_KINDS && n > 0; k++) {
-        for (size_t i = 0; i < n; i++)
-            keys[i] = number_key(ctx[k], numbers[i]);
-        if ((rc = fill_table(g, &g->t[k], keys, pos)) != SN_OK)
-            goto out;
-    }
+    if (n > 0 && (rc = build_kinds(g, methods, numbers, pos, parallel)) != SN_OK)
+        goto out;
     *out = g;
     g = NULL;
     rc = SN_OK;
 out:
-    contexts_close(ctx);
     free(pos);
-    free(keys);
     generation_free(g);
     return rc;
 }
@@ -640,7 +683,7 @@ static void merge(sn_digests *d, int *frozen_pending)
         freeze(d);
     *frozen_pending = 1;
     if (merge_numbers(d, &numbers, &n) != SN_OK ||
-        generation_build(d->methods, numbers, n, d->gen, &g) != SN_OK) {
+        generation_build(d->methods, numbers, n, d->gen, 0, &g) != SN_OK) {
         free(numbers);
         return;
     }
@@ -745,7 +788,7 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     generation *g = NULL;
     if (n > SN_DIGEST_MAX_NUMBERS)
         return SN_ELIMIT;
-    int rc = generation_build(d->methods, numbers, n, NULL, &g);
+    int rc = generation_build(d->methods, numbers, n, NULL, 1, &g);
     if (rc != SN_OK)
         return rc;
     generation_free(d->gen);
