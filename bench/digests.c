@@ -120,9 +120,10 @@ static void report(sn_numindex *ix, size_t n, size_t fill, size_t added)
     }
     double put_s = seconds() - t0;
     sn_digests_settle(sn_numindex_digests(ix));
-    printf("%zu new numbers put: %.0f ns each; merges done %lu, %.1f s until settled\n", added,
-           put_s / (double)(added ? added : 1) * 1e9, sn_digests_merges(sn_numindex_digests(ix)),
-           seconds() - t0);
+    unsigned long rehashed = 0, merges = sn_digests_merges(sn_numindex_digests(ix), &rehashed);
+    printf("%zu new numbers put: %.0f ns each; merges done %lu (%lu hashing every number), "
+           "%.1f s until settled\n",
+           added, put_s / (double)(added ? added : 1) * 1e9, merges, rehashed, seconds() - t0);
 }
 
 int main(int argc, char **argv)

@@ -89,7 +89,7 @@ struct sn_digests {
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
     int asked, running, started, stopping;
-    unsigned long merges;
+    unsigned long merges, rehashed; /* merges done; of them, with every number hashed */
     pthread_t tid;
 };
 
@@ -672,6 +672,128 @@ static void swap_in(sn_digests *d, generation *g)
     generation_free(old);
 }
 
+/* Whether generations a and b have one shape (position bits, buckets,
+ * fingerprint, entry width: every kind's are the same). */
+static int same_shape(const generation *a, const generation *b)
+{
+    return a->pos_bits == b->pos_bits && a->t[0].k == b->t[0].k &&
+           a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].width == b->t[0].width;
+}
+
+/* Count the frozen keys of this kind per bucket of t2 into next[]. */
+static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *next)
+{
+    size_t added = 0;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        const side *s = &d->shards[i].frozen[kind];
+        for (size_t j = 0; s->slots != NULL && j <= s->mask; j++)
+            if (s->slots[j].key != 0)
+                next[s->slots[j].key >> (64 - t2->k)]++, added++;
+    }
+    return added;
+}
+
+/* Bucket b of old's table t copied to t2 at `at`: the positions through
+ * remap (old block ordinal -> new), or as they are when remap is NULL. */
+static void copy_bucket(const generation *old, const table *t, const generation *g2, table *t2,
+                        size_t b, uint32_t at, const size_t *remap)
+{
+    uint32_t from = t->first[b], to = t->first[b + 1];
+    if (remap == NULL) {
+        memcpy(t2->ents + (size_t)at * t2->width, t->ents + (size_t)from * t->width,
+               (size_t)(to - from) * t->width);
+        return;
+    }
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t v = ent_get(t, i), p = v & pos_mask(old);
+        p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
+        ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
+    }
+}
+
+/* Table `kind` of g2 (old's shape): old's entries and the frozen keys of
+ * that kind, bucket by bucket, with no hashing (a frozen slot holds its key). */
+static int extend_table(sn_digests *d, const generation *old, generation *g2, int kind,
+                        const size_t *remap)
+{
+    const table *t = &old->t[kind];
+    table *t2 = &g2->t[kind];
+    size_t nb = (size_t)1 << t2->k;
+    uint32_t *next = calloc(nb, sizeof(*next)), at = 0;
+    if (next == NULL)
+        return SN_ENOMEM;
+    t2->count = t->count + count_frozen(d, kind, t2, next);
+    t2->first = big_alloc((nb + 1) * sizeof(*t2->first));
+    t2->ents = big_alloc(t2->count * t2->width + 8);
+    if (t2->first == NULL || t2->ents == NULL) {
+        free(next);
+        return SN_ENOMEM;
+    }
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t olds = t->first[b + 1] - t->first[b], frozen = next[b];
+        t2->first[b] = at;
+        copy_bucket(old, t, g2, t2, b, at, remap);
+        next[b] = at + olds; /* where this bucket's frozen keys go */
+        at += olds + frozen;
+    }
+    t2->first[nb] = at;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        const side *s = &d->shards[i].frozen[kind];
+        for (size_t j = 0; s->slots != NULL && j <= s->mask; j++) {
+            uint64_t key = s->slots[j].key, n = s->slots[j].number, pos;
+            if (key == 0)
+                continue;
+            positions(g2, &n, 1, &pos);
+            ent_set(t2, next[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
+        }
+    }
+    free(next);
+    return SN_OK;
+}
+
+/* The next generation from old and the frozen maps without hashing, when
+ * it keeps old's shape (until the numbers pass a doubling of the buckets
+ * or the blocks a power of two of positions): SN_OK, SN_ENOMEM, or 1 when
+ * the shape changes (then every number is hashed again). */
+static int generation_extend(sn_digests *d, const generation *old, generation **out)
+{
+    generation *g2 = calloc(1, sizeof(*g2));
+    uint64_t *fz = NULL;
+    size_t nfz = 0, *remap = NULL;
+    int rc = SN_ENOMEM;
+    for (unsigned i = 0; i < SHARDS; i++)
+        nfz += d->shards[i].frozen[SN_DIGEST_SHA256].count;
+    if (g2 == NULL || (fz = malloc((nfz + 1) * sizeof(*fz))) == NULL)
+        goto out;
+    nfz = 0;
+    for (unsigned i = 0; i < SHARDS; i++)
+        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
+    if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
+        goto out;
+    shape(g2, old->count + nfz);
+    rc = 1;
+    if (!same_shape(old, g2))
+        goto out;
+    rc = SN_ENOMEM;
+    if (g2->nids != old->nids) { /* new blocks: old ordinals may move up */
+        if ((remap = malloc(old->nids * sizeof(*remap))) == NULL)
+            goto out;
+        for (size_t o = 0; o < old->nids; o++)
+            remap[o] = id_search(g2->ids, g2->nids, old->ids[o]);
+    }
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)
+            goto out;
+    g2->count = old->count + nfz;
+    *out = g2;
+    g2 = NULL;
+out:
+    free(remap);
+    free(fz);
+    generation_free(g2);
+    return rc;
+}
+
 /* One merge. A failed build keeps the frozen maps: the next merge retries
  * them before freezing more. */
 static void merge(sn_digests *d, int *frozen_pending)
@@ -679,19 +801,27 @@ static void merge(sn_digests *d, int *frozen_pending)
     uint64_t *numbers = NULL;
     size_t n = 0;
     generation *g = NULL;
+    int rc = 1, rehashed = 0;
     if (!*frozen_pending)
         freeze(d);
     *frozen_pending = 1;
-    if (merge_numbers(d, &numbers, &n) != SN_OK ||
-        generation_build(d->methods, numbers, n, d->gen, 0, &g) != SN_OK) {
+    if (d->gen != NULL && d->gen->count > 0)
+        rc = generation_extend(d, d->gen, &g);
+    if (rc == 1) { /* a new shape: every number hashed again */
+        rehashed = 1;
+        rc = merge_numbers(d, &numbers, &n);
+        if (rc == SN_OK)
+            rc = generation_build(d->methods, numbers, n, d->gen, 0, &g);
         free(numbers);
-        return;
     }
-    free(numbers);
+    if (rc != SN_OK)
+        return;
+    n = g->count;
     swap_in(d, g);
     *frozen_pending = 0;
     pthread_mutex_lock(&d->lock);
     d->merges++;
+    d->rehashed += (unsigned long)rehashed;
     d->gen_count = n;
     pthread_mutex_unlock(&d->lock);
 }
@@ -907,10 +1037,12 @@ void sn_digests_settle(sn_digests *d)
     pthread_mutex_unlock(&d->lock);
 }
 
-unsigned long sn_digests_merges(sn_digests *d)
+unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed)
 {
     pthread_mutex_lock(&d->lock);
     unsigned long n = d->merges;
+    if (rehashed != NULL)
+        *rehashed = d->rehashed;
     pthread_mutex_unlock(&d->lock);
     return n;
 }

@@ -71,10 +71,12 @@ size_t sn_digests_bytes(sn_digests *d);
 
 /* For tests and benchmarks: the side map's merge mark (at least 1) in
  * place of SN_DIGEST_SIDE_MIN; wait for any merge asked for or under way
- * to finish; how many merges have finished. */
+ * to finish; how many merges have finished, and (rehashed, may be NULL)
+ * how many of them hashed every number again (a new table shape) rather
+ * than copying the table and adding the side map's entries. */
 void sn_digests_set_side_min(sn_digests *d, size_t min);
 void sn_digests_settle(sn_digests *d);
-unsigned long sn_digests_merges(sn_digests *d);
+unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed);
 
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(uint64_t n, uint8_t digest[32]);

@@ -137,17 +137,52 @@ static void finds_after_adds_and_merges(void **state)
     assert_int_equal(sn_digests_build(d, v, N), SN_OK);
     assert_int_equal(sn_digests_add(d, v + N, 3000), SN_OK); /* under the mark */
     sn_digests_settle(d);
-    assert_int_equal(sn_digests_merges(d), 0);
+    assert_int_equal(sn_digests_merges(d, NULL), 0);
     all_found(d, v, N + 3000, 7);
     ranges_match(d, v, N + 3000);
     for (size_t i = 3000; i < MORE; i += 1000)
         assert_int_equal(sn_digests_add(d, v + N + i, 1000), SN_OK);
     sn_digests_settle(d);
-    assert_true(sn_digests_merges(d) >= 1);
+    assert_true(sn_digests_merges(d, NULL) >= 1);
     assert_int_equal(sn_digests_add(d, v, 5000), SN_OK); /* all there already */
     assert_int_equal(sn_digests_count(d), N + MORE);
     all_found(d, v, N + MORE, 1);
     ranges_match(d, v, N + MORE);
+    sn_digests_free(d);
+    free(v);
+}
+
+/* Merges that keep the table's shape copy it and add the side map's keys
+ * without hashing: numbers into the gaps of known blocks (positions as they
+ * were), then into a new block before every other (every position moves),
+ * and after; each merge checked, none hashing every number again. */
+static void merges_extend_the_table_in_place(void **state)
+{
+    (void)state;
+    enum { N = 72000, ADD = 6000 }; /* ADD past N / SN_DIGEST_SIDE_SHARE: each round merges */
+    uint64_t *v = malloc((N + 3 * ADD) * sizeof(*v));
+    unsigned long rehashed = 99;
+    assert_non_null(v);
+    for (size_t i = 0; i < N; i++) /* blocks 5..13, 8,000 numbers each */
+        v[i] = BASE + 50000 + (i / 8000) * 10000 + i % 8000;
+    for (size_t i = 0; i < ADD; i++) {
+        v[N + i] = BASE + 50000 + (i % 9) * 10000 + 8000 + i / 9; /* gaps of blocks 5..13 */
+        v[N + ADD + i] = BASE + i;                                /* block 0: before all */
+        v[N + 2 * ADD + i] = BASE + 200000 + i;                   /* block 20: after all */
+    }
+    sn_digests *d = sn_digests_new();
+    sn_digests_set_side_min(d, 1000);
+    assert_int_equal(sn_digests_build(d, v, N), SN_OK);
+    for (unsigned long round = 1; round <= 3; round++) {
+        size_t upto = N + round * ADD;
+        assert_int_equal(sn_digests_add(d, v + upto - ADD, ADD), SN_OK);
+        sn_digests_settle(d);
+        assert_int_equal(sn_digests_merges(d, &rehashed), round);
+        assert_int_equal(rehashed, 0);
+        assert_int_equal(sn_digests_count(d), upto);
+        all_found(d, v, upto, 1);
+        ranges_match(d, v, upto);
+    }
     sn_digests_free(d);
     free(v);
 }
@@ -160,10 +195,12 @@ static void side_min_is_crossed(void **state)
     sn_digests *d = sn_digests_new();
     assert_int_equal(sn_digests_add(d, v, SN_DIGEST_SIDE_MIN), SN_OK);
     sn_digests_settle(d);
-    assert_int_equal(sn_digests_merges(d), 0);
+    assert_int_equal(sn_digests_merges(d, NULL), 0);
     assert_int_equal(sn_digests_add(d, v + SN_DIGEST_SIDE_MIN, 1), SN_OK);
     sn_digests_settle(d);
-    assert_int_equal(sn_digests_merges(d), 1);
+    unsigned long rehashed = 0;
+    assert_int_equal(sn_digests_merges(d, &rehashed), 1);
+    assert_int_equal(rehashed, 1); /* from no table: every number hashed */
     assert_int_equal(sn_digests_count(d), SN_DIGEST_SIDE_MIN + 1);
     all_found(d, v, SN_DIGEST_SIDE_MIN + 1, 13);
     sn_digests_free(d);
@@ -262,8 +299,8 @@ static void readers_during_adds_and_merges(void **state)
         pthread_join(read[i], NULL);
     sn_digests_settle(r.d);
     assert_int_equal(atomic_load(&r.failed), 0);
-    printf("merges during the race: %lu\n", sn_digests_merges(r.d));
-    assert_true(sn_digests_merges(r.d) >= 1);
+    printf("merges during the race: %lu\n", sn_digests_merges(r.d, NULL));
+    assert_true(sn_digests_merges(r.d, NULL) >= 1);
     assert_int_equal(sn_digests_count(r.d), N + MORE);
     all_found(r.d, r.v, N + MORE, 3);
     sn_digests_free(r.d);
@@ -276,6 +313,7 @@ int main(void)
         cmocka_unit_test(finds_every_number_after_a_build),
         cmocka_unit_test(collisions_are_confirmed_away),
         cmocka_unit_test(finds_after_adds_and_merges),
+        cmocka_unit_test(merges_extend_the_table_in_place),
         cmocka_unit_test(side_min_is_crossed),
         cmocka_unit_test(range_past_max_is_a_limit),
         cmocka_unit_test(wide_positions_when_blocks_are_many),
