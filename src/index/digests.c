@@ -205,13 +205,20 @@ static void *big_alloc(size_t bytes)
     return p;
 }
 
+/* Entry i: 8 bytes read at once (the table has 8 bytes of slack past its
+ * last entry), the entry's own kept. */
 static uint64_t ent_get(const table *t, size_t i)
 {
     const uint8_t *p = t->ents + i * t->width;
-    uint64_t v = 0;
-    for (unsigned b = t->width; b-- > 0;)
+    uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof(v));
+#else
+    v = 0;
+    for (unsigned b = 8; b-- > 0;)
         v = v << 8 | p[b];
-    return v;
+#endif
+    return v & ((UINT64_C(1) << (8 * t->width)) - 1); /* width < 8 */
 }
 
 static void ent_set(table *t, size_t i, uint64_t v)
@@ -275,11 +282,28 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
     return 0;
 }
 
-/* Whether number n (whose key is `key`) is in g's table of this kind. */
+/* Lower bound of id in ids[0..n). */
+static size_t id_search(const uint64_t *ids, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether number n (whose key is `key`) is in g's table of this kind: not
+ * when its block is not in g (the block list is small and cached, the
+ * bucket is a cache miss). */
 static int generation_has(const generation *g, int kind, uint64_t key, uint64_t n)
 {
     const table *t = &g->t[kind];
-    if (t->count == 0)
+    size_t at = id_search(g->ids, g->nids, n / SN_BLOCK_NUMBERS);
+    if (t->count == 0 || at == g->nids || g->ids[at] != n / SN_BLOCK_NUMBERS)
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
@@ -320,20 +344,6 @@ static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
-}
-
-/* Lower bound of id in ids[0..n). */
-static size_t id_search(const uint64_t *ids, size_t n, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* g->ids: the sorted distinct block ids of numbers[0..n) and of base[0..nbase)
