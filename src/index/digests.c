@@ -866,7 +866,9 @@ static void maybe_merge(sn_digests *d)
     size_t mark = d->gen_count / SN_DIGEST_SIDE_SHARE;
     if (mark < d->side_min)
         mark = d->side_min;
-    if (d->live_count > mark && !d->asked && !d->stopping) {
+    /* a table holds at most SN_DIGEST_MAX_NUMBERS: past that the side map keeps them */
+    if (d->live_count > mark && !d->asked && !d->stopping &&
+        d->gen_count + d->live_count <= SN_DIGEST_MAX_NUMBERS) {
         if (!d->started)
             d->started = sn_thread_start(&d->tid, merge_main, d) == 0;
         d->asked = d->started;

@@ -39,7 +39,9 @@ enum { SN_DIGEST_SHA256, SN_DIGEST_MD5, SN_DIGEST_SM3, SN_DIGEST_KINDS };
 #define SN_DIGEST_SIDE_MIN 65536
 #define SN_DIGEST_SIDE_SHARE 16
 
-/* Numbers a table can hold (its bucket offsets are 32-bit). */
+/* Numbers a table can hold (its bucket offsets are 32-bit): a build of
+ * more is refused, and no merge is started past it (the side map keeps
+ * the numbers). */
 #define SN_DIGEST_MAX_NUMBERS 4000000000u
 
 typedef struct sn_digests sn_digests;

@@ -187,6 +187,31 @@ static void merges_extend_the_table_in_place(void **state)
     free(v);
 }
 
+/* The merge mark is the larger of the side minimum and the table's
+ * numbers / SN_DIGEST_SIDE_SHARE: 80,000 numbers and a minimum of 1,000
+ * merge past 5,000 added, not at 5,000. A build past SN_DIGEST_MAX_NUMBERS
+ * is refused before it reads a number. */
+static void merge_mark_and_table_limit(void **state)
+{
+    (void)state;
+    enum { N = 80000, MARK = N / SN_DIGEST_SIDE_SHARE };
+    uint64_t *v = dense(BASE, N + MARK + 1);
+    sn_digests *d = sn_digests_new();
+    sn_digests_set_side_min(d, 1000);
+    assert_int_equal(sn_digests_build(d, v, N), SN_OK);
+    assert_int_equal(sn_digests_add(d, v + N, MARK), SN_OK);
+    sn_digests_settle(d);
+    assert_int_equal(sn_digests_merges(d, NULL), 0);
+    assert_int_equal(sn_digests_add(d, v + N + MARK, 1), SN_OK);
+    sn_digests_settle(d);
+    assert_int_equal(sn_digests_merges(d, NULL), 1);
+    all_found(d, v, N + MARK + 1, 11);
+    assert_int_equal(sn_digests_build(d, v, (size_t)SN_DIGEST_MAX_NUMBERS + 1), SN_ELIMIT);
+    assert_int_equal(sn_digests_count(d), N + MARK + 1); /* nothing changed */
+    sn_digests_free(d);
+    free(v);
+}
+
 /* With no build, adds alone cross SN_DIGEST_SIDE_MIN and are merged. */
 static void side_min_is_crossed(void **state)
 {
@@ -314,6 +339,7 @@ int main(void)
         cmocka_unit_test(collisions_are_confirmed_away),
         cmocka_unit_test(finds_after_adds_and_merges),
         cmocka_unit_test(merges_extend_the_table_in_place),
+        cmocka_unit_test(merge_mark_and_table_limit),
         cmocka_unit_test(side_min_is_crossed),
         cmocka_unit_test(range_past_max_is_a_limit),
         cmocka_unit_test(wide_positions_when_blocks_are_many),
