@@ -7,12 +7,14 @@
  * activation, and the first, latest-activation and latest-cancellation
  * days), kept in blocks of 10,000 consecutive numbers at about 9 bytes a
  * number (blocks.h). Three more
- * maps answer hashed questions: the first 8 bytes of SHA-256, of MD5 and of
- * SM3 of the E.164 text -> number, confirmed by hashing the number again.
- * The SHA-256 map keeps a digest prefix's numbers together, so the range
- * check (every number whose SHA-256 starts with 20 given bits) reads one
- * short run of slots, not the whole map, and costs no memory of its own.
- * A node that needs no hashed questions leaves the three maps out.
+ * tables answer hashed questions: SHA-256, MD5 and SM3 of the E.164 text
+ * -> number, in sorted digest tables of about 4 bytes a number each (a few
+ * digest bits and the number's position), confirmed by hashing the number
+ * again (digests.h). The SHA-256 table also answers the range check (every
+ * number whose SHA-256 starts with 20 given bits) from one or a few of its
+ * buckets, with no memory of its own. Numbers added at run time go into a
+ * small side map, merged into new tables in the background.
+ * A node that needs no hashed questions leaves the digest tables out.
  *
  * The index follows the store: it is built from the store at start and
  * updated with the states a batch changed, after that batch committed
@@ -23,6 +25,7 @@
 #define SN_NUMINDEX_H
 
 #include "core/lifecycle.h"
+#include "index/digests.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +38,7 @@ sn_day sn_numindex_min_day(void);
 sn_numindex *sn_numindex_new(void);
 void sn_numindex_free(sn_numindex *ix);
 
-/* Leave the digest maps out (serve --hashed-checks off): the index then
+/* Leave the digest tables out (serve --hashed-checks off): the index then
  * holds states only, the finds below say 0 and a range lists nothing.
  * Only on a new index, before its first load or put. */
 void sn_numindex_without_digests(sn_numindex *ix);
@@ -60,7 +63,7 @@ int sn_numindex_load(sn_numindex *ix, const sn_number_state *states, size_t n);
 
 /* The same a state at a time (a scan of the store, without an array of
  * every state first): sn_numindex_load_add for each state, in any order,
- * then sn_numindex_load_end once, which builds the digest maps; both only
+ * then sn_numindex_load_end once, which builds the digest tables; both only
  * before the index is shared. SN_OK, SN_ENOMEM or SN_ELIMIT (a day out of
  * range: nothing of that state is put). */
 int sn_numindex_load_add(sn_numindex *ix, const sn_number_state *st);
@@ -77,6 +80,15 @@ struct sn_blocks *sn_numindex_states(sn_numindex *ix);
  * the digest maps from them. SN_OK or SN_ENOMEM (b is then freed and the
  * index stays empty). */
 int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b);
+/* Build the digest tables from the states in the index (sn_numindex_load_end
+ * does; an index whose states were loaded another way, such as from a
+ * snapshot of its blocks, calls it once after). Only before the index is
+ * shared. Costs three digests a number (about 1 s a million numbers on one
+ * core). SN_OK (also without digests), SN_ENOMEM or SN_ELIMIT. */
+int sn_numindex_build_digests(sn_numindex *ix);
+
+/* The digest tables (NULL when left out), for tests and benchmarks. */
+sn_digests *sn_numindex_digests(sn_numindex *ix);
 
 /* The state of n with the verdict fields filled (others zero): 1 when known,
  * 0 when never reported (out is then an UNSEEN state). */
@@ -101,13 +113,10 @@ int sn_numindex_range_sha256(sn_numindex *ix, uint32_t prefix, sn_number *out, s
 /* Numbers in the index. */
 size_t sn_numindex_count(sn_numindex *ix);
 
-/* The bytes of the index: its blocks of states and its three digest maps
- * (spare tables included). */
+/* The bytes of the index: its blocks of states and its digest tables
+ * (side maps included). */
 size_t sn_numindex_bytes(sn_numindex *ix);
 
-/* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
-void sn_number_sha256(sn_number n, uint8_t digest[32]);
-void sn_number_md5(sn_number n, uint8_t digest[16]);
-void sn_number_sm3(sn_number n, uint8_t digest[32]);
+/* sn_number_sha256, sn_number_md5, sn_number_sm3: see digests.h. */
 
 #endif

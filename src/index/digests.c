@@ -1,0 +1,1060 @@
+/*
+ * digests.c - the compact hashed lookups of the serving index (see
+ * digests.h).
+ *
+ * A generation is what one build made: the sorted block ids and, per digest
+ * kind, a table. Invariants of a table:
+ *   - first[b] .. first[b + 1] are the entries whose digest key (the
+ *     digest's first 8 bytes, big-endian) has top k bits b;
+ *   - an entry is `width` bytes, little-endian: the position in its low
+ *     pos_bits (ordinal of the block id * SN_BLOCK_NUMBERS + the offset),
+ *     then the fp_bits of the key below its top k;
+ *   - k + fp_bits >= SN_RANGE_BITS, so a 20-bit prefix is decided by the
+ *     stored bits alone.
+ * A generation never changes once built; it is replaced whole. The side
+ * maps are sharded by the key's top SHARD_BITS; a key's home slot in its
+ * shard follows the key's order (keys are uniform digest bits), so the
+ * keys of one prefix sit in one run of slots. Each number is held at most
+ * once per kind across the generation, the frozen side map and the live
+ * one: adds are serialised by update_lock and skip a number already held.
+ * Readers take one shard's read lock and read the generation pointer under
+ * it; the merge thread swaps the pointer with every shard write-locked, so
+ * once it has released them no reader holds the old generation.
+ */
+#include "index/digests.h"
+
+#include "core/errors.h"
+#include "index/blocks.h"
+#include "util/thread.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SN_RANGE_BITS 20  /* numindex.h's SN_RANGE_PREFIX_BITS */
+#define MIN_FP_BITS 8     /* fingerprint bits an entry keeps at least */
+#define MAX_FP_BITS 32    /* and at most */
+#define BUCKET_NUMBERS 32 /* entries a bucket holds on average, at most */
+#define SHARD_BITS 6      /* side-map shards: 64 */
+#define SHARDS (1u << SHARD_BITS)
+#define SIDE_INITIAL 64      /* slots of a side map when first used */
+#define HUGE_PAGE (2u << 20) /* tables this big go on huge pages where allowed */
+#define TEXT_MAX 24          /* "+" and up to 20 digits, with room */
+
+typedef struct {
+    uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
+    uint32_t *first; /* (1 << k) + 1 offsets */
+    unsigned k, fp_bits, width;
+    size_t count;
+} table;
+
+typedef struct {
+    uint64_t *ids; /* sorted block ids (number / SN_BLOCK_NUMBERS) */
+    size_t nids;
+    unsigned pos_bits;
+    table t[SN_DIGEST_KINDS];
+    size_t count;
+} generation;
+
+typedef struct {
+    uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
+} slot;
+
+typedef struct {
+    slot *slots; /* NULL until first used */
+    size_t mask; /* slots - 1 */
+    unsigned bits;
+    size_t count;
+} side;
+
+typedef struct {
+    pthread_rwlock_t lock;
+    side live[SN_DIGEST_KINDS];
+    side frozen[SN_DIGEST_KINDS]; /* while a merge runs */
+} shard;
+
+struct sn_digests {
+    shard shards[SHARDS];
+    generation *gen;             /* NULL: no table yet */
+    pthread_mutex_t update_lock; /* adds, freezing; then lock below */
+    EVP_MD *methods[SN_DIGEST_KINDS];
+    EVP_MD_CTX *ctx[SN_DIGEST_KINDS]; /* for adds, under update_lock */
+    size_t live_count;                /* numbers in the live side maps */
+    size_t side_min;
+    size_t gen_count; /* d->gen's numbers, under lock (for the merge mark) */
+    /* the merge thread */
+    pthread_mutex_t lock;
+    pthread_cond_t wake, done;
+    int asked, running, started, stopping;
+    unsigned long merges, rehashed; /* merges done; of them, with every number hashed */
+    pthread_t tid;
+};
+
+/* ---- digests of a number ------------------------------------------------- */
+
+/* "+<digits>" without printf: this runs for every number at a build. */
+static size_t e164_text(uint64_t n, char *buf)
+{
+    char digits[20];
+    size_t len = 0;
+    do {
+        digits[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    buf[0] = '+';
+    for (size_t i = 0; i < len; i++)
+        buf[1 + i] = digits[len - 1 - i];
+    buf[len + 1] = '\0';
+    return len + 1;
+}
+
+void sn_number_sha256(uint64_t n, uint8_t digest[32])
+{
+    char text[TEXT_MAX];
+    size_t len = e164_text(n, text);
+    crypto_hash_sha256(digest, (const uint8_t *)text, len);
+}
+
+void sn_number_md5(uint64_t n, uint8_t digest[16])
+{
+    char text[TEXT_MAX];
+    size_t len = e164_text(n, text);
+    if (EVP_Digest(text, len, digest, NULL, EVP_md5(), NULL) != 1)
+        memset(digest, 0, 16);
+}
+
+void sn_number_sm3(uint64_t n, uint8_t digest[32])
+{
+    char text[TEXT_MAX];
+    size_t len = e164_text(n, text);
+    if (EVP_Digest(text, len, digest, NULL, EVP_sm3(), NULL) != 1)
+        memset(digest, 0, 32);
+}
+
+static const size_t digest_len[SN_DIGEST_KINDS] = {32, 16, 32};
+
+/* Whether number n's digest of this kind is `digest` (a lookup's proof). */
+static int confirm(int kind, uint64_t n, const uint8_t *digest)
+{
+    uint8_t d[32];
+    if (kind == SN_DIGEST_SHA256)
+        sn_number_sha256(n, d);
+    else if (kind == SN_DIGEST_MD5)
+        sn_number_md5(n, d);
+    else
+        sn_number_sm3(n, d);
+    return memcmp(d, digest, digest_len[kind]) == 0;
+}
+
+/* The first 8 bytes, big-endian: the key's order is the digest's. */
+static uint64_t key_of(const uint8_t *digest)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | digest[i];
+    return k;
+}
+
+static const char *const method_name[SN_DIGEST_KINDS] = {"SHA256", "MD5", "SM3"};
+
+/* One context a kind, set up once: OpenSSL's SHA-256 uses the CPU's SHA
+ * instructions, and reusing a context skips its algorithm lookup. */
+static int contexts_open(EVP_MD *const *methods, EVP_MD_CTX **ctx)
+{
+    int ok = 1;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        ctx[k] = EVP_MD_CTX_new();
+        ok = ok && ctx[k] != NULL && EVP_DigestInit_ex2(ctx[k], methods[k], NULL) == 1;
+    }
+    return ok ? SN_OK : SN_ENOMEM;
+}
+
+static void contexts_close(EVP_MD_CTX **ctx)
+{
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        EVP_MD_CTX_free(ctx[k]);
+        ctx[k] = NULL;
+    }
+}
+
+static uint64_t number_key(EVP_MD_CTX *ctx, uint64_t n)
+{
+    char text[TEXT_MAX];
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int out = 0;
+    size_t len = e164_text(n, text);
+    EVP_DigestInit_ex2(ctx, NULL, NULL); /* the context's own algorithm again */
+    EVP_DigestUpdate(ctx, text, len);
+    EVP_DigestFinal_ex(ctx, digest, &out);
+    return key_of(digest);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static void *big_alloc(size_t bytes)
+{
+    void *p = NULL;
+    if (bytes < HUGE_PAGE)
+        return malloc(bytes);
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: small pages still work */
+    return p;
+}
+
+/* Entry i: 8 bytes read at once (the table has 8 bytes of slack past its
+ * last entry), the entry's own kept. */
+static uint64_t ent_get(const table *t, size_t i)
+{
+    const uint8_t *p = t->ents + i * t->width;
+    uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof(v));
+#else
+    v = 0;
+    for (unsigned b = 8; b-- > 0;)
+        v = v << 8 | p[b];
+#endif
+    return v & ((UINT64_C(1) << (8 * t->width)) - 1); /* width < 8 */
+}
+
+static void ent_set(table *t, size_t i, uint64_t v)
+{
+    uint8_t *p = t->ents + i * t->width;
+    for (unsigned b = 0; b < t->width; b++, v >>= 8)
+        p[b] = (uint8_t)v;
+}
+
+static uint64_t pos_mask(const generation *g)
+{
+    return (UINT64_C(1) << g->pos_bits) - 1;
+}
+
+static uint64_t number_at(const generation *g, uint64_t pos)
+{
+    return g->ids[pos / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + pos % SN_BLOCK_NUMBERS;
+}
+
+static uint64_t fp_of(const table *t, uint64_t key)
+{
+    return (key << t->k) >> (64 - t->fp_bits);
+}
+
+static void generation_free(generation *g)
+{
+    if (g == NULL)
+        return;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        free(g->t[k].ents);
+        free(g->t[k].first);
+    }
+    free(g->ids);
+    free(g);
+}
+
+static size_t generation_bytes(const generation *g)
+{
+    size_t n = sizeof(*g) + g->nids * sizeof(uint64_t);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        if (g->t[k].first != NULL)
+            n += g->t[k].count * g->t[k].width + (((size_t)1 << g->t[k].k) + 1) * sizeof(uint32_t);
+    return n;
+}
+
+/* The number in g's table of this kind whose digest is `digest`. */
+static int generation_find(const generation *g, int kind, uint64_t key, const uint8_t *digest,
+                           uint64_t *out)
+{
+    const table *t = &g->t[kind];
+    if (t->count == 0)
+        return 0;
+    uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
+    for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
+        uint64_t v = ent_get(t, i);
+        if (v >> g->pos_bits == fp && confirm(kind, number_at(g, v & mask), digest)) {
+            *out = number_at(g, v & mask);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Lower bound of id in ids[0..n). */
+static size_t id_search(const uint64_t *ids, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether number n (whose key is `key`) is in g's table of this kind: not
+ * when its block is not in g (the block list is small and cached, the
+ * bucket is a cache miss). */
+static int generation_has(const generation *g, int kind, uint64_t key, uint64_t n)
+{
+    const table *t = &g->t[kind];
+    size_t at = id_search(g->ids, g->nids, n / SN_BLOCK_NUMBERS);
+    if (t->count == 0 || at == g->nids || g->ids[at] != n / SN_BLOCK_NUMBERS)
+        return 0;
+    uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
+    for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
+        uint64_t v = ent_get(t, i);
+        if (v >> g->pos_bits == fp && number_at(g, v & mask) == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* The numbers of g whose SHA-256 key has top SN_RANGE_BITS bits `prefix`,
+ * into out[found..max); returns found + how many (counting past max). */
+static size_t generation_range(const generation *g, uint64_t prefix, uint64_t *out, size_t max,
+                               size_t found)
+{
+    const table *t = &g->t[SN_DIGEST_SHA256];
+    if (t->count == 0)
+        return found;
+    unsigned known = t->k + t->fp_bits; /* >= SN_RANGE_BITS */
+    uint64_t lo = prefix << (64 - SN_RANGE_BITS),
+             hi = lo | ((UINT64_C(1) << (64 - SN_RANGE_BITS)) - 1);
+    for (uint64_t b = lo >> (64 - t->k); b <= hi >> (64 - t->k); b++) {
+        for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
+            uint64_t v = ent_get(t, i), top = b << t->fp_bits | v >> g->pos_bits;
+            if (top >> (known - SN_RANGE_BITS) != prefix)
+                continue;
+            if (found < max)
+                out[found] = number_at(g, v & pos_mask(g));
+            found++;
+        }
+    }
+    return found;
+}
+
+/* ---- building a generation ------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* g->ids: the sorted distinct block ids of numbers[0..n) and of base[0..nbase)
+ * (sorted: the ids of the generation a merge starts from). */
+static int collect_ids(generation *g, const uint64_t *numbers, size_t n, const uint64_t *base,
+                       size_t nbase)
+{
+    uint64_t *ids = malloc((nbase + n + 1) * sizeof(*ids)), last = UINT64_MAX;
+    size_t m = nbase;
+    if (ids == NULL)
+        return SN_ENOMEM;
+    if (nbase > 0)
+        memcpy(ids, base, nbase * sizeof(*ids));
+    for (size_t i = 0; i < n; i++) { /* a block's numbers usually come together */
+        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
+        if (id == last)
+            continue;
+        last = id;
+        size_t at = id_search(base, nbase, id);
+        if (at == nbase || base[at] != id)
+            ids[m++] = id;
+    }
+    qsort(ids, m, sizeof(*ids), cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || ids[i] != ids[u - 1])
+            ids[u++] = ids[i];
+    uint64_t *fit = realloc(ids, (u + 1) * sizeof(*ids));
+    g->ids = fit != NULL ? fit : ids;
+    g->nids = u;
+    return SN_OK;
+}
+
+static unsigned bits_for(uint64_t v) /* bits to write 0..v */
+{
+    unsigned b = 1;
+    while (b < 64 && (v >> b) != 0)
+        b++;
+    return b;
+}
+
+/* The shape of each table: entry width, fingerprint bits, bucket bits. */
+static void shape(generation *g, size_t n)
+{
+    g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
+    unsigned width = (g->pos_bits + MIN_FP_BITS + 7) / 8;
+    unsigned fp = width * 8 - g->pos_bits;
+    if (fp > MAX_FP_BITS)
+        fp = MAX_FP_BITS;
+    unsigned k = 1;
+    while (k < 32 && ((uint64_t)BUCKET_NUMBERS << k) < n)
+        k++;
+    if (k + fp < SN_RANGE_BITS)
+        k = SN_RANGE_BITS - fp;
+    for (int i = 0; i < SN_DIGEST_KINDS; i++)
+        g->t[i] = (table){.k = k, .fp_bits = fp, .width = width, .count = n};
+    g->count = n;
+}
+
+/* Fill table t from keys[i] (the key of the number at position pos[i]). */
+static int fill_table(const generation *g, table *t, const uint64_t *keys, const uint64_t *pos)
+{
+    size_t nb = (size_t)1 << t->k;
+    uint32_t *next = calloc(nb, sizeof(*next));
+    t->first = big_alloc((nb + 1) * sizeof(*t->first));
+    t->ents = big_alloc(t->count * t->width + 8);
+    if (next == NULL || t->first == NULL || t->ents == NULL) {
+        free(next);
+        return SN_ENOMEM;
+    }
+    for (size_t i = 0; i < t->count; i++)
+        next[keys[i] >> (64 - t->k)]++;
+    uint32_t at = 0;
+    for (size_t b = 0; b < nb; b++) {
+        t->first[b] = at;
+        at += next[b];
+        next[b] = t->first[b];
+    }
+    t->first[nb] = at;
+    for (size_t i = 0; i < t->count; i++)
+        ent_set(t, next[keys[i] >> (64 - t->k)]++, fp_of(t, keys[i]) << g->pos_bits | pos[i]);
+    free(next);
+    return SN_OK;
+}
+
+/* Positions of numbers[0..n) in g (its ids are in). */
+static void positions(const generation *g, const uint64_t *numbers, size_t n, uint64_t *pos)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
+        if (at >= g->nids || g->ids[at] != id)
+            at = id_search(g->ids, g->nids, id);
+        pos[i] = at * SN_BLOCK_NUMBERS + numbers[i] % SN_BLOCK_NUMBERS;
+    }
+}
+
+/* One kind's table of a generation being built: its keys hashed with its
+ * own context, then placed. */
+typedef struct {
+    const generation *g;
+    table *t;
+    EVP_MD *method;
+    const uint64_t *numbers, *pos;
+    int rc;
+} kind_job;
+
+static void *kind_main(void *arg)
+{
+    kind_job *j = arg;
+    uint64_t *keys = malloc((j->t->count + 1) * sizeof(*keys));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    j->rc = SN_ENOMEM;
+    if (keys != NULL && ctx != NULL && EVP_DigestInit_ex2(ctx, j->method, NULL) == 1) {
+        for (size_t i = 0; i < j->t->count; i++)
+            keys[i] = number_key(ctx, j->numbers[i]);
+        j->rc = fill_table(j->g, j->t, keys, j->pos);
+    }
+    EVP_MD_CTX_free(ctx);
+    free(keys);
+    return NULL;
+}
+
+/* The three tables of g, on a thread each with parallel (a start, which
+ * waits for them: the hashing is the cost), else one after the other (a
+ * merge, beside the serving threads). */
+static int build_kinds(generation *g, EVP_MD *const *methods, const uint64_t *numbers,
+                       const uint64_t *pos, int parallel)
+{
+    kind_job jobs[SN_DIGEST_KINDS];
+    pthread_t tid[SN_DIGEST_KINDS];
+    int started[SN_DIGEST_KINDS] = {0}, rc = SN_OK;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        jobs[k] = (kind_job){g, &g->t[k], methods[k], numbers, pos, SN_OK};
+        started[k] = parallel && k > 0 && sn_thread_start(&tid[k], kind_main, &jobs[k]) == 0;
+    }
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            kind_main(&jobs[k]);
+        if (jobs[k].rc != SN_OK)
+            rc = jobs[k].rc;
+    }
+    return rc;
+}
+
+/* A generation for the distinct numbers[0..n) (base: the one they mostly
+ * come from, or NULL; its block ids are taken over, sorted already). */
+static int generation_build(EVP_MD *const *methods, const uint64_t *numbers, size_t n,
+                            const generation *base, int parallel, generation **out)
+{
+    generation *g = calloc(1, sizeof(*g));
+    uint64_t *pos = malloc((n + 1) * sizeof(*pos));
+    int rc = SN_ENOMEM;
+    if (g == NULL || pos == NULL ||
+        collect_ids(g, numbers, n, base != NULL ? base->ids : NULL,
+                    base != NULL ? base->nids : 0) != SN_OK)
+        goto out;
+    shape(g, n);
+    positions(g, numbers, n, pos);
+    if (n > 0 && (rc = build_kinds(g, methods, numbers, pos, parallel)) != SN_OK)
+        goto out;
+    *out = g;
+    g = NULL;
+    rc = SN_OK;
+out:
+    free(pos);
+    generation_free(g);
+    return rc;
+}
+
+/* ---- side maps ------------------------------------------------------------ */
+
+static shard *shard_of(sn_digests *d, uint64_t key)
+{
+    return &d->shards[key >> (64 - SHARD_BITS)];
+}
+
+static size_t side_home(const side *s, uint64_t key)
+{
+    return (size_t)((key << SHARD_BITS) >> (64 - s->bits));
+}
+
+static uint64_t stored_key(uint64_t key)
+{
+    return key == 0 ? 1 : key;
+}
+
+static int side_find(const side *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out)
+{
+    if (s->slots == NULL)
+        return 0;
+    key = stored_key(key);
+    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask) {
+        if (s->slots[i].key == key && confirm(kind, s->slots[i].number, digest)) {
+            *out = s->slots[i].number;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int side_has(const side *s, uint64_t key, uint64_t n)
+{
+    if (s->slots == NULL)
+        return 0;
+    key = stored_key(key);
+    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask)
+        if (s->slots[i].key == key && s->slots[i].number == n)
+            return 1;
+    return 0;
+}
+
+static void side_insert(side *s, uint64_t key, uint64_t n)
+{
+    size_t i = side_home(s, key);
+    while (s->slots[i].key != 0)
+        i = (i + 1) & s->mask;
+    s->slots[i] = (slot){key, n};
+    s->count++;
+}
+
+/* Room in s for one more at most 3/4 full (its shard write-locked). */
+static int side_reserve(side *s)
+{
+    if (s->slots != NULL && (s->count + 1) * 4 <= (s->mask + 1) * 3)
+        return SN_OK;
+    size_t n = s->slots == NULL ? SIDE_INITIAL : (s->mask + 1) * 2;
+    side bigger = {calloc(n, sizeof(slot)), n - 1, bits_for(n - 1), 0};
+    if (bigger.slots == NULL)
+        return SN_ENOMEM;
+    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
+        if (s->slots[i].key != 0)
+            side_insert(&bigger, s->slots[i].key, s->slots[i].number);
+    free(s->slots);
+    *s = bigger;
+    return SN_OK;
+}
+
+static void side_free(side *s)
+{
+    free(s->slots);
+    *s = (side){NULL, 0, 0, 0};
+}
+
+/* Like generation_range, over side map s of the prefix's shard. Every key
+ * of the prefix has its home in [home(lo), home(hi)] and sits at or after
+ * it with no empty slot between, so the run from there to the first empty
+ * slot past home(hi) holds them all. */
+static size_t side_range(const side *s, uint64_t prefix, uint64_t *out, size_t max, size_t found)
+{
+    if (s->slots == NULL)
+        return found;
+    unsigned shift = 64 - SN_RANGE_BITS;
+    uint64_t lo = prefix << shift, hi = lo | ((UINT64_C(1) << shift) - 1);
+    size_t a = side_home(s, stored_key(lo)), span = side_home(s, hi) - a;
+    for (size_t j = 0; j <= s->mask; j++) {
+        const slot *e = &s->slots[(a + j) & s->mask];
+        if (e->key == 0) {
+            if (j >= span)
+                break;
+            continue;
+        }
+        if (e->key >> shift == prefix) {
+            if (found < max)
+                out[found] = e->number;
+            found++;
+        }
+    }
+    return found;
+}
+
+/* ---- the merge thread ----------------------------------------------------- */
+
+static void number_of_slots(const side *s, uint64_t *out, size_t *n)
+{
+    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
+        if (s->slots[i].key != 0)
+            out[(*n)++] = s->slots[i].number;
+}
+
+/* Move every live side map to frozen (none frozen yet), with no add under
+ * way: an add's three kinds then land on the same side of the freeze. */
+static void freeze(sn_digests *d)
+{
+    pthread_mutex_lock(&d->update_lock);
+    for (unsigned i = 0; i < SHARDS; i++) {
+        shard *s = &d->shards[i];
+        pthread_rwlock_wrlock(&s->lock);
+        for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+            s->frozen[k] = s->live[k];
+            s->live[k] = (side){NULL, 0, 0, 0};
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
+    d->live_count = 0;
+    pthread_mutex_unlock(&d->update_lock);
+}
+
+/* The numbers of the current generation and of the frozen maps (the merge
+ * thread's own: nothing else changes either while it runs). */
+static int merge_numbers(sn_digests *d, uint64_t **out, size_t *n)
+{
+    const generation *g = d->gen;
+    size_t total = g != NULL ? g->count : 0;
+    for (unsigned i = 0; i < SHARDS; i++)
+        total += d->shards[i].frozen[SN_DIGEST_SHA256].count;
+    uint64_t *v = malloc((total + 1) * sizeof(*v));
+    if (v == NULL)
+        return SN_ENOMEM;
+    *n = 0;
+    if (g != NULL) { /* in table order; their block ids are g's */
+        const table *t = &g->t[SN_DIGEST_SHA256];
+        for (size_t i = 0; i < t->count; i++)
+            v[(*n)++] = number_at(g, ent_get(t, i) & pos_mask(g));
+    }
+    for (unsigned i = 0; i < SHARDS; i++)
+        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
+    *out = v;
+    return SN_OK;
+}
+
+/* Put generation g in, the frozen maps out, with every shard write-locked. */
+static void swap_in(sn_digests *d, generation *g)
+{
+    for (unsigned i = 0; i < SHARDS; i++)
+        pthread_rwlock_wrlock(&d->shards[i].lock);
+    generation *old = d->gen;
+    d->gen = g;
+    for (unsigned i = 0; i < SHARDS; i++)
+        for (int k = 0; k < SN_DIGEST_KINDS; k++)
+            side_free(&d->shards[i].frozen[k]);
+    for (unsigned i = SHARDS; i-- > 0;)
+        pthread_rwlock_unlock(&d->shards[i].lock);
+    generation_free(old);
+}
+
+/* Whether generations a and b have one shape (position bits, buckets,
+ * fingerprint, entry width: every kind's are the same). */
+static int same_shape(const generation *a, const generation *b)
+{
+    return a->pos_bits == b->pos_bits && a->t[0].k == b->t[0].k &&
+           a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].width == b->t[0].width;
+}
+
+/* Count the frozen keys of this kind per bucket of t2 into next[]. */
+static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *next)
+{
+    size_t added = 0;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        const side *s = &d->shards[i].frozen[kind];
+        for (size_t j = 0; s->slots != NULL && j <= s->mask; j++)
+            if (s->slots[j].key != 0)
+                next[s->slots[j].key >> (64 - t2->k)]++, added++;
+    }
+    return added;
+}
+
+/* Bucket b of old's table t copied to t2 at `at`: the positions through
+ * remap (old block ordinal -> new), or as they are when remap is NULL. */
+static void copy_bucket(const generation *old, const table *t, const generation *g2, table *t2,
+                        size_t b, uint32_t at, const size_t *remap)
+{
+    uint32_t from = t->first[b], to = t->first[b + 1];
+    if (remap == NULL) {
+        memcpy(t2->ents + (size_t)at * t2->width, t->ents + (size_t)from * t->width,
+               (size_t)(to - from) * t->width);
+        return;
+    }
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t v = ent_get(t, i), p = v & pos_mask(old);
+        p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
+        ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
+    }
+}
+
+/* Table `kind` of g2 (old's shape): old's entries and the frozen keys of
+ * that kind, bucket by bucket, with no hashing (a frozen slot holds its key). */
+static int extend_table(sn_digests *d, const generation *old, generation *g2, int kind,
+                        const size_t *remap)
+{
+    const table *t = &old->t[kind];
+    table *t2 = &g2->t[kind];
+    size_t nb = (size_t)1 << t2->k;
+    uint32_t *next = calloc(nb, sizeof(*next)), at = 0;
+    if (next == NULL)
+        return SN_ENOMEM;
+    t2->count = t->count + count_frozen(d, kind, t2, next);
+    t2->first = big_alloc((nb + 1) * sizeof(*t2->first));
+    t2->ents = big_alloc(t2->count * t2->width + 8);
+    if (t2->first == NULL || t2->ents == NULL) {
+        free(next);
+        return SN_ENOMEM;
+    }
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t olds = t->first[b + 1] - t->first[b], frozen = next[b];
+        t2->first[b] = at;
+        copy_bucket(old, t, g2, t2, b, at, remap);
+        next[b] = at + olds; /* where this bucket's frozen keys go */
+        at += olds + frozen;
+    }
+    t2->first[nb] = at;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        const side *s = &d->shards[i].frozen[kind];
+        for (size_t j = 0; s->slots != NULL && j <= s->mask; j++) {
+            uint64_t key = s->slots[j].key, n = s->slots[j].number, pos;
+            if (key == 0)
+                continue;
+            positions(g2, &n, 1, &pos);
+            ent_set(t2, next[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
+        }
+    }
+    free(next);
+    return SN_OK;
+}
+
+/* The next generation from old and the frozen maps without hashing, when
+ * it keeps old's shape (until the numbers pass a doubling of the buckets
+ * or the blocks a power of two of positions): SN_OK, SN_ENOMEM, or 1 when
+ * the shape changes (then every number is hashed again). */
+static int generation_extend(sn_digests *d, const generation *old, generation **out)
+{
+    generation *g2 = calloc(1, sizeof(*g2));
+    uint64_t *fz = NULL;
+    size_t nfz = 0, *remap = NULL;
+    int rc = SN_ENOMEM;
+    for (unsigned i = 0; i < SHARDS; i++)
+        nfz += d->shards[i].frozen[SN_DIGEST_SHA256].count;
+    if (g2 == NULL || (fz = malloc((nfz + 1) * sizeof(*fz))) == NULL)
+        goto out;
+    nfz = 0;
+    for (unsigned i = 0; i < SHARDS; i++)
+        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
+    if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
+        goto out;
+    shape(g2, old->count + nfz);
+    rc = 1;
+    if (!same_shape(old, g2))
+        goto out;
+    rc = SN_ENOMEM;
+    if (g2->nids != old->nids) { /* new blocks: old ordinals may move up */
+        if ((remap = malloc(old->nids * sizeof(*remap))) == NULL)
+            goto out;
+        for (size_t o = 0; o < old->nids; o++)
+            remap[o] = id_search(g2->ids, g2->nids, old->ids[o]);
+    }
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)
+            goto out;
+    g2->count = old->count + nfz;
+    *out = g2;
+    g2 = NULL;
+out:
+    free(remap);
+    free(fz);
+    generation_free(g2);
+    return rc;
+}
+
+/* One merge. A failed build keeps the frozen maps: the next merge retries
+ * them before freezing more. */
+static void merge(sn_digests *d, int *frozen_pending)
+{
+    uint64_t *numbers = NULL;
+    size_t n = 0;
+    generation *g = NULL;
+    int rc = 1, rehashed = 0;
+    if (!*frozen_pending)
+        freeze(d);
+    *frozen_pending = 1;
+    if (d->gen != NULL && d->gen->count > 0)
+        rc = generation_extend(d, d->gen, &g);
+    if (rc == 1) { /* a new shape: every number hashed again */
+        rehashed = 1;
+        rc = merge_numbers(d, &numbers, &n);
+        if (rc == SN_OK)
+            rc = generation_build(d->methods, numbers, n, d->gen, 0, &g);
+        free(numbers);
+    }
+    if (rc != SN_OK)
+        return;
+    n = g->count;
+    swap_in(d, g);
+    *frozen_pending = 0;
+    pthread_mutex_lock(&d->lock);
+    d->merges++;
+    d->rehashed += (unsigned long)rehashed;
+    d->gen_count = n;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void *merge_main(void *arg)
+{
+    sn_digests *d = arg;
+    int frozen_pending = 0;
+    pthread_mutex_lock(&d->lock);
+    while (!d->stopping) {
+        if (!d->asked) {
+            pthread_cond_wait(&d->wake, &d->lock);
+            continue;
+        }
+        d->asked = 0;
+        d->running = 1;
+        pthread_mutex_unlock(&d->lock);
+        merge(d, &frozen_pending);
+        pthread_mutex_lock(&d->lock);
+        d->running = 0;
+        pthread_cond_broadcast(&d->done);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+/* With update_lock held: past the mark, ask the merge thread for a merge
+ * (started on the first). */
+static void maybe_merge(sn_digests *d)
+{
+    pthread_mutex_lock(&d->lock);
+    size_t mark = d->gen_count / SN_DIGEST_SIDE_SHARE;
+    if (mark < d->side_min)
+        mark = d->side_min;
+    /* a table holds at most SN_DIGEST_MAX_NUMBERS: past that the side map keeps them */
+    if (d->live_count > mark && !d->asked && !d->stopping &&
+        d->gen_count + d->live_count <= SN_DIGEST_MAX_NUMBERS) {
+        if (!d->started)
+            d->started = sn_thread_start(&d->tid, merge_main, d) == 0;
+        d->asked = d->started;
+        pthread_cond_signal(&d->wake);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- the interface --------------------------------------------------------- */
+
+sn_digests *sn_digests_new(void)
+{
+    sn_digests *d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    for (unsigned i = 0; i < SHARDS; i++)
+        pthread_rwlock_init(&d->shards[i].lock, NULL);
+    pthread_mutex_init(&d->update_lock, NULL);
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->wake, NULL);
+    pthread_cond_init(&d->done, NULL);
+    d->side_min = SN_DIGEST_SIDE_MIN;
+    int ok = sodium_init() >= 0;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        ok = ok && (d->methods[k] = EVP_MD_fetch(NULL, method_name[k], NULL)) != NULL;
+    if (!ok || contexts_open(d->methods, d->ctx) != SN_OK) {
+        sn_digests_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void sn_digests_free(sn_digests *d)
+{
+    if (d == NULL)
+        return;
+    if (d->started) /* before the maps it may be merging go */
+        sn_thread_stop(&d->lock, &d->wake, &d->stopping, d->tid);
+    for (unsigned i = 0; i < SHARDS; i++) {
+        for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+            side_free(&d->shards[i].live[k]);
+            side_free(&d->shards[i].frozen[k]);
+        }
+        pthread_rwlock_destroy(&d->shards[i].lock);
+    }
+    generation_free(d->gen);
+    contexts_close(d->ctx);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        EVP_MD_free(d->methods[k]); /* NULL-safe */
+    pthread_cond_destroy(&d->done);
+    pthread_cond_destroy(&d->wake);
+    pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->update_lock);
+    free(d);
+}
+
+int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
+{
+    generation *g = NULL;
+    if (n > SN_DIGEST_MAX_NUMBERS)
+        return SN_ELIMIT;
+    int rc = generation_build(d->methods, numbers, n, NULL, 1, &g);
+    if (rc != SN_OK)
+        return rc;
+    generation_free(d->gen);
+    d->gen = g;
+    d->gen_count = n;
+    for (unsigned i = 0; i < SHARDS; i++)
+        for (int k = 0; k < SN_DIGEST_KINDS; k++)
+            side_free(&d->shards[i].live[k]);
+    d->live_count = 0;
+    return SN_OK;
+}
+
+/* Add number n of this kind, whose key is `key`, unless held (update_lock held). */
+static int add_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
+{
+    shard *s = shard_of(d, key);
+    int rc = SN_OK;
+    pthread_rwlock_wrlock(&s->lock);
+    if ((d->gen == NULL || !generation_has(d->gen, kind, key, n)) &&
+        !side_has(&s->frozen[kind], key, n) && !side_has(&s->live[kind], key, n)) {
+        if ((rc = side_reserve(&s->live[kind])) == SN_OK) {
+            side_insert(&s->live[kind], stored_key(key), n);
+            d->live_count += kind == SN_DIGEST_SHA256;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return rc;
+}
+
+int sn_digests_add(sn_digests *d, const uint64_t *numbers, size_t n)
+{
+    int rc = SN_OK;
+    pthread_mutex_lock(&d->update_lock);
+    for (size_t i = 0; i < n && rc == SN_OK; i++)
+        for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK; k++)
+            rc = add_one(d, k, number_key(d->ctx[k], numbers[i]), numbers[i]);
+    maybe_merge(d);
+    pthread_mutex_unlock(&d->update_lock);
+    return rc;
+}
+
+int sn_digests_find(sn_digests *d, int kind, const uint8_t *digest, uint64_t *out)
+{
+    if (kind < 0 || kind >= SN_DIGEST_KINDS)
+        return 0;
+    uint64_t key = key_of(digest);
+    shard *s = shard_of(d, key);
+    pthread_rwlock_rdlock(&s->lock);
+    int found = (d->gen != NULL && generation_find(d->gen, kind, key, digest, out)) ||
+                side_find(&s->frozen[kind], kind, key, digest, out) ||
+                side_find(&s->live[kind], kind, key, digest, out);
+    pthread_rwlock_unlock(&s->lock);
+    return found;
+}
+
+int sn_digests_range(sn_digests *d, uint32_t prefix, uint64_t *out, size_t max, size_t *n)
+{
+    uint64_t p = prefix & ((UINT32_C(1) << SN_RANGE_BITS) - 1);
+    shard *s = shard_of(d, p << (64 - SN_RANGE_BITS));
+    size_t found = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    if (d->gen != NULL)
+        found = generation_range(d->gen, p, out, max, found);
+    found = side_range(&s->frozen[SN_DIGEST_SHA256], p, out, max, found);
+    found = side_range(&s->live[SN_DIGEST_SHA256], p, out, max, found);
+    pthread_rwlock_unlock(&s->lock);
+    *n = found > max ? max : found;
+    return found > max ? SN_ELIMIT : SN_OK;
+}
+
+size_t sn_digests_count(sn_digests *d)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < SHARDS; i++) {
+        shard *s = &d->shards[i];
+        pthread_rwlock_rdlock(&s->lock);
+        if (i == 0 && d->gen != NULL)
+            n += d->gen->count;
+        n += s->live[SN_DIGEST_SHA256].count + s->frozen[SN_DIGEST_SHA256].count;
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return n;
+}
+
+size_t sn_digests_bytes(sn_digests *d)
+{
+    size_t n = sizeof(*d);
+    for (unsigned i = 0; i < SHARDS; i++) {
+        shard *s = &d->shards[i];
+        pthread_rwlock_rdlock(&s->lock);
+        if (i == 0 && d->gen != NULL)
+            n += generation_bytes(d->gen);
+        for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+            if (s->live[k].slots != NULL)
+                n += (s->live[k].mask + 1) * sizeof(slot);
+            if (s->frozen[k].slots != NULL)
+                n += (s->frozen[k].mask + 1) * sizeof(slot);
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return n;
+}
+
+void sn_digests_set_side_min(sn_digests *d, size_t min)
+{
+    pthread_mutex_lock(&d->lock);
+    d->side_min = min > 0 ? min : 1;
+    pthread_mutex_unlock(&d->lock);
+}
+
+void sn_digests_settle(sn_digests *d)
+{
+    pthread_mutex_lock(&d->lock);
+    while (d->asked || d->running)
+        pthread_cond_wait(&d->done, &d->lock);
+    pthread_mutex_unlock(&d->lock);
+}
+
+unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed)
+{
+    pthread_mutex_lock(&d->lock);
+    unsigned long n = d->merges;
+    if (rehashed != NULL)
+        *rehashed = d->rehashed;
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}
