@@ -21,6 +21,8 @@ static const char *const state_paging[] = {"state", "after", "limit", NULL};
 static const char *const bindings_query[] = {"number", "account", NULL};
 static const char *const since_paging[] = {"since", "after", "limit", NULL};
 static const char *const desk_query[] = {"state", "level", "after", "limit", NULL};
+static const char *const days_query[] = {"from", "to", NULL};
+static const char *const threshold_query[] = {"threshold", NULL};
 
 /* The flat bodies: properties, which are true/false, may the body be empty. */
 static const sn_form ack_form = {{"outcome", "note"}, 0, 0};
@@ -97,6 +99,12 @@ const sn_route sn_routes[] = {
     {"GET", "/v1/admin/complaints", sn_h_complaints_desk, NULL, KEY, ADMIN, SELF, desk_query, NULL},
     {"POST", "/v1/admin/complaints/{id}/resolve", sn_h_complaint_resolve, NULL, KEY, ADMIN, SELF,
      NULL, &resolve_form},
+    /* the dashboard's figures (h_dashboard.c) */
+    {"GET", "/v1/admin/stats/numbers", NULL, sn_w_stats_numbers, KEY, ADMIN, 0, NULL, NULL},
+    {"GET", "/v1/admin/stats/events", sn_h_stats_events, NULL, KEY, ADMIN, 0, days_query, NULL},
+    {"GET", "/v1/admin/stats/notices", sn_h_stats_notices, NULL, KEY, ADMIN, 0, threshold_query,
+     NULL},
+    {"GET", "/v1/admin/stats/complaints", NULL, sn_w_stats_complaints, KEY, ADMIN, 0, NULL, NULL},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

@@ -1,0 +1,298 @@
+"""dashboard_suite.py - issue 14, the dashboard's JSON (GET /v1/admin/stats/...)
+against a real `secondnum serve`, with figures the suite seeds and computes
+itself: numbers by carrier and status, events and reissues per day, notices
+per app (issued, acknowledged, overdue, nearest-rank median and 95th
+percentile of the time to acknowledge, below a threshold), complaints by
+kind, desk and deadline; the limits of the query (at most 366 days, a
+threshold from 0 to 1) and admin-only access.
+
+One store is seeded once (setup): carriers cm (+86137) and ct (+86133),
+history imported with the CLI, notices made the real way (bindings, then
+cancellations over POST /v1/events, acknowledgements over the API); then
+the notices' issue and acknowledgement times and a few complaints are
+written straight into the store (`sqlite3 DB SQL`, which tests/pg/bin
+answers on PostgreSQL) so that the expected times are exact.
+
+Environment: SECONDNUM (the binary), CASE_FILTER, KEEP_TMP (see harness.py).
+Runs on SQLite and, through tests/pg/run.sh, on PostgreSQL.
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+from harness import eq, expect_error, expect_json  # noqa: E402
+
+UTC = datetime.timezone.utc
+TZ = datetime.timezone(datetime.timedelta(hours=8))  # the store's default zone
+NOW = datetime.datetime.now(UTC).replace(microsecond=0)
+DAY = 86400
+
+
+def at(days=0, hours=0):
+    return NOW - datetime.timedelta(days=days, hours=hours)
+
+
+def text(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day_of(t):
+    return t.astimezone(TZ).date().isoformat()
+
+
+def rank(n, p):
+    """The nearest-rank position (0-based) of the p-th percentile of n values."""
+    import math
+    return max(int(math.ceil(p * n)) - 1, 0)
+
+
+def nearest(values, p):
+    v = sorted(values)
+    return v[rank(len(v), p)]
+
+
+def sql(env, statement):
+    p = subprocess.run(["sqlite3", env.db, statement], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "sqlite3 %r: %s" % (statement, p.stderr)
+    return p.stdout
+
+
+# the history: (number, carrier, [(kind, time)])
+CM, CT = "+86137", "+86133"
+HISTORY = [
+    ("+8613700000001", "cm", [("activate", at(400)), ("cancel", at(200)), ("activate", at(2, 3))]),
+    ("+8613700000002", "cm", [("activate", at(400)), ("cancel", at(200)), ("release", at(100))]),
+    ("+8613700000003", "cm", [("activate", at(400)), ("suspend", at(3, 1))]),
+    ("+8613700000004", "cm", [("activate", at(2, 5))]),
+    ("+8613300000005", "ct", [("activate", at(400))]),
+]
+NOTICED = ["+861370000001%d" % i for i in range(5)]  # bound, then cancelled over the API
+A_TIMES = [60, 600, 3600]  # app-a acknowledges three of its five notices this fast
+B_TIMES = [30, 90]         # app-b both of its two
+
+
+class World:
+    pass
+
+
+def setup():
+    w = World()
+    w.env = h.Env()
+    w.env.add_carrier("cm", CM)
+    w.env.add_carrier("ct", CT)
+    for carrier in ("cm", "ct"):
+        rows = [(n, kind, text(t)) for n, c, evs in HISTORY if c == carrier for kind, t in evs]
+        if carrier == "cm":
+            rows += [(n, "activate", text(at(400))) for n in NOTICED]
+        w.env.import_feed(rows, carrier=carrier)
+    w.cm = w.env.key("carrier", "cm-feed", carrier="cm")
+    w.admin = w.env.key("admin", "ops")
+    w.a = w.env.key("app", "app-a")
+    w.b = w.env.key("app", "app-b")
+    w.srv = h.Server(w.env).start()
+    bound = text(at(300))
+    for key, numbers in ((w.a, NOTICED), (w.b, NOTICED[:2])):
+        items = [{"number": n, "account": "acct-" + n[-2:], "bound_at": bound} for n in numbers]
+        expect_json(w.srv.client(key).request("PUT", "/v1/bindings", json_body={"bindings": items}))
+    w.cancel_at = at(0, 1)
+    d = expect_json(w.srv.client(w.cm).post("/v1/events", {"events": [
+        {"number": n, "event": "cancel", "at": text(w.cancel_at)} for n in NOTICED]}))
+    eq("cancellations applied", len(NOTICED), d["applied"])
+    seed_notices(w)
+    seed_complaints(w)
+    return w
+
+
+def notice_ids(w, key):
+    d = expect_json(w.srv.client(key).get("/v1/notices?limit=100"))
+    return sorted(int(n["id"]) for n in d["notices"])
+
+
+def seed_notices(w):
+    """Acknowledge over the API, then set the times exactly in the store."""
+    w.a_ids, w.b_ids = notice_ids(w, w.a), notice_ids(w, w.b)
+    eq("app-a's notices", 5, len(w.a_ids))
+    eq("app-b's notices", 2, len(w.b_ids))
+    created = int(at(1).timestamp())
+    for key, ids, times in ((w.a, w.a_ids, A_TIMES), (w.b, w.b_ids, B_TIMES)):
+        for i, secs in zip(ids, times):
+            expect_json(w.srv.client(key).post("/v1/notices/%d/ack" % i, {"outcome": "reverified"}))
+            sql(w.env, "UPDATE notices SET created = %d, acked_at = %d WHERE id = %d"
+                % (created, created + secs, i))
+    # app-a: one open notice past its deadline, one before it
+    sql(w.env, "UPDATE notices SET deadline = %d WHERE id = %d" % (created, w.a_ids[3]))
+    sql(w.env, "UPDATE notices SET deadline = %d WHERE id = %d"
+        % (int(at(-3).timestamp()), w.a_ids[4]))
+
+
+def seed_complaints(w):
+    """(kind, app named, created, period, resolved level or 0)."""
+    app_a = int(sql(w.env, "SELECT id FROM apps WHERE name = 'app-a'").strip())
+    now = int(NOW.timestamp())
+    rows = [
+        (1, app_a, now - 3600, 7 * DAY, 0),        # at app-a, due within the week
+        (3, 0, now - 3600, 12 * 3600, 0),          # no app: at the carrier, due within the day
+        (4, app_a, now - 30 * DAY, 7 * DAY, 0),    # two periods passed: at the regulator
+        (1, app_a, now - 2 * DAY, 7 * DAY, 1),     # resolved by the app
+        (2, app_a, now - 20 * DAY, 7 * DAY, 2),    # resolved by the carrier
+    ]
+    for i, (kind, app, created, period, level) in enumerate(rows, 1):
+        sql(w.env, "INSERT INTO complaints(id, number, tenure, app, carrier, kind, body, created, "
+            "period, resolved_at, resolved_level, resolution) VALUES (%d, 8613700000001, 1, %d, 1, "
+            "%d, 'seeded', %d, %d, %d, %d, %s)"
+            % (i, app, kind, created, period, created + 60 if level else 0, level,
+               "'done'" if level else "NULL"))
+
+
+def teardown(w):
+    w.srv.stop()
+
+
+def get(w, path, key=None):
+    return expect_json(w.srv.client(key or w.admin).get(path), 200, path)
+
+
+# ---------------------------------------------------------------------------
+
+
+def case_numbers_by_carrier_and_status(w):
+    d = get(w, "/v1/admin/stats/numbers")
+    by = {c["carrier"]: c for c in d["carriers"]}
+    eq("carriers", {"cm", "ct"}, set(by))
+    eq("cm", {"active": 2, "suspended": 1, "frozen": 5, "pool": 1},
+       by["cm"]["statuses"])
+    eq("cm total", 9, by["cm"]["total"])
+    eq("ct", {"active": 1, "suspended": 0, "frozen": 0, "pool": 0}, by["ct"]["statuses"])
+    eq("all", {"active": 3, "suspended": 1, "frozen": 5, "pool": 1}, d["statuses"])
+    eq("total", 10, d["total"])
+
+
+def expected_days(first, last):
+    days = {}
+    d = first
+    while d <= last:
+        days[d.isoformat()] = {"events": {}, "reissues": 0}
+        d += datetime.timedelta(days=1)
+    evs = [(kind, t) for _, _, hist in HISTORY for kind, t in hist]
+    evs += [("activate", at(400)) for _ in NOTICED]
+    evs += [("cancel", w_cancel) for w_cancel in [CANCEL_AT[0]] * len(NOTICED)]
+    for kind, t in evs:
+        day = day_of(t)
+        if day in days:
+            days[day]["events"][kind] = days[day]["events"].get(kind, 0) + 1
+    reissue = HISTORY[0][2][2][1]
+    if day_of(reissue) in days:
+        days[day_of(reissue)]["reissues"] += 1
+    return days
+
+
+CANCEL_AT = [None]
+
+
+def case_events_and_reissues_per_day(w):
+    CANCEL_AT[0] = w.cancel_at
+    today = NOW.astimezone(TZ).date()
+    first = today - datetime.timedelta(days=6)
+    d = get(w, "/v1/admin/stats/events?from=%s&to=%s" % (first.isoformat(), today.isoformat()))
+    eq("from", first.isoformat(), d["from"])
+    eq("to", today.isoformat(), d["to"])
+    eq("one entry a day", 7, len(d["days"]))
+    want = expected_days(first, today)
+    kinds = ["activate", "suspend", "resume", "cancel", "reclaim", "release", "port_in", "port_out"]
+    for day in d["days"]:
+        exp = want[day["date"]]
+        eq("%s: kinds" % day["date"], set(kinds), set(day["events"]))
+        eq("%s: events" % day["date"], {k: exp["events"].get(k, 0) for k in kinds}, day["events"])
+        eq("%s: reissues" % day["date"], exp["reissues"], day["reissues"])
+        eq("%s: forced" % day["date"], 0, day["forced"] + day["reissues_forced"])
+    eq("reissues in the week", 1, sum(x["reissues"] for x in d["days"]))
+    # the default: the last 30 days up to today
+    d = get(w, "/v1/admin/stats/events")
+    eq("default days", 30, len(d["days"]))
+    eq("default to", today.isoformat(), d["to"])
+
+
+def case_events_query_limits(w):
+    c = w.srv.client(w.admin)
+    today = NOW.astimezone(TZ).date()
+    first = today - datetime.timedelta(days=365)
+    d = get(w, "/v1/admin/stats/events?from=%s&to=%s" % (first.isoformat(), today.isoformat()))
+    eq("366 days are taken", 366, len(d["days"]))
+    over = today - datetime.timedelta(days=366)
+    expect_error(c.get("/v1/admin/stats/events?from=%s&to=%s" % (over.isoformat(), today.isoformat())),
+                 400, "INVALID_ARGUMENT", "367 days")
+    expect_error(c.get("/v1/admin/stats/events?from=%s&to=%s" % (today.isoformat(), first.isoformat())),
+                 400, "INVALID_ARGUMENT", "from after to")
+    expect_error(c.get("/v1/admin/stats/events?from=2026-02-30"), 400, "INVALID_ARGUMENT",
+                 "an impossible date")
+    expect_error(c.get("/v1/admin/stats/notices?threshold=1.5"), 400, "INVALID_ARGUMENT",
+                 "threshold above 1")
+    expect_error(c.get("/v1/admin/stats/notices?threshold=abc"), 400, "INVALID_ARGUMENT",
+                 "threshold not a number")
+
+
+def case_notices_per_app(w):
+    d = get(w, "/v1/admin/stats/notices")
+    eq("threshold", 0.9, d["threshold"])
+    by = {a["app"]: a for a in d["apps"]}
+    eq("apps", {"app-a", "app-b"}, set(by))
+    a, b = by["app-a"], by["app-b"]
+    eq("app-a counts", (5, 3, 1), (a["issued"], a["acknowledged"], a["overdue"]))
+    eq("app-b counts", (2, 2, 0), (b["issued"], b["acknowledged"], b["overdue"]))
+    eq("app-a rate", 0.6, a["ack_rate"])
+    eq("app-b rate", 1.0, b["ack_rate"])
+    eq("app-a median", nearest(A_TIMES, 0.5), a["median_ack_seconds"])
+    eq("app-a p95", nearest(A_TIMES, 0.95), a["p95_ack_seconds"])
+    eq("app-b median", nearest(B_TIMES, 0.5), b["median_ack_seconds"])
+    eq("app-b p95", nearest(B_TIMES, 0.95), b["p95_ack_seconds"])
+    eq("below 0.9", (True, False), (a["below_threshold"], b["below_threshold"]))
+    d = get(w, "/v1/admin/stats/notices?threshold=0.5")
+    eq("below 0.5", [False, False], [x["below_threshold"] for x in d["apps"]])
+    d = get(w, "/v1/admin/stats/notices?threshold=1")
+    eq("below 1", {"app-a": True, "app-b": False},
+       {x["app"]: x["below_threshold"] for x in d["apps"]})
+
+
+def case_complaints_by_kind_desk_deadline(w):
+    d = get(w, "/v1/admin/stats/complaints")
+    eq("total", 5, d["total"])
+    eq("by kind", {"harassment": {"open": 1, "resolved": 1},
+                   "cannot_register": {"open": 0, "resolved": 1},
+                   "takeover": {"open": 1, "resolved": 0},
+                   "other": {"open": 1, "resolved": 0}}, d["by_kind"])
+    eq("open by desk", {"app": 1, "carrier": 1, "regulator": 1}, d["open_by_level"])
+    eq("resolved by", {"app": 1, "carrier": 1, "regulator": 0}, d["resolved_by"])
+    eq("deadlines", {"overdue": 0, "within_day": 1, "within_week": 1, "later": 0, "none": 1},
+       d["open_by_deadline"])
+
+
+def case_admin_only(w):
+    for path in ("numbers", "events", "notices", "complaints"):
+        p = "/v1/admin/stats/" + path
+        expect_error(w.srv.client(None).get(p), 401, "UNAUTHENTICATED", p + " without a key")
+        expect_error(w.srv.client(w.a).get(p), 403, "PERMISSION_DENIED", p + " with an app key")
+        expect_error(w.srv.client(w.cm).get(p), 403, "PERMISSION_DENIED", p + " with a carrier key")
+
+
+def case_figures_follow_the_store(w):
+    """Nothing is cached: a new event shows in the next answer."""
+    today = NOW.astimezone(TZ).date().isoformat()
+    path = "/v1/admin/stats/events?from=%s&to=%s" % (today, today)
+    before = get(w, path)["days"][0]["events"]["activate"]
+    n = "+8613700000099"
+    expect_json(w.srv.client(w.cm).post("/v1/events", {"events": [
+        {"number": n, "event": "activate", "at": text(datetime.datetime.now(UTC) -
+                                                      datetime.timedelta(seconds=5))}]}))
+    time.sleep(0.05)
+    after = get(w, path)["days"][0]["events"]["activate"]
+    eq("activations today", before + 1, after)
+
+
+if __name__ == "__main__":
+    h.main(globals(), setup=setup, teardown=teardown)
