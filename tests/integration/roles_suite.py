@@ -113,6 +113,10 @@ GET     /v1/carrier/complaints                carrier
 POST    /v1/carrier/complaints/{id}/resolve   carrier
 GET     /v1/admin/complaints                  admin
 POST    /v1/admin/complaints/{id}/resolve     admin
+GET     /v1/admin/stats/numbers               admin
+GET     /v1/admin/stats/events                admin
+GET     /v1/admin/stats/notices               admin
+GET     /v1/admin/stats/complaints            admin
 """
 
 WHO = {"anyone", "app", "carrier", "admin", "session", "app+session"}
