@@ -240,6 +240,9 @@ void sn_h_stats_events(sn_call *c);
 void sn_h_stats_notices(sn_call *c);
 int sn_w_stats_numbers(sn_http_job *j, sn_store *s);
 int sn_w_stats_complaints(sn_http_job *j, sn_store *s);
+/* h_demand.c: coverage demand */
+int sn_w_sub_app_request(sn_http_job *j, sn_store *s);
+void sn_h_stats_demand(sn_call *c);
 void sn_h_complaint_resolve(sn_call *c);
 
 /* Works the router hands to the writer itself (sn_route.work). */

@@ -23,6 +23,7 @@ static const char *const since_paging[] = {"since", "after", "limit", NULL};
 static const char *const desk_query[] = {"state", "level", "after", "limit", NULL};
 static const char *const days_query[] = {"from", "to", NULL};
 static const char *const threshold_query[] = {"threshold", NULL};
+static const char *const limit_query[] = {"limit", NULL};
 
 /* The flat bodies: properties, which are true/false, may the body be empty. */
 static const sn_form ack_form = {{"outcome", "note"}, 0, 0};
@@ -35,6 +36,7 @@ static const sn_form unbind_form = {{"app", "scope"}, 0, 0};
 static const sn_form complaint_form = {{"app", "kind", "text"}, 0, 0};
 static const sn_form report_form = {{"lang"}, 0, 1};
 static const sn_form resolve_form = {{"resolution"}, 0, 0};
+static const sn_form app_request_form = {{"name"}, 0, 0};
 
 const sn_route sn_routes[] = {
     {"GET", "/healthz", sn_h_healthz, NULL, NONE, 0, 0, NULL, NULL},
@@ -87,6 +89,8 @@ const sn_route sn_routes[] = {
     {"POST", "/v1/subscriber/report-by-sms", NULL, sn_w_sub_report, SESSION, 0, SELF, NULL,
      &report_form},
     {"GET", "/v1/subscriber/checklist", NULL, sn_w_sub_checklist, SESSION, 0, SELF, NULL, NULL},
+    {"POST", "/v1/subscriber/app-requests", NULL, sn_w_sub_app_request, SESSION, 0, SELF, NULL,
+     &app_request_form},
     {"PUT", "/v1/profile", sn_h_profile_put, NULL, KEY, APP, SELF, NULL, &profile_form},
     {"GET", "/v1/profile", NULL, sn_w_profile, KEY, APP, SELF, NULL, NULL},
     {"GET", "/v1/complaints", sn_h_complaints_desk, NULL, KEY, APP, SELF, desk_query, NULL},
@@ -105,6 +109,7 @@ const sn_route sn_routes[] = {
     {"GET", "/v1/admin/stats/notices", sn_h_stats_notices, NULL, KEY, ADMIN, 0, threshold_query,
      NULL},
     {"GET", "/v1/admin/stats/complaints", NULL, sn_w_stats_complaints, KEY, ADMIN, 0, NULL, NULL},
+    {"GET", "/v1/admin/stats/demand", sn_h_stats_demand, NULL, KEY, ADMIN, 0, limit_query, NULL},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

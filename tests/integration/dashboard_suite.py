@@ -3,8 +3,11 @@ against a real `secondnum serve`, with figures the suite seeds and computes
 itself: numbers by carrier and status, events and reissues per day, notices
 per app (issued, acknowledged, overdue, nearest-rank median and 95th
 percentile of the time to acknowledge, below a threshold), complaints by
-kind, desk and deadline; the limits of the query (at most 366 days, a
-threshold from 0 to 1) and admin-only access.
+kind, desk and deadline; coverage demand (subscribers naming apps the
+registry lacks: normalized, one vote per subscriber, the registry's own
+apps refused, a name's length and a subscriber's count capped, the
+ranking); the limits of the query (at most 366 days, a threshold from 0 to
+1, a ranking of 1 to 100) and admin-only access.
 
 One store is seeded once (setup): carriers cm (+86137) and ct (+86133),
 history imported with the CLI, notices made the real way (bindings, then
@@ -18,7 +21,9 @@ Runs on SQLite and, through tests/pg/run.sh, on PostgreSQL.
 """
 
 import datetime
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -73,6 +78,10 @@ HISTORY = [
     ("+8613300000005", "ct", [("activate", at(400))]),
 ]
 NOTICED = ["+861370000001%d" % i for i in range(5)]  # bound, then cancelled over the API
+SUBSCRIBERS = [("+86137000002%02d" % i, "%06d" % (123450 + i)) for i in range(1, 4)]
+GENEROUS = ["--otp-per-address", "100000", "--signin-per-address", "100000",
+            "--otp-per-number", "1000"]
+CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 A_TIMES = [60, 600, 3600]  # app-a acknowledges three of its five notices this fast
 B_TIMES = [30, 90]         # app-b both of its two
 
@@ -91,11 +100,18 @@ def setup():
         if carrier == "cm":
             rows += [(n, "activate", text(at(400))) for n in NOTICED]
         w.env.import_feed(rows, carrier=carrier)
+    feed = w.env.path("subscribers.csv")
+    with open(feed, "w") as f:
+        f.write("number,event,at,event_id,id6\n")
+        for i, (n, id6) in enumerate(SUBSCRIBERS):
+            f.write("%s,activate,%s,s%d,%s\n" % (n, text(at(400)), i, id6))
+    h.run_cli("import", "--db", w.env.db, "--carrier", "cm", feed)
     w.cm = w.env.key("carrier", "cm-feed", carrier="cm")
     w.admin = w.env.key("admin", "ops")
     w.a = w.env.key("app", "app-a")
     w.b = w.env.key("app", "app-b")
-    w.srv = h.Server(w.env).start()
+    w.srv = h.Server(w.env, extra=GENEROUS).start()
+    w.tokens = [sign_in(w, n, id6) for n, id6 in SUBSCRIBERS]
     bound = text(at(300))
     for key, numbers in ((w.a, NOTICED), (w.b, NOTICED[:2])):
         items = [{"number": n, "account": "acct-" + n[-2:], "bound_at": bound} for n in numbers]
@@ -107,6 +123,20 @@ def setup():
     seed_notices(w)
     seed_complaints(w)
     return w
+
+
+def sign_in(w, number, id6):
+    expect_json(w.srv.client(None).post("/v1/subscriber/otp", {"number": number}), 200, "otp")
+    out = h.run_cli("sms", "outbox", "--db", w.env.db, "--number", number, "--json").stdout
+    msgs = [json.loads(x) for x in out.splitlines() if x.strip()]
+    code = CODE_RE.search([m for m in msgs if m["purpose"] == "otp"][-1]["text"]).group(1)
+    d = expect_json(w.srv.client(None).post("/v1/subscriber/session", {
+        "number": number, "code": code, "id6": id6}), 201, "sign in")
+    return d["token"]
+
+
+def ask(w, i, name):
+    return w.srv.client(w.tokens[i]).post("/v1/subscriber/app-requests", {"name": name})
 
 
 def notice_ids(w, key):
@@ -165,12 +195,12 @@ def case_numbers_by_carrier_and_status(w):
     d = get(w, "/v1/admin/stats/numbers")
     by = {c["carrier"]: c for c in d["carriers"]}
     eq("carriers", {"cm", "ct"}, set(by))
-    eq("cm", {"active": 2, "suspended": 1, "frozen": 5, "pool": 1},
+    eq("cm", {"active": 5, "suspended": 1, "frozen": 5, "pool": 1},
        by["cm"]["statuses"])
-    eq("cm total", 9, by["cm"]["total"])
+    eq("cm total", 12, by["cm"]["total"])
     eq("ct", {"active": 1, "suspended": 0, "frozen": 0, "pool": 0}, by["ct"]["statuses"])
-    eq("all", {"active": 3, "suspended": 1, "frozen": 5, "pool": 1}, d["statuses"])
-    eq("total", 10, d["total"])
+    eq("all", {"active": 6, "suspended": 1, "frozen": 5, "pool": 1}, d["statuses"])
+    eq("total", 13, d["total"])
 
 
 def expected_days(first, last):
@@ -273,7 +303,7 @@ def case_complaints_by_kind_desk_deadline(w):
 
 
 def case_admin_only(w):
-    for path in ("numbers", "events", "notices", "complaints"):
+    for path in ("numbers", "events", "notices", "complaints", "demand"):
         p = "/v1/admin/stats/" + path
         expect_error(w.srv.client(None).get(p), 401, "UNAUTHENTICATED", p + " without a key")
         expect_error(w.srv.client(w.a).get(p), 403, "PERMISSION_DENIED", p + " with an app key")
@@ -292,6 +322,54 @@ def case_figures_follow_the_store(w):
     time.sleep(0.05)
     after = get(w, path)["days"][0]["events"]["activate"]
     eq("activations today", before + 1, after)
+
+
+def case_demand_normalized_one_vote_each_and_ranked(w):
+    for i, name in ((0, "WeChat"), (1, "  wechat "), (2, "WECHAT"), (0, "Ali   Pay"), (1, "ali pay")):
+        d = expect_json(ask(w, i, name), 201, "ask %r" % name)
+        eq("%r: counted as" % name, "wechat" if "chat" in name.lower() else "ali pay", d["name"])
+        eq("%r: added" % name, True, d["added"])
+    d = expect_json(ask(w, 0, "WECHAT  "), 200, "asking again")
+    eq("asking again adds nothing", (False, 3), (d["added"], d["votes"]))
+    d = get(w, "/v1/admin/stats/demand")
+    top = [(a["name"], a["votes"]) for a in d["apps"]]
+    eq("the ranking", [("wechat", 3), ("ali pay", 2)], top[:2])
+    for a in d["apps"]:
+        assert a["first_asked_at"] <= a["last_asked_at"], "first and last asked: %r" % a
+    eq("limit 1", [("wechat", 3)], [(a["name"], a["votes"]) for a in
+                                    get(w, "/v1/admin/stats/demand?limit=1")["apps"]])
+    c = w.srv.client(w.admin)
+    for bad in ("0", "101", "x"):
+        expect_error(c.get("/v1/admin/stats/demand?limit=" + bad), 400, "INVALID_ARGUMENT",
+                     "limit " + bad)
+    eq("limit 100 is taken", 2, len(get(w, "/v1/admin/stats/demand?limit=100")["apps"]))
+
+
+def case_demand_refuses_registry_apps_and_bad_names(w):
+    expect_error(ask(w, 0, "APP-A"), 409, "CONFLICT", "an app of the registry")
+    expect_error(ask(w, 0, "   "), 400, "INVALID_ARGUMENT", "a blank name")
+    expect_error(ask(w, 0, "x" * 65), 400, "INVALID_ARGUMENT", "65 bytes")
+    expect_error(ask(w, 0, "a\u007fb"), 400, "INVALID_ARGUMENT", "a control character")
+    d = expect_json(ask(w, 0, "y" * 64), 201, "64 bytes")
+    eq("64 bytes", "y" * 64, d["name"])
+    names = [a["name"] for a in get(w, "/v1/admin/stats/demand?limit=100")["apps"]]
+    assert "app-a" not in names and "x" * 64 not in names, "refused names counted: %r" % names
+    expect_error(w.srv.client(None).post("/v1/subscriber/app-requests", {"name": "zoom"}), 401,
+                 "UNAUTHENTICATED", "no session")
+    expect_error(w.srv.client(w.admin).post("/v1/subscriber/app-requests", {"name": "zoom"}), 401,
+                 "UNAUTHENTICATED", "an admin key is no session")
+
+
+def case_demand_per_subscriber_cap(w):
+    """Subscriber 3 has asked for one name; up to 20 in all, the 21st is refused."""
+    for i in range(19):
+        expect_json(ask(w, 2, "app %02d" % i), 201, "name %d" % (i + 2))
+    expect_error(ask(w, 2, "one too many"), 400, "INVALID_ARGUMENT", "the 21st name")
+    d = expect_json(ask(w, 2, "wechat"), 200, "a name asked before still answers")
+    eq("votes", 3, d["votes"])
+    names = [a["name"] for a in get(w, "/v1/admin/stats/demand?limit=100")["apps"]]
+    assert "one too many" not in names, "the refused name was counted"
+    eq("names ranked", 2 + 1 + 19, len(names))
 
 
 if __name__ == "__main__":

@@ -303,13 +303,14 @@ def case_version_3_store_is_migrated(ctx):
     db.executescript(
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "DROP TABLE ports; DROP TABLE events_more; DROP INDEX sms_codes; DROP TABLE oauth_clients;"
-        "DROP TABLE receipt_keys; UPDATE meta SET value = '3' WHERE key = 'schema_version';")
+        "DROP TABLE receipt_keys; DROP TABLE app_demand;"
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version';")
     db.commit()
     db.close()
     s = h.Server(env, extra=["--check-rate", "2/s"]).start()
     try:
         db = sqlite3.connect(env.db)
-        eq("version", "6", db.execute(
+        eq("version", "9", db.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
         eq("limits of a key from before", (0, 0), db.execute(
             "SELECT rate_per_s, rate_per_day FROM api_keys WHERE name = 'before'").fetchone())

@@ -105,6 +105,7 @@ POST    /v1/subscriber/complaints             session
 GET     /v1/subscriber/complaints             session
 POST    /v1/subscriber/report-by-sms          session
 GET     /v1/subscriber/checklist              session
+POST    /v1/subscriber/app-requests           session
 PUT     /v1/profile                           app
 GET     /v1/profile                           app
 GET     /v1/complaints                        app
@@ -117,6 +118,7 @@ GET     /v1/admin/stats/numbers               admin
 GET     /v1/admin/stats/events                admin
 GET     /v1/admin/stats/notices               admin
 GET     /v1/admin/stats/complaints            admin
+GET     /v1/admin/stats/demand                admin
 """
 
 WHO = {"anyone", "app", "carrier", "admin", "session", "app+session"}

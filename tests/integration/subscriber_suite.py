@@ -1191,7 +1191,8 @@ def case_version_2_store_is_migrated(ctx):
     db.executescript(
         "DROP TABLE sms; DROP TABLE otp; DROP TABLE rate_limits; DROP TABLE sessions;"
         "DROP TABLE requests; DROP TABLE complaints; DROP TABLE ports; DROP TABLE events_more;"
-        "DROP TABLE oauth_clients; DROP TABLE receipt_keys; DROP INDEX notices_request;"
+        "DROP TABLE oauth_clients; DROP TABLE receipt_keys; DROP TABLE app_demand;"
+        "DROP INDEX notices_request;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
@@ -1199,10 +1200,10 @@ def case_version_2_store_is_migrated(ctx):
     db.close()
     h.run_cli("verify", "--db", w.env.db)
     db = sqlite3.connect(w.env.db)
-    eq("version", "6", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    eq("version", "9", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports",
-            "oauth_clients", "receipt_keys"} <= tables, tables
+            "oauth_clients", "receipt_keys", "app_demand"} <= tables, tables
     db.close()
     w.server.start()
     w.bind(w.bank, N_NEW, "old-owner-acct", at(350))

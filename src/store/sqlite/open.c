@@ -49,6 +49,10 @@
  *   receipt_keys(id, public_key, sealed_secret, created_at, retired_at)
  *                            the Ed25519 keys that sign check receipts
  *                            (store/receipts.h); retired_at 0: the current one
+ * Versions 7 and 8: other work's (merged beside this; no change here yet).
+ * Version 9:
+ *   app_demand(name, number, tenure, created)  the apps subscribers asked
+ *                            to be able to check (store/demand.h)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -66,7 +70,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 9
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -166,6 +170,20 @@ static const char schema_v6_sql[] =
     " sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL,"
     " retired_at INTEGER NOT NULL DEFAULT 0);";
 
+/* Versions 7 and 8 are other pieces of work merged beside this one (the
+ * index snapshot's change number, the audit trail): until they are, their
+ * steps only record the version, so a store goes 6 -> 9 in order. */
+static const char schema_v7_sql[] = "SELECT 1";
+static const char schema_v8_sql[] = "SELECT 1";
+
+/* Version 9: coverage demand, the apps subscribers asked to be able to check
+ * (store/demand.h): one row per name and subscriber (number and tenure). */
+static const char schema_v9_sql[] =
+    "CREATE TABLE app_demand(name TEXT NOT NULL, number INTEGER NOT NULL,"
+    " tenure INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(name, number, tenure))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -205,8 +223,9 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
     const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql, meta};
-    return in_transaction(s, steps, 7, err, errlen);
+                                 schema_v5_sql, schema_v6_sql, schema_v7_sql, schema_v8_sql,
+                                 schema_v9_sql, meta};
+    return in_transaction(s, steps, 10, err, errlen);
 }
 
 /* Add what version 2 has to a version 1 store, in one transaction. */
@@ -250,6 +269,30 @@ static int migrate_5_to_6(sqlite_store *s, char *err, size_t errlen)
     return in_transaction(s, steps, 2, err, errlen);
 }
 
+/* Add what version 7 has to a version 6 store, in one transaction. */
+static int migrate_6_to_7(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v7_sql,
+                                 "UPDATE meta SET value = '7' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
+/* Add what version 8 has to a version 7 store, in one transaction. */
+static int migrate_7_to_8(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v8_sql,
+                                 "UPDATE meta SET value = '8' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
+/* Add what version 9 has to a version 8 store, in one transaction. */
+static int migrate_8_to_9(sqlite_store *s, char *err, size_t errlen)
+{
+    const char *const steps[] = {schema_v9_sql,
+                                 "UPDATE meta SET value = '9' WHERE key = 'schema_version'"};
+    return in_transaction(s, steps, 2, err, errlen);
+}
+
 static int load_rules(sqlite_store *s, char *err, size_t errlen)
 {
     long version, cc, aging, tz;
@@ -275,6 +318,18 @@ static int load_rules(sqlite_store *s, char *err, size_t errlen)
     if (version == 5 && (rc = migrate_5_to_6(s, err, errlen)) == SN_OK)
         version = 6;
     else if (version == 5)
+        return rc;
+    if (version == 6 && (rc = migrate_6_to_7(s, err, errlen)) == SN_OK)
+        version = 7;
+    else if (version == 6)
+        return rc;
+    if (version == 7 && (rc = migrate_7_to_8(s, err, errlen)) == SN_OK)
+        version = 8;
+    else if (version == 7)
+        return rc;
+    if (version == 8 && (rc = migrate_8_to_9(s, err, errlen)) == SN_OK)
+        version = 9;
+    else if (version == 8)
         return rc;
     if (version != SCHEMA_VERSION)
         return sn_fail(err, errlen, SN_ESTORE, "store schema version %ld, this build reads %d",
