@@ -3,8 +3,8 @@
 // drives Debian's chromium (headless) against a real `secondnum serve` on a
 // free loopback port, with a store seeded so that every chart has points
 // (history imported with the CLI, notices made by bindings and cancellations
-// over the API and partly acknowledged, complaints at each desk written into
-// the store). Steps: a wrong key and an app key are refused; an admin key
+// over the API and partly acknowledged, complaints at each desk and coverage
+// demand written into the store). Steps: a wrong key and an app key are refused; an admin key
 // signs in and every section draws a chart with data (read back from
 // Chart.js); the language switches to English and back; the checks section
 // says "no usage data" while GET /v1/usage answers 404; each desk signs in
@@ -128,6 +128,11 @@ class World {
     complaint(2, 0, 2, now - 7200, 'cannot register: the number is said to be taken');
     complaint(3, bankId, 1, now - 20 * 86400, 'harassing calls for the previous owner');
     complaint(4, bankId, 4, now - 3 * 86400, 'other');
+    // coverage demand: three subscribers asked for wechat, one for alipay
+    const wish = (name, number) => sql(this.db, 'INSERT INTO app_demand(name, number, tenure, created) ' +
+      `VALUES ('${name}', ${number}, 1, ${now - 600})`);
+    for (const n of [8613700000003, 8613700000004, 8613300000005]) wish('wechat', n);
+    wish('alipay', 8613300000006);
   }
 
   async api(key, method, p, body) {
@@ -247,7 +252,7 @@ async function main() {
     await page.locator('#notices-table tbody tr').first().waitFor();
     const sums = await chartSums(page);
     for (const id of ['chart-numbers', 'chart-events', 'chart-reissues', 'chart-notices', 'chart-acktimes',
-      'chart-complaint-kinds', 'chart-complaint-desks', 'chart-complaint-due']) {
+      'chart-complaint-kinds', 'chart-complaint-desks', 'chart-complaint-due', 'chart-demand']) {
       assert(sums[id] > 0, `${id} has no points: ${JSON.stringify(sums)}`);
     }
     // the figures: 10 numbers, 1 reissue in the last 30 days, 6 notices
@@ -258,6 +263,9 @@ async function main() {
     const reissues = await page.evaluate(() => Chart.getChart(document.getElementById('chart-reissues')).data.datasets[0].data);
     assert(reissues.reduce((a, b) => a + b, 0) === 1, 'one reissue ' + JSON.stringify(reissues));
     assert(sums['chart-complaint-kinds'] === 4, 'four complaints ' + sums['chart-complaint-kinds']);
+    const demand = await page.evaluate(() => Chart.getChart(document.getElementById('chart-demand')).data);
+    assert(JSON.stringify(demand.labels) === '["wechat","alipay"]' &&
+      JSON.stringify(demand.datasets[0].data) === '[3,1]', 'the demand ranking ' + JSON.stringify(demand));
     const below = await page.locator('#below-list').innerText();
     assert(below.includes('bank') && !below.includes('shop'), 'the bank is below the threshold: ' + below);
     const row = await page.locator('#notices-table tbody tr', { hasText: 'shop' }).innerText();

@@ -1,7 +1,8 @@
 // admin.js - the regulator and operator dashboard (/admin/) and the
 // complaint desks (/admin/desks.html). The dashboard draws, with Chart.js
 // (bundled into the binary at build time), the JSON that scripts read too:
-// GET /v1/admin/stats/{numbers,events,notices,complaints} and GET /v1/usage.
+// GET /v1/admin/stats/{numbers,events,notices,complaints,demand} and GET
+// /v1/usage (checks per day; "no usage data" when it is not there).
 // The desks list and resolve complaints through the desks' own endpoints.
 // The key or token is kept in sessionStorage (this tab only) and sent as
 // Authorization: Bearer. Every label comes from one dictionary per language.
@@ -20,7 +21,8 @@ const T = {
     secNotices: '各应用的通知：已发、已确认、逾期',
     secAckTimes: '从通知到确认的时间（中位数和第 95 百分位）', secBelow: '确认率低于门槛的应用',
     secComplaints: '投诉：类型、处理方与期限', secChecks: '每日查询（按应用和结论）',
-    noUsage: '暂无查询用量数据', noneBelow: '没有应用低于门槛。',
+    noUsage: '暂无查询用量数据', secDemand: '用户最想查询的应用（覆盖需求）',
+    noDemand: '还没有用户提出想查的应用', votes: '提出的用户数', noneBelow: '没有应用低于门槛。',
     complaintKinds: '投诉类型', complaintDesks: '待处理投诉所在处理方', complaintDue: '待处理投诉的期限',
     colApp: '应用', colIssued: '已发', colAcked: '已确认', colOverdue: '逾期', colRate: '确认率',
     colMedian: '中位数', colP95: 'P95', colId: '编号', colKind: '类型', colNumber: '号码', colText: '内容',
@@ -53,7 +55,8 @@ const T = {
     secNotices: 'Notices per app: issued, acknowledged, overdue',
     secAckTimes: 'Time from notice to acknowledgement (median and 95th percentile)', secBelow: 'Apps below the acknowledgement threshold',
     secComplaints: 'Complaints by kind, desk and deadline', secChecks: 'Checks per day by app and verdict',
-    noUsage: 'No usage data', noneBelow: 'No app is below the threshold.',
+    noUsage: 'No usage data', secDemand: 'Apps subscribers most want to check (coverage demand)',
+    noDemand: 'No subscriber has asked for an app yet', votes: 'Subscribers who asked', noneBelow: 'No app is below the threshold.',
     complaintKinds: 'Complaints by kind', complaintDesks: 'Open complaints by desk', complaintDue: 'Open complaints by deadline',
     colApp: 'App', colIssued: 'Issued', colAcked: 'Acknowledged', colOverdue: 'Overdue', colRate: 'Rate',
     colMedian: 'Median', colP95: 'P95', colId: 'ID', colKind: 'Kind', colNumber: 'Number', colText: 'Text',
@@ -144,26 +147,28 @@ function query() {
 async function load() {
   const q = query();
   const threshold = $('threshold').value || '0.9';
-  const [numbers, events, notices, complaints, usage] = await Promise.all([
+  const [numbers, events, notices, complaints, demand, usage] = await Promise.all([
     api('GET', '/v1/admin/stats/numbers'),
     api('GET', '/v1/admin/stats/events' + (q ? '?' + q : '')),
     api('GET', '/v1/admin/stats/notices?threshold=' + encodeURIComponent(threshold)),
     api('GET', '/v1/admin/stats/complaints'),
+    api('GET', '/v1/admin/stats/demand?limit=20'),
     api('GET', '/v1/usage' + (q ? '?' + q : '')),
   ]);
-  if ([numbers, events, notices, complaints].some(r => r.status === 401 || r.status === 403)) {
+  const mine = [numbers, events, notices, complaints, demand];
+  if (mine.some(r => r.status === 401 || r.status === 403)) {
     signOut();
     showError(t('refused'));
     return false;
   }
-  const bad = [numbers, events, notices, complaints].find(r => !r.ok);
+  const bad = mine.find(r => !r.ok);
   if (bad) {
     showError(t('failed') + ((bad.data && bad.data.message) || bad.status));
     return false;
   }
   showError('');
   state.data = { numbers: numbers.data, events: events.data, notices: notices.data,
-    complaints: complaints.data, usage: usage.ok && usage.data && Array.isArray(usage.data.days) ? usage.data : null };
+    complaints: complaints.data, demand: demand.data, usage: usage.ok && usage.data && Array.isArray(usage.data.days) ? usage.data : null };
   if (!$('from').value) $('from').value = events.data.from;
   if (!$('to').value) $('to').value = events.data.to;
   draw();
@@ -202,6 +207,7 @@ function draw() {
   ] }, options: { scales: { y: { beginAtZero: true } } } });
   drawNotices(d.notices);
   drawComplaints(d.complaints);
+  drawDemand(d.demand);
   drawUsage(d.usage);
 }
 
@@ -261,6 +267,16 @@ function drawComplaints(c) {
   chart('chart-complaint-due', { type: 'bar', data: { labels: due.map(x => word('due', x)), datasets: [
     { label: t('complaintDue'), backgroundColor: COLORS[3], data: due.map(x => c.open_by_deadline[x]) },
   ] }, options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } } });
+}
+
+function drawDemand(dm) {
+  const empty = dm.apps.length === 0;
+  $('demand-empty').hidden = !empty;
+  $('chart-demand').parentElement.hidden = empty;
+  if (empty) return;
+  chart('chart-demand', { type: 'bar', data: { labels: dm.apps.map(a => a.name), datasets: [
+    { label: t('votes'), backgroundColor: COLORS[5], data: dm.apps.map(a => a.votes) },
+  ] }, options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } } });
 }
 
 // GET /v1/usage: {"days":[{"date","app","verdicts":{...},"conclusive","total"}]}; a stack per app.
