@@ -372,5 +372,11 @@ def case_demand_per_subscriber_cap(w):
     eq("names ranked", 2 + 1 + 19, len(names))
 
 
+def case_server_stops_cleanly(w):
+    """Last: serve exits 0 on SIGTERM with no sanitizer report."""
+    w.srv.stop()
+    assert not h.SANITIZER_RE.search(w.srv.stderr()), "sanitizer report:\n" + w.srv.stderr()[-4000:]
+
+
 if __name__ == "__main__":
     h.main(globals(), setup=setup, teardown=teardown)
