@@ -93,9 +93,11 @@ static void day_json(sn_strbuf *b, const sn_dashboard_day *d)
     for (int k = 1; k < SN_EV_COUNT; k++)
         sn_strbuf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "", sn_event_name(k),
                          (unsigned long long)d->kinds[k]);
-    sn_strbuf_printf(b, "},\"forced\":%llu,\"reissues\":%llu,\"reissues_forced\":%llu}",
+    sn_strbuf_printf(b,
+                     "},\"forced\":%llu,\"reissues\":%llu,\"reissues_forced\":%llu,"
+                     "\"reissues_held\":%llu}",
                      (unsigned long long)d->forced, (unsigned long long)d->reissues,
-                     (unsigned long long)d->reissues_forced);
+                     (unsigned long long)d->reissues_forced, (unsigned long long)d->held);
 }
 
 static int stats_events(sn_http_job *j, sn_store *s)

@@ -48,6 +48,14 @@ static int add_reissues(void *ctx, sn_day day, uint64_t count, uint64_t forced)
     return 0;
 }
 
+static int add_held(void *ctx, sn_day day, uint64_t held)
+{
+    day_span *d = ctx;
+    if (day >= d->from && day <= d->to)
+        d->days[day - d->from].held += held;
+    return 0;
+}
+
 int sn_dashboard_events(sn_store *s, sn_day from, sn_day to, sn_dashboard_day *days, char *err,
                         size_t errlen)
 {
@@ -64,6 +72,8 @@ int sn_dashboard_events(sn_store *s, sn_day from, sn_day to, sn_dashboard_day *d
     int rc = sn_store_stats_events(s, start, end, add_events, &span, err, errlen);
     if (rc == SN_OK)
         rc = sn_store_stats_reissues(s, start, end, add_reissues, &span, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_store_stats_held(s, from, to, add_held, &span, err, errlen);
     return rc;
 }
 

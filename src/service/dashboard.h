@@ -28,6 +28,7 @@ typedef struct {
     uint64_t forced;             /* events forced past the reissue guard */
     uint64_t reissues;           /* activations that started a new tenure */
     uint64_t reissues_forced;    /* of them, forced past the guard */
+    uint64_t held;               /* activations the guard held (refused) */
 } sn_dashboard_day;
 
 /* Fill days[0 .. to - from] (the caller's, to - from + 1 of them, at most

@@ -40,6 +40,11 @@ static const char notices_sql[] =
     "ORDER BY 1";
 static const char ack_sql[] = "SELECT app, acked_at - created FROM notices WHERE acked_at > 0 "
                               "ORDER BY 1, 2";
+static const char add_held_sql[] =
+    "INSERT INTO guard_holds(day, held) VALUES ($1, $2) "
+    "ON CONFLICT(day) DO UPDATE SET held = guard_holds.held + excluded.held";
+static const char held_sql[] =
+    "SELECT day, held FROM guard_holds WHERE day >= $1 AND day <= $2 ORDER BY day";
 static const char complaints_sql[] = "SELECT id, app, carrier, kind, resolved_level, created, "
                                      "period, resolved_at FROM complaints ORDER BY id";
 
@@ -51,6 +56,7 @@ typedef struct {
         sn_stats_reissues_fn reissues;
         sn_stats_notices_fn notices;
         sn_stats_ack_fn ack;
+        sn_stats_held_fn held;
         sn_complaint_fn complaint;
     } fn;
     void *ctx;
@@ -139,6 +145,27 @@ int sn_store_stats_ack_times(sn_store *s, sn_stats_ack_fn fn, void *ctx, char *e
     stats_cb cb = {.ctx = ctx};
     cb.fn.ack = fn;
     return sn_sql_read(s, ack_sql, SQL_NO_ARGS, ack_row, &cb, "acknowledgement times", err, errlen);
+}
+
+int sn_store_stats_add_held(sn_store *s, sn_day day, uint64_t n, char *err, size_t errlen)
+{
+    return sn_sql_write(s, add_held_sql, SQL_ARGS(SQL_INT(day), SQL_INT(n)), NULL,
+                        "count a held reissue", err, errlen);
+}
+
+static int held_row(void *ctx, const sn_sql_row *row)
+{
+    stats_cb *cb = ctx;
+    return cb->fn.held(cb->ctx, (sn_day)sn_sql_int(row, 0), (uint64_t)sn_sql_int(row, 1));
+}
+
+int sn_store_stats_held(sn_store *s, sn_day from, sn_day to, sn_stats_held_fn fn, void *ctx,
+                        char *err, size_t errlen)
+{
+    stats_cb cb = {.ctx = ctx};
+    cb.fn.held = fn;
+    return sn_sql_read(s, held_sql, SQL_ARGS(SQL_INT(from), SQL_INT(to)), held_row, &cb,
+                       "held reissues", err, errlen);
 }
 
 static int complaint_row(void *ctx, const sn_sql_row *row)

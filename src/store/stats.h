@@ -2,8 +2,7 @@
  * stats.h - read-only aggregates over the store for the regulator and
  * operator dashboard (service/dashboard.h): numbers by carrier and status,
  * events and reissues per day, notices and their acknowledgement times per
- * app, complaints' raw times, and coverage demand (apps subscribers asked
- * for). Nothing here writes; each call is one statement in the SQL both
+ * app, Nothing here writes; each call is one statement in the SQL both
  * backends run (sql.h). Days are the jurisdiction's (the store's rules):
  * a day number is (instant + offset) / 86400, as sn_day_of counts them.
  */
@@ -31,6 +30,15 @@ int sn_store_stats_events(sn_store *s, int64_t from, int64_t to, sn_stats_events
 typedef int (*sn_stats_reissues_fn)(void *ctx, sn_day day, uint64_t count, uint64_t forced);
 int sn_store_stats_reissues(sn_store *s, int64_t from, int64_t to, sn_stats_reissues_fn fn,
                             void *ctx, char *err, size_t errlen);
+
+/* Count n activations the reissue guard held on day (in the open
+ * transaction, so a batch rolled back counts none). */
+int sn_store_stats_add_held(sn_store *s, sn_day day, uint64_t n, char *err, size_t errlen);
+
+/* The held activations of days [from, to], in day order. */
+typedef int (*sn_stats_held_fn)(void *ctx, sn_day day, uint64_t held);
+int sn_store_stats_held(sn_store *s, sn_day from, sn_day to, sn_stats_held_fn fn, void *ctx,
+                        char *err, size_t errlen);
 
 /* Per app (its id and name, in id order): notices issued, acknowledged,
  * and open past their deadline at time now. */

@@ -1,6 +1,7 @@
 """dashboard_suite.py - issue 14, the dashboard's JSON (GET /v1/admin/stats/...)
 against a real `secondnum serve`, with figures the suite seeds and computes
-itself: numbers by carrier and status, events and reissues per day, notices
+itself: numbers by carrier and status, events and reissues per day (and
+the reissues the guard held, which the log never has), notices
 per app (issued, acknowledged, overdue, nearest-rank median and 95th
 percentile of the time to acknowledge, below a threshold), complaints by
 kind, desk and deadline; coverage demand (subscribers naming apps the
@@ -78,6 +79,7 @@ HISTORY = [
     ("+8613300000005", "ct", [("activate", at(400))]),
 ]
 NOTICED = ["+861370000001%d" % i for i in range(5)]  # bound, then cancelled over the API
+HELD = "+8613700000020"  # app-c's, cancelled 200 days ago: its reissue now is held
 SUBSCRIBERS = [("+86137000002%02d" % i, "%06d" % (123450 + i)) for i in range(1, 4)]
 GENEROUS = ["--otp-per-address", "100000", "--signin-per-address", "100000",
             "--otp-per-number", "1000"]
@@ -98,7 +100,7 @@ def setup():
     for carrier in ("cm", "ct"):
         rows = [(n, kind, text(t)) for n, c, evs in HISTORY if c == carrier for kind, t in evs]
         if carrier == "cm":
-            rows += [(n, "activate", text(at(400))) for n in NOTICED]
+            rows += [(n, "activate", text(at(400))) for n in NOTICED + [HELD]]
         w.env.import_feed(rows, carrier=carrier)
     feed = w.env.path("subscribers.csv")
     with open(feed, "w") as f:
@@ -110,6 +112,7 @@ def setup():
     w.admin = w.env.key("admin", "ops")
     w.a = w.env.key("app", "app-a")
     w.b = w.env.key("app", "app-b")
+    w.c = w.env.key("app", "app-c")
     w.srv = h.Server(w.env, extra=GENEROUS).start()
     w.tokens = [sign_in(w, n, id6) for n, id6 in SUBSCRIBERS]
     bound = text(at(300))
@@ -120,9 +123,24 @@ def setup():
     d = expect_json(w.srv.client(w.cm).post("/v1/events", {"events": [
         {"number": n, "event": "cancel", "at": text(w.cancel_at)} for n in NOTICED]}))
     eq("cancellations applied", len(NOTICED), d["applied"])
+    seed_held(w)
     seed_notices(w)
     seed_complaints(w)
     return w
+
+
+def seed_held(w):
+    """app-c's number is cancelled 200 days ago (a notice open for days): the
+    guard holds its reissue an hour ago, which the log never records."""
+    expect_json(w.srv.client(w.c).request("PUT", "/v1/bindings", json_body={"bindings": [
+        {"number": HELD, "account": "c-1", "bound_at": text(at(300))}]}))
+    d = expect_json(w.srv.client(w.cm).post("/v1/events", {"events": [
+        {"number": HELD, "event": "cancel", "at": text(at(200))}]}))
+    eq("the cancellation", 1, d["applied"])
+    w.held_at = at(0, 1)
+    d = expect_json(w.srv.client(w.cm).post("/v1/events", {"events": [
+        {"number": HELD, "event": "activate", "at": text(w.held_at)}]}))
+    eq("the reissue is held", ["REISSUE_HELD"], [r["code"] for r in d["rejected"]])
 
 
 def sign_in(w, number, id6):
@@ -195,12 +213,12 @@ def case_numbers_by_carrier_and_status(w):
     d = get(w, "/v1/admin/stats/numbers")
     by = {c["carrier"]: c for c in d["carriers"]}
     eq("carriers", {"cm", "ct"}, set(by))
-    eq("cm", {"active": 5, "suspended": 1, "frozen": 5, "pool": 1},
+    eq("cm", {"active": 5, "suspended": 1, "frozen": 6, "pool": 1},
        by["cm"]["statuses"])
-    eq("cm total", 12, by["cm"]["total"])
+    eq("cm total", 13, by["cm"]["total"])
     eq("ct", {"active": 1, "suspended": 0, "frozen": 0, "pool": 0}, by["ct"]["statuses"])
-    eq("all", {"active": 6, "suspended": 1, "frozen": 5, "pool": 1}, d["statuses"])
-    eq("total", 13, d["total"])
+    eq("all", {"active": 6, "suspended": 1, "frozen": 6, "pool": 1}, d["statuses"])
+    eq("total", 14, d["total"])
 
 
 def expected_days(first, last):
@@ -241,6 +259,8 @@ def case_events_and_reissues_per_day(w):
         eq("%s: events" % day["date"], {k: exp["events"].get(k, 0) for k in kinds}, day["events"])
         eq("%s: reissues" % day["date"], exp["reissues"], day["reissues"])
         eq("%s: forced" % day["date"], 0, day["forced"] + day["reissues_forced"])
+        eq("%s: held" % day["date"], 1 if day["date"] == day_of(w.held_at) else 0,
+           day["reissues_held"])
     eq("reissues in the week", 1, sum(x["reissues"] for x in d["days"]))
     # the default: the last 30 days up to today
     d = get(w, "/v1/admin/stats/events")
@@ -271,7 +291,10 @@ def case_notices_per_app(w):
     d = get(w, "/v1/admin/stats/notices")
     eq("threshold", 0.9, d["threshold"])
     by = {a["app"]: a for a in d["apps"]}
-    eq("apps", {"app-a", "app-b"}, set(by))
+    eq("apps", {"app-a", "app-b", "app-c"}, set(by))
+    eq("app-c, nothing acknowledged", (1, 0, 0, 0.0, None, None, True), tuple(
+        by["app-c"][k] for k in ("issued", "acknowledged", "overdue", "ack_rate",
+                                 "median_ack_seconds", "p95_ack_seconds", "below_threshold")))
     a, b = by["app-a"], by["app-b"]
     eq("app-a counts", (5, 3, 1), (a["issued"], a["acknowledged"], a["overdue"]))
     eq("app-b counts", (2, 2, 0), (b["issued"], b["acknowledged"], b["overdue"]))
@@ -283,9 +306,10 @@ def case_notices_per_app(w):
     eq("app-b p95", nearest(B_TIMES, 0.95), b["p95_ack_seconds"])
     eq("below 0.9", (True, False), (a["below_threshold"], b["below_threshold"]))
     d = get(w, "/v1/admin/stats/notices?threshold=0.5")
-    eq("below 0.5", [False, False], [x["below_threshold"] for x in d["apps"]])
+    eq("below 0.5", {"app-a": False, "app-b": False, "app-c": True},
+       {x["app"]: x["below_threshold"] for x in d["apps"]})
     d = get(w, "/v1/admin/stats/notices?threshold=1")
-    eq("below 1", {"app-a": True, "app-b": False},
+    eq("below 1", {"app-a": True, "app-b": False, "app-c": True},
        {x["app"]: x["below_threshold"] for x in d["apps"]})
 
 

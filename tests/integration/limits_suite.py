@@ -303,7 +303,7 @@ def case_version_3_store_is_migrated(ctx):
     db.executescript(
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "DROP TABLE ports; DROP TABLE events_more; DROP INDEX sms_codes; DROP TABLE oauth_clients;"
-        "DROP TABLE receipt_keys; DROP TABLE app_demand;"
+        "DROP TABLE receipt_keys; DROP TABLE app_demand; DROP TABLE guard_holds;"
         "UPDATE meta SET value = '3' WHERE key = 'schema_version';")
     db.commit()
     db.close()

@@ -1192,6 +1192,7 @@ def case_version_2_store_is_migrated(ctx):
         "DROP TABLE sms; DROP TABLE otp; DROP TABLE rate_limits; DROP TABLE sessions;"
         "DROP TABLE requests; DROP TABLE complaints; DROP TABLE ports; DROP TABLE events_more;"
         "DROP TABLE oauth_clients; DROP TABLE receipt_keys; DROP TABLE app_demand;"
+        "DROP TABLE guard_holds;"
         "DROP INDEX notices_request;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
@@ -1203,7 +1204,7 @@ def case_version_2_store_is_migrated(ctx):
     eq("version", "9", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports",
-            "oauth_clients", "receipt_keys", "app_demand"} <= tables, tables
+            "oauth_clients", "receipt_keys", "app_demand", "guard_holds"} <= tables, tables
     db.close()
     w.server.start()
     w.bind(w.bank, N_NEW, "old-owner-acct", at(350))

@@ -173,7 +173,7 @@ case_schema_version_is_checked_and_migrated() {
   # a version 2 store (before the subscriber tables, the change numbers, ports
   # and the keys' check limits) is migrated at open, to the schema of a new store
   sql "drop table sms, otp, rate_limits, sessions, requests, complaints, ports, events_more, oauth_clients,
-       receipt_keys, app_demand;
+       receipt_keys, app_demand, guard_holds;
        alter table notices drop column request; alter table apps drop column display_name;
        alter table numbers drop column seq;
        alter table api_keys drop column rate_per_s, drop column rate_per_day;

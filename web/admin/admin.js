@@ -17,7 +17,7 @@ const T = {
     refused: '密钥无效或没有管理员权限。', failed: '请求失败：',
     from: '起始日', to: '截止日', threshold: '确认率门槛',
     secNumbers: '按运营商和状态统计的号码', secEvents: '每日事件（按类型）', secReissues: '每日二次放号',
-    reissuesNote: '被保护机制拦下的放号不会记入日志；此处列出强制越过保护的数量。',
+    reissuesNote: '二次放号：号码销号或释放后再次开通。被保护机制拦下的放号另行计数。', held: '被保护机制拦下',
     secNotices: '各应用的通知：已发、已确认、逾期',
     secAckTimes: '从通知到确认的时间（中位数和第 95 百分位）', secBelow: '确认率低于门槛的应用',
     secComplaints: '投诉：类型、处理方与期限', secChecks: '每日查询（按应用和结论）',
@@ -51,7 +51,7 @@ const T = {
     refused: 'The key is not valid or has no admin role.', failed: 'The request failed: ',
     from: 'From', to: 'To', threshold: 'Acknowledgement threshold',
     secNumbers: 'Numbers by carrier and status', secEvents: 'Events per day by kind', secReissues: 'Reissues per day',
-    reissuesNote: 'Activations the guard held were refused and are not logged; forced ones are shown.',
+    reissuesNote: 'A reissue: an activation after a cancellation or a release. Those the guard held are counted apart.', held: 'Held by the guard',
     secNotices: 'Notices per app: issued, acknowledged, overdue',
     secAckTimes: 'Time from notice to acknowledgement (median and 95th percentile)', secBelow: 'Apps below the acknowledgement threshold',
     secComplaints: 'Complaints by kind, desk and deadline', secChecks: 'Checks per day by app and verdict',
@@ -204,6 +204,7 @@ function draw() {
   chart('chart-reissues', { type: 'line', data: { labels: days, datasets: [
     { label: t('reissues'), borderColor: COLORS[0], backgroundColor: COLORS[0], data: d.events.days.map(x => x.reissues) },
     { label: t('forced'), borderColor: COLORS[6], backgroundColor: COLORS[6], data: d.events.days.map(x => x.reissues_forced) },
+    { label: t('held'), borderColor: COLORS[4], backgroundColor: COLORS[4], data: d.events.days.map(x => x.reissues_held) },
   ] }, options: { scales: { y: { beginAtZero: true } } } });
   drawNotices(d.notices);
   drawComplaints(d.complaints);

@@ -15,7 +15,8 @@
  *   rate_per_day, sms_codes (the sign-in code texts still kept). Version 6
  *   (SQLite's 5): oauth_clients, the OAuth 2.0 clients mapped to apps.
  *   Version 7 (SQLite's 6): receipt_keys, the keys that sign receipts.
- *   Version 11 (SQLite's 9): app_demand, the apps subscribers asked for. A
+ *   Version 11 (SQLite's 9): app_demand, the apps subscribers asked for;
+ *   guard_holds, the reissues the guard held per day. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -140,8 +141,10 @@ static const char *const migrations[SCHEMA_VERSION] = {
     [8] = "SET LOCAL client_min_messages = notice;",
     [9] = "SET LOCAL client_min_messages = notice;",
     /* Coverage demand (store/demand.h): the apps subscribers asked to be
-     * able to check, one row per name and subscriber (number and tenure). */
-    [10] = "CREATE TABLE app_demand(number bigint NOT NULL, created bigint NOT NULL,"
+     * able to check, one row per name and subscriber (number and tenure);
+     * the reissues the guard held, per day (store/stats.h). */
+    [10] = "CREATE TABLE guard_holds(day integer PRIMARY KEY, held bigint NOT NULL);"
+           "CREATE TABLE app_demand(number bigint NOT NULL, created bigint NOT NULL,"
            " tenure integer NOT NULL, name text COLLATE \"C\" NOT NULL,"
            " PRIMARY KEY(name, number, tenure));"
            "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);",
@@ -149,10 +152,10 @@ static const char *const migrations[SCHEMA_VERSION] = {
 
 /* The tables integrity() expects and amcheck walks. */
 static const char *const tables[] = {
-    "meta",          "carriers",     "events",    "numbers",    "api_keys", "ranges",
-    "apps",          "bindings",     "notices",   "deliveries", "sms",      "otp",
-    "rate_limits",   "sessions",     "requests",  "complaints", "ports",    "events_more",
-    "oauth_clients", "receipt_keys", "app_demand"};
+    "meta",          "carriers",     "events",     "numbers",    "api_keys", "ranges",
+    "apps",          "bindings",     "notices",    "deliveries", "sms",      "otp",
+    "rate_limits",   "sessions",     "requests",   "complaints", "ports",    "events_more",
+    "oauth_clients", "receipt_keys", "app_demand", "guard_holds"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

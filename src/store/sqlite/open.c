@@ -53,6 +53,7 @@
  * Version 9:
  *   app_demand(name, number, tenure, created)  the apps subscribers asked
  *                            to be able to check (store/demand.h)
+ *   guard_holds(day, held)   reissues the guard held, per day (store/stats.h)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -177,8 +178,10 @@ static const char schema_v7_sql[] = "SELECT 1";
 static const char schema_v8_sql[] = "SELECT 1";
 
 /* Version 9: coverage demand, the apps subscribers asked to be able to check
- * (store/demand.h): one row per name and subscriber (number and tenure). */
+ * (store/demand.h): one row per name and subscriber (number and tenure); the
+ * reissues the guard held, per day (store/stats.h). */
 static const char schema_v9_sql[] =
+    "CREATE TABLE guard_holds(day INTEGER PRIMARY KEY, held INTEGER NOT NULL);"
     "CREATE TABLE app_demand(name TEXT NOT NULL, number INTEGER NOT NULL,"
     " tenure INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(name, number, tenure))"
     " WITHOUT ROWID;"
