@@ -2,8 +2,10 @@
  * stats.h - read-only aggregates over the store for the regulator and
  * operator dashboard (service/dashboard.h): numbers by carrier and status,
  * events and reissues per day, notices and their acknowledgement times per
- * app, Nothing here writes; each call is one statement in the SQL both
- * backends run (sql.h). Days are the jurisdiction's (the store's rules):
+ * app, complaints' raw times. Each call is one statement in the SQL both
+ * backends run (sql.h). All of it reads, but one write: the reissue
+ * guard's count of the activations it held, per day (a held event is
+ * refused, so the log never has it). Days are the jurisdiction's (the store's rules):
  * a day number is (instant + offset) / 86400, as sn_day_of counts them.
  */
 #ifndef SN_STORE_STATS_H
