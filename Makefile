@@ -65,12 +65,23 @@ $(BUILD)/obj/openapi.o: $(OPENAPI) scripts/embed.sh
 	scripts/embed.sh sn_openapi_yaml $(OPENAPI) > $(BUILD)/obj/openapi.c
 	$(CC) $(CFLAGS) -c $(BUILD)/obj/openapi.c -o $@
 
-# The subscriber portal (web/) is compiled in too and served at "/".
+# The subscriber portal (web/) is compiled in too and served at "/", and the
+# regulator and operator dashboard (web/admin/) at "/admin/", with the
+# charting library it draws with (Chart.js from npm, at the version
+# web/admin/package-lock.json pins; never copied into the repository). The
+# build fails when npm cannot install it: no page goes out without charts.
 WEB_FILES := $(wildcard web/*.html web/*.js web/*.css web/*.svg)
+ADMIN_FILES := $(wildcard web/admin/*.html web/admin/*.js web/admin/*.css)
+ADMIN_DEPS := web/admin/node_modules/.installed
+CHART_JS := web/admin/node_modules/chart.js/dist/chart.umd.min.js
+$(ADMIN_DEPS): web/admin/package.json web/admin/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to bundle Chart.js into /admin (make deps installs it)"; exit 1; }
+	cd web/admin && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
 $(BUILD)/secondnum: $(BUILD)/obj/web.o
-$(BUILD)/obj/web.o: $(WEB_FILES) scripts/embed_web.sh
+$(BUILD)/obj/web.o: $(WEB_FILES) $(ADMIN_FILES) $(ADMIN_DEPS) scripts/embed_web.sh
 	@mkdir -p $(dir $@)
-	scripts/embed_web.sh $(WEB_FILES) > $(BUILD)/obj/web.c
+	scripts/embed_web.sh $(WEB_FILES) $(foreach f,$(ADMIN_FILES),/admin/$(notdir $(f))=$(f)) \
+	  /admin/chart.umd.min.js=$(CHART_JS) > $(BUILD)/obj/web.c
 	$(CC) $(CFLAGS) -c $(BUILD)/obj/web.c -o $@
 
 # q, not r: members are appended, so files of the same name in two folders
@@ -143,7 +154,9 @@ test-pg: $(BUILD)/secondnum
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-demo: deps all
+# deps first (npm among them: the build bundles Chart.js), then the build.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@./scripts/demo.sh $(BUILD)/secondnum
 
 bench: all

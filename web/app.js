@@ -32,6 +32,10 @@ const T = {
     resolved: r => `已解决：${r}`, complaintNoApp: '运营商',
     ready: '没有需要解绑的应用，可以放心销号。', requested: '已申请解绑',
     unbindSent: a => `已请 ${a} 解绑，应用会在期限内处理。`, complaintSent: '投诉已提交。',
+    wishTitle: '想查更多应用', wishLabel: '应用名称', wishButton: '提交',
+    wishHint: '您用的应用还没有加入登记？告诉我们它的名字，我们会优先联系被问得最多的应用。',
+    wishSent: (n, v) => `已记下「${n}」，共有 ${v} 位用户想查它。`, wishAgain: n => `您已经提过「${n}」。`,
+    wishKnown: '这个应用已在登记中，您可以在上面的列表里查看它。',
     reportSent: '结果已通过短信发送到您的手机。', signedOut: '您已退出。',
     needNumber: '请输入手机号码。', needCode: '请输入 6 位验证码。', needId6: '请输入证件号码后六位。',
     needText: '请填写情况说明。', failed: '出错了，请稍后再试。', sessionOver: '登录已失效，请重新登录。',
@@ -63,6 +67,10 @@ const T = {
     resolved: r => `resolved: ${r}`, complaintNoApp: 'the carrier',
     ready: 'Nothing left to unbind: you can cancel the number safely.', requested: 'unbind requested',
     unbindSent: a => `${a} was asked to unbind; it has until the deadline to answer.`, complaintSent: 'Complaint sent.',
+    wishTitle: 'Check more apps', wishLabel: 'App name', wishButton: 'Send',
+    wishHint: 'Is an app you use not in the registry yet? Tell us its name: the apps asked for most are approached first.',
+    wishSent: (n, v) => `"${n}" noted: ${v} subscriber(s) want to check it.`, wishAgain: n => `You asked for "${n}" already.`,
+    wishKnown: 'This app is in the registry already: see the list above.',
     reportSent: 'The summary is on its way to your phone by SMS.', signedOut: 'You are signed out.',
     needNumber: 'Enter your mobile number.', needCode: 'Enter the 6-digit code.', needId6: 'Enter the last six characters of your ID.',
     needText: 'Say what happened.', failed: 'Something went wrong; try again later.', sessionOver: 'Your session has ended: sign in again.',
@@ -370,6 +378,19 @@ async function complain(ev) {
   }
 }
 
+async function wish(ev) {
+  ev.preventDefault();
+  const name = $('wish-name').value.trim();
+  if (!name) return fail(t('wishLabel'));
+  try {
+    const d = await api('POST', '/v1/subscriber/app-requests', { name });
+    $('wish-name').value = '';
+    say(d.added ? t('wishSent', d.name, d.votes) : t('wishAgain', d.name));
+  } catch (e) {
+    fail(e.status === 409 ? t('wishKnown') : e.message);
+  }
+}
+
 async function report() {
   try {
     await api('POST', '/v1/subscriber/report-by-sms', { lang: state.lang });
@@ -410,6 +431,7 @@ async function start() {
   $('form-verify').addEventListener('submit', signIn);
   $('back').addEventListener('click', () => { say(''); show('step-number'); });
   $('form-complaint').addEventListener('submit', complain);
+  $('form-wish').addEventListener('submit', wish);
   $('refresh').addEventListener('click', refresh);
   $('report').addEventListener('click', report);
   $('sign-out').addEventListener('click', signOut);

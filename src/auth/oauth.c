@@ -31,6 +31,7 @@ static _Thread_local verified_token last_verified;
 struct sn_oauth {
     char issuer[SN_OAUTH_ISSUER_MAX + 1];
     char audience[SN_OAUTH_ISSUER_MAX + 1];
+    char admin_client[SN_OAUTH_CLIENT_MAX + 1]; /* "": no admin tokens */
     sn_jwks_source *keys;
 };
 
@@ -45,11 +46,17 @@ int sn_oauth_open(const sn_oauth_options *opt, sn_oauth **out, char *err, size_t
         return sn_fail(err, errlen, SN_ECONFIG,
                        "--oauth-issuer and --oauth-audience must be 1 to %d bytes",
                        SN_OAUTH_ISSUER_MAX);
+    if (opt->admin_client != NULL &&
+        (opt->admin_client[0] == '\0' || strlen(opt->admin_client) > SN_OAUTH_CLIENT_MAX))
+        return sn_fail(err, errlen, SN_ECONFIG, "--oauth-admin-client must be 1 to %d bytes",
+                       SN_OAUTH_CLIENT_MAX);
     sn_oauth *o = calloc(1, sizeof(*o));
     if (o == NULL)
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
     snprintf(o->issuer, sizeof(o->issuer), "%s", opt->issuer);
     snprintf(o->audience, sizeof(o->audience), "%s", opt->audience);
+    if (opt->admin_client != NULL)
+        snprintf(o->admin_client, sizeof(o->admin_client), "%s", opt->admin_client);
     int rc = sn_jwks_source_open(opt->jwks, &o->keys, err, errlen);
     if (rc != SN_OK) {
         free(o);
@@ -57,6 +64,12 @@ int sn_oauth_open(const sn_oauth_options *opt, sn_oauth **out, char *err, size_t
     }
     *out = o;
     return SN_OK;
+}
+
+int sn_oauth_is_admin(const sn_oauth *o, const sn_oauth_token *t)
+{
+    return o != NULL && o->admin_client[0] != '\0' && !t->three_legged &&
+           (t->scopes & SN_OAUTH_SCOPE_ADMIN) != 0 && strcmp(t->client, o->admin_client) == 0;
 }
 
 void sn_oauth_close(sn_oauth *o)
@@ -140,7 +153,8 @@ static unsigned scopes_of(const char *scope)
         const char *name;
         unsigned bit;
     } known[] = {{SN_OAUTH_SCOPE_CAMARA_NAME, SN_OAUTH_SCOPE_CAMARA},
-                 {SN_OAUTH_SCOPE_NATIVE_NAME, SN_OAUTH_SCOPE_NATIVE}};
+                 {SN_OAUTH_SCOPE_NATIVE_NAME, SN_OAUTH_SCOPE_NATIVE},
+                 {SN_OAUTH_SCOPE_ADMIN_NAME, SN_OAUTH_SCOPE_ADMIN}};
     while (scope != NULL && *scope != '\0') {
         size_t n = strcspn(scope, " ");
         for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)

@@ -31,13 +31,18 @@
 /* The scopes that matter here, as bits of sn_oauth_token.scopes. */
 #define SN_OAUTH_SCOPE_CAMARA_NAME "number-recycling:check" /* the CAMARA check paths */
 #define SN_OAUTH_SCOPE_NATIVE_NAME "secondnum:check"        /* /v1/check and its kin */
+#define SN_OAUTH_SCOPE_ADMIN_NAME "secondnum:admin"         /* admin reads (the dashboard) */
 #define SN_OAUTH_SCOPE_CAMARA 1u
 #define SN_OAUTH_SCOPE_NATIVE 2u
+#define SN_OAUTH_SCOPE_ADMIN 4u
 
 typedef struct {
     const char *issuer;   /* the exact "iss" */
     const char *audience; /* must be in "aud" */
     const char *jwks;     /* a file or an http(s) URL */
+    /* the client whose tokens with the scope secondnum:admin read as an
+     * admin (the GET admin routes, the /admin dashboard); NULL: none */
+    const char *admin_client;
 } sn_oauth_options;
 
 /* What a valid token says. */
@@ -53,6 +58,10 @@ typedef struct sn_oauth sn_oauth;
 /* Check the options and open the key set (jwks.h; a URL is fetched now). */
 int sn_oauth_open(const sn_oauth_options *opt, sn_oauth **out, char *err, size_t errlen);
 void sn_oauth_close(sn_oauth *o);
+
+/* True when t (verified) reads as an admin: a two-legged token of the
+ * configured admin client with the scope secondnum:admin. */
+int sn_oauth_is_admin(const sn_oauth *o, const sn_oauth_token *t);
 
 /* True when t looks like a JWT: three base64url parts (two dots). */
 int sn_oauth_token_shaped(const char *t, size_t len);

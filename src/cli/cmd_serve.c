@@ -160,6 +160,9 @@ static const char usage[] =
     "                     token names an unknown kid (at most every 5 s)\n"
     "A token's client_id (or azp) acts for the app `secondnum apps oauth` maps\n"
     "it to, as that app's key (its limits and metrics).\n"
+    "  --oauth-admin-client ID  tokens of this client with the scope\n"
+    "                     secondnum:admin read as an admin: the GET admin routes\n"
+    "                     and the /admin dashboard (never a write)\n"
     "\n"
     "Exit status: 0 after a clean shutdown, 1 startup failed (port in use, bad\n"
     "store), 2 usage.\n";
@@ -447,6 +450,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
                     "--audit-retention-days must be %ld-%ld"),
         SN_CLI_LONG("audit-buffer", &cf->audit_buffer, 1, SN_AUDIT_BUFFER_MAX,
                     "--audit-buffer must be %ld-%ld"),
+        SN_CLI_TEXT("oauth-admin-client", &cf->oauth.admin_client),
     };
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
@@ -483,6 +487,9 @@ static int check_together(const serve_config *cf)
     if (oauth_flags != 0 && oauth_flags != 3)
         return sn_cli_usage_error("serve",
                                   "--oauth-issuer, --oauth-audience and --oauth-jwks go together");
+    if (cf->oauth.admin_client != NULL && oauth_flags == 0)
+        return sn_cli_usage_error("serve", "--oauth-admin-client needs --oauth-issuer, "
+                                           "--oauth-audience and --oauth-jwks");
     return -1;
 }
 

@@ -1,7 +1,8 @@
 /*
  * h_portal.c - the subscriber web portal at "/": the files of web/,
  * embedded at build time (embedded.h), served for GET and HEAD of paths that
- * are no API route. "/" is index.html.
+ * are no API route. "/" is index.html; "/admin" and "/admin/" are the
+ * dashboard's (web/admin/index.html, with its charting library beside it).
  *
  * Every answer carries a strict Content-Security-Policy (scripts, styles
  * and fetches from this origin only, no inline code, no framing) and asks
@@ -33,6 +34,9 @@ int sn_portal_serve(sn_call *c, h2o_iovec_t path)
         return 0;
     if (path.len == 1 && path.base[0] == '/')
         path = h2o_iovec_init(H2O_STRLIT("/index.html"));
+    else if (h2o_memis(path.base, path.len, H2O_STRLIT("/admin")) ||
+             h2o_memis(path.base, path.len, H2O_STRLIT("/admin/")))
+        path = h2o_iovec_init(H2O_STRLIT("/admin/index.html"));
     for (size_t i = 0; i < sn_portal_nfiles && f == NULL; i++)
         if (h2o_memis(path.base, path.len, sn_portal_files[i].path,
                       strlen(sn_portal_files[i].path)))

@@ -271,6 +271,14 @@ void sn_h_sub_unbind(sn_call *c);
 void sn_h_session_refuse(sn_call *c, sn_http_error e, const char *msg);
 void sn_h_complaint_file(sn_call *c);
 void sn_h_complaints_desk(sn_call *c);
+/* h_dashboard.c: the dashboard's figures */
+void sn_h_stats_events(sn_call *c);
+void sn_h_stats_notices(sn_call *c);
+int sn_w_stats_numbers(sn_http_job *j, sn_store *s);
+int sn_w_stats_complaints(sn_http_job *j, sn_store *s);
+/* h_demand.c: coverage demand */
+int sn_w_sub_app_request(sn_http_job *j, sn_store *s);
+void sn_h_stats_demand(sn_call *c);
 void sn_h_complaint_resolve(sn_call *c);
 
 /* Works the router hands to the writer itself (sn_route.work). */

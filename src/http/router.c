@@ -78,6 +78,18 @@ static unsigned token_scope(const sn_route *rt)
     return 0;
 }
 
+/* The admin client's token (--oauth-admin-client, scope secondnum:admin)
+ * on an admin read: it acts as an admin key of no id (nothing it does can
+ * write, so nothing is attributed to a key). */
+static int admin_token(auth_result *a)
+{
+    memset(&a->k, 0, sizeof(a->k));
+    a->k.role = SN_ROLE_ADMIN;
+    snprintf(a->k.name, sizeof(a->k.name), "oauth-admin");
+    a->oauth = 1;
+    return 1;
+}
+
 /* An OAuth access token: valid (else 401), then taken on this route, with
  * its scope, from a client mapped to an app that has a live key (else
  * 403). The token then acts as that key (its id, its limits). */
@@ -90,9 +102,13 @@ static int judge_token(const sn_service *svc, const sn_route *rt, h2o_iovec_t to
         a->err = SN_HTTP_UNAUTHENTICATED;
         return 0;
     }
+    if (rt->role == SN_ROLE_ADMIN && strcmp(rt->method, "GET") == 0 &&
+        sn_oauth_is_admin(svc->oauth, &a->tok))
+        return admin_token(a);
     if (need == 0)
         return refused(a, SN_HTTP_PERMISSION_DENIED,
-                       "access tokens are taken on the check routes only: use an API key");
+                       "access tokens are taken on the check routes and, from the admin "
+                       "client, on the admin reads only: use an API key");
     if ((a->tok.scopes & need) == 0)
         return refused(a, SN_HTTP_PERMISSION_DENIED,
                        need == SN_OAUTH_SCOPE_CAMARA

@@ -25,6 +25,9 @@ static const char *const audit_query[] = {"from",   "to",    "app",   "number",
                                           "format", "after", "limit", NULL};
 static const char *const usage_query[] = {"from", "to", NULL};
 static const char *const admin_usage_query[] = {"from", "to", "app", NULL};
+static const char *const days_query[] = {"from", "to", NULL};
+static const char *const threshold_query[] = {"threshold", NULL};
+static const char *const limit_query[] = {"limit", NULL};
 
 /* The flat bodies: properties, which are true/false, may the body be empty. */
 static const sn_form ack_form = {{"outcome", "note"}, 0, 0};
@@ -37,6 +40,7 @@ static const sn_form unbind_form = {{"app", "scope"}, 0, 0};
 static const sn_form complaint_form = {{"app", "kind", "text"}, 0, 0};
 static const sn_form report_form = {{"lang"}, 0, 1};
 static const sn_form resolve_form = {{"resolution"}, 0, 0};
+static const sn_form app_request_form = {{"name"}, 0, 0};
 
 const sn_route sn_routes[] = {
     {"GET", "/healthz", sn_h_healthz, NULL, NONE, 0, 0, NULL, NULL},
@@ -89,6 +93,8 @@ const sn_route sn_routes[] = {
     {"POST", "/v1/subscriber/report-by-sms", NULL, sn_w_sub_report, SESSION, 0, SELF, NULL,
      &report_form},
     {"GET", "/v1/subscriber/checklist", NULL, sn_w_sub_checklist, SESSION, 0, SELF, NULL, NULL},
+    {"POST", "/v1/subscriber/app-requests", NULL, sn_w_sub_app_request, SESSION, 0, SELF, NULL,
+     &app_request_form},
     {"PUT", "/v1/profile", sn_h_profile_put, NULL, KEY, APP, SELF, NULL, &profile_form},
     {"GET", "/v1/profile", NULL, sn_w_profile, KEY, APP, SELF, NULL, NULL},
     {"GET", "/v1/complaints", sn_h_complaints_desk, NULL, KEY, APP, SELF, desk_query, NULL},
@@ -105,6 +111,13 @@ const sn_route sn_routes[] = {
     {"GET", "/v1/admin/audit", NULL, sn_w_admin_audit, KEY, ADMIN, 0, audit_query, NULL},
     {"GET", "/v1/usage", NULL, sn_w_usage, KEY, APP, 0, usage_query, NULL},
     {"GET", "/v1/admin/usage", NULL, sn_w_usage, KEY, ADMIN, 0, admin_usage_query, NULL},
+    /* the dashboard's figures (h_dashboard.c) */
+    {"GET", "/v1/admin/stats/numbers", NULL, sn_w_stats_numbers, KEY, ADMIN, 0, NULL, NULL},
+    {"GET", "/v1/admin/stats/events", sn_h_stats_events, NULL, KEY, ADMIN, 0, days_query, NULL},
+    {"GET", "/v1/admin/stats/notices", sn_h_stats_notices, NULL, KEY, ADMIN, 0, threshold_query,
+     NULL},
+    {"GET", "/v1/admin/stats/complaints", NULL, sn_w_stats_complaints, KEY, ADMIN, 0, NULL, NULL},
+    {"GET", "/v1/admin/stats/demand", sn_h_stats_demand, NULL, KEY, ADMIN, 0, limit_query, NULL},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

@@ -8,6 +8,8 @@
  */
 #include "service/events.h"
 
+#include "store/stats.h"
+
 #include "core/errors.h"
 #include "core/notice.h"
 #include "delivery/deliverer.h"
@@ -255,15 +257,30 @@ static int prepare(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
     return SN_OK;
 }
 
+/* Count the activations the guard held in this batch (rejects from
+ * `first` on), per day of the event, in the batch's transaction: the
+ * dashboard's "held" figure (store/stats.h). */
+static int count_held(sn_store *s, const sn_ledger_report *rep, size_t first, char *err,
+                      size_t errlen)
+{
+    int tz = sn_store_rules(s)->tz_minutes, rc = SN_OK;
+    for (size_t i = first; i < rep->nrejects && rc == SN_OK; i++)
+        if (rep->rejects[i].code == SN_EHELD && rep->rejects[i].ev.kind != 0)
+            rc = sn_store_stats_add_held(s, sn_day_of(rep->rejects[i].ev.at, tz), 1, err, errlen);
+    return rc;
+}
+
 static int apply_in_tx(sn_store *s, sn_events_batch *b, char *err, size_t errlen)
 {
     guard_ctx g = {b, s, 0};
     sn_ledger_guard guard = {allow, &g, applied};
+    size_t rejects_before = b->rep.nrejects;
     int rc = prepare(s, b, err, errlen);
     if (rc != SN_OK)
         return rc;
-    return sn_ledger_apply_in_tx(s, b->items, b->n, &b->rep, &guard, b->own.changed,
-                                 &b->own.nchanged, err, errlen);
+    rc = sn_ledger_apply_in_tx(s, b->items, b->n, &b->rep, &guard, b->own.changed, &b->own.nchanged,
+                               err, errlen);
+    return rc != SN_OK ? rc : count_held(s, &b->rep, rejects_before, err, errlen);
 }
 
 /* The outcome of a transaction for b: the report restored after a failure,

@@ -29,7 +29,7 @@
 /* Routes counted apart (the route table's entries); a route index past it,
  * and requests that matched no route, count under one slot labelled
  * route="unmatched". */
-#define SN_METRICS_ROUTES_MAX 64
+#define SN_METRICS_ROUTES_MAX 96
 /* Distinct apps (and, apart, carriers) each thread counts by name; a name
  * seen when its thread has this many counts as SN_METRICS_OTHER. */
 #define SN_METRICS_NAMES_MAX 64

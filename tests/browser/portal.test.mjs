@@ -4,7 +4,8 @@
 // issue 5 - number -> code (read from the outbox, as a developer would) ->
 // ID digits -> the bindings split own / previous owner -> ask the app to
 // unbind -> the app acks (through the API) -> done in the portal ->
-// complain -> report by SMS -> checklist -> both languages -> sign out ->
+// complain -> name an app the registry lacks -> report by SMS -> checklist
+// -> both languages -> sign out ->
 // a session ended by a cancellation - on a phone-sized screen, with the
 // keyboard where a person would use it. A screenshot of every step goes to
 // $TEST_OUT/browser/ (tests/out/browser/ under tests/run.sh).
@@ -286,6 +287,18 @@ async function main() {
     assert(c.includes('shop') && c.includes('with the app') && c.includes('Debt collectors'), 'complaint: ' + c);
   });
 
+  await step('ask-for-an-app-not-in-the-registry', page, async () => {
+    await page.getByLabel('App name').fill('  WeChat ');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: '"wechat" noted: 1 subscriber(s)' }).waitFor();
+    await page.getByLabel('App name').fill('wechat');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'You asked for "wechat" already.' }).waitFor();
+    await page.getByLabel('App name').fill('Shop');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'in the registry already' }).waitFor();
+  });
+
   await step('report-by-sms', page, async () => {
     await page.getByRole('button', { name: 'Text me this summary' }).click();
     await page.getByRole('status').filter({ hasText: 'on its way to your phone' }).waitFor();
@@ -335,8 +348,9 @@ async function main() {
   });
 
   await step('no-script-errors', null, async () => {
-    // 401 and 403 answers the portal expects show as failed loads; nothing else may
-    const bad = consoleErrors.filter(e => !/status of 40[13]/.test(e));
+    // 401 and 403 answers the portal expects show as failed loads, and the
+    // 409 of naming an app the registry has; nothing else may
+    const bad = consoleErrors.filter(e => !/status of (40[13]|409)/.test(e));
     assert(bad.length === 0, 'console errors: ' + bad.join(' | '));
   });
 

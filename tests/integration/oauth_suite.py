@@ -118,8 +118,12 @@ def camara(client, token, body=None):
     return client.post(CAMARA, body, key=token)
 
 
+ADMIN_CLIENT = "regulator-dashboard"  # --oauth-admin-client
+
+
 def oauth_flags(jwks_where):
-    return ["--oauth-issuer", ISSUER, "--oauth-audience", AUDIENCE, "--oauth-jwks", jwks_where]
+    return ["--oauth-issuer", ISSUER, "--oauth-audience", AUDIENCE, "--oauth-jwks", jwks_where,
+            "--oauth-admin-client", ADMIN_CLIENT]
 
 
 def map_client(env, client, app):
@@ -314,6 +318,34 @@ def case_routes_that_take_api_keys_only(ctx):
         r = c.request(method, path, key=tok)
         expect_error(r, 403, "PERMISSION_DENIED", path)
     expect_401(c.get("/v1/notices", key=mint(exp=int(time.time()) - 3600)), "invalid first")
+
+
+def case_admin_client_token_reads_admin_routes_only(ctx):
+    """--oauth-admin-client: its tokens with the scope secondnum:admin act as
+    an admin on the GET admin routes (the /admin dashboard), never on a
+    write; another client, another scope or a subscriber's token does not."""
+    c = ctx["client"]
+    admin = mint("rsa1", client_id=ADMIN_CLIENT, scope="secondnum:admin")
+    for path in ("/v1/admin/stats/numbers", "/v1/admin/stats/complaints", "/v1/admin/apps",
+                 "/v1/admin/keys"):
+        expect_json(c.get(path, key=admin), 200, path + " with the admin client's token")
+    r = c.request("POST", "/v1/admin/keys", json_body={"role": "app", "name": "x"}, key=admin)
+    expect_error(r, 403, "PERMISSION_DENIED", "a write with the admin client's token")
+    keys = expect_json(c.get("/v1/admin/keys", key=ctx["admin"]))
+    assert all(k["name"] != "x" for k in keys["keys"]), "the refused write made a key"
+    for what, tok in (
+            ("no admin scope", mint("rsa1", client_id=ADMIN_CLIENT, scope="secondnum:check")),
+            ("another client", mint("rsa1", scope="secondnum:admin")),
+            ("a subscriber's token", mint("rsa1", client_id=ADMIN_CLIENT, scope="secondnum:admin",
+                                          sub="tel:" + N_NEW))):
+        expect_error(c.get("/v1/admin/stats/numbers", key=tok), 403, "PERMISSION_DENIED", what)
+    expect_error(camara(c, admin), 403, "PERMISSION_DENIED", "the admin token on a check")
+    expect_401(c.get("/v1/admin/stats/numbers",
+                     key=mint("rsa1", client_id=ADMIN_CLIENT, scope="secondnum:admin",
+                              exp=int(time.time()) - 3600)), "an expired admin token")
+    p = h.run_cli("serve", "--db", ctx["env"].db, "--oauth-admin-client", "x", check=False)
+    eq("--oauth-admin-client alone", 2, p.returncode)
+    assert "--oauth-admin-client needs" in p.stderr, p.stderr
 
 
 # ---------------------------------------------------------------------------

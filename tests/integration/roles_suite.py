@@ -105,6 +105,7 @@ POST    /v1/subscriber/complaints             session
 GET     /v1/subscriber/complaints             session
 POST    /v1/subscriber/report-by-sms          session
 GET     /v1/subscriber/checklist              session
+POST    /v1/subscriber/app-requests           session
 PUT     /v1/profile                           app
 GET     /v1/profile                           app
 GET     /v1/complaints                        app
@@ -116,6 +117,11 @@ POST    /v1/admin/complaints/{id}/resolve     admin
 GET     /v1/admin/audit                       admin
 GET     /v1/usage                             app
 GET     /v1/admin/usage                       admin
+GET     /v1/admin/stats/numbers               admin
+GET     /v1/admin/stats/events                admin
+GET     /v1/admin/stats/notices               admin
+GET     /v1/admin/stats/complaints            admin
+GET     /v1/admin/stats/demand                admin
 """
 
 WHO = {"anyone", "app", "carrier", "admin", "session", "app+session"}

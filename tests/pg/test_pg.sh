@@ -163,7 +163,7 @@ schema_of() {
 case_schema_version_is_checked_and_migrated() {
   newdb
   "$SN" init --db "$URL" >/dev/null
-  expect_eq "version" 9 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "version" 10 "$(sql "select value from meta where key = 'schema_version'")"
   schema_of >new.schema
   feed f.csv "+8613800000001,activate,2024-01-01,a1" "+8613800000002,activate,2024-01-01,a2"
   "$SN" import --db "$URL" f.csv >/dev/null
@@ -173,13 +173,13 @@ case_schema_version_is_checked_and_migrated() {
   # a version 2 store (before the subscriber tables, the change numbers, ports
   # and the keys' check limits) is migrated at open, to the schema of a new store
   sql "drop table sms, otp, rate_limits, sessions, requests, complaints, ports, events_more, oauth_clients,
-       receipt_keys, audit, audit_usage;
+       receipt_keys, audit, audit_usage, app_demand, guard_holds;
        alter table notices drop column request; alter table apps drop column display_name;
        alter table numbers drop column seq;
        alter table api_keys drop column rate_per_s, drop column rate_per_day;
        update meta set value = '2' where key = 'schema_version'"
   "$SN" verify --db "$URL" >/dev/null || fail "verify after migration: $(cat "$WORK/err")"
-  expect_eq "migrated" 9 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "migrated" 10 "$(sql "select value from meta where key = 'schema_version'")"
   expect_eq "tables" 6 "$(sql "select count(*) from pg_tables where tablename in
     ('sms', 'otp', 'rate_limits', 'sessions', 'requests', 'complaints')")"
   schema_of >migrated.schema

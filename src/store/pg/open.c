@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 8; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 10; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -18,7 +18,9 @@
  *   Version 8: meta 'store_id', the store's random identity (an index
  *   snapshot names it; SQLite's 7, which also adds numbers.seq).
  *   Version 9 (SQLite's 8): audit, the audit trail, and audit_usage, the
- *   checks per day, app and verdict (store/audit.h). A
+ *   checks per day, app and verdict (store/audit.h). Version 10 (SQLite's
+ *   9): app_demand, the apps subscribers asked for; guard_holds, the
+ *   reissues the guard held per day. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -34,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -154,14 +156,22 @@ static const char *const migrations[SCHEMA_VERSION] = {
           " reassigned bigint NOT NULL DEFAULT 0, disconnected bigint NOT NULL DEFAULT 0,"
           " unchanged bigint NOT NULL DEFAULT 0, unknown bigint NOT NULL DEFAULT 0,"
           " PRIMARY KEY(day, app));",
+    /* Coverage demand (store/demand.h): the apps subscribers asked to be
+     * able to check, one row per name and subscriber (number and tenure);
+     * the reissues the guard held, per day (store/stats.h). */
+    [9] = "CREATE TABLE guard_holds(day integer PRIMARY KEY, held bigint NOT NULL);"
+          "CREATE TABLE app_demand(number bigint NOT NULL, created bigint NOT NULL,"
+          " tenure integer NOT NULL, name text COLLATE \"C\" NOT NULL,"
+          " PRIMARY KEY(name, number, tenure));"
+          "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
 static const char *const tables[] = {
-    "meta",          "carriers",     "events",   "numbers",    "api_keys", "ranges",
-    "apps",          "bindings",     "notices",  "deliveries", "sms",      "otp",
-    "rate_limits",   "sessions",     "requests", "complaints", "ports",    "events_more",
-    "oauth_clients", "receipt_keys", "audit",    "audit_usage"};
+    "meta",          "carriers",     "events",   "numbers",     "api_keys",   "ranges",
+    "apps",          "bindings",     "notices",  "deliveries",  "sms",        "otp",
+    "rate_limits",   "sessions",     "requests", "complaints",  "ports",      "events_more",
+    "oauth_clients", "receipt_keys", "audit",    "audit_usage", "app_demand", "guard_holds"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

@@ -63,6 +63,10 @@
  *                            trail (store/audit.h); a batch check's items
  *                            packed in item_data
  *   audit_usage(day, app, reassigned, ...)  checks per day, app and verdict
+ * Version 9:
+ *   app_demand(name, number, tenure, created)  the apps subscribers asked
+ *                            to be able to check (store/demand.h)
+ *   guard_holds(day, held)   reissues the guard held, per day (store/stats.h)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -80,7 +84,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -201,6 +205,16 @@ static const char schema_v8_sql[] =
     " unchanged INTEGER NOT NULL DEFAULT 0, unknown INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(day, app)) WITHOUT ROWID;";
 
+/* Version 9: coverage demand, the apps subscribers asked to be able to check
+ * (store/demand.h): one row per name and subscriber (number and tenure); the
+ * reissues the guard held, per day (store/stats.h). */
+static const char schema_v9_sql[] =
+    "CREATE TABLE guard_holds(day INTEGER PRIMARY KEY, held INTEGER NOT NULL);"
+    "CREATE TABLE app_demand(name TEXT NOT NULL, number INTEGER NOT NULL,"
+    " tenure INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(name, number, tenure))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -239,10 +253,10 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql,
-                                 schema_v4_sql, schema_v5_sql, schema_v6_sql,
-                                 schema_v7_sql, schema_v8_sql, meta};
-    return in_transaction(s, steps, 9, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
+                                 schema_v5_sql, schema_v6_sql, schema_v7_sql, schema_v8_sql,
+                                 schema_v9_sql, meta};
+    return in_transaction(s, steps, 10, err, errlen);
 }
 
 /* migrations[v] takes a version v store to version v + 1: its statements,
@@ -255,6 +269,7 @@ static const char *const migrations[SCHEMA_VERSION][2] = {
     [5] = {schema_v6_sql, NULL},
     [6] = {schema_v7_sql, NULL},
     [7] = {schema_v8_sql, NULL},
+    [8] = {schema_v9_sql, NULL},
 };
 
 /* Take a version `version` store to the next version, in one transaction. */

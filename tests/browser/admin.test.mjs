@@ -1,0 +1,364 @@
+// admin.test.mjs - the regulator and operator dashboard (/admin/) and the
+// complaint desks (/admin/desks.html) in a real browser: playwright-core
+// drives Debian's chromium (headless) against a real `secondnum serve` on a
+// free loopback port, with a store seeded so that every chart has points
+// (history imported with the CLI, notices made by bindings and cancellations
+// over the API and partly acknowledged, complaints at each desk and coverage
+// demand written into the store). Steps: a wrong key and an app key are refused; an admin key
+// signs in and every section draws a chart with data (read back from
+// Chart.js); the language switches to English and back; the checks section
+// says "no usage data" while GET /v1/usage answers 404; each desk signs in
+// with its own key, lists its complaint with a deadline and resolves it; a
+// desk refuses another role's key. A screenshot of every page goes to
+// $TEST_OUT/browser-admin/, and its path is printed.
+//
+// Prints "ok STEP" / "not ok STEP" lines (tests/run.sh counts them); stops at
+// the first failure. Environment: SECONDNUM (the binary, required),
+// CHROMIUM (default /usr/bin/chromium), TEST_OUT, KEEP_TMP.
+
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const SN = process.env.SECONDNUM;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = path.join(process.env.TEST_OUT || path.resolve('tests/out'), 'browser-admin');
+const SANITIZER = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
+const NOTICED = [0, 1, 2, 3].map(i => `+86137000001${i}`);
+
+function daysAgo(d, h = 0) {
+  return new Date(Date.now() - (d * 86400 + h * 3600) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function cli(...args) {
+  return execFileSync(SN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function sql(db, statement) {
+  return execFileSync('sqlite3', [db, statement], { encoding: 'utf8' }).trim();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+class World {
+  async start() {
+    this.dir = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'sn-admin.'));
+    this.db = path.join(this.dir, 'ledger.db');
+    cli('init', '--db', this.db);
+    cli('carriers', 'add', '--db', this.db, '--name', 'cm', '--range', '+86137');
+    cli('carriers', 'add', '--db', this.db, '--name', 'ct', '--range', '+86133');
+    const feed = (name, rows) => {
+      const f = path.join(this.dir, name);
+      fs.writeFileSync(f, ['number,event,at,event_id', ...rows.map((r, i) => `${r},${name}-${i}`)].join('\n') + '\n');
+      return f;
+    };
+    cli('import', '--db', this.db, '--carrier', 'cm', feed('cm.csv', [
+      `+8613700000001,activate,${daysAgo(400)}`, `+8613700000001,cancel,${daysAgo(200)}`,
+      `+8613700000001,activate,${daysAgo(2, 3)}`,
+      `+8613700000002,activate,${daysAgo(400)}`, `+8613700000002,cancel,${daysAgo(200)}`,
+      `+8613700000002,release,${daysAgo(100)}`,
+      `+8613700000003,activate,${daysAgo(20)}`, `+8613700000003,suspend,${daysAgo(5)}`,
+      `+8613700000004,activate,${daysAgo(6)}`,
+      ...NOTICED.map(n => `${n},activate,${daysAgo(400)}`),
+    ]));
+    cli('import', '--db', this.db, '--carrier', 'ct', feed('ct.csv', [
+      `+8613300000005,activate,${daysAgo(10)}`, `+8613300000006,activate,${daysAgo(3)}`,
+    ]));
+    const key = (role, name, ...more) =>
+      cli('keys', 'create', '--db', this.db, '--role', role, '--name', name, ...more).split('\n')[0].trim();
+    this.admin = key('admin', 'regulator');
+    this.bank = key('app', 'bank');
+    this.shop = key('app', 'shop');
+    this.carrier = key('carrier', 'cm-feed', '--carrier', 'cm');
+    this.port = await freePort();
+    this.base = `http://127.0.0.1:${this.port}`;
+    this.stderr = '';
+    this.proc = spawn(SN, ['serve', '--db', this.db, '--listen', `127.0.0.1:${this.port}`, '--threads', '2'],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc.stderr.on('data', d => { this.stderr += d; });
+    this.exited = new Promise(resolve => this.proc.on('exit', code => resolve(code)));
+    for (let i = 0; i < 200; i++) {
+      try {
+        if ((await fetch(this.base + '/healthz')).ok) break;
+      } catch (e) { /* not up yet */ }
+      if (this.proc.exitCode !== null) throw new Error('serve exited: ' + this.stderr.slice(-2000));
+      await new Promise(r => setTimeout(r, 50));
+    }
+    await this.seed();
+    return this;
+  }
+
+  async seed() {
+    const bind = (key, numbers) => this.api(key, 'PUT', '/v1/bindings', { bindings: numbers.map(n =>
+      ({ number: n, account: 'acct-' + n.slice(-2), bound_at: daysAgo(300) })) });
+    await bind(this.bank, NOTICED);
+    await bind(this.shop, NOTICED.slice(0, 2));
+    await this.api(this.carrier, 'POST', '/v1/events', { events: NOTICED.map(n =>
+      ({ number: n, event: 'cancel', at: daysAgo(0, 2) })) });
+    const bank = (await this.api(this.bank, 'GET', '/v1/notices')).notices.map(n => n.id);
+    const shop = (await this.api(this.shop, 'GET', '/v1/notices')).notices.map(n => n.id);
+    for (const id of bank.slice(0, 1)) await this.api(this.bank, 'POST', `/v1/notices/${id}/ack`, { outcome: 'reverified' });
+    for (const id of shop) await this.api(this.shop, 'POST', `/v1/notices/${id}/ack`, { outcome: 'reverified' });
+    // acknowledgement times to draw: 10 min and 2 h for the shop, 1 day for the bank
+    const created = Math.floor(Date.now() / 1000) - 2 * 86400;
+    const times = [[bank[0], 86400], [shop[0], 600], [shop[1], 7200]];
+    for (const [id, secs] of times) sql(this.db, `UPDATE notices SET created = ${created}, acked_at = ${created + secs} WHERE id = ${id}`);
+    sql(this.db, `UPDATE notices SET deadline = ${created} WHERE id = ${bank[1]}`);
+    // a complaint at each desk: the bank's (new), one naming no app (the
+    // carrier's), an old one that went up to the regulator
+    const bankId = sql(this.db, "SELECT id FROM apps WHERE name = 'bank'");
+    const cmId = sql(this.db, "SELECT id FROM carriers WHERE name = 'cm'");
+    const now = Math.floor(Date.now() / 1000);
+    const complaint = (id, app, kind, created, text) => sql(this.db,
+      'INSERT INTO complaints(id, number, tenure, app, carrier, kind, body, created, period) VALUES ' +
+      `(${id}, 8613700000001, 2, ${app}, ${cmId}, ${kind}, '${text}', ${created}, ${7 * 86400})`);
+    complaint(1, bankId, 3, now - 3600, '有人用我的号码登录了银行账户');
+    complaint(2, 0, 2, now - 7200, 'cannot register: the number is said to be taken');
+    complaint(3, bankId, 1, now - 20 * 86400, 'harassing calls for the previous owner');
+    complaint(4, bankId, 4, now - 3 * 86400, 'other');
+    // coverage demand: three subscribers asked for wechat, one for alipay
+    const wish = (name, number) => sql(this.db, 'INSERT INTO app_demand(name, number, tenure, created) ' +
+      `VALUES ('${name}', ${number}, 1, ${now - 600})`);
+    for (const n of [8613700000003, 8613700000004, 8613300000005]) wish('wechat', n);
+    wish('alipay', 8613300000006);
+  }
+
+  async api(key, method, p, body) {
+    const r = await fetch(this.base + p, {
+      method,
+      headers: { Authorization: 'Bearer ' + key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await r.json();
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(data)}`);
+    return data;
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      this.proc.kill('SIGTERM');
+      const code = await Promise.race([this.exited, new Promise(r => setTimeout(() => r('timeout'), 10000))]);
+      if (code === 'timeout') this.proc.kill('SIGKILL');
+      if (code !== 0) throw new Error(`serve exited ${code} after SIGTERM: ${this.stderr.slice(-2000)}`);
+    }
+    if (SANITIZER.test(this.stderr)) throw new Error('sanitizer report:\n' + this.stderr.slice(-4000));
+    if (!process.env.KEEP_TMP && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// ---- steps -------------------------------------------------------------------------------
+
+let failed = false;
+let shot = 0;
+
+function assert(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function step(name, page, fn) {
+  if (failed) return;
+  try {
+    await fn();
+    if (page) {
+      shot++;
+      const file = path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(`# screenshot ${file}`);
+    }
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failed = true;
+    console.log(`not ok ${name}\n    ${String(e.stack || e).split('\n').join('\n    ')}`);
+    if (page) {
+      const file = path.join(OUT, `FAILED-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`# screenshot ${file}`);
+    }
+  }
+}
+
+// Every chart on the page: its canvas id and the sum of its points.
+async function chartSums(page) {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('canvas')].map(c => {
+    const ch = window.Chart && window.Chart.getChart(c);
+    const sum = ch ? ch.data.datasets.reduce((s, d) => s + d.data.reduce((a, v) => a + (Number(v) || 0), 0), 0) : -1;
+    return [c.id, sum];
+  })));
+}
+
+async function signInDesk(page, desk, key) {
+  await page.goto(page.base + '/admin/desks.html');
+  if (await page.locator('#desk').isVisible()) await page.getByRole('button', { name: '退出' }).click();
+  await page.locator(`input[name=desk][value=${desk}]`).check();
+  await page.locator('#key').fill(key);
+  await page.locator('#signin-form button[type=submit]').click();
+}
+
+async function main() {
+  assert(SN, 'SECONDNUM is not set');
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const f of fs.readdirSync(OUT)) if (f.endsWith('.png')) fs.rmSync(path.join(OUT, f));
+  const w = new World();
+  world = w;
+  let browser;
+  await step('setup', null, async () => {
+    assert(fs.existsSync(CHROMIUM), `no chromium at ${CHROMIUM} (Debian package chromium)`);
+    await w.start();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  });
+  const context = browser && await browser.newContext({
+    viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, locale: 'zh-CN',
+  });
+  const page = context && await context.newPage();
+  const consoleErrors = [];
+  if (page) {
+    page.base = w.base;
+    page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', e => consoleErrors.push(String(e)));
+  }
+
+  await step('wrong-key-refused', page, async () => {
+    await page.goto(w.base + '/admin');
+    await page.getByRole('heading', { level: 1, name: '管理员登录' }).waitFor();
+    await page.getByLabel('管理员密钥或访问令牌').fill('sn_' + '0'.repeat(64));
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('alert').filter({ hasText: '密钥无效或没有管理员权限' }).waitFor();
+    assert(await page.locator('#board').isHidden(), 'the board stays hidden');
+    assert(await page.evaluate(() => sessionStorage.getItem('sn-admin-token')) === null, 'no token kept');
+  });
+
+  await step('app-key-refused', page, async () => {
+    await page.getByLabel('管理员密钥或访问令牌').fill(w.bank);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('alert').filter({ hasText: '密钥无效或没有管理员权限' }).waitFor();
+    assert(await page.locator('#board').isHidden(), 'the board stays hidden for an app key');
+  });
+
+  await step('dashboard-in-chinese', page, async () => {
+    await page.getByLabel('管理员密钥或访问令牌').fill(w.admin);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('heading', { level: 1, name: 'secondnum · 监管与运营看板' }).waitFor();
+    await page.locator('#notices-table tbody tr').first().waitFor();
+    const sums = await chartSums(page);
+    for (const id of ['chart-numbers', 'chart-events', 'chart-reissues', 'chart-notices', 'chart-acktimes',
+      'chart-complaint-kinds', 'chart-complaint-desks', 'chart-complaint-due', 'chart-demand']) {
+      assert(sums[id] > 0, `${id} has no points: ${JSON.stringify(sums)}`);
+    }
+    // the figures: 10 numbers, 1 reissue in the last 30 days, 6 notices
+    const numbers = await page.evaluate(() => Chart.getChart(document.getElementById('chart-numbers')).data);
+    assert(JSON.stringify(numbers.labels) === '["cm","ct"]', 'carriers ' + JSON.stringify(numbers.labels));
+    assert(sums['chart-numbers'] === 10, 'numbers counted ' + sums['chart-numbers']);
+    assert(numbers.datasets[0].label === '在用', 'status labels in Chinese: ' + numbers.datasets[0].label);
+    const reissues = await page.evaluate(() => Chart.getChart(document.getElementById('chart-reissues')).data.datasets[0].data);
+    assert(reissues.reduce((a, b) => a + b, 0) === 1, 'one reissue ' + JSON.stringify(reissues));
+    assert(sums['chart-complaint-kinds'] === 4, 'four complaints ' + sums['chart-complaint-kinds']);
+    const demand = await page.evaluate(() => Chart.getChart(document.getElementById('chart-demand')).data);
+    assert(JSON.stringify(demand.labels) === '["wechat","alipay"]' &&
+      JSON.stringify(demand.datasets[0].data) === '[3,1]', 'the demand ranking ' + JSON.stringify(demand));
+    const below = await page.locator('#below-list').innerText();
+    assert(below.includes('bank') && !below.includes('shop'), 'the bank is below the threshold: ' + below);
+    const row = await page.locator('#notices-table tbody tr', { hasText: 'shop' }).innerText();
+    assert(row.includes('600 秒') && row.includes('7200 秒'), 'the shop\'s median and p95: ' + row);
+  });
+
+  await step('checks-without-usage-data', page, async () => {
+    const usage = await fetch(w.base + '/v1/usage', { headers: { Authorization: 'Bearer ' + w.admin } });
+    if (usage.status === 404) {
+      assert(await page.getByText('暂无查询用量数据').isVisible(), 'no usage data is said');
+      assert(await page.locator('#chart-checks').isHidden(), 'no empty chart is drawn');
+    } else {
+      console.log(`# GET /v1/usage answered ${usage.status}: the checks chart draws it`);
+      assert(await page.locator('#chart-checks').isVisible() || await page.getByText('暂无查询用量数据').isVisible(),
+        'the checks section shows a chart or says there is no data');
+    }
+  });
+
+  await step('dashboard-in-english', page, async () => {
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'secondnum · regulator and operator dashboard' }).waitFor();
+    assert(await page.evaluate(() => document.documentElement.lang) === 'en', 'lang attribute en');
+    const label = await page.evaluate(() => Chart.getChart(document.getElementById('chart-numbers')).data.datasets[0].label);
+    assert(label === 'active', 'chart labels follow the language: ' + label);
+    assert(await page.getByRole('heading', { level: 2, name: 'Events per day by kind' }).isVisible(), 'section headings');
+    const sums = await chartSums(page);
+    assert(sums['chart-events'] > 0, 'charts redrawn with data');
+  });
+
+  await step('dashboard-range-and-threshold', page, async () => {
+    await page.getByLabel('Acknowledgement threshold').fill('0.2');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText('No app is below the threshold.').waitFor();
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { level: 1, name: 'secondnum · 监管与运营看板' }).waitFor();
+  });
+
+  await step('signed-in-after-reload', page, async () => {
+    await page.reload();
+    await page.locator('#board').waitFor();
+    await page.locator('#notices-table tbody tr').first().waitFor();
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.getByRole('heading', { level: 1, name: '管理员登录' }).waitFor();
+    assert(await page.evaluate(() => sessionStorage.getItem('sn-admin-token')) === null, 'signed out');
+  });
+
+  const desks = [
+    ['app', w.bank, 1, '应用'], ['carrier', w.carrier, 2, '运营商'], ['regulator', w.admin, 3, '监管机构'],
+  ];
+  for (const [desk, key, id, name] of desks) {
+    await step(`desk-${desk}`, page, async () => {
+      await signInDesk(page, desk, key);
+      await page.getByRole('heading', { level: 1, name: '处理台：' + name }).waitFor();
+      const row = page.locator('#desk-table tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${id}$`) }) });
+      await row.waitFor();
+      const deadline = (await row.locator('td').nth(6).innerText()).trim();
+      if (desk === 'regulator') assert(deadline === '无（监管处理）', 'the regulator keeps it: ' + deadline);
+      else assert(/^20\d\d\D/.test(deadline), `a deadline at the ${desk} desk: ` + deadline);
+      await row.getByLabel('处理结果').fill(`handled at the ${desk} desk`);
+      await row.getByRole('button', { name: '标记为已处理' }).click();
+      await page.getByRole('status').filter({ hasText: '投诉已处理' }).waitFor();
+      await page.locator('#show-all').check();
+      await page.getByRole('button', { name: '刷新' }).click();
+      await page.locator('#desk-table tbody tr', { hasText: `handled at the ${desk} desk` }).waitFor();
+      const c = (await w.api(w.admin, 'GET', '/v1/admin/complaints?state=all')).complaints.find(x => x.id === String(id));
+      assert(c && c.state === 'resolved' && c.resolved_by === (desk === 'regulator' ? 'regulator' : desk),
+        `complaint ${id} resolved by the ${desk}: ` + JSON.stringify(c));
+    });
+  }
+
+  await step('desk-refuses-another-roles-key', page, async () => {
+    await signInDesk(page, 'carrier', w.bank);
+    await page.getByRole('alert').filter({ hasText: '密钥无效或不属于此处理台' }).waitFor();
+    assert(await page.locator('#desk').isHidden(), 'the desk stays hidden');
+  });
+
+  await step('no-script-errors', null, async () => {
+    // 401, 403 and 404 (no /v1/usage) answers the pages expect show as failed loads
+    const bad = consoleErrors.filter(e => !/status of 40[134]/.test(e));
+    assert(bad.length === 0, 'console errors: ' + bad.join(' | '));
+  });
+
+  if (browser) await browser.close();
+  const before = failed;
+  failed = false;
+  await step('teardown', null, () => w.stop());
+  process.exit(before || failed ? 1 : 0);
+}
+
+let world = null;
+main().catch(async e => {
+  console.log('not ok harness\n    ' + String(e.stack || e));
+  if (world && world.proc && world.proc.exitCode === null) world.proc.kill('SIGKILL');
+  process.exit(1);
+});
