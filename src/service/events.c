@@ -294,6 +294,8 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
         rc = sn_store_commit(s, err, errlen);
     if (rc != SN_OK)
         sn_store_rollback(s);
+    sn_store_last_commit_changes(s, &b->own.changes);
+    b->own.last_of_tx = 1;
     conclude(s, b, rc, err != NULL ? err : "");
     return rc;
 }
@@ -336,8 +338,12 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
     if (rc == SN_OK)
         rc = sn_store_commit(s, err, sizeof(err));
     if (rc == SN_OK) {
-        for (i = 0; i < n; i++)
-            conclude(s, batch_of(jobs[i]), SN_OK, "");
+        for (i = 0; i < n; i++) {
+            sn_events_batch *b = batch_of(jobs[i]);
+            b->own.last_of_tx = i == n - 1; /* published in this order */
+            sn_store_last_commit_changes(s, &b->own.changes);
+            conclude(s, b, SN_OK, "");
+        }
         return;
     }
     sn_store_rollback(s);
@@ -357,7 +363,7 @@ static void publish(sn_job *job)
     sn_events_batch *b = batch_of(job);
     if (b->rc == SN_OK && b->own.svc->index != NULL) {
         sn_follower_index_own(b->own.svc->follower, b->own.svc->index, &b->own.mark, b->own.changed,
-                              b->own.nchanged);
+                              b->own.nchanged, b->own.last_of_tx ? &b->own.changes : NULL);
         if (b->own.nchanged > 0)
             sn_receipts_committed(b->own.svc->receipts);
     }

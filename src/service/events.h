@@ -63,6 +63,10 @@ struct sn_events_batch {
         sn_number_state *changed; /* what the transaction changed, for the index */
         size_t nchanged;
         sn_follow_mark mark; /* the follower before the transaction */
+        /* the transaction's change numbers, for the follower; only in the
+         * last batch of a transaction several batches shared */
+        sn_store_commit_changes changes;
+        int last_of_tx;
         char ranges[SN_EVENTS_MAX_RANGES][SN_PREFIX_MAX + 1];
         size_t nranges;
         int64_t now, now_ms;

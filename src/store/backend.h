@@ -52,6 +52,8 @@ struct sn_store {
     /* Does any number have events beyond SN_LOG_KEYED_EVENTS (events_more)?
      * When not, a duplicate check never looks there. */
     int any_overflow;
+    /* Set by a backend with change numbers at each commit (log.h). */
+    sn_store_commit_changes committed;
 };
 
 /* A state row: number, then SN_STORE_STATE_COLUMNS from column c + 1 on. */
