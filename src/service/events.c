@@ -294,7 +294,9 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
         rc = sn_store_commit(s, err, errlen);
     if (rc != SN_OK)
         sn_store_rollback(s);
-    sn_store_last_commit_changes(s, &b->own.changes);
+    b->own.changes = (sn_store_commit_changes){0, 0, 0};
+    if (rc == SN_OK)
+        sn_store_last_commit_changes(s, &b->own.changes);
     b->own.last_of_tx = 1;
     conclude(s, b, rc, err != NULL ? err : "");
     return rc;
