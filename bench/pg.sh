@@ -8,6 +8,9 @@
 #                                                  (default: TCP on 127.0.0.1, as a
 #                                                  node on another machine would)
 #   BENCH_THREADS=2 bench/pg.sh                    event-loop threads per node (default 1)
+#   BENCH_SECONDNUM=path/secondnum bench/pg.sh     that binary instead of building
+#                                                  build/rel (an older build, for a
+#                                                  before/after in one session)
 #
 # One feed ('secondnum gen --numbers BENCH_NUMBERS --seed 1') goes into both
 # stores, so both hold the same numbers. PostgreSQL is a private server
@@ -73,8 +76,12 @@ for tool in wrk hyperfine curl python3 /usr/bin/time /usr/sbin/nginx; do
   command -v "$tool" >/dev/null || fail "$tool is missing (make deps installs it)"
 done
 
-make -s -j2 BUILD=build/rel build/rel/secondnum
-SN=$ROOT/build/rel/secondnum
+if [ -n "${BENCH_SECONDNUM:-}" ]; then
+  SN=$(cd "$(dirname "$BENCH_SECONDNUM")" && pwd)/$(basename "$BENCH_SECONDNUM")
+else
+  make -s -j2 BUILD=build/rel build/rel/secondnum
+  SN=$ROOT/build/rel/secondnum
+fi
 # One deployment secret for every store and node (id6 hashes in the feed).
 export SECONDNUM_KEY=$WORK/secret.key
 

@@ -313,8 +313,12 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
         rc = sn_store_commit(s, err, errlen);
     if (rc != SN_OK)
         sn_store_rollback(s);
-    else
+    b->own.changes = (sn_store_commit_changes){0, 0, 0};
+    if (rc == SN_OK) {
         b->own.has_span = sn_store_tx_changes(s, &b->own.seq_before, &b->own.seq_last);
+        sn_store_last_commit_changes(s, &b->own.changes);
+    }
+    b->own.last_of_tx = 1;
     conclude(s, b, rc, err != NULL ? err : "");
     return rc;
 }
@@ -360,8 +364,12 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
     if (rc == SN_OK) {
         sn_events_batch *last = batch_of(jobs[n - 1]); /* published after the others */
         last->own.has_span = sn_store_tx_changes(s, &last->own.seq_before, &last->own.seq_last);
-        for (i = 0; i < n; i++)
-            conclude(s, batch_of(jobs[i]), SN_OK, "");
+        for (i = 0; i < n; i++) {
+            sn_events_batch *b = batch_of(jobs[i]);
+            b->own.last_of_tx = i == n - 1; /* published in this order */
+            sn_store_last_commit_changes(s, &b->own.changes);
+            conclude(s, b, SN_OK, "");
+        }
         return;
     }
     sn_store_rollback(s);
@@ -381,7 +389,7 @@ static void publish(sn_job *job)
     sn_events_batch *b = batch_of(job);
     if (b->rc == SN_OK && b->own.svc->index != NULL) {
         sn_follower_index_own(b->own.svc->follower, b->own.svc->index, &b->own.mark, b->own.changed,
-                              b->own.nchanged);
+                              b->own.nchanged, b->own.last_of_tx ? &b->own.changes : NULL);
         if (b->own.nchanged > 0)
             sn_receipts_committed(b->own.svc->receipts);
     }

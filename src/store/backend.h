@@ -55,6 +55,8 @@ struct sn_store {
     /* sn_store_side_writer: transactions skip the writer's lock
      * (PostgreSQL) and the begin state (both backends). */
     int side_writer;
+    /* Set by a backend with change numbers at each commit (log.h). */
+    sn_store_commit_changes committed;
 };
 
 /* A state row: number, then SN_STORE_STATE_COLUMNS from column c + 1 on. */

@@ -287,7 +287,13 @@ int sn_store_listen(sn_store *s, char *err, size_t errlen)
     return s->be->changes->listen(s, err, errlen);
 }
 
-int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen)
+int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, int64_t ignore_session,
+                          char *err, size_t errlen)
 {
-    return s->be->changes->wait(s, timeout_ms, wake_fd, err, errlen);
+    return s->be->changes->wait(s, timeout_ms, wake_fd, ignore_session, err, errlen);
+}
+
+void sn_store_last_commit_changes(const sn_store *s, sn_store_commit_changes *out)
+{
+    *out = s->committed;
 }

@@ -56,13 +56,24 @@ typedef struct {
     int (*sync)(sn_store *s, char *err, size_t errlen);
 } sn_log_ops;
 
+/* The change numbers a handle's last committed transaction took for its
+ * state writes: every one in (from, to], and no other writer's among them
+ * (writers draw them one at a time under the writer lock); from == to when
+ * it wrote no state or the backend cannot tell. session: the server session
+ * that committed it (PostgreSQL: its backend process id; 0: unknown). */
+typedef struct {
+    uint64_t from, to;
+    int64_t session;
+} sn_store_commit_changes;
+
 /* Following the changes: only a backend that several processes share. */
 typedef struct {
     int (*cursor)(sn_store *s, uint64_t *seq, char *err, size_t errlen);
     int (*after)(sn_store *s, uint64_t after, uint64_t floor, uint32_t limit, sn_change_fn fn,
                  void *ctx, char *err, size_t errlen);
     int (*listen)(sn_store *s, char *err, size_t errlen);
-    int (*wait)(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
+    int (*wait)(sn_store *s, int timeout_ms, int wake_fd, int64_t ignore_session, char *err,
+                size_t errlen);
     /* the last transaction's change numbers; NULL: not known (see below) */
     int (*span)(sn_store *s, uint64_t *before, uint64_t *last);
 } sn_changes_ops;
@@ -153,8 +164,16 @@ int sn_store_listen(sn_store *s, char *err, size_t errlen);
 
 /* Wait at most timeout_ms for a commit that wrote states (after
  * sn_store_listen), or for wake_fd (-1: none; the caller drains it) to be
- * readable. 1 when woken, 0 at the timeout, SN_ESTORE when the connection
+ * readable. A commit of session ignore_session (a node's own writer, which
+ * puts its states into the index itself; 0: none) does not wake it.
+ * 1 when woken, 0 at the timeout, SN_ESTORE when the connection
  * was lost or is not listening (listen again, then read what was missed). */
-int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen);
+int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, int64_t ignore_session,
+                          char *err, size_t errlen);
+
+/* The change numbers of this handle's last commit (sn_store_commit_changes;
+ * all zero before the first, for a backend without change numbers, and
+ * after a commit that wrote no state). */
+void sn_store_last_commit_changes(const sn_store *s, sn_store_commit_changes *out);
 
 #endif

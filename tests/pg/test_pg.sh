@@ -160,10 +160,21 @@ schema_of() {
   sql "select indexdef from pg_indexes where schemaname = current_schema() order by indexname"
 }
 
+# The event log as schema versions before 11 kept it: one table (open.c's
+# schema_sql up to version 10), its rows copied from the partitioned one.
+unpartition_events() {
+  sql "create table events_plain(id bigint primary key, at bigint not null,
+         carrier integer not null, kind smallint not null, flags smallint not null default 0,
+         event_id text collate \"C\", id6_hash bytea);
+       insert into events_plain select id, at, carrier, kind, flags, event_id, id6_hash from events;
+       drop table events; alter table events_plain rename to events;
+       alter index events_plain_pkey rename to events_pkey" >/dev/null
+}
+
 case_schema_version_is_checked_and_migrated() {
   newdb
   "$SN" init --db "$URL" >/dev/null
-  expect_eq "version" 10 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "version" 11 "$(sql "select value from meta where key = 'schema_version'")"
   schema_of >new.schema
   feed f.csv "+8613800000001,activate,2024-01-01,a1" "+8613800000002,activate,2024-01-01,a2"
   "$SN" import --db "$URL" f.csv >/dev/null
@@ -178,14 +189,61 @@ case_schema_version_is_checked_and_migrated() {
        alter table numbers drop column seq;
        alter table api_keys drop column rate_per_s, drop column rate_per_day;
        update meta set value = '2' where key = 'schema_version'"
+  unpartition_events
   "$SN" verify --db "$URL" >/dev/null || fail "verify after migration: $(cat "$WORK/err")"
-  expect_eq "migrated" 10 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "migrated" 11 "$(sql "select value from meta where key = 'schema_version'")"
   expect_eq "tables" 6 "$(sql "select count(*) from pg_tables where tablename in
     ('sms', 'otp', 'rate_limits', 'sessions', 'requests', 'complaints')")"
   schema_of >migrated.schema
   cmp -s new.schema migrated.schema ||
     fail "migrated schema differs: $(diff new.schema migrated.schema | head -5)"
   expect_eq "existing states numbered" "2|2" "$(sql "select count(distinct seq), count(*) from numbers")"
+}
+
+# The event log is partitioned by number prefix (schema version 11): one
+# partition per carrier block of +86 (+86100 to +86199) and a default one
+# for the rest. A version 10 store (one events table) with a history is
+# migrated at open: every event is in the partition of its number, the log
+# and states are those of before, and checks answer as before.
+case_event_log_is_partitioned_and_migrated_from_version_10() {
+  newdb
+  "$SN" init --db "$URL" >/dev/null
+  expect_eq "partitions" "p|101" "$(sql "select c.relkind, (select count(*) from pg_inherits
+    where inhparent = c.oid) from pg_class c where relname = 'events'")"
+  "$SN" gen --numbers 3000 --seed 21 >all.csv
+  { cat all.csv; echo "+447700900123,activate,2024-01-01,uk1,"
+    echo "+861012345678,activate,2024-01-01,bj1,"; echo "+8619912345678,activate,2024-01-01,hi1,"
+    echo "+8610012345678,activate,2024-01-01,lo1,"; } >feed.csv
+  "$SN" import --db "$URL" feed.csv >/dev/null 2>imp.err || fail "import: $(cat imp.err)"
+  expect_eq "events outside their number's partition" 0 "$(sql "select count(*) from events
+    where tableoid::regclass::text <> case when id >> 13 between 8610000000000 and 8619999999999
+    then 'events_86_' || substr((id >> 13)::text, 3, 3) else 'events_default' end")"
+  [ "$(sql 'select count(*) from events_86_138')" -gt 0 ] || fail "nothing in events_86_138"
+  expect_eq "default" "447700900123 861012345678" \
+    "$(sql 'select id >> 13 from events_default order by id' | tr '\n' ' ' | sed 's/ $//')"
+  expect_eq "ends" "1|1" "$(sql 'select (select count(*) from events_86_199 where id >> 13 =
+    8619912345678), (select count(*) from events_86_100 where id >> 13 = 8610012345678)')"
+  dump_pg >before.dump
+  printf 'number,date\n' >q.csv
+  cut -d, -f1 feed.csv | tail -n +2 | sort -u | head -800 | sed 's/$/,2024-06-01/' >>q.csv
+  "$SN" check --db "$URL" --file q.csv >before.check || true
+  unpartition_events
+  sql "update meta set value = '10' where key = 'schema_version'" >/dev/null
+  expect_eq "version 10 log" "r" "$(sql "select relkind from pg_class where relname = 'events'")"
+  "$SN" verify --db "$URL" >v.out || fail "verify after migration: $(cat "$WORK/err")"
+  expect_eq "migrated" "11|p" "$(sql "select value, (select relkind from pg_class where
+    relname = 'events') from meta where key = 'schema_version'")"
+  expect_eq "old table gone" "" "$(sql "select to_regclass('events_unpartitioned')")"
+  dump_pg >after.dump
+  cmp -s before.dump after.dump || fail "log differs: $(diff before.dump after.dump | head -5)"
+  "$SN" check --db "$URL" --file q.csv >after.check || true
+  [ -s after.check ] || fail "no check answers"
+  cmp -s before.check after.check || fail "checks differ after migration"
+  # duplicates are still found across the partitioned log: the same feed again adds nothing
+  n=$(sql 'select count(*) from events')
+  "$SN" import --db "$URL" feed.csv >again.out || fail "import again: $(cat "$WORK/err")"
+  expect_eq "events after the same feed" "$n" "$(sql 'select count(*) from events')"
+  "$SN" verify --db "$URL" >/dev/null || fail "verify: $(cat "$WORK/err")"
 }
 
 case_connection_errors_are_clear_and_keep_the_password() {

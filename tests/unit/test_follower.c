@@ -76,10 +76,11 @@ int sn_store_listen(sn_store *s, char *err, size_t errlen)
 }
 
 /* No notifications here: the wake-up (stop) or a short timeout. */
-int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, char *err, size_t errlen)
+int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, int64_t ignore_session,
+                          char *err, size_t errlen)
 {
     struct pollfd p = {wake_fd, POLLIN, 0};
-    (void)s, (void)err, (void)errlen;
+    (void)s, (void)ignore_session, (void)err, (void)errlen;
     return poll(&p, 1, timeout_ms < 20 ? timeout_ms : 20) > 0;
 }
 
@@ -220,7 +221,7 @@ static void a_newer_state_read_meanwhile_is_read_again(void **state)
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     assert_int_equal(indexed_day(fx->ix, N1), d3);
     assert_int_equal(sn_follower_position(fx->f), 3);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
     assert_int_equal(indexed_day(fx->ix, N1), d2); /* behind, for the moment */
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_true(woken(fx->f));
@@ -241,7 +242,7 @@ static void no_section_meanwhile_no_rewind(void **state)
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     sn_follower_mark(fx->f, &m);
     commit(&s2);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_false(woken(fx->f));
@@ -262,11 +263,106 @@ static void an_older_section_leaves_the_writers_state(void **state)
     commit(&s1);
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK); /* before the writer's commit */
     commit(&s2);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
     assert_int_equal(sn_follower_position(fx->f), 2);
+}
+
+/* Invariant 5: the writer's commit took (1, 2] and the cursor stood at 1:
+ * the cursor moves to 2 with the writer's puts, the thread is not woken,
+ * the writer's session stops waking it, and nothing is read back. */
+static void own_changes_are_not_read_back(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1);
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1 + 1, d1);
+    sn_store_commit_changes c = {1, 2, 77};
+    sn_follow_mark m;
+    commit(&s1); /* another node's */
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_mark(fx->f, &m);
+    commit(&s2); /* the writer's */
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c);
+    assert_int_equal(sn_follower_position(fx->f), 2);
+    assert_int_equal(atomic_load(&fx->f->own_session), 77);
+    assert_false(woken(fx->f));
+    uint64_t sections = atomic_load(&fx->f->sections);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_follower_position(fx->f), 2);
+    assert_int_equal(atomic_load(&fx->f->sections), sections + 1);
+    assert_int_equal(sn_numindex_count(fx->ix), 2);
+}
+
+/* Another node's change (seq 2) came before the writer's (3), unread: the
+ * cursor (1) is not below the writer's changes, so it stays, the thread is
+ * woken, and reads both. */
+static void own_changes_after_unread_ones_are_read(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1);
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1 + 1, d1),
+                    s3 = active_since(N1 + 2, d1);
+    sn_store_commit_changes c = {2, 3, 77};
+    sn_follow_mark m;
+    commit(&s1);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_mark(fx->f, &m);
+    commit(&s2); /* another node's */
+    commit(&s3); /* the writer's */
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, &c);
+    assert_int_equal(sn_follower_position(fx->f), 1);
+    assert_int_equal(atomic_load(&fx->f->own_session), 0);
+    assert_true(woken(fx->f));
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_follower_position(fx->f), 3);
+    assert_int_equal(sn_numindex_count(fx->ix), 3);
+}
+
+/* The rewind (invariant 3) comes first: a section read the writer's change
+ * and a newer one of another node before the writer's puts; the cursor goes
+ * back, not forward, and the newer state wins again. */
+static void a_due_rewind_is_not_skipped(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1), d2 = d1 + 100, d3 = d1 + 200;
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1, d2), s3 = active_since(N1, d3);
+    sn_store_commit_changes c = {1, 2, 77};
+    sn_follow_mark m;
+    commit(&s1);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_mark(fx->f, &m);
+    commit(&s2); /* the writer's */
+    commit(&s3); /* another node's */
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c);
+    assert_int_equal(sn_follower_position(fx->f), 1);
+    assert_true(woken(fx->f));
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(indexed_day(fx->ix, N1), d3);
+    assert_int_equal(sn_follower_position(fx->f), 3);
+}
+
+/* A transaction two batches shared: the first part's puts move nothing
+ * (its states are not all the transaction's); the last part's do. */
+static void a_shared_transaction_moves_with_its_last_part(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1);
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1 + 1, d1);
+    sn_store_commit_changes c = {0, 2, 77};
+    sn_follow_mark m1, m2;
+    sn_follower_mark(fx->f, &m1);
+    sn_follower_mark(fx->f, &m2);
+    commit(&s1);
+    commit(&s2);
+    sn_follower_index_own(fx->f, fx->ix, &m1, &s1, 1, NULL);
+    assert_int_equal(sn_follower_position(fx->f), 0);
+    assert_false(woken(fx->f));
+    sn_follower_index_own(fx->f, fx->ix, &m2, &s2, 1, &c);
+    assert_int_equal(sn_follower_position(fx->f), 2);
+    assert_int_equal(sn_numindex_count(fx->ix), 2);
 }
 
 /* Catching up reads page after page, one section each, up to the last. */
@@ -293,7 +389,7 @@ static void without_a_follower_the_writer_puts(void **state)
     sn_number_state st = active_since(N1, sn_day_from_civil(2023, 1, 1));
     sn_follow_mark m;
     sn_follower_mark(NULL, &m);
-    sn_follower_index_own(NULL, ix, &m, &st, 1);
+    sn_follower_index_own(NULL, ix, &m, &st, 1, NULL);
     assert_int_equal(indexed_day(ix, N1), st.last_activation_day);
     assert_int_equal(sn_follower_position(NULL), 0);
     sn_follower_stop(NULL);
@@ -331,7 +427,7 @@ static void a_lagging_standby_never_puts_an_older_state(void **state)
     commit(&s2); /* another node's */
     sn_follower_mark(fx->f, &m);
     commit(&s3); /* this node's writer */
-    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, NULL);
     assert_int_equal(indexed_day(fx->ix, N1), d3);
     replayed = 2; /* the standby has day2, not yet day3 */
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
@@ -371,6 +467,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(no_section_meanwhile_no_rewind, setup, teardown),
         cmocka_unit_test_setup_teardown(an_older_section_leaves_the_writers_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(own_changes_are_not_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(own_changes_after_unread_ones_are_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_due_rewind_is_not_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_shared_transaction_moves_with_its_last_part, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(catch_up_reads_every_page, setup, teardown),
         cmocka_unit_test(without_a_follower_the_writer_puts),
         cmocka_unit_test_setup_teardown(starts_and_stops, setup, teardown),

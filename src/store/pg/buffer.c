@@ -17,7 +17,13 @@
  * missing (a new or re-made connection, or a rolled back transaction that
  * had created it), so nothing tracks it. Every state written takes a new
  * change number (numbers.seq, its default) as before; the writer lock makes
- * them visible in increasing order (changes.c).
+ * them visible in increasing order (changes.c), and a transaction's are one
+ * run: db.c reads the last one drawn at begin and again in the COMMIT's
+ * round trip, so the node's follower need not read them back
+ * (sn_store_last_commit_changes, follow/follower.c invariant 5).
+ * Events go by COPY into the partitioned `events` (schema 10, open.c),
+ * which routes each row to the partition of its number's prefix; a flush's
+ * rows are in key order, so consecutive rows go to the same partition.
  * Where rows cannot change between calls (in a transaction, under the
  * writer lock, or a snapshot), get_state, find_event and scan_events read
  * ahead: the next rows in key order in one round trip, answering the

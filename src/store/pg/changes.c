@@ -90,13 +90,14 @@ static int listen_changes(sn_store *base, char *err, size_t errlen)
     return SN_OK;
 }
 
-/* Drop the notifications libpq has read; 1 when there was one. */
-static int drain_notifies(pg_store *s)
+/* Drop the notifications libpq has read; 1 when one came from a session
+ * other than ignore (0: none ignored). */
+static int drain_notifies(pg_store *s, int64_t ignore)
 {
     PGnotify *n;
     int any = 0;
     while ((n = PQnotifies(s->conn)) != NULL) {
-        any = 1;
+        any |= ignore == 0 || (int64_t)n->be_pid != ignore;
         PQfreemem(n);
     }
     return any;
@@ -112,8 +113,10 @@ static int64_t monotonic_ms(void)
 /* Notifications arrive on the idle connection: poll its socket (and
  * wake_fd), read what came, keep waiting until one did or time is up. A
  * session other than the one that LISTENed (a reset connection) no longer
- * hears anything: that is a failure, so the caller listens again. */
-static int wait_changes(sn_store *base, int timeout_ms, int wake_fd, char *err, size_t errlen)
+ * hears anything: that is a failure, so the caller listens again. The
+ * commits of session `ignore` are read and dropped. */
+static int wait_changes(sn_store *base, int timeout_ms, int wake_fd, int64_t ignore, char *err,
+                        size_t errlen)
 {
     pg_store *s = pg_of(base);
     int64_t until = monotonic_ms() + timeout_ms;
@@ -123,7 +126,7 @@ static int wait_changes(sn_store *base, int timeout_ms, int wake_fd, char *err, 
         if (s->listen_pid == 0 || PQbackendPID(s->conn) != s->listen_pid)
             return sn_fail(err, errlen, SN_ESTORE,
                            "wait for changes: not listening (the connection was reset)");
-        if (drain_notifies(s))
+        if (drain_notifies(s, ignore))
             return 1;
         int64_t left = until - monotonic_ms();
         if (left <= 0)

@@ -17,9 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char pg_begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; "
-                            "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
-                            "SELECT pg_advisory_xact_lock(" PG_STR(PG_WRITER_LOCK) ")";
+#define BEGIN_SQL                                                                                  \
+    "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; "                                            \
+    "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "                                             \
+    "SELECT pg_advisory_xact_lock(" PG_STR(PG_WRITER_LOCK) ")"
+const char pg_begin_sql[] = BEGIN_SQL;
+/* The last change number drawn so far, read under the writer lock: this
+ * transaction's state writes take the next ones (none before the first). */
+#define LAST_CHANGE_SQL "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM number_changes"
+static const char begin_tx_sql[] = BEGIN_SQL "; " LAST_CHANGE_SQL;
+static const char commit_changes_sql[] = LAST_CHANGE_SQL "; COMMIT";
 static const char begin_state_sql[] = SN_STORE_BEGIN_STATE_SQL;
 static const char side_begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE";
 
@@ -51,6 +58,54 @@ void pg_rollback(sn_store *base)
     s->base.in_tx = 0;
 }
 
+/* BEGIN, the writer lock, and the last change number drawn (s->tx_from). */
+static int begin_tx(pg_store *s, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(s->conn, begin_tx_sql);
+    int rc = SN_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        rc = pg_fail(s, r, "begin", err, errlen);
+    else
+        s->tx_from = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+/* COMMIT; when the transaction wrote states, read the last change number
+ * drawn first, in the same round trip: its state writes took (tx_from,
+ * that]. A failed read leaves the transaction open: it is rolled back, so
+ * the handle ends outside a transaction whatever happened, as after COMMIT. */
+static int commit_tx(pg_store *s, char *err, size_t errlen)
+{
+    int wrote = s->notified, rc = SN_OK, committed = 0;
+    uint64_t to = 0;
+    PGresult *r;
+    if (!PQsendQuery(s->conn, wrote ? commit_changes_sql : "COMMIT"))
+        return pg_fail(s, NULL, "commit", err, errlen);
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            to = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        else if (st == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0)
+            committed = 1;
+        else if (st == PGRES_COMMAND_OK && rc == SN_OK)
+            rc = sn_fail(err, errlen, SN_ESTORE, "commit: the transaction was rolled back");
+        else if (rc == SN_OK)
+            rc = pg_fail(s, r, "commit", err, errlen);
+        PQclear(r);
+    }
+    if (rc == SN_OK && !committed)
+        rc = pg_fail(s, NULL, "commit", err, errlen);
+    if (!committed && PQstatus(s->conn) == CONNECTION_OK &&
+        PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+    s->base.committed = (sn_store_commit_changes){0, 0, 0};
+    if (rc == SN_OK && wrote && to > s->tx_from)
+        s->base.committed =
+            (sn_store_commit_changes){s->tx_from, to, (int64_t)PQbackendPID(s->conn)};
+    return rc;
+}
+
 int pg_begin(sn_store *base, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
@@ -68,7 +123,7 @@ int pg_begin(sn_store *base, char *err, size_t errlen)
             goto fail;
         return SN_OK;
     }
-    if ((rc = pg_exec_sql(s, pg_begin_sql, "begin", err, errlen)) != SN_OK)
+    if ((rc = begin_tx(s, err, errlen)) != SN_OK)
         goto fail;
     if ((r = pg_exec(s, begin_state_sql, SQL_NO_ARGS, PGRES_TUPLES_OK, "begin", err, errlen)) ==
         NULL) {
@@ -88,7 +143,6 @@ fail:
 int pg_commit(sn_store *base, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
-    PGresult *r;
     int rc;
     if (!s->base.in_tx)
         return sn_fail(err, errlen, SN_ESTORE, "commit: no transaction is open");
@@ -96,12 +150,7 @@ int pg_commit(sn_store *base, char *err, size_t errlen)
         return rc; /* still in the transaction: the caller rolls back */
     if (PQtransactionStatus(s->conn) == PQTRANS_INERROR)
         return sn_fail(err, errlen, SN_ESTORE, "commit: the transaction failed earlier");
-    r = PQexec(s->conn, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = pg_fail(s, r, "commit", err, errlen);
-    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
-        rc = sn_fail(err, errlen, SN_ESTORE, "commit: the transaction was rolled back");
-    PQclear(r);
+    rc = commit_tx(s, err, errlen);
     /* COMMIT ends the transaction whatever its outcome (a lost connection
      * leaves the outcome unknown, reported as a failure) */
     s->base.in_tx = 0;

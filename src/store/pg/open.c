@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 10; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 11; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -20,7 +20,8 @@
  *   Version 9 (SQLite's 8): audit, the audit trail, and audit_usage, the
  *   checks per day, app and verdict (store/audit.h). Version 10 (SQLite's
  *   9): app_demand, the apps subscribers asked for; guard_holds, the
- *   reissues the guard held per day. A
+ *   reissues the guard held per day. Version 11: events partitioned by
+ *   number prefix (events_partition_sql). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -36,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -75,6 +76,46 @@ static const char schema_sql[] =
     "CREATE INDEX deliveries_due ON deliveries(next_at, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_order ON deliveries(app, number, notice) WHERE state = 0;"
     "CREATE INDEX deliveries_app ON deliveries(app, state, notice);";
+
+/* Version 10: events becomes a table partitioned by RANGE of its key, so
+ * by number (id = number << 13 | ordinal): one partition per prefix of
+ * national digits after the store's country code (PG_EVENT_PREFIXES_*),
+ * where the country's numbers have one length (86: 11 digits, +86100 to
+ * +86199, one carrier block each; 1: 10 digits, +120 to +199), and a
+ * DEFAULT partition for every other number (other lengths, other country
+ * codes; a store of another country code has only that one, until the
+ * operator splits it: docs/scaling.md). Partitions are named
+ * events_<cc>_<prefix> (events_86_138 holds +86138...). The rows move into
+ * the new table in the migration's transaction, under the writer lock, and
+ * the old table is dropped; the key stays the primary key (the partition
+ * key is the key, so uniqueness holds across partitions). The step reads
+ * the country code from meta, so a new store writes meta first. */
+#define PG_EVENT_PREFIXES_86 "100, 199" /* 100 partitions, +86100 to +86199 */
+#define PG_EVENT_PREFIXES_1 "20, 99"    /* 80 partitions, +120 to +199 */
+static const char events_partition_sql[] =
+    "DO $$ DECLARE"
+    " cc bigint := coalesce((SELECT value FROM meta WHERE key = 'country_code'), '0')::bigint;"
+    " nlen int := 0; lo int := 0; hi int := -1; width numeric; base numeric;"
+    " BEGIN"
+    " ALTER TABLE events RENAME TO events_unpartitioned;"
+    " ALTER TABLE events_unpartitioned RENAME CONSTRAINT events_pkey TO events_unpartitioned_pkey;"
+    " CREATE TABLE events(id bigint NOT NULL, at bigint NOT NULL, carrier integer NOT NULL,"
+    "  kind smallint NOT NULL, flags smallint NOT NULL DEFAULT 0, event_id text COLLATE \"C\","
+    "  id6_hash bytea, PRIMARY KEY (id)) PARTITION BY RANGE (id);"
+    " IF cc = 86 THEN nlen := 11; SELECT * INTO lo, hi FROM (VALUES (" PG_EVENT_PREFIXES_86 ")) v;"
+    " ELSIF cc = 1 THEN nlen := 10; SELECT * INTO lo, hi FROM (VALUES (" PG_EVENT_PREFIXES_1 ")) v;"
+    " END IF;"
+    " base := cc * 10 ^ nlen; width := 10 ^ (nlen - length(lo::text));"
+    " FOR p IN lo..hi LOOP"
+    "  EXECUTE format('CREATE TABLE events_%s_%s PARTITION OF events FOR VALUES FROM (%s) TO (%s)',"
+    "   cc, p, (base + p * width) * 8192, (base + (p + 1) * width) * 8192);"
+    " END LOOP;"
+    " CREATE TABLE events_default PARTITION OF events DEFAULT;"
+    " INSERT INTO events(id, at, carrier, kind, flags, event_id, id6_hash)"
+    "  SELECT id, at, carrier, kind, flags, event_id, id6_hash FROM events_unpartitioned ORDER BY "
+    "id;"
+    " DROP TABLE events_unpartitioned;"
+    " END $$";
 
 /* migrations[v] takes a store from version v to v + 1, in the transaction
  * (under the writer lock) that also records the new version. */
@@ -164,6 +205,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
           " tenure integer NOT NULL, name text COLLATE \"C\" NOT NULL,"
           " PRIMARY KEY(name, number, tenure));"
           "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);",
+    /* The event log partitioned by number prefix (events_partition_sql). */
+    [10] = events_partition_sql,
 };
 
 /* The tables integrity() expects and amcheck walks. */
@@ -224,16 +267,18 @@ static int amcheck(pg_store *s, char *err, size_t errlen)
     heap = strcmp(PQgetvalue(r, 0, 0), "1.3") >= 0; /* verify_heapam came with 1.3 */
     PQclear(r);
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && rc == SN_OK; i++) {
+        /* a partitioned table (events) is checked partition by partition:
+         * its own index and relation hold no rows */
         snprintf(sql, sizeof(sql),
-                 "SELECT bt_index_check(i.indexrelid, true) FROM pg_index i WHERE i.indrelid = "
-                 "'%s'::regclass",
+                 "SELECT bt_index_check(i.indexrelid, true) FROM pg_partition_tree('%s') t "
+                 "JOIN pg_index i ON i.indrelid = t.relid WHERE t.isleaf",
                  tables[i]);
         if ((rc = pg_exec_sql(s, sql, "integrity check", err, errlen)) != SN_OK || !heap)
             continue;
         snprintf(sql, sizeof(sql),
-                 "SELECT format('table %s, block %%s: %%s', blkno, msg) FROM verify_heapam('%s') "
-                 "LIMIT 1",
-                 tables[i], tables[i]);
+                 "SELECT format('table %%s, block %%s: %%s', t.relid, v.blkno, v.msg) FROM "
+                 "pg_partition_tree('%s') t, verify_heapam(t.relid) v WHERE t.isleaf LIMIT 1",
+                 tables[i]);
         r = PQexec(s->conn, sql);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             rc = pg_fail(s, r, "integrity check", err, errlen);
@@ -316,11 +361,13 @@ static int ensure_schema(pg_store *s, const sn_rules *rules, char *err, size_t e
                  "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), "
                  "('country_code', '%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
                  SCHEMA_VERSION, rules->default_cc, rules->min_aging_days, rules->tz_minutes);
-        if ((rc = pg_exec_sql(s, schema_sql, "create schema", err, errlen)) != SN_OK)
+        /* meta first: a migration step may read the rules (version 10) */
+        if ((rc = pg_exec_sql(s, schema_sql, "create schema", err, errlen)) != SN_OK ||
+            (rc = pg_exec_sql(s, meta, "create schema", err, errlen)) != SN_OK)
             goto fail;
         for (int v = BASE_VERSION; v < SCHEMA_VERSION && rc == SN_OK; v++)
             rc = pg_exec_sql(s, migrations[v], "create schema", err, errlen);
-        if (rc != SN_OK || (rc = pg_exec_sql(s, meta, "create schema", err, errlen)) != SN_OK)
+        if (rc != SN_OK)
             goto fail;
     }
     if ((rc = pg_commit(&s->base, err, errlen)) != SN_OK)

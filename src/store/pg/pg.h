@@ -125,7 +125,8 @@ typedef struct {
     pg_bytes_buf copy;
     int snapshot; /* a read-only snapshot of this handle's own is open (scans) */
     pg_window state_w, event_w;
-    int notified;   /* this transaction sent its NOTIFY of changed states */
+    int notified;     /* this transaction sent its NOTIFY of changed states */
+    uint64_t tx_from; /* the last change number drawn before this transaction */
     int listen_pid; /* the server process LISTENing for changes (0: none) */
 } pg_store;
 
