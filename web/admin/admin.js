@@ -2,7 +2,7 @@
 // complaint desks (/admin/desks.html). The dashboard draws, with Chart.js
 // (bundled into the binary at build time), the JSON that scripts read too:
 // GET /v1/admin/stats/{numbers,events,notices,complaints,demand} and GET
-// /v1/usage (checks per day; "no usage data" when it is not there).
+// /v1/admin/usage (checks per day; "no usage data" when it is not there).
 // The desks list and resolve complaints through the desks' own endpoints.
 // The key or token is kept in sessionStorage (this tab only) and sent as
 // Authorization: Bearer. Every label comes from one dictionary per language.
@@ -153,7 +153,7 @@ async function load() {
     api('GET', '/v1/admin/stats/notices?threshold=' + encodeURIComponent(threshold)),
     api('GET', '/v1/admin/stats/complaints'),
     api('GET', '/v1/admin/stats/demand?limit=20'),
-    api('GET', '/v1/usage' + (q ? '?' + q : '')),
+    api('GET', '/v1/admin/usage' + (q ? '?' + q : '')),
   ]);
   const mine = [numbers, events, notices, complaints, demand];
   if (mine.some(r => r.status === 401 || r.status === 403)) {
@@ -280,7 +280,7 @@ function drawDemand(dm) {
   ] }, options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } } });
 }
 
-// GET /v1/usage: {"days":[{"date","app","verdicts":{...},"conclusive","total"}]}; a stack per app.
+// GET /v1/admin/usage: {"days":[{"date","app","verdicts":{...},"conclusive","total"}]}; a stack per app.
 function drawUsage(u) {
   const empty = !u || u.days.length === 0;
   $('checks-empty').hidden = !empty;
