@@ -143,7 +143,13 @@ struct sn_call {
 };
 
 /* A query parameter's value, or NULL when absent. */
-const char *sn_call_param(const sn_call *c, const char *name);
+static inline const char *sn_call_param(const sn_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i].present && strcmp(c->q[i].name, name) == 0)
+            return c->q[i].value;
+    return NULL;
+}
 
 /* A property of the route's body (value NULL when absent). */
 static inline const sn_flat_field *sn_call_field(const sn_call *c, const char *name)

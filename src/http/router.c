@@ -498,14 +498,6 @@ int sn_router_handle(void *ctx, h2o_req_t *req)
     return 0;
 }
 
-const char *sn_call_param(const sn_call *c, const char *name)
-{
-    for (size_t i = 0; i < c->nq; i++)
-        if (c->q[i].present && strcmp(c->q[i].name, name) == 0)
-            return c->q[i].value;
-    return NULL;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end;
