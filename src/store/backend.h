@@ -64,6 +64,17 @@ struct sn_store {
     "status, first_is_activation, tenure, carrier, events, first_day, last_activation_day, "       \
     "last_cancel_day, last_at"
 void sn_store_read_state(const sn_sql_row *row, int c, sn_number_state *st);
+
+/* Rows of (seq, state columns) to a change callback, for the backends'
+ * changes ops (log.h): sn_sql_read's row function, ctx a sn_change_rows. */
+typedef struct {
+    sn_change_fn fn;
+    void *ctx;
+} sn_change_rows;
+int sn_store_change_row(void *ctx, const sn_sql_row *row);
+
+/* A one-column row's integer into the uint64_t at ctx (a change number). */
+int sn_store_read_seq(void *ctx, const sn_sql_row *row);
 extern const sn_sql_map sn_store_state_map; /* the same, from column 0 */
 
 /* The SQL a backend's begin runs to read max_number and those facts, in

@@ -180,6 +180,20 @@ void sn_store_read_state(const sn_sql_row *row, int c, sn_number_state *st)
     sn_sql_read_map(row, c, &sn_store_state_map, st);
 }
 
+int sn_store_change_row(void *ctx, const sn_sql_row *row)
+{
+    sn_change_rows *c = ctx;
+    sn_number_state st;
+    sn_store_read_state(row, 1, &st);
+    return c->fn(c->ctx, &st, (uint64_t)sn_sql_int(row, 0));
+}
+
+int sn_store_read_seq(void *ctx, const sn_sql_row *row)
+{
+    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
+    return 0;
+}
+
 void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s)
 {
     s->max_number = (sn_number)sn_sql_int(row, 0); /* 0 for an empty table */

@@ -27,33 +27,15 @@ static const char changes_floor_sql[] =
     "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
     "WHERE seq > $1 AND (SELECT max(seq) FROM numbers) >= $3 ORDER BY seq LIMIT $2";
 
-static int read_seq(void *ctx, const sn_sql_row *row)
-{
-    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
-    return 0;
-}
-
 static int cursor(sn_store *base, uint64_t *seq, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
     int rc = pg_enter_log(s, err, errlen);
     *seq = 0;
     if (rc == SN_OK)
-        rc = sn_sql_one(base, cursor_sql, SQL_NO_ARGS, read_seq, seq, "read changes", err, errlen);
+        rc = sn_sql_one(base, cursor_sql, SQL_NO_ARGS, sn_store_read_seq, seq, "read changes", err,
+                        errlen);
     return rc == SN_ENOTFOUND ? SN_OK : rc;
-}
-
-typedef struct {
-    sn_change_fn fn;
-    void *ctx;
-} change_rows;
-
-static int change_row(void *ctx, const sn_sql_row *row)
-{
-    change_rows *c = ctx;
-    sn_number_state st;
-    sn_store_read_state(row, 1, &st);
-    return c->fn(c->ctx, &st, (uint64_t)sn_sql_int(row, 0));
 }
 
 /* One statement, so one snapshot: a change is in it whole or not at all
@@ -62,16 +44,16 @@ static int after(sn_store *base, uint64_t since, uint64_t floor, uint32_t limit,
                  void *ctx, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
-    change_rows c = {fn, ctx};
+    sn_change_rows c = {fn, ctx};
     int rc = pg_enter_log(s, err, errlen);
     if (rc != SN_OK)
         return rc;
     if (floor == 0)
-        return sn_sql_read(base, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)), change_row,
-                           &c, "read changes", err, errlen);
+        return sn_sql_read(base, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)),
+                           sn_store_change_row, &c, "read changes", err, errlen);
     return sn_sql_read(base, changes_floor_sql,
-                       SQL_ARGS(SQL_INT(since), SQL_INT(limit), SQL_INT(floor)), change_row, &c,
-                       "read changes", err, errlen);
+                       SQL_ARGS(SQL_INT(since), SQL_INT(limit), SQL_INT(floor)),
+                       sn_store_change_row, &c, "read changes", err, errlen);
 }
 
 /* LISTEN on this handle's connection (after a reconnect if it was lost);

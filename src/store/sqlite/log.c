@@ -150,30 +150,12 @@ const sn_log_ops sn_sqlite_log = {sn_log_sql_get_state,  get_states,   put_state
 
 /* ---- changes (log.h): cursor and after; nothing to listen to ---------------- */
 
-static int read_seq(void *ctx, const sn_sql_row *row)
-{
-    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
-    return 0;
-}
-
 static int cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
 {
     *seq = 0;
-    int rc = sn_sql_one(s, cursor_sql, SQL_NO_ARGS, read_seq, seq, "read changes", err, errlen);
+    int rc =
+        sn_sql_one(s, cursor_sql, SQL_NO_ARGS, sn_store_read_seq, seq, "read changes", err, errlen);
     return rc == SN_ENOTFOUND ? SN_OK : rc;
-}
-
-typedef struct {
-    sn_change_fn fn;
-    void *ctx;
-} change_rows;
-
-static int change_row(void *ctx, const sn_sql_row *row)
-{
-    change_rows *c = ctx;
-    sn_number_state st;
-    sn_store_read_state(row, 1, &st);
-    return c->fn(c->ctx, &st, (uint64_t)sn_sql_int(row, 0));
 }
 
 /* One process writes a SQLite store: every committed change is visible,
@@ -181,10 +163,10 @@ static int change_row(void *ctx, const sn_sql_row *row)
 static int after(sn_store *s, uint64_t since, uint64_t floor, uint32_t limit, sn_change_fn fn,
                  void *ctx, char *err, size_t errlen)
 {
-    change_rows c = {fn, ctx};
+    sn_change_rows c = {fn, ctx};
     (void)floor;
-    return sn_sql_read(s, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)), change_row, &c,
-                       "read changes", err, errlen);
+    return sn_sql_read(s, changes_sql, SQL_ARGS(SQL_INT(since), SQL_INT(limit)),
+                       sn_store_change_row, &c, "read changes", err, errlen);
 }
 
 /* Valid after a commit, until the next begin. */
