@@ -12,6 +12,7 @@ Environment:
   KEEP_TMP     keep the temporary directories (debugging)
 """
 
+import csv
 import datetime
 import hashlib
 import http.client
@@ -830,3 +831,41 @@ def standard_env():
     env.add_carrier("cmcc", "+86138")
     env.import_feed(STANDARD_FEED, carrier="cmcc")
     return env
+
+
+# ---- differential checks: the server's answers against the store's --------------
+
+def answers_from_server(server, app, asked, batch=1000):
+    """The server's answers to (number, date) pairs, by batch checks of `batch`
+    items: a result, or an item's error code."""
+    client = server.client(app)
+    got = []
+    for i in range(0, len(asked), batch):
+        items = [{"number": n, "date": d} for n, d in asked[i:i + batch]]
+        body = expect_json(client.post("/v1/check/batch", {"items": items}), 200, "batch")
+        got += [r.get("result") or r["error"]["code"] for r in body["results"]]
+    return got
+
+
+def answers_from_store(env, asked, timeout=600):
+    """The same pairs answered by `secondnum check --file` from the store itself."""
+    path = env.path("pairs.csv")
+    with open(path, "w") as f:
+        f.write("number,date\n")
+        for n, d in asked:
+            f.write("%s,%s\n" % (n, d))
+    out = run_cli("check", "--db", env.db, "--file", path, timeout=timeout).stdout
+    rows = list(csv.reader(out.splitlines()))
+    if rows and rows[0][:2] == ["number", "date"]:
+        rows = rows[1:]
+    eq("store answers", len(asked), len(rows))
+    return [r[2] for r in rows]
+
+
+def same_answers(what, asked, server, store, seed=None):
+    """Fail naming a few pairs where the server and the store answer apart."""
+    wrong = [(asked[i], server[i], store[i]) for i in range(len(asked)) if server[i] != store[i]]
+    if wrong:
+        raise AssertionError("%s: %d of %d answers differ from the store's, e.g. %r%s" % (
+            what, len(wrong), len(asked), wrong[:5], "" if seed is None else " (seed %d)" % seed))
+    print("%s: %d answers equal the store's (%s)" % (what, len(asked), ", ".join(sorted(set(server)))))

@@ -133,39 +133,6 @@ def pairs(c, known):
     return out
 
 
-def from_server(server, app, asked):
-    client = server.client(app)
-    got = []
-    for i in range(0, len(asked), CHECK_BATCH):
-        items = [{"number": n, "date": d} for n, d in asked[i:i + CHECK_BATCH]]
-        body = expect_json(client.post("/v1/check/batch", {"items": items}), 200, "batch")
-        got += [r.get("result") or r["error"]["code"] for r in body["results"]]
-    return got
-
-
-def from_store(env, asked):
-    path = env.path("pairs.csv")
-    with open(path, "w") as f:
-        f.write("number,date\n")
-        for n, d in asked:
-            f.write("%s,%s\n" % (n, d))
-    out = h.run_cli("check", "--db", env.db, "--file", path, timeout=600).stdout
-    rows = list(csv.reader(out.splitlines()))
-    if rows and rows[0][:2] == ["number", "date"]:
-        rows = rows[1:]
-    eq("store answers", len(asked), len(rows))
-    return [r[2] for r in rows]
-
-
-def same(what, asked, server, store):
-    wrong = [(asked[i], server[i], store[i]) for i in range(len(asked)) if server[i] != store[i]]
-    if wrong:
-        raise AssertionError("%s: %d of %d answers differ, e.g. %r" % (
-            what, len(wrong), len(asked), wrong[:5]))
-    kinds = sorted({a for a in server})
-    print("%s: %d answers equal (%s)" % (what, len(asked), ", ".join(kinds)))
-
-
 def setup():
     c = Ctx()
     c.seed = int(os.environ.get("SEED", time.time_ns() % 1000003))
@@ -187,12 +154,14 @@ def teardown(c):
 def case_index_updated_by_events_and_loaded_agree_with_the_store(c):
     known = stream(c)
     asked = pairs(c, known)
-    store = from_store(c.env, asked)
+    store = h.answers_from_store(c.env, asked)
     assert {"reassigned", "disconnected", "unchanged", "unknown"} <= set(store), set(store)
-    same("updated index (seed %d)" % c.seed, asked, from_server(c.server, c.app, asked), store)
+    h.same_answers("updated index", asked, h.answers_from_server(c.server, c.app, asked, CHECK_BATCH),
+                   store, c.seed)
     c.server.stop(expect_rc=0)
     c.server = h.Server(c.env, extra=c.flags).start()
-    same("loaded index (seed %d)" % c.seed, asked, from_server(c.server, c.app, asked), store)
+    h.same_answers("loaded index", asked, h.answers_from_server(c.server, c.app, asked, CHECK_BATCH),
+                   store, c.seed)
 
 
 if __name__ == "__main__":

@@ -113,39 +113,10 @@ def pairs(c):
     return out
 
 
-def from_server(server, app, asked):
-    client = server.client(app)
-    got = []
-    for i in range(0, len(asked), CHECK_BATCH):
-        items = [{"number": n, "date": d} for n, d in asked[i:i + CHECK_BATCH]]
-        body = expect_json(client.post("/v1/check/batch", {"items": items}), 200, "batch")
-        got += [r.get("result") or r["error"]["code"] for r in body["results"]]
-    return got
-
-
-def from_store(env, asked):
-    path = env.path("pairs.csv")
-    with open(path, "w") as f:
-        f.write("number,date\n")
-        for n, d in asked:
-            f.write("%s,%s\n" % (n, d))
-    rows = list(csv.reader(h.run_cli("check", "--db", env.db, "--file", path,
-                                     timeout=300).stdout.splitlines()))
-    if rows and rows[0][:2] == ["number", "date"]:
-        rows = rows[1:]
-    return [r[2] for r in rows]
-
-
 def answers_right(c, server, what):
     asked = pairs(c)
-    store, got = from_store(c.env, asked), from_server(server, c.app, asked)
-    h.eq("%s: answers" % what, len(asked), len(got))
-    wrong = [(asked[i], got[i], store[i]) for i in range(len(asked)) if got[i] != store[i]]
-    if wrong:
-        raise AssertionError("%s: %d of %d answers differ from the store's, e.g. %r (seed %d)"
-                             % (what, len(wrong), len(asked), wrong[:5], c.seed))
-    print("%s: %d answers equal the store's (%s)" % (what, len(asked),
-                                                    ", ".join(sorted(set(got)))))
+    store = h.answers_from_store(c.env, asked, timeout=300)
+    h.same_answers(what, asked, h.answers_from_server(server, c.app, asked, CHECK_BATCH), store, c.seed)
 
 
 def hashed_right(c, server, what, count=300):
