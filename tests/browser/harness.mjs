@@ -81,10 +81,15 @@ export class World {
     }
   }
 
+  // One connection a call: the tests' cli() and sql() block node's loop, so
+  // a kept-alive connection that serve closed meanwhile (idle past
+  // SN_HTTP_REQ_TIMEOUT_MS, 10 s: slow on PostgreSQL) would be written to
+  // before node saw it close ("fetch failed: other side closed").
   async api(key, method, p, body) {
     const r = await fetch(this.base + p, {
       method,
-      headers: { Authorization: 'Bearer ' + key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      headers: { Authorization: 'Bearer ' + key, Connection: 'close',
+        ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await r.json();
