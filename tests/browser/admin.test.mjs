@@ -13,51 +13,27 @@
 // desk refuses another role's key. A screenshot of every page goes to
 // $TEST_OUT/browser-admin/, and its path is printed.
 //
-// Prints "ok STEP" / "not ok STEP" lines (tests/run.sh counts them); stops at
-// the first failure. Environment: SECONDNUM (the binary, required),
-// CHROMIUM (default /usr/bin/chromium), TEST_OUT, KEEP_TMP.
+// This file holds the dashboard's seed data and steps; harness.mjs starts
+// and stops serve and chromium and reports: "ok STEP" / "not ok STEP" lines
+// (tests/run.sh counts them), the first failure stops the rest, exit 1 if
+// any failed. Environment: SECONDNUM (the binary, required), CHROMIUM
+// (default /usr/bin/chromium), TEST_OUT, KEEP_TMP.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { World, Steps, assert, cli, daysAgo, run } from './harness.mjs';
 
-const SN = process.env.SECONDNUM;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(process.env.TEST_OUT || path.resolve('tests/out'), 'browser-admin');
-const SANITIZER = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
 const NOTICED = [0, 1, 2, 3].map(i => `+86137000001${i}`);
 const CHECKS = 5; /* made in seed() */
-
-function daysAgo(d, h = 0) {
-  return new Date(Date.now() - (d * 86400 + h * 3600) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function cli(...args) {
-  return execFileSync(SN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 function sql(db, statement) {
   return execFileSync('sqlite3', [db, statement], { encoding: 'utf8' }).trim();
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-class World {
+class AdminWorld extends World {
   async start() {
-    this.dir = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'sn-admin.'));
-    this.db = path.join(this.dir, 'ledger.db');
+    this.makeDir();
     cli('init', '--db', this.db);
     cli('carriers', 'add', '--db', this.db, '--name', 'cm', '--range', '+86137');
     cli('carriers', 'add', '--db', this.db, '--name', 'ct', '--range', '+86133');
@@ -84,20 +60,7 @@ class World {
     this.bank = key('app', 'bank');
     this.shop = key('app', 'shop');
     this.carrier = key('carrier', 'cm-feed', '--carrier', 'cm');
-    this.port = await freePort();
-    this.base = `http://127.0.0.1:${this.port}`;
-    this.stderr = '';
-    this.proc = spawn(SN, ['serve', '--db', this.db, '--listen', `127.0.0.1:${this.port}`, '--threads', '2'],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.proc.stderr.on('data', d => { this.stderr += d; });
-    this.exited = new Promise(resolve => this.proc.on('exit', code => resolve(code)));
-    for (let i = 0; i < 200; i++) {
-      try {
-        if ((await fetch(this.base + '/healthz')).ok) break;
-      } catch (e) { /* not up yet */ }
-      if (this.proc.exitCode !== null) throw new Error('serve exited: ' + this.stderr.slice(-2000));
-      await new Promise(r => setTimeout(r, 50));
-    }
+    await this.serve('--threads', '2');
     await this.seed();
     return this;
   }
@@ -147,60 +110,9 @@ class World {
     }
     throw new Error('the audit trail did not count the seeded checks');
   }
-
-  async api(key, method, p, body) {
-    const r = await fetch(this.base + p, {
-      method,
-      headers: { Authorization: 'Bearer ' + key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await r.json();
-    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(data)}`);
-    return data;
-  }
-
-  async stop() {
-    if (this.proc && this.proc.exitCode === null) {
-      this.proc.kill('SIGTERM');
-      const code = await Promise.race([this.exited, new Promise(r => setTimeout(() => r('timeout'), 10000))]);
-      if (code === 'timeout') this.proc.kill('SIGKILL');
-      if (code !== 0) throw new Error(`serve exited ${code} after SIGTERM: ${this.stderr.slice(-2000)}`);
-    }
-    if (SANITIZER.test(this.stderr)) throw new Error('sanitizer report:\n' + this.stderr.slice(-4000));
-    if (!process.env.KEEP_TMP && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 // ---- steps -------------------------------------------------------------------------------
-
-let failed = false;
-let shot = 0;
-
-function assert(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-async function step(name, page, fn) {
-  if (failed) return;
-  try {
-    await fn();
-    if (page) {
-      shot++;
-      const file = path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
-      console.log(`# screenshot ${file}`);
-    }
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed = true;
-    console.log(`not ok ${name}\n    ${String(e.stack || e).split('\n').join('\n    ')}`);
-    if (page) {
-      const file = path.join(OUT, `FAILED-${name}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-      console.log(`# screenshot ${file}`);
-    }
-  }
-}
 
 // Every chart on the page: its canvas id and the sum of its points.
 async function chartSums(page) {
@@ -220,29 +132,14 @@ async function signInDesk(page, desk, key) {
 }
 
 async function main() {
-  assert(SN, 'SECONDNUM is not set');
-  fs.mkdirSync(OUT, { recursive: true });
-  for (const f of fs.readdirSync(OUT)) if (f.endsWith('.png')) fs.rmSync(path.join(OUT, f));
-  const w = new World();
-  world = w;
-  let browser;
-  await step('setup', null, async () => {
-    assert(fs.existsSync(CHROMIUM), `no chromium at ${CHROMIUM} (Debian package chromium)`);
-    await w.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  });
-  const context = browser && await browser.newContext({
+  const w = new AdminWorld('sn-admin.');
+  const t = new Steps('browser-admin', { printShots: true });
+  const { page, consoleErrors } = await t.open(w, {
     viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, locale: 'zh-CN',
   });
-  const page = context && await context.newPage();
-  const consoleErrors = [];
-  if (page) {
-    page.base = w.base;
-    page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', e => consoleErrors.push(String(e)));
-  }
+  if (page) page.base = w.base;
 
-  await step('wrong-key-refused', page, async () => {
+  await t.step('wrong-key-refused', page, async () => {
     await page.goto(w.base + '/admin');
     await page.getByRole('heading', { level: 1, name: '管理员登录' }).waitFor();
     await page.getByLabel('管理员密钥或访问令牌').fill('sn_' + '0'.repeat(64));
@@ -252,14 +149,14 @@ async function main() {
     assert(await page.evaluate(() => sessionStorage.getItem('sn-admin-token')) === null, 'no token kept');
   });
 
-  await step('app-key-refused', page, async () => {
+  await t.step('app-key-refused', page, async () => {
     await page.getByLabel('管理员密钥或访问令牌').fill(w.bank);
     await page.getByRole('button', { name: '登录' }).click();
     await page.getByRole('alert').filter({ hasText: '密钥无效或没有管理员权限' }).waitFor();
     assert(await page.locator('#board').isHidden(), 'the board stays hidden for an app key');
   });
 
-  await step('dashboard-in-chinese', page, async () => {
+  await t.step('dashboard-in-chinese', page, async () => {
     await page.getByLabel('管理员密钥或访问令牌').fill(w.admin);
     await page.getByRole('button', { name: '登录' }).click();
     await page.getByRole('heading', { level: 1, name: 'secondnum · 监管与运营看板' }).waitFor();
@@ -286,7 +183,7 @@ async function main() {
     assert(row.includes('600 秒') && row.includes('7200 秒'), 'the shop\'s median and p95: ' + row);
   });
 
-  await step('checks-per-day', page, async () => {
+  await t.step('checks-per-day', page, async () => {
     const checks = await page.evaluate(() => Chart.getChart(document.getElementById('chart-checks')).data);
     const sum = checks.datasets.reduce((s, d) => s + d.data.reduce((a, v) => a + (Number(v) || 0), 0), 0);
     assert(sum === CHECKS, `the checks chart counts ${sum}, not ${CHECKS}: ${JSON.stringify(checks)}`);
@@ -294,7 +191,7 @@ async function main() {
     assert(apps.includes('bank') && apps.includes('shop'), 'a stack per app: ' + apps);
   });
 
-  await step('dashboard-in-english', page, async () => {
+  await t.step('dashboard-in-english', page, async () => {
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { level: 1, name: 'secondnum · regulator and operator dashboard' }).waitFor();
     assert(await page.evaluate(() => document.documentElement.lang) === 'en', 'lang attribute en');
@@ -305,7 +202,7 @@ async function main() {
     assert(sums['chart-events'] > 0, 'charts redrawn with data');
   });
 
-  await step('dashboard-range-and-threshold', page, async () => {
+  await t.step('dashboard-range-and-threshold', page, async () => {
     await page.getByLabel('Acknowledgement threshold').fill('0.2');
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByText('No app is below the threshold.').waitFor();
@@ -313,7 +210,7 @@ async function main() {
     await page.getByRole('heading', { level: 1, name: 'secondnum · 监管与运营看板' }).waitFor();
   });
 
-  await step('signed-in-after-reload', page, async () => {
+  await t.step('signed-in-after-reload', page, async () => {
     await page.reload();
     await page.locator('#board').waitFor();
     await page.locator('#notices-table tbody tr').first().waitFor();
@@ -326,7 +223,7 @@ async function main() {
     ['app', w.bank, 1, '应用'], ['carrier', w.carrier, 2, '运营商'], ['regulator', w.admin, 3, '监管机构'],
   ];
   for (const [desk, key, id, name] of desks) {
-    await step(`desk-${desk}`, page, async () => {
+    await t.step(`desk-${desk}`, page, async () => {
       await signInDesk(page, desk, key);
       await page.getByRole('heading', { level: 1, name: '处理台：' + name }).waitFor();
       const row = page.locator('#desk-table tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${id}$`) }) });
@@ -346,28 +243,19 @@ async function main() {
     });
   }
 
-  await step('desk-refuses-another-roles-key', page, async () => {
+  await t.step('desk-refuses-another-roles-key', page, async () => {
     await signInDesk(page, 'carrier', w.bank);
     await page.getByRole('alert').filter({ hasText: '密钥无效或不属于此处理台' }).waitFor();
     assert(await page.locator('#desk').isHidden(), 'the desk stays hidden');
   });
 
-  await step('no-script-errors', null, async () => {
+  await t.step('no-script-errors', null, async () => {
     // 401 and 403 answers the pages expect show as failed loads
     const bad = consoleErrors.filter(e => !/status of 40[134]/.test(e));
     assert(bad.length === 0, 'console errors: ' + bad.join(' | '));
   });
 
-  if (browser) await browser.close();
-  const before = failed;
-  failed = false;
-  await step('teardown', null, () => w.stop());
-  process.exit(before || failed ? 1 : 0);
+  await t.finish(w);
 }
 
-let world = null;
-main().catch(async e => {
-  console.log('not ok harness\n    ' + String(e.stack || e));
-  if (world && world.proc && world.proc.exitCode === null) world.proc.kill('SIGKILL');
-  process.exit(1);
-});
+run(main);

@@ -10,49 +10,24 @@
 // keyboard where a person would use it. A screenshot of every step goes to
 // $TEST_OUT/browser/ (tests/out/browser/ under tests/run.sh).
 //
-// Prints "ok STEP" / "not ok STEP" lines (tests/run.sh counts them); stops at
-// the first failure. Environment: SECONDNUM (the binary, required),
-// CHROMIUM (default /usr/bin/chromium), TEST_OUT, KEEP_TMP.
+// This file holds the portal's seed data and steps; harness.mjs starts and
+// stops serve and chromium and reports: "ok STEP" / "not ok STEP" lines
+// (tests/run.sh counts them), the first failure stops the rest, exit 1 if
+// any failed. Environment: SECONDNUM (the binary, required), CHROMIUM
+// (default /usr/bin/chromium), TEST_OUT, KEEP_TMP.
 
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { World, Steps, assert, cli, daysAgo, run } from './harness.mjs';
 
-const SN = process.env.SECONDNUM;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(process.env.TEST_OUT || path.resolve('tests/out'), 'browser');
 const N_NEW = '+8613700000001';   // reissued 100 days ago: the new owner signs in
 const ID6_NEW = '22222X';
-const SANITIZER = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
 
 // ---- the world: a store, keys, bindings, a server ----------------------------------
 
-function daysAgo(d, h = 0) {
-  return new Date(Date.now() - (d * 86400 + h * 3600) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function cli(...args) {
-  return execFileSync(SN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-class World {
+class PortalWorld extends World {
   async start() {
-    this.dir = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'sn-browser.'));
-    this.db = path.join(this.dir, 'ledger.db');
+    this.makeDir();
     cli('init', '--db', this.db);
     cli('carriers', 'add', '--db', this.db, '--name', 'cm', '--range', '+86137');
     const feed = path.join(this.dir, 'feed.csv');
@@ -68,21 +43,7 @@ class World {
     this.bank = key('app', 'bank');
     this.shop = key('app', 'shop');
     this.carrier = key('carrier', 'cm-feed', '--carrier', 'cm');
-    this.port = await freePort();
-    this.base = `http://127.0.0.1:${this.port}`;
-    this.stderr = '';
-    this.proc = spawn(SN, ['serve', '--db', this.db, '--listen', `127.0.0.1:${this.port}`,
-      '--threads', '2', '--otp-per-address', '1000', '--signin-per-address', '1000'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.proc.stderr.on('data', d => { this.stderr += d; });
-    this.exited = new Promise(resolve => this.proc.on('exit', code => resolve(code)));
-    for (let i = 0; i < 200; i++) {
-      try {
-        if ((await fetch(this.base + '/healthz')).ok) break;
-      } catch (e) { /* not up yet */ }
-      if (this.proc.exitCode !== null) throw new Error('serve exited: ' + this.stderr.slice(-2000));
-      await new Promise(r => setTimeout(r, 50));
-    }
+    await this.serve('--threads', '2', '--otp-per-address', '1000', '--signin-per-address', '1000');
     await this.api(this.bank, 'PUT', '/v1/profile', { display_name: '招商银行' });
     await this.api(this.bank, 'PUT', '/v1/bindings', { bindings: [
       { number: N_NEW, account: 'old-owner', bound_at: daysAgo(350) },
@@ -90,17 +51,6 @@ class World {
     await this.api(this.shop, 'PUT', '/v1/bindings', { bindings: [
       { number: N_NEW, account: 'old-shopper', bound_at: daysAgo(380) }] });
     return this;
-  }
-
-  async api(key, method, p, body) {
-    const r = await fetch(this.base + p, {
-      method,
-      headers: { Authorization: 'Bearer ' + key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await r.json();
-    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(data)}`);
-    return data;
   }
 
   outbox(number) {
@@ -115,87 +65,36 @@ class World {
     if (!m) throw new Error('no code in ' + otp[otp.length - 1].text);
     return m[1];
   }
-
-  async stop() {
-    if (this.proc && this.proc.exitCode === null) {
-      this.proc.kill('SIGTERM');
-      const code = await Promise.race([this.exited, new Promise(r => setTimeout(() => r('timeout'), 10000))]);
-      if (code === 'timeout') this.proc.kill('SIGKILL');
-      if (code !== 0) throw new Error(`serve exited ${code} after SIGTERM: ${this.stderr.slice(-2000)}`);
-    }
-    if (SANITIZER.test(this.stderr)) throw new Error('sanitizer report:\n' + this.stderr.slice(-4000));
-    if (!process.env.KEEP_TMP && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 // ---- steps -------------------------------------------------------------------------------
-
-let failed = false;
-let shot = 0;
-
-function assert(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-async function step(name, page, fn) {
-  if (failed) return;
-  try {
-    await fn();
-    if (page) {
-      shot++;
-      await page.screenshot({ path: path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-    }
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed = true;
-    console.log(`not ok ${name}\n    ${String(e.stack || e).split('\n').join('\n    ')}`);
-    if (page) {
-      await page.screenshot({ path: path.join(OUT, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
-    }
-  }
-}
 
 async function visibleText(page, selector) {
   return (await page.locator(selector).innerText()).trim();
 }
 
 async function main() {
-  assert(SN, 'SECONDNUM is not set');
-  fs.mkdirSync(OUT, { recursive: true });
-  for (const f of fs.readdirSync(OUT)) if (f.endsWith('.png')) fs.rmSync(path.join(OUT, f));
-  const w = new World();
-  world = w;
-  let browser;
-  await step('setup', null, async () => {
-    assert(fs.existsSync(CHROMIUM), `no chromium at ${CHROMIUM} (Debian package chromium)`);
-    await w.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  });
-  const context = browser && await browser.newContext({
+  const w = new PortalWorld('sn-browser.');
+  const t = new Steps('browser');
+  const { page, consoleErrors } = await t.open(w, {
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true,
     locale: 'zh-CN',
   });
-  const page = context && await context.newPage();
-  const consoleErrors = [];
-  if (page) {
-    page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', e => consoleErrors.push(String(e)));
-  }
 
-  await step('number-step-in-chinese', page, async () => {
+  await t.step('number-step-in-chinese', page, async () => {
     await page.goto(w.base + '/');
     await page.getByRole('heading', { level: 1, name: '查询号码绑定的应用' }).waitFor();
     assert(await page.getByLabel('手机号码').isVisible(), 'the number field has its label');
     assert(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'lang attribute');
   });
 
-  await step('switch-to-english', page, async () => {
+  await t.step('switch-to-english', page, async () => {
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { level: 1, name: 'Which apps are bound to my number?' }).waitFor();
     assert(await page.evaluate(() => document.documentElement.lang) === 'en', 'lang attribute en');
   });
 
-  await step('every-field-is-labelled', page, async () => {
+  await t.step('every-field-is-labelled', page, async () => {
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
       .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.id));
     assert(unlabelled.length === 0, 'fields without a label: ' + unlabelled.join(', '));
@@ -204,7 +103,7 @@ async function main() {
     assert(nameless.length === 0, 'buttons without a name: ' + nameless.join(', '));
   });
 
-  await step('request-a-code-with-the-keyboard', page, async () => {
+  await t.step('request-a-code-with-the-keyboard', page, async () => {
     await page.getByLabel('Mobile number').focus();
     await page.keyboard.type('13700000001');
     await page.keyboard.press('Tab');
@@ -218,7 +117,7 @@ async function main() {
     assert(await page.evaluate(() => document.activeElement.id) === 'code', 'focus moves to the code');
   });
 
-  await step('wrong-code-is-refused', page, async () => {
+  await t.step('wrong-code-is-refused', page, async () => {
     const code = w.lastCode(N_NEW);
     const wrong = String((Number(code) + 1) % 1000000).padStart(6, '0');
     await page.getByLabel('Code from the SMS (6 digits)').fill(wrong);
@@ -230,7 +129,7 @@ async function main() {
     assert(text === 'wrong code: 4 attempts left', 'alert: ' + text);
   });
 
-  await step('sign-in-shows-bindings-split', page, async () => {
+  await t.step('sign-in-shows-bindings-split', page, async () => {
     const code = w.lastCode(N_NEW);
     await page.getByLabel('Code from the SMS (6 digits)').fill(code);
     await page.getByLabel('Last six characters of your ID').fill(ID6_NEW.toLowerCase());
@@ -248,7 +147,7 @@ async function main() {
   });
 
   let requestNotice;
-  await step('ask-the-app-to-unbind-the-previous-owner', page, async () => {
+  await t.step('ask-the-app-to-unbind-the-previous-owner', page, async () => {
     await page.locator('#previous').getByRole('button', { name: 'Ask 招商银行 to unbind' }).click();
     await page.getByRole('status').filter({ hasText: '招商银行 was asked to unbind' }).waitFor();
     const req = await page.locator('#requests li').first().innerText();
@@ -257,7 +156,7 @@ async function main() {
     assert(await again.isDisabled(), 'the button is disabled once asked');
   });
 
-  await step('the-app-receives-the-request', null, async () => {
+  await t.step('the-app-receives-the-request', null, async () => {
     const { notices } = await w.api(w.bank, 'GET', '/v1/notices');
     const reqs = notices.filter(n => n.kind === 'unbind_request');
     assert(reqs.length === 1, 'notices: ' + JSON.stringify(notices));
@@ -268,7 +167,7 @@ async function main() {
     await w.api(w.bank, 'POST', `/v1/notices/${requestNotice.id}/ack`, { outcome: 'unbound', note: 'unbound by the portal test' });
   });
 
-  await step('the-apps-ack-shows-as-done', page, async () => {
+  await t.step('the-apps-ack-shows-as-done', page, async () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.locator('#requests li.state-done').waitFor();
     const req = await page.locator('#requests li').first().innerText();
@@ -277,7 +176,7 @@ async function main() {
     assert(previous.length === 1 && previous[0].includes('shop'), 'previous now: ' + previous);
   });
 
-  await step('complain-about-an-app', page, async () => {
+  await t.step('complain-about-an-app', page, async () => {
     await page.getByLabel('App (optional)').selectOption('shop');
     await page.getByLabel('Kind').selectOption('harassment');
     await page.getByLabel('What happened').fill('Debt collectors for the previous owner call me every day.');
@@ -287,7 +186,7 @@ async function main() {
     assert(c.includes('shop') && c.includes('with the app') && c.includes('Debt collectors'), 'complaint: ' + c);
   });
 
-  await step('ask-for-an-app-not-in-the-registry', page, async () => {
+  await t.step('ask-for-an-app-not-in-the-registry', page, async () => {
     await page.getByLabel('App name').fill('  WeChat ');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.getByRole('status').filter({ hasText: '"wechat" noted: 1 subscriber(s)' }).waitFor();
@@ -299,7 +198,7 @@ async function main() {
     await page.getByRole('alert').filter({ hasText: 'in the registry already' }).waitFor();
   });
 
-  await step('report-by-sms', page, async () => {
+  await t.step('report-by-sms', page, async () => {
     await page.getByRole('button', { name: 'Text me this summary' }).click();
     await page.getByRole('status').filter({ hasText: 'on its way to your phone' }).waitFor();
     const reports = w.outbox(N_NEW).filter(m => m.purpose === 'report');
@@ -307,13 +206,13 @@ async function main() {
     assert(reports[0].text.includes('招商银行 (1)') && reports[0].text.includes('shop (1)'), reports[0].text);
   });
 
-  await step('checklist-before-cancelling', page, async () => {
+  await t.step('checklist-before-cancelling', page, async () => {
     await page.locator('#h-checklist').scrollIntoViewIfNeeded();
     const items = await page.locator('#checklist li').allInnerTexts();
     assert(items.length === 1 && items[0].includes('招商银行') && items[0].includes('1 account'), 'checklist: ' + items);
   });
 
-  await step('dashboard-in-chinese', page, async () => {
+  await t.step('dashboard-in-chinese', page, async () => {
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { level: 2, name: '前机主绑定的应用' }).waitFor();
     await page.getByRole('heading', { level: 2, name: '您本人绑定的应用' }).waitFor();
@@ -322,19 +221,19 @@ async function main() {
     await page.locator('#h-dashboard').scrollIntoViewIfNeeded();
   });
 
-  await step('fits-a-phone-screen', page, async () => {
+  await t.step('fits-a-phone-screen', page, async () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   });
 
-  await step('sign-out', page, async () => {
+  await t.step('sign-out', page, async () => {
     await page.getByRole('button', { name: '退出' }).click();
     await page.getByRole('heading', { level: 1, name: '查询号码绑定的应用' }).waitFor();
     await page.getByRole('status').filter({ hasText: '您已退出' }).waitFor();
     assert(await page.evaluate(() => sessionStorage.getItem('sn-token')) === null, 'token dropped');
   });
 
-  await step('a-cancellation-ends-the-session', page, async () => {
+  await t.step('a-cancellation-ends-the-session', page, async () => {
     await page.getByLabel('手机号码').fill(N_NEW);
     await page.getByRole('button', { name: '发送验证码' }).click();
     await page.getByLabel('短信验证码（6 位数字）').fill(w.lastCode(N_NEW));
@@ -347,24 +246,14 @@ async function main() {
     await page.getByRole('heading', { level: 1, name: '查询号码绑定的应用' }).waitFor();
   });
 
-  await step('no-script-errors', null, async () => {
+  await t.step('no-script-errors', null, async () => {
     // 401 and 403 answers the portal expects show as failed loads, and the
     // 409 of naming an app the registry has; nothing else may
     const bad = consoleErrors.filter(e => !/status of (40[13]|409)/.test(e));
     assert(bad.length === 0, 'console errors: ' + bad.join(' | '));
   });
 
-  if (browser) await browser.close();
-  // always, failed or not: the server must stop cleanly and leave no report
-  const before = failed;
-  failed = false;
-  await step('teardown', null, () => w.stop());
-  process.exit(before || failed ? 1 : 0);
+  await t.finish(w);
 }
 
-let world = null;
-main().catch(async e => {
-  console.log('not ok harness\n    ' + String(e.stack || e));
-  if (world && world.proc && world.proc.exitCode === null) world.proc.kill('SIGKILL');
-  process.exit(1);
-});
+run(main);

@@ -2,23 +2,7 @@
 # The subscriber web portal in Debian's chromium (headless), driven by
 # playwright-core through the whole flow against a real `secondnum serve`
 # (tests/browser/portal.test.mjs); screenshots of each step in
-# $TEST_OUT/browser/. `make check` installs playwright-core (npm ci in
-# tests/browser) and chromium (make deps).
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -n "${SECONDNUM:-}" ]; then
-  SECONDNUM="$(cd "$(dirname "$SECONDNUM")" && pwd)/$(basename "$SECONDNUM")"
-  export SECONDNUM
-fi
-export TEST_OUT="${TEST_OUT:-$ROOT/tests/out}"
-cd "$ROOT/tests/browser" || exit 1
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  echo "not ok setup"
-  echo "    playwright-core is not installed: run 'npm ci' in tests/browser (make check does)"
-  exit 1
-fi
-if ! command -v node >/dev/null 2>&1; then
-  echo "not ok setup"
-  echo "    node is not installed (Debian packages nodejs and npm)"
-  exit 1
-fi
-exec node portal.test.mjs
+# $TEST_OUT/browser/. browser.sh finds node and playwright-core and runs it.
+# `make check` installs playwright-core (npm ci in tests/browser) and
+# chromium (make deps).
+exec bash "$(dirname "$0")/browser.sh" portal.test.mjs
