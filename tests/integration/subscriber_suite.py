@@ -1332,9 +1332,16 @@ def case_who_checked_my_number_pages(ctx):
     s = w.sub(token)
     for _ in range(4):
         check_one(w, w.shop, N_SAME)
-    check_batch(w, w.bank, N_NEW, N_SAME)
+    # a batch past SN_AUDIT_ITEMS_PER_INSERT (32) items: two full INSERTs of
+    # audit_items, then one row at a time; the number in both parts, listed once
+    numbers = ["+86137%08d" % (100 + i) for i in range(70)]
+    numbers[45] = numbers[66] = N_SAME
+    check_batch(w, w.bank, *numbers)
     full = wait_checks(s, 5)
     eq("full list", [("bank", "check")] + [("shop", "check")] * 4, summary(full))
+    p = subprocess.run(["sqlite3", w.env.db, "SELECT count(*) FROM audit_items"],
+                       capture_output=True, text=True, timeout=60)
+    eq("the batch's items unpacked, a number twice once", "69", p.stdout.strip())
     eq("a short list has no next", None, full["next"])
     seen, query = [], "?limit=2"
     for want in (2, 2, 1):
