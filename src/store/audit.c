@@ -20,19 +20,11 @@ static const char add_batch_sql[] =
     "INSERT INTO audit(at, status, day, items, route, method, who_kind, who, app, answer,"
     " request, number_hash, item_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, $13) RETURNING id";
-/* SN_AUDIT_ITEMS_PER_INSERT rows (a duplicate number of a batch once). */
-static const char items_sql[] =
-    "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
-    " ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12), ($13, $14, $15, $16), ($17,"
-    " $18, $19, $20), ($21, $22, $23, $24), ($25, $26, $27, $28), ($29, $30, $31, $32),"
-    " ($33, $34, $35, $36), ($37, $38, $39, $40), ($41, $42, $43, $44), ($45, $46, $47,"
-    " $48), ($49, $50, $51, $52), ($53, $54, $55, $56), ($57, $58, $59, $60), ($61, $62,"
-    " $63, $64), ($65, $66, $67, $68), ($69, $70, $71, $72), ($73, $74, $75, $76), ($77,"
-    " $78, $79, $80), ($81, $82, $83, $84), ($85, $86, $87, $88), ($89, $90, $91, $92),"
-    " ($93, $94, $95, $96), ($97, $98, $99, $100), ($101, $102, $103, $104), ($105, $106,"
-    " $107, $108), ($109, $110, $111, $112), ($113, $114, $115, $116), ($117, $118, $119,"
-    " $120), ($121, $122, $123, $124), ($125, $126, $127, $128)"
-    " ON CONFLICT DO NOTHING";
+/* SN_AUDIT_ITEMS_PER_INSERT rows (a duplicate number of a batch once);
+ * 16 parameters, the most the PostgreSQL driver binds (pg/conn.c). */
+static const char items_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
+                                " ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12),"
+                                " ($13, $14, $15, $16) ON CONFLICT DO NOTHING";
 static const char item_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
                                " ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 static const char purge_items_sql[] =

@@ -69,7 +69,7 @@ int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
 int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *purged, char *err,
                          size_t errlen);
 
-#define SN_AUDIT_ITEMS_PER_INSERT 32 /* audit_items rows one INSERT adds at most */
+#define SN_AUDIT_ITEMS_PER_INSERT 4 /* audit_items rows one INSERT adds at most */
 
 /* What a row tells about one number: an app checked it, or bound (or
  * unbound) an account to it. */

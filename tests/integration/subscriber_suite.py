@@ -1332,10 +1332,10 @@ def case_who_checked_my_number_pages(ctx):
     s = w.sub(token)
     for _ in range(4):
         check_one(w, w.shop, N_SAME)
-    # a batch past SN_AUDIT_ITEMS_PER_INSERT (32) items: two full INSERTs of
+    # a batch past SN_AUDIT_ITEMS_PER_INSERT (4) items: full INSERTs of
     # audit_items, then one row at a time; the number in both parts, listed once
     numbers = ["+86137%08d" % (100 + i) for i in range(70)]
-    numbers[45] = numbers[66] = N_SAME
+    numbers[45] = numbers[69] = N_SAME
     check_batch(w, w.bank, *numbers)
     full = wait_checks(s, 5)
     eq("full list", [("bank", "check")] + [("shop", "check")] * 4, summary(full))
