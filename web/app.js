@@ -17,6 +17,10 @@ const T = {
     mineTitle: '您本人绑定的应用', mineHint: '在您使用这个号码期间绑定的账号。',
     previousTitle: '前机主绑定的应用',
     previousHint: '在您启用这个号码之前绑定的账号，属于前机主。可以一键请应用解绑。',
+    checksTitle: '谁查询过我的号码',
+    checksHint: '在您使用这个号码期间，查询过它或用它绑定账号的应用，最近的在前。前机主期间的记录不会显示。',
+    checksMore: '显示更多', kind_check: '查询了号码', kind_binding: '绑定或解绑了账号',
+    checkLine: (a, k, d) => `${a} · ${k} · ${d}`,
     requestsTitle: '解绑申请', complainTitle: '投诉', complaintApp: '应用（可不选）', noApp: '（不针对某个应用）',
     complaintKind: '类型', kind_harassment: '骚扰（短信、催收电话）', kind_cannot_register: '无法注册（号码已被绑定）',
     kind_takeover: '账号被他人接管', kind_other: '其他', complaintText: '情况说明', complain: '提交投诉',
@@ -52,6 +56,10 @@ const T = {
     mineTitle: 'Bound by you', mineHint: 'Accounts bound while the number has been yours.',
     previousTitle: 'Bound before your tenure (a previous owner)',
     previousHint: 'Accounts bound before the number became yours: a previous owner\'s. Ask the app to unbind them in one click.',
+    checksTitle: 'Who checked my number',
+    checksHint: 'Apps that checked this number, or bound an account to it, while it has been yours; newest first. Nothing from a previous owner\'s tenure is shown.',
+    checksMore: 'Show more', kind_check: 'checked the number', kind_binding: 'bound or unbound an account',
+    checkLine: (a, k, d) => `${a} · ${k} · ${d}`,
     requestsTitle: 'Unbind requests', complainTitle: 'Complain', complaintApp: 'App (optional)', noApp: '(no particular app)',
     complaintKind: 'Kind', kind_harassment: 'Harassment (texts, debt collectors)', kind_cannot_register: 'Cannot register (number already bound)',
     kind_takeover: 'Someone took over an account', kind_other: 'Other', complaintText: 'What happened', complain: 'Send complaint',
@@ -233,15 +241,16 @@ async function signIn(ev) {
 }
 
 async function loadDashboard() {
-  const [session, bindings, requests, complaints, checklist] = await Promise.all([
+  const [session, bindings, requests, complaints, checklist, checks] = await Promise.all([
     api('GET', '/v1/subscriber/session'),
     api('GET', '/v1/subscriber/bindings'),
     api('GET', '/v1/subscriber/requests'),
     api('GET', '/v1/subscriber/complaints'),
     api('GET', '/v1/subscriber/checklist'),
+    api('GET', '/v1/subscriber/checks'),
   ]);
   state.number = session.number;
-  state.data = { bindings, requests, complaints, checklist };
+  state.data = { bindings, requests, complaints, checklist, checks };
   renderDashboard();
 }
 
@@ -297,6 +306,31 @@ function renderRequests() {
   }
 }
 
+// Who checked my number: the pages read so far, and a button for the next.
+function renderChecks() {
+  const ul = $('checks');
+  ul.replaceChildren();
+  const page = state.data.checks;
+  if (page.checks.length === 0) ul.append(el('li', 'empty', t('none')));
+  for (const c of page.checks) {
+    const li = el('li', 'check kind-' + c.kind);
+    li.append(el('span', 'name', t('checkLine', c.app, t('kind_' + c.kind), c.day)));
+    ul.append(li);
+  }
+  $('checks-more').hidden = !page.next;
+}
+
+async function moreChecks() {
+  const page = state.data.checks;
+  try {
+    const d = await api('GET', '/v1/subscriber/checks?after=' + encodeURIComponent(page.next));
+    state.data.checks = { checks: page.checks.concat(d.checks), next: d.next };
+    renderChecks();
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
 function renderComplaints() {
   const ul = $('complaints');
   ul.replaceChildren();
@@ -334,6 +368,7 @@ function renderDashboard() {
   renderApps(state.data.bindings, 'mine');
   renderApps(state.data.bindings, 'previous');
   renderRequests();
+  renderChecks();
   renderComplaints();
   renderChecklist();
 }
@@ -435,6 +470,7 @@ async function start() {
   $('refresh').addEventListener('click', refresh);
   $('report').addEventListener('click', report);
   $('sign-out').addEventListener('click', signOut);
+  $('checks-more').addEventListener('click', moreChecks);
   $('lang').addEventListener('click', toggleLang);
   renderStatic();
   if (state.token) {

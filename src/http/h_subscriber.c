@@ -2,12 +2,14 @@
  * h_subscriber.c - a subscriber's routes: signing in (a code by SMS, then
  * the code with the last six ID characters) and the session (signin.h);
  * the number's bindings per app, unbind requests, the summary by SMS and
- * the checklist before cancelling (selfservice.h). Complaints are in
+ * the checklist before cancelling (selfservice.h); who checked the number
+ * in the subscriber's tenure (inquiries.h). Complaints are in
  * h_complaints.c. The session's token was hashed by the router; the
  * service judges it.
  */
 #include "http/body.h"
 #include "http/job.h"
+#include "service/inquiries.h"
 #include "service/selfservice.h"
 
 #include "core/errors.h"
@@ -17,6 +19,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void session_json(sn_strbuf *b, const sn_session *ses, const char *token)
@@ -311,6 +314,60 @@ int sn_w_sub_requests(sn_http_job *j, sn_store *s)
                                      j->message, sizeof(j->message));
     sn_listing_close_plain(&p.l);
     return rc;
+}
+
+/* ---- who checked my number ------------------------------------------------ */
+
+typedef struct {
+    sn_listing l;
+    uint64_t before;
+    uint32_t limit;
+    int tz;
+} inquiry_page;
+
+static int page_inquiry(void *ctx, const sn_audit_inquiry *q)
+{
+    inquiry_page *p = ctx;
+    char day[SN_DAY_TEXT_MAX];
+    sn_strbuf *b = sn_listing_row(&p->l, (uint64_t)q->id);
+    sn_day_format(sn_day_of(q->at / 1000, p->tz), day);
+    sn_strbuf_printf(b, "{\"app\":");
+    sn_strbuf_string(b, q->app);
+    sn_strbuf_printf(b, ",\"kind\":\"%s\",\"day\":\"%s\"",
+                     q->kind == SN_AUDIT_KIND_BINDING ? "binding" : "check", day);
+    sn_json_time_field(b, "at", q->at / 1000);
+    sn_strbuf_printf(b, "}");
+    return 0;
+}
+
+static int list_inquiries(sn_http_job *j, sn_store *s)
+{
+    inquiry_page *p = j->data;
+    int64_t since = 0;
+    sn_listing_open(&p->l, j, "checks", p->before);
+    int rc = sn_inquiries_list(j->call->svc, s, j->call->token_hash, p->before, p->limit,
+                               page_inquiry, p, &since, j->message, sizeof(j->message));
+    if (rc != SN_OK)
+        return rc;
+    sn_strbuf_printf(&j->out, "]");
+    if (since == INT64_MAX)
+        sn_strbuf_printf(&j->out, ",\"tenure_since\":null");
+    else
+        sn_json_time_field(&j->out, "tenure_since", since);
+    if (p->l.n == p->limit)
+        sn_strbuf_printf(&j->out, ",\"next\":\"%llu\"}", (unsigned long long)p->l.last);
+    else
+        sn_strbuf_printf(&j->out, ",\"next\":null}");
+    return SN_OK;
+}
+
+void sn_h_sub_checks(sn_call *c)
+{
+    inquiry_page *p = h2o_mem_alloc_pool(&c->req->pool, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    p->tz = c->svc->rules.tz_minutes;
+    if (sn_call_paging(c, &p->before, &p->limit, SN_INQUIRIES_PAGE_DEFAULT, SN_INQUIRIES_PAGE_MAX))
+        sn_http_submit(sn_http_job_new(c, list_inquiries, p));
 }
 
 /* ---- the summary by SMS ---------------------------------------------------- */

@@ -304,6 +304,7 @@ int sn_w_session_get(sn_http_job *j, sn_store *s);
 int sn_w_session_end(sn_http_job *j, sn_store *s);
 int sn_w_sub_bindings(sn_http_job *j, sn_store *s);
 int sn_w_sub_requests(sn_http_job *j, sn_store *s);
+void sn_h_sub_checks(sn_call *c);
 int sn_w_sub_report(sn_http_job *j, sn_store *s);
 int sn_w_sub_checklist(sn_http_job *j, sn_store *s);
 int sn_w_complaints_mine(sn_http_job *j, sn_store *s);

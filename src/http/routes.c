@@ -87,6 +87,7 @@ const sn_route sn_routes[] = {
     {"GET", "/v1/subscriber/bindings", NULL, sn_w_sub_bindings, SESSION, 0, SELF, NULL, NULL},
     {"POST", "/v1/subscriber/unbind", sn_h_sub_unbind, NULL, SESSION, 0, SELF, NULL, &unbind_form},
     {"GET", "/v1/subscriber/requests", NULL, sn_w_sub_requests, SESSION, 0, SELF, NULL, NULL},
+    {"GET", "/v1/subscriber/checks", sn_h_sub_checks, NULL, SESSION, 0, SELF, paging, NULL},
     {"POST", "/v1/subscriber/complaints", sn_h_complaint_file, NULL, SESSION, 0, SELF, NULL,
      &complaint_form},
     {"GET", "/v1/subscriber/complaints", NULL, sn_w_complaints_mine, SESSION, 0, SELF, NULL, NULL},

@@ -16,6 +16,28 @@ static const char add_sql[] =
     "INSERT INTO audit(at, status, day, items, route, method, who_kind, who, app, answer,"
     " request, number_hash, item_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, $13)";
+static const char add_batch_sql[] =
+    "INSERT INTO audit(at, status, day, items, route, method, who_kind, who, app, answer,"
+    " request, number_hash, item_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12, $13) RETURNING id";
+/* SN_AUDIT_ITEMS_PER_INSERT rows (a duplicate number of a batch once);
+ * 16 parameters, the most the PostgreSQL driver binds (pg/conn.c). */
+static const char items_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
+                                " ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12),"
+                                " ($13, $14, $15, $16) ON CONFLICT DO NOTHING";
+static const char item_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
+                               " ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+static const char purge_items_sql[] =
+    "DELETE FROM audit_items WHERE audit IN (SELECT id FROM audit WHERE at < $1"
+    " ORDER BY at, id LIMIT $2)";
+/* Singles by audit_number, batch items by audit_items' key. */
+static const char inquiries_sql[] =
+    "SELECT q.at, q.id, coalesce(nullif(p.display_name, ''), q.app), q.kind FROM ("
+    "SELECT at, id, app, CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END AS kind FROM audit"
+    " WHERE number_hash = $1 AND at >= $2 AND id < $3 AND app <> '' AND status < 300"
+    " UNION ALL SELECT i.at, a.id, a.app, i.kind FROM audit_items i JOIN audit a ON a.id = i.audit"
+    " WHERE i.number_hash = $1 AND i.at >= $2 AND i.audit < $3 AND a.app <> '' AND a.status < 300)"
+    " q LEFT JOIN apps p ON p.name = q.app ORDER BY q.id DESC LIMIT $4";
 static const char usage_add_sql[] =
     "INSERT INTO audit_usage(day, app, unknown, unchanged, disconnected, reassigned)"
     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(day, app) DO UPDATE SET"
@@ -41,6 +63,35 @@ static const char usage_app_sql[] =
     "SELECT day, app, unknown, unchanged, disconnected, reassigned FROM audit_usage"
     " WHERE day >= $1 AND day <= $2 AND app = $3 ORDER BY day, app";
 
+static const uint8_t no_hash[SN_AUDIT_HASH_LEN];
+
+/* audit_items' rows of batch row id: the items with a number (a hash not
+ * all zero), SN_AUDIT_ITEMS_PER_INSERT a statement, the rest one by one. */
+static int add_items(sn_store *s, const sn_audit_row *r, int64_t id, char *err, size_t errlen)
+{
+    sn_sql_arg args[4 * SN_AUDIT_ITEMS_PER_INSERT];
+    size_t n = 0;
+    int rc = SN_OK;
+    for (uint32_t i = 0; i < r->items && rc == SN_OK; i++) {
+        const uint8_t *it = r->item_data + (size_t)i * SN_AUDIT_ITEM_BYTES;
+        if (memcmp(it, no_hash, SN_AUDIT_HASH_LEN) == 0)
+            continue;
+        int kind = it[SN_AUDIT_HASH_LEN + 4] == SN_AUDIT_NOT_CHECK ? SN_AUDIT_KIND_BINDING
+                                                                   : SN_AUDIT_KIND_CHECK;
+        args[n++] = SQL_BYTES(it, SN_AUDIT_HASH_LEN);
+        args[n++] = SQL_INT(r->at);
+        args[n++] = SQL_INT(id);
+        args[n++] = SQL_INT(kind);
+        if (n == sizeof(args) / sizeof(args[0])) {
+            rc = sn_sql_write(s, items_sql, args, n, NULL, "audit items", err, errlen);
+            n = 0;
+        }
+    }
+    for (size_t k = 0; k < n && rc == SN_OK; k += 4)
+        rc = sn_sql_write(s, item_sql, args + k, 4, NULL, "audit items", err, errlen);
+    return rc;
+}
+
 int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen)
 {
     const sn_sql_arg args[] = {
@@ -59,8 +110,12 @@ int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t err
         r->items > 0 ? SQL_BYTES(r->item_data, (size_t)r->items * SN_AUDIT_ITEM_BYTES)
                      : SQL_BYTES(NULL, 0),
     };
-    return sn_sql_write(s, add_sql, args, sizeof(args) / sizeof(args[0]), NULL, "audit", err,
-                        errlen);
+    size_t nargs = sizeof(args) / sizeof(args[0]);
+    if (r->items == 0)
+        return sn_sql_write(s, add_sql, args, nargs, NULL, "audit", err, errlen);
+    uint64_t id = 0;
+    int rc = sn_sql_insert_id(s, add_batch_sql, args, nargs, &id, "audit", err, errlen);
+    return rc == SN_OK ? add_items(s, r, (int64_t)id, err, errlen) : rc;
 }
 
 int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
@@ -76,6 +131,10 @@ int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *pu
                          size_t errlen)
 {
     *purged = 0;
+    int rc = sn_sql_write(s, purge_items_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), NULL,
+                          "audit items purge", err, errlen);
+    if (rc != SN_OK)
+        return rc;
     return sn_sql_write(s, purge_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), purged,
                         "audit purge", err, errlen);
 }
@@ -124,6 +183,34 @@ int sn_store_audit_list(sn_store *s, int64_t from, int64_t to, const char *app, 
     return sn_sql_read(s, list_sql,
                        SQL_ARGS(SQL_INT(from), SQL_INT(to), SQL_INT(after), SQL_INT(limit)),
                        list_row, &l, "audit list", err, errlen);
+}
+
+typedef struct {
+    sn_audit_inquiry_fn fn;
+    void *ctx;
+} inquiry_ctx;
+
+static int inquiry_row(void *ctx, const sn_sql_row *row)
+{
+    inquiry_ctx *l = ctx;
+    sn_audit_inquiry q;
+    memset(&q, 0, sizeof(q));
+    q.at = sn_sql_int(row, 0);
+    q.id = sn_sql_int(row, 1);
+    sn_sql_text(row, 2, q.app, sizeof(q.app));
+    q.kind = (int)sn_sql_int(row, 3);
+    return l->fn(l->ctx, &q);
+}
+
+int sn_store_audit_inquiries(sn_store *s, const uint8_t hash[SN_AUDIT_HASH_LEN], int64_t since,
+                             int64_t before, uint32_t limit, sn_audit_inquiry_fn fn, void *ctx,
+                             char *err, size_t errlen)
+{
+    inquiry_ctx l = {fn, ctx};
+    return sn_sql_read(s, inquiries_sql,
+                       SQL_ARGS(SQL_BYTES(hash, SN_AUDIT_HASH_LEN), SQL_INT(since), SQL_INT(before),
+                                SQL_INT(limit)),
+                       inquiry_row, &l, "audit inquiries", err, errlen);
 }
 
 static int count_row(void *ctx, const sn_sql_row *row)

@@ -11,6 +11,15 @@
  * row's item_data (SN_AUDIT_ITEM_BYTES each: the number's keyed hash, the
  * day, the verdict), one record per item when exported. Rows are only
  * added and purged (oldest first); audit_usage is only added to.
+ *
+ * A batch row's items that carry a number are also unpacked into
+ * audit_items (number hash, time, the row's id, check or binding) in the
+ * row's transaction, and purged with it: what lets a subscriber's "who
+ * checked my number" (sn_store_audit_inquiries) read one number's batch
+ * items through an index instead of scanning every batch of the period
+ * (at national scale, months of batch checks: billions of packed items a
+ * question). The cost is on the write: one index row per numbered item,
+ * SN_AUDIT_ITEMS_PER_INSERT of them an INSERT statement.
  */
 #ifndef SN_STORE_AUDIT_H
 #define SN_STORE_AUDIT_H
@@ -59,6 +68,30 @@ int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
  * *purged gets how many. */
 int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *purged, char *err,
                          size_t errlen);
+
+#define SN_AUDIT_ITEMS_PER_INSERT 4 /* audit_items rows one INSERT adds at most */
+
+/* What a row tells about one number: an app checked it, or bound (or
+ * unbound) an account to it. */
+enum { SN_AUDIT_KIND_CHECK = 0, SN_AUDIT_KIND_BINDING = 1 };
+
+/* One app's question about a number: when (Unix ms), the row's id, the
+ * app's display name (else its name), SN_AUDIT_KIND_*. */
+typedef struct {
+    int64_t at, id;
+    char app[SN_AUDIT_TEXT_MAX];
+    int kind;
+} sn_audit_inquiry;
+
+typedef int (*sn_audit_inquiry_fn)(void *ctx, const sn_audit_inquiry *q);
+
+/* The successful answers to apps about the number whose trail hash is
+ * hash, single rows and batch items, with at >= since (Unix ms) and row id
+ * below `before`, in descending id order (the trail's order: newest
+ * first), at most limit, to fn. */
+int sn_store_audit_inquiries(sn_store *s, const uint8_t hash[SN_AUDIT_HASH_LEN], int64_t since,
+                             int64_t before, uint32_t limit, sn_audit_inquiry_fn fn, void *ctx,
+                             char *err, size_t errlen);
 
 typedef int (*sn_audit_row_fn)(void *ctx, const sn_audit_row *r);
 

@@ -212,6 +212,25 @@ async function main() {
     assert(items.length === 1 && items[0].includes('招商银行') && items[0].includes('1 account'), 'checklist: ' + items);
   });
 
+  await t.step('who-checked-my-number', page, async () => {
+    // bank checks the number now, in this tenure; the portal lists it with the
+    // bindings the apps sent (the trail is written in the background: refresh)
+    await w.api(w.bank, 'POST', '/v1/check', { number: N_NEW, date: daysAgo(1).slice(0, 10) });
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10); // UTC+8
+    let items = [];
+    for (let i = 0; i < 100 && !items.some(t => t.includes('checked the number')); i++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(100);
+      items = await page.locator('#checks li.check').allInnerTexts();
+    }
+    await page.locator('#h-checks').scrollIntoViewIfNeeded();
+    await page.getByRole('heading', { level: 2, name: 'Who checked my number' }).waitFor();
+    assert(items[0] === `招商银行 · checked the number · ${today}`, 'newest first: ' + items);
+    assert(items.some(t => t.startsWith('招商银行 · bound or unbound an account')), 'bank bound: ' + items);
+    assert(items.some(t => t.startsWith('shop · bound or unbound an account')), 'shop bound: ' + items);
+    assert(await page.locator('#checks-more').isHidden(), 'one page: no "show more"');
+  });
+
   await t.step('dashboard-in-chinese', page, async () => {
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { level: 2, name: '前机主绑定的应用' }).waitFor();

@@ -284,11 +284,16 @@ def case_retention_purge(_ctx):
     w = World()
     try:
         a = w.client(w.app)
-        for _ in range(5):
+        for i in range(5):
             expect_json(a.post("/v1/check", {"number": N1, "date": "2024-06-01"}), 200, "check")
+            if i == 0:  # a batch among the aged rows: its unpacked items go with it
+                expect_json(a.post("/v1/check/batch", {"items": [
+                    {"number": N1, "date": "2024-06-01"}, {"number": N2, "date": "2024-06-01"}]}),
+                    200, "batch")
         w.server.stop()
         n = int(sql(w.env, "SELECT count(*) FROM audit"))
-        assert n >= 5, n
+        assert n >= 6, n
+        eq("the batch's items unpacked", "2", sql(w.env, "SELECT count(*) FROM audit_items"))
         # age every row but the newest two: 200 days, then 179 for one of them
         sql(w.env, "UPDATE audit SET at = at - %d WHERE id <= %d" % (200 * 86400000, n - 2))
         sql(w.env, "UPDATE audit SET at = at + %d WHERE id = 1" % (21 * 86400000))
@@ -298,6 +303,7 @@ def case_retention_purge(_ctx):
             "rows past 180 days purged")
         left = sql(w.env, "SELECT id FROM audit WHERE id <= %d ORDER BY id" % n).split()
         eq("kept: the 179-day row and the two newest", ["1", str(n - 1), str(n)], left)
+        eq("the batch's items purged with it", "0", sql(w.env, "SELECT count(*) FROM audit_items"))
         m = w.client(w.admin).get("/metrics").body.decode()
         assert "secondnum_audit_purged_total %d" % (n - 3) in m, [
             x for x in m.splitlines() if "purged" in x]

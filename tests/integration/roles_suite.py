@@ -101,6 +101,7 @@ DELETE  /v1/subscriber/session                session
 GET     /v1/subscriber/bindings               session
 POST    /v1/subscriber/unbind                 session
 GET     /v1/subscriber/requests               session
+GET     /v1/subscriber/checks                 session
 POST    /v1/subscriber/complaints             session
 GET     /v1/subscriber/complaints             session
 POST    /v1/subscriber/report-by-sms          session

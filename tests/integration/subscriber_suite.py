@@ -24,6 +24,7 @@ import re
 import socket
 import socketserver
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -77,8 +78,8 @@ class World:
     """A store (carrier cm owns +86137, with the feed above), keys for two
     apps, the carrier and an admin, bindings, and a server."""
 
-    def __init__(self, extra=(), generous=True, bindings=True, start=True):
-        self.env = h.Env()
+    def __init__(self, extra=(), generous=True, bindings=True, start=True, min_aging=None):
+        self.env = h.Env(min_aging=min_aging)
         self.env.add_carrier("cm", RANGE)
         path = self.env.path("feed.csv")
         with open(path, "w") as f:
@@ -1192,7 +1193,7 @@ def case_version_2_store_is_migrated(ctx):
         "DROP TABLE sms; DROP TABLE otp; DROP TABLE rate_limits; DROP TABLE sessions;"
         "DROP TABLE requests; DROP TABLE complaints; DROP TABLE ports; DROP TABLE events_more;"
         "DROP TABLE oauth_clients; DROP TABLE receipt_keys; DROP INDEX notices_request;"
-        "DROP TABLE audit; DROP TABLE audit_usage;"
+        "DROP TABLE audit; DROP TABLE audit_usage; DROP TABLE audit_items;"
         "DROP TABLE app_demand; DROP TABLE guard_holds;"
         "ALTER TABLE notices DROP COLUMN request; ALTER TABLE apps DROP COLUMN display_name;"
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
@@ -1202,10 +1203,11 @@ def case_version_2_store_is_migrated(ctx):
     db.close()
     h.run_cli("verify", "--db", w.env.db)
     db = sqlite3.connect(w.env.db)
-    eq("version", "9", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    eq("version", "10", db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sms", "otp", "rate_limits", "sessions", "requests", "complaints", "ports",
-            "oauth_clients", "receipt_keys", "audit", "audit_usage", "app_demand", "guard_holds"} <= tables, tables
+            "oauth_clients", "receipt_keys", "audit", "audit_usage", "app_demand", "guard_holds",
+            "audit_items"} <= tables, tables
     db.close()
     w.server.start()
     w.bind(w.bank, N_NEW, "old-owner-acct", at(350))
@@ -1232,6 +1234,131 @@ def case_portal_files_are_served(ctx):
     expect_error(c.request("GET", "/missing.js", correlator=None), 404, "NOT_FOUND")
     expect_error(c.request("POST", "/", correlator=None, body="{}"), 404, "NOT_FOUND")
     eq("the API still answers", 200, c.request("GET", "/healthz", correlator=None).status)
+    stop(w)
+
+
+# ---------------------------------------------------------------------------
+# who checked my number (the audit trail, read for the subscriber's tenure)
+
+INQUIRIES_PAGE_MAX = 200  # SN_INQUIRIES_PAGE_MAX (service/inquiries.h)
+
+
+def checks_of(s, query=""):
+    return expect_json(s.request("GET", "/v1/subscriber/checks" + query), 200, "checks")
+
+
+def wait_checks(s, n):
+    """The list once it holds n rows (the trail writes in the background)."""
+    deadline = time.monotonic() + 20
+    while True:
+        d = checks_of(s, "?limit=%d" % INQUIRIES_PAGE_MAX)
+        if len(d["checks"]) >= n or time.monotonic() > deadline:
+            eq("rows listed", n, len(d["checks"]))
+            return d
+
+
+def summary(d):
+    return [(x["app"], x["kind"]) for x in d["checks"]]
+
+
+def check_one(w, key, number):
+    expect_json(w.client(key).request("POST", "/v1/check", json_body={
+        "number": number, "date": at(1)[:10]}), 200, "check")
+
+
+def check_batch(w, key, *numbers):
+    expect_json(w.client(key).request("POST", "/v1/check/batch", json_body={
+        "items": [{"number": n, "date": at(1)[:10]} for n in numbers]}), 200, "batch")
+
+
+def case_who_checked_my_number_is_the_own_tenure_only(ctx):
+    # aging 0: the number is cancelled and reissued now, after the first
+    # owner's checks (the trail's rows carry the time they were answered)
+    w = World(bindings=False, min_aging="0", start=False)
+    ride = w.env.key("app", "ride")
+    w.server.start()
+    expect_json(w.client(ride).request("PUT", "/v1/profile",
+                                       json_body={"display_name": "滴滴出行"}), 200)
+    # the first owner's tenure: bank checks alone and in a batch, shop binds
+    old = w.sub(w.sign_in(N_OLD, ID6_OLD))
+    check_one(w, w.bank, N_OLD)
+    check_batch(w, w.bank, N_SAME, N_OLD, N_NEW)
+    w.bind(w.shop, N_OLD, "shop-acct", at(hours=1))
+    d = wait_checks(old, 3)
+    eq("the first owner sees their tenure's", [("shop", "binding"), ("bank", "check"),
+                                               ("bank", "check")], summary(d))
+    since = parse_time(d["tenure_since"])
+    assert abs((parse_time(at(300)) - since).total_seconds()) < 60, d  # the feed's activation
+    time.sleep(1.2)  # the reissue's instant (whole seconds) after those rows
+    now = at()
+    r = w.client(w.cm).request("POST", "/v1/events", json_body={"events": [
+        {"number": N_OLD, "event": "cancel", "at": now},
+        {"number": N_OLD, "event": "activate", "at": now, "id6": "777777",
+         "force": True}]})  # past the guard (shop's cancellation notice is open)
+    eq("applied", 2, expect_json(r, 200)["applied"])
+    expect_error(old.request("GET", "/v1/subscriber/checks"), 401, "UNAUTHENTICATED",
+                 "the first owner after the reissue")
+    new = w.sub(w.sign_in(N_OLD, "777777"))
+    d = checks_of(new)
+    eq("nothing in the new tenure yet", ([], None, now), (d["checks"], d["next"],
+                                                          d["tenure_since"]))
+    # the new tenure: ride checks alone, in a batch with other numbers, binds
+    check_one(w, ride, N_OLD)
+    check_batch(w, ride, N_SAME, N_NEW, N_OLD, N_OLD)  # twice in one batch: listed once
+    check_batch(w, w.bank, N_SAME, N_NEW)              # not this number: not listed
+    w.bind(ride, N_OLD, "ride-acct", at(hours=1))
+    d = wait_checks(new, 3)
+    eq("only the new tenure's, newest first", [("滴滴出行", "binding"), ("滴滴出行", "check"),
+                                              ("滴滴出行", "check")], summary(d))
+    for x in d["checks"]:
+        eq("keys of a row", {"app", "kind", "day", "at"}, set(x))
+        t = parse_time(x["at"])
+        assert t >= parse_time(now), (x, now)
+        eq("the day in the jurisdiction (UTC+8)", (t + datetime.timedelta(hours=8)).date()
+           .isoformat(), x["day"])
+    # the store agrees: the first owner's three rows (and bank's last batch) are
+    # still there, not listed
+    # (the sqlite3 command: on PostgreSQL, tests/pg/bin's answers from there)
+    p = subprocess.run(["sqlite3", w.env.db, "SELECT count(*) FROM audit WHERE app IN"
+                        " ('bank', 'shop') AND status = 200 AND (route LIKE '/v1/check%'"
+                        " OR route = '/v1/bindings')"], capture_output=True, text=True, timeout=60)
+    eq("audit rows of bank's and shop's checks and binding", "4", p.stdout.strip())
+    stop(w)
+
+
+def case_who_checked_my_number_pages(ctx):
+    w = World(bindings=False)
+    token = w.sign_in(N_SAME, ID6_SAME)
+    s = w.sub(token)
+    for _ in range(4):
+        check_one(w, w.shop, N_SAME)
+    # a batch past SN_AUDIT_ITEMS_PER_INSERT (4) items: full INSERTs of
+    # audit_items, then one row at a time; the number in both parts, listed once
+    numbers = ["+86137%08d" % (100 + i) for i in range(70)]
+    numbers[45] = numbers[69] = N_SAME
+    check_batch(w, w.bank, *numbers)
+    full = wait_checks(s, 5)
+    eq("full list", [("bank", "check")] + [("shop", "check")] * 4, summary(full))
+    p = subprocess.run(["sqlite3", w.env.db, "SELECT count(*) FROM audit_items"],
+                       capture_output=True, text=True, timeout=60)
+    eq("the batch's items unpacked, a number twice once", "69", p.stdout.strip())
+    eq("a short list has no next", None, full["next"])
+    seen, query = [], "?limit=2"
+    for want in (2, 2, 1):
+        d = checks_of(s, query)
+        eq("page size", want, len(d["checks"]))
+        seen += d["checks"]
+        query = "?limit=2&after=" + (d["next"] or "")
+    eq("the last page ends", None, d["next"])
+    eq("pages = the list", full["checks"], seen)
+    for bad in ("0", str(INQUIRIES_PAGE_MAX + 1), "x"):
+        expect_error(s.request("GET", "/v1/subscriber/checks?limit=" + bad), 400,
+                     "INVALID_ARGUMENT", "limit " + bad)
+    eq("the most a page holds", 5, len(checks_of(s, "?limit=%d" % INQUIRIES_PAGE_MAX)["checks"]))
+    expect_error(w.client().request("GET", "/v1/subscriber/checks"), 401, "UNAUTHENTICATED",
+                 "no session")
+    expect_error(w.client(w.bank).request("GET", "/v1/subscriber/checks"), 401,
+                 "UNAUTHENTICATED", "an app key is no session")
     stop(w)
 
 

@@ -21,7 +21,9 @@
  *   checks per day, app and verdict (store/audit.h). Version 10 (SQLite's
  *   9): app_demand, the apps subscribers asked for; guard_holds, the
  *   reissues the guard held per day. Version 11: events partitioned by
- *   number prefix (events_partition_sql). A
+ *   number prefix (events_partition_sql). Version 12 (SQLite's 10):
+ *   audit_number, an index of audit by number hash and time, and
+ *   audit_items, a batch row's numbered items (store/audit.h). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -37,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -207,14 +209,21 @@ static const char *const migrations[SCHEMA_VERSION] = {
           "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);",
     /* The event log partitioned by number prefix (events_partition_sql). */
     [10] = events_partition_sql,
+    /* A number's audit rows from a time on (store/audit.h): the single
+     * rows by number hash, a batch's items through audit_items. */
+    [11] = "CREATE INDEX audit_number ON audit(number_hash, at);"
+           "CREATE TABLE audit_items(number_hash bytea NOT NULL, at bigint NOT NULL,"
+           " audit bigint NOT NULL, kind smallint NOT NULL, PRIMARY KEY(number_hash, at, audit));"
+           "CREATE INDEX audit_items_audit ON audit_items(audit);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
 static const char *const tables[] = {
-    "meta",          "carriers",     "events",   "numbers",     "api_keys",   "ranges",
-    "apps",          "bindings",     "notices",  "deliveries",  "sms",        "otp",
-    "rate_limits",   "sessions",     "requests", "complaints",  "ports",      "events_more",
-    "oauth_clients", "receipt_keys", "audit",    "audit_usage", "app_demand", "guard_holds"};
+    "meta",       "carriers",    "events",      "numbers",       "api_keys",
+    "ranges",     "apps",        "bindings",    "notices",       "deliveries",
+    "sms",        "otp",         "rate_limits", "sessions",      "requests",
+    "complaints", "ports",       "events_more", "oauth_clients", "receipt_keys",
+    "audit",      "audit_usage", "app_demand",  "guard_holds",   "audit_items"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 8; versions 1 to 7 are migrated at open):
+ * Schema (version 10; versions 1 to 9 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -67,6 +67,11 @@
  *   app_demand(name, number, tenure, created)  the apps subscribers asked
  *                            to be able to check (store/demand.h)
  *   guard_holds(day, held)   reissues the guard held, per day (store/stats.h)
+ * Version 10 ("who checked my number", store/audit.h):
+ *   audit_number             an index of audit on (number_hash, at)
+ *   audit_items(number_hash, at, audit, kind)  a batch row's numbered items
+ *                            unpacked by the audit thread in the row's
+ *                            transaction, indexed by number then time
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -84,7 +89,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -215,6 +220,16 @@ static const char schema_v9_sql[] =
     " WITHOUT ROWID;"
     "CREATE INDEX app_demand_subscriber ON app_demand(number, tenure);";
 
+/* Version 10: a number's audit rows from a time on, for the subscriber's
+ * "who checked my number" (store/audit.h): the single rows by an index on
+ * the number's hash, a batch's items through audit_items. */
+static const char schema_v10_sql[] =
+    "CREATE INDEX audit_number ON audit(number_hash, at);"
+    "CREATE TABLE audit_items(number_hash BLOB NOT NULL, at INTEGER NOT NULL,"
+    " audit INTEGER NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY(number_hash, at, audit))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX audit_items_audit ON audit_items(audit);";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -253,10 +268,10 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql, schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql, schema_v7_sql, schema_v8_sql,
-                                 schema_v9_sql, meta};
-    return in_transaction(s, steps, 10, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql,  schema_v3_sql, schema_v4_sql,
+                                 schema_v5_sql, schema_v6_sql,  schema_v7_sql, schema_v8_sql,
+                                 schema_v9_sql, schema_v10_sql, meta};
+    return in_transaction(s, steps, 11, err, errlen);
 }
 
 /* migrations[v] takes a version v store to version v + 1: its statements,
@@ -270,6 +285,7 @@ static const char *const migrations[SCHEMA_VERSION][2] = {
     [6] = {schema_v7_sql, NULL},
     [7] = {schema_v8_sql, NULL},
     [8] = {schema_v9_sql, NULL},
+    [9] = {schema_v10_sql, NULL},
 };
 
 /* Take a version `version` store to the next version, in one transaction. */
