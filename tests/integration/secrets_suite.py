@@ -108,7 +108,9 @@ class World:
         expect_json(r, 200, "bind")
         r = self.c(self.cm).post("/v1/events", {"events": [
             {"number": number, "event": "cancel", "at": at(0)}]})
-        eq("cancel applied", 1, expect_json(r, 200, "cancel")["applied"])
+        body = expect_json(r, 200, "cancel")
+        eq("cancel applied (answer %r; serve's log: %s)" % (body, self.srv.stderr()[-1500:]), 1,
+           body["applied"])
 
     def deliveries(self, state):
         r = self.c(self.bank).get("/v1/deliveries?state=%s" % state)
