@@ -108,13 +108,7 @@ static void *writer_main(void *arg)
     for (;;) {
         maybe_tick(w, &last_tick);
         while (w->head == NULL && !w->stopping) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 200 * 1000000L; /* wake at least 5 times a second */
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = sn_realtime_in_ms(200); /* wake at least 5 times a second */
             pthread_cond_timedwait(&w->wake, &w->lock, &until);
             maybe_tick(w, &last_tick);
         }

@@ -15,6 +15,7 @@
 #include "util/metrics.h"
 #include "util/thread.h"
 #include "store/subscribers.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
@@ -307,13 +308,7 @@ static void *sender_main(void *arg)
         pthread_mutex_lock(&w->lock);
         if (w->stopping)
             break;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += POLL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = sn_realtime_in_ms(POLL_MS);
         pthread_cond_timedwait(&w->wake, &w->lock, &until);
     }
     pthread_mutex_unlock(&w->lock);

@@ -6,6 +6,7 @@
 #define SN_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin). */
 int64_t sn_monotonic_ms(void);
@@ -15,5 +16,9 @@ int64_t sn_monotonic_us(void);
 
 /* Nanoseconds on CLOCK_MONOTONIC. */
 int64_t sn_monotonic_ns(void);
+
+/* The CLOCK_REALTIME instant ms milliseconds from now: the deadline of a
+ * pthread_cond_timedwait (whose condition variables keep that clock). */
+struct timespec sn_realtime_in_ms(int64_t ms);
 
 #endif
