@@ -54,8 +54,12 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t wake, room;
     int stopping;
+    int idle;       /* the thread waits for a first record */
+    int grouping;   /* the thread waits for more records to write together */
+    uint64_t group; /* the weight that ends a group wait: SN_AUDIT_GROUP_RECORDS or less */
     entry *head, *tail;
     uint64_t weight; /* of the waiting records */
+    size_t held;     /* waiting records with a done callback (a write's held answer) */
     int64_t last_log_ms, next_purge_ms;
     uint8_t *items; /* the packed items of one row */
     size_t items_cap;
@@ -63,7 +67,12 @@ typedef struct {
     size_t nspare[2];
     usage_slot usage[USAGE_SLOTS];
     size_t nusage;
+    uint64_t unindexed;    /* batch rows whose items are not yet indexed (store/audit.h) */
+    int64_t next_index_ms; /* after a failed index, not before */
+    int64_t index_end_ms, index_took_ms; /* the last indexer transaction's end and length */
+    int64_t wrote_ms;                    /* the last write of records ended */
     _Atomic uint64_t written, items_written, waits, failures, purged, pending;
+    _Atomic uint64_t indexed, unindexed_gauge, transactions;
 } trail;
 
 static trail *the_trail;
@@ -167,6 +176,7 @@ void sn_audit_add(const sn_audit_record *r)
                    "%u); requests wait for room",
                    (unsigned long long)t->weight, t->o.buffer);
         }
+        pthread_cond_signal(&t->wake); /* no group wait while a request waits */
         while (t->weight > 0 && t->weight + e->weight > t->o.buffer)
             pthread_cond_wait(&t->room, &t->lock);
     }
@@ -176,8 +186,12 @@ void sn_audit_add(const sn_audit_record *r)
         t->head = e;
     t->tail = e;
     t->weight += e->weight;
+    t->held += e->r.done != NULL;
     atomic_store(&t->pending, t->weight);
-    pthread_cond_signal(&t->wake);
+    /* Wake the thread for a first record, and end its group wait for a
+     * held answer or a full group; else it wakes when the wait ends. */
+    if (t->idle || (t->grouping && (e->r.done != NULL || t->weight >= t->group)))
+        pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -333,6 +347,7 @@ static entry *take(trail *t, size_t *n, uint64_t *weight)
     *weight = 0;
     while (e != NULL && *n < SN_AUDIT_BATCH_RECORDS) {
         *weight += e->weight;
+        t->held -= e->r.done != NULL;
         (*n)++;
         last = e;
         e = e->next;
@@ -349,8 +364,11 @@ static entry *take(trail *t, size_t *n, uint64_t *weight)
 static void put_back(trail *t, entry *first)
 {
     entry *last = first;
-    while (last->next != NULL)
+    t->held += first->r.done != NULL;
+    while (last->next != NULL) {
         last = last->next;
+        t->held += last->r.done != NULL;
+    }
     last->next = t->head;
     t->head = first;
     if (t->tail == NULL)
@@ -363,10 +381,12 @@ static void finish(trail *t, entry *first, size_t n, uint64_t weight)
     entry *drop = NULL;
     for (entry *e = first; e != NULL; e = e->next) {
         items += e->r.nitems;
+        t->unindexed += e->r.nitems > 0;
         if (e->r.done != NULL)
             e->r.done(e->r.arg);
     }
     atomic_fetch_add(&t->written, n);
+    atomic_fetch_add(&t->transactions, 1);
     atomic_fetch_add(&t->items_written, items);
     pthread_mutex_lock(&t->lock);
     for (entry *e = first, *next; e != NULL; e = next) {
@@ -375,6 +395,7 @@ static void finish(trail *t, entry *first, size_t n, uint64_t weight)
     }
     t->weight -= weight;
     atomic_store(&t->pending, t->weight);
+    atomic_store(&t->unindexed_gauge, t->unindexed);
     pthread_cond_broadcast(&t->room);
     pthread_mutex_unlock(&t->lock);
     for (entry *e = drop, *next; e != NULL; e = next) {
@@ -404,31 +425,107 @@ static void write_some(trail *t, entry *first, size_t n, uint64_t weight)
     nanosleep(&pause, NULL);
 }
 
+/* Records that came within SN_AUDIT_GROUP_MS of the first are written in
+ * one transaction: a commit (a WAL write and an fsync) per few records cost
+ * a check answered alone a third of its rate. The wait ends at once when a
+ * record holds a write's answer, when a group's weight waits, when a
+ * request waits for room, or at stop (lock held). */
+static void wait_for_group(trail *t)
+{
+    if (t->stopping || t->held > 0 || t->weight >= t->group)
+        return;
+    struct timespec until = sn_realtime_in_ms(SN_AUDIT_GROUP_MS);
+    t->grouping = 1;
+    while (!t->stopping && t->held == 0 && t->weight < t->group)
+        if (pthread_cond_timedwait(&t->wake, &t->lock, &until) != 0)
+            break; /* the time is up */
+    t->grouping = 0;
+}
+
+/* Whether the indexer takes a turn: batch rows wait to be indexed, no
+ * write's answer is held, and either no record was written for
+ * SN_AUDIT_INDEX_IDLE_MS or the indexer has had less than
+ * 1/SN_AUDIT_INDEX_SHARE of the time since its last turn: under load its
+ * CPU is the checks' (lock held). */
+static int index_due(const trail *t)
+{
+    if (t->unindexed == 0 || t->stopping || t->held > 0)
+        return 0;
+    int64_t now = sn_monotonic_ms();
+    return now >= t->next_index_ms &&
+           ((t->head == NULL && now - t->wrote_ms >= SN_AUDIT_INDEX_IDLE_MS) ||
+            now - t->index_end_ms >= (SN_AUDIT_INDEX_SHARE - 1) * t->index_took_ms);
+}
+
+/* One indexer transaction (lock not held). */
+static void index_some(trail *t)
+{
+    char err[SN_ERRMSG_MAX];
+    uint64_t rows = 0;
+    int64_t start = sn_monotonic_ms();
+    int rc = sn_store_audit_index(t->store, SN_AUDIT_INDEX_ROWS, &rows, err, sizeof(err));
+    t->index_end_ms = sn_monotonic_ms();
+    t->index_took_ms = t->index_end_ms > start ? t->index_end_ms - start : 1;
+    if (rc != SN_OK) {
+        atomic_fetch_add(&t->failures, 1);
+        t->next_index_ms = sn_monotonic_ms() + SN_AUDIT_RETRY_MS;
+        sn_log(SN_LOG_WARN, "audit: indexing batch items failed (tried again): %s", err);
+        return;
+    }
+    pthread_mutex_lock(&t->lock);
+    t->unindexed = rows < SN_AUDIT_INDEX_ROWS ? 0 : t->unindexed > rows ? t->unindexed - rows : 1;
+    atomic_store(&t->unindexed_gauge, t->unindexed);
+    pthread_mutex_unlock(&t->lock);
+    atomic_fetch_add(&t->indexed, rows);
+}
+
+/* The batch rows pending from an earlier run (an estimate of 1 when they
+ * cannot be counted: the indexer then finds out). */
+static void count_unindexed(trail *t)
+{
+    char err[SN_ERRMSG_MAX];
+    if (sn_store_audit_unindexed(t->store, &t->unindexed, err, sizeof(err)) != SN_OK)
+        t->unindexed = 1;
+    atomic_store(&t->unindexed_gauge, t->unindexed);
+}
+
 static void *run(void *arg)
 {
     trail *t = arg;
+    count_unindexed(t);
     pthread_mutex_lock(&t->lock);
     for (;;) {
-        while (t->head == NULL && !t->stopping && sn_monotonic_ms() < t->next_purge_ms) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
+        if (index_due(t)) {
+            pthread_mutex_unlock(&t->lock);
+            index_some(t);
+            pthread_mutex_lock(&t->lock);
+            continue;
+        }
+        t->idle = 1;
+        while (t->head == NULL && !t->stopping && sn_monotonic_ms() < t->next_purge_ms &&
+               !index_due(t)) {
+            struct timespec until = sn_realtime_in_ms(1000);
             pthread_cond_timedwait(&t->wake, &t->lock, &until);
         }
+        t->idle = 0;
         if (t->head == NULL && t->stopping)
             break;
+        if (t->head == NULL && index_due(t))
+            continue; /* indexed at the top */
         if (t->head == NULL) {
             pthread_mutex_unlock(&t->lock);
             purge(t);
             pthread_mutex_lock(&t->lock);
             continue;
         }
+        wait_for_group(t);
         size_t n;
         uint64_t weight;
         entry *first = take(t, &n, &weight);
         pthread_mutex_unlock(&t->lock);
         write_some(t, first, n, weight);
         pthread_mutex_lock(&t->lock);
+        t->wrote_ms = sn_monotonic_ms();
     }
     pthread_mutex_unlock(&t->lock);
     return NULL;
@@ -442,6 +539,9 @@ int sn_audit_start(const sn_audit_options *o, char *err, size_t errlen)
     t->o = *o;
     snprintf(t->db, sizeof(t->db), "%s", o->db);
     t->o.db = t->db;
+    t->group = o->buffer / 2 < SN_AUDIT_GROUP_RECORDS ? o->buffer / 2 : SN_AUDIT_GROUP_RECORDS;
+    if (t->group == 0)
+        t->group = 1;
     if (o->secret != NULL)
         sn_audit_hash_key(o->secret, t->key);
     int rc = sn_store_open(t->db, NULL, &t->store, err, errlen);
@@ -506,10 +606,20 @@ void sn_audit_metrics(sn_strbuf *out)
         "retried).\n# TYPE secondnum_audit_failures_total counter\n"
         "secondnum_audit_failures_total %llu\n"
         "# HELP secondnum_audit_purged_total Audit rows deleted past the retention.\n"
-        "# TYPE secondnum_audit_purged_total counter\nsecondnum_audit_purged_total %llu\n",
+        "# TYPE secondnum_audit_purged_total counter\nsecondnum_audit_purged_total %llu\n"
+        "# HELP secondnum_audit_unindexed Batch rows whose items are not yet indexed by "
+        "number.\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
+        "# HELP secondnum_audit_transactions_total Transactions that wrote audit rows.\n"
+        "# TYPE secondnum_audit_transactions_total counter\n"
+        "secondnum_audit_transactions_total %llu\n"
+        "# HELP secondnum_audit_indexed_total Batch rows whose items were indexed by number.\n"
+        "# TYPE secondnum_audit_indexed_total counter\nsecondnum_audit_indexed_total %llu\n",
         (unsigned long long)atomic_load(&t->pending), t->o.buffer,
         (unsigned long long)atomic_load(&t->written),
         (unsigned long long)atomic_load(&t->items_written),
         (unsigned long long)atomic_load(&t->waits), (unsigned long long)atomic_load(&t->failures),
-        (unsigned long long)atomic_load(&t->purged));
+        (unsigned long long)atomic_load(&t->purged),
+        (unsigned long long)atomic_load(&t->unindexed_gauge),
+        (unsigned long long)atomic_load(&t->transactions),
+        (unsigned long long)atomic_load(&t->indexed));
 }

@@ -10,6 +10,7 @@
 #include "store/sql.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char add_sql[] =
@@ -20,17 +21,37 @@ static const char add_batch_sql[] =
     "INSERT INTO audit(at, status, day, items, route, method, who_kind, who, app, answer,"
     " request, number_hash, item_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, $13) RETURNING id";
-/* SN_AUDIT_ITEMS_PER_INSERT rows (a duplicate number of a batch once);
- * 16 parameters, the most the PostgreSQL driver binds (pg/conn.c). */
-static const char items_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
-                                " ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12),"
-                                " ($13, $14, $15, $16) ON CONFLICT DO NOTHING";
-static const char item_sql[] = "INSERT INTO audit_items(number_hash, at, audit, kind) VALUES"
-                               " ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+static const char pending_add_sql[] = "INSERT INTO audit_pending(id) VALUES ($1)";
+/* The indexer: the oldest pending batch rows, then each one's items with
+ * a number ($3: a hash of zeros is none) unpacked by the database itself
+ * (k counts the items; substr reads a blob on SQLite, a bytea on
+ * PostgreSQL), a duplicate number of a batch once, and the row no longer
+ * pending, in one transaction. */
+static const char pending_sql[] =
+    "SELECT p.id, coalesce(a.items, 0) FROM audit_pending p LEFT JOIN audit a ON a.id = p.id"
+    " ORDER BY p.id LIMIT $1";
+static const char expand_sql[] =
+    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < $2)"
+    " INSERT INTO audit_items(number_hash, at, audit, kind)"
+    " SELECT substr(a.item_data, k.i * 13 + 1, 8), a.at, a.id,"
+    " CASE WHEN substr(a.item_data, k.i * 13 + 13, 1) = $4 THEN 1 ELSE 0 END FROM audit a, k"
+    " WHERE a.id = $1 AND k.i < a.items AND substr(a.item_data, k.i * 13 + 1, 8) <> $3"
+    " ON CONFLICT DO NOTHING";
+static const char pending_done_sql[] = "DELETE FROM audit_pending WHERE id = $1";
+static const char unindexed_sql[] = "SELECT count(*) FROM audit_pending";
 static const char purge_items_sql[] =
     "DELETE FROM audit_items WHERE audit IN (SELECT id FROM audit WHERE at < $1"
     " ORDER BY at, id LIMIT $2)";
-/* Singles by audit_number, batch items by audit_items' key. */
+static const char purge_pending_sql[] =
+    "DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit WHERE at < $1"
+    " ORDER BY at, id LIMIT $2)";
+/* The pending batch rows an inquiry reads whole (their items are matched
+ * here, not yet indexed). */
+static const char inquiries_pending_sql[] =
+    "SELECT a.at, a.id, coalesce(nullif(p.display_name, ''), a.app), a.items, a.item_data"
+    " FROM audit_pending q JOIN audit a ON a.id = q.id LEFT JOIN apps p ON p.name = a.app"
+    " WHERE a.at >= $1 AND a.id < $2 AND a.app <> '' AND a.status < 300";
+/* Singles by audit_number, indexed batch items by audit_items' key. */
 static const char inquiries_sql[] =
     "SELECT q.at, q.id, coalesce(nullif(p.display_name, ''), q.app), q.kind FROM ("
     "SELECT at, id, app, CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END AS kind FROM audit"
@@ -65,33 +86,6 @@ static const char usage_app_sql[] =
 
 static const uint8_t no_hash[SN_AUDIT_HASH_LEN];
 
-/* audit_items' rows of batch row id: the items with a number (a hash not
- * all zero), SN_AUDIT_ITEMS_PER_INSERT a statement, the rest one by one. */
-static int add_items(sn_store *s, const sn_audit_row *r, int64_t id, char *err, size_t errlen)
-{
-    sn_sql_arg args[4 * SN_AUDIT_ITEMS_PER_INSERT];
-    size_t n = 0;
-    int rc = SN_OK;
-    for (uint32_t i = 0; i < r->items && rc == SN_OK; i++) {
-        const uint8_t *it = r->item_data + (size_t)i * SN_AUDIT_ITEM_BYTES;
-        if (memcmp(it, no_hash, SN_AUDIT_HASH_LEN) == 0)
-            continue;
-        int kind = it[SN_AUDIT_HASH_LEN + 4] == SN_AUDIT_NOT_CHECK ? SN_AUDIT_KIND_BINDING
-                                                                   : SN_AUDIT_KIND_CHECK;
-        args[n++] = SQL_BYTES(it, SN_AUDIT_HASH_LEN);
-        args[n++] = SQL_INT(r->at);
-        args[n++] = SQL_INT(id);
-        args[n++] = SQL_INT(kind);
-        if (n == sizeof(args) / sizeof(args[0])) {
-            rc = sn_sql_write(s, items_sql, args, n, NULL, "audit items", err, errlen);
-            n = 0;
-        }
-    }
-    for (size_t k = 0; k < n && rc == SN_OK; k += 4)
-        rc = sn_sql_write(s, item_sql, args + k, 4, NULL, "audit items", err, errlen);
-    return rc;
-}
-
 int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen)
 {
     const sn_sql_arg args[] = {
@@ -115,7 +109,10 @@ int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t err
         return sn_sql_write(s, add_sql, args, nargs, NULL, "audit", err, errlen);
     uint64_t id = 0;
     int rc = sn_sql_insert_id(s, add_batch_sql, args, nargs, &id, "audit", err, errlen);
-    return rc == SN_OK ? add_items(s, r, (int64_t)id, err, errlen) : rc;
+    if (rc != SN_OK)
+        return rc;
+    return sn_sql_write(s, pending_add_sql, SQL_ARGS(SQL_INT(id)), NULL, "audit pending", err,
+                        errlen);
 }
 
 int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
@@ -131,12 +128,73 @@ int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *pu
                          size_t errlen)
 {
     *purged = 0;
-    int rc = sn_sql_write(s, purge_items_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), NULL,
+    int own, rc = sn_sql_begin(s, &own, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_write(s, purge_items_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), NULL,
                           "audit items purge", err, errlen);
-    if (rc != SN_OK)
-        return rc;
-    return sn_sql_write(s, purge_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), purged,
-                        "audit purge", err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_write(s, purge_pending_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), NULL,
+                          "audit pending purge", err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_write(s, purge_sql, SQL_ARGS(SQL_INT(before), SQL_INT(max)), purged,
+                          "audit purge", err, errlen);
+    return sn_sql_end(s, own, rc, err, errlen);
+}
+
+typedef struct {
+    int64_t id[SN_AUDIT_INDEX_ROWS];
+    int64_t items[SN_AUDIT_INDEX_ROWS];
+    size_t n;
+} pending_rows;
+
+static int pending_row(void *ctx, const sn_sql_row *row)
+{
+    pending_rows *p = ctx;
+    p->id[p->n] = sn_sql_int(row, 0);
+    p->items[p->n++] = sn_sql_int(row, 1);
+    return 0;
+}
+
+int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, size_t errlen)
+{
+    static const uint8_t binding[1] = {SN_AUDIT_NOT_CHECK};
+    pending_rows p = {.n = 0};
+    *rows = 0;
+    if (max > SN_AUDIT_INDEX_ROWS)
+        max = SN_AUDIT_INDEX_ROWS;
+    int own, rc = sn_sql_begin(s, &own, err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_read(s, pending_sql, SQL_ARGS(SQL_INT(max)), pending_row, &p, "audit pending",
+                         err, errlen);
+    for (size_t i = 0; i < p.n && rc == SN_OK; i++) {
+        if (p.items[i] > 0) /* 0: the row was purged */
+            rc =
+                sn_sql_write(s, expand_sql,
+                             SQL_ARGS(SQL_INT(p.id[i]), SQL_INT(p.items[i]),
+                                      SQL_BYTES(no_hash, SN_AUDIT_HASH_LEN), SQL_BYTES(binding, 1)),
+                             NULL, "audit items", err, errlen);
+        if (rc == SN_OK)
+            rc = sn_sql_write(s, pending_done_sql, SQL_ARGS(SQL_INT(p.id[i])), NULL,
+                              "audit pending", err, errlen);
+    }
+    rc = sn_sql_end(s, own, rc, err, errlen);
+    if (rc == SN_OK)
+        *rows = p.n;
+    return rc;
+}
+
+static int count_one(void *ctx, const sn_sql_row *row)
+{
+    *(uint64_t *)ctx = (uint64_t)sn_sql_int(row, 0);
+    return 0;
+}
+
+int sn_store_audit_unindexed(sn_store *s, uint64_t *rows, char *err, size_t errlen)
+{
+    *rows = 0;
+    int rc =
+        sn_sql_one(s, unindexed_sql, SQL_NO_ARGS, count_one, rows, "audit pending", err, errlen);
+    return rc == SN_ENOTFOUND ? SN_OK : rc;
 }
 
 typedef struct {
@@ -185,32 +243,90 @@ int sn_store_audit_list(sn_store *s, int64_t from, int64_t to, const char *app, 
                        list_row, &l, "audit list", err, errlen);
 }
 
+/* An inquiry's answers gathered from both reads, then ordered. */
 typedef struct {
-    sn_audit_inquiry_fn fn;
-    void *ctx;
-} inquiry_ctx;
+    const uint8_t *hash;
+    sn_audit_inquiry *q;
+    size_t n, cap;
+} inquiry_list;
 
-static int inquiry_row(void *ctx, const sn_sql_row *row)
+static int push_inquiry(inquiry_list *l, const sn_sql_row *row, int kind)
 {
-    inquiry_ctx *l = ctx;
-    sn_audit_inquiry q;
-    memset(&q, 0, sizeof(q));
-    q.at = sn_sql_int(row, 0);
-    q.id = sn_sql_int(row, 1);
-    sn_sql_text(row, 2, q.app, sizeof(q.app));
-    q.kind = (int)sn_sql_int(row, 3);
-    return l->fn(l->ctx, &q);
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        sn_audit_inquiry *q = realloc(l->q, cap * sizeof(*q));
+        if (q == NULL)
+            return SN_ENOMEM;
+        l->q = q;
+        l->cap = cap;
+    }
+    sn_audit_inquiry *q = &l->q[l->n++];
+    memset(q, 0, sizeof(*q));
+    q->at = sn_sql_int(row, 0);
+    q->id = sn_sql_int(row, 1);
+    sn_sql_text(row, 2, q->app, sizeof(q->app));
+    q->kind = kind;
+    return 0;
 }
 
+/* A batch row not yet indexed: an inquiry when one of its items has the
+ * number (the first such item's kind, as the index keeps it). */
+static int pending_inquiry(void *ctx, const sn_sql_row *row)
+{
+    inquiry_list *l = ctx;
+    size_t len = 0;
+    int64_t items = sn_sql_int(row, 3);
+    const uint8_t *data = row->driver->col_bytes(row, 4, &len);
+    if (data == NULL || items <= 0 || len != (size_t)items * SN_AUDIT_ITEM_BYTES)
+        return 0;
+    for (int64_t i = 0; i < items; i++) {
+        const uint8_t *it = data + (size_t)i * SN_AUDIT_ITEM_BYTES;
+        if (memcmp(it, l->hash, SN_AUDIT_HASH_LEN) == 0)
+            return push_inquiry(l, row,
+                                it[SN_AUDIT_HASH_LEN + 4] == SN_AUDIT_NOT_CHECK
+                                    ? SN_AUDIT_KIND_BINDING
+                                    : SN_AUDIT_KIND_CHECK);
+    }
+    return 0;
+}
+
+static int indexed_inquiry(void *ctx, const sn_sql_row *row)
+{
+    return push_inquiry(ctx, row, (int)sn_sql_int(row, 3));
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const sn_audit_inquiry *x = a, *y = b;
+    return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+/* The pending rows are read before the indexed ones: a row the indexer
+ * moves in between is then read twice (kept once), never missed. */
 int sn_store_audit_inquiries(sn_store *s, const uint8_t hash[SN_AUDIT_HASH_LEN], int64_t since,
                              int64_t before, uint32_t limit, sn_audit_inquiry_fn fn, void *ctx,
                              char *err, size_t errlen)
 {
-    inquiry_ctx l = {fn, ctx};
-    return sn_sql_read(s, inquiries_sql,
-                       SQL_ARGS(SQL_BYTES(hash, SN_AUDIT_HASH_LEN), SQL_INT(since), SQL_INT(before),
-                                SQL_INT(limit)),
-                       inquiry_row, &l, "audit inquiries", err, errlen);
+    inquiry_list l = {hash, NULL, 0, 0};
+    int rc = sn_sql_read(s, inquiries_pending_sql, SQL_ARGS(SQL_INT(since), SQL_INT(before)),
+                         pending_inquiry, &l, "audit inquiries", err, errlen);
+    if (rc == SN_OK)
+        rc = sn_sql_read(s, inquiries_sql,
+                         SQL_ARGS(SQL_BYTES(hash, SN_AUDIT_HASH_LEN), SQL_INT(since),
+                                  SQL_INT(before), SQL_INT(limit)),
+                         indexed_inquiry, &l, "audit inquiries", err, errlen);
+    if (rc == SN_ENOMEM)
+        rc = sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if (rc == SN_OK && l.n > 0)
+        qsort(l.q, l.n, sizeof(*l.q), newest_first);
+    uint32_t sent = 0;
+    for (size_t i = 0; i < l.n && rc == SN_OK && sent < limit; i++)
+        if (i == 0 || l.q[i].id != l.q[i - 1].id) {
+            rc = fn(ctx, &l.q[i]);
+            sent++;
+        }
+    free(l.q);
+    return rc;
 }
 
 static int count_row(void *ctx, const sn_sql_row *row)

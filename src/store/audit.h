@@ -13,13 +13,21 @@
  * added and purged (oldest first); audit_usage is only added to.
  *
  * A batch row's items that carry a number are also unpacked into
- * audit_items (number hash, time, the row's id, check or binding) in the
- * row's transaction, and purged with it: what lets a subscriber's "who
- * checked my number" (sn_store_audit_inquiries) read one number's batch
- * items through an index instead of scanning every batch of the period
- * (at national scale, months of batch checks: billions of packed items a
- * question). The cost is on the write: one index row per numbered item,
- * SN_AUDIT_ITEMS_PER_INSERT of them an INSERT statement.
+ * audit_items (number hash, time, the row's id, check or binding), and
+ * purged with it: what lets a subscriber's "who checked my number"
+ * (sn_store_audit_inquiries) read one number's batch items through an
+ * index instead of scanning every batch of the period (at national scale,
+ * months of batch checks: billions of packed items a question). They are
+ * unpacked after the row, not in its transaction: the row's transaction
+ * adds its id to audit_pending, and sn_store_audit_index (the trail's
+ * thread, when few records wait) moves the oldest pending rows' items into
+ * audit_items, each row and its removal from audit_pending in one
+ * transaction. An index row per item costs about four times the packed
+ * row (random places in a B-tree); unpacking them in the row's transaction
+ * held batch checks to a tenth of their rate. Invariant: a batch row is in
+ * audit_pending or has its items in audit_items (or both, inside the
+ * indexer's transaction only); an inquiry reads the pending rows whole, so
+ * its answer does not depend on how far the indexer got.
  */
 #ifndef SN_STORE_AUDIT_H
 #define SN_STORE_AUDIT_H
@@ -69,7 +77,15 @@ int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
 int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *purged, char *err,
                          size_t errlen);
 
-#define SN_AUDIT_ITEMS_PER_INSERT 4 /* audit_items rows one INSERT adds at most */
+#define SN_AUDIT_INDEX_ROWS 16 /* pending batch rows one indexer transaction unpacks at most */
+
+/* Unpack the items of at most max (up to SN_AUDIT_INDEX_ROWS) of the
+ * oldest pending batch rows into audit_items, in one transaction; *rows
+ * gets how many rows it took (0: none was pending). */
+int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, size_t errlen);
+
+/* The batch rows still pending. */
+int sn_store_audit_unindexed(sn_store *s, uint64_t *rows, char *err, size_t errlen);
 
 /* What a row tells about one number: an app checked it, or bound (or
  * unbound) an account to it. */

@@ -304,7 +304,7 @@ def case_version_3_store_is_migrated(ctx):
         "ALTER TABLE api_keys DROP COLUMN rate_per_s; ALTER TABLE api_keys DROP COLUMN rate_per_day;"
         "DROP TABLE ports; DROP TABLE events_more; DROP INDEX sms_codes; DROP TABLE oauth_clients;"
         "DROP TABLE receipt_keys; DROP INDEX numbers_seq; ALTER TABLE numbers DROP COLUMN seq;"
-        "DROP TABLE audit; DROP TABLE audit_usage; DROP TABLE audit_items;"
+        "DROP TABLE audit; DROP TABLE audit_usage; DROP TABLE audit_items; DROP TABLE audit_pending;"
         "DROP TABLE app_demand; DROP TABLE guard_holds;"
         "UPDATE meta SET value = '3' WHERE key = 'schema_version';")
     db.commit()
@@ -312,7 +312,7 @@ def case_version_3_store_is_migrated(ctx):
     s = h.Server(env, extra=["--check-rate", "2/s"]).start()
     try:
         db = sqlite3.connect(env.db)
-        eq("version", "10", db.execute(
+        eq("version", "11", db.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
         eq("limits of a key from before", (0, 0), db.execute(
             "SELECT rate_per_s, rate_per_day FROM api_keys WHERE name = 'before'").fetchone())

@@ -76,6 +76,20 @@ static void count(const char *path, uint64_t *rows, uint64_t *items)
     sn_store_close(s);
 }
 
+/* A check's record as an app's request leaves it. */
+static sn_audit_record check_record(void)
+{
+    sn_audit_record r;
+    memset(&r, 0, sizeof(r));
+    r.at_ms = now_ms();
+    r.route = "/v1/check";
+    r.method = "POST";
+    r.status = 200;
+    r.who_kind = "app";
+    r.day = SN_DAY_NONE;
+    return r;
+}
+
 #define MANY (SN_AUDIT_BATCH_RECORDS * 2 + 17)
 
 /* MANY records through a buffer of 100: every one written, ids in order. */
@@ -87,17 +101,10 @@ static void every_record_is_written_through_a_small_buffer(void **state)
     assert_int_equal(sn_audit_start(&o, err, sizeof(err)), SN_OK);
     assert_true(sn_audit_on());
     for (int i = 0; i < MANY; i++) {
-        sn_audit_record r;
-        memset(&r, 0, sizeof(r));
-        r.at_ms = now_ms();
-        r.route = "/v1/check";
-        r.method = "POST";
-        r.status = 200;
-        r.who_kind = "app";
+        sn_audit_record r = check_record();
         snprintf(r.app, sizeof(r.app), "app-%d", i % 3);
         snprintf(r.request, sizeof(r.request), "r%d", i);
         r.verdict = i % 4;
-        r.day = SN_DAY_NONE;
         sn_audit_add(&r);
     }
     sn_strbuf m = {0};
@@ -132,16 +139,10 @@ static void batch_items_are_exported_one_record_each(void **state)
     sn_audit_options o = {f->path, &f->secret, 0, 10, 0};
     sn_audit_item items[3] = {
         {8613700000001ULL, 19000, 3, 1}, {8613700000002ULL, 19001, 1, 1}, {0, SN_DAY_NONE, -1, 0}};
-    sn_audit_record r;
-    memset(&r, 0, sizeof(r));
-    r.at_ms = now_ms();
+    sn_audit_record r = check_record();
     r.route = "/v1/check/batch";
-    r.method = "POST";
-    r.status = 200;
-    r.who_kind = "app";
     snprintf(r.app, sizeof(r.app), "bank");
     r.verdict = -1;
-    r.day = SN_DAY_NONE;
     r.items = items;
     r.nitems = 3;
     assert_int_equal(sn_audit_start(&o, err, sizeof(err)), SN_OK);
@@ -230,6 +231,148 @@ static void purge_crosses_its_batch(void **state)
     assert_int_equal(rows, 3);
 }
 
+typedef struct {
+    sn_audit_inquiry q[8];
+    size_t n;
+} inquiries;
+
+static int inquiry(void *ctx, const sn_audit_inquiry *q)
+{
+    inquiries *l = ctx;
+    if (l->n < 8)
+        l->q[l->n] = *q;
+    l->n++;
+    return 0;
+}
+
+/* A batch row with x's hash at items 0 and 2 (a binding at 2) and y's at 1. */
+static void add_batch_row(sn_store *s, int64_t at, const uint8_t *x, const uint8_t *y)
+{
+    uint8_t data[(SN_AUDIT_INDEX_ROWS + 3) * SN_AUDIT_ITEM_BYTES];
+    const uint8_t *hashes[3] = {x, y, x};
+    sn_audit_row r;
+    memset(&r, 0, sizeof(r));
+    memset(data, 0, sizeof(data));
+    for (int i = 0; i < 3; i++) {
+        memcpy(data + i * SN_AUDIT_ITEM_BYTES, hashes[i], SN_AUDIT_HASH_LEN);
+        data[i * SN_AUDIT_ITEM_BYTES + SN_AUDIT_HASH_LEN + 4] = i == 2 ? SN_AUDIT_NOT_CHECK : 1;
+    }
+    r.at = at;
+    r.status = 200;
+    r.day = SN_DAY_NONE;
+    r.items = 4; /* the fourth has no number: all zeros */
+    snprintf(r.route, sizeof(r.route), "/v1/check/batch");
+    snprintf(r.app, sizeof(r.app), "bank");
+    r.item_data = data;
+    assert_int_equal(sn_store_audit_add(s, &r, err, sizeof(err)), SN_OK);
+}
+
+/* Batch rows are pending until the indexer unpacks them: an inquiry finds
+ * them alike before, between and after (each row once, newest first); the
+ * indexer takes SN_AUDIT_INDEX_ROWS rows a call; the purge takes pending
+ * rows along. */
+static void pending_batch_rows_are_found_before_and_after_indexing(void **state)
+{
+    fixture *f = *state;
+    sn_store *s = NULL;
+    uint8_t x[SN_AUDIT_HASH_LEN], y[SN_AUDIT_HASH_LEN];
+    uint64_t n = 0, rows = 0, items = 0;
+    int64_t at = now_ms();
+    sn_audit_number_hash(&f->secret, 8613700000001ULL, x);
+    sn_audit_number_hash(&f->secret, 8613700000002ULL, y);
+    assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    for (int i = 0; i < SN_AUDIT_INDEX_ROWS + 2; i++)
+        add_batch_row(s, i == 0 ? at - 200LL * 86400 * 1000 : at + i, x, y);
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
+    assert_int_equal(n, SN_AUDIT_INDEX_ROWS + 2);
+    for (int step = 0; step < 3; step++) {
+        inquiries l = {.n = 0};
+        assert_int_equal(
+            sn_store_audit_inquiries(s, x, at, INT64_MAX, 8, inquiry, &l, err, sizeof(err)), SN_OK);
+        assert_int_equal(l.n, 8); /* at most the limit */
+        assert_int_equal(l.q[0].id, SN_AUDIT_INDEX_ROWS + 2);
+        for (size_t i = 1; i < 8; i++)
+            assert_int_equal(l.q[i].id, l.q[i - 1].id - 1);
+        assert_int_equal(l.q[0].kind, SN_AUDIT_KIND_CHECK); /* the first item's */
+        assert_string_equal(l.q[0].app, "bank");
+        l.n = 0;
+        assert_int_equal(sn_store_audit_inquiries(s, y, at, 3, 8, inquiry, &l, err, sizeof(err)),
+                         SN_OK);
+        assert_int_equal(l.n, 1); /* row 2 (row 1 is older than at) */
+        assert_int_equal(l.q[0].id, 2);
+        if (step < 2) {
+            assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
+            assert_int_equal(rows, step == 0 ? SN_AUDIT_INDEX_ROWS : 2);
+        }
+    }
+    assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
+    assert_int_equal(rows, 0);
+    assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
+    assert_int_equal(n, 0);
+    /* a pending row past the retention goes with the purge */
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    add_batch_row(s, at - 300LL * 86400 * 1000, x, y);
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(
+        sn_store_audit_purge(s, at - 180LL * 86400 * 1000, 100, &rows, err, sizeof(err)), SN_OK);
+    assert_int_equal(rows, 2);
+    assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sn_store_audit_count(s, 0, INT64_MAX, &rows, &items, err, sizeof(err)), SN_OK);
+    assert_int_equal(rows, SN_AUDIT_INDEX_ROWS + 1);
+    sn_store_close(s);
+}
+
+static uint64_t metric(const char *name)
+{
+    sn_strbuf m = {0};
+    sn_audit_metrics(&m);
+    const char *at = strstr(m.s, name);
+    uint64_t v = at != NULL ? strtoull(at + strlen(name), NULL, 10) : UINT64_MAX;
+    free(m.s);
+    return v;
+}
+
+static void held_done(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+/* Records handed over one every 0.5 ms are written together (a
+ * transaction for those within SN_AUDIT_GROUP_MS), not one commit each; a
+ * record holding a write's answer is committed without waiting for the
+ * group to fill. */
+static void records_are_grouped_into_transactions(void **state)
+{
+    fixture *f = *state;
+    sn_audit_options o = {f->path, &f->secret, 0, 100000, 0};
+    struct timespec pause = {0, 500000};
+    int done = 0;
+    assert_int_equal(sn_audit_start(&o, err, sizeof(err)), SN_OK);
+    for (int i = 0; i < 200; i++) {
+        sn_audit_record r = check_record();
+        r.verdict = 1;
+        if (i == 199) { /* a write's record: its answer waits for it */
+            r.route = "/v1/events";
+            r.verdict = -1;
+            r.done = held_done;
+            r.arg = &done;
+        }
+        sn_audit_add(&r);
+        nanosleep(&pause, NULL);
+    }
+    for (int i = 0; i < 2000 && metric("\nsecondnum_audit_written_total ") < 200; i++)
+        nanosleep(&pause, NULL); /* the held record: no group to wait for */
+    assert_int_equal(metric("\nsecondnum_audit_written_total "), 200);
+    assert_int_equal(done, 1);
+    uint64_t tx = metric("\nsecondnum_audit_transactions_total ");
+    print_message("200 records in %llu transactions\n", (unsigned long long)tx);
+    assert_true(tx >= 1 && tx <= 60);
+    sn_audit_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +381,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(batch_items_are_exported_one_record_each, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_counts_each_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_crosses_its_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_are_grouped_into_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(pending_batch_rows_are_found_before_and_after_indexing,
+                                        setup, teardown),
     };
     return sn_run_tests(tests);
 }

@@ -23,7 +23,9 @@
  *   reissues the guard held per day. Version 11: events partitioned by
  *   number prefix (events_partition_sql). Version 12 (SQLite's 10):
  *   audit_number, an index of audit by number hash and time, and
- *   audit_items, a batch row's numbered items (store/audit.h). A
+ *   audit_items, a batch row's numbered items (store/audit.h). Version
+ *   13 (SQLite's 11): audit_pending, the batch rows whose items are not
+ *   yet in audit_items (store/audit.h). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -39,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 12
+#define SCHEMA_VERSION 13
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -215,15 +217,17 @@ static const char *const migrations[SCHEMA_VERSION] = {
            "CREATE TABLE audit_items(number_hash bytea NOT NULL, at bigint NOT NULL,"
            " audit bigint NOT NULL, kind smallint NOT NULL, PRIMARY KEY(number_hash, at, audit));"
            "CREATE INDEX audit_items_audit ON audit_items(audit);",
+    /* The batch rows whose items are not yet in audit_items. */
+    [12] = "CREATE TABLE audit_pending(id bigint PRIMARY KEY);",
 };
 
 /* The tables integrity() expects and amcheck walks. */
 static const char *const tables[] = {
-    "meta",       "carriers",    "events",      "numbers",       "api_keys",
-    "ranges",     "apps",        "bindings",    "notices",       "deliveries",
-    "sms",        "otp",         "rate_limits", "sessions",      "requests",
-    "complaints", "ports",       "events_more", "oauth_clients", "receipt_keys",
-    "audit",      "audit_usage", "app_demand",  "guard_holds",   "audit_items"};
+    "meta",          "carriers",     "events",   "numbers",     "api_keys",   "ranges",
+    "apps",          "bindings",     "notices",  "deliveries",  "sms",        "otp",
+    "rate_limits",   "sessions",     "requests", "complaints",  "ports",      "events_more",
+    "oauth_clients", "receipt_keys", "audit",    "audit_usage", "app_demand", "guard_holds",
+    "audit_items",   "audit_pending"};
 
 /* Each check returns one row naming the first problem, or no row. */
 static const char *const checks[] = {

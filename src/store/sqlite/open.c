@@ -71,7 +71,12 @@
  *   audit_number             an index of audit on (number_hash, at)
  *   audit_items(number_hash, at, audit, kind)  a batch row's numbered items
  *                            unpacked by the audit thread in the row's
- *                            transaction, indexed by number then time
+ *                            (since version 11 by the audit thread's
+ *                            indexer, after the row), indexed by number
+ *                            then time
+ * Version 11:
+ *   audit_pending(id)        the batch rows whose items are not yet in
+ *                            audit_items (store/audit.h)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -89,7 +94,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -230,6 +235,10 @@ static const char schema_v10_sql[] =
     " WITHOUT ROWID;"
     "CREATE INDEX audit_items_audit ON audit_items(audit);";
 
+/* Version 11: the batch rows whose items the indexer has not yet put in
+ * audit_items (store/audit.h); a migrated store's are all there. */
+static const char schema_v11_sql[] = "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -268,10 +277,10 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'), ('country_code', "
              "'%u'), ('min_aging_days', '%u'), ('tz_minutes', '%d')",
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
-    const char *const steps[] = {schema_sql,    schema_v2_sql,  schema_v3_sql, schema_v4_sql,
-                                 schema_v5_sql, schema_v6_sql,  schema_v7_sql, schema_v8_sql,
-                                 schema_v9_sql, schema_v10_sql, meta};
-    return in_transaction(s, steps, 11, err, errlen);
+    const char *const steps[] = {schema_sql,    schema_v2_sql,  schema_v3_sql,  schema_v4_sql,
+                                 schema_v5_sql, schema_v6_sql,  schema_v7_sql,  schema_v8_sql,
+                                 schema_v9_sql, schema_v10_sql, schema_v11_sql, meta};
+    return in_transaction(s, steps, 12, err, errlen);
 }
 
 /* migrations[v] takes a version v store to version v + 1: its statements,
@@ -286,6 +295,7 @@ static const char *const migrations[SCHEMA_VERSION][2] = {
     [7] = {schema_v8_sql, NULL},
     [8] = {schema_v9_sql, NULL},
     [9] = {schema_v10_sql, NULL},
+    [10] = {schema_v11_sql, NULL},
 };
 
 /* Take a version `version` store to the next version, in one transaction. */
