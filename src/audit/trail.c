@@ -492,6 +492,7 @@ static void count_unindexed(trail *t)
 static void *run(void *arg)
 {
     trail *t = arg;
+    sn_thread_name("sn-audit");
     count_unindexed(t);
     pthread_mutex_lock(&t->lock);
     for (;;) {

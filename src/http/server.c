@@ -54,6 +54,7 @@
 #include "http/conn.h"
 #include "http/http.h"
 #include "http/reqlog.h"
+#include "util/thread.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -329,6 +330,7 @@ static void dispose_loop(loop_thread *t)
 static void *loop_main(void *arg)
 {
     loop_thread *t = arg;
+    sn_thread_name("sn-loop");
     h2o_evloop_t *loop = h2o_evloop_create();
 
     /* on this thread: sockets made here recycle buffers through its own list */

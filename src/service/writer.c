@@ -70,6 +70,7 @@ static void hand_to_publisher(sn_writer *w, sn_job **jobs, size_t n)
 static void *publisher_main(void *arg)
 {
     sn_writer *w = arg;
+    sn_thread_name("sn-publisher");
     pthread_mutex_lock(&w->publish_lock);
     for (;;) {
         while (w->finished == NULL && !w->publisher_stopping)
@@ -103,6 +104,7 @@ static void *publisher_main(void *arg)
 static void *writer_main(void *arg)
 {
     sn_writer *w = arg;
+    sn_thread_name("sn-writer");
     int64_t last_tick = sn_monotonic_ms();
     pthread_mutex_lock(&w->lock);
     for (;;) {

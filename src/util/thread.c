@@ -18,6 +18,11 @@ int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
     return rc;
 }
 
+void sn_thread_name(const char *name)
+{
+    pthread_setname_np(pthread_self(), name);
+}
+
 void sn_thread_stop(pthread_mutex_t *lock, pthread_cond_t *wake, int *stopping, pthread_t tid)
 {
     pthread_mutex_lock(lock);
