@@ -259,6 +259,9 @@ static int answer_session(sn_http_job *j, sn_store *s, camara_version v)
         judge(svc, q.number, rc, &a, j->message, &o);
     }
     sn_metrics_count_check(NULL, metrics_api(v), verdict);
+    if (asked) /* the session's number, the trail's (never the usage: no app asked) */
+        sn_call_audit_check(j->call, 1, q.number, q.day,
+                            verdict == SN_METRICS_VERDICT_INVALID ? -1 : verdict);
     if (o.failed)
         return sn_http_fail_as(j, o.error, "%s", o.message);
     sn_strbuf_printf(&j->out, "%s", o.recycled ? recycled : not_recycled);

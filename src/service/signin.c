@@ -289,14 +289,18 @@ int sn_signin_end(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
 }
 
 int sn_signin_check(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
-                    const sn_check_question *q, sn_day today, sn_check_answer *a, char *err,
+                    sn_check_question *q, sn_day today, sn_check_answer *a, char *err,
                     size_t errlen)
 {
     sn_session ses;
     sn_number_state st;
     int rc = sn_signin_session(svc, s, token_hash, &ses, &st, err, errlen);
     memset(a, 0, sizeof(*a));
-    if (rc != SN_OK || q == NULL || (rc = sn_check_day(q->day, today, err, errlen)) != SN_OK)
+    if (rc != SN_OK || q == NULL)
+        return rc;
+    q->by = SN_CHECK_NUMBER; /* the session's number is the one asked about */
+    q->number = ses.number;
+    if ((rc = sn_check_day(q->day, today, err, errlen)) != SN_OK)
         return rc;
     a->known = 1;
     a->verdict = sn_verdict_of(&st, q->day, NULL);

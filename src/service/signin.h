@@ -46,10 +46,11 @@ int sn_signin_end(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
                   size_t errlen);
 
 /* The CAMARA check of a three-legged caller: the session's number for day
- * q->day. q NULL: only judge the session (the question was invalid; the
- * caller answers why once the session holds). */
+ * q->day, q then naming the session's number. q NULL: only judge the
+ * session (the question was invalid; the caller answers why once the
+ * session holds). */
 int sn_signin_check(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
-                    const sn_check_question *q, sn_day today, sn_check_answer *a, char *err,
+                    sn_check_question *q, sn_day today, sn_check_answer *a, char *err,
                     size_t errlen);
 
 /* A number's hourly counter: one hit on "<kind>:<key>"; SN_ERATE (with the

@@ -991,6 +991,15 @@ def case_camara_check_with_a_session(ctx):
        expect_json(s.request("POST", path, json_body={"specifiedDate": recent})))
     expect_error(s.request("POST", path, json_body={"phoneNumber": N_NEW, "specifiedDate": before}),
                  422, "UNNECESSARY_IDENTIFIER", "own number given anyway")
+    # the trail has both answers with the session's number (hashed) and verdict
+    def audited():
+        p = subprocess.run(["sqlite3", w.env.db, "SELECT answer FROM audit WHERE who_kind ="
+                            " 'session' AND route = '%s' AND number_hash IS NOT NULL AND"
+                            " status = 200 ORDER BY id" % path],
+                           capture_output=True, text=True, timeout=60)
+        return p.stdout.split()
+    h.wait_until(lambda: len(audited()) == 2, 20, "the session's checks in the trail")
+    eq("their verdicts", ["reassigned", "unchanged"], audited())
     expect_error(s.request("POST", path, json_body={}), 400, "INVALID_ARGUMENT", "no date")
     expect_error(s.request("POST", path, json_body={"specifiedDate": "2999-01-01"}), 400,
                  "OUT_OF_RANGE", "future")
