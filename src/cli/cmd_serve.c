@@ -226,6 +226,8 @@ static void tick(void *ctx, sn_store *store)
 static void drained(void *ctx)
 {
     sn_service *svc = ctx;
+    sn_writer_stop(svc->reports);
+    svc->reports = NULL;
     sn_writer_stop(svc->writer);
     svc->writer = NULL;
 }
@@ -596,7 +598,8 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         (rc = sn_snapshots_start(svc->snapshots, svc, err, errlen)) != SN_OK ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
-        (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK)
+        (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK ||
+        (rc = sn_writer_start(cf->db, NULL, NULL, &svc->reports, err, errlen)) != SN_OK)
         return rc;
     sn_audit_options ao = {cf->db, svc->secret, (uint32_t)cf->audit_retention,
                            (uint32_t)cf->audit_buffer, svc->rules.tz_minutes};
@@ -655,7 +658,8 @@ int sn_cmd_serve(int argc, char **argv)
         rc = sn_fail(err, sizeof(err), SN_ENOMEM, "out of memory");
     else if ((rc = open_snapshots(&cf, &svc, err, sizeof(err))) == SN_OK)
         rc = run(&cf, &svc, &secret, &sms, err, sizeof(err));
-    sn_writer_stop(svc.writer); /* when serving never began; else stopped already */
+    sn_writer_stop(svc.reports); /* when serving never began; else stopped already */
+    sn_writer_stop(svc.writer);
     svc.writer = NULL;
     sn_snapshots_stop(svc.snapshots, rc == SN_OK); /* the last one after a clean stop */
     sn_reqlog_close();                             /* every line written; the loops are gone */

@@ -58,6 +58,10 @@ typedef struct {
 
 /* What else a route asks of a request. */
 #define SN_ROUTE_SELFSERVICE 1 /* subscriber self-service must be configured; small bodies */
+#define SN_ROUTE_REPORT                                                                            \
+    2 /* a read that may scan much (the dashboard's figures, the audit                             \
+         export, usage): its job runs on the reports thread's own store                            \
+         handle, never holding up the writer (job.h) */
 
 typedef struct {
     const char *method;

@@ -99,7 +99,11 @@ void sn_http_reply_busy(sn_call *c)
 
 void sn_http_submit(sn_http_job *j)
 {
-    if (sn_writer_submit(j->call->svc->writer, &j->job) != SN_OK)
+    const sn_service *svc = j->call->svc;
+    const sn_route *r = j->call->route;
+    sn_writer *w = r != NULL && (r->flags & SN_ROUTE_REPORT) && svc->reports != NULL ? svc->reports
+                                                                                     : svc->writer;
+    if (sn_writer_submit(w, &j->job) != SN_OK)
         sn_http_reply_busy(j->call);
 }
 

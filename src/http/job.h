@@ -6,7 +6,10 @@
  * whose work calls one service function on the writer thread with its
  * store handle and formats the answer into out; the loop thread that owns
  * the request sends it (or the error the work returned, through
- * sn_reply_status). A store that cannot be reached turns a failure into
+ * sn_reply_status). A report route's job (SN_ROUTE_REPORT: reads that may
+ * scan months of the log or the trail) goes to the reports thread
+ * instead, the same machinery on a store handle of its own, so the
+ * dashboard never holds up a write. A store that cannot be reached turns a failure into
  * 503 with Retry-After (the request changed nothing; the store reconnects
  * by itself on the next one). A full writer queue answers 503 at once.
  *

@@ -15,6 +15,7 @@
 #define CARRIER SN_ROLE_CARRIER
 #define ADMIN SN_ROLE_ADMIN
 #define SELF SN_ROUTE_SELFSERVICE
+#define REPORT SN_ROUTE_REPORT
 
 static const char *const paging[] = {"after", "limit", NULL};
 static const char *const state_paging[] = {"state", "after", "limit", NULL};
@@ -109,16 +110,19 @@ const sn_route sn_routes[] = {
     {"POST", "/v1/admin/complaints/{id}/resolve", sn_h_complaint_resolve, NULL, KEY, ADMIN, SELF,
      NULL, &resolve_form},
     /* the audit trail (h_audit.c) */
-    {"GET", "/v1/admin/audit", NULL, sn_w_admin_audit, KEY, ADMIN, 0, audit_query, NULL},
-    {"GET", "/v1/usage", NULL, sn_w_usage, KEY, APP, 0, usage_query, NULL},
-    {"GET", "/v1/admin/usage", NULL, sn_w_usage, KEY, ADMIN, 0, admin_usage_query, NULL},
+    {"GET", "/v1/admin/audit", NULL, sn_w_admin_audit, KEY, ADMIN, REPORT, audit_query, NULL},
+    {"GET", "/v1/usage", NULL, sn_w_usage, KEY, APP, REPORT, usage_query, NULL},
+    {"GET", "/v1/admin/usage", NULL, sn_w_usage, KEY, ADMIN, REPORT, admin_usage_query, NULL},
     /* the dashboard's figures (h_dashboard.c) */
-    {"GET", "/v1/admin/stats/numbers", NULL, sn_w_stats_numbers, KEY, ADMIN, 0, NULL, NULL},
-    {"GET", "/v1/admin/stats/events", sn_h_stats_events, NULL, KEY, ADMIN, 0, days_query, NULL},
-    {"GET", "/v1/admin/stats/notices", sn_h_stats_notices, NULL, KEY, ADMIN, 0, threshold_query,
+    {"GET", "/v1/admin/stats/numbers", NULL, sn_w_stats_numbers, KEY, ADMIN, REPORT, NULL, NULL},
+    {"GET", "/v1/admin/stats/events", sn_h_stats_events, NULL, KEY, ADMIN, REPORT, days_query,
      NULL},
-    {"GET", "/v1/admin/stats/complaints", NULL, sn_w_stats_complaints, KEY, ADMIN, 0, NULL, NULL},
-    {"GET", "/v1/admin/stats/demand", sn_h_stats_demand, NULL, KEY, ADMIN, 0, limit_query, NULL},
+    {"GET", "/v1/admin/stats/notices", sn_h_stats_notices, NULL, KEY, ADMIN, REPORT,
+     threshold_query, NULL},
+    {"GET", "/v1/admin/stats/complaints", NULL, sn_w_stats_complaints, KEY, ADMIN, REPORT, NULL,
+     NULL},
+    {"GET", "/v1/admin/stats/demand", sn_h_stats_demand, NULL, KEY, ADMIN, REPORT, limit_query,
+     NULL},
 };
 
 const size_t sn_nroutes = sizeof(sn_routes) / sizeof(sn_routes[0]);

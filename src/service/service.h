@@ -48,6 +48,7 @@ typedef struct sn_service {
     sn_numindex *index;              /* the serving index (NULL outside serve) */
     sn_keyring *keys;                /* the live API keys (NULL outside serve) */
     sn_writer *writer;               /* the one writable store handle (serve) */
+    sn_writer *reports;              /* report routes' reads, on their own handle (serve) */
     sn_deliverer *deliverer;         /* woken after commits that issue notices; may be NULL */
     sn_follower *follower;           /* other nodes' changes; NULL on SQLite */
     int64_t notice_deadline_s;       /* a notice's deadline runs this long from its issue */
