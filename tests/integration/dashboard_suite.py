@@ -348,6 +348,34 @@ def case_figures_follow_the_store(w):
     eq("activations today", before + 1, after)
 
 
+@h.sqlite_only("holds SQLite's write lock from outside")
+def case_figures_do_not_wait_for_the_writer(w):
+    """A report runs on its own thread and store handle: with the store's
+    write lock held from outside, an event waits for it on the writer,
+    while the dashboard's figures and the audit export still answer."""
+    import sqlite3
+    import threading
+    db = sqlite3.connect(w.env.db, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    out = {}
+
+    def post():
+        out["event"] = w.srv.client(w.cm).post("/v1/events", {"events": [
+            {"number": "+8613700000098", "event": "activate", "at": text(at(0, 1))}]})
+    t = threading.Thread(target=post)
+    try:
+        t.start()
+        time.sleep(0.5)  # the writer has the event, waiting for the lock
+        for path in ("/v1/admin/stats/numbers", "/v1/admin/audit?limit=1"):
+            get(w, path)
+            assert t.is_alive(), "the event was answered before the lock was released"
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+        t.join(30)
+    eq("the event, once the lock is free", 1, expect_json(out["event"])["applied"])
+
+
 def case_demand_normalized_one_vote_each_and_ranked(w):
     for i, name in ((0, "WeChat"), (1, "  wechat "), (2, "WECHAT"), (0, "Ali   Pay"), (1, "ali pay")):
         d = expect_json(ask(w, i, name), 201, "ask %r" % name)
