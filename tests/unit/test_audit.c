@@ -267,11 +267,30 @@ static void add_batch_row(sn_store *s, int64_t at, const uint8_t *x, const uint8
     assert_int_equal(sn_store_audit_add(s, &r, err, sizeof(err)), SN_OK);
 }
 
-/* Batch rows are pending until the indexer unpacks them: an inquiry finds
- * them alike before, between and after (each row once, newest first); the
- * indexer takes SN_AUDIT_INDEX_ROWS rows a call; the purge takes pending
- * rows along. */
-static void pending_batch_rows_are_found_before_and_after_indexing(void **state)
+/* A single row about x (a binding, the newest), and two that no list may
+ * show: no app, and a refused request. */
+static void add_single_rows(sn_store *s, int64_t at, const uint8_t *x)
+{
+    for (int i = 0; i < 3; i++) {
+        sn_audit_row r;
+        memset(&r, 0, sizeof(r));
+        r.at = at;
+        r.status = i == 2 ? 404 : 200;
+        r.day = SN_DAY_NONE;
+        r.has_number = 1;
+        memcpy(r.number_hash, x, SN_AUDIT_HASH_LEN);
+        snprintf(r.route, sizeof(r.route), "/v1/bindings");
+        snprintf(r.app, sizeof(r.app), "%s", i == 1 ? "" : "bank");
+        assert_int_equal(sn_store_audit_add(s, &r, err, sizeof(err)), SN_OK);
+    }
+}
+
+/* Rows with a number are pending until the indexer puts them in
+ * audit_items: an inquiry finds them alike before, between and after (each
+ * row once, newest first); the indexer takes SN_AUDIT_INDEX_ROWS rows a
+ * call; rows no list shows are never pending; the purge takes pending rows
+ * along. */
+static void pending_rows_are_found_before_and_after_indexing(void **state)
 {
     fixture *f = *state;
     sn_store *s = NULL;
@@ -284,19 +303,21 @@ static void pending_batch_rows_are_found_before_and_after_indexing(void **state)
     assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
     for (int i = 0; i < SN_AUDIT_INDEX_ROWS + 2; i++)
         add_batch_row(s, i == 0 ? at - 200LL * 86400 * 1000 : at + i, x, y);
+    add_single_rows(s, at + 100, x); /* ids SN_AUDIT_INDEX_ROWS + 3 to + 5 */
     assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
     assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
-    assert_int_equal(n, SN_AUDIT_INDEX_ROWS + 2);
+    assert_int_equal(n, SN_AUDIT_INDEX_ROWS + 3);
     for (int step = 0; step < 3; step++) {
         inquiries l = {.n = 0};
         assert_int_equal(
             sn_store_audit_inquiries(s, x, at, INT64_MAX, 8, inquiry, &l, err, sizeof(err)), SN_OK);
         assert_int_equal(l.n, 8); /* at most the limit */
-        assert_int_equal(l.q[0].id, SN_AUDIT_INDEX_ROWS + 2);
+        assert_int_equal(l.q[0].id, SN_AUDIT_INDEX_ROWS + 3);
+        assert_int_equal(l.q[0].kind, SN_AUDIT_KIND_BINDING);
         for (size_t i = 1; i < 8; i++)
             assert_int_equal(l.q[i].id, l.q[i - 1].id - 1);
-        assert_int_equal(l.q[0].kind, SN_AUDIT_KIND_CHECK); /* the first item's */
-        assert_string_equal(l.q[0].app, "bank");
+        assert_int_equal(l.q[1].kind, SN_AUDIT_KIND_CHECK); /* the batch's first item's */
+        assert_string_equal(l.q[1].app, "bank");
         l.n = 0;
         assert_int_equal(sn_store_audit_inquiries(s, y, at, 3, 8, inquiry, &l, err, sizeof(err)),
                          SN_OK);
@@ -304,7 +325,7 @@ static void pending_batch_rows_are_found_before_and_after_indexing(void **state)
         assert_int_equal(l.q[0].id, 2);
         if (step < 2) {
             assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
-            assert_int_equal(rows, step == 0 ? SN_AUDIT_INDEX_ROWS : 2);
+            assert_int_equal(rows, step == 0 ? SN_AUDIT_INDEX_ROWS : 3);
         }
     }
     assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
@@ -321,7 +342,7 @@ static void pending_batch_rows_are_found_before_and_after_indexing(void **state)
     assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
     assert_int_equal(n, 0);
     assert_int_equal(sn_store_audit_count(s, 0, INT64_MAX, &rows, &items, err, sizeof(err)), SN_OK);
-    assert_int_equal(rows, SN_AUDIT_INDEX_ROWS + 1);
+    assert_int_equal(rows, SN_AUDIT_INDEX_ROWS + 4);
     sn_store_close(s);
 }
 
@@ -382,8 +403,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(usage_counts_each_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_crosses_its_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(records_are_grouped_into_transactions, setup, teardown),
-        cmocka_unit_test_setup_teardown(pending_batch_rows_are_found_before_and_after_indexing,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(pending_rows_are_found_before_and_after_indexing, setup,
+                                        teardown),
     };
     return sn_run_tests(tests);
 }

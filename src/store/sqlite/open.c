@@ -75,8 +75,10 @@
  *                            indexer, after the row), indexed by number
  *                            then time
  * Version 11:
- *   audit_pending(id)        the batch rows whose items are not yet in
- *                            audit_items (store/audit.h)
+ *   audit_pending(id)        the rows whose numbers are not yet in
+ *                            audit_items (store/audit.h), which has the
+ *                            single rows' numbers too: audit_number is
+ *                            dropped
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -88,6 +90,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,9 +238,15 @@ static const char schema_v10_sql[] =
     " WITHOUT ROWID;"
     "CREATE INDEX audit_items_audit ON audit_items(audit);";
 
-/* Version 11: the batch rows whose items the indexer has not yet put in
- * audit_items (store/audit.h); a migrated store's are all there. */
-static const char schema_v11_sql[] = "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);";
+/* Version 11: the rows whose numbers the trail's indexer has not yet put
+ * in audit_items (store/audit.h); single rows' numbers move there too (a
+ * migrated store's at once), in place of the index audit_number. */
+static const char schema_v11_sql[] =
+    "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);"
+    "INSERT INTO audit_items(number_hash, at, audit, kind) SELECT number_hash, at, id,"
+    " CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END FROM audit WHERE number_hash IS NOT NULL"
+    " AND app <> '' AND status < 300 ON CONFLICT DO NOTHING;"
+    "DROP INDEX audit_number;";
 
 static int read_long(void *ctx, const sn_sql_row *row)
 {
@@ -390,9 +399,21 @@ static int create_private(const char *path, char *err, size_t errlen)
     return SN_OK; /* it exists, or SQLite will say why it cannot be opened */
 }
 
+/* SQLite's own memory statistics off, before its first use: each of its
+ * allocations took a global mutex for them, shared by every thread's
+ * handle (a tenth of the audit trail's time). Refused once SQLite is in
+ * use (a library caller went first): then they stay on, nothing else
+ * changes. */
+static void no_memory_statistics(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int sn_store_sqlite_open(const char *path, const sn_rules *rules, sn_store **out, char *err,
                          size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, no_memory_statistics);
     sqlite_store *s = calloc(1, sizeof(*s));
     int rc;
     if (s == NULL)
