@@ -67,7 +67,8 @@ typedef struct {
     size_t nspare[2];
     usage_slot usage[USAGE_SLOTS];
     size_t nusage;
-    uint64_t unindexed;    /* batch rows whose items are not yet indexed (store/audit.h) */
+    uint64_t unindexed;    /* rows whose numbers are not yet indexed (store/audit.h) */
+    uint64_t pended;       /* rows of the transaction being written that pend */
     int64_t next_index_ms; /* after a failed index, not before */
     int64_t index_end_ms, index_took_ms; /* the last indexer transaction's end and length */
     int64_t wrote_ms;                    /* the last write of records ended */
@@ -261,6 +262,7 @@ static int write_record(trail *t, const sn_audit_record *r, char *err, size_t er
         row.item_data = t->items;
     }
     int rc = sn_store_audit_add(t->store, &row, err, errlen);
+    t->pended += rc == SN_OK && sn_store_audit_pends(&row);
     return rc == SN_OK ? count_usage(t, r, err, errlen) : rc;
 }
 
@@ -303,6 +305,7 @@ static int count_usage(trail *t, const sn_audit_record *r, char *err, size_t err
 static int write_batch(trail *t, entry *first, size_t n, char *err, size_t errlen)
 {
     t->nusage = 0;
+    t->pended = 0;
     int rc = sn_store_begin(t->store, err, errlen);
     entry *e = first;
     for (size_t i = 0; i < n && rc == SN_OK; i++, e = e->next)
@@ -381,7 +384,6 @@ static void finish(trail *t, entry *first, size_t n, uint64_t weight)
     entry *drop = NULL;
     for (entry *e = first; e != NULL; e = e->next) {
         items += e->r.nitems;
-        t->unindexed += e->r.nitems > 0;
         if (e->r.done != NULL)
             e->r.done(e->r.arg);
     }
@@ -394,6 +396,7 @@ static void finish(trail *t, entry *first, size_t n, uint64_t weight)
         spare(t, e, &drop);
     }
     t->weight -= weight;
+    t->unindexed += t->pended; /* committed */
     atomic_store(&t->pending, t->weight);
     atomic_store(&t->unindexed_gauge, t->unindexed);
     pthread_cond_broadcast(&t->room);
@@ -608,12 +611,12 @@ void sn_audit_metrics(sn_strbuf *out)
         "secondnum_audit_failures_total %llu\n"
         "# HELP secondnum_audit_purged_total Audit rows deleted past the retention.\n"
         "# TYPE secondnum_audit_purged_total counter\nsecondnum_audit_purged_total %llu\n"
-        "# HELP secondnum_audit_unindexed Batch rows whose items are not yet indexed by "
-        "number.\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
+        "# HELP secondnum_audit_unindexed Audit rows whose numbers are not yet indexed "
+        "(audit_pending).\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
         "# HELP secondnum_audit_transactions_total Transactions that wrote audit rows.\n"
         "# TYPE secondnum_audit_transactions_total counter\n"
         "secondnum_audit_transactions_total %llu\n"
-        "# HELP secondnum_audit_indexed_total Batch rows whose items were indexed by number.\n"
+        "# HELP secondnum_audit_indexed_total Audit rows whose numbers were indexed.\n"
         "# TYPE secondnum_audit_indexed_total counter\nsecondnum_audit_indexed_total %llu\n",
         (unsigned long long)atomic_load(&t->pending), t->o.buffer,
         (unsigned long long)atomic_load(&t->written),

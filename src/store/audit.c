@@ -91,6 +91,11 @@ static const char usage_app_sql[] =
 
 static const uint8_t no_hash[SN_AUDIT_HASH_LEN];
 
+int sn_store_audit_pends(const sn_audit_row *r)
+{
+    return (r->items > 0 || r->has_number) && r->app[0] != '\0' && r->status < 300;
+}
+
 int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen)
 {
     const sn_sql_arg args[] = {
@@ -110,8 +115,7 @@ int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t err
                      : SQL_BYTES(NULL, 0),
     };
     size_t nargs = sizeof(args) / sizeof(args[0]);
-    /* what "who checked my number" may list: an app's answered question */
-    if ((r->items == 0 && !r->has_number) || r->app[0] == '\0' || r->status >= 300)
+    if (!sn_store_audit_pends(r))
         return sn_sql_write(s, add_sql, args, nargs, NULL, "audit", err, errlen);
     uint64_t id = 0;
     int rc = sn_sql_insert_id(s, add_id_sql, args, nargs, &id, "audit", err, errlen);

@@ -394,6 +394,49 @@ static void records_are_grouped_into_transactions(void **state)
     sn_audit_stop();
 }
 
+/* The trail's own indexer: records with a number (an app's checks) and a
+ * batch are indexed once the trail is idle, and found by number. */
+static void the_trail_indexes_what_it_wrote(void **state)
+{
+    fixture *f = *state;
+    sn_audit_options o = {f->path, &f->secret, 0, 1000, 0};
+    sn_audit_item items[2] = {{8613700000001ULL, 19000, 3, 1}, {8613700000002ULL, 19001, 1, 1}};
+    struct timespec pause = {0, 10000000};
+    uint8_t x[SN_AUDIT_HASH_LEN];
+    assert_int_equal(sn_audit_start(&o, err, sizeof(err)), SN_OK);
+    for (int i = 0; i < 40; i++) {
+        sn_audit_record r = check_record();
+        snprintf(r.app, sizeof(r.app), "bank");
+        r.has_number = 1;
+        r.number = 8613700000001ULL + (uint64_t)(i % 4);
+        r.verdict = 1;
+        if (i == 39) {
+            r.route = "/v1/check/batch";
+            r.has_number = 0;
+            r.items = items;
+            r.nitems = 2;
+        }
+        sn_audit_add(&r);
+    }
+    for (int i = 0; i < 1000 && metric("\nsecondnum_audit_indexed_total ") < 40; i++)
+        nanosleep(&pause, NULL);
+    assert_int_equal(metric("\nsecondnum_audit_indexed_total "), 40);
+    assert_int_equal(metric("\nsecondnum_audit_unindexed "), 0);
+    sn_audit_stop();
+    sn_store *s = NULL;
+    uint64_t n = 1;
+    inquiries l = {.n = 0};
+    sn_audit_number_hash(&f->secret, 8613700000001ULL, x);
+    assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(
+        sn_store_audit_inquiries(s, x, 0, INT64_MAX, 20, inquiry, &l, err, sizeof(err)), SN_OK);
+    assert_int_equal(l.n, 11); /* checks 0, 4, ..., 36 and the batch */
+    assert_int_equal(l.q[0].id, 40);
+    sn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(usage_counts_each_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_crosses_its_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(records_are_grouped_into_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_trail_indexes_what_it_wrote, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_rows_are_found_before_and_after_indexing, setup,
                                         teardown),
     };
