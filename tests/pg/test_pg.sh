@@ -315,7 +315,10 @@ case_writer_lock_wait_is_bounded() {
   "$PGS" psql "$SN_PG_DIR" "$DBNAME" -c "begin; select pg_advisory_xact_lock(8317635505380681573);
     select pg_sleep(14); commit;" >/dev/null 2>&1 &
   holder=$!
-  sleep 1
+  for _ in $(seq 100); do # until the holder has the lock (psql may start slowly on a busy box)
+    [ "$(sql "select count(*) from pg_locks where locktype = 'advisory' and granted")" != 0 ] && break
+    sleep 0.1
+  done
   start=$(date +%s)
   expect_exit 1 "$SN" import --db "$URL" f.csv
   waited=$(($(date +%s) - start))
