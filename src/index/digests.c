@@ -22,6 +22,7 @@
  * once it has released them no reader holds the old generation.
  */
 #include "index/digests.h"
+#include "index/digests_gen.h"
 
 #include "core/errors.h"
 #include "index/blocks.h"
@@ -44,20 +45,8 @@
 #define HUGE_PAGE (2u << 20) /* tables this big go on huge pages where allowed */
 #define TEXT_MAX 24          /* "+" and up to 20 digits, with room */
 
-typedef struct {
-    uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
-    uint32_t *first; /* (1 << k) + 1 offsets */
-    unsigned k, fp_bits, width;
-    size_t count;
-} table;
-
-typedef struct {
-    uint64_t *ids; /* sorted block ids (number / SN_BLOCK_NUMBERS) */
-    size_t nids;
-    unsigned pos_bits;
-    table t[SN_DIGEST_KINDS];
-    size_t count;
-} generation;
+typedef sn_dtable table;
+typedef sn_dgen generation;
 
 typedef struct {
     uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
@@ -194,7 +183,7 @@ static uint64_t number_key(EVP_MD_CTX *ctx, uint64_t n)
 
 /* ---- tables ------------------------------------------------------------- */
 
-static void *big_alloc(size_t bytes)
+void *sn_dgen_alloc(size_t bytes)
 {
     void *p = NULL;
     if (bytes < HUGE_PAGE)
@@ -207,7 +196,7 @@ static void *big_alloc(size_t bytes)
 
 /* Entry i: 8 bytes read at once (the table has 8 bytes of slack past its
  * last entry), the entry's own kept. */
-static uint64_t ent_get(const table *t, size_t i)
+uint64_t sn_dgen_ent(const table *t, size_t i)
 {
     const uint8_t *p = t->ents + i * t->width;
     uint64_t v;
@@ -243,7 +232,7 @@ static uint64_t fp_of(const table *t, uint64_t key)
     return (key << t->k) >> (64 - t->fp_bits);
 }
 
-static void generation_free(generation *g)
+void sn_dgen_free(generation *g)
 {
     if (g == NULL)
         return;
@@ -273,7 +262,7 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-        uint64_t v = ent_get(t, i);
+        uint64_t v = sn_dgen_ent(t, i);
         if (v >> g->pos_bits == fp && confirm(kind, number_at(g, v & mask), digest)) {
             *out = number_at(g, v & mask);
             return 1;
@@ -307,7 +296,7 @@ static int generation_has(const generation *g, int kind, uint64_t key, uint64_t 
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-        uint64_t v = ent_get(t, i);
+        uint64_t v = sn_dgen_ent(t, i);
         if (v >> g->pos_bits == fp && number_at(g, v & mask) == n)
             return 1;
     }
@@ -327,7 +316,7 @@ static size_t generation_range(const generation *g, uint64_t prefix, uint64_t *o
              hi = lo | ((UINT64_C(1) << (64 - SN_RANGE_BITS)) - 1);
     for (uint64_t b = lo >> (64 - t->k); b <= hi >> (64 - t->k); b++) {
         for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-            uint64_t v = ent_get(t, i), top = b << t->fp_bits | v >> g->pos_bits;
+            uint64_t v = sn_dgen_ent(t, i), top = b << t->fp_bits | v >> g->pos_bits;
             if (top >> (known - SN_RANGE_BITS) != prefix)
                 continue;
             if (found < max)
@@ -386,7 +375,7 @@ static unsigned bits_for(uint64_t v) /* bits to write 0..v */
 }
 
 /* The shape of each table: entry width, fingerprint bits, bucket bits. */
-static void shape(generation *g, size_t n)
+void sn_dgen_shape(generation *g, size_t n)
 {
     g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
     unsigned width = (g->pos_bits + MIN_FP_BITS + 7) / 8;
@@ -408,8 +397,8 @@ static int fill_table(const generation *g, table *t, const uint64_t *keys, const
 {
     size_t nb = (size_t)1 << t->k;
     uint32_t *next = calloc(nb, sizeof(*next));
-    t->first = big_alloc((nb + 1) * sizeof(*t->first));
-    t->ents = big_alloc(t->count * t->width + 8);
+    t->first = sn_dgen_alloc((nb + 1) * sizeof(*t->first));
+    t->ents = sn_dgen_alloc(t->count * t->width + 8);
     if (next == NULL || t->first == NULL || t->ents == NULL) {
         free(next);
         return SN_ENOMEM;
@@ -503,16 +492,17 @@ static int generation_build(EVP_MD *const *methods, const uint64_t *numbers, siz
         collect_ids(g, numbers, n, base != NULL ? base->ids : NULL,
                     base != NULL ? base->nids : 0) != SN_OK)
         goto out;
-    shape(g, n);
+    sn_dgen_shape(g, n);
     positions(g, numbers, n, pos);
     if (n > 0 && (rc = build_kinds(g, methods, numbers, pos, parallel)) != SN_OK)
         goto out;
+    g->refs = 1;
     *out = g;
     g = NULL;
     rc = SN_OK;
 out:
     free(pos);
-    generation_free(g);
+    sn_dgen_free(g);
     return rc;
 }
 
@@ -659,7 +649,7 @@ static int merge_numbers(sn_digests *d, uint64_t **out, size_t *n)
     if (g != NULL) { /* in table order; their block ids are g's */
         const table *t = &g->t[SN_DIGEST_SHA256];
         for (size_t i = 0; i < t->count; i++)
-            v[(*n)++] = number_at(g, ent_get(t, i) & pos_mask(g));
+            v[(*n)++] = number_at(g, sn_dgen_ent(t, i) & pos_mask(g));
     }
     for (unsigned i = 0; i < SHARDS; i++)
         number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
@@ -679,7 +669,7 @@ static void swap_in(sn_digests *d, generation *g)
             side_free(&d->shards[i].frozen[k]);
     for (unsigned i = SHARDS; i-- > 0;)
         pthread_rwlock_unlock(&d->shards[i].lock);
-    generation_free(old);
+    sn_digests_let_go(d, old);
 }
 
 /* Whether generations a and b have one shape (position bits, buckets,
@@ -715,7 +705,7 @@ static void copy_bucket(const generation *old, const table *t, const generation 
         return;
     }
     for (uint32_t i = from; i < to; i++) {
-        uint64_t v = ent_get(t, i), p = v & pos_mask(old);
+        uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old);
         p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
         ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
     }
@@ -733,8 +723,8 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
     if (next == NULL)
         return SN_ENOMEM;
     t2->count = t->count + count_frozen(d, kind, t2, next);
-    t2->first = big_alloc((nb + 1) * sizeof(*t2->first));
-    t2->ents = big_alloc(t2->count * t2->width + 8);
+    t2->first = sn_dgen_alloc((nb + 1) * sizeof(*t2->first));
+    t2->ents = sn_dgen_alloc(t2->count * t2->width + 8);
     if (t2->first == NULL || t2->ents == NULL) {
         free(next);
         return SN_ENOMEM;
@@ -780,7 +770,7 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
     if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
         goto out;
-    shape(g2, old->count + nfz);
+    sn_dgen_shape(g2, old->count + nfz);
     rc = 1;
     if (!same_shape(old, g2))
         goto out;
@@ -795,12 +785,13 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)
             goto out;
     g2->count = old->count + nfz;
+    g2->refs = 1;
     *out = g2;
     g2 = NULL;
 out:
     free(remap);
     free(fz);
-    generation_free(g2);
+    sn_dgen_free(g2);
     return rc;
 }
 
@@ -877,6 +868,40 @@ static void maybe_merge(sn_digests *d)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* ---- holding a generation (digests_gen.h) ---------------------------------- */
+
+sn_dgen *sn_digests_hold(sn_digests *d)
+{
+    shard *s = &d->shards[0]; /* any shard's read lock keeps a swap out */
+    pthread_rwlock_rdlock(&s->lock);
+    generation *g = d->gen;
+    if (g != NULL) {
+        pthread_mutex_lock(&d->lock);
+        g->refs++;
+        pthread_mutex_unlock(&d->lock);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return g;
+}
+
+void sn_digests_let_go(sn_digests *d, sn_dgen *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&d->lock);
+    int last = --g->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (last)
+        sn_dgen_free(g);
+}
+
+void sn_digests_install(sn_digests *d, sn_dgen *g)
+{
+    sn_digests_let_go(d, d->gen);
+    d->gen = g;
+    d->gen_count = g->count;
+}
+
 /* ---- the interface --------------------------------------------------------- */
 
 sn_digests *sn_digests_new(void)
@@ -914,7 +939,7 @@ void sn_digests_free(sn_digests *d)
         }
         pthread_rwlock_destroy(&d->shards[i].lock);
     }
-    generation_free(d->gen);
+    sn_digests_let_go(d, d->gen);
     contexts_close(d->ctx);
     for (int k = 0; k < SN_DIGEST_KINDS; k++)
         EVP_MD_free(d->methods[k]); /* NULL-safe */
@@ -933,7 +958,7 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     int rc = generation_build(d->methods, numbers, n, NULL, 1, &g);
     if (rc != SN_OK)
         return rc;
-    generation_free(d->gen);
+    sn_digests_let_go(d, d->gen);
     d->gen = g;
     d->gen_count = n;
     for (unsigned i = 0; i < SHARDS; i++)
