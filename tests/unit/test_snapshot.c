@@ -521,6 +521,36 @@ static void flipped_byte_in_the_digest_tables_is_refused(void **state)
     assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
 }
 
+/* A position the SHA-256 table of d does not hold. */
+static uint64_t unused_position(const uint8_t *all, const digest_part *d)
+{
+    uint64_t end = d->nids * SN_BLOCK_NUMBERS, mask = (UINT64_C(1) << d->pos_bits) - 1;
+    uint8_t *used = calloc((size_t)end, 1);
+    assert_non_null(used);
+    for (size_t i = 0; i < d->count; i++) {
+        uint64_t v = 0;
+        memcpy(&v, all + d->ents + i * d->width, d->width);
+        used[v & mask] = 1;
+    }
+    uint64_t p = 0;
+    while (p < end && used[p])
+        p++;
+    free(used);
+    assert_true(p < end);
+    return p;
+}
+
+/* Entry 0 of the MD5 table of d given position p (its fingerprint kept). */
+static void move_md5_entry(uint8_t *all, const digest_part *d, uint64_t p)
+{
+    size_t md5 = d->ents + (size_t)((d->count * d->width + 7) / 8 * 8) +
+                 (((size_t)1 << d->k) + 1) * 4; /* past SHA-256's entries, MD5's offsets */
+    uint64_t v = 0, mask = (UINT64_C(1) << d->pos_bits) - 1;
+    memcpy(&v, all + md5, d->width);
+    v = (v & ~mask) | p;
+    memcpy(all + md5, &v, d->width);
+}
+
 /* Tables digests.c would not make (checksum made to match): refused, the
  * index left empty. */
 static void tables_that_do_not_read_back_are_refused(void **state)
@@ -532,7 +562,7 @@ static void tables_that_do_not_read_back_are_refused(void **state)
     size_t size = written_whole(&all, &d);
     bad = malloc(size);
     assert_non_null(bad);
-    for (int how = 0; how < 5; how++) {
+    for (int how = 0; how < 6; how++) {
         memcpy(bad, all, size);
         uint32_t v;
         if (how == 0) /* one position twice in the SHA-256 table */
@@ -546,8 +576,10 @@ static void tables_that_do_not_read_back_are_refused(void **state)
         } else if (how == 3) { /* the part's length past the file */
             uint64_t len = size;
             memcpy(bad + size - 40, &len, 8);
-        } else { /* block ids out of order */
+        } else if (how == 4) { /* block ids out of order */
             memcpy(bad + d.at + 32, bad + d.at + 40, 8);
+        } else { /* the MD5 table holds a number the SHA-256 one does not */
+            move_md5_entry(bad, &d, unused_position(all, &d));
         }
         write_all(bad, size);
         assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
