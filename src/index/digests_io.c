@@ -224,21 +224,15 @@ static size_t not_in(const sn_dgen *g, const uint64_t *seen, uint64_t *numbers, 
     return m;
 }
 
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, const uint64_t *numbers,
-                       size_t n)
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, uint64_t *numbers, size_t n)
 {
     sn_dgen *g = NULL;
-    uint64_t *seen = NULL, *missing = malloc((n + 1) * sizeof(uint64_t));
-    int rc = missing == NULL ? SN_ENOMEM : read_generation(p, len, &g, &seen);
-    if (rc != SN_OK) {
-        free(missing);
+    uint64_t *seen = NULL;
+    int rc = read_generation(p, len, &g, &seen);
+    if (rc != SN_OK)
         return rc;
-    }
-    memcpy(missing, numbers, n * sizeof(uint64_t));
-    size_t m = not_in(g, seen, missing, n);
+    size_t m = not_in(g, seen, numbers, n); /* in place: no second list to touch */
     free(seen);
     sn_digests_install(d, g);
-    rc = m > 0 ? sn_digests_add(d, missing, m) : SN_OK;
-    free(missing);
-    return rc;
+    return m > 0 ? sn_digests_add(d, numbers, m) : SN_OK;
 }

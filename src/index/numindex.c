@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "index/blocks.h"
 #include "index/digests.h"
+#include "index/digests_gen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,7 @@ static int list_number(void *ctx, uint64_t n)
 /* Every number of the states, a block's together. */
 static int state_numbers(sn_numindex *ix, number_list *l)
 {
-    l->v = malloc(sn_blocks_count(ix->states) * sizeof(uint64_t) + 1);
+    l->v = sn_dgen_alloc(sn_blocks_count(ix->states) * sizeof(uint64_t) + 1); /* huge pages */
     l->n = 0;
     if (l->v == NULL)
         return SN_ENOMEM;
