@@ -12,7 +12,7 @@
  *   - k + fp_bits >= SN_RANGE_BITS, so a 20-bit prefix is decided by the
  *     stored bits alone.
  * A generation never changes once built; it is replaced whole. The side
- * maps are sharded by the key's top SHARD_BITS; a key's home slot in its
+ * maps (sidemap.c) are sharded by the key's top SHARD_BITS; a key's home slot in its
  * shard follows the key's order (keys are uniform digest bits), so the
  * keys of one prefix sit in one run of slots. Each number is held at most
  * once per kind across the generation, the frozen side map and the live
@@ -35,29 +35,19 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SN_RANGE_BITS 20  /* numindex.h's SN_RANGE_PREFIX_BITS */
-#define MIN_FP_BITS 8     /* fingerprint bits an entry keeps at least */
-#define MAX_FP_BITS 32    /* and at most */
-#define BUCKET_NUMBERS 32 /* entries a bucket holds on average, at most */
-#define SHARD_BITS 6      /* side-map shards: 64 */
+#define SN_RANGE_BITS SN_DIGEST_RANGE_BITS
+#define MIN_FP_BITS 8                   /* fingerprint bits an entry keeps at least */
+#define MAX_FP_BITS 32                  /* and at most */
+#define BUCKET_NUMBERS 32               /* entries a bucket holds on average, at most */
+#define SHARD_BITS SN_DIGEST_SHARD_BITS /* side-map shards: 64 */
 #define SHARDS (1u << SHARD_BITS)
-#define SIDE_INITIAL 64      /* slots of a side map when first used */
 #define HUGE_PAGE (2u << 20) /* tables this big go on huge pages where allowed */
 #define TEXT_MAX 24          /* "+" and up to 20 digits, with room */
 
 typedef sn_dtable table;
 typedef sn_dgen generation;
-
-typedef struct {
-    uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
-} slot;
-
-typedef struct {
-    slot *slots; /* NULL until first used */
-    size_t mask; /* slots - 1 */
-    unsigned bits;
-    size_t count;
-} side;
+typedef sn_dslot slot;
+typedef sn_dside side;
 
 typedef struct {
     pthread_rwlock_t lock;
@@ -126,7 +116,7 @@ void sn_number_sm3(uint64_t n, uint8_t digest[32])
 static const size_t digest_len[SN_DIGEST_KINDS] = {32, 16, 32};
 
 /* Whether number n's digest of this kind is `digest` (a lookup's proof). */
-static int confirm(int kind, uint64_t n, const uint8_t *digest)
+int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest)
 {
     uint8_t d[32];
     if (kind == SN_DIGEST_SHA256)
@@ -263,7 +253,7 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
         uint64_t v = sn_dgen_ent(t, i);
-        if (v >> g->pos_bits == fp && confirm(kind, number_at(g, v & mask), digest)) {
+        if (v >> g->pos_bits == fp && sn_digest_confirm(kind, number_at(g, v & mask), digest)) {
             *out = number_at(g, v & mask);
             return 1;
         }
@@ -506,115 +496,14 @@ out:
     return rc;
 }
 
-/* ---- side maps ------------------------------------------------------------ */
+/* ---- side maps (sidemap.c) --------------------------------------------------- */
 
 static shard *shard_of(sn_digests *d, uint64_t key)
 {
     return &d->shards[key >> (64 - SHARD_BITS)];
 }
 
-static size_t side_home(const side *s, uint64_t key)
-{
-    return (size_t)((key << SHARD_BITS) >> (64 - s->bits));
-}
-
-static uint64_t stored_key(uint64_t key)
-{
-    return key == 0 ? 1 : key;
-}
-
-static int side_find(const side *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out)
-{
-    if (s->slots == NULL)
-        return 0;
-    key = stored_key(key);
-    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask) {
-        if (s->slots[i].key == key && confirm(kind, s->slots[i].number, digest)) {
-            *out = s->slots[i].number;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int side_has(const side *s, uint64_t key, uint64_t n)
-{
-    if (s->slots == NULL)
-        return 0;
-    key = stored_key(key);
-    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask)
-        if (s->slots[i].key == key && s->slots[i].number == n)
-            return 1;
-    return 0;
-}
-
-static void side_insert(side *s, uint64_t key, uint64_t n)
-{
-    size_t i = side_home(s, key);
-    while (s->slots[i].key != 0)
-        i = (i + 1) & s->mask;
-    s->slots[i] = (slot){key, n};
-    s->count++;
-}
-
-/* Room in s for one more at most 3/4 full (its shard write-locked). */
-static int side_reserve(side *s)
-{
-    if (s->slots != NULL && (s->count + 1) * 4 <= (s->mask + 1) * 3)
-        return SN_OK;
-    size_t n = s->slots == NULL ? SIDE_INITIAL : (s->mask + 1) * 2;
-    side bigger = {calloc(n, sizeof(slot)), n - 1, bits_for(n - 1), 0};
-    if (bigger.slots == NULL)
-        return SN_ENOMEM;
-    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
-        if (s->slots[i].key != 0)
-            side_insert(&bigger, s->slots[i].key, s->slots[i].number);
-    free(s->slots);
-    *s = bigger;
-    return SN_OK;
-}
-
-static void side_free(side *s)
-{
-    free(s->slots);
-    *s = (side){NULL, 0, 0, 0};
-}
-
-/* Like generation_range, over side map s of the prefix's shard. Every key
- * of the prefix has its home in [home(lo), home(hi)] and sits at or after
- * it with no empty slot between, so the run from there to the first empty
- * slot past home(hi) holds them all. */
-static size_t side_range(const side *s, uint64_t prefix, uint64_t *out, size_t max, size_t found)
-{
-    if (s->slots == NULL)
-        return found;
-    unsigned shift = 64 - SN_RANGE_BITS;
-    uint64_t lo = prefix << shift, hi = lo | ((UINT64_C(1) << shift) - 1);
-    size_t a = side_home(s, stored_key(lo)), span = side_home(s, hi) - a;
-    for (size_t j = 0; j <= s->mask; j++) {
-        const slot *e = &s->slots[(a + j) & s->mask];
-        if (e->key == 0) {
-            if (j >= span)
-                break;
-            continue;
-        }
-        if (e->key >> shift == prefix) {
-            if (found < max)
-                out[found] = e->number;
-            found++;
-        }
-    }
-    return found;
-}
-
 /* ---- the merge thread ----------------------------------------------------- */
-
-static void number_of_slots(const side *s, uint64_t *out, size_t *n)
-{
-    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
-        if (s->slots[i].key != 0)
-            out[(*n)++] = s->slots[i].number;
-}
 
 /* Move every live side map to frozen (none frozen yet), with no add under
  * way: an add's three kinds then land on the same side of the freeze. */
@@ -652,7 +541,7 @@ static int merge_numbers(sn_digests *d, uint64_t **out, size_t *n)
             v[(*n)++] = number_at(g, sn_dgen_ent(t, i) & pos_mask(g));
     }
     for (unsigned i = 0; i < SHARDS; i++)
-        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
+        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
     *out = v;
     return SN_OK;
 }
@@ -666,7 +555,7 @@ static void swap_in(sn_digests *d, generation *g)
     d->gen = g;
     for (unsigned i = 0; i < SHARDS; i++)
         for (int k = 0; k < SN_DIGEST_KINDS; k++)
-            side_free(&d->shards[i].frozen[k]);
+            sn_side_free(&d->shards[i].frozen[k]);
     for (unsigned i = SHARDS; i-- > 0;)
         pthread_rwlock_unlock(&d->shards[i].lock);
     sn_digests_let_go(d, old);
@@ -767,7 +656,7 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         goto out;
     nfz = 0;
     for (unsigned i = 0; i < SHARDS; i++)
-        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
+        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
     if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
         goto out;
     sn_dgen_shape(g2, old->count + nfz);
@@ -934,8 +823,8 @@ void sn_digests_free(sn_digests *d)
         sn_thread_stop(&d->lock, &d->wake, &d->stopping, d->tid);
     for (unsigned i = 0; i < SHARDS; i++) {
         for (int k = 0; k < SN_DIGEST_KINDS; k++) {
-            side_free(&d->shards[i].live[k]);
-            side_free(&d->shards[i].frozen[k]);
+            sn_side_free(&d->shards[i].live[k]);
+            sn_side_free(&d->shards[i].frozen[k]);
         }
         pthread_rwlock_destroy(&d->shards[i].lock);
     }
@@ -963,7 +852,7 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     d->gen_count = n;
     for (unsigned i = 0; i < SHARDS; i++)
         for (int k = 0; k < SN_DIGEST_KINDS; k++)
-            side_free(&d->shards[i].live[k]);
+            sn_side_free(&d->shards[i].live[k]);
     d->live_count = 0;
     return SN_OK;
 }
@@ -975,9 +864,9 @@ static int add_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
     int rc = SN_OK;
     pthread_rwlock_wrlock(&s->lock);
     if ((d->gen == NULL || !generation_has(d->gen, kind, key, n)) &&
-        !side_has(&s->frozen[kind], key, n) && !side_has(&s->live[kind], key, n)) {
-        if ((rc = side_reserve(&s->live[kind])) == SN_OK) {
-            side_insert(&s->live[kind], stored_key(key), n);
+        !sn_side_has(&s->frozen[kind], key, n) && !sn_side_has(&s->live[kind], key, n)) {
+        if ((rc = sn_side_reserve(&s->live[kind])) == SN_OK) {
+            sn_side_insert(&s->live[kind], sn_side_stored_key(key), n);
             d->live_count += kind == SN_DIGEST_SHA256;
         }
     }
@@ -1005,8 +894,8 @@ int sn_digests_find(sn_digests *d, int kind, const uint8_t *digest, uint64_t *ou
     shard *s = shard_of(d, key);
     pthread_rwlock_rdlock(&s->lock);
     int found = (d->gen != NULL && generation_find(d->gen, kind, key, digest, out)) ||
-                side_find(&s->frozen[kind], kind, key, digest, out) ||
-                side_find(&s->live[kind], kind, key, digest, out);
+                sn_side_find(&s->frozen[kind], kind, key, digest, out) ||
+                sn_side_find(&s->live[kind], kind, key, digest, out);
     pthread_rwlock_unlock(&s->lock);
     return found;
 }
@@ -1019,8 +908,8 @@ int sn_digests_range(sn_digests *d, uint32_t prefix, uint64_t *out, size_t max, 
     pthread_rwlock_rdlock(&s->lock);
     if (d->gen != NULL)
         found = generation_range(d->gen, p, out, max, found);
-    found = side_range(&s->frozen[SN_DIGEST_SHA256], p, out, max, found);
-    found = side_range(&s->live[SN_DIGEST_SHA256], p, out, max, found);
+    found = sn_side_range(&s->frozen[SN_DIGEST_SHA256], p, out, max, found);
+    found = sn_side_range(&s->live[SN_DIGEST_SHA256], p, out, max, found);
     pthread_rwlock_unlock(&s->lock);
     *n = found > max ? max : found;
     return found > max ? SN_ELIMIT : SN_OK;

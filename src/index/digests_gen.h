@@ -1,7 +1,8 @@
 /*
  * digests_gen.h - private to src/index: a generation of the digest tables
  * (digests.c builds and serves it, digests_io.c writes and reads it for
- * the index snapshot). The invariants of a table and a generation are in
+ * the index snapshot), and the side maps of numbers added since the last
+ * merge (sidemap.c). The invariants of a table and a generation are in
  * digests.c's top comment. A generation never changes once built; it is
  * freed when the last of its holders (the digests it serves, a snapshot
  * being written) lets it go.
@@ -29,6 +30,44 @@ typedef struct {
     size_t count;
     unsigned refs; /* holders, under the digests' lock once shared */
 } sn_dgen;
+
+/* Bits of a digest key naming the side-map shard (64 shards), and of the
+ * range check's prefix (numindex.h's SN_RANGE_PREFIX_BITS). */
+#define SN_DIGEST_SHARD_BITS 6
+#define SN_DIGEST_RANGE_BITS 20
+
+/* A side map (sidemap.c): numbers added since the last merge, by key. */
+typedef struct {
+    uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
+} sn_dslot;
+
+typedef struct {
+    sn_dslot *slots; /* NULL until first used */
+    size_t mask;     /* slots - 1 */
+    unsigned bits;
+    size_t count;
+} sn_dside;
+
+/* The key as a slot holds it (0 is stored as 1). */
+uint64_t sn_side_stored_key(uint64_t key);
+/* The number of this kind whose digest is `digest` (key its first 8
+ * bytes, big-endian): 1 and *out, or 0. */
+int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out);
+/* Whether number n (whose key is key) is in s. */
+int sn_side_has(const sn_dside *s, uint64_t key, uint64_t n);
+/* Put n under key (stored form), after sn_side_reserve. */
+void sn_side_insert(sn_dside *s, uint64_t key, uint64_t n);
+/* Room for one more: SN_OK or SN_ENOMEM. */
+int sn_side_reserve(sn_dside *s);
+void sn_side_free(sn_dside *s);
+/* The numbers of s whose key has top SN_DIGEST_RANGE_BITS bits `prefix`,
+ * into out[found..max); returns found + how many (counting past max). */
+size_t sn_side_range(const sn_dside *s, uint64_t prefix, uint64_t *out, size_t max, size_t found);
+/* Every number of s appended to out at *n. */
+void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n);
+
+/* Whether number n's digest of this kind is `digest` (digests.c). */
+int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest);
 
 /* The shape of each table for n numbers over g->nids blocks. */
 void sn_dgen_shape(sn_dgen *g, size_t n);
