@@ -12,7 +12,7 @@
  *   - k + fp_bits >= SN_RANGE_BITS, so a 20-bit prefix is decided by the
  *     stored bits alone.
  * A generation never changes once built; it is replaced whole. The side
- * maps are sharded by the key's top SHARD_BITS; a key's home slot in its
+ * maps (sidemap.c) are sharded by the key's top SHARD_BITS; a key's home slot in its
  * shard follows the key's order (keys are uniform digest bits), so the
  * keys of one prefix sit in one run of slots. Each number is held at most
  * once per kind across the generation, the frozen side map and the live
@@ -22,6 +22,7 @@
  * once it has released them no reader holds the old generation.
  */
 #include "index/digests.h"
+#include "index/digests_gen.h"
 
 #include "core/errors.h"
 #include "index/blocks.h"
@@ -34,41 +35,19 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SN_RANGE_BITS 20  /* numindex.h's SN_RANGE_PREFIX_BITS */
-#define MIN_FP_BITS 8     /* fingerprint bits an entry keeps at least */
-#define MAX_FP_BITS 32    /* and at most */
-#define BUCKET_NUMBERS 32 /* entries a bucket holds on average, at most */
-#define SHARD_BITS 6      /* side-map shards: 64 */
+#define SN_RANGE_BITS SN_DIGEST_RANGE_BITS
+#define MIN_FP_BITS 8                   /* fingerprint bits an entry keeps at least */
+#define MAX_FP_BITS 32                  /* and at most */
+#define BUCKET_NUMBERS 32               /* entries a bucket holds on average, at most */
+#define SHARD_BITS SN_DIGEST_SHARD_BITS /* side-map shards: 64 */
 #define SHARDS (1u << SHARD_BITS)
-#define SIDE_INITIAL 64      /* slots of a side map when first used */
 #define HUGE_PAGE (2u << 20) /* tables this big go on huge pages where allowed */
 #define TEXT_MAX 24          /* "+" and up to 20 digits, with room */
 
-typedef struct {
-    uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
-    uint32_t *first; /* (1 << k) + 1 offsets */
-    unsigned k, fp_bits, width;
-    size_t count;
-} table;
-
-typedef struct {
-    uint64_t *ids; /* sorted block ids (number / SN_BLOCK_NUMBERS) */
-    size_t nids;
-    unsigned pos_bits;
-    table t[SN_DIGEST_KINDS];
-    size_t count;
-} generation;
-
-typedef struct {
-    uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
-} slot;
-
-typedef struct {
-    slot *slots; /* NULL until first used */
-    size_t mask; /* slots - 1 */
-    unsigned bits;
-    size_t count;
-} side;
+typedef sn_dtable table;
+typedef sn_dgen generation;
+typedef sn_dslot slot;
+typedef sn_dside side;
 
 typedef struct {
     pthread_rwlock_t lock;
@@ -137,7 +116,7 @@ void sn_number_sm3(uint64_t n, uint8_t digest[32])
 static const size_t digest_len[SN_DIGEST_KINDS] = {32, 16, 32};
 
 /* Whether number n's digest of this kind is `digest` (a lookup's proof). */
-static int confirm(int kind, uint64_t n, const uint8_t *digest)
+int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest)
 {
     uint8_t d[32];
     if (kind == SN_DIGEST_SHA256)
@@ -194,7 +173,7 @@ static uint64_t number_key(EVP_MD_CTX *ctx, uint64_t n)
 
 /* ---- tables ------------------------------------------------------------- */
 
-static void *big_alloc(size_t bytes)
+void *sn_dgen_alloc(size_t bytes)
 {
     void *p = NULL;
     if (bytes < HUGE_PAGE)
@@ -207,7 +186,7 @@ static void *big_alloc(size_t bytes)
 
 /* Entry i: 8 bytes read at once (the table has 8 bytes of slack past its
  * last entry), the entry's own kept. */
-static uint64_t ent_get(const table *t, size_t i)
+uint64_t sn_dgen_ent(const table *t, size_t i)
 {
     const uint8_t *p = t->ents + i * t->width;
     uint64_t v;
@@ -243,7 +222,7 @@ static uint64_t fp_of(const table *t, uint64_t key)
     return (key << t->k) >> (64 - t->fp_bits);
 }
 
-static void generation_free(generation *g)
+void sn_dgen_free(generation *g)
 {
     if (g == NULL)
         return;
@@ -273,8 +252,8 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-        uint64_t v = ent_get(t, i);
-        if (v >> g->pos_bits == fp && confirm(kind, number_at(g, v & mask), digest)) {
+        uint64_t v = sn_dgen_ent(t, i);
+        if (v >> g->pos_bits == fp && sn_digest_confirm(kind, number_at(g, v & mask), digest)) {
             *out = number_at(g, v & mask);
             return 1;
         }
@@ -307,7 +286,7 @@ static int generation_has(const generation *g, int kind, uint64_t key, uint64_t 
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-        uint64_t v = ent_get(t, i);
+        uint64_t v = sn_dgen_ent(t, i);
         if (v >> g->pos_bits == fp && number_at(g, v & mask) == n)
             return 1;
     }
@@ -327,7 +306,7 @@ static size_t generation_range(const generation *g, uint64_t prefix, uint64_t *o
              hi = lo | ((UINT64_C(1) << (64 - SN_RANGE_BITS)) - 1);
     for (uint64_t b = lo >> (64 - t->k); b <= hi >> (64 - t->k); b++) {
         for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
-            uint64_t v = ent_get(t, i), top = b << t->fp_bits | v >> g->pos_bits;
+            uint64_t v = sn_dgen_ent(t, i), top = b << t->fp_bits | v >> g->pos_bits;
             if (top >> (known - SN_RANGE_BITS) != prefix)
                 continue;
             if (found < max)
@@ -386,7 +365,7 @@ static unsigned bits_for(uint64_t v) /* bits to write 0..v */
 }
 
 /* The shape of each table: entry width, fingerprint bits, bucket bits. */
-static void shape(generation *g, size_t n)
+void sn_dgen_shape(generation *g, size_t n)
 {
     g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
     unsigned width = (g->pos_bits + MIN_FP_BITS + 7) / 8;
@@ -408,8 +387,8 @@ static int fill_table(const generation *g, table *t, const uint64_t *keys, const
 {
     size_t nb = (size_t)1 << t->k;
     uint32_t *next = calloc(nb, sizeof(*next));
-    t->first = big_alloc((nb + 1) * sizeof(*t->first));
-    t->ents = big_alloc(t->count * t->width + 8);
+    t->first = sn_dgen_alloc((nb + 1) * sizeof(*t->first));
+    t->ents = sn_dgen_alloc(t->count * t->width + 8);
     if (next == NULL || t->first == NULL || t->ents == NULL) {
         free(next);
         return SN_ENOMEM;
@@ -503,128 +482,28 @@ static int generation_build(EVP_MD *const *methods, const uint64_t *numbers, siz
         collect_ids(g, numbers, n, base != NULL ? base->ids : NULL,
                     base != NULL ? base->nids : 0) != SN_OK)
         goto out;
-    shape(g, n);
+    sn_dgen_shape(g, n);
     positions(g, numbers, n, pos);
     if (n > 0 && (rc = build_kinds(g, methods, numbers, pos, parallel)) != SN_OK)
         goto out;
+    g->refs = 1;
     *out = g;
     g = NULL;
     rc = SN_OK;
 out:
     free(pos);
-    generation_free(g);
+    sn_dgen_free(g);
     return rc;
 }
 
-/* ---- side maps ------------------------------------------------------------ */
+/* ---- side maps (sidemap.c) --------------------------------------------------- */
 
 static shard *shard_of(sn_digests *d, uint64_t key)
 {
     return &d->shards[key >> (64 - SHARD_BITS)];
 }
 
-static size_t side_home(const side *s, uint64_t key)
-{
-    return (size_t)((key << SHARD_BITS) >> (64 - s->bits));
-}
-
-static uint64_t stored_key(uint64_t key)
-{
-    return key == 0 ? 1 : key;
-}
-
-static int side_find(const side *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out)
-{
-    if (s->slots == NULL)
-        return 0;
-    key = stored_key(key);
-    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask) {
-        if (s->slots[i].key == key && confirm(kind, s->slots[i].number, digest)) {
-            *out = s->slots[i].number;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int side_has(const side *s, uint64_t key, uint64_t n)
-{
-    if (s->slots == NULL)
-        return 0;
-    key = stored_key(key);
-    for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask)
-        if (s->slots[i].key == key && s->slots[i].number == n)
-            return 1;
-    return 0;
-}
-
-static void side_insert(side *s, uint64_t key, uint64_t n)
-{
-    size_t i = side_home(s, key);
-    while (s->slots[i].key != 0)
-        i = (i + 1) & s->mask;
-    s->slots[i] = (slot){key, n};
-    s->count++;
-}
-
-/* Room in s for one more at most 3/4 full (its shard write-locked). */
-static int side_reserve(side *s)
-{
-    if (s->slots != NULL && (s->count + 1) * 4 <= (s->mask + 1) * 3)
-        return SN_OK;
-    size_t n = s->slots == NULL ? SIDE_INITIAL : (s->mask + 1) * 2;
-    side bigger = {calloc(n, sizeof(slot)), n - 1, bits_for(n - 1), 0};
-    if (bigger.slots == NULL)
-        return SN_ENOMEM;
-    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
-        if (s->slots[i].key != 0)
-            side_insert(&bigger, s->slots[i].key, s->slots[i].number);
-    free(s->slots);
-    *s = bigger;
-    return SN_OK;
-}
-
-static void side_free(side *s)
-{
-    free(s->slots);
-    *s = (side){NULL, 0, 0, 0};
-}
-
-/* Like generation_range, over side map s of the prefix's shard. Every key
- * of the prefix has its home in [home(lo), home(hi)] and sits at or after
- * it with no empty slot between, so the run from there to the first empty
- * slot past home(hi) holds them all. */
-static size_t side_range(const side *s, uint64_t prefix, uint64_t *out, size_t max, size_t found)
-{
-    if (s->slots == NULL)
-        return found;
-    unsigned shift = 64 - SN_RANGE_BITS;
-    uint64_t lo = prefix << shift, hi = lo | ((UINT64_C(1) << shift) - 1);
-    size_t a = side_home(s, stored_key(lo)), span = side_home(s, hi) - a;
-    for (size_t j = 0; j <= s->mask; j++) {
-        const slot *e = &s->slots[(a + j) & s->mask];
-        if (e->key == 0) {
-            if (j >= span)
-                break;
-            continue;
-        }
-        if (e->key >> shift == prefix) {
-            if (found < max)
-                out[found] = e->number;
-            found++;
-        }
-    }
-    return found;
-}
-
 /* ---- the merge thread ----------------------------------------------------- */
-
-static void number_of_slots(const side *s, uint64_t *out, size_t *n)
-{
-    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
-        if (s->slots[i].key != 0)
-            out[(*n)++] = s->slots[i].number;
-}
 
 /* Move every live side map to frozen (none frozen yet), with no add under
  * way: an add's three kinds then land on the same side of the freeze. */
@@ -659,10 +538,10 @@ static int merge_numbers(sn_digests *d, uint64_t **out, size_t *n)
     if (g != NULL) { /* in table order; their block ids are g's */
         const table *t = &g->t[SN_DIGEST_SHA256];
         for (size_t i = 0; i < t->count; i++)
-            v[(*n)++] = number_at(g, ent_get(t, i) & pos_mask(g));
+            v[(*n)++] = number_at(g, sn_dgen_ent(t, i) & pos_mask(g));
     }
     for (unsigned i = 0; i < SHARDS; i++)
-        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
+        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], v, n);
     *out = v;
     return SN_OK;
 }
@@ -676,10 +555,10 @@ static void swap_in(sn_digests *d, generation *g)
     d->gen = g;
     for (unsigned i = 0; i < SHARDS; i++)
         for (int k = 0; k < SN_DIGEST_KINDS; k++)
-            side_free(&d->shards[i].frozen[k]);
+            sn_side_free(&d->shards[i].frozen[k]);
     for (unsigned i = SHARDS; i-- > 0;)
         pthread_rwlock_unlock(&d->shards[i].lock);
-    generation_free(old);
+    sn_digests_let_go(d, old);
 }
 
 /* Whether generations a and b have one shape (position bits, buckets,
@@ -715,7 +594,7 @@ static void copy_bucket(const generation *old, const table *t, const generation 
         return;
     }
     for (uint32_t i = from; i < to; i++) {
-        uint64_t v = ent_get(t, i), p = v & pos_mask(old);
+        uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old);
         p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
         ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
     }
@@ -733,8 +612,8 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
     if (next == NULL)
         return SN_ENOMEM;
     t2->count = t->count + count_frozen(d, kind, t2, next);
-    t2->first = big_alloc((nb + 1) * sizeof(*t2->first));
-    t2->ents = big_alloc(t2->count * t2->width + 8);
+    t2->first = sn_dgen_alloc((nb + 1) * sizeof(*t2->first));
+    t2->ents = sn_dgen_alloc(t2->count * t2->width + 8);
     if (t2->first == NULL || t2->ents == NULL) {
         free(next);
         return SN_ENOMEM;
@@ -777,10 +656,10 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         goto out;
     nfz = 0;
     for (unsigned i = 0; i < SHARDS; i++)
-        number_of_slots(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
+        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
     if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
         goto out;
-    shape(g2, old->count + nfz);
+    sn_dgen_shape(g2, old->count + nfz);
     rc = 1;
     if (!same_shape(old, g2))
         goto out;
@@ -795,12 +674,13 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)
             goto out;
     g2->count = old->count + nfz;
+    g2->refs = 1;
     *out = g2;
     g2 = NULL;
 out:
     free(remap);
     free(fz);
-    generation_free(g2);
+    sn_dgen_free(g2);
     return rc;
 }
 
@@ -877,6 +757,40 @@ static void maybe_merge(sn_digests *d)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* ---- holding a generation (digests_gen.h) ---------------------------------- */
+
+sn_dgen *sn_digests_hold(sn_digests *d)
+{
+    shard *s = &d->shards[0]; /* any shard's read lock keeps a swap out */
+    pthread_rwlock_rdlock(&s->lock);
+    generation *g = d->gen;
+    if (g != NULL) {
+        pthread_mutex_lock(&d->lock);
+        g->refs++;
+        pthread_mutex_unlock(&d->lock);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return g;
+}
+
+void sn_digests_let_go(sn_digests *d, sn_dgen *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&d->lock);
+    int last = --g->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (last)
+        sn_dgen_free(g);
+}
+
+void sn_digests_install(sn_digests *d, sn_dgen *g)
+{
+    sn_digests_let_go(d, d->gen);
+    d->gen = g;
+    d->gen_count = g->count;
+}
+
 /* ---- the interface --------------------------------------------------------- */
 
 sn_digests *sn_digests_new(void)
@@ -909,12 +823,12 @@ void sn_digests_free(sn_digests *d)
         sn_thread_stop(&d->lock, &d->wake, &d->stopping, d->tid);
     for (unsigned i = 0; i < SHARDS; i++) {
         for (int k = 0; k < SN_DIGEST_KINDS; k++) {
-            side_free(&d->shards[i].live[k]);
-            side_free(&d->shards[i].frozen[k]);
+            sn_side_free(&d->shards[i].live[k]);
+            sn_side_free(&d->shards[i].frozen[k]);
         }
         pthread_rwlock_destroy(&d->shards[i].lock);
     }
-    generation_free(d->gen);
+    sn_digests_let_go(d, d->gen);
     contexts_close(d->ctx);
     for (int k = 0; k < SN_DIGEST_KINDS; k++)
         EVP_MD_free(d->methods[k]); /* NULL-safe */
@@ -933,12 +847,12 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     int rc = generation_build(d->methods, numbers, n, NULL, 1, &g);
     if (rc != SN_OK)
         return rc;
-    generation_free(d->gen);
+    sn_digests_let_go(d, d->gen);
     d->gen = g;
     d->gen_count = n;
     for (unsigned i = 0; i < SHARDS; i++)
         for (int k = 0; k < SN_DIGEST_KINDS; k++)
-            side_free(&d->shards[i].live[k]);
+            sn_side_free(&d->shards[i].live[k]);
     d->live_count = 0;
     return SN_OK;
 }
@@ -950,9 +864,9 @@ static int add_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
     int rc = SN_OK;
     pthread_rwlock_wrlock(&s->lock);
     if ((d->gen == NULL || !generation_has(d->gen, kind, key, n)) &&
-        !side_has(&s->frozen[kind], key, n) && !side_has(&s->live[kind], key, n)) {
-        if ((rc = side_reserve(&s->live[kind])) == SN_OK) {
-            side_insert(&s->live[kind], stored_key(key), n);
+        !sn_side_has(&s->frozen[kind], key, n) && !sn_side_has(&s->live[kind], key, n)) {
+        if ((rc = sn_side_reserve(&s->live[kind])) == SN_OK) {
+            sn_side_insert(&s->live[kind], sn_side_stored_key(key), n);
             d->live_count += kind == SN_DIGEST_SHA256;
         }
     }
@@ -980,8 +894,8 @@ int sn_digests_find(sn_digests *d, int kind, const uint8_t *digest, uint64_t *ou
     shard *s = shard_of(d, key);
     pthread_rwlock_rdlock(&s->lock);
     int found = (d->gen != NULL && generation_find(d->gen, kind, key, digest, out)) ||
-                side_find(&s->frozen[kind], kind, key, digest, out) ||
-                side_find(&s->live[kind], kind, key, digest, out);
+                sn_side_find(&s->frozen[kind], kind, key, digest, out) ||
+                sn_side_find(&s->live[kind], kind, key, digest, out);
     pthread_rwlock_unlock(&s->lock);
     return found;
 }
@@ -994,8 +908,8 @@ int sn_digests_range(sn_digests *d, uint32_t prefix, uint64_t *out, size_t max, 
     pthread_rwlock_rdlock(&s->lock);
     if (d->gen != NULL)
         found = generation_range(d->gen, p, out, max, found);
-    found = side_range(&s->frozen[SN_DIGEST_SHA256], p, out, max, found);
-    found = side_range(&s->live[SN_DIGEST_SHA256], p, out, max, found);
+    found = sn_side_range(&s->frozen[SN_DIGEST_SHA256], p, out, max, found);
+    found = sn_side_range(&s->live[SN_DIGEST_SHA256], p, out, max, found);
     pthread_rwlock_unlock(&s->lock);
     *n = found > max ? max : found;
     return found > max ? SN_ELIMIT : SN_OK;

@@ -80,6 +80,20 @@ void sn_digests_set_side_min(sn_digests *d, size_t min);
 void sn_digests_settle(sn_digests *d);
 unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed);
 
+/* ---- the index snapshot (digests_io.c) ------------------------------------
+ * The tables d serves when called, written through put(ctx, bytes, len)
+ * (a non-zero return stops and is returned); the side maps are not
+ * written (their numbers are hashed again at load). d may be in use: the
+ * tables are held, not copied, and a merge meanwhile goes on. */
+int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx);
+
+/* Give d (new, unshared, no tables yet) the tables saved at p[0..len),
+ * then add the numbers of numbers[0..n) (the states the snapshot holds;
+ * the array is reordered) that are not in them, hashing those only. Refused (SN_EINVAL, d
+ * unchanged) unless the part is whole tables of this build's shape whose
+ * kinds hold the same numbers, each once. SN_OK, SN_EINVAL, SN_ENOMEM. */
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, uint64_t *numbers, size_t n);
+
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(uint64_t n, uint8_t digest[32]);
 void sn_number_md5(uint64_t n, uint8_t digest[16]);

@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "index/blocks.h"
 #include "index/digests.h"
+#include "index/digests_gen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,16 +123,36 @@ static int list_number(void *ctx, uint64_t n)
     return 0;
 }
 
+/* Every number of the states, a block's together. */
+static int state_numbers(sn_numindex *ix, number_list *l)
+{
+    l->v = sn_dgen_alloc(sn_blocks_count(ix->states) * sizeof(uint64_t) + 1); /* huge pages */
+    l->n = 0;
+    if (l->v == NULL)
+        return SN_ENOMEM;
+    sn_blocks_each(ix->states, list_number, l);
+    return SN_OK;
+}
+
 int sn_numindex_build_digests(sn_numindex *ix)
 {
+    number_list l;
     if (ix->digests == NULL)
         return SN_OK;
-    /* a block's numbers come together: digests.c's block table is cheap then */
-    number_list l = {malloc(sn_blocks_count(ix->states) * sizeof(uint64_t) + 1), 0};
-    if (l.v == NULL)
+    if (state_numbers(ix, &l) != SN_OK)
         return SN_ENOMEM;
-    sn_blocks_each(ix->states, list_number, &l);
     int rc = sn_digests_build(ix->digests, l.v, l.n);
+    free(l.v);
+    return rc;
+}
+
+/* The digest tables saved at p[0..len), and the states' numbers they lack. */
+static int restore_digests(sn_numindex *ix, const uint8_t *p, size_t len)
+{
+    number_list l;
+    if (state_numbers(ix, &l) != SN_OK)
+        return SN_ENOMEM;
+    int rc = sn_digests_restore(ix->digests, p, len, l.v, l.n);
     free(l.v);
     return rc;
 }
@@ -147,14 +168,21 @@ sn_blocks *sn_numindex_states(sn_numindex *ix)
     return ix->states;
 }
 
-int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b)
+int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, const uint8_t *digests, size_t len)
 {
     sn_blocks_free(ix->states);
     ix->states = b;
-    int rc = sn_numindex_load_end(ix); /* sorted and trimmed already: counts and digests */
+    int rc = sn_blocks_load_end(ix->states); /* sorted and trimmed already: counts */
+    if (rc == SN_OK && ix->digests != NULL)
+        rc = len > 0 ? restore_digests(ix, digests, len) : sn_numindex_build_digests(ix);
     if (rc != SN_OK) {
         sn_blocks_free(ix->states);
         ix->states = sn_blocks_new(); /* NULL only when out of memory, as failed anyway */
+        sn_digests *fresh = ix->digests != NULL ? sn_digests_new() : NULL;
+        if (fresh != NULL) { /* as new: a restore may have put tables in */
+            sn_digests_free(ix->digests);
+            ix->digests = fresh;
+        }
     }
     return rc;
 }

@@ -76,10 +76,14 @@ struct sn_blocks;
 struct sn_blocks *sn_numindex_states(sn_numindex *ix);
 
 /* Fill an empty, unshared index with the states of b (loaded with
- * sn_blocks_restore and sn_blocks_load_end), which it then owns, and build
- * the digest maps from them. SN_OK or SN_ENOMEM (b is then freed and the
- * index stays empty). */
-int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b);
+ * sn_blocks_restore and sn_blocks_load_end), which it then owns, and its
+ * digest tables with those saved at digests[0..len) (sn_digests_save),
+ * adding the states' numbers they lack; with len 0 (none saved), built
+ * from the states. An index that leaves digests out ignores them. SN_OK,
+ * SN_EINVAL (the saved tables are not ones digests.c makes) or SN_ENOMEM:
+ * b is then freed and the index stays empty. */
+int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b, const uint8_t *digests,
+                             size_t len);
 /* Build the digest tables from the states in the index (sn_numindex_load_end
  * does; an index whose states were loaded another way, such as from a
  * snapshot of its blocks, calls it once after). Only before the index is

@@ -7,7 +7,12 @@
  *            HEADER_BYTES
  *   records  one a block (blocks.h, sn_blocks_save), in no order
  *   trailer  END_MARK (u64, never a block id), blocks (u64), numbers (u64)
+ *   digests  the digest tables as sn_digests_save writes them (digests_io.c),
+ *            none when the index leaves digests out (--hashed-checks off)
+ *   length   bytes of the digests part (u64; 0: none)
  *   checksum BLAKE2b-256 (libsodium crypto_generichash) of all the above
+ * A load with digests takes the saved tables (no hashing) when there are
+ * some, else builds them from the states; one without ignores them.
  * Invariants: PATH is only ever replaced by rename(2) of a whole, fsynced
  * PATH.tmp (then the folder is fsynced); a load builds the states in a
  * directory of its own and hands it to the index only when every check
@@ -33,7 +38,9 @@
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 64
 #define TRAILER_BYTES 24
+#define LENGTH_BYTES 8                     /* the digests part's length */
 #define SUM_BYTES crypto_generichash_BYTES /* 32 */
+#define MIN_BYTES (HEADER_BYTES + TRAILER_BYTES + LENGTH_BYTES + SUM_BYTES)
 #define END_MARK UINT64_MAX
 #define WRITE_BUFFER (1u << 20) /* bytes gathered before a write(2) */
 #define FILE_MODE 0600          /* as private as the store: it holds every number's state */
@@ -45,7 +52,7 @@ typedef struct {
     uint8_t *buf; /* WRITE_BUFFER bytes */
     size_t len;
     crypto_generichash_state sum;
-    uint64_t blocks, numbers, bytes;
+    uint64_t blocks, numbers, bytes, digest_bytes;
     int error; /* errno of a failed write; 0 */
 } out_file;
 
@@ -89,6 +96,13 @@ static int put_record(void *ctx, const uint8_t *rec, size_t len)
     return put_bytes(o, rec, len);
 }
 
+static int put_digests(void *ctx, const void *p, size_t len)
+{
+    out_file *o = ctx;
+    o->digest_bytes += len;
+    return put_bytes(o, p, len);
+}
+
 static void header_of(uint8_t h[HEADER_BYTES], const char *store_id, uint64_t position)
 {
     uint32_t format = SN_SNAPSHOT_FORMAT, mark = BYTE_ORDER_MARK;
@@ -115,6 +129,11 @@ static int write_body(out_file *o, sn_numindex *ix, const char *store_id, uint64
     free(rec);
     uint64_t trailer[3] = {END_MARK, o->blocks, o->numbers};
     if (rc == SN_OK && put_bytes(o, trailer, sizeof(trailer)) != 0)
+        rc = SN_EIO;
+    sn_digests *d = sn_numindex_digests(ix);
+    if (rc == SN_OK && d != NULL && sn_digests_save(d, put_digests, o) != 0)
+        rc = SN_EIO;
+    if (rc == SN_OK && put_bytes(o, &o->digest_bytes, LENGTH_BYTES) != 0)
         rc = SN_EIO;
     crypto_generichash_final(&o->sum, sum, sizeof(sum));
     o->bytes += sizeof(sum);
@@ -176,8 +195,11 @@ int sn_snapshot_write(const char *path, sn_numindex *ix, const char *store_id, u
         return sn_fail(err, errlen, SN_EIO, "cannot sync the folder of %s: %s", path,
                        strerror(errno));
     if (info != NULL) {
-        *info = (sn_snapshot_info){
-            .position = position, .numbers = o.numbers, .blocks = o.blocks, .bytes = o.bytes};
+        *info = (sn_snapshot_info){.position = position,
+                                   .numbers = o.numbers,
+                                   .blocks = o.blocks,
+                                   .bytes = o.bytes,
+                                   .digest_bytes = o.digest_bytes};
         snprintf(info->store_id, sizeof(info->store_id), "%s", store_id);
     }
     return SN_OK;
@@ -248,18 +270,27 @@ static int load_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const cha
 {
     uint8_t sum[SUM_BYTES];
     sn_blocks *b = NULL;
+    uint64_t dlen;
     int rc;
-    if (size < HEADER_BYTES + TRAILER_BYTES + SUM_BYTES)
+    if (size < MIN_BYTES)
         return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
     crypto_generichash(sum, sizeof(sum), p, size - SUM_BYTES, NULL, 0);
     if (sodium_memcmp(sum, p + size - SUM_BYTES, SUM_BYTES) != 0)
         return sn_fail(err, errlen, SN_EINVAL, "checksum mismatch: damaged or truncated");
-    if ((rc = check_header(p, store_id, cursor, info, err, errlen)) != SN_OK ||
-        (rc = read_records(p, size - SUM_BYTES, info, &b, err, errlen)) != SN_OK)
+    if ((rc = check_header(p, store_id, cursor, info, err, errlen)) != SN_OK)
+        return rc;
+    memcpy(&dlen, p + size - SUM_BYTES - LENGTH_BYTES, LENGTH_BYTES);
+    if (dlen > size - MIN_BYTES)
+        return sn_fail(err, errlen, SN_EINVAL, "its digest tables do not read back");
+    size_t blocks_end = size - SUM_BYTES - LENGTH_BYTES - (size_t)dlen;
+    if ((rc = read_records(p, blocks_end, info, &b, err, errlen)) != SN_OK)
         return rc;
     info->bytes = size;
-    if (sn_numindex_adopt_states(ix, b) != SN_OK)
-        return sn_fail(err, errlen, SN_ENOMEM, "out of memory building the digest maps");
+    info->digest_bytes = dlen;
+    if ((rc = sn_numindex_adopt_states(ix, b, p + blocks_end, (size_t)dlen)) != SN_OK)
+        return rc == SN_EINVAL
+                   ? sn_fail(err, errlen, rc, "its digest tables do not read back")
+                   : sn_fail(err, errlen, rc, "out of memory loading the digest tables");
     return SN_OK;
 }
 
@@ -278,7 +309,7 @@ int sn_snapshot_load(const char *path, sn_numindex *ix, const char *store_id, ui
     }
     memset(info, 0, sizeof(*info));
     size_t size = (size_t)st.st_size;
-    if (size < HEADER_BYTES + TRAILER_BYTES + SUM_BYTES) {
+    if (size < MIN_BYTES) {
         close(fd);
         return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
     }

@@ -2,8 +2,8 @@
  * snapshot.h - the serving index on disk, so a restart is back in seconds:
  * the states of every number (the blocks of blocks.h, as they are in
  * memory), the store they came from and the change number (log position)
- * they cover; the digest maps are not in it (they are built again from the
- * states at load).
+ * they cover; and the digest tables (digests.h) when the index has them,
+ * loaded back with no hashing (else built again from the states).
  *
  * A snapshot is written to PATH.tmp, fsynced, renamed over PATH and its
  * folder fsynced: PATH is always a whole snapshot, the old one or the new
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SN_SNAPSHOT_FORMAT 1        /* the layout's version; another is refused */
+#define SN_SNAPSHOT_FORMAT 2        /* the layout's version; another is refused */
 #define SN_SNAPSHOT_PATH_MAX 4096   /* bytes of a snapshot's path */
 #define SN_SNAPSHOT_SUFFIX ".index" /* the default path: the SQLite file's, plus this */
 
@@ -31,7 +31,8 @@ typedef struct {
     char store_id[SN_STORE_ID_LEN + 1];
     uint64_t position; /* every change up to here is in it (or a later state) */
     uint64_t numbers, blocks;
-    uint64_t bytes; /* the file's size */
+    uint64_t bytes;        /* the file's size */
+    uint64_t digest_bytes; /* of it, the digest tables' (0: none saved) */
 } sn_snapshot_info;
 
 /* Write ix's states as the snapshot at path: the index may be in use (each
@@ -43,7 +44,8 @@ int sn_snapshot_write(const char *path, sn_numindex *ix, const char *store_id, u
                       sn_snapshot_info *info, char *err, size_t errlen);
 
 /* Load the snapshot at path into ix, which must be new, empty and
- * unshared, and build its digest maps: only when the file is whole (its
+ * unshared, with its digest tables (those saved, else built from the
+ * states; none for an index without digests): only when the file is whole (its
  * checksum), of this format, of the store store_id, and at a position no
  * later than cursor (the store's change number now). SN_OK with info
  * filled; SN_ENOTFOUND (no file) or SN_EINVAL (refused, err says why: a

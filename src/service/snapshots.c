@@ -148,10 +148,14 @@ static int from_snapshot(sn_snapshots *sp, sn_numindex *ix, sn_store *s, uint64_
         return rc;
     atomic_store(&sp->indexed, position);
     sn_log(SN_LOG_INFO,
-           "index snapshot loaded: %llu numbers at position %llu in %.2f s, then %zu changes "
-           "after it in %.2f s",
+           "index snapshot loaded: %llu numbers at position %llu in %.2f s (digest tables %s), "
+           "then %zu changes after it in %.2f s",
            (unsigned long long)info.numbers, (unsigned long long)info.position,
-           (double)(t1 - t0) / 1000.0, replayed, (double)(sn_monotonic_ms() - t1) / 1000.0);
+           (double)(t1 - t0) / 1000.0,
+           !sn_numindex_has_digests(ix) ? "left out"
+           : info.digest_bytes > 0      ? "loaded"
+                                        : "built",
+           replayed, (double)(sn_monotonic_ms() - t1) / 1000.0);
     return SN_OK;
 }
 

@@ -10,6 +10,11 @@ The cases:
     stopped, loads it ("index snapshot loaded"), replays only the changes
     after its position (more than one page of them), and answers as a
     rebuild from the store does, by number and by SHA-256 and MD5;
+  - hashed checks answer from the digest tables saved in the snapshot
+    ("digest tables loaded"), numbers added since the last merge (the side
+    map, not saved) included; a snapshot written with --hashed-checks off
+    has none and the next start with them builds them ("built"); a start
+    with them off leaves them out ("left out");
   - the server's own commits after an import beside it (another process)
     still leave the import to be read at the next start;
   - kill -9 while a snapshot is being written (PATH.tmp present), several
@@ -119,11 +124,14 @@ def answers_right(c, server, what):
     h.same_answers(what, asked, h.answers_from_server(server, c.app, asked, CHECK_BATCH), store, c.seed)
 
 
-def hashed_right(c, server, what, count=300):
-    """Checks by SHA-256 and MD5 of the E.164 text answer as checks by number:
-    the digest maps were built from the loaded states."""
+def hashed_right(c, server, what, count=300, numbers=None):
+    """Checks by SHA-256 and MD5 of the E.164 text answer as checks by number
+    (count numbers of c.known, or those given): the digest tables were
+    loaded from the snapshot or built from the loaded states."""
     client = server.client(c.app)
-    for n in c.rng.sample(sorted(c.known), count):
+    numbers = c.rng.sample(sorted(c.known), count) if numbers is None else numbers
+    count = len(numbers)
+    for n in numbers:
         by_number = expect_json(client.post("/v1/check", {"number": n, "date": "2026-11-30"}))
         for field, fn in (("number_sha256", hashlib.sha256), ("number_md5", hashlib.md5)):
             body = expect_json(client.post("/v1/check", {field: fn(n.encode()).hexdigest(),
@@ -192,6 +200,7 @@ def case_restart_from_the_snapshot_replays_what_came_after_it(c):
     s = serve(c)
     try:
         expect_log(s, "index snapshot loaded", "restart")
+        expect_log(s, "(digest tables loaded)", "restart")
         log = s.stderr()
         replayed = int(log.split("then ")[1].split(" changes")[0])
         assert replayed > REPLAY_PAGE, "%d changes replayed, fewer than a page:\n%s" % (
@@ -208,6 +217,46 @@ def case_restart_from_the_snapshot_replays_what_came_after_it(c):
     finally:
         rebuilt.stop(expect_rc=0)
     no_sanitizer_report(rebuilt)
+
+
+def restart_with_tables(c, how, *extra):
+    """A start from the snapshot whose log says the digest tables were `how`."""
+    s = serve(c, *extra)
+    expect_log(s, "index snapshot loaded", how)
+    expect_log(s, "(digest tables %s)" % how, how)
+    return s
+
+
+@h.timeout(600)
+def case_hashed_checks_answer_from_the_saved_digest_tables(c):
+    first_snapshot(c)
+    before = set(c.known)
+    more_events(c, 100, 400)  # new numbers: replayed at start, into the side map
+    added = sorted(c.known - before)
+    s = restart_with_tables(c, "loaded")
+    try:
+        hashed_right(c, s, "tables loaded, new numbers replayed", numbers=added)
+        hashed_right(c, s, "tables loaded")
+    finally:
+        s.stop(expect_rc=0)  # the snapshot: the tables, without the side map's numbers
+    no_sanitizer_report(s)
+    s = restart_with_tables(c, "loaded")
+    try:  # the side map's numbers were added back at load
+        hashed_right(c, s, "tables loaded, the side map's numbers added back", numbers=added)
+        answers_right(c, s, "tables loaded")
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
+    s = restart_with_tables(c, "left out", "--hashed-checks", "off")
+    s.stop(expect_rc=0)  # a snapshot with no tables
+    no_sanitizer_report(s)
+    s = restart_with_tables(c, "built")
+    try:
+        hashed_right(c, s, "tables built from a snapshot without them", numbers=added)
+        hashed_right(c, s, "tables built")
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
 
 
 def wait_for_write(path, server, limit_s):

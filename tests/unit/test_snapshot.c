@@ -1,8 +1,12 @@
 /* test_snapshot.c - the index snapshot: what is written loads back to the
- * same answers (states, escaped days, digests); a flipped byte, a torn
- * file, another store, another format, a position ahead of the store or no
- * file at all is refused and leaves the index empty; a failed write leaves
- * the old snapshot in place. */
+ * same answers (states, escaped days, every hashed lookup, from the saved
+ * digest tables, with the numbers of the side map added back); a flipped
+ * byte (in the states or the digest tables), a torn file, another store,
+ * another format (the one before the digest tables too), a position ahead
+ * of the store, digest tables that are not ones digests.c makes, or no
+ * file at all is refused and leaves the index empty; a snapshot without
+ * digest tables builds them, one with them loads into an index without;
+ * a failed write leaves the old snapshot in place. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 
 #include "core/date.h"
 #include "core/errors.h"
+#include "index/blocks.h"
 #include "index/snapshot.h"
 
 #include <pthread.h>
@@ -195,6 +200,31 @@ static void foreign_ahead_and_missing_are_refused(void **state)
     assert_int_equal(load_code(STORE_A, 1000, err, sizeof(err)), SN_OK); /* changes since */
 }
 
+/* The file at path read whole into *all: its size. */
+static size_t read_all(uint8_t **all)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    size_t size = (size_t)ftell(f);
+    rewind(f);
+    *all = malloc(size);
+    assert_non_null(*all);
+    assert_int_equal(fread(*all, 1, size, f), size);
+    fclose(f);
+    return size;
+}
+
+/* all[0..size) written over path with a checksum that matches it. */
+static void write_all(uint8_t *all, size_t size)
+{
+    crypto_generichash(all + size - 32, 32, all, size - 32, NULL, 0);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(all, 1, size, f), size);
+    fclose(f);
+}
+
 /* Another format version, with a checksum that matches it. */
 static void other_format_is_refused(void **state)
 {
@@ -217,6 +247,14 @@ static void other_format_is_refused(void **state)
     free(all);
     assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
     assert_non_null(strstr(err, "format version"));
+    uint8_t *again; /* the format before the digest tables (1) */
+    size_t size = read_all(&again);
+    format = SN_SNAPSHOT_FORMAT - 1;
+    memcpy(again + 8, &format, 4);
+    write_all(again, size);
+    free(again);
+    assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
+    assert_non_null(strstr(err, "format version 1,"));
 }
 
 static void failed_write_keeps_the_old_snapshot(void **state)
@@ -298,6 +336,295 @@ static void written_while_the_index_grows_holds_every_earlier_number(void **stat
     }
 }
 
+/* ---- the digest tables ------------------------------------------------------ */
+
+#define EXTRA 700 /* numbers put after the tables were built: the side map's */
+
+static sn_number extra_at(size_t j)
+{
+    return BASE + 50000000ull + j * 7; /* new blocks */
+}
+
+/* filled(), then EXTRA numbers put one at a time (in the side map). */
+static sn_numindex *filled_and_added(void)
+{
+    sn_numindex *ix = filled();
+    for (size_t j = 0; j < EXTRA; j++) {
+        sn_number_state st;
+        sn_state_init(&st, extra_at(j));
+        st.status = 1;
+        st.first_day = sn_day_from_civil(2022, 2, 2);
+        assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    }
+    return ix;
+}
+
+/* Number n is found by its SHA-256, MD5 and SM3 in ix (or, found 0, by none). */
+static void finds(sn_numindex *ix, sn_number n, int found)
+{
+    uint8_t sha[32], md5[16], sm3[32];
+    sn_number a = 0, b = 0, c = 0;
+    sn_number_sha256(n, sha);
+    sn_number_md5(n, md5);
+    sn_number_sm3(n, sm3);
+    assert_int_equal(sn_numindex_find_sha256(ix, sha, &a), found);
+    assert_int_equal(sn_numindex_find_md5(ix, md5, &b), found);
+    assert_int_equal(sn_numindex_find_sm3(ix, sm3, &c), found);
+    if (found)
+        assert_true(a == n && b == n && c == n);
+}
+
+static int cmp_number(const void *x, const void *y)
+{
+    sn_number a = *(const sn_number *)x, b = *(const sn_number *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The range check of n's SHA-256 prefix lists the same numbers in a and b. */
+static void same_range(sn_numindex *a, sn_numindex *b, sn_number n)
+{
+    uint8_t sha[32];
+    sn_number x[64], y[64];
+    size_t nx = 0, ny = 0;
+    sn_number_sha256(n, sha);
+    uint32_t prefix = (uint32_t)sha[0] << 12 | (uint32_t)sha[1] << 4 | sha[2] >> 4;
+    assert_int_equal(sn_numindex_range_sha256(a, prefix, x, 64, &nx), SN_OK);
+    assert_int_equal(sn_numindex_range_sha256(b, prefix, y, 64, &ny), SN_OK);
+    assert_true(nx >= 1);
+    assert_int_equal(nx, ny);
+    qsort(x, nx, sizeof(x[0]), cmp_number);
+    qsort(y, ny, sizeof(y[0]), cmp_number);
+    assert_memory_equal(x, y, nx * sizeof(x[0]));
+}
+
+static void digest_tables_load_back_to_the_same_lookups(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info w, r;
+    (void)state;
+    sn_numindex *ix = filled_and_added(), *back = sn_numindex_new();
+    assert_int_equal(sn_snapshot_write(path, ix, STORE_A, 42, &w, err, sizeof(err)), SN_OK);
+    assert_true(w.digest_bytes > 3 * 3 * COUNT); /* the merged tables, 3-4 bytes an entry */
+    assert_int_equal(sn_snapshot_load(path, back, STORE_A, 42, &r, err, sizeof(err)), SN_OK);
+    assert_int_equal(r.digest_bytes, w.digest_bytes);
+    assert_int_equal(sn_digests_count(sn_numindex_digests(back)), COUNT + EXTRA);
+    for (size_t i = 0; i < COUNT; i++) {
+        finds(back, number_at(i), 1);
+        if (i % 97 == 0)
+            same_range(ix, back, number_at(i));
+    }
+    for (size_t j = 0; j < EXTRA; j++) /* in no table: added back at load */
+        finds(back, extra_at(j), 1);
+    same_range(ix, back, extra_at(3));
+    finds(back, BASE + 3 * COUNT + 100, 0);
+    sn_numindex_free(ix);
+    sn_numindex_free(back);
+}
+
+/* Where the digest part of all[0..size) starts, and its header's fields. */
+typedef struct {
+    size_t at, first, ents; /* the part; SHA-256's offsets and entries */
+    uint64_t count, nids;
+    uint32_t pos_bits, k, fp_bits, width;
+} digest_part;
+
+static digest_part part_of(const uint8_t *all, size_t size)
+{
+    digest_part d;
+    uint64_t len;
+    memcpy(&len, all + size - 40, 8);
+    assert_true(len > 32 && len < size);
+    d.at = size - 40 - (size_t)len;
+    memcpy(&d.count, all + d.at, 8);
+    memcpy(&d.nids, all + d.at + 8, 8);
+    memcpy(&d.pos_bits, all + d.at + 16, 4);
+    memcpy(&d.k, all + d.at + 20, 4);
+    memcpy(&d.fp_bits, all + d.at + 24, 4);
+    memcpy(&d.width, all + d.at + 28, 4);
+    d.first = d.at + 32 + (size_t)d.nids * 8;
+    d.ents = d.first + (((size_t)1 << d.k) + 1) * 4;
+    return d;
+}
+
+/* The number of SHA-256 entry i. */
+static sn_number entry_number(const uint8_t *all, const digest_part *d, size_t i)
+{
+    uint64_t v = 0, id;
+    memcpy(&v, all + d->ents + i * d->width, d->width);
+    uint64_t pos = v & ((UINT64_C(1) << d->pos_bits) - 1);
+    memcpy(&id, all + d->at + 32 + (pos / SN_BLOCK_NUMBERS) * 8, 8);
+    return id * SN_BLOCK_NUMBERS + pos % SN_BLOCK_NUMBERS;
+}
+
+/* A snapshot of filled() at position 1, read whole: *d its digest part. */
+static size_t written_whole(uint8_t **all, digest_part *d)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_numindex *ix = filled();
+    assert_int_equal(sn_snapshot_write(path, ix, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
+    sn_numindex_free(ix);
+    size_t size = read_all(all);
+    *d = part_of(*all, size);
+    assert_int_equal(d->count, COUNT);
+    return size;
+}
+
+/* Served as saved: an entry's fingerprint changed (checksum made to match)
+ * loses that number's SHA-256 lookup, which a rebuild would not. */
+static void saved_tables_are_served_not_rebuilt(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info r;
+    uint8_t *all;
+    digest_part d;
+    (void)state;
+    size_t size = written_whole(&all, &d);
+    sn_number n = entry_number(all, &d, 5);
+    all[d.ents + 5 * d.width + d.width - 1] ^= 0x80; /* the fingerprint's top bit */
+    write_all(all, size);
+    free(all);
+    sn_numindex *back = sn_numindex_new();
+    assert_int_equal(sn_snapshot_load(path, back, STORE_A, 1, &r, err, sizeof(err)), SN_OK);
+    uint8_t sha[32], md5[16];
+    sn_number found = 0;
+    sn_number_sha256(n, sha);
+    sn_number_md5(n, md5);
+    assert_int_equal(sn_numindex_find_sha256(back, sha, &found), 0);
+    assert_int_equal(sn_numindex_find_md5(back, md5, &found), 1);
+    assert_int_equal(found, n);
+    sn_numindex_free(back);
+}
+
+/* A flipped byte in the digest part: the checksum refuses it. */
+static void flipped_byte_in_the_digest_tables_is_refused(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    uint8_t *all;
+    digest_part d;
+    (void)state;
+    size_t size = written_whole(&all, &d);
+    size_t at[] = {d.at, d.first + 3, d.ents + 11, d.ents + (size - 40 - d.ents) / 2, size - 41};
+    for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        fseek(f, (long)at[k], SEEK_SET);
+        fputc(all[at[k]] ^ 0x04, f);
+        fclose(f);
+        assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
+        assert_non_null(strstr(err, "checksum"));
+        f = fopen(path, "r+b");
+        fseek(f, (long)at[k], SEEK_SET);
+        fputc(all[at[k]], f);
+        fclose(f);
+    }
+    free(all);
+    assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
+}
+
+/* A position the SHA-256 table of d does not hold. */
+static uint64_t unused_position(const uint8_t *all, const digest_part *d)
+{
+    uint64_t end = d->nids * SN_BLOCK_NUMBERS, mask = (UINT64_C(1) << d->pos_bits) - 1;
+    uint8_t *used = calloc((size_t)end, 1);
+    assert_non_null(used);
+    for (size_t i = 0; i < d->count; i++) {
+        uint64_t v = 0;
+        memcpy(&v, all + d->ents + i * d->width, d->width);
+        used[v & mask] = 1;
+    }
+    uint64_t p = 0;
+    while (p < end && used[p])
+        p++;
+    free(used);
+    assert_true(p < end);
+    return p;
+}
+
+/* Entry 0 of the MD5 table of d given position p (its fingerprint kept). */
+static void move_md5_entry(uint8_t *all, const digest_part *d, uint64_t p)
+{
+    size_t md5 = d->ents + (size_t)((d->count * d->width + 7) / 8 * 8) +
+                 (((size_t)1 << d->k) + 1) * 4; /* past SHA-256's entries, MD5's offsets */
+    uint64_t v = 0, mask = (UINT64_C(1) << d->pos_bits) - 1;
+    memcpy(&v, all + md5, d->width);
+    v = (v & ~mask) | p;
+    memcpy(all + md5, &v, d->width);
+}
+
+/* Tables digests.c would not make (checksum made to match): refused, the
+ * index left empty. */
+static void tables_that_do_not_read_back_are_refused(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    uint8_t *all, *bad;
+    digest_part d;
+    (void)state;
+    size_t size = written_whole(&all, &d);
+    bad = malloc(size);
+    assert_non_null(bad);
+    for (int how = 0; how < 6; how++) {
+        memcpy(bad, all, size);
+        uint32_t v;
+        if (how == 0) /* one position twice in the SHA-256 table */
+            memcpy(bad + d.ents + d.width, bad + d.ents, d.width);
+        else if (how == 1) { /* another shape */
+            v = d.k + 1;
+            memcpy(bad + d.at + 20, &v, 4);
+        } else if (how == 2) { /* a bucket offset going back */
+            v = 0;
+            memcpy(bad + d.first + 4 * 100, &v, 4);
+        } else if (how == 3) { /* the part's length past the file */
+            uint64_t len = size;
+            memcpy(bad + size - 40, &len, 8);
+        } else if (how == 4) { /* block ids out of order */
+            memcpy(bad + d.at + 32, bad + d.at + 40, 8);
+        } else { /* the MD5 table holds a number the SHA-256 one does not */
+            move_md5_entry(bad, &d, unused_position(all, &d));
+        }
+        write_all(bad, size);
+        assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
+        assert_non_null(strstr(err, how == 3 ? "do not read back" : "digest tables"));
+    }
+    free(bad);
+    write_all(all, size); /* as written: loads */
+    free(all);
+    assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
+}
+
+/* --hashed-checks off writes no tables; loading that with digests builds
+ * them, and a snapshot with tables loads into an index without. */
+static void snapshots_with_and_without_tables_load_either_way(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info w, r;
+    (void)state;
+    sn_numindex *plain = sn_numindex_new();
+    sn_numindex_without_digests(plain);
+    for (size_t i = 0; i < COUNT; i++) {
+        sn_number_state st = state_at(i);
+        assert_int_equal(sn_numindex_load_add(plain, &st), SN_OK);
+    }
+    assert_int_equal(sn_numindex_load_end(plain), SN_OK);
+    assert_int_equal(sn_snapshot_write(path, plain, STORE_A, 2, &w, err, sizeof(err)), SN_OK);
+    assert_int_equal(w.digest_bytes, 0);
+    sn_numindex *hashed = sn_numindex_new();
+    assert_int_equal(sn_snapshot_load(path, hashed, STORE_A, 2, &r, err, sizeof(err)), SN_OK);
+    assert_int_equal(r.digest_bytes, 0);
+    for (size_t i = 0; i < COUNT; i += 7)
+        finds(hashed, number_at(i), 1);
+    assert_int_equal(sn_snapshot_write(path, hashed, STORE_A, 3, &w, err, sizeof(err)), SN_OK);
+    assert_true(w.digest_bytes > 0);
+    sn_numindex *off = sn_numindex_new();
+    sn_numindex_without_digests(off);
+    assert_int_equal(sn_snapshot_load(path, off, STORE_A, 3, &r, err, sizeof(err)), SN_OK);
+    same_answers(hashed, off);
+    finds(off, number_at(1), 0);
+    assert_null(sn_numindex_digests(off));
+    sn_numindex_free(plain);
+    sn_numindex_free(hashed);
+    sn_numindex_free(off);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +636,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_write_keeps_the_old_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(written_while_the_index_grows_holds_every_earlier_number,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(digest_tables_load_back_to_the_same_lookups, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(saved_tables_are_served_not_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(flipped_byte_in_the_digest_tables_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(tables_that_do_not_read_back_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshots_with_and_without_tables_load_either_way, setup,
+                                        teardown),
     };
     return sn_run_tests(tests);
 }

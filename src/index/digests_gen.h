@@ -1,0 +1,91 @@
+/*
+ * digests_gen.h - private to src/index: a generation of the digest tables
+ * (digests.c builds and serves it, digests_io.c writes and reads it for
+ * the index snapshot), and the side maps of numbers added since the last
+ * merge (sidemap.c). The invariants of a table and a generation are in
+ * digests.c's top comment. A generation never changes once built; it is
+ * freed when the last of its holders (the digests it serves, a snapshot
+ * being written) lets it go.
+ */
+#ifndef SN_DIGESTS_GEN_H
+#define SN_DIGESTS_GEN_H
+
+#include "index/digests.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
+    uint32_t *first; /* (1 << k) + 1 offsets */
+    unsigned k, fp_bits, width;
+    size_t count;
+} sn_dtable;
+
+typedef struct {
+    uint64_t *ids; /* sorted block ids (number / SN_BLOCK_NUMBERS) */
+    size_t nids;
+    unsigned pos_bits;
+    sn_dtable t[SN_DIGEST_KINDS];
+    size_t count;
+    unsigned refs; /* holders, under the digests' lock once shared */
+} sn_dgen;
+
+/* Bits of a digest key naming the side-map shard (64 shards), and of the
+ * range check's prefix (numindex.h's SN_RANGE_PREFIX_BITS). */
+#define SN_DIGEST_SHARD_BITS 6
+#define SN_DIGEST_RANGE_BITS 20
+
+/* A side map (sidemap.c): numbers added since the last merge, by key. */
+typedef struct {
+    uint64_t key, number; /* key 0: empty (a 0 key is stored as 1) */
+} sn_dslot;
+
+typedef struct {
+    sn_dslot *slots; /* NULL until first used */
+    size_t mask;     /* slots - 1 */
+    unsigned bits;
+    size_t count;
+} sn_dside;
+
+/* The key as a slot holds it (0 is stored as 1). */
+uint64_t sn_side_stored_key(uint64_t key);
+/* The number of this kind whose digest is `digest` (key its first 8
+ * bytes, big-endian): 1 and *out, or 0. */
+int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out);
+/* Whether number n (whose key is key) is in s. */
+int sn_side_has(const sn_dside *s, uint64_t key, uint64_t n);
+/* Put n under key (stored form), after sn_side_reserve. */
+void sn_side_insert(sn_dside *s, uint64_t key, uint64_t n);
+/* Room for one more: SN_OK or SN_ENOMEM. */
+int sn_side_reserve(sn_dside *s);
+void sn_side_free(sn_dside *s);
+/* The numbers of s whose key has top SN_DIGEST_RANGE_BITS bits `prefix`,
+ * into out[found..max); returns found + how many (counting past max). */
+size_t sn_side_range(const sn_dside *s, uint64_t prefix, uint64_t *out, size_t max, size_t found);
+/* Every number of s appended to out at *n. */
+void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n);
+
+/* Whether number n's digest of this kind is `digest` (digests.c). */
+int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest);
+
+/* The shape of each table for n numbers over g->nids blocks. */
+void sn_dgen_shape(sn_dgen *g, size_t n);
+
+/* Memory for a table (huge pages when big), freed with free(). */
+void *sn_dgen_alloc(size_t bytes);
+
+/* Entry i of table t. */
+uint64_t sn_dgen_ent(const sn_dtable *t, size_t i);
+
+/* Free g's memory (whatever holds it). */
+void sn_dgen_free(sn_dgen *g);
+
+/* The generation d serves now, held until sn_digests_let_go (NULL: none). */
+sn_dgen *sn_digests_hold(sn_digests *d);
+void sn_digests_let_go(sn_digests *d, sn_dgen *g);
+
+/* Make g (refs 1) the generation of d, which must be new and unshared. */
+void sn_digests_install(sn_digests *d, sn_dgen *g);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * digests_io.c - the digest tables in the index snapshot (see digests.h):
+ * one generation (digests_gen.h) written as it is in memory, and read back
+ * with no hashing, so a restart with hashed checks does not compute three
+ * digests a number again.
+ *
+ * Layout, in the host's byte order (the snapshot checks it):
+ *   header  count (u64), nids (u64), pos_bits, k, fp_bits, width (u32
+ *           each): HEADER_BYTES
+ *   ids     nids block ids (u64), sorted, distinct
+ *   tables  per kind (SHA-256, MD5, SM3), when count > 0: first[(1 << k)
+ *           + 1] (u32), then count * width bytes of entries, zero-padded
+ *           to a multiple of 8
+ * Only the merged tables are written, not the side maps: the side map of
+ * numbers added since the last merge is small (at most the larger of
+ * SN_DIGEST_SIDE_MIN and 1/SN_DIGEST_SIDE_SHARE of the tables), and a
+ * load finds the states' numbers that are not in the tables anyway (it
+ * must, to check the tables against the states) and adds them as a run
+ * time add would, hashing those only. Writing the side maps as well would
+ * need them cut at the same instant as the tables (every shard locked
+ * while they are copied) for a saving of a few per cent of a rebuild.
+ * Invariants checked at load, so a table read back is one digests.c could
+ * have built: the shape is what sn_dgen_shape gives for count and nids;
+ * bucket offsets run from 0 to count without going back; every entry's
+ * position is one of the ids' (ordinal < nids); each kind's table holds
+ * each position once and the three hold the same positions. A number of
+ * the tables with no state in the snapshot is allowed (its digests went
+ * in before its state, digests.h; the changes after the snapshot's
+ * position put the state), a state with no entry is added.
+ */
+#include "core/errors.h"
+#include "index/blocks.h"
+#include "index/digests.h"
+#include "index/digests_gen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_BYTES 32
+#define WORD_BITS 64
+
+typedef struct {
+    uint64_t count, nids;
+    uint32_t pos_bits, k, fp_bits, width;
+} saved_header;
+
+static size_t padded(size_t bytes)
+{
+    return (bytes + 7) / 8 * 8;
+}
+
+/* Bytes of one kind's first[] and of its entries, padded. */
+static size_t first_bytes(const sn_dtable *t)
+{
+    return (((size_t)1 << t->k) + 1) * sizeof(uint32_t);
+}
+
+static int put_table(const sn_dtable *t, int (*put)(void *, const void *, size_t), void *ctx)
+{
+    static const uint8_t zeros[8];
+    size_t ents = t->count * t->width;
+    int rc = put(ctx, t->first, first_bytes(t));
+    if (rc == 0)
+        rc = put(ctx, t->ents, ents);
+    if (rc == 0 && padded(ents) > ents)
+        rc = put(ctx, zeros, padded(ents) - ents);
+    return rc;
+}
+
+int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx)
+{
+    sn_dgen *g = sn_digests_hold(d);
+    saved_header h = {0};
+    if (g != NULL && g->count > 0)
+        h = (saved_header){g->count,  g->nids,         g->pos_bits,
+                           g->t[0].k, g->t[0].fp_bits, g->t[0].width};
+    int rc = put(ctx, &h, sizeof(h));
+    if (rc == 0 && h.count > 0)
+        rc = put(ctx, g->ids, g->nids * sizeof(uint64_t));
+    for (int k = 0; k < SN_DIGEST_KINDS && rc == 0 && h.count > 0; k++)
+        rc = put_table(&g->t[k], put, ctx);
+    sn_digests_let_go(d, g);
+    return rc;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* g's ids and shape from the header and ids at p[0..len): whether they are
+ * ones digests.c makes; *at past them. */
+static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
+{
+    saved_header h;
+    if (len < HEADER_BYTES)
+        return SN_EINVAL;
+    memcpy(&h, p, sizeof(h));
+    if (h.count == 0) { /* no tables: all of the header 0 */
+        *at = HEADER_BYTES;
+        return h.nids == 0 && h.pos_bits == 0 && h.k == 0 && h.fp_bits == 0 && h.width == 0
+                   ? SN_OK
+                   : SN_EINVAL;
+    }
+    if (h.count > SN_DIGEST_MAX_NUMBERS || h.nids > h.count || h.nids == 0 ||
+        h.nids > (len - HEADER_BYTES) / sizeof(uint64_t))
+        return SN_EINVAL;
+    g->nids = (size_t)h.nids;
+    g->ids = malloc((g->nids + 1) * sizeof(uint64_t));
+    if (g->ids == NULL)
+        return SN_ENOMEM;
+    memcpy(g->ids, p + HEADER_BYTES, g->nids * sizeof(uint64_t));
+    for (size_t i = 0; i < g->nids; i++)
+        if ((i > 0 && g->ids[i] <= g->ids[i - 1]) || g->ids[i] > UINT64_MAX / SN_BLOCK_NUMBERS)
+            return SN_EINVAL;
+    sn_dgen_shape(g, (size_t)h.count);
+    const sn_dtable *t = &g->t[0];
+    if (g->pos_bits != h.pos_bits || t->k != h.k || t->fp_bits != h.fp_bits || t->width != h.width)
+        return SN_EINVAL;
+    *at = HEADER_BYTES + g->nids * sizeof(uint64_t);
+    return SN_OK;
+}
+
+/* Table t from p[*at..len): its offsets checked, its entries copied. */
+static int read_table(sn_dtable *t, const uint8_t *p, size_t len, size_t *at)
+{
+    size_t nb = (size_t)1 << t->k, ents = t->count * t->width;
+    if (len - *at < first_bytes(t) || len - *at - first_bytes(t) < padded(ents))
+        return SN_EINVAL;
+    t->first = sn_dgen_alloc(first_bytes(t));
+    t->ents = sn_dgen_alloc(ents + 8);
+    if (t->first == NULL || t->ents == NULL)
+        return SN_ENOMEM;
+    memcpy(t->first, p + *at, first_bytes(t));
+    memcpy(t->ents, p + *at + first_bytes(t), ents);
+    memset(t->ents + ents, 0, 8);
+    *at += first_bytes(t) + padded(ents);
+    if (t->first[0] != 0 || t->first[nb] != t->count)
+        return SN_EINVAL;
+    for (size_t b = 0; b < nb; b++)
+        if (t->first[b + 1] < t->first[b])
+            return SN_EINVAL;
+    return SN_OK;
+}
+
+/* Mark table t's positions in seen (nids * SN_BLOCK_NUMBERS bits, clear):
+ * SN_EINVAL for a position past the ids or held twice. */
+static int mark_positions(const sn_dgen *g, const sn_dtable *t, uint64_t *seen)
+{
+    uint64_t mask = (UINT64_C(1) << g->pos_bits) - 1, end = g->nids * (uint64_t)SN_BLOCK_NUMBERS;
+    for (size_t i = 0; i < t->count; i++) {
+        uint64_t pos = sn_dgen_ent(t, i) & mask, bit = UINT64_C(1) << (pos % WORD_BITS);
+        if (pos >= end || (seen[pos / WORD_BITS] & bit) != 0)
+            return SN_EINVAL;
+        seen[pos / WORD_BITS] |= bit;
+    }
+    return SN_OK;
+}
+
+/* Every kind holds the same positions, each once; *out: SHA-256's. */
+static int check_positions(const sn_dgen *g, uint64_t **out)
+{
+    size_t words = (g->nids * (size_t)SN_BLOCK_NUMBERS + WORD_BITS - 1) / WORD_BITS + 1;
+    uint64_t *first = calloc(words, sizeof(uint64_t)), *other = calloc(words, sizeof(uint64_t));
+    int rc = first == NULL || other == NULL ? SN_ENOMEM : SN_OK;
+    if (rc == SN_OK)
+        rc = mark_positions(g, &g->t[SN_DIGEST_SHA256], first);
+    for (int k = 1; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++) {
+        memset(other, 0, words * sizeof(uint64_t));
+        if ((rc = mark_positions(g, &g->t[k], other)) == SN_OK &&
+            memcmp(first, other, words * sizeof(uint64_t)) != 0)
+            rc = SN_EINVAL;
+    }
+    free(other);
+    if (rc != SN_OK) {
+        free(first);
+        return rc;
+    }
+    *out = first;
+    return SN_OK;
+}
+
+/* The generation saved at p[0..len), checked; *seen its positions. */
+static int read_generation(const uint8_t *p, size_t len, sn_dgen **out, uint64_t **seen)
+{
+    sn_dgen *g = calloc(1, sizeof(*g));
+    size_t at = 0;
+    int rc = g == NULL ? SN_ENOMEM : read_shape(g, p, len, &at);
+    for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++)
+        rc = read_table(&g->t[k], p, len, &at);
+    if (rc == SN_OK && at != len)
+        rc = SN_EINVAL;
+    if (rc == SN_OK)
+        rc = check_positions(g, seen);
+    if (rc != SN_OK) {
+        sn_dgen_free(g); /* NULL-safe */
+        return rc;
+    }
+    g->refs = 1;
+    *out = g;
+    return SN_OK;
+}
+
+/* The numbers of numbers[0..n) whose position in g is not in seen, moved
+ * to the front: how many. */
+static size_t not_in(const sn_dgen *g, const uint64_t *seen, uint64_t *numbers, size_t n)
+{
+    size_t m = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
+        if (at >= g->nids || g->ids[at] != id) { /* a block's numbers come together */
+            size_t lo = 0, hi = g->nids;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (g->ids[mid] < id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            at = lo;
+        }
+        uint64_t pos = at * (uint64_t)SN_BLOCK_NUMBERS + numbers[i] % SN_BLOCK_NUMBERS;
+        if (at >= g->nids || g->ids[at] != id ||
+            (seen[pos / WORD_BITS] & (UINT64_C(1) << (pos % WORD_BITS))) == 0)
+            numbers[m++] = numbers[i];
+    }
+    return m;
+}
+
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, uint64_t *numbers, size_t n)
+{
+    sn_dgen *g = NULL;
+    uint64_t *seen = NULL;
+    int rc = read_generation(p, len, &g, &seen);
+    if (rc != SN_OK)
+        return rc;
+    size_t m = not_in(g, seen, numbers, n); /* in place: no second list to touch */
+    free(seen);
+    sn_digests_install(d, g);
+    return m > 0 ? sn_digests_add(d, numbers, m) : SN_OK;
+}
