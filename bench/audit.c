@@ -12,7 +12,10 @@
  * build: make build/libsecondnum.a && cc -std=c11 -D_GNU_SOURCE -O2 -Isrc \
  *          bench/audit.c build/libsecondnum.a -lsodium -lsqlite3 -lcrypto -lpq -ljansson \
  *          -lcurl -lpthread -lm -o /tmp/audit_bench
- * usage: audit_bench N DIR     (DIR: where the two stores are made; removed after)
+ * usage: audit_bench N DIR [ITEMS]
+ *   DIR: where the two stores are made (removed after); ITEMS: each record a
+ *   batch check of ITEMS numbers (the trail only: its items a second, and
+ *   the seconds its indexer then takes to index them all).
  */
 #include "audit/audit.h"
 #include "core/errors.h"
@@ -60,10 +63,14 @@ static int new_store(const char *path)
     return 0;
 }
 
-/* The trail: n records; *cpu gets the process's CPU time less the
- * handing-over thread's, the trail thread's. */
-static int trail(const char *path, long n, const sn_secret *secret, double *wall, double *cpu)
+/* The trail: n records (of nitems items each when not 0); *cpu gets the
+ * process's CPU time less the handing-over thread's, the trail thread's. */
+static int trail(const char *path, long n, uint32_t nitems, const sn_secret *secret, double *wall,
+                 double *cpu)
 {
+    sn_audit_item *items = calloc(nitems ? nitems : 1, sizeof(*items));
+    if (items == NULL)
+        return -1;
     char err[SN_ERRMSG_MAX];
     sn_audit_options o = {path, secret, 0, SN_AUDIT_BUFFER_DEFAULT, 480};
     if (new_store(path) != 0 || sn_audit_start(&o, err, sizeof(err)) != SN_OK) {
@@ -86,13 +93,40 @@ static int trail(const char *path, long n, const sn_secret *secret, double *wall
         r.number = 8613800000000ULL + (uint64_t)i;
         r.day = 18262;
         r.verdict = (int)(i & 3);
+        for (uint32_t k = 0; k < nitems; k++)
+            items[k] = (sn_audit_item){8613800000000ULL + (uint64_t)i * nitems + k, 18262,
+                                       (int8_t)(k & 3), 1};
+        if (nitems > 0) {
+            r.route = "/v1/check/batch";
+            r.has_number = 0;
+            r.items = items;
+            r.nitems = nitems;
+        }
         sn_audit_add(&r);
     }
     double t1 = seconds(CLOCK_THREAD_CPUTIME_ID);
     sn_audit_stop();
     *wall = seconds(CLOCK_MONOTONIC) - w0;
     *cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - p0 - (t1 - t0);
+    free(items);
     return 0;
+}
+
+/* The indexer alone: every pending row of the trail's store indexed. */
+static int index_all(const char *path, double *wall)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_store *s = NULL;
+    uint64_t rows = 1;
+    double w0 = seconds(CLOCK_MONOTONIC);
+    int rc = sn_store_open(path, NULL, &s, err, sizeof(err));
+    while (rc == SN_OK && rows > 0)
+        rc = sn_store_audit_index(s, SN_AUDIT_INDEX_ROWS, &rows, err, sizeof(err));
+    if (rc != SN_OK)
+        fprintf(stderr, "audit_bench: %s\n", err);
+    sn_store_close(s);
+    *wall = seconds(CLOCK_MONOTONIC) - w0;
+    return rc == SN_OK ? 0 : -1;
 }
 
 /* SQLite alone: the same rows (a multiplicative hash of the row's ordinal
@@ -102,8 +136,8 @@ static int baseline(const char *path, long n, double *cpu)
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     int rc = new_store(path) == 0 && sqlite3_open(path, &db) == SQLITE_OK &&
-                     sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
-                                  NULL, NULL, NULL) == SQLITE_OK &&
+                     sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", NULL,
+                                  NULL, NULL) == SQLITE_OK &&
                      sqlite3_prepare_v2(db,
                                         "INSERT INTO audit(at, status, day, items, route, method,"
                                         " who_kind, who, app, answer, request, number_hash,"
@@ -143,11 +177,13 @@ static int baseline(const char *path, long n, double *cpu)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || atol(argv[1]) <= 0) {
-        fprintf(stderr, "usage: audit_bench N DIR\n");
+    if ((argc != 3 && argc != 4) || atol(argv[1]) <= 0 ||
+        (argc == 4 && (atol(argv[3]) <= 0 || atol(argv[3]) > 100000))) {
+        fprintf(stderr, "usage: audit_bench N DIR [ITEMS (1-100000)]\n");
         return 2;
     }
     long n = atol(argv[1]);
+    uint32_t nitems = argc == 4 ? (uint32_t)atol(argv[3]) : 0;
     char a[4096], b[4096];
     sn_secret secret;
     double wall = 0, cpu = 0, base = 0;
@@ -156,7 +192,19 @@ int main(int argc, char **argv)
     memset(secret.key, 7, sizeof(secret.key));
     snprintf(a, sizeof(a), "%s/trail.db", argv[2]);
     snprintf(b, sizeof(b), "%s/baseline.db", argv[2]);
-    int rc = trail(a, n, &secret, &wall, &cpu) == 0 && baseline(b, n, &base) == 0 ? 0 : 1;
+    if (nitems > 0) {
+        double indexed = 0;
+        int rc = trail(a, n, nitems, &secret, &wall, &cpu) == 0 && index_all(a, &indexed) == 0;
+        remove_store(a);
+        if (!rc)
+            return 1;
+        printf("%ld batch records of %u items: trail %.2f s wall, %.2f s CPU (%.0f items/s of "
+               "its CPU); then indexed in %.2f s (%.0f items/s)\n",
+               n, nitems, wall, cpu, (double)n * nitems / cpu, indexed,
+               (double)n * nitems / indexed);
+        return 0;
+    }
+    int rc = trail(a, n, 0, &secret, &wall, &cpu) == 0 && baseline(b, n, &base) == 0 ? 0 : 1;
     remove_store(a);
     remove_store(b);
     if (rc != 0)

@@ -476,7 +476,9 @@ static void index_some(trail *t)
         return;
     }
     pthread_mutex_lock(&t->lock);
-    t->unindexed = rows < SN_AUDIT_INDEX_ROWS ? 0 : t->unindexed > rows ? t->unindexed - rows : 1;
+    /* an estimate: this process's rows and those pending at its start (on
+     * PostgreSQL another node's indexer may take some first) */
+    t->unindexed = rows == 0 || t->unindexed < rows ? 0 : t->unindexed - rows;
     atomic_store(&t->unindexed_gauge, t->unindexed);
     pthread_mutex_unlock(&t->lock);
     atomic_fetch_add(&t->indexed, rows);

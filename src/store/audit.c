@@ -42,7 +42,7 @@ static const char expand_sql[] =
     " SELECT substr(a.item_data, k.i * 13 + 1, 8), a.at, a.id,"
     " CASE WHEN substr(a.item_data, k.i * 13 + 13, 1) = $4 THEN 1 ELSE 0 END FROM audit a, k"
     " WHERE a.id = $1 AND k.i < a.items AND substr(a.item_data, k.i * 13 + 1, 8) <> $3"
-    " ON CONFLICT DO NOTHING";
+    " ORDER BY 1 ON CONFLICT DO NOTHING";
 static const char pending_done_sql[] = "DELETE FROM audit_pending WHERE id = $1";
 static const char unindexed_sql[] = "SELECT count(*) FROM audit_pending";
 static const char purge_items_sql[] =
@@ -155,20 +155,29 @@ typedef struct {
     int64_t id[SN_AUDIT_INDEX_ROWS];
     int64_t items[SN_AUDIT_INDEX_ROWS];
     size_t n;
+    int64_t weight; /* numbers to index: a batch row's items, 1 for another */
 } pending_rows;
 
+#define ENOUGH 1 /* pending_row: the transaction's share is taken */
+
+/* The oldest pending rows up to SN_AUDIT_INDEX_ITEMS numbers (at least
+ * one row). */
 static int pending_row(void *ctx, const sn_sql_row *row)
 {
     pending_rows *p = ctx;
+    int64_t items = sn_sql_int(row, 1), w = items > 0 ? items : 1;
+    if (p->n > 0 && p->weight + w > SN_AUDIT_INDEX_ITEMS)
+        return ENOUGH;
     p->id[p->n] = sn_sql_int(row, 0);
-    p->items[p->n++] = sn_sql_int(row, 1);
+    p->items[p->n++] = items;
+    p->weight += w;
     return 0;
 }
 
 int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, size_t errlen)
 {
     static const uint8_t binding[1] = {SN_AUDIT_NOT_CHECK};
-    pending_rows p = {.n = 0};
+    pending_rows p = {.n = 0, .weight = 0};
     *rows = 0;
     if (max > SN_AUDIT_INDEX_ROWS)
         max = SN_AUDIT_INDEX_ROWS;
@@ -176,6 +185,8 @@ int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, s
     if (rc == SN_OK)
         rc = sn_sql_read(s, pending_sql, SQL_ARGS(SQL_INT(max)), pending_row, &p, "audit pending",
                          err, errlen);
+    if (rc == ENOUGH)
+        rc = SN_OK;
     for (size_t i = 0; i < p.n && rc == SN_OK; i++) {
         if (p.items[i] == 0)
             rc = sn_sql_write(s, single_sql, SQL_ARGS(SQL_INT(p.id[i])), NULL, "audit items", err,

@@ -82,11 +82,13 @@ int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,
 int sn_store_audit_purge(sn_store *s, int64_t before, uint32_t max, uint64_t *purged, char *err,
                          size_t errlen);
 
-#define SN_AUDIT_INDEX_ROWS 16 /* pending batch rows one indexer transaction unpacks at most */
+#define SN_AUDIT_INDEX_ROWS 1024   /* pending rows one indexer transaction takes at most */
+#define SN_AUDIT_INDEX_ITEMS 16384 /* ...and numbers (one row alone may have more) */
 
-/* Unpack the items of at most max (up to SN_AUDIT_INDEX_ROWS) of the
- * oldest pending batch rows into audit_items, in one transaction; *rows
- * gets how many rows it took (0: none was pending). */
+/* Index the numbers of the oldest pending rows, at most max of them (up to
+ * SN_AUDIT_INDEX_ROWS) and SN_AUDIT_INDEX_ITEMS numbers (a batch row's
+ * items sorted), into audit_items, in one transaction; *rows gets how
+ * many rows it took (0: none was pending). */
 int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, size_t errlen);
 
 /* The batch rows still pending. */

@@ -248,7 +248,7 @@ static int inquiry(void *ctx, const sn_audit_inquiry *q)
 /* A batch row with x's hash at items 0 and 2 (a binding at 2) and y's at 1. */
 static void add_batch_row(sn_store *s, int64_t at, const uint8_t *x, const uint8_t *y)
 {
-    uint8_t data[(SN_AUDIT_INDEX_ROWS + 3) * SN_AUDIT_ITEM_BYTES];
+    uint8_t data[4 * SN_AUDIT_ITEM_BYTES];
     const uint8_t *hashes[3] = {x, y, x};
     sn_audit_row r;
     memset(&r, 0, sizeof(r));
@@ -266,6 +266,8 @@ static void add_batch_row(sn_store *s, int64_t at, const uint8_t *x, const uint8
     r.item_data = data;
     assert_int_equal(sn_store_audit_add(s, &r, err, sizeof(err)), SN_OK);
 }
+
+#define STEP 16 /* rows an indexer call may take, in the test */
 
 /* A single row about x (a binding, the newest), and two that no list may
  * show: no app, and a refused request. */
@@ -287,7 +289,7 @@ static void add_single_rows(sn_store *s, int64_t at, const uint8_t *x)
 
 /* Rows with a number are pending until the indexer puts them in
  * audit_items: an inquiry finds them alike before, between and after (each
- * row once, newest first); the indexer takes SN_AUDIT_INDEX_ROWS rows a
+ * row once, newest first); the indexer takes the rows it is given a
  * call; rows no list shows are never pending; the purge takes pending rows
  * along. */
 static void pending_rows_are_found_before_and_after_indexing(void **state)
@@ -301,18 +303,18 @@ static void pending_rows_are_found_before_and_after_indexing(void **state)
     sn_audit_number_hash(&f->secret, 8613700000002ULL, y);
     assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
     assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
-    for (int i = 0; i < SN_AUDIT_INDEX_ROWS + 2; i++)
+    for (int i = 0; i < STEP + 2; i++)
         add_batch_row(s, i == 0 ? at - 200LL * 86400 * 1000 : at + i, x, y);
-    add_single_rows(s, at + 100, x); /* ids SN_AUDIT_INDEX_ROWS + 3 to + 5 */
+    add_single_rows(s, at + 100, x); /* ids STEP + 3 to + 5 */
     assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
     assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
-    assert_int_equal(n, SN_AUDIT_INDEX_ROWS + 3);
+    assert_int_equal(n, STEP + 3);
     for (int step = 0; step < 3; step++) {
         inquiries l = {.n = 0};
         assert_int_equal(
             sn_store_audit_inquiries(s, x, at, INT64_MAX, 8, inquiry, &l, err, sizeof(err)), SN_OK);
         assert_int_equal(l.n, 8); /* at most the limit */
-        assert_int_equal(l.q[0].id, SN_AUDIT_INDEX_ROWS + 3);
+        assert_int_equal(l.q[0].id, STEP + 3);
         assert_int_equal(l.q[0].kind, SN_AUDIT_KIND_BINDING);
         for (size_t i = 1; i < 8; i++)
             assert_int_equal(l.q[i].id, l.q[i - 1].id - 1);
@@ -324,11 +326,11 @@ static void pending_rows_are_found_before_and_after_indexing(void **state)
         assert_int_equal(l.n, 1); /* row 2 (row 1 is older than at) */
         assert_int_equal(l.q[0].id, 2);
         if (step < 2) {
-            assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
-            assert_int_equal(rows, step == 0 ? SN_AUDIT_INDEX_ROWS : 3);
+            assert_int_equal(sn_store_audit_index(s, STEP, &rows, err, sizeof(err)), SN_OK);
+            assert_int_equal(rows, step == 0 ? STEP : 3);
         }
     }
-    assert_int_equal(sn_store_audit_index(s, 1000, &rows, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_audit_index(s, STEP, &rows, err, sizeof(err)), SN_OK);
     assert_int_equal(rows, 0);
     assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
     assert_int_equal(n, 0);
@@ -342,7 +344,7 @@ static void pending_rows_are_found_before_and_after_indexing(void **state)
     assert_int_equal(sn_store_audit_unindexed(s, &n, err, sizeof(err)), SN_OK);
     assert_int_equal(n, 0);
     assert_int_equal(sn_store_audit_count(s, 0, INT64_MAX, &rows, &items, err, sizeof(err)), SN_OK);
-    assert_int_equal(rows, SN_AUDIT_INDEX_ROWS + 4);
+    assert_int_equal(rows, STEP + 4);
     sn_store_close(s);
 }
 
@@ -437,6 +439,44 @@ static void the_trail_indexes_what_it_wrote(void **state)
     sn_store_close(s);
 }
 
+/* An indexer transaction takes at most SN_AUDIT_INDEX_ITEMS numbers, or
+ * one row that alone has more. */
+static void the_indexer_takes_a_share_of_items(void **state)
+{
+    fixture *f = *state;
+    sn_store *s = NULL;
+    uint32_t per = SN_AUDIT_INDEX_ITEMS / 3 + 1, big = SN_AUDIT_INDEX_ITEMS + 1;
+    uint8_t *data = calloc(big, SN_AUDIT_ITEM_BYTES);
+    uint64_t rows = 0;
+    assert_non_null(data);
+    for (uint32_t i = 0; i < big; i++)
+        for (int b = 0; b < 4; b++) /* distinct non-zero hashes */
+            data[(size_t)i * SN_AUDIT_ITEM_BYTES + b] = (uint8_t)((i + 1) >> (8 * b));
+    assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    for (int i = 0; i < 5; i++) { /* three rows of a third of the share and one, then one past it */
+        sn_audit_row r;
+        memset(&r, 0, sizeof(r));
+        r.at = now_ms();
+        r.status = 200;
+        r.day = SN_DAY_NONE;
+        r.items = i < 4 ? per : big;
+        snprintf(r.route, sizeof(r.route), "/v1/check/batch");
+        snprintf(r.app, sizeof(r.app), "bank");
+        r.item_data = data;
+        assert_int_equal(sn_store_audit_add(s, &r, err, sizeof(err)), SN_OK);
+    }
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    static const uint64_t takes[] = {2, 2, 1, 0}; /* 2 x per fits; a third would not */
+    for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++) {
+        assert_int_equal(sn_store_audit_index(s, SN_AUDIT_INDEX_ROWS, &rows, err, sizeof(err)),
+                         SN_OK);
+        assert_int_equal(rows, takes[i]);
+    }
+    sn_store_close(s);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(purge_crosses_its_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(records_are_grouped_into_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(the_trail_indexes_what_it_wrote, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_indexer_takes_a_share_of_items, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_rows_are_found_before_and_after_indexing, setup,
                                         teardown),
     };
