@@ -7,6 +7,9 @@
 #   BENCH_DIR=/tmp/snhttp bench/http.sh    keep the work dir; a later run with
 #                                          the same BENCH_NUMBERS reuses its store
 #   BENCH_SECONDS=5 bench/http.sh          shorter wrk runs (default 10 s)
+#   BENCH_SECONDNUM=/path/secondnum bench/http.sh
+#                                          another build (an older one: the
+#                                          baseline of a change, same store)
 #   SN_BENCH_SERVE_ARGS="--request-log FILE" bench/http.sh
 #                                          more flags for every serve under test,
 #                                          e.g. the request log on (to a file; a
@@ -58,7 +61,7 @@ DURATION=${BENCH_SECONDS:-10}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/sn-http.XXXXXX)}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
-SN=$ROOT/build/secondnum
+SN=${BENCH_SECONDNUM:-$ROOT/build/secondnum}
 DB=$WORK/sn.db
 
 PIDS=() # every background process of the script: nginx, secondnum, wrk
@@ -73,7 +76,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() { echo "bench/http.sh: $*" >&2; exit 1; }
 
-make -s build/secondnum
+[ -n "${BENCH_SECONDNUM:-}" ] || make -s build/secondnum
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
