@@ -52,6 +52,9 @@ struct sn_store {
     /* Does any number have events beyond SN_LOG_KEYED_EVENTS (events_more)?
      * When not, a duplicate check never looks there. */
     int any_overflow;
+    /* Does any port authorisation exist? When not, a port_in that moves a
+     * number has none to use up (no DELETE: a round trip each on PostgreSQL). */
+    int any_ports;
     /* sn_store_side_writer: transactions skip the writer's lock
      * (PostgreSQL) and the begin state (both backends). */
     int side_writer;
@@ -82,7 +85,8 @@ extern const sn_sql_map sn_store_state_map; /* the same, from column 0 */
 #define SN_STORE_BEGIN_STATE_SQL                                                                   \
     "SELECT (SELECT coalesce(max(number), 0) FROM numbers), EXISTS (SELECT 1 FROM bindings), "     \
     "EXISTS (SELECT 1 FROM apps WHERE sub_cancel = 1 OR sub_reissue = 1), EXISTS (SELECT 1 "       \
-    "FROM notices WHERE outcome = 0 AND deadline > 0), EXISTS (SELECT 1 FROM events_more)"
+    "FROM notices WHERE outcome = 0 AND deadline > 0), EXISTS (SELECT 1 FROM events_more), "       \
+    "EXISTS (SELECT 1 FROM ports)"
 void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s);
 
 /* ---- the log's SQL both backends run (log.c) -------------------------------

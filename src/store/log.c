@@ -201,6 +201,7 @@ void sn_store_read_begin_state(const sn_sql_row *row, sn_store *s)
     s->any_subscriptions = sn_sql_int(row, 2) != 0;
     s->any_open_notices = sn_sql_int(row, 3) != 0;
     s->any_overflow = sn_sql_int(row, 4) != 0;
+    s->any_ports = sn_sql_int(row, 5) != 0;
 }
 
 static int state_row(void *ctx, const sn_sql_row *row)

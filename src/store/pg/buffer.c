@@ -22,8 +22,15 @@
  * round trip, so the node's follower need not read them back
  * (sn_store_last_commit_changes, follow/follower.c invariant 5).
  * Events go by COPY into the partitioned `events` (schema 10, open.c),
- * which routes each row to the partition of its number's prefix; a flush's
- * rows are in key order, so consecutive rows go to the same partition.
+ * which routes each row to the partition of its number's prefix. A flush
+ * sends them in key order (sorted first when they were buffered out of
+ * order), one COPY statement per partition once it holds PG_COPY_SPLIT_ROWS
+ * rows (pg.h): a COPY keeps a tuple slot per row it buffers for each partition it
+ * fills, and PostgreSQL 15 registers each with the statement's resource
+ * owner at a cost growing with the square of those of one table, so a COPY
+ * spread over 40 partitions took twice what one per partition takes
+ * (BENCHMARKS.md). The split is for speed only: the server routes every
+ * row whatever the partitions are.
  * Where rows cannot change between calls (in a transaction, under the
  * writer lock, or a snapshot), get_state, find_event and scan_events read
  * ahead: the next rows in key order in one round trip, answering the
@@ -232,9 +239,9 @@ static void copy_state_row(pg_store *s, pg_bytes_buf *b, size_t i)
     field_int(b, st->last_cancel_day, 4);
 }
 
-/* COPY rows [0, n) for which keep(s, i) holds (all when keep is NULL) in
- * PostgreSQL's binary COPY format. */
-static int copy_rows(pg_store *s, const char *sql, size_t n, copy_row_fn row,
+/* COPY rows [from, to) for which keep(s, i) holds (all when keep is NULL)
+ * in PostgreSQL's binary COPY format. */
+static int copy_rows(pg_store *s, const char *sql, size_t from, size_t to, copy_row_fn row,
                      int (*keep)(pg_store *, size_t), const char *what, char *err, size_t errlen)
 {
     static const unsigned char header[] = "PGCOPY\n\377\r\n";
@@ -252,7 +259,7 @@ static int copy_rows(pg_store *s, const char *sql, size_t n, copy_row_fn row,
     buf_put(b, header, sizeof(header)); /* the signature ends with its NUL byte */
     buf_be(b, 0, 4);                    /* flags */
     buf_be(b, 0, 4);                    /* header extension length */
-    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+    for (size_t i = from; i < to && rc == SN_OK; i++) {
         if (keep == NULL || keep(s, i))
             row(s, b, i);
         if (b->len >= COPY_CHUNK)
@@ -425,7 +432,7 @@ static int is_stale(pg_store *s, size_t i)
  * one upsert of them all from there. */
 static int stage_states(pg_store *s, char *err, size_t errlen)
 {
-    int rc = copy_rows(s, stage_states_sql, s->nstates, copy_state_row, is_stale, "write states",
+    int rc = copy_rows(s, stage_states_sql, 0, s->nstates, copy_state_row, is_stale, "write states",
                        err, errlen);
     PGresult *r = rc != SN_OK ? NULL
                               : pg_exec(s, apply_staged_sql, SQL_NO_ARGS, PGRES_COMMAND_OK,
@@ -436,20 +443,58 @@ static int stage_states(pg_store *s, char *err, size_t errlen)
     return SN_OK;
 }
 
+static int event_id_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const pg_pending_event *)a)->id, y = ((const pg_pending_event *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Whether two event keys are in the same block of PG_COPY_PARTITION_NUMBERS
+ * numbers (the same partition of the schema's layout). */
+static int same_block(int64_t a, int64_t b)
+{
+    return (a >> SN_LOG_ORDINAL_BITS) / PG_COPY_PARTITION_NUMBERS ==
+           (b >> SN_LOG_ORDINAL_BITS) / PG_COPY_PARTITION_NUMBERS;
+}
+
+size_t pg_event_run_end(const pg_pending_event *ev, size_t n, size_t from)
+{
+    size_t to = from + 1;
+    while (to < n && (to - from < PG_COPY_SPLIT_ROWS || same_block(ev[to - 1].id, ev[to].id)))
+        to++;
+    return to;
+}
+
+/* The buffered events by COPY in key order, one statement per run
+ * (pg_event_run_end): one COPY fills one partition (the top comment). */
+static int copy_events(pg_store *s, char *err, size_t errlen)
+{
+    static const char sql[] = "COPY events(id, at, carrier, kind, flags, event_id, id6_hash) "
+                              "FROM STDIN (FORMAT binary)";
+    size_t from = 0;
+    int rc = SN_OK;
+    if (!s->events_sorted)
+        qsort(s->events, s->nevents, sizeof(*s->events), event_id_cmp);
+    s->events_sorted = 1;
+    while (rc == SN_OK && from < s->nevents) {
+        size_t to = pg_event_run_end(s->events, s->nevents, from);
+        rc = copy_rows(s, sql, from, to, copy_event_row, NULL, "append events", err, errlen);
+        from = to;
+    }
+    return rc;
+}
+
 /* Each group by COPY when it is large, the small ones in one pipeline. */
 static int send_buffers(pg_store *s, size_t fresh, char *err, size_t errlen)
 {
     size_t stale = s->nstates - fresh;
     int piped = 0, rc = SN_OK;
     if (s->nevents >= COPY_MIN_ROWS)
-        rc = copy_rows(s,
-                       "COPY events(id, at, carrier, kind, flags, event_id, id6_hash) "
-                       "FROM STDIN (FORMAT binary)",
-                       s->nevents, copy_event_row, NULL, "append events", err, errlen);
+        rc = copy_events(s, err, errlen);
     else if (s->nevents > 0)
         piped |= GROUP_EVENTS;
     if (rc == SN_OK && fresh >= COPY_MIN_ROWS)
-        rc = copy_rows(s, "COPY numbers" STATE_COPY_COLUMNS " FROM STDIN (FORMAT binary)",
+        rc = copy_rows(s, "COPY numbers" STATE_COPY_COLUMNS " FROM STDIN (FORMAT binary)", 0,
                        s->nstates, copy_state_row, is_fresh, "write states", err, errlen);
     else if (fresh > 0)
         piped |= GROUP_FRESH;

@@ -127,7 +127,7 @@ typedef struct {
     pg_window state_w, event_w;
     int notified;     /* this transaction sent its NOTIFY of changed states */
     uint64_t tx_from; /* the last change number drawn before this transaction */
-    int listen_pid; /* the server process LISTENing for changes (0: none) */
+    int listen_pid;   /* the server process LISTENing for changes (0: none) */
 } pg_store;
 
 static inline pg_store *pg_of(sn_store *s)
@@ -205,6 +205,14 @@ int pg_note_absent(pg_store *s, sn_number n, char *err, size_t errlen);
 const pg_pending_state *pg_pending_state_of(const pg_store *s, sn_number n);
 /* Buffers and windows last as long as the transaction (or snapshot). */
 void pg_discard_buffers(pg_store *s);
+/* A flush's events (in key order) go by COPY in runs: a run ends where the
+ * number's block of PG_COPY_PARTITION_NUMBERS changes (a partition of
+ * open.c's layout: +86 and 3 national digits, +1 and 2) once it holds
+ * PG_COPY_SPLIT_ROWS rows. pg_event_run_end: the end of the run of ev[0, n)
+ * that starts at from (< n). */
+#define PG_COPY_PARTITION_NUMBERS 100000000
+#define PG_COPY_SPLIT_ROWS 256
+size_t pg_event_run_end(const pg_pending_event *ev, size_t n, size_t from);
 
 /* Windows: fill from key on with sql ($1 key, $2 limit; the key in
  * column col); the first row at or after key; drop what is below key. */
