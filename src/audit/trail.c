@@ -613,12 +613,12 @@ void sn_audit_metrics(sn_strbuf *out)
         "secondnum_audit_failures_total %llu\n"
         "# HELP secondnum_audit_purged_total Audit rows deleted past the retention.\n"
         "# TYPE secondnum_audit_purged_total counter\nsecondnum_audit_purged_total %llu\n"
-        "# HELP secondnum_audit_unindexed Audit rows whose numbers are not yet indexed "
-        "(audit_pending).\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
+        "# HELP secondnum_audit_unindexed Batch audit rows whose items are not yet "
+        "indexed (audit_pending).\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
         "# HELP secondnum_audit_transactions_total Transactions that wrote audit rows.\n"
         "# TYPE secondnum_audit_transactions_total counter\n"
         "secondnum_audit_transactions_total %llu\n"
-        "# HELP secondnum_audit_indexed_total Audit rows whose numbers were indexed.\n"
+        "# HELP secondnum_audit_indexed_total Batch audit rows whose items were indexed.\n"
         "# TYPE secondnum_audit_indexed_total counter\nsecondnum_audit_indexed_total %llu\n",
         (unsigned long long)atomic_load(&t->pending), t->o.buffer,
         (unsigned long long)atomic_load(&t->written),

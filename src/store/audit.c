@@ -22,20 +22,14 @@ static const char add_id_sql[] =
     " request, number_hash, item_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, $13) RETURNING id";
 static const char pending_add_sql[] = "INSERT INTO audit_pending(id) VALUES ($1)";
-/* The indexer: the oldest pending rows (items -1: purged since), then a
- * single row's number, or a batch row's items with a number ($3: a hash of
- * zeros is none) unpacked by the database itself (k counts the items;
- * substr reads a blob on SQLite, a bytea on PostgreSQL), a duplicate
- * number of a batch once, and the row no longer pending, in one
- * transaction. */
+/* The indexer: the oldest pending batch rows (items -1: purged since),
+ * then each one's items with a number ($3: a hash of zeros is none)
+ * unpacked by the database itself (k counts the items; substr reads a blob
+ * on SQLite, a bytea on PostgreSQL), sorted, a duplicate number of a batch
+ * once, and the row no longer pending, in one transaction. */
 static const char pending_sql[] =
     "SELECT p.id, coalesce(a.items, -1) FROM audit_pending p LEFT JOIN audit a ON a.id = p.id"
     " ORDER BY p.id LIMIT $1";
-#define KIND_OF_ROUTE "CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END"
-static const char single_sql[] =
-    "INSERT INTO audit_items(number_hash, at, audit, kind) SELECT number_hash, at, "
-    "id, " KIND_OF_ROUTE
-    " FROM audit WHERE id = $1 AND number_hash IS NOT NULL ON CONFLICT DO NOTHING";
 static const char expand_sql[] =
     "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < $2)"
     " INSERT INTO audit_items(number_hash, at, audit, kind)"
@@ -51,19 +45,21 @@ static const char purge_items_sql[] =
 static const char purge_pending_sql[] =
     "DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit WHERE at < $1"
     " ORDER BY at, id LIMIT $2)";
-/* The pending rows an inquiry reads whole (their numbers are matched
+/* The pending batch rows an inquiry reads whole (their items are matched
  * here, not yet indexed). */
 static const char inquiries_pending_sql[] =
-    "SELECT a.at, a.id, coalesce(nullif(p.display_name, ''), a.app), a.items, a.item_data,"
-    " a.number_hash, " KIND_OF_ROUTE " FROM audit_pending q JOIN audit a ON a.id = q.id"
-    " LEFT JOIN apps p ON p.name = a.app WHERE a.at >= $1 AND a.id < $2 AND a.app <> ''"
-    " AND a.status < 300";
-/* The indexed rows: audit_items' key. */
+    "SELECT a.at, a.id, coalesce(nullif(p.display_name, ''), a.app), a.items, a.item_data"
+    " FROM audit_pending q JOIN audit a ON a.id = q.id LEFT JOIN apps p ON p.name = a.app"
+    " WHERE a.at >= $1 AND a.id < $2 AND a.app <> '' AND a.status < 300";
+/* Single rows by the index audit_number, indexed batch items by
+ * audit_items' key. */
 static const char inquiries_sql[] =
-    "SELECT i.at, a.id, coalesce(nullif(p.display_name, ''), a.app), i.kind FROM audit_items i"
-    " JOIN audit a ON a.id = i.audit LEFT JOIN apps p ON p.name = a.app"
-    " WHERE i.number_hash = $1 AND i.at >= $2 AND i.audit < $3 AND a.app <> '' AND a.status < 300"
-    " ORDER BY i.audit DESC LIMIT $4";
+    "SELECT q.at, q.id, coalesce(nullif(p.display_name, ''), q.app), q.kind FROM ("
+    "SELECT at, id, app, CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END AS kind FROM audit"
+    " WHERE number_hash = $1 AND at >= $2 AND id < $3 AND app <> '' AND status < 300"
+    " UNION ALL SELECT i.at, a.id, a.app, i.kind FROM audit_items i JOIN audit a ON a.id = i.audit"
+    " WHERE i.number_hash = $1 AND i.at >= $2 AND i.audit < $3 AND a.app <> '' AND a.status < 300)"
+    " q LEFT JOIN apps p ON p.name = q.app ORDER BY q.id DESC LIMIT $4";
 static const char usage_add_sql[] =
     "INSERT INTO audit_usage(day, app, unknown, unchanged, disconnected, reassigned)"
     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(day, app) DO UPDATE SET"
@@ -93,7 +89,7 @@ static const uint8_t no_hash[SN_AUDIT_HASH_LEN];
 
 int sn_store_audit_pends(const sn_audit_row *r)
 {
-    return (r->items > 0 || r->has_number) && r->app[0] != '\0' && r->status < 300;
+    return r->items > 0 && r->app[0] != '\0' && r->status < 300;
 }
 
 int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen)
@@ -188,10 +184,7 @@ int sn_store_audit_index(sn_store *s, uint32_t max, uint64_t *rows, char *err, s
     if (rc == ENOUGH)
         rc = SN_OK;
     for (size_t i = 0; i < p.n && rc == SN_OK; i++) {
-        if (p.items[i] == 0)
-            rc = sn_sql_write(s, single_sql, SQL_ARGS(SQL_INT(p.id[i])), NULL, "audit items", err,
-                              errlen);
-        else if (p.items[i] > 0) /* -1: the row was purged */
+        if (p.items[i] > 0) /* -1: the row was purged */
             rc =
                 sn_sql_write(s, expand_sql,
                              SQL_ARGS(SQL_INT(p.id[i]), SQL_INT(p.items[i]),
@@ -293,20 +286,13 @@ static int push_inquiry(inquiry_list *l, const sn_sql_row *row, int kind)
     return 0;
 }
 
-/* A row not yet indexed: an inquiry when it asked about the number (a
- * single row), or when one of its items has it (a batch row: the first such
- * item's kind, as the index keeps it). */
+/* A batch row not yet indexed: an inquiry when one of its items has the
+ * number (the first such item's kind, as the index keeps it). */
 static int pending_inquiry(void *ctx, const sn_sql_row *row)
 {
     inquiry_list *l = ctx;
     size_t len = 0;
     int64_t items = sn_sql_int(row, 3);
-    if (items == 0) { /* a single row */
-        uint8_t hash[SN_AUDIT_HASH_LEN];
-        if (!sn_sql_blob(row, 5, hash, sizeof(hash)) || memcmp(hash, l->hash, sizeof(hash)) != 0)
-            return 0;
-        return push_inquiry(l, row, (int)sn_sql_int(row, 6));
-    }
     const uint8_t *data = row->driver->col_bytes(row, 4, &len);
     if (data == NULL || items <= 0 || len != (size_t)items * SN_AUDIT_ITEM_BYTES)
         return 0;

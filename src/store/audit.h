@@ -64,9 +64,8 @@ typedef struct {
 /* Add r (its id is the store's) in the open transaction. */
 int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen);
 
-/* Whether r waits in audit_pending once added: an app's answered question
- * about a number (or a batch of them), what "who checked my number" may
- * list. */
+/* Whether r waits in audit_pending once added: an app's answered batch,
+ * whose items "who checked my number" may list. */
 int sn_store_audit_pends(const sn_audit_row *r);
 
 /* The verdicts counted apart: sn_verdict's order (unknown, unchanged,

@@ -228,9 +228,8 @@ case_event_log_is_partitioned_and_migrated_from_version_10() {
   cut -d, -f1 feed.csv | tail -n +2 | sort -u | head -800 | sed 's/$/,2024-06-01/' >>q.csv
   "$SN" check --db "$URL" --file q.csv >before.check || true
   unpartition_events
-  # (and without version 12's audit table, nor version 13's; audit_number,
-  # version 12's index, is gone since 13)
-  sql "drop table audit_items; drop table audit_pending;
+  # (and without version 12's audit index and table, nor version 13's)
+  sql "drop table audit_items; drop index audit_number; drop table audit_pending;
        update meta set value = '10' where key = 'schema_version'" >/dev/null
   expect_eq "version 10 log" "r" "$(sql "select relkind from pg_class where relname = 'events'")"
   "$SN" verify --db "$URL" >v.out || fail "verify after migration: $(cat "$WORK/err")"

@@ -24,9 +24,8 @@
  *   number prefix (events_partition_sql). Version 12 (SQLite's 10):
  *   audit_number, an index of audit by number hash and time, and
  *   audit_items, a batch row's numbered items (store/audit.h). Version
- *   13 (SQLite's 11): audit_pending, the rows whose numbers are not yet
- *   in audit_items (store/audit.h), which takes the single rows' numbers
- *   too: audit_number is dropped. A
+ *   13 (SQLite's 11): audit_pending, the batch rows whose items are not
+ *   yet in audit_items (store/audit.h). A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -218,14 +217,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
            "CREATE TABLE audit_items(number_hash bytea NOT NULL, at bigint NOT NULL,"
            " audit bigint NOT NULL, kind smallint NOT NULL, PRIMARY KEY(number_hash, at, audit));"
            "CREATE INDEX audit_items_audit ON audit_items(audit);",
-    /* The rows whose numbers are not yet in audit_items, which takes the
-     * single rows' numbers too, in place of audit_number. */
-    [12] = "CREATE TABLE audit_pending(id bigint PRIMARY KEY);"
-           "INSERT INTO audit_items(number_hash, at, audit, kind) SELECT number_hash, at, id,"
-           " CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END FROM audit"
-           " WHERE number_hash IS NOT NULL AND app <> '' AND status < 300"
-           " ON CONFLICT DO NOTHING;"
-           "DROP INDEX audit_number;",
+    /* The batch rows whose items are not yet in audit_items. */
+    [12] = "CREATE TABLE audit_pending(id bigint PRIMARY KEY);",
 };
 
 /* The tables integrity() expects and amcheck walks. */

@@ -75,10 +75,8 @@
  *                            indexer, after the row), indexed by number
  *                            then time
  * Version 11:
- *   audit_pending(id)        the rows whose numbers are not yet in
- *                            audit_items (store/audit.h), which has the
- *                            single rows' numbers too: audit_number is
- *                            dropped
+ *   audit_pending(id)        the batch rows whose items are not yet in
+ *                            audit_items (store/audit.h)
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -238,15 +236,9 @@ static const char schema_v10_sql[] =
     " WITHOUT ROWID;"
     "CREATE INDEX audit_items_audit ON audit_items(audit);";
 
-/* Version 11: the rows whose numbers the trail's indexer has not yet put
- * in audit_items (store/audit.h); single rows' numbers move there too (a
- * migrated store's at once), in place of the index audit_number. */
-static const char schema_v11_sql[] =
-    "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);"
-    "INSERT INTO audit_items(number_hash, at, audit, kind) SELECT number_hash, at, id,"
-    " CASE WHEN route LIKE '%binding%' THEN 1 ELSE 0 END FROM audit WHERE number_hash IS NOT NULL"
-    " AND app <> '' AND status < 300 ON CONFLICT DO NOTHING;"
-    "DROP INDEX audit_number;";
+/* Version 11: the batch rows whose items the trail's indexer has not yet
+ * put in audit_items (store/audit.h); a migrated store's are all there. */
+static const char schema_v11_sql[] = "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);";
 
 static int read_long(void *ctx, const sn_sql_row *row)
 {
