@@ -116,7 +116,7 @@ void sn_number_sm3(uint64_t n, uint8_t digest[32])
 static const size_t digest_len[SN_DIGEST_KINDS] = {32, 16, 32};
 
 /* Whether number n's digest of this kind is `digest` (a lookup's proof). */
-int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest)
+static int digest_confirm(int kind, uint64_t n, const uint8_t *digest)
 {
     uint8_t d[32];
     if (kind == SN_DIGEST_SHA256)
@@ -253,7 +253,7 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
     for (size_t i = t->first[b]; i < t->first[b + 1]; i++) {
         uint64_t v = sn_dgen_ent(t, i);
-        if (v >> g->pos_bits == fp && sn_digest_confirm(kind, number_at(g, v & mask), digest)) {
+        if (v >> g->pos_bits == fp && digest_confirm(kind, number_at(g, v & mask), digest)) {
             *out = number_at(g, v & mask);
             return 1;
         }
@@ -894,8 +894,8 @@ int sn_digests_find(sn_digests *d, int kind, const uint8_t *digest, uint64_t *ou
     shard *s = shard_of(d, key);
     pthread_rwlock_rdlock(&s->lock);
     int found = (d->gen != NULL && generation_find(d->gen, kind, key, digest, out)) ||
-                sn_side_find(&s->frozen[kind], kind, key, digest, out) ||
-                sn_side_find(&s->live[kind], kind, key, digest, out);
+                sn_side_find(&s->frozen[kind], kind, key, digest, digest_confirm, out) ||
+                sn_side_find(&s->live[kind], kind, key, digest, digest_confirm, out);
     pthread_rwlock_unlock(&s->lock);
     return found;
 }

@@ -52,7 +52,11 @@ typedef struct {
 uint64_t sn_side_stored_key(uint64_t key);
 /* The number of this kind whose digest is `digest` (key its first 8
  * bytes, big-endian): 1 and *out, or 0. */
-int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out);
+/* Whether number n's digest of this kind is `digest` (digests.c gives it:
+ * the side maps hold keys, not digests). */
+typedef int (*sn_digest_confirm_fn)(int kind, uint64_t n, const uint8_t *digest);
+int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest,
+                 sn_digest_confirm_fn confirm, uint64_t *out);
 /* Whether number n (whose key is key) is in s. */
 int sn_side_has(const sn_dside *s, uint64_t key, uint64_t n);
 /* Put n under key (stored form), after sn_side_reserve. */
@@ -65,9 +69,6 @@ void sn_side_free(sn_dside *s);
 size_t sn_side_range(const sn_dside *s, uint64_t prefix, uint64_t *out, size_t max, size_t found);
 /* Every number of s appended to out at *n. */
 void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n);
-
-/* Whether number n's digest of this kind is `digest` (digests.c). */
-int sn_digest_confirm(int kind, uint64_t n, const uint8_t *digest);
 
 /* The shape of each table for n numbers over g->nids blocks. */
 void sn_dgen_shape(sn_dgen *g, size_t n);

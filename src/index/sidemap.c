@@ -32,13 +32,14 @@ uint64_t sn_side_stored_key(uint64_t key)
     return key == 0 ? 1 : key;
 }
 
-int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest, uint64_t *out)
+int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *digest,
+                 sn_digest_confirm_fn confirm, uint64_t *out)
 {
     if (s->slots == NULL)
         return 0;
     key = sn_side_stored_key(key);
     for (size_t i = side_home(s, key); s->slots[i].key != 0; i = (i + 1) & s->mask) {
-        if (s->slots[i].key == key && sn_digest_confirm(kind, s->slots[i].number, digest)) {
+        if (s->slots[i].key == key && confirm(kind, s->slots[i].number, digest)) {
             *out = s->slots[i].number;
             return 1;
         }
