@@ -27,7 +27,8 @@
  * transaction. The same thread indexes batch rows' items by number after
  * the rows (sn_store_audit_index, store/audit.h): whenever nothing was
  * written for SN_AUDIT_INDEX_IDLE_MS, else in turns that leave it at most
- * 1/SN_AUDIT_INDEX_SHARE of the time, never while a write's answer waits.
+ * 1/SN_AUDIT_INDEX_SHARE of the time while the buffer is under a quarter
+ * full, never while a write's answer waits.
  */
 #ifndef SN_AUDIT_H
 #define SN_AUDIT_H

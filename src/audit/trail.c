@@ -447,9 +447,10 @@ static void wait_for_group(trail *t)
 
 /* Whether the indexer takes a turn: batch rows wait to be indexed, no
  * write's answer is held, and either no record was written for
- * SN_AUDIT_INDEX_IDLE_MS or the indexer has had less than
- * 1/SN_AUDIT_INDEX_SHARE of the time since its last turn: under load its
- * CPU is the checks' (lock held). */
+ * SN_AUDIT_INDEX_IDLE_MS, or the buffer is under a quarter full and the
+ * indexer has had less than 1/SN_AUDIT_INDEX_SHARE of the time since its
+ * last turn: under load its CPU is the checks', and its transaction must
+ * not make requests wait for room (lock held). */
 static int index_due(const trail *t)
 {
     if (t->unindexed == 0 || t->stopping || t->held > 0)
@@ -457,7 +458,8 @@ static int index_due(const trail *t)
     int64_t now = sn_monotonic_ms();
     return now >= t->next_index_ms &&
            ((t->head == NULL && now - t->wrote_ms >= SN_AUDIT_INDEX_IDLE_MS) ||
-            now - t->index_end_ms >= (SN_AUDIT_INDEX_SHARE - 1) * t->index_took_ms);
+            (t->weight < t->o.buffer / 4 &&
+             now - t->index_end_ms >= (SN_AUDIT_INDEX_SHARE - 1) * t->index_took_ms));
 }
 
 /* One indexer transaction (lock not held). */
@@ -614,7 +616,8 @@ void sn_audit_metrics(sn_strbuf *out)
         "# HELP secondnum_audit_purged_total Audit rows deleted past the retention.\n"
         "# TYPE secondnum_audit_purged_total counter\nsecondnum_audit_purged_total %llu\n"
         "# HELP secondnum_audit_unindexed Batch audit rows whose items are not yet "
-        "indexed (audit_pending).\n# TYPE secondnum_audit_unindexed gauge\nsecondnum_audit_unindexed %llu\n"
+        "indexed (audit_pending).\n# TYPE secondnum_audit_unindexed "
+        "gauge\nsecondnum_audit_unindexed %llu\n"
         "# HELP secondnum_audit_transactions_total Transactions that wrote audit rows.\n"
         "# TYPE secondnum_audit_transactions_total counter\n"
         "secondnum_audit_transactions_total %llu\n"
