@@ -63,7 +63,11 @@ class Key:
         else:
             self.private = ec.generate_private_key(ec.SECP256R1())
             self.alg = "ES256"
-            self.jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key()))
+            # the coordinates at their full 32 bytes (RFC 7518, 6.2.1.2):
+            # Debian's PyJWT drops leading zero bytes, about one key in 64
+            nums = self.private.public_key().public_numbers()
+            self.jwk = {"kty": "EC", "crv": "P-256", "x": b64url(nums.x.to_bytes(32, "big")),
+                        "y": b64url(nums.y.to_bytes(32, "big"))}
         self.jwk.update({"kid": kid, "use": "sig", "alg": self.alg})
 
     def public_pem(self):
