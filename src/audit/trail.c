@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/thread.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -237,21 +238,34 @@ static int pack_items(trail *t, const sn_audit_record *r)
     return SN_OK;
 }
 
+/* Copy src into dst (cap bytes), cut to fit: what snprintf("%s") does,
+ * at a fraction of its cost a record; NULL is empty. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    if (src == NULL)
+        src = "";
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static int write_record(trail *t, const sn_audit_record *r, char *err, size_t errlen)
 {
     sn_audit_row row;
-    memset(&row, 0, sizeof(row));
     row.at = r->at_ms;
     row.status = r->status;
     row.day = r->day;
     row.items = r->nitems;
-    snprintf(row.route, sizeof(row.route), "%s", r->route);
-    snprintf(row.method, sizeof(row.method), "%s", r->method);
-    snprintf(row.who_kind, sizeof(row.who_kind), "%s", r->who_kind);
-    snprintf(row.who, sizeof(row.who), "%s", r->who);
-    snprintf(row.app, sizeof(row.app), "%s", r->app);
-    snprintf(row.answer, sizeof(row.answer), "%s", answer_of(r));
-    snprintf(row.request, sizeof(row.request), "%s", r->request);
+    row.id = 0;
+    row.has_number = 0;
+    row.item_data = NULL;
+    copy_text(row.route, sizeof(row.route), r->route);
+    copy_text(row.method, sizeof(row.method), r->method);
+    copy_text(row.who_kind, sizeof(row.who_kind), r->who_kind);
+    copy_text(row.who, sizeof(row.who), r->who);
+    copy_text(row.app, sizeof(row.app), r->app);
+    copy_text(row.answer, sizeof(row.answer), answer_of(r));
+    copy_text(row.request, sizeof(row.request), r->request);
     if (r->has_number && t->o.secret != NULL) {
         row.has_number = 1;
         sn_audit_hash(t->key, r->number, row.number_hash);
@@ -500,6 +514,8 @@ static void *run(void *arg)
 {
     trail *t = arg;
     sn_thread_name("sn-audit");
+    if (sn_thread_background(SN_AUDIT_NICE) != 0)
+        sn_log(SN_LOG_WARN, "audit: the audit thread keeps its priority: %s", strerror(errno));
     count_unindexed(t);
     pthread_mutex_lock(&t->lock);
     for (;;) {

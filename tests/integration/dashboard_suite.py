@@ -64,7 +64,9 @@ def nearest(values, p):
 
 
 def sql(env, statement):
-    p = subprocess.run(["sqlite3", env.db, statement], capture_output=True, text=True, timeout=60)
+    # a busy timeout: serve's writer or audit thread may hold the write lock
+    p = subprocess.run(["sqlite3", "-cmd", ".timeout 10000", env.db, statement],
+                       capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, "sqlite3 %r: %s" % (statement, p.stderr)
     return p.stdout
 
