@@ -386,6 +386,24 @@ static void apply_numbers(const serve_numbers *v, serve_config *cf)
 static int check_together(const serve_config *cf);
 
 /* The command line into cf: -1 to go on, else the exit code. */
+/* What parse_args checks once every option is read: the options that
+ * depend on each other, and no argument left over. */
+static int finish_args(int argc, char **argv, serve_config *cf, serve_numbers *v)
+{
+    sn_subscriber_options *o = &cf->subscribers.opt;
+    sn_log_set_level((sn_log_level)cf->log_level);
+    if (cf->request_log != NULL && cf->request_log[0] == '\0')
+        return sn_cli_usage_error("serve", "--request-log must be a file or -");
+    if (v->client_ip_hops != -1 && o->client_ip_header[0] == '\0')
+        return sn_cli_usage_error("serve", "--client-ip-hops needs --client-ip-header");
+    if (v->client_ip_hops == -1)
+        v->client_ip_hops = o->client_ip_hops;
+    apply_numbers(v, cf);
+    if (optind != argc)
+        return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    return check_together(cf);
+}
+
 static int parse_args(int argc, char **argv, serve_config *cf)
 {
     static const char duration[] = "durations must be %ld-%ld seconds";
@@ -457,17 +475,7 @@ static int parse_args(int argc, char **argv, serve_config *cf)
     int rc = sn_cli_parse("serve", argc, argv, 1, opts, SN_CLI_N(opts), usage);
     if (rc != SN_EXIT_OK)
         return rc < 0 ? SN_EXIT_OK : rc;
-    sn_log_set_level((sn_log_level)cf->log_level);
-    if (cf->request_log != NULL && cf->request_log[0] == '\0')
-        return sn_cli_usage_error("serve", "--request-log must be a file or -");
-    if (v.client_ip_hops != -1 && o->client_ip_header[0] == '\0')
-        return sn_cli_usage_error("serve", "--client-ip-hops needs --client-ip-header");
-    if (v.client_ip_hops == -1)
-        v.client_ip_hops = o->client_ip_hops;
-    apply_numbers(&v, cf);
-    if (optind != argc)
-        return sn_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-    return check_together(cf);
+    return finish_args(argc, argv, cf, &v);
 }
 
 /* The settings that must agree with each other: -1 when they do, else the
@@ -598,8 +606,10 @@ static int run(serve_config *cf, sn_service *svc, sn_secret *secret, sn_sms_send
         (rc = sn_snapshots_start(svc->snapshots, svc, err, errlen)) != SN_OK ||
         (rc = sn_deliverer_start(cf->db, &cf->deliveries, &svc->deliverer, err, errlen)) != SN_OK ||
         (rc = sn_sms_sender_start(cf->db, &cf->subscribers.sms, sms, err, errlen)) != SN_OK ||
-        (rc = sn_writer_start(cf->db, tick, svc, &svc->writer, err, errlen)) != SN_OK ||
-        (rc = sn_writer_start(cf->db, NULL, NULL, &svc->reports, err, errlen)) != SN_OK)
+        (rc = sn_writer_start(cf->db, (sn_writer_names){"sn-writer", "sn-publisher"}, tick, svc,
+                              &svc->writer, err, errlen)) != SN_OK ||
+        (rc = sn_writer_start(cf->db, (sn_writer_names){"sn-reports", "sn-reports-pub"}, NULL, NULL,
+                              &svc->reports, err, errlen)) != SN_OK)
         return rc;
     sn_audit_options ao = {cf->db, svc->secret, (uint32_t)cf->audit_retention,
                            (uint32_t)cf->audit_buffer, svc->rules.tz_minutes};

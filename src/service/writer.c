@@ -26,6 +26,7 @@ struct sn_writer {
     size_t queued_jobs, queued_weight; /* submitted, not yet finished */
     int stopping;
     pthread_t tid;
+    sn_writer_names names; /* static strings */
     sn_store *store;
     void (*tick)(void *ctx, sn_store *store);
     void *tick_ctx;
@@ -70,7 +71,7 @@ static void hand_to_publisher(sn_writer *w, sn_job **jobs, size_t n)
 static void *publisher_main(void *arg)
 {
     sn_writer *w = arg;
-    sn_thread_name("sn-publisher");
+    sn_thread_name(w->names.publisher);
     pthread_mutex_lock(&w->publish_lock);
     for (;;) {
         while (w->finished == NULL && !w->publisher_stopping)
@@ -104,7 +105,7 @@ static void *publisher_main(void *arg)
 static void *writer_main(void *arg)
 {
     sn_writer *w = arg;
-    sn_thread_name("sn-writer");
+    sn_thread_name(w->names.writer);
     int64_t last_tick = sn_monotonic_ms();
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -151,8 +152,8 @@ static void writer_free(sn_writer *w)
     free(w);
 }
 
-int sn_writer_start(const char *db, void (*tick)(void *ctx, sn_store *store), void *tick_ctx,
-                    sn_writer **out, char *err, size_t errlen)
+int sn_writer_start(const char *db, sn_writer_names names, void (*tick)(void *ctx, sn_store *store),
+                    void *tick_ctx, sn_writer **out, char *err, size_t errlen)
 {
     sn_writer *w = calloc(1, sizeof(*w));
     int rc;
@@ -164,6 +165,7 @@ int sn_writer_start(const char *db, void (*tick)(void *ctx, sn_store *store), vo
     pthread_cond_init(&w->publish_wake, NULL);
     w->tail = &w->head;
     w->finished_tail = &w->finished;
+    w->names = names;
     w->tick = tick;
     w->tick_ctx = tick_ctx;
     if ((rc = sn_store_open(db, NULL, &w->store, err, errlen)) != SN_OK)

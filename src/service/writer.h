@@ -51,10 +51,17 @@ struct sn_job {
 #define SN_WRITER_QUEUE_WEIGHT 100000
 #define SN_WRITER_MANY_MAX 64 /* jobs handed to one run_many at most */
 
-/* Start the writer on its own store handle for db; tick (may be NULL) runs
- * on the writer thread about once a second with that handle. */
-int sn_writer_start(const char *db, void (*tick)(void *ctx, sn_store *store), void *tick_ctx,
-                    sn_writer **out, char *err, size_t errlen);
+/* The names a writer's two threads take (at most 15 bytes: what top -H,
+ * ps -L and perf show). */
+typedef struct {
+    const char *writer, *publisher;
+} sn_writer_names;
+
+/* Start the writer on its own store handle for db, its threads named as
+ * names says; tick (may be NULL) runs on the writer thread about once a
+ * second with that handle. */
+int sn_writer_start(const char *db, sn_writer_names names, void (*tick)(void *ctx, sn_store *store),
+                    void *tick_ctx, sn_writer **out, char *err, size_t errlen);
 
 /* Queue job. SN_OK, or SN_EUNAVAILABLE when the queue is full (the job is
  * not queued and none of its functions will be called). Thread-safe. */
