@@ -20,6 +20,7 @@
 #include "audit/audit.h"
 #include "core/errors.h"
 #include "store/store.h"
+#include "../tests/unit/store_fixture.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -38,23 +39,11 @@ static double seconds(clockid_t c)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void remove_store(const char *path)
-{
-    char p[4200];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s.key", path);
-    unlink(p);
-}
-
 static int new_store(const char *path)
 {
     char err[SN_ERRMSG_MAX];
     sn_store *s = NULL;
-    remove_store(path);
+    sn_test_store_remove(path);
     if (sn_store_open(path, NULL, &s, err, sizeof(err)) != SN_OK) {
         fprintf(stderr, "audit_bench: %s\n", err);
         return -1;
@@ -195,7 +184,7 @@ int main(int argc, char **argv)
     if (nitems > 0) {
         double indexed = 0;
         int rc = trail(a, n, nitems, &secret, &wall, &cpu) == 0 && index_all(a, &indexed) == 0;
-        remove_store(a);
+        sn_test_store_remove(a);
         if (!rc)
             return 1;
         printf("%ld batch records of %u items: trail %.2f s wall, %.2f s CPU (%.0f items/s of "
@@ -205,8 +194,8 @@ int main(int argc, char **argv)
         return 0;
     }
     int rc = trail(a, n, 0, &secret, &wall, &cpu) == 0 && baseline(b, n, &base) == 0 ? 0 : 1;
-    remove_store(a);
-    remove_store(b);
+    sn_test_store_remove(a);
+    sn_test_store_remove(b);
     if (rc != 0)
         return rc;
     printf("%ld records: trail %.2f s wall, %.2f s CPU (%.2f us a record); SQLite alone %.2f s "

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
 #include "unit.h"
 
 #include "audit/audit.h"
@@ -28,26 +29,16 @@
 static char err[SN_ERRMSG_MAX];
 
 typedef struct {
-    char path[64];
+    char path[4096];
     sn_secret secret;
 } fixture;
-
-static void remove_store(const char *path)
-{
-    char p[80];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     sn_store *s = NULL;
-    snprintf(f->path, sizeof(f->path), "/tmp/sn-audit-%d.db", (int)getpid());
-    remove_store(f->path);
+    sn_test_store_path(f->path, sizeof(f->path), "audit");
+    sn_test_store_remove(f->path);
     assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
     sn_store_close(s);
     memset(f->secret.key, 7, sizeof(f->secret.key));
@@ -58,7 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    remove_store(f->path);
+    sn_test_store_remove(f->path);
     free(f);
     return 0;
 }

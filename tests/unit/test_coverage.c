@@ -3,6 +3,7 @@
  * no range covers everything, a number is covered by any prefix of it and
  * only by its prefixes, a reload replaces the set.
  */
+#include "store_fixture.h"
 #include "unit.h"
 
 #include "core/errors.h"
@@ -17,15 +18,14 @@ static char err[SN_ERRMSG_MAX];
 typedef struct {
     sn_store *store;
     sn_coverage *cv;
-    char path[64];
+    char path[4096];
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "%s/sn-coverage-%d.db",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-    unlink(f->path);
+    sn_test_store_path(f->path, sizeof(f->path), "coverage");
+    sn_test_store_remove(f->path);
     assert_int_equal(sn_store_open(f->path, NULL, &f->store, err, sizeof(err)), SN_OK);
     f->cv = sn_coverage_new();
     assert_non_null(f->cv);
@@ -36,14 +36,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char p[80];
     sn_coverage_free(f->cv);
     sn_store_close(f->store);
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
+    sn_test_store_remove(f->path);
     free(f);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
 #include "unit.h"
 
 #include "core/errors.h"
@@ -21,14 +22,14 @@ static char err[SN_ERRMSG_MAX];
 
 typedef struct {
     sn_store *store;
-    char path[64];
+    char path[4096];
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/sn-ledger-%d.db", (int)getpid());
-    unlink(f->path);
+    sn_test_store_path(f->path, sizeof(f->path), "ledger");
+    sn_test_store_remove(f->path);
     assert_int_equal(sn_store_open(f->path, NULL, &f->store, err, sizeof(err)), SN_OK);
     *state = f;
     return 0;
@@ -37,13 +38,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char p[80];
     sn_store_close(f->store);
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
+    sn_test_store_remove(f->path);
     free(f);
     return 0;
 }
@@ -67,10 +63,13 @@ static void applies_per_number_in_time_order(void **state)
     fixture *f = *state;
     sn_ledger_report rep = {0};
     sn_log_event items[] = {
-        ev(2, SN_EV_CANCEL, 2024, 3, 1, 0, "b2"), ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 1, "a1"),
-        ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 2, "b1"), ev(1, SN_EV_SUSPEND, 2024, 2, 1, 3, "a2"),
+        ev(2, SN_EV_CANCEL, 2024, 3, 1, 0, "b2"),
+        ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 1, "a1"),
+        ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 2, "b1"),
+        ev(1, SN_EV_SUSPEND, 2024, 2, 1, 3, "a2"),
     };
-    assert_int_equal(sn_ledger_apply(f->store, items, 4, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, items, 4, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
     assert_int_equal(rep.applied, 4);
     assert_int_equal(rep.nrejects, 0);
     sn_number_state st;
@@ -84,11 +83,15 @@ static void duplicates_and_out_of_order(void **state)
 {
     fixture *f = *state;
     sn_ledger_report rep = {0};
-    sn_log_event a[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"), ev(1, SN_EV_SUSPEND, 2024, 3, 1, 1, "a2")};
-    assert_int_equal(sn_ledger_apply(f->store, a, 2, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
-    sn_log_event b[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"), ev(1, SN_EV_RESUME, 2024, 2, 1, 1, "a3"),
+    sn_log_event a[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"),
+                        ev(1, SN_EV_SUSPEND, 2024, 3, 1, 1, "a2")};
+    assert_int_equal(sn_ledger_apply(f->store, a, 2, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
+    sn_log_event b[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, "a1"),
+                        ev(1, SN_EV_RESUME, 2024, 2, 1, 1, "a3"),
                         ev(1, SN_EV_SUSPEND, 2024, 3, 1, 2, NULL)};
-    assert_int_equal(sn_ledger_apply(f->store, b, 3, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, b, 3, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
     assert_int_equal(rep.applied, 2);
     assert_int_equal(rep.duplicates, 2); /* a1 by id, the suspend without an id */
     assert_int_equal(rep.nrejects, 1);
@@ -98,7 +101,8 @@ static void duplicates_and_out_of_order(void **state)
     sn_ledger_report_free(&rep);
 }
 
-static int deny_even(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why, size_t len)
+static int deny_even(void *ctx, const sn_number_state *st, const sn_log_event *e, char *why,
+                     size_t len)
 {
     (void)ctx;
     (void)st;
@@ -123,9 +127,11 @@ static void guard_and_observer(void **state)
     sn_ledger_report rep = {0};
     sn_ledger_guard g = {deny_even, NULL, NULL};
     seen s = {0, 0};
-    sn_log_event items[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL), ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 1, NULL),
+    sn_log_event items[] = {ev(1, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL),
+                            ev(2, SN_EV_ACTIVATE, 2024, 1, 1, 1, NULL),
                             ev(3, SN_EV_ACTIVATE, 2024, 1, 1, 2, NULL)};
-    assert_int_equal(sn_ledger_apply(f->store, items, 3, &rep, &g, observe, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, items, 3, &rep, &g, observe, &s, err, sizeof(err)),
+                     SN_OK);
     assert_int_equal(rep.applied, 2);
     assert_int_equal(rep.nrejects, 1);
     assert_int_equal(rep.rejects[0].code, SN_EPERM);
@@ -169,7 +175,8 @@ static void reads_close_and_far_numbers_alike(void **state)
     sn_log_event items[6];
     for (uint32_t i = 0; i < 6; i++)
         items[i] = ev(known[i], SN_EV_ACTIVATE, 2024, 1, 1, i, NULL);
-    assert_int_equal(sn_ledger_apply(f->store, items, 6, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, items, 6, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
     const sn_number ask[] = {99, 100, 101, 102, 103, 104, 109, 110, 111, 150, 200, 999, 1000, 5000};
     enum { N = sizeof(ask) / sizeof(ask[0]) };
     sn_number_state got[N], one;
@@ -194,7 +201,8 @@ static void reads_close_and_far_numbers_alike(void **state)
                            ev(101, SN_EV_CANCEL, 2024, 2, 1, 1, NULL),
                            ev(102, SN_EV_ACTIVATE, 2024, 2, 1, 2, NULL),
                            ev(5000, SN_EV_ACTIVATE, 2024, 2, 1, 3, NULL)};
-    assert_int_equal(sn_ledger_apply(f->store, next, 4, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, next, 4, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
     assert_int_equal(rep.applied, 10);
     assert_int_equal(rep.nrejects, 0);
     assert_int_equal(sn_store_get_states(f->store, ask, N, got, err, sizeof(err)), SN_OK);

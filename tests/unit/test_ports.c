@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
 #include "unit.h"
 
 #include "core/errors.h"
@@ -27,26 +28,14 @@ static char err[SN_ERRMSG_MAX];
 
 typedef struct {
     sn_store *store;
-    char path[256];
+    char path[4096];
 } fixture;
-
-static void remove_store(const char *path)
-{
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    const char *dir = getenv("TMPDIR");
-    snprintf(f->path, sizeof(f->path), "%s/sn-ports-%d.db", dir != NULL ? dir : "/tmp",
-             (int)getpid());
-    remove_store(f->path);
+    sn_test_store_path(f->path, sizeof(f->path), "ports");
+    sn_test_store_remove(f->path);
     assert_int_equal(sn_store_open(f->path, NULL, &f->store, err, sizeof(err)), SN_OK);
     *state = f;
     return 0;
@@ -56,7 +45,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     sn_store_close(f->store);
-    remove_store(f->path);
+    sn_test_store_remove(f->path);
     free(f);
     return 0;
 }
