@@ -306,7 +306,6 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
 {
     int rc;
     b->own.svc = svc;
-    b->own.has_span = 0;
     sn_follower_mark(svc->follower, &b->own.mark); /* before the transaction */
     if ((rc = sn_store_begin(s, err, errlen)) == SN_OK &&
         (rc = apply_in_tx(s, b, err, errlen)) == SN_OK)
@@ -314,10 +313,8 @@ int sn_events_apply(const sn_service *svc, sn_store *s, sn_events_batch *b, char
     if (rc != SN_OK)
         sn_store_rollback(s);
     b->own.changes = (sn_store_commit_changes){0, 0, 0};
-    if (rc == SN_OK) {
-        b->own.has_span = sn_store_tx_changes(s, &b->own.seq_before, &b->own.seq_last);
+    if (rc == SN_OK)
         sn_store_last_commit_changes(s, &b->own.changes);
-    }
     b->own.last_of_tx = 1;
     conclude(s, b, rc, err != NULL ? err : "");
     return rc;
@@ -354,7 +351,6 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
         sn_events_batch *b = batch_of(jobs[k]);
         sn_follower_mark(b->own.svc->follower, &b->own.mark);
         b->own.before = b->rep;
-        b->own.has_span = 0;
     }
     int rc = sn_store_begin(s, err, sizeof(err));
     for (; rc == SN_OK && i < n; i++)
@@ -362,8 +358,6 @@ static void run_many(sn_job **jobs, size_t n, sn_store *s)
     if (rc == SN_OK)
         rc = sn_store_commit(s, err, sizeof(err));
     if (rc == SN_OK) {
-        sn_events_batch *last = batch_of(jobs[n - 1]); /* published after the others */
-        last->own.has_span = sn_store_tx_changes(s, &last->own.seq_before, &last->own.seq_last);
         for (i = 0; i < n; i++) {
             sn_events_batch *b = batch_of(jobs[i]);
             b->own.last_of_tx = i == n - 1; /* published in this order */
@@ -393,8 +387,8 @@ static void publish(sn_job *job)
         if (b->own.nchanged > 0)
             sn_receipts_committed(b->own.svc->receipts);
     }
-    if (b->rc == SN_OK && b->own.has_span) /* its transaction's states are all in now */
-        sn_snapshots_indexed(b->own.svc->snapshots, b->own.seq_before, b->own.seq_last);
+    if (b->rc == SN_OK && b->own.last_of_tx) /* its transaction's states are all in now */
+        sn_snapshots_indexed(b->own.svc->snapshots, b->own.changes.from, b->own.changes.to);
 }
 
 static void finish(sn_job *job)

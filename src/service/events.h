@@ -63,11 +63,9 @@ struct sn_events_batch {
         sn_number_state *changed; /* what the transaction changed, for the index */
         size_t nchanged;
         sn_follow_mark mark; /* the follower before the transaction */
-        uint64_t seq_before,
-            seq_last; /* its change numbers, when known (has_span), for the snapshot */
-        int has_span; /* set on the last batch of a committed transaction */
-        /* the same as the follower sees them (log.h); only in the
-         * last batch of a transaction several batches shared */
+        /* its transaction's change numbers (log.h), for the follower and
+         * the snapshot; used from the last batch of a transaction several
+         * batches shared */
         sn_store_commit_changes changes;
         int last_of_tx;
         char ranges[SN_EVENTS_MAX_RANGES][SN_PREFIX_MAX + 1];

@@ -39,7 +39,7 @@ int sn_snapshots_load(sn_snapshots *sp, sn_service *svc, sn_store *s, char *err,
 
 /* SQLite: the publisher put the states of a commit into the index; its
  * transaction took the change numbers after `before` up to `last`
- * (sn_store_tx_changes). NULL-safe. */
+ * (sn_store_last_commit_changes). NULL-safe. */
 void sn_snapshots_indexed(sn_snapshots *sp, uint64_t before, uint64_t last);
 
 /* Start the writing thread (once the index is loaded and shared). */

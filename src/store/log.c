@@ -273,13 +273,6 @@ int sn_store_has_changes(const sn_store *s)
     return s->be->changes != NULL;
 }
 
-int sn_store_tx_changes(sn_store *s, uint64_t *before, uint64_t *last)
-{
-    if (s->be->changes == NULL || s->be->changes->span == NULL)
-        return 0;
-    return s->be->changes->span(s, before, last);
-}
-
 int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen)
 {
     return s->be->changes->cursor(s, seq, err, errlen);

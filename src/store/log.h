@@ -74,8 +74,6 @@ typedef struct {
     int (*listen)(sn_store *s, char *err, size_t errlen);
     int (*wait)(sn_store *s, int timeout_ms, int wake_fd, int64_t ignore_session, char *err,
                 size_t errlen);
-    /* the last transaction's change numbers; NULL: not known (see below) */
-    int (*span)(sn_store *s, uint64_t *before, uint64_t *last);
 } sn_changes_ops;
 
 /* The state of number n; an absent number yields an UNSEEN state. */
@@ -133,13 +131,6 @@ int sn_store_can_follow(const sn_store *s);
 /* 1 when the backend keeps change numbers (cursor and changes_after work). */
 int sn_store_has_changes(const sn_store *s);
 
-/* After a commit: the highest change number before the transaction
- * (*before) and the last it took (*last; equal when it wrote no state).
- * 1 when the backend knows (SQLite, whose one writer takes them), else 0.
- * A serving process tells from it whether its index holds every change
- * up to *last (service/snapshots.h). */
-int sn_store_tx_changes(sn_store *s, uint64_t *before, uint64_t *last);
-
 /* The highest committed change number (0 when no state was ever written). */
 int sn_store_change_cursor(sn_store *s, uint64_t *seq, char *err, size_t errlen);
 
@@ -172,8 +163,11 @@ int sn_store_wait_changes(sn_store *s, int timeout_ms, int wake_fd, int64_t igno
                           char *err, size_t errlen);
 
 /* The change numbers of this handle's last commit (sn_store_commit_changes;
- * all zero before the first, for a backend without change numbers, and
- * after a commit that wrote no state). */
+ * all zero before the first and for a backend without change numbers;
+ * from == to after a commit that wrote no state). Both backends: the
+ * follower skips its own node's commits by them (PostgreSQL), and a serving
+ * process tells from them whether its index holds every change up to `to`
+ * (service/snapshots.h, SQLite). */
 void sn_store_last_commit_changes(const sn_store *s, sn_store_commit_changes *out);
 
 #endif

@@ -15,7 +15,8 @@ The cases:
     map, not saved) included; a snapshot written with --hashed-checks off
     has none and the next start with them builds them ("built"); a start
     with them off leaves them out ("left out");
-  - the server's own commits after an import beside it (another process)
+  - the server's own commits move the position (the next start replays
+    none of them); its commits after an import beside it (another process)
     still leave the import to be read at the next start;
   - kill -9 while a snapshot is being written (PATH.tmp present), several
     times with events between: the next start loads the old snapshot (or
@@ -376,6 +377,31 @@ def post_events(c, server, count):
     body = expect_json(client.post("/v1/events", {"events": events}), 200, "events")
     c.known |= {e["number"] for e in events}
     return len(events) - len(body["rejected"])
+
+
+def case_own_commits_move_the_position(c):
+    """The server's own commits, and nothing else: the snapshot written at
+    the stop covers them (each commit's change numbers, as the store gives
+    them, move the position), so the next start replays nothing."""
+    first_snapshot(c)
+    s = serve(c)
+    try:
+        applied = post_events(c, s, 200)
+        assert applied > 0, "no event applied"
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
+    s = serve(c)
+    try:
+        expect_log(s, "index snapshot loaded", "restart")
+        log = s.stderr()
+        replayed = int(log.split("then ")[1].split(" changes")[0])
+        print("# changes replayed after serve's own commits: %d" % replayed)
+        assert replayed == 0, "%d changes replayed:\n%s" % (replayed, log[-2000:])
+        answers_right(c, s, "after serve's own commits")
+    finally:
+        s.stop(expect_rc=0)
+    no_sanitizer_report(s)
 
 
 def case_own_commits_after_an_import_beside_serve_keep_the_import(c):

@@ -124,4 +124,4 @@ static int wait_changes(sn_store *base, int timeout_ms, int wake_fd, int64_t ign
     }
 }
 
-const sn_changes_ops sn_pg_changes = {cursor, after, listen_changes, wait_changes, NULL};
+const sn_changes_ops sn_pg_changes = {cursor, after, listen_changes, wait_changes};

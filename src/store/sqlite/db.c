@@ -222,6 +222,11 @@ static int sq_commit(sn_store *base, char *err, size_t errlen)
     if (rc != SN_OK && sqlite3_get_autocommit(s->db) == 0)
         return rc; /* still in the transaction: the caller rolls back */
     s->base.in_tx = 0;
+    /* this process's writer took every change number after seq_begin up
+     * to seq under the write lock (sn_store_last_commit_changes) */
+    s->base.committed = (sn_store_commit_changes){0, 0, 0};
+    if (rc == SN_OK && !base->side_writer)
+        s->base.committed = (sn_store_commit_changes){s->seq_begin, s->seq, 0};
     return rc;
 }
 

@@ -169,12 +169,4 @@ static int after(sn_store *s, uint64_t since, uint64_t floor, uint32_t limit, sn
                        sn_store_change_row, &c, "read changes", err, errlen);
 }
 
-/* Valid after a commit, until the next begin. */
-static int span(sn_store *s, uint64_t *before, uint64_t *last)
-{
-    *before = sq_of(s)->seq_begin;
-    *last = sq_of(s)->seq;
-    return 1;
-}
-
-const sn_changes_ops sn_sqlite_changes = {cursor, after, NULL, NULL, span};
+const sn_changes_ops sn_sqlite_changes = {cursor, after, NULL, NULL};
