@@ -275,8 +275,9 @@ static int write_record(trail *t, const sn_audit_record *r, char *err, size_t er
             return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
         row.item_data = t->items;
     }
-    int rc = sn_store_audit_add(t->store, &row, err, errlen);
-    t->pended += rc == SN_OK && sn_store_audit_pends(&row);
+    int pending = 0;
+    int rc = sn_store_audit_add(t->store, &row, &pending, err, errlen);
+    t->pended += rc == SN_OK && pending;
     return rc == SN_OK ? count_usage(t, r, err, errlen) : rc;
 }
 

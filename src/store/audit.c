@@ -87,12 +87,13 @@ static const char usage_app_sql[] =
 
 static const uint8_t no_hash[SN_AUDIT_HASH_LEN];
 
-int sn_store_audit_pends(const sn_audit_row *r)
+/* Whether r waits in audit_pending once added. */
+static int pends(const sn_audit_row *r)
 {
     return r->items > 0 && r->app[0] != '\0' && r->status < 300;
 }
 
-int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen)
+int sn_store_audit_add(sn_store *s, const sn_audit_row *r, int *pending, char *err, size_t errlen)
 {
     const sn_sql_arg args[] = {
         SQL_INT(r->at),
@@ -111,14 +112,19 @@ int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t err
                      : SQL_BYTES(NULL, 0),
     };
     size_t nargs = sizeof(args) / sizeof(args[0]);
-    if (!sn_store_audit_pends(r))
+    if (pending != NULL)
+        *pending = 0;
+    if (!pends(r))
         return sn_sql_write(s, add_sql, args, nargs, NULL, "audit", err, errlen);
     uint64_t id = 0;
     int rc = sn_sql_insert_id(s, add_id_sql, args, nargs, &id, "audit", err, errlen);
     if (rc != SN_OK)
         return rc;
-    return sn_sql_write(s, pending_add_sql, SQL_ARGS(SQL_INT(id)), NULL, "audit pending", err,
-                        errlen);
+    rc =
+        sn_sql_write(s, pending_add_sql, SQL_ARGS(SQL_INT(id)), NULL, "audit pending", err, errlen);
+    if (rc == SN_OK && pending != NULL)
+        *pending = 1;
+    return rc;
 }
 
 int sn_store_audit_usage_add(sn_store *s, sn_day day, const char *app,

@@ -61,12 +61,11 @@ typedef struct {
     const uint8_t *item_data; /* items * SN_AUDIT_ITEM_BYTES; valid during the call */
 } sn_audit_row;
 
-/* Add r (its id is the store's) in the open transaction. */
-int sn_store_audit_add(sn_store *s, const sn_audit_row *r, char *err, size_t errlen);
-
-/* Whether r waits in audit_pending once added: an app's answered batch,
- * whose items "who checked my number" may list. */
-int sn_store_audit_pends(const sn_audit_row *r);
+/* Add r (its id is the store's) in the open transaction. *pending (may be
+ * NULL) is 1 when the row waits in audit_pending to have its items indexed
+ * (an app's answered batch, whose items "who checked my number" may list),
+ * else 0. */
+int sn_store_audit_add(sn_store *s, const sn_audit_row *r, int *pending, char *err, size_t errlen);
 
 /* The verdicts counted apart: sn_verdict's order (unknown, unchanged,
  * disconnected, reassigned). */
