@@ -184,22 +184,7 @@ void *sn_dgen_alloc(size_t bytes)
     return p;
 }
 
-/* Entry i: 8 bytes read at once (the table has 8 bytes of slack past its
- * last entry), the entry's own kept. */
-uint64_t sn_dgen_ent(const table *t, size_t i)
-{
-    const uint8_t *p = t->ents + i * t->width;
-    uint64_t v;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&v, p, sizeof(v));
-#else
-    v = 0;
-    for (unsigned b = 8; b-- > 0;)
-        v = v << 8 | p[b];
-#endif
-    return v & ((UINT64_C(1) << (8 * t->width)) - 1); /* width < 8 */
-}
-
+/* Entry i set to v (its width's low bytes). */
 static void ent_set(table *t, size_t i, uint64_t v)
 {
     uint8_t *p = t->ents + i * t->width;

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
@@ -76,8 +77,21 @@ void sn_dgen_shape(sn_dgen *g, size_t n);
 /* Memory for a table (huge pages when big), freed with free(). */
 void *sn_dgen_alloc(size_t bytes);
 
-/* Entry i of table t. */
-uint64_t sn_dgen_ent(const sn_dtable *t, size_t i);
+/* Entry i of table t (inline: the lookups and the load's checks read
+ * entries in tight loops). */
+static inline uint64_t sn_dgen_ent(const sn_dtable *t, size_t i)
+{
+    const uint8_t *p = t->ents + i * t->width;
+    uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof(v)); /* the table ends with 8 spare bytes */
+#else
+    v = 0;
+    for (unsigned b = 8; b-- > 0;)
+        v = v << 8 | p[b];
+#endif
+    return v & ((UINT64_C(1) << (8 * t->width)) - 1); /* width < 8 */
+}
 
 /* Free g's memory (whatever holds it). */
 void sn_dgen_free(sn_dgen *g);

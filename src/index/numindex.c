@@ -168,6 +168,17 @@ sn_blocks *sn_numindex_states(sn_numindex *ix)
     return ix->states;
 }
 
+void sn_numindex_forget(sn_numindex *ix)
+{
+    sn_blocks_free(ix->states);
+    ix->states = sn_blocks_new(); /* NULL only when out of memory: a load failed anyway */
+    sn_digests *fresh = ix->digests != NULL ? sn_digests_new() : NULL;
+    if (fresh != NULL) { /* as new: a restore may have put tables in */
+        sn_digests_free(ix->digests);
+        ix->digests = fresh;
+    }
+}
+
 int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, const uint8_t *digests, size_t len)
 {
     sn_blocks_free(ix->states);
@@ -175,15 +186,8 @@ int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, const uint8_t *diges
     int rc = sn_blocks_load_end(ix->states); /* sorted and trimmed already: counts */
     if (rc == SN_OK && ix->digests != NULL)
         rc = len > 0 ? restore_digests(ix, digests, len) : sn_numindex_build_digests(ix);
-    if (rc != SN_OK) {
-        sn_blocks_free(ix->states);
-        ix->states = sn_blocks_new(); /* NULL only when out of memory, as failed anyway */
-        sn_digests *fresh = ix->digests != NULL ? sn_digests_new() : NULL;
-        if (fresh != NULL) { /* as new: a restore may have put tables in */
-            sn_digests_free(ix->digests);
-            ix->digests = fresh;
-        }
-    }
+    if (rc != SN_OK)
+        sn_numindex_forget(ix);
     return rc;
 }
 

@@ -84,6 +84,10 @@ struct sn_blocks *sn_numindex_states(sn_numindex *ix);
  * b is then freed and the index stays empty. */
 int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b, const uint8_t *digests,
                              size_t len);
+
+/* Empty an index that nothing shares yet again (what a load put in: the
+ * states and the digest tables), as sn_numindex_new left it. */
+void sn_numindex_forget(sn_numindex *ix);
 /* Build the digest tables from the states in the index (sn_numindex_load_end
  * does; an index whose states were loaded another way, such as from a
  * snapshot of its blocks, calls it once after). Only before the index is

@@ -49,7 +49,7 @@ int sn_snapshot_write(const char *path, sn_numindex *ix, const char *store_id, u
  * checksum), of this format, of the store store_id, and at a position no
  * later than cursor (the store's change number now). SN_OK with info
  * filled; SN_ENOTFOUND (no file) or SN_EINVAL (refused, err says why: a
- * line for the log) with ix untouched; SN_EIO, SN_ENOMEM. The caller then
+ * line for the log) with ix empty as it was; SN_EIO, SN_ENOMEM. The caller then
  * applies the changes after info->position. */
 int sn_snapshot_load(const char *path, sn_numindex *ix, const char *store_id, uint64_t cursor,
                      sn_snapshot_info *info, char *err, size_t errlen);

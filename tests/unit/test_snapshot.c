@@ -286,7 +286,7 @@ static void failed_write_keeps_the_old_snapshot(void **state)
 typedef struct {
     sn_numindex *ix;
     atomic_int stop;
-    size_t added;
+    atomic_size_t added; /* read by the writing thread while this one adds */
 } grower;
 
 /* New numbers in new blocks, one at a time, until told: the directory
@@ -294,7 +294,7 @@ typedef struct {
 static void *grow_blocks(void *arg)
 {
     grower *g = arg;
-    for (size_t i = 0; !atomic_load(&g->stop) && i < 200000; i++, g->added++) {
+    for (size_t i = 0; !atomic_load(&g->stop) && i < 200000; i++, atomic_fetch_add(&g->added, 1)) {
         sn_number_state st;
         sn_state_init(&st, BASE + 100000000ull + i * 10000); /* a new block each */
         st.status = 1;
@@ -312,7 +312,7 @@ static void written_while_the_index_grows_holds_every_earlier_number(void **stat
         grower g = {filled(), 0, 0};
         pthread_t tid;
         assert_int_equal(pthread_create(&tid, NULL, grow_blocks, &g), 0);
-        while (g.added < GROWN_BEFORE) /* the directory nears its first doubling */
+        while (atomic_load(&g.added) < GROWN_BEFORE) /* the directory nears its first doubling */
             sched_yield();
         assert_int_equal(sn_snapshot_write(path, g.ix, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
         atomic_store(&g.stop, 1);
