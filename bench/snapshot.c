@@ -11,7 +11,10 @@
  * build: make build/libsecondnum.a && cc -std=c11 -D_GNU_SOURCE -O2 -Isrc \
  *          bench/snapshot.c build/libsecondnum.a -lsodium -lcrypto -lpthread -lm \
  *          -o /tmp/snapshot_bench
- * usage: snapshot_bench N DIGESTS PATH
+ * usage: snapshot_bench N DIGESTS PATH [keep|load]
+ *   keep: PATH is left in place (it is removed otherwise);
+ *   load: only load PATH (written earlier with keep, the same N and
+ *         DIGESTS), to time or profile the load alone, run after run.
  * prints one line: seconds to fill, to write, to load; the file's size.
  */
 #include "core/date.h"
@@ -20,6 +23,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,12 +45,33 @@ static sn_numindex *index_of(int digests)
     return ix;
 }
 
+/* The load alone, of a snapshot written earlier (mode keep). */
+static int load_only(const char *path, sn_numindex *back, unsigned long long n, int digests)
+{
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info info;
+    double t0 = seconds();
+    if (sn_snapshot_load(path, back, STORE_ID, n, &info, err, sizeof(err)) != SN_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%llu numbers, digests %s: load %.2f s, %.1f MB\n", n,
+           !digests                ? "off"
+           : info.digest_bytes > 0 ? "loaded from the snapshot"
+                                   : "built at load",
+           seconds() - t0, (double)info.bytes / 1e6);
+    sn_numindex_free(back);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char err[SN_ERRMSG_MAX];
     sn_snapshot_info info;
-    if (argc != 4) {
-        fprintf(stderr, "usage: snapshot_bench N DIGESTS PATH\n");
+    const char *mode = argc == 5 ? argv[4] : "";
+    if ((argc != 4 && argc != 5) ||
+        (argc == 5 && strcmp(mode, "keep") != 0 && strcmp(mode, "load") != 0)) {
+        fprintf(stderr, "usage: snapshot_bench N DIGESTS PATH [keep|load]\n");
         return 2;
     }
     unsigned long long n = strtoull(argv[1], NULL, 10);
@@ -54,6 +79,8 @@ int main(int argc, char **argv)
     sn_numindex *ix = index_of(digests), *back = index_of(digests);
     if (ix == NULL || back == NULL)
         return 1;
+    if (strcmp(mode, "load") == 0)
+        return load_only(argv[3], back, n, digests);
     double t0 = seconds();
     for (unsigned long long i = 0; i < n; i++) {
         sn_number_state st;
@@ -88,6 +115,7 @@ int main(int argc, char **argv)
                                    : "built at load",
            t1 - t0, t2 - t1, t4 - t3, (double)info.bytes / 1e6, (double)info.bytes / (double)n);
     sn_numindex_free(back);
-    unlink(argv[3]);
+    if (strcmp(mode, "keep") != 0)
+        unlink(argv[3]);
     return 0;
 }
