@@ -22,8 +22,6 @@
  *     router holds an acknowledged write's answer until then, so a write
  *     whose answer was sent has its audit row in the store;
  *   - at stop, every record handed over is written before the thread ends.
- * The thread runs SN_AUDIT_NICE nice levels below the loops: on busy cores
- * answers go first, and back-pressure bounds how far it may fall behind.
  * Rows older than the retention are deleted by the same thread, at start
  * and every SN_AUDIT_PURGE_EVERY_MS, SN_AUDIT_PURGE_BATCH rows a
  * transaction. The same thread indexes batch rows' items by number after
@@ -49,7 +47,6 @@
 #define SN_AUDIT_BATCH_RECORDS 8192 /* records written in one transaction at most */
 #define SN_AUDIT_GROUP_MS 10 /* a write waits this long for more records (not a held answer) */
 #define SN_AUDIT_GROUP_RECORDS 4096 /* ...unless this many wait (at most half the buffer) */
-#define SN_AUDIT_NICE 10            /* the audit thread's nice level: answering threads go first */
 #define SN_AUDIT_INDEX_SHARE 10     /* under load the batch-item indexer gets 1/10 of the time */
 #define SN_AUDIT_INDEX_IDLE_MS 100  /* ...all of it once nothing was written for this long */
 #define SN_AUDIT_RETRY_MS 1000      /* wait before a failed write is tried again */

@@ -13,7 +13,6 @@
 #include "util/log.h"
 #include "util/thread.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -515,8 +514,6 @@ static void *run(void *arg)
 {
     trail *t = arg;
     sn_thread_name("sn-audit");
-    if (sn_thread_background(SN_AUDIT_NICE) != 0)
-        sn_log(SN_LOG_WARN, "audit: the audit thread keeps its priority: %s", strerror(errno));
     count_unindexed(t);
     pthread_mutex_lock(&t->lock);
     for (;;) {

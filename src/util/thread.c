@@ -3,10 +3,7 @@
  */
 #include "util/thread.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
@@ -24,16 +21,6 @@ int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
 void sn_thread_name(const char *name)
 {
     pthread_setname_np(pthread_self(), name);
-}
-
-int sn_thread_background(int more)
-{
-    id_t self = (id_t)gettid();
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, self);
-    if (now == -1 && errno != 0)
-        return -1;
-    return setpriority(PRIO_PROCESS, self, now + more > 19 ? 19 : now + more);
 }
 
 void sn_thread_stop(pthread_mutex_t *lock, pthread_cond_t *wake, int *stopping, pthread_t tid)

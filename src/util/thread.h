@@ -16,13 +16,6 @@ int sn_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
  * show for it). */
 void sn_thread_name(const char *name);
 
-/* Lower the calling thread's CPU priority by `more` nice levels (Linux: a
- * thread has a nice value of its own; 19 at most): a thread doing
- * background work that no request waits on gives way to those answering
- * when the cores are busy, and runs as fast as before when they are not.
- * Returns 0, or -1 (errno set; the thread keeps its priority). */
-int sn_thread_background(int more);
-
 /* Stop a thread that waits on wake under lock for work or for *stopping:
  * set *stopping (under lock), wake it, and join it. */
 void sn_thread_stop(pthread_mutex_t *lock, pthread_cond_t *wake, int *stopping, pthread_t tid);

@@ -364,35 +364,6 @@ def case_backpressure_keeps_every_row(_ctx):
         w.stop()
 
 
-def thread_nice(pid):
-    """{thread name: nice level} of a process's threads (/proc, field 19)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-            name = f.read().strip()
-        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out.setdefault(name, set()).add(int(fields[16]))
-    return out
-
-
-def case_the_audit_thread_gives_way_to_answers(_ctx):
-    """The audit thread runs SN_AUDIT_NICE (10) nice levels below the
-    loops, which keep the process's own level: on busy cores the scheduler lets answers go first,
-    and back-pressure, not loss, bounds how far the trail may fall behind."""
-    w = World()
-    try:
-        expect_json(w.client(w.app).post("/v1/check", {"number": N1, "date": "2024-06-01"}),
-                    200, "check")
-        nice = thread_nice(w.server.proc.pid)
-        print("# threads' nice levels: %s" % sorted(nice.items()))
-        loop = min(nice.get("sn-loop"))
-        eq("sn-audit", {min(loop + 10, 19)}, nice.get("sn-audit"))
-        eq("rows written", 1, len([r for r in w.export() if r["route"] == "/v1/check"]))
-    finally:
-        w.stop()
-
-
 def case_acknowledged_writes_survive_kill_9(_ctx):
     w = World()
     try:
