@@ -1,8 +1,9 @@
 # tests/pg/test_pg.sh - the PostgreSQL backend's own cases: the same log and
 # states as SQLite from the same feeds, batches all or nothing when a write
-# fails at commit, writers serialised, verify finding tampering, schema
-# version and migration, connection errors. Run by tests/pg/run.sh, which
-# starts the server (SN_PG_DIR); SECONDNUM is the real binary.
+# fails at commit or in a flush before it, writers serialised, verify
+# finding tampering, schema version and migration, connection errors. Run by
+# tests/pg/run.sh, which starts the server (SN_PG_DIR); SECONDNUM is the real
+# binary.
 . "$(dirname "$0")/../cli/lib.sh"
 : "${SN_PG_DIR:?run by tests/pg/run.sh}"
 PGS="$(cd "$(dirname "$0")" && pwd)/pg_server.sh"
@@ -69,6 +70,25 @@ case_same_log_and_states_as_sqlite() {
   cmp -s pg.check sq.check || fail "checks differ"
 }
 
+# same_as_sqlite_in_one_batch FEED...: new stores (this case's database and
+# t.db, the same secret), each feed imported into both as one batch; the
+# same reports, then the same log and states, and verify passes.
+same_as_sqlite_in_one_batch() {
+  local f
+  "$SN" init --db "$URL" >/dev/null
+  "$SN" init --db t.db >/dev/null
+  cp "$SECONDNUM_KEY" t.db.key
+  for f in "$@"; do
+    "$SN" import --db "$URL" --batch-size 0 "$f" >pg.out 2>pg.err || fail "pg import: $(cat pg.err)"
+    "$SN" import --db t.db --batch-size 0 "$f" >sq.out 2>sq.err || fail "sqlite import: $(cat sq.err)"
+    expect_eq "report of $f" "$(cat sq.out)" "$(cat pg.out)"
+  done
+  dump_pg >pg.dump
+  dump_sqlite t.db >sq.dump
+  cmp -s pg.dump sq.dump || fail "stores differ: $(diff pg.dump sq.dump | head -5)"
+  "$SN" verify --db "$URL" >v.out || fail "verify: $(cat v.out)"
+}
+
 # One batch reading more states than one statement asks for (get_states:
 # 8,192 numbers per statement), most of them existing: the same log and
 # states as SQLite.
@@ -76,20 +96,9 @@ case_batch_reading_more_states_than_one_statement_asks() {
   newdb
   "$SN" gen --numbers 9000 --seed 12 >all.csv
   head -n 30000 all.csv >first.csv
-  "$SN" init --db "$URL" >/dev/null
-  "$SN" init --db t.db >/dev/null
-  cp "$SECONDNUM_KEY" t.db.key
-  for f in first.csv all.csv; do
-    "$SN" import --db "$URL" --batch-size 0 $f >pg.out 2>pg.err || fail "pg import: $(cat pg.err)"
-    "$SN" import --db t.db --batch-size 0 $f >sq.out 2>sq.err || fail "sqlite import: $(cat sq.err)"
-    expect_eq "report of $f" "$(cat sq.out)" "$(cat pg.out)"
-  done
   existing=$(cut -d, -f1 first.csv | tail -n +2 | sort -u | wc -l)
   [ "$existing" -gt 8192 ] || fail "only $existing numbers existed before the second import"
-  dump_pg >pg.dump
-  dump_sqlite t.db >sq.dump
-  cmp -s pg.dump sq.dump || fail "stores differ: $(diff pg.dump sq.dump | head -5)"
-  "$SN" verify --db "$URL" >v.out || fail "verify: $(cat v.out)"
+  same_as_sqlite_in_one_batch first.csv all.csv
 }
 
 # A write that PostgreSQL refuses only when the buffered rows are sent (at
@@ -106,6 +115,30 @@ case_write_refused_at_commit_fails_the_whole_batch() {
   expect_eq "states" 2 "$(sql 'select count(*) from numbers')"
   expect_eq "the failed batch" unknown "$(verdict "$URL" +8613800000003 2024-02-01)"
   "$SN" verify --db "$URL" >/dev/null || fail "inconsistent after the failed batch"
+}
+
+# A batch larger than the write buffer (65,536 events, buffer.c: a full
+# buffer is sent before the commit): the same log and states as SQLite,
+# also when the second import reads existing states and events past rows
+# sent by such a flush. Then a write refused in a flush before the commit's
+# (the poisoned event is of the lowest number, so in the first buffer)
+# fails the whole batch, with its reason.
+case_batch_larger_than_the_write_buffer() {
+  newdb
+  "$SN" gen --numbers 25000 --seed 13 >all.csv
+  [ "$(wc -l <all.csv)" -gt 80000 ] || fail "the feed is smaller than two buffers"
+  head -n 45000 all.csv >first.csv
+  same_as_sqlite_in_one_batch first.csv all.csv
+  DBNAME=${DBNAME}_poisoned
+  "$PGS" createdb "$SN_PG_DIR" "$DBNAME"
+  URL=$("$PGS" url "$SN_PG_DIR" "$DBNAME")
+  "$SN" init --db "$URL" >/dev/null
+  sql "alter table events add constraint no_poison check (event_id is distinct from 'poison')"
+  { cat all.csv; echo "+8610000000001,activate,2024-01-01,poison,"; } >poisoned.csv
+  expect_exit 1 "$SN" import --db "$URL" --batch-size 0 poisoned.csv
+  grep -q "no_poison" "$WORK/err" || fail "no reason given: $(cat "$WORK/err")"
+  expect_eq "events" 0 "$(sql 'select count(*) from events')"
+  expect_eq "states" 0 "$(sql 'select count(*) from numbers')"
 }
 
 # Two imports at once: the writer lock serialises their transactions, so
