@@ -104,7 +104,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libinih-dev libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
             libpq-dev libsystemd-dev libcjose-dev python3-jwt python3-cryptography postgresql valgrind \
-            systemd lintian dpkg-dev groff-base man-db prometheus wrk nginx-light hyperfine curl python3 chromium fonts-wqy-microhei
+            systemd lintian dpkg-dev groff-base man-db prometheus wrk nginx-light hyperfine redis-server curl python3 chromium fonts-wqy-microhei
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
