@@ -46,6 +46,13 @@
 #     inserted by SQLite alone on one thread, 8000 per transaction (the most
 #     the writer groups from 8 connections of 1000), 2,000,000 events into a
 #     new database in the work dir; the ratio is printed.
+#  5. Checks and events at once (--threads 2): the CAMARA run of 1 (wrk
+#     -c64) and the events run of 4 (wrk -c8) against the same server at the
+#     same time; each rate as a fraction of its own alone (the --threads 2
+#     CAMARA best of 1, the events run of 4): what one kind of work costs the
+#     other (an acknowledged write waits for its audit row; on SQLite the
+#     audit thread and the writer share the write lock). /healthz must grow
+#     by the events answered, as in 4.
 # At the end, the audit trail (on unless SN_BENCH_SERVE_ARGS has "--audit
 # off") must hold a row for every request wrk counted and the batch items of
 # its batch requests (secondnum audit count, before and after the run).
@@ -315,6 +322,30 @@ ADDED=$((after - before)) ANSWERED=$((REQS * 1000))
 echo "  /healthz numbers: $before -> $after (+$ADDED; answered requests x 1000 = $ANSWERED)"
 [ "$ADDED" -ge "$ANSWERED" ] && [ "$ADDED" -le $((ANSWERED + EVENTS_CONNS * 1000)) ] ||
   fail "the store grew by $ADDED numbers, the answered requests carried $ANSWERED new ones"
+
+# ---- 5. checks and events at once, --threads 2 --------------------------------
+# Two wrk runs at the same time, each in a subshell that leaves its rate
+# and request count in a file (wrk_run's variables stay in the subshell).
+SN_EVENTS_BASE=$(cat "$SN_EVENTS_NEXT")
+[ "$SN_EVENTS_BASE" -le 90000000 ] || fail "range $PREFIX is used up: remove $WORK"
+echo $((SN_EVENTS_BASE + 10000000)) >"$SN_EVENTS_NEXT"
+before=$(healthz_numbers "$SN_URL") || fail "no /healthz answer before the run at once"
+echo "CAMARA checks and events at once:"
+(wrk_run "CAMARA, with events" "$SN_URL$CAMARA" bench/http/camara.lua 64
+  echo "$RATE $REQS" >"$WORK/mixed-camara") &
+mixed_pid=$!
+(wrk_run "events, with CAMARA" "$SN_URL/v1/events" bench/http/events.lua "$EVENTS_CONNS"
+  echo "$RATE $REQS" >"$WORK/mixed-events") || fail "the events run at once failed"
+wait "$mixed_pid" || fail "the CAMARA run at once failed"
+read -r MIXED_CAMARA MIXED_CAMARA_REQS <"$WORK/mixed-camara"
+read -r MIXED_EVENTS MIXED_EVENTS_REQS <"$WORK/mixed-events"
+SN_WRK_REQS=$((SN_WRK_REQS + MIXED_CAMARA_REQS + MIXED_EVENTS_REQS))
+MIXED_EVENTS=$(awk -v r="$MIXED_EVENTS" 'BEGIN {printf "%.0f", r * 1000}')
+sleep 1
+after=$(healthz_numbers "$SN_URL") || fail "no /healthz answer after the run at once"
+ANSWERED=$((MIXED_EVENTS_REQS * 1000))
+[ $((after - before)) -ge "$ANSWERED" ] ||
+  fail "the store grew by $((after - before)) numbers, the answered requests carried $ANSWERED new ones"
 stop_secondnum
 
 # ---- the audit trail: a row for every request of the run ---------------------
@@ -341,7 +372,8 @@ awk -v numbers="$NUMBERS" -v n1="$NGINX1" -v s1="$PEAK1" -v n2="$NGINX2" -v s2="
     -v half="$HALF" -v conns="$CONNS" -v p50="$HALF_P50" -v p99="$HALF_P99" \
     -v nhalf="$NHALF" -v np50="$NHALF_P50" -v np99="$NHALF_P99" \
     -v batch="$BATCH" -v ev="$EVENTS" -v added="$ADDED" -v raw="$RAW_EVENTS" \
-    -v arows="$AUDIT_ROWS" -v aitems="$AUDIT_ITEMS" -v wreqs="$SN_WRK_REQS" '
+    -v arows="$AUDIT_ROWS" -v aitems="$AUDIT_ITEMS" -v wreqs="$SN_WRK_REQS" \
+    -v mc="$MIXED_CAMARA" -v me="$MIXED_EVENTS" '
 function row(what, fmt, value, goal, met) {
   line = sprintf("%-62s " fmt " %12s %s", what, value, goal, (met == "" ? "" : met ? "met" : "MISSED"))
   sub(/ +$/, "", line)
@@ -368,6 +400,10 @@ BEGIN {
   row("  numbers added to the store by that run", "%14d", added)
   row("SQLite alone, same rows (raw_events), events/s", "%14.0f", raw)
   row("  ratio events over HTTP / SQLite alone", "%14.2f", ev / raw)
+  row("at once (--threads 2): CAMARA checks, req/s", "%14.0f", mc)
+  row("  fraction of the --threads 2 CAMARA best alone", "%14.2f", mc / s2)
+  row("at once: events over HTTP, events/s", "%14.0f", me)
+  row("  fraction of the events run alone", "%14.2f", me / ev)
   row("audit rows written during the run", "%14d", arows)
   row("  requests wrk counted on secondnum", "%14d", wreqs)
   row("  batch items in those rows", "%14d", aitems)
