@@ -103,7 +103,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libsqlite3-dev sqlite3 libinih-dev libsodium-dev libcmocka-dev \
             libjansson-dev libh2o-evloop-dev libssl-dev zlib1g-dev libcurl4-openssl-dev \
-            libpq-dev libsystemd-dev libcjose-dev python3-jwt python3-cryptography postgresql valgrind \
+            libpq-dev libsystemd-dev libcjose-dev python3-jwt python3-cryptography python3-nacl postgresql valgrind \
             systemd lintian dpkg-dev groff-base man-db prometheus wrk nginx-light hyperfine redis-server curl python3 chromium fonts-wqy-microhei
 
 deps:
