@@ -16,11 +16,12 @@
  * its connection: the statement that starts its COPY creates it when it is
  * missing (a new or re-made connection, or a rolled back transaction that
  * had created it), so nothing tracks it. Every state written takes a new
- * change number (numbers.seq, its default) as before; the writer lock makes
- * them visible in increasing order (changes.c), and a transaction's are one
- * run: db.c reads the last one drawn at begin and again in the COMMIT's
- * round trip, so the node's follower need not read them back
- * (sn_store_last_commit_changes, follow/follower.c invariant 5).
+ * change number (numbers.seq), the transaction's next (tx_seq), sent with
+ * the row: no nextval a state. The writer lock makes them visible in
+ * increasing order (changes.c), and a transaction's are one run: db.c
+ * reads the last one drawn at begin and sets the sequence to the last one
+ * taken in the COMMIT's round trip, so the node's follower need not read
+ * them back (sn_store_last_commit_changes, follow/follower.c invariant 5).
  * Events go by COPY into the partitioned `events` (schema 10, open.c),
  * which routes each row to the partition of its number's prefix. A flush
  * sends them in key order (sorted first when they were buffered out of
@@ -59,29 +60,29 @@ static const char append_event_sql[] =
     "VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char put_state_sql[] =
     "INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-    "$9, $10) ON CONFLICT (number) DO UPDATE SET status = EXCLUDED.status, first_is_activation "
+    ", seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+    "ON CONFLICT (number) DO UPDATE SET status = EXCLUDED.status, first_is_activation "
     "= EXCLUDED.first_is_activation, tenure = EXCLUDED.tenure, carrier = EXCLUDED.carrier, "
     "events = EXCLUDED.events, first_day = EXCLUDED.first_day, last_activation_day = "
     "EXCLUDED.last_activation_day, last_cancel_day = EXCLUDED.last_cancel_day, last_at = "
-    "EXCLUDED.last_at, seq = EXCLUDED.seq"; /* the row's new change number (its default) */
-/* The staging table: the columns of numbers without seq (its default is
- * taken where the rows land), created when missing, then filled by COPY. */
+    "EXCLUDED.last_at, seq = EXCLUDED.seq"; /* the row's new change number */
+/* The staging table: the columns of numbers, created when missing, then
+ * filled by COPY. */
 #define STAGE_TABLE "sn_staged_states"
 #define STATE_COPY_COLUMNS                                                                         \
     "(number, last_at, status, first_is_activation, tenure, carrier, events, first_day, "          \
-    "last_activation_day, last_cancel_day)"
+    "last_activation_day, last_cancel_day, seq)"
 static const char stage_states_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS " STAGE_TABLE
     " ON COMMIT DELETE ROWS AS SELECT number, " SN_STORE_STATE_COLUMNS
-    " FROM numbers WITH NO DATA; COPY " STAGE_TABLE STATE_COPY_COLUMNS
+    ", seq FROM numbers WITH NO DATA; COPY " STAGE_TABLE STATE_COPY_COLUMNS
     " FROM STDIN (FORMAT binary)";
-/* One statement: the staged rows leave the staging table and land in
- * numbers, in number order, each taking a new change number. */
+/* One statement: the staged rows, with their change numbers, leave the
+ * staging table and land in numbers, in number order. */
 static const char apply_staged_sql[] =
     "WITH staged AS (DELETE FROM " STAGE_TABLE
     " RETURNING *) INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
-    ") SELECT number, " SN_STORE_STATE_COLUMNS " FROM staged ORDER BY "
+    ", seq) SELECT number, " SN_STORE_STATE_COLUMNS ", seq FROM staged ORDER BY "
     "number ON CONFLICT (number) DO UPDATE SET status = EXCLUDED.status, first_is_activation "
     "= EXCLUDED.first_is_activation, tenure = EXCLUDED.tenure, carrier = EXCLUDED.carrier, "
     "events = EXCLUDED.events, first_day = EXCLUDED.first_day, last_activation_day = "
@@ -226,7 +227,7 @@ static void copy_event_row(pg_store *s, pg_bytes_buf *b, size_t i)
 static void copy_state_row(pg_store *s, pg_bytes_buf *b, size_t i)
 {
     const sn_number_state *st = &s->states[i].st;
-    buf_be(b, 10, 2);
+    buf_be(b, 11, 2);
     field_int(b, (int64_t)st->number, 8);
     field_int(b, st->last_at, 8);
     field_int(b, st->status, 2);
@@ -237,6 +238,7 @@ static void copy_state_row(pg_store *s, pg_bytes_buf *b, size_t i)
     field_int(b, st->first_day, 4);
     field_int(b, st->last_activation_day, 4);
     field_int(b, st->last_cancel_day, 4);
+    field_int(b, (int64_t)s->states[i].seq, 8);
 }
 
 /* COPY rows [from, to) for which keep(s, i) holds (all when keep is NULL)
@@ -315,7 +317,7 @@ static int pipeline_end(pg_store *s, int sent, int rc, char *err, size_t errlen)
 }
 
 #define EVENT_NARGS 7
-#define STATE_NARGS 10
+#define STATE_NARGS 11
 
 static void event_args(const pg_pending_event *e, sn_sql_arg *a)
 {
@@ -328,7 +330,7 @@ static void event_args(const pg_pending_event *e, sn_sql_arg *a)
     a[6] = SQL_INT(e->flags);
 }
 
-static void state_args(const sn_number_state *st, sn_sql_arg *a)
+static void state_args(const sn_number_state *st, uint64_t seq, sn_sql_arg *a)
 {
     a[0] = SQL_INT(st->number);
     a[1] = SQL_INT(st->status);
@@ -340,6 +342,7 @@ static void state_args(const sn_number_state *st, sn_sql_arg *a)
     a[7] = SQL_INT(st->last_activation_day);
     a[8] = SQL_INT(st->last_cancel_day);
     a[9] = SQL_INT(st->last_at);
+    a[10] = SQL_INT((int64_t)seq);
 }
 
 /* Queue one statement in the pipeline (prepared beforehand: preparing is a
@@ -364,7 +367,7 @@ static int prepare_writes(pg_store *s, char *err, size_t errlen)
     sn_sql_arg ev[EVENT_NARGS], st[STATE_NARGS];
     char name[PG_NAME_MAX];
     event_args(&no_event, ev);
-    state_args(&no_state, st);
+    state_args(&no_state, 0, st);
     int rc = pg_prepared_name(s, append_event_sql, ev, EVENT_NARGS, name, err, errlen);
     return rc != SN_OK ? rc
                        : pg_prepared_name(s, put_state_sql, st, STATE_NARGS, name, err, errlen);
@@ -397,7 +400,8 @@ static int pipeline_rows(pg_store *s, int groups, char *err, size_t errlen)
                 event_args(&s->events[ie++], args);
                 rc = send(s, append_event_sql, args, EVENT_NARGS, err, errlen);
             } else {
-                state_args(&s->states[is++].st, args);
+                state_args(&s->states[is].st, s->states[is].seq, args);
+                is++;
                 rc = send(s, put_state_sql, args, STATE_NARGS, err, errlen);
                 while (is < s->nstates && !in_groups(s, is, groups))
                     is++;
@@ -618,6 +622,8 @@ int pg_buffer_state(pg_store *s, const sn_number_state *st, char *err, size_t er
 {
     pg_pending_state *ps;
     int rc;
+    if (s->base.side_writer) /* no writer lock: its change numbers would not be its own */
+        return sn_fail(err, errlen, SN_ESTORE, "write state: not on a side writer's handle");
     /* each number at most once per flush, in increasing order: a number
      * written again (or out of order) first sends what is buffered */
     if ((s->nstates > 0 && st->number <= s->states[s->nstates - 1].st.number) ||
@@ -630,6 +636,7 @@ int pg_buffer_state(pg_store *s, const sn_number_state *st, char *err, size_t er
     s->states = ps;
     ps = &s->states[s->nstates++];
     ps->st = *st;
+    ps->seq = ++s->tx_seq;
     ps->fresh = st->number > s->table_max || take_absent(s, st->number);
     if (st->number > s->base.max_number)
         s->base.max_number = st->number;

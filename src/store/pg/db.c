@@ -23,10 +23,12 @@
     "SELECT pg_advisory_xact_lock(" PG_STR(PG_WRITER_LOCK) ")"
 const char pg_begin_sql[] = BEGIN_SQL;
 /* The last change number drawn so far, read under the writer lock: this
- * transaction's state writes take the next ones (none before the first). */
+ * transaction's state writes take the next ones (none before the first),
+ * numbered by the client (buffer.c), and the commit sets the sequence to
+ * the last of them: one statement a transaction, not a nextval a state. */
 #define LAST_CHANGE_SQL "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM number_changes"
 static const char begin_tx_sql[] = BEGIN_SQL "; " LAST_CHANGE_SQL;
-static const char commit_changes_sql[] = LAST_CHANGE_SQL "; COMMIT";
+#define COMMIT_CHANGES_SQL "SELECT setval('number_changes', %llu); COMMIT"
 static const char begin_state_sql[] = SN_STORE_BEGIN_STATE_SQL;
 static const char side_begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE";
 
@@ -66,21 +68,26 @@ static int begin_tx(pg_store *s, char *err, size_t errlen)
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
         rc = pg_fail(s, r, "begin", err, errlen);
     else
-        s->tx_from = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        s->tx_from = s->tx_seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return rc;
 }
 
-/* COMMIT; when the transaction wrote states, read the last change number
- * drawn first, in the same round trip: its state writes took (tx_from,
- * that]. A failed read leaves the transaction open: it is rolled back, so
- * the handle ends outside a transaction whatever happened, as after COMMIT. */
+/* COMMIT; when the transaction wrote states, first set the change numbers'
+ * sequence to the last one they took, in the same round trip: they took
+ * (tx_from, tx_seq], and no other writer draws any before the writer lock
+ * is released (a rollback, or a failed setval, leaves the sequence where it
+ * was: the rows with those numbers are gone with it). A failed setval
+ * leaves the transaction open: it is rolled back, so the handle ends
+ * outside a transaction whatever happened, as after COMMIT. */
 static int commit_tx(pg_store *s, char *err, size_t errlen)
 {
-    int wrote = s->notified, rc = SN_OK, committed = 0;
+    int wrote = s->tx_seq > s->tx_from, rc = SN_OK, committed = 0;
     uint64_t to = 0;
+    char sql[sizeof(COMMIT_CHANGES_SQL) + 24];
     PGresult *r;
-    if (!PQsendQuery(s->conn, wrote ? commit_changes_sql : "COMMIT"))
+    snprintf(sql, sizeof(sql), COMMIT_CHANGES_SQL, (unsigned long long)s->tx_seq);
+    if (!PQsendQuery(s->conn, wrote ? sql : "COMMIT"))
         return pg_fail(s, NULL, "commit", err, errlen);
     while ((r = PQgetResult(s->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
@@ -117,6 +124,7 @@ int pg_begin(sn_store *base, char *err, size_t errlen)
     if ((rc = pg_reconnect_if_lost(s, err, errlen)) != SN_OK)
         return rc;
     s->base.in_tx = 1;
+    s->tx_from = s->tx_seq = 0;
     pg_discard_buffers(s);
     if (base->side_writer) { /* no ids of max(id) + 1, no log: no writer lock */
         if ((rc = pg_exec_sql(s, side_begin_sql, "begin", err, errlen)) != SN_OK)

@@ -60,9 +60,11 @@ typedef struct {
 } pg_pending_event;
 
 /* A written state waiting for the next flush; fresh: no row existed when it
- * was written (its number was above every stored one), so COPY may insert it. */
+ * was written (its number was above every stored one), so COPY may insert it;
+ * seq: its change number (the transaction's next, pg_store.tx_seq). */
 typedef struct {
     sn_number_state st;
+    uint64_t seq;
     int fresh;
 } pg_pending_state;
 
@@ -127,6 +129,7 @@ typedef struct {
     pg_window state_w, event_w;
     int notified;     /* this transaction sent its NOTIFY of changed states */
     uint64_t tx_from; /* the last change number drawn before this transaction */
+    uint64_t tx_seq;  /* the last one this transaction's state writes took */
     int listen_pid;   /* the server process LISTENing for changes (0: none) */
 } pg_store;
 
