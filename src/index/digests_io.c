@@ -168,22 +168,9 @@ static inline void add_position(position_sums *s, uint64_t pos)
     s->b += m * m; /* a second sum, of squares: one more multiply, not a second mix */
 }
 
-/* Table t's position sums: SN_EINVAL for a position past the ids. */
-static int sum_positions(const sn_dgen *g, const sn_dtable *t, position_sums *s)
-{
-    uint64_t mask = (UINT64_C(1) << g->pos_bits) - 1, end = g->nids * (uint64_t)SN_BLOCK_NUMBERS;
-    for (size_t i = 0; i < t->count; i++) {
-        uint64_t pos = sn_dgen_ent(t, i) & mask;
-        if (pos >= end)
-            return SN_EINVAL;
-        add_position(s, pos);
-    }
-    return SN_OK;
-}
-
-/* Mark table t's positions in seen (nids * SN_BLOCK_NUMBERS bits, clear),
- * and sum them into *s: SN_EINVAL for a position past the ids or held
- * twice. The table is in
+/* Sum table t's positions into *s and, when seen is not NULL, mark them
+ * in seen (nids * SN_BLOCK_NUMBERS bits, clear): SN_EINVAL for a position
+ * past the ids or (marking) held twice. The table is in
  * digest order, so its positions land anywhere in seen (16 MB at 100M
  * numbers): the word of the entry PREFETCH_AHEAD on is asked for early,
  * and the misses overlap instead of following one another (a third of a
@@ -192,15 +179,16 @@ static int mark_positions(const sn_dgen *g, const sn_dtable *t, uint64_t *seen, 
 {
     uint64_t mask = (UINT64_C(1) << g->pos_bits) - 1, end = g->nids * (uint64_t)SN_BLOCK_NUMBERS;
     for (size_t i = 0; i < t->count; i++) {
-        if (i + PREFETCH_AHEAD < t->count) {
+        if (seen != NULL && i + PREFETCH_AHEAD < t->count) {
             uint64_t ahead = sn_dgen_ent(t, i + PREFETCH_AHEAD) & mask;
             if (ahead < end)
                 __builtin_prefetch(&seen[ahead / WORD_BITS], 1);
         }
         uint64_t pos = sn_dgen_ent(t, i) & mask, bit = UINT64_C(1) << (pos % WORD_BITS);
-        if (pos >= end || (seen[pos / WORD_BITS] & bit) != 0)
+        if (pos >= end || (seen != NULL && (seen[pos / WORD_BITS] & bit) != 0))
             return SN_EINVAL;
-        seen[pos / WORD_BITS] |= bit;
+        if (seen != NULL)
+            seen[pos / WORD_BITS] |= bit;
         add_position(s, pos);
     }
     return SN_OK;
@@ -217,7 +205,7 @@ static int check_positions(const sn_dgen *g, uint64_t **out)
         rc = mark_positions(g, &g->t[SN_DIGEST_SHA256], first, &sha);
     for (int k = 1; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++) {
         position_sums other = {0, 0};
-        if ((rc = sum_positions(g, &g->t[k], &other)) == SN_OK &&
+        if ((rc = mark_positions(g, &g->t[k], NULL, &other)) == SN_OK &&
             (other.a != sha.a || other.b != sha.b))
             rc = SN_EINVAL;
     }

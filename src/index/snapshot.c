@@ -277,11 +277,15 @@ typedef struct {
     uint8_t sum[SUM_BYTES];
 } checksum_job;
 
+static void checksum(checksum_job *j)
+{
+    crypto_generichash(j->sum, sizeof(j->sum), j->p, j->size - SUM_BYTES, NULL, 0);
+}
+
 static void *checksum_main(void *arg)
 {
-    checksum_job *j = arg;
-    sn_thread_name("sn-checksum");
-    crypto_generichash(j->sum, sizeof(j->sum), j->p, j->size - SUM_BYTES, NULL, 0);
+    sn_thread_name("sn-checksum"); /* its own thread only: the fallback keeps the caller's name */
+    checksum(arg);
     return NULL;
 }
 
@@ -322,7 +326,7 @@ static int load_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const cha
         return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
     int apart = sn_thread_start(&tid, checksum_main, &job) == 0;
     if (!apart)
-        checksum_main(&job);
+        checksum(&job);
     int rc = read_mapped(p, size, ix, store_id, cursor, info, err, errlen);
     if (apart)
         pthread_join(tid, NULL);
