@@ -8,6 +8,7 @@
 #include "core/verdict.h"
 #include "feed/csv.h"
 #include "service/checks.h"
+#include "util/clock.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ static int answer(sn_store *store, sn_day today, const char *num, size_t numlen,
 
 static sn_day today_of(sn_store *store)
 {
-    return sn_day_of((int64_t)time(NULL), sn_store_rules(store)->tz_minutes);
+    return sn_day_of(sn_wall_sec(), sn_store_rules(store)->tz_minutes);
 }
 
 static int check_one(sn_store *store, const check_args *args, const char *num, const char *date)

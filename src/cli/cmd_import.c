@@ -23,6 +23,7 @@
 #include "feed/spool.h"
 #include "service/events.h"
 #include "service/keys.h"
+#include "util/clock.h"
 #include "util/grow.h"
 
 #include <fcntl.h>
@@ -458,7 +459,7 @@ int sn_cmd_import(int argc, char **argv)
         goto out;
     if (reporting_carrier(store, &a, &carrier) != SN_OK)
         goto out;
-    sn_feed_context ctx = {sn_store_rules(store), (int64_t)time(NULL), have_secret ? &secret : NULL,
+    sn_feed_context ctx = {sn_store_rules(store), sn_wall_sec(), have_secret ? &secret : NULL,
                            carrier};
     ev.carrier = carrier;
     ev.ranges = a.own_feed;

@@ -41,6 +41,7 @@
 #include "http/conn.h"
 
 #include "http/http.h"
+#include "util/clock.h"
 #include "util/metrics.h"
 #include "util/strbuf.h"
 #include "http/reqlog.h"
@@ -136,7 +137,7 @@ static size_t format_answer(char *out, size_t cap, int status, const char *code,
                             const char *correlator, size_t *body_len)
 {
     char esc[600], body[800], date[64];
-    time_t now = time(NULL);
+    time_t now = (time_t)sn_wall_sec();
     struct tm tm;
     size_t n = sn_json_escape(msg, strlen(msg), esc, sizeof(esc) - 1);
     esc[n < sizeof(esc) ? n : sizeof(esc) - 1] = '\0';
@@ -493,7 +494,7 @@ int sn_conn_framing_ok(h2o_req_t *req, int *status, const char **why)
 static void refuse_connection(sn_conns *l, int fd)
 {
     char msg[128];
-    long long now = (long long)time(NULL), last = atomic_load(&cap_logged);
+    long long now = (long long)sn_wall_sec(), last = atomic_load(&cap_logged);
     snprintf(msg, sizeof(msg), "the server is serving its maximum of %zu connections; retry",
              l->options->max_connections);
     if (now - last >= 60 && atomic_compare_exchange_strong(&cap_logged, &last, now))

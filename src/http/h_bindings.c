@@ -9,6 +9,7 @@
 #include "service/bindings.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ static int read_item(sn_call *c, const sn_flat_span *span, size_t i, int need_ti
     else if (need_time && sn_time_parse(f[B_BOUND_AT].value, f[B_BOUND_AT].len, rules->tz_minutes,
                                         &it->bound_at, why, sizeof(why)) != SN_OK)
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "bindings[%zu].bound_at: %s", i, why);
-    else if (need_time && it->bound_at > (int64_t)time(NULL))
+    else if (need_time && it->bound_at > sn_wall_sec())
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "bindings[%zu].bound_at is in the future", i);
     else {
         it->account = f[B_ACCOUNT].value;

@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "delivery/notice_json.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -81,7 +82,7 @@ static int file_complaint(sn_http_job *j, sn_store *s)
                                 j->message, sizeof(j->message));
     if (rc != SN_OK)
         return rc;
-    complaint_json(&j->out, &c, 0, (int64_t)time(NULL));
+    complaint_json(&j->out, &c, 0, sn_wall_sec());
     j->status = 201;
     return SN_OK;
 }
@@ -105,7 +106,7 @@ void sn_h_complaint_file(sn_call *c)
 
 int sn_w_complaints_mine(sn_http_job *j, sn_store *s)
 {
-    complaint_page p = {{0}, {0}, 0, (int64_t)time(NULL)};
+    complaint_page p = {{0}, {0}, 0, sn_wall_sec()};
     sn_listing_open(&p.l, j, "complaints", 0);
     int rc = sn_complaints_mine(j->call->svc, s, j->call->token_hash, page_complaint, &p,
                                 j->message, sizeof(j->message));
@@ -119,7 +120,7 @@ static int desk_complaints(sn_http_job *j, sn_store *s)
 {
     complaint_page *p = j->data;
     p->with_number = 1;
-    p->now = (int64_t)time(NULL);
+    p->now = sn_wall_sec();
     sn_listing_open(&p->l, j, "complaints", p->q.after);
     int rc = sn_complaints_desk(s, &j->call->who, &p->q, page_complaint, p, j->message,
                                 sizeof(j->message));
@@ -153,7 +154,7 @@ static int resolve(sn_http_job *j, sn_store *s)
                                    sn_call_field(j->call, "resolution")->value, &c, j->message,
                                    sizeof(j->message));
     if (rc == SN_OK)
-        complaint_json(&j->out, &c, 1, (int64_t)time(NULL));
+        complaint_json(&j->out, &c, 1, sn_wall_sec());
     return rc;
 }
 

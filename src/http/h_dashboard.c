@@ -10,6 +10,7 @@
 
 #include "core/complaint.h"
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,7 @@ static int day_param(sn_call *c, const char *name, sn_day def, sn_day *out)
 void sn_h_stats_events(sn_call *c)
 {
     day_range *r = h2o_mem_alloc_pool(&c->req->pool, sizeof(*r));
-    sn_day today = sn_day_of((int64_t)time(NULL), c->svc->rules.tz_minutes);
+    sn_day today = sn_day_of(sn_wall_sec(), c->svc->rules.tz_minutes);
     if (!day_param(c, "to", today, &r->to) ||
         !day_param(c, "from", r->to - (SN_DASHBOARD_DAYS_DEFAULT - 1), &r->from))
         return;
@@ -176,7 +177,7 @@ static int stats_notices(sn_http_job *j, sn_store *s)
     double threshold = *(double *)j->data;
     apps_out o = {&j->out, 0};
     sn_strbuf_printf(&j->out, "{\"threshold\":%.4f,\"apps\":[", threshold);
-    int rc = sn_dashboard_notices(s, (int64_t)time(NULL), threshold, app_row, &o, j->message,
+    int rc = sn_dashboard_notices(s, sn_wall_sec(), threshold, app_row, &o, j->message,
                                   sizeof(j->message));
     sn_strbuf_printf(&j->out, "]}");
     return rc;
@@ -207,8 +208,7 @@ static void levels_json(sn_strbuf *b, const char *name, const uint64_t *n)
 int sn_w_stats_complaints(sn_http_job *j, sn_store *s)
 {
     sn_dashboard_complaints t;
-    int rc =
-        sn_dashboard_complaint_stats(s, (int64_t)time(NULL), &t, j->message, sizeof(j->message));
+    int rc = sn_dashboard_complaint_stats(s, sn_wall_sec(), &t, j->message, sizeof(j->message));
     if (rc != SN_OK)
         return rc;
     sn_strbuf_printf(&j->out, "{\"total\":%llu,\"by_kind\":{", (unsigned long long)t.total);

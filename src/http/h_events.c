@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "feed/feed.h"
+#include "util/clock.h"
 #include "util/metrics.h"
 
 #include <stdio.h>
@@ -122,7 +123,7 @@ void sn_h_events(sn_call *c)
         sn_reply_error(c, SN_HTTP_INTERNAL, "out of memory");
         return;
     }
-    sn_feed_context fc = {&c->svc->rules, (int64_t)time(NULL), c->svc->secret, c->who.carrier};
+    sn_feed_context fc = {&c->svc->rules, sn_wall_sec(), c->svc->secret, c->who.carrier};
     for (size_t i = 0; i < n; i++) {
         char why[SN_ERRMSG_MAX];
         sn_log_event e;

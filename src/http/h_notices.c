@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "delivery/notice_json.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -29,7 +30,7 @@ static int list_notices(sn_http_job *j, sn_store *s)
 {
     notice_page *p = j->data;
     p->q.app = j->call->who.app_id; /* 0 for the admin: every app's */
-    p->q.now = (int64_t)time(NULL);
+    p->q.now = sn_wall_sec();
     sn_listing_open(&p->l, j, "notices", p->q.after);
     int rc = sn_notices_list(s, &p->q, page_notice, p, j->message, sizeof(j->message));
     sn_listing_close(&p->l);
@@ -58,7 +59,7 @@ int sn_w_notice_get(sn_http_job *j, sn_store *s)
     int rc =
         sn_notices_get(s, j->call->who.app_id, j->call->id, &n, j->message, sizeof(j->message));
     if (rc == SN_OK)
-        sn_notice_json(&j->out, &n, 0, (int64_t)time(NULL));
+        sn_notice_json(&j->out, &n, 0, sn_wall_sec());
     return rc;
 }
 
@@ -74,7 +75,7 @@ static int ack_notice(sn_http_job *j, sn_store *s)
     int rc = sn_notices_ack(s, j->call->who.app_id, j->call->id, a->outcome, a->note, &n,
                             j->message, sizeof(j->message));
     if (rc == SN_OK)
-        sn_notice_json(&j->out, &n, 0, (int64_t)time(NULL));
+        sn_notice_json(&j->out, &n, 0, sn_wall_sec());
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "service/receipts.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -44,7 +45,7 @@ int sn_call_receipt(const sn_call *c, const char *api, const char *question, con
     snprintf(r.asked, sizeof(r.asked), "%s", asked);
     sn_day_format(day, r.date);
     snprintf(r.result, sizeof(r.result), "%s", sn_verdict_name(v));
-    sn_utc_format((int64_t)time(NULL), r.answered_at);
+    sn_utc_format(sn_wall_sec(), r.answered_at);
     snprintf(r.app, sizeof(r.app), "%s", c->who.app);
     if (c->oauth)
         snprintf(r.credential, sizeof(r.credential), "oauth:%s", c->oauth_client);

@@ -15,6 +15,7 @@
 #include "core/errors.h"
 #include "crypto/tokens.h"
 #include "delivery/notice_json.h"
+#include "util/clock.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -244,7 +245,7 @@ static int ask_unbind(sn_http_job *j, sn_store *s)
                                    j->message, sizeof(j->message));
     if (rc != SN_OK)
         return rc;
-    request_json(&j->out, &r, (int64_t)time(NULL));
+    request_json(&j->out, &r, sn_wall_sec());
     j->status = 201;
     return SN_OK;
 }
@@ -308,7 +309,7 @@ static int page_request(void *ctx, const sn_request *r)
 
 int sn_w_sub_requests(sn_http_job *j, sn_store *s)
 {
-    request_page p = {{0}, (int64_t)time(NULL)};
+    request_page p = {{0}, sn_wall_sec()};
     sn_listing_open(&p.l, j, "requests", 0);
     int rc = sn_selfservice_requests(j->call->svc, s, j->call->token_hash, page_request, &p,
                                      j->message, sizeof(j->message));

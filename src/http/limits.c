@@ -7,6 +7,7 @@
 
 #include "core/date.h"
 #include "util/clock.h"
+#include "util/clock.h"
 #include "util/metrics.h"
 
 #include <inttypes.h>
@@ -22,7 +23,7 @@ int sn_call_count_checks(sn_call *c, uint64_t n)
         return 1;
     sn_check_limits lim = {c->limits.per_s ? c->limits.per_s : svc->key_limits.per_s,
                            c->limits.per_day ? c->limits.per_day : svc->key_limits.per_day};
-    int64_t now = (int64_t)time(NULL), retry = 1;
+    int64_t now = sn_wall_sec(), retry = 1;
     int64_t local = now + (int64_t)svc->rules.tz_minutes * 60;
     int64_t into_day = ((local % SECONDS_PER_DAY) + SECONDS_PER_DAY) % SECONDS_PER_DAY;
     sn_limit_verdict v = sn_key_meter_take(svc->meters, c->who.key, &lim, n, sn_monotonic_ns(),

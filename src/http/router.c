@@ -22,6 +22,7 @@
 #include "core/errors.h"
 #include "crypto/tokens.h"
 #include "util/clock.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ static int judge_token(const sn_service *svc, const sn_route *rt, h2o_iovec_t to
 {
     char app[SN_APP_NAME_MAX + 1];
     unsigned need = token_scope(rt);
-    if (sn_oauth_verify(svc->oauth, token.base, token.len, (int64_t)time(NULL), &a->tok, a->msg,
+    if (sn_oauth_verify(svc->oauth, token.base, token.len, sn_wall_sec(), &a->tok, a->msg,
                         sizeof(a->msg)) != SN_OK) {
         a->err = SN_HTTP_UNAUTHENTICATED;
         return 0;

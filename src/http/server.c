@@ -54,6 +54,7 @@
 #include "http/conn.h"
 #include "http/http.h"
 #include "http/reqlog.h"
+#include "util/clock.h"
 #include "util/thread.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -228,7 +229,7 @@ static void on_backoff_end(h2o_timeout_entry_t *entry)
 static void back_off(loop_thread *t, int err)
 {
     static atomic_llong logged;
-    long long now = (long long)time(NULL), last = atomic_load(&logged);
+    long long now = (long long)sn_wall_sec(), last = atomic_load(&logged);
     if (!t->accepting || h2o_timeout_is_linked(&t->backoff_entry))
         return;
     h2o_socket_read_stop(t->listener);

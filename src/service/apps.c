@@ -4,6 +4,7 @@
 #include "service/apps.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <string.h>
 #include <time.h>
@@ -48,7 +49,7 @@ int sn_apps_set_profile(sn_store *s, uint32_t app, const char *display, size_t l
 
 int sn_apps_stats(sn_store *s, sn_app_stats_fn fn, void *ctx, char *err, size_t errlen)
 {
-    return sn_store_app_stats(s, (int64_t)time(NULL), fn, ctx, err, errlen);
+    return sn_store_app_stats(s, sn_wall_sec(), fn, ctx, err, errlen);
 }
 
 int sn_oauth_client_id_valid(const char *id)

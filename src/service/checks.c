@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "store/log.h"
+#include "util/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ int sn_check_stored(sn_store *s, sn_number n, sn_day d, sn_day today, sn_verdict
 
 sn_day sn_check_today(const sn_service *svc)
 {
-    return sn_day_of((int64_t)time(NULL), svc->rules.tz_minutes);
+    return sn_day_of(sn_wall_sec(), svc->rules.tz_minutes);
 }
 
 /* The answer to a hashed question on a node without the digest maps. */

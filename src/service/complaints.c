@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "store/apps.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static int file(const sn_service *svc, sn_store *s, const uint8_t *token_hash, c
     c->tenure = ses.tenure;
     c->carrier = st.carrier;
     c->kind = (uint8_t)kind;
-    c->created = (int64_t)time(NULL);
+    c->created = sn_wall_sec();
     c->period = opt->complaint_period_s;
     snprintf(c->text, sizeof(c->text), "%s", text);
     if ((rc = sn_store_add_complaint(s, c, err, errlen)) != SN_OK)
@@ -61,14 +62,14 @@ int sn_complaints_mine(const sn_service *svc, sn_store *s, const uint8_t *token_
     q.number = ses.number;
     q.tenure = ses.tenure;
     q.limit = SN_COMPLAINTS_LISTED;
-    q.now = (int64_t)time(NULL);
+    q.now = sn_wall_sec();
     return sn_store_list_complaints(s, &q, fn, ctx, err, errlen);
 }
 
 int sn_complaints_desk(sn_store *s, const sn_caller *who, sn_complaint_query *q, sn_complaint_fn fn,
                        void *ctx, char *err, size_t errlen)
 {
-    q->now = (int64_t)time(NULL);
+    q->now = sn_wall_sec();
     if (who->role == SN_ROLE_APP) {
         q->app = who->app_id;
     } else if (who->role == SN_ROLE_CARRIER) {
@@ -99,7 +100,7 @@ static int visible(const sn_caller *who, const sn_complaint *c, int64_t now)
 static int resolve(sn_store *s, const sn_caller *who, uint64_t id, const char *resolution,
                    sn_complaint *c, char *err, size_t errlen)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = sn_wall_sec();
     int level = who->role == SN_ROLE_APP       ? SN_LEVEL_APP
                 : who->role == SN_ROLE_CARRIER ? SN_LEVEL_CARRIER
                                                : SN_LEVEL_REGULATOR;

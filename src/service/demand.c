@@ -6,6 +6,7 @@
 #include "service/demand.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +55,8 @@ static int ask(sn_store *s, const sn_session *ses, sn_demand_vote *out, char *er
     if (mine >= SN_DEMAND_PER_SUBSCRIBER_MAX)
         return sn_fail(err, errlen, SN_ELIMIT, "a subscriber may ask for at most %d apps",
                        SN_DEMAND_PER_SUBSCRIBER_MAX);
-    rc = sn_store_demand_add(s, out->name, ses->number, ses->tenure, (int64_t)time(NULL),
-                             &out->added, err, errlen);
+    rc = sn_store_demand_add(s, out->name, ses->number, ses->tenure, sn_wall_sec(), &out->added,
+                             err, errlen);
     if (rc == SN_OK && out->added)
         out->votes++;
     return rc;

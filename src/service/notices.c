@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "service/checks.h"
 #include "store/bindings.h"
+#include "util/clock.h"
 
 #include <time.h>
 
@@ -34,8 +35,7 @@ static int ack(sn_store *s, uint32_t app, uint64_t id, int outcome, const char *
                        (unsigned long long)n->id, sn_outcome_name(n->outcome));
     if (n->outcome != SN_OUTCOME_NONE)
         return SN_OK;
-    if ((rc = sn_store_ack_notice(s, n->id, outcome, note, (int64_t)time(NULL), err, errlen)) !=
-        SN_OK)
+    if ((rc = sn_store_ack_notice(s, n->id, outcome, note, sn_wall_sec(), err, errlen)) != SN_OK)
         return rc;
     if (sn_outcome_unbinds(outcome) && n->has_account &&
         (rc = sn_store_delete_binding(s, n->app, n->number, n->account, &found, err, errlen)) !=

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "follow/follower.h"
 #include "store/receipts.h"
+#include "util/clock.h"
 #include "util/grow.h"
 #include "util/log.h"
 
@@ -60,7 +61,7 @@ int sn_receipts_rotate(const sn_secret *secret, sn_store *s, uint32_t *id, char 
     if (rc == SN_OK) {
         randombytes_buf(seed, sizeof(seed));
         crypto_sign_seed_keypair(k.public_key, sk, seed);
-        k.created_at = (int64_t)time(NULL);
+        k.created_at = sn_wall_sec();
         rc = sn_seal(secret, SN_SEAL_CONTEXT_RECEIPT, k.id, seed, sizeof(seed), k.sealed,
                      sizeof(k.sealed));
         if (rc != SN_OK)

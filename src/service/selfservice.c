@@ -9,6 +9,7 @@
 #include "sms/messages.h"
 #include "store/apps.h"
 #include "store/bindings.h"
+#include "util/clock.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -146,7 +147,7 @@ static int nothing_issued(sn_store *s, const sn_request *r, const char *app, cha
 static int unbind(const sn_service *svc, sn_store *s, const uint8_t *token_hash, const char *app,
                   int scope, sn_request *r, char *err, size_t errlen)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = sn_wall_sec();
     sn_session ses;
     size_t issued = 0;
     int rc = sn_signin_session(svc, s, token_hash, &ses, NULL, err, errlen);
@@ -220,7 +221,7 @@ static int report(const sn_service *svc, sn_store *s, const uint8_t *token_hash,
     sn_sms_report_text(sn_lang_parse(lang_out), masked, lines, n, open.open, text, cap);
     free(apps);
     return sn_sms_queue(s, &svc->subscribers->sms, ses.number, SN_SMS_REPORT, lang_out, text,
-                        (int64_t)time(NULL), err, errlen);
+                        sn_wall_sec(), err, errlen);
 }
 
 int sn_selfservice_report(const sn_service *svc, sn_store *s, const uint8_t *token_hash,

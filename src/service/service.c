@@ -15,6 +15,7 @@
 #include "store/log.h"
 #include "store/notices.h"
 #include "store/subscribers.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -55,7 +56,7 @@ void sn_service_tick(void *ctx, sn_store *s)
     reload_coverage(svc, s);
     if (svc->receipts != NULL && svc->secret != NULL)
         sn_receipts_reload(svc->receipts, svc->secret, s);
-    int ok = sn_store_sms_erase_codes(s, (int64_t)time(NULL), NULL, err, sizeof(err)) == SN_OK;
+    int ok = sn_store_sms_erase_codes(s, sn_wall_sec(), NULL, err, sizeof(err)) == SN_OK;
     if (!ok && !svc->erasing_failed)
         sn_log(SN_LOG_WARN, "erasing dead sign-in codes: %s (trying again)", err);
     svc->erasing_failed = !ok;
@@ -77,8 +78,8 @@ void sn_service_read_gauges(const sn_service *svc, sn_store *s, sn_metrics_gauge
 {
     char err[SN_ERRMSG_MAX];
     uint64_t totals[3] = {0, 0, 0}, head;
-    g->have_store = sn_store_notice_counts(s, (int64_t)time(NULL), &g->notices_open,
-                                           &g->notices_overdue, err, sizeof(err)) == SN_OK &&
+    g->have_store = sn_store_notice_counts(s, sn_wall_sec(), &g->notices_open, &g->notices_overdue,
+                                           err, sizeof(err)) == SN_OK &&
                     sn_store_delivery_totals(s, totals, err, sizeof(err)) == SN_OK;
     g->deliveries_pending = totals[0];
     g->deliveries_retrying = totals[1];

@@ -9,6 +9,7 @@
 #include "ledger/ledger.h"
 #include "sms/messages.h"
 #include "store/log.h"
+#include "util/clock.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ int sn_signin_rate(const sn_service *svc, sn_store *s, const char *kind, const c
                    uint32_t limit, const char *what, char *err, size_t errlen)
 {
     char bucket[SN_ERRMSG_MAX], until[SN_TIME_TEXT_MAX];
-    int64_t window = sn_rate_window((int64_t)time(NULL));
+    int64_t window = sn_rate_window(sn_wall_sec());
     uint32_t count = 0;
     (void)svc;
     snprintf(bucket, sizeof(bucket), "%s:%s", kind, key);
@@ -107,7 +108,7 @@ int sn_signin_request_code(const sn_service *svc, sn_store *s, const char *addr,
     int kept = 0, rc = sn_store_begin(s, err, errlen);
     if (rc != SN_OK)
         return rc;
-    rc = send_code(svc, s, addr, n, lang, (int64_t)time(NULL), &kept, err, errlen);
+    rc = send_code(svc, s, addr, n, lang, sn_wall_sec(), &kept, err, errlen);
     return sn_store_end(s, rc, kept, err, errlen);
 }
 
@@ -245,7 +246,7 @@ int sn_signin_start(const sn_service *svc, sn_store *s, const char *addr, sn_num
     int kept = 0, rc = sn_store_begin(s, err, errlen);
     if (rc != SN_OK)
         return rc;
-    rc = sign_in(svc, s, addr, n, code, id6, (int64_t)time(NULL), ses, token, &kept, err, errlen);
+    rc = sign_in(svc, s, addr, n, code, id6, sn_wall_sec(), ses, token, &kept, err, errlen);
     return sn_store_end(s, rc, kept && rc != SN_ESTORE && rc != SN_ENOMEM, err, errlen);
 }
 
@@ -264,7 +265,7 @@ int sn_signin_session(const sn_service *svc, sn_store *s, const uint8_t *token_h
                        "no such session (it ended or never was): sign in again");
     if (rc != SN_OK || (rc = sn_store_get_state(s, ses->number, st, err, errlen)) != SN_OK)
         return rc;
-    switch (sn_session_judge(ses, st, (int64_t)time(NULL))) {
+    switch (sn_session_judge(ses, st, sn_wall_sec())) {
     case SN_SESSION_EXPIRED:
         return sn_fail(err, errlen, SN_EAUTH, "the session has expired: sign in again");
     case SN_SESSION_ENDED:

@@ -1,5 +1,5 @@
 /*
- * clock.c - the monotonic clock (see clock.h). Thread-safe.
+ * clock.c - the monotonic and wall clocks (see clock.h). Thread-safe.
  */
 #include "util/clock.h"
 
@@ -24,6 +24,13 @@ int64_t sn_monotonic_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+int64_t sn_wall_sec(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec;
 }
 
 struct timespec sn_realtime_in_ms(int64_t ms)
