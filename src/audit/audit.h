@@ -10,7 +10,8 @@
  * a write's answer), through a store
  * handle of its own: a number is hashed (BLAKE2b keyed by the deployment
  * secret, crypto/secret.h) only there, a batch's items are packed into one
- * row, and the checks are added to the usage counters (per day, app and
+ * row, single checks of one key and second share a group row (group.h),
+ * and the checks are added to the usage counters (per day, app and
  * verdict) in the same transaction. Invariants:
  *   - nothing is dropped: at most the buffer's records (a batch item counts
  *     one) wait; a request that would pass it waits on its loop thread until

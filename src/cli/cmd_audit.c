@@ -154,12 +154,13 @@ int sn_cmd_audit(int argc, char **argv)
         return rc;
     }
     int64_t lo, hi;
-    uint64_t rows = 0, items = 0;
+    uint64_t records = 0, items = 0;
     sn_audit_day_bounds(a.from, a.to, sn_store_rules(a.store)->tz_minutes, &lo, &hi);
     if (strcmp(action, "count") == 0) {
-        rc = sn_store_audit_count(a.store, lo, hi, &rows, &items, err, sizeof(err));
+        rc = sn_store_audit_count(a.store, lo, hi, &records, &items, err, sizeof(err));
         if (rc == SN_OK)
-            printf("rows %llu items %llu\n", (unsigned long long)rows, (unsigned long long)items);
+            printf("records %llu items %llu\n", (unsigned long long)records,
+                   (unsigned long long)items);
     } else {
         rc = export_all(&a, lo, hi, err, sizeof(err));
     }

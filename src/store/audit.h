@@ -28,6 +28,17 @@
  * audit_pending or has its items in audit_items (or both, inside the
  * indexer's transaction only); an inquiry reads the pending rows whole, so
  * its answer does not depend on how far the indexer got.
+ *
+ * A group row holds single check records of one app, route, key and
+ * status, answered within one second, written together by the trail (a
+ * row per check cost its thread about as much as the check itself): its
+ * item_data is theirs, one item each, as a batch's, and item_meta (NULL
+ * in every other row) gives each record its own time, at + an offset in
+ * milliseconds, and x-correlator: SN_AUDIT_META_FIXED bytes (the offset,
+ * 2 bytes little-endian, below 1000; the correlator's length, 1 byte),
+ * then the correlator. A group row is one record per item when exported
+ * and counted, is indexed by number like a batch (audit_pending), and has
+ * no number_hash, answer, request or day of its own.
  */
 #ifndef SN_STORE_AUDIT_H
 #define SN_STORE_AUDIT_H
@@ -42,6 +53,7 @@
 #define SN_AUDIT_NO_VERDICT 0xff /* an item answered with an error */
 #define SN_AUDIT_NOT_CHECK 0xfe  /* an item of a write (a binding): the request's answer */
 #define SN_AUDIT_TEXT_MAX 160    /* bytes of the longest text column kept (longer is cut) */
+#define SN_AUDIT_META_FIXED 3    /* a group record's meta before its correlator */
 
 typedef struct {
     int64_t id;
@@ -59,7 +71,14 @@ typedef struct {
     int has_number;
     uint8_t number_hash[SN_AUDIT_HASH_LEN];
     const uint8_t *item_data; /* items * SN_AUDIT_ITEM_BYTES; valid during the call */
+    const uint8_t *item_meta; /* a group row's (NULL: not one); valid during the call */
+    size_t item_meta_len;
 } sn_audit_row;
+
+/* A group record's own time offset and x-correlator, read from meta at
+ * *pos (moved past them): 1, or 0 when meta ends or is damaged there. */
+int sn_audit_meta_read(const uint8_t *meta, size_t len, size_t *pos, uint32_t *offset_ms,
+                       const char **request, size_t *request_len);
 
 /* Add r (its id is the store's) in the open transaction. *pending (may be
  * NULL) is 1 when the row waits in audit_pending to have its items indexed
@@ -121,8 +140,9 @@ typedef int (*sn_audit_row_fn)(void *ctx, const sn_audit_row *r);
 int sn_store_audit_list(sn_store *s, int64_t from, int64_t to, const char *app, int64_t after,
                         uint32_t limit, sn_audit_row_fn fn, void *ctx, char *err, size_t errlen);
 
-/* Rows and items with from <= at < to. */
-int sn_store_audit_count(sn_store *s, int64_t from, int64_t to, uint64_t *rows, uint64_t *items,
+/* Records (a row's own, or a group row's each) and batch items with
+ * from <= at < to. */
+int sn_store_audit_count(sn_store *s, int64_t from, int64_t to, uint64_t *records, uint64_t *items,
                          char *err, size_t errlen);
 
 typedef struct {

@@ -207,7 +207,7 @@ unpartition_events() {
 case_schema_version_is_checked_and_migrated() {
   newdb
   "$SN" init --db "$URL" >/dev/null
-  expect_eq "version" 13 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "version" 14 "$(sql "select value from meta where key = 'schema_version'")"
   schema_of >new.schema
   feed f.csv "+8613800000001,activate,2024-01-01,a1" "+8613800000002,activate,2024-01-01,a2"
   "$SN" import --db "$URL" f.csv >/dev/null
@@ -224,7 +224,7 @@ case_schema_version_is_checked_and_migrated() {
        update meta set value = '2' where key = 'schema_version'"
   unpartition_events
   "$SN" verify --db "$URL" >/dev/null || fail "verify after migration: $(cat "$WORK/err")"
-  expect_eq "migrated" 13 "$(sql "select value from meta where key = 'schema_version'")"
+  expect_eq "migrated" 14 "$(sql "select value from meta where key = 'schema_version'")"
   expect_eq "tables" 6 "$(sql "select count(*) from pg_tables where tablename in
     ('sms', 'otp', 'rate_limits', 'sessions', 'requests', 'complaints')")"
   schema_of >migrated.schema
@@ -261,12 +261,13 @@ case_event_log_is_partitioned_and_migrated_from_version_10() {
   cut -d, -f1 feed.csv | tail -n +2 | sort -u | head -800 | sed 's/$/,2024-06-01/' >>q.csv
   "$SN" check --db "$URL" --file q.csv >before.check || true
   unpartition_events
-  # (and without version 12's audit index and table, nor version 13's)
+  # (and without version 12's audit index and table, nor version 13's nor 14's)
   sql "drop table audit_items; drop index audit_number; drop table audit_pending;
+       alter table audit drop column item_meta;
        update meta set value = '10' where key = 'schema_version'" >/dev/null
   expect_eq "version 10 log" "r" "$(sql "select relkind from pg_class where relname = 'events'")"
   "$SN" verify --db "$URL" >v.out || fail "verify after migration: $(cat "$WORK/err")"
-  expect_eq "migrated" "13|p" "$(sql "select value, (select relkind from pg_class where
+  expect_eq "migrated" "14|p" "$(sql "select value, (select relkind from pg_class where
     relname = 'events') from meta where key = 'schema_version'")"
   expect_eq "old table gone" "" "$(sql "select to_regclass('events_unpartitioned')")"
   dump_pg >after.dump

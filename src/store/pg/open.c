@@ -4,7 +4,7 @@
  * integrity check, and the backend table that points a handle at pg/'s
  * files.
  *
- * Schema (version 11; versions 2 and 3 are SQLite's, for the same tables):
+ * Schema (version 14; versions 2 and 3 are SQLite's, for the same tables):
  *   meta, carriers, events, numbers, api_keys, ranges, apps, bindings,
  *   notices, deliveries (version 2), sms, otp, rate_limits, sessions,
  *   requests, complaints (version 3): the tables, keys and partial indexes
@@ -25,7 +25,8 @@
  *   audit_number, an index of audit by number hash and time, and
  *   audit_items, a batch row's numbered items (store/audit.h). Version
  *   13 (SQLite's 11): audit_pending, the batch rows whose items are not
- *   yet in audit_items (store/audit.h). A
+ *   yet in audit_items (store/audit.h). Version 14 (SQLite's 12):
+ *   audit.item_meta, a group row's per-record times and x-correlators. A
  *   new store is the version 2 schema plus every migration step, so new and
  *   migrated stores are the same.
  *   Text columns use the "C" collation so every ORDER BY sorts bytes, as
@@ -41,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 13
+#define SCHEMA_VERSION 14
 #define BASE_VERSION 2 /* what schema_sql creates; migrations[] takes it on */
 
 /* Columns are ordered widest first so rows pack without padding. */
@@ -219,6 +220,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
            "CREATE INDEX audit_items_audit ON audit_items(audit);",
     /* The batch rows whose items are not yet in audit_items. */
     [12] = "CREATE TABLE audit_pending(id bigint PRIMARY KEY);",
+    /* Group rows: single check records written together. */
+    [13] = "ALTER TABLE audit ADD COLUMN item_meta bytea;",
 };
 
 /* The tables integrity() expects and amcheck walks. */

@@ -3,7 +3,7 @@
  * (created with a new store, migrated from older versions), the rules it
  * records, and the backend table that points a handle at sqlite/'s files.
  *
- * Schema (version 10; versions 1 to 9 are migrated at open):
+ * Schema (version 12; versions 1 to 11 are migrated at open):
  *   meta(key, value)         the jurisdiction rules the store was created with
  *   carriers(id, name)       reporting carriers
  *   events(id, at, kind, carrier, event_id, id6_hash, flags)
@@ -77,6 +77,10 @@
  * Version 11:
  *   audit_pending(id)        the batch rows whose items are not yet in
  *                            audit_items (store/audit.h)
+ * Version 12:
+ *   audit.item_meta          a group row's per-record times and
+ *                            x-correlators (store/audit.h); NULL in every
+ *                            other row
  * Both data tables are rowid tables keyed by those integers: one B-tree per
  * table, and a batch sorted by number appends at the right edge, where SQLite
  * splits pages without moving cells (WITHOUT ROWID tables are index B-trees,
@@ -95,7 +99,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB 131072
 
@@ -240,6 +244,10 @@ static const char schema_v10_sql[] =
  * put in audit_items (store/audit.h); a migrated store's are all there. */
 static const char schema_v11_sql[] = "CREATE TABLE audit_pending(id INTEGER PRIMARY KEY);";
 
+/* Version 12: group rows, single check records written together
+ * (store/audit.h). */
+static const char schema_v12_sql[] = "ALTER TABLE audit ADD COLUMN item_meta BLOB;";
+
 static int read_long(void *ctx, const sn_sql_row *row)
 {
     *(long *)ctx = (long)sn_sql_int(row, 0);
@@ -280,8 +288,9 @@ static int create_schema(sqlite_store *s, const sn_rules *r, char *err, size_t e
              SCHEMA_VERSION, r->default_cc, r->min_aging_days, r->tz_minutes);
     const char *const steps[] = {schema_sql,    schema_v2_sql,  schema_v3_sql,  schema_v4_sql,
                                  schema_v5_sql, schema_v6_sql,  schema_v7_sql,  schema_v8_sql,
-                                 schema_v9_sql, schema_v10_sql, schema_v11_sql, meta};
-    return in_transaction(s, steps, 12, err, errlen);
+                                 schema_v9_sql, schema_v10_sql, schema_v11_sql, schema_v12_sql,
+                                 meta};
+    return in_transaction(s, steps, sizeof(steps) / sizeof(steps[0]), err, errlen);
 }
 
 /* migrations[v] takes a version v store to version v + 1: its statements,
@@ -297,6 +306,7 @@ static const char *const migrations[SCHEMA_VERSION][2] = {
     [8] = {schema_v9_sql, NULL},
     [9] = {schema_v10_sql, NULL},
     [10] = {schema_v11_sql, NULL},
+    [11] = {schema_v12_sql, NULL},
 };
 
 /* Take a version `version` store to the next version, in one transaction. */
