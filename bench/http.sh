@@ -25,8 +25,12 @@
 #     number of the store; three pairs of runs (nginx, then secondnum), the
 #     ratio secondnum/nginx of each pair, and the median of the three ratios
 #     (goal >= 0.90): rates on this shared machine drift by 10% between runs,
-#     and a pair run back to back sees the same conditions. The same again
-#     with --threads 2 (one loop per core, the default, on a 2-core machine).
+#     and a pair run back to back sees the same conditions. Each run also
+#     prints the server's CPU time a request (all its threads, /proc), and
+#     the median of the pairs' nginx/secondnum CPU ratios: when a peer's
+#     load slows this machine between runs (rates moved 2x within an hour),
+#     the CPU a request moves much less. The same again with --threads 2
+#     (one loop per core, the default, on a 2-core machine).
 #  2. Latency at half the peak (--threads 1): wrk has no rate control, so each
 #     connection pauses 1 ms between requests (Lua delay()), about
 #     1000/(1 + latency ms) requests/s each; two 3 s calibration runs set the
@@ -153,7 +157,8 @@ start_nginx() {
   mkdir -p "$WORK/nginx"
   sed -e "s|@DIR@|$WORK/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" bench/http/nginx.conf.in >"$WORK/nginx/nginx.conf"
   /usr/sbin/nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" &
-  PIDS+=($!)
+  NGINX_PID=$!
+  PIDS+=($NGINX_PID)
   wait_http "$NGINX_URL/"
 }
 
@@ -218,25 +223,47 @@ wrk_run() {
     "$name" "$conns" "$RATE" "$P50" "$P99" "${ERRS:+   socket errors: $ERRS}"
 }
 best() { awk -v a="$1" -v b="$2" 'BEGIN {print (a + 0 > b + 0 ? a : b)}'; }
+median3() { echo "$@" | tr ' ' '\n' | sort -n | sed -n 2p; }
+
+# cpu_us PID: the CPU time (user + system, every thread) of PID and its
+# children (nginx's worker) so far, in microseconds.
+cpu_us() {
+  local p t=0
+  for p in "$1" $(pgrep -P "$1"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo $((t * 1000000 / $(getconf CLK_TCK)))
+}
 
 # camara_pairs NAME: three pairs of CAMARA runs, nginx then secondnum; sets
 # NGINX_BEST, SN_BEST (the best rate of each), RATIOS (each pair's
-# secondnum/nginx) and RATIO_MEDIAN.
+# secondnum/nginx) and RATIO_MEDIAN; and the CPU a request (the server's
+# whole process: loops, audit thread, writer) of each run, CPU_RATIOS (each
+# pair's nginx/secondnum: the rate ratio the CPU alone allows, which the
+# drift of this shared machine's speed between runs does not move) and
+# CPU_MEDIAN.
 camara_pairs() {
-  local i n
-  NGINX_BEST=0 SN_BEST=0 RATIOS=
+  local i n c0 nus sus
+  NGINX_BEST=0 SN_BEST=0 RATIOS= CPU_RATIOS=
   for i in 1 2 3; do
+    c0=$(cpu_us "$NGINX_PID")
     wrk_run "nginx" "$NGINX_URL$CAMARA" bench/http/camara.lua 64; n=$RATE
+    nus=$(awk -v c="$(($(cpu_us "$NGINX_PID") - c0))" -v r="$REQS" 'BEGIN {printf "%.2f", c / r}')
+    c0=$(cpu_us "$SN_PID")
     wrk_run "$1" "$SN_URL$CAMARA" bench/http/camara.lua 64
+    sus=$(awk -v c="$(($(cpu_us "$SN_PID") - c0))" -v r="$REQS" 'BEGIN {printf "%.2f", c / r}')
+    echo "    CPU a request: nginx $nus us, secondnum $sus us"
     NGINX_BEST=$(best "$NGINX_BEST" "$n") SN_BEST=$(best "$SN_BEST" "$RATE")
     RATIOS="$RATIOS $(awk -v s="$RATE" -v n="$n" 'BEGIN {printf "%.2f", s / n}')"
+    CPU_RATIOS="$CPU_RATIOS $(awk -v s="$sus" -v n="$nus" 'BEGIN {printf "%.2f", n / s}')"
   done
-  RATIO_MEDIAN=$(echo $RATIOS | tr ' ' '\n' | sort -n | sed -n 2p)
-  echo "  ratios of the pairs:$RATIOS (median $RATIO_MEDIAN)"
+  RATIO_MEDIAN=$(median3 $RATIOS) CPU_MEDIAN=$(median3 $CPU_RATIOS)
+  echo "  ratios of the pairs:$RATIOS (median $RATIO_MEDIAN);" \
+    "CPU a request, nginx/secondnum:$CPU_RATIOS (median $CPU_MEDIAN)"
 }
 
 # ---- the audit trail's rows before the run (counted again at its end) -------
-audit_count() { # -> "ROWS ITEMS" of every day
+audit_count() { # -> "RECORDS ITEMS" of every day
   "$SN" audit count --db "$DB" --from 2000-01-01 --to 2099-12-31 | awk '{print $2, $4}'
 }
 read -r AUDIT_ROWS0 AUDIT_ITEMS0 <<<"$(audit_count)"
@@ -258,7 +285,7 @@ echo "CAMARA check of $SN_NUMBER on 2020-01-01: $(cat "$WORK/camara.json")"
 # ---- 1. CAMARA check, --threads 1 --------------------------------------------
 echo "CAMARA check, wrk -t1 -c64 -d${DURATION}s, secondnum --threads 1:"
 camara_pairs "secondnum --threads 1"
-NGINX1=$NGINX_BEST PEAK1=$SN_BEST RATIO1=$RATIO_MEDIAN RATIOS1=$RATIOS
+NGINX1=$NGINX_BEST PEAK1=$SN_BEST RATIO1=$RATIO_MEDIAN RATIOS1=$RATIOS CPU1=$CPU_MEDIAN CPUS1=$CPU_RATIOS
 
 # ---- 2. latency at half the peak, --threads 1 --------------------------------
 # What one paced connection does depends on the load, so two short
@@ -282,7 +309,7 @@ stop_secondnum
 start_secondnum 2
 echo "CAMARA check, wrk -t1 -c64 -d${DURATION}s, secondnum --threads 2:"
 camara_pairs "secondnum --threads 2"
-NGINX2=$NGINX_BEST PEAK2=$SN_BEST RATIO2=$RATIO_MEDIAN RATIOS2=$RATIOS
+NGINX2=$NGINX_BEST PEAK2=$SN_BEST RATIO2=$RATIO_MEDIAN RATIOS2=$RATIOS CPU2=$CPU_MEDIAN CPUS2=$CPU_RATIOS
 
 # ---- 3. batch check, --threads 2 ---------------------------------------------
 # One request by hand first: 1000 answers, none an error.
@@ -348,20 +375,21 @@ ANSWERED=$((MIXED_EVENTS_REQS * 1000))
   fail "the store grew by $((after - before)) numbers, the answered requests carried $ANSWERED new ones"
 stop_secondnum
 
-# ---- the audit trail: a row for every request of the run ---------------------
+# ---- the audit trail: a record for every request of the run ------------------
 # wrk counts the requests answered before it stopped; those in flight then
 # are answered (and audited) too, and so are the probes and checks by hand:
-# the rows written must be at least wrk's count, batch items 1000 a request.
+# the records written (`audit count`: a row's own, or each check of a group
+# row) must be at least wrk's count, batch items 1000 a request.
 read -r AUDIT_ROWS1 AUDIT_ITEMS1 <<<"$(audit_count)"
 AUDIT_ROWS=$((AUDIT_ROWS1 - AUDIT_ROWS0)) AUDIT_ITEMS=$((AUDIT_ITEMS1 - AUDIT_ITEMS0))
-echo "audit trail: $AUDIT_ROWS rows, $AUDIT_ITEMS batch items written during the run;" \
+echo "audit trail: $AUDIT_ROWS records, $AUDIT_ITEMS batch items written during the run;" \
   "wrk counted $SN_WRK_REQS requests to secondnum, $SN_WRK_BATCH of them batches"
 case " ${SN_BENCH_SERVE_ARGS:-} " in
 *" --audit off "*)
-  [ "$AUDIT_ROWS" = 0 ] || fail "--audit off, yet $AUDIT_ROWS audit rows were written" ;;
+  [ "$AUDIT_ROWS" = 0 ] || fail "--audit off, yet $AUDIT_ROWS audit records were written" ;;
 *)
   [ "$AUDIT_ROWS" -ge "$SN_WRK_REQS" ] ||
-    fail "$AUDIT_ROWS audit rows for $SN_WRK_REQS requests wrk counted"
+    fail "$AUDIT_ROWS audit records for $SN_WRK_REQS requests wrk counted"
   [ "$AUDIT_ITEMS" -ge $((SN_WRK_BATCH * 1000)) ] ||
     fail "$AUDIT_ITEMS audit batch items for $((SN_WRK_BATCH * 1000)) numbers checked by batch" ;;
 esac
@@ -369,6 +397,7 @@ esac
 # ---- summary -----------------------------------------------------------------
 awk -v numbers="$NUMBERS" -v n1="$NGINX1" -v s1="$PEAK1" -v n2="$NGINX2" -v s2="$PEAK2" \
     -v r1="$RATIO1" -v r2="$RATIO2" -v rs1="$RATIOS1" -v rs2="$RATIOS2" \
+    -v c1="$CPU1" -v c2="$CPU2" -v cs1="$CPUS1" -v cs2="$CPUS2" \
     -v half="$HALF" -v conns="$CONNS" -v p50="$HALF_P50" -v p99="$HALF_P99" \
     -v nhalf="$NHALF" -v np50="$NHALF_P50" -v np99="$NHALF_P99" \
     -v batch="$BATCH" -v ev="$EVENTS" -v added="$ADDED" -v raw="$RAW_EVENTS" \
@@ -384,9 +413,11 @@ BEGIN {
   row("nginx fixed JSON, best of 3, req/s", "%14.0f", n1)
   row("secondnum CAMARA check, --threads 1, best of 3, req/s", "%14.0f", s1)
   row("  ratio secondnum/nginx, median of 3 pairs (" substr(rs1, 2) ")", "%14.2f", r1, ">= 0.90", r1 >= 0.90)
+  row("  CPU a request, nginx/secondnum (" substr(cs1, 2) ")", "%14.2f", c1)
   row("nginx fixed JSON (second round), best of 3, req/s", "%14.0f", n2)
   row("secondnum CAMARA check, --threads 2, best of 3, req/s", "%14.0f", s2)
   row("  ratio secondnum/nginx, median of 3 pairs (" substr(rs2, 2) ")", "%14.2f", r2, ">= 0.90", r2 >= 0.90)
+  row("  CPU a request, nginx/secondnum (" substr(cs2, 2) ")", "%14.2f", c2)
   row("half-peak run (--threads 1, " conns " conns), req/s", "%14.0f", half)
   row("  fraction of the --threads 1 peak", "%14.2f", half / s1, "~0.50")
   row("  p50 latency, ms", "%14.3f", p50)
@@ -404,7 +435,7 @@ BEGIN {
   row("  fraction of the --threads 2 CAMARA best alone", "%14.2f", mc / s2)
   row("at once: events over HTTP, events/s", "%14.0f", me)
   row("  fraction of the events run alone", "%14.2f", me / ev)
-  row("audit rows written during the run", "%14d", arows)
+  row("audit records written during the run", "%14d", arows)
   row("  requests wrk counted on secondnum", "%14d", wreqs)
   row("  batch items in those rows", "%14d", aitems)
 }'
