@@ -312,7 +312,7 @@ def case_version_3_store_is_migrated(ctx):
     s = h.Server(env, extra=["--check-rate", "2/s"]).start()
     try:
         db = sqlite3.connect(env.db)
-        eq("version", "11", db.execute(
+        eq("version", "12", db.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
         eq("limits of a key from before", (0, 0), db.execute(
             "SELECT rate_per_s, rate_per_day FROM api_keys WHERE name = 'before'").fetchone())
