@@ -394,24 +394,18 @@ void sn_dgen_shape(generation *g, size_t n)
 static int fill_table(const generation *g, table *t, const uint64_t *keys, const uint64_t *pos)
 {
     size_t nb = (size_t)1 << t->k;
-    uint32_t *next = calloc(nb, sizeof(*next));
     t->first = sn_dgen_alloc((nb + 1) * sizeof(*t->first));
-    if (next == NULL || t->first == NULL || ents_alloc(t) == NULL) {
-        free(next);
+    if (t->first == NULL || ents_alloc(t) == NULL)
         return SN_ENOMEM;
-    }
-    for (size_t i = 0; i < t->count; i++)
-        next[keys[i] >> (64 - t->k)]++;
-    uint32_t at = 0;
-    for (size_t b = 0; b < nb; b++) {
-        t->first[b] = at;
-        at += next[b];
-        next[b] = t->first[b];
-    }
-    t->first[nb] = at;
-    for (size_t i = 0; i < t->count; i++)
-        ent_set(t, next[keys[i] >> (64 - t->k)]++, fp_of(t, keys[i]) << g->pos_bits | pos[i]);
-    free(next);
+    memset(t->first, 0, (nb + 1) * sizeof(*t->first));
+    for (size_t i = 0; i < t->count; i++) /* first[b + 1]: bucket b's entries */
+        t->first[(keys[i] >> (64 - t->k)) + 1]++;
+    for (size_t b = 0; b < nb; b++) /* first[b]: where bucket b starts */
+        t->first[b + 1] += t->first[b];
+    for (size_t i = 0; i < t->count; i++) /* first[b] as bucket b's cursor: then its end */
+        ent_set(t, t->first[keys[i] >> (64 - t->k)]++, fp_of(t, keys[i]) << g->pos_bits | pos[i]);
+    memmove(t->first + 1, t->first, nb * sizeof(*t->first)); /* bucket b ends where b + 1 starts */
+    t->first[0] = 0;
     return SN_OK;
 }
 
