@@ -570,15 +570,15 @@ static int same_shape(const generation *a, const generation *b)
            a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].bits == b->t[0].bits;
 }
 
-/* Count the frozen keys of this kind per bucket of t2 into next[]. */
-static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *next)
+/* Count the frozen keys of this kind per bucket b of t2 into count[b]. */
+static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *count)
 {
     size_t added = 0;
     for (unsigned i = 0; i < SHARDS; i++) {
         const side *s = &d->shards[i].frozen[kind];
         for (size_t j = 0; s->slots != NULL && j <= s->mask; j++)
             if (s->slots[j].key != 0)
-                next[s->slots[j].key >> (64 - t2->k)]++, added++;
+                count[s->slots[j].key >> (64 - t2->k)]++, added++;
     }
     return added;
 }
@@ -605,20 +605,18 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
     const table *t = &old->t[kind];
     table *t2 = &g2->t[kind];
     size_t nb = (size_t)1 << t2->k;
-    uint32_t *next = calloc(nb, sizeof(*next)), at = 0;
-    if (next == NULL)
-        return SN_ENOMEM;
-    t2->count = t->count + count_frozen(d, kind, t2, next);
+    uint32_t at = 0;
     t2->first = sn_dgen_alloc((nb + 1) * sizeof(*t2->first));
-    if (t2->first == NULL || ents_alloc(t2) == NULL) {
-        free(next);
+    if (t2->first == NULL)
         return SN_ENOMEM;
-    }
+    memset(t2->first, 0, (nb + 1) * sizeof(*t2->first));
+    t2->count = t->count + count_frozen(d, kind, t2, t2->first + 1); /* first[b + 1]: b's */
+    if (ents_alloc(t2) == NULL)
+        return SN_ENOMEM;
     for (size_t b = 0; b < nb; b++) {
-        uint32_t olds = t->first[b + 1] - t->first[b], frozen = next[b];
-        t2->first[b] = at;
+        uint32_t olds = t->first[b + 1] - t->first[b], frozen = t2->first[b + 1];
         copy_bucket(old, t, g2, t2, b, at, remap);
-        next[b] = at + olds; /* where this bucket's frozen keys go */
+        t2->first[b] = at + olds; /* where this bucket's frozen keys go: then its end */
         at += olds + frozen;
     }
     t2->first[nb] = at;
@@ -629,10 +627,11 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
             if (key == 0)
                 continue;
             positions(g2, &n, 1, &pos);
-            ent_set(t2, next[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
+            ent_set(t2, t2->first[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
         }
     }
-    free(next);
+    memmove(t2->first + 1, t2->first, nb * sizeof(*t2->first)); /* b ends where b + 1 starts */
+    t2->first[0] = 0;
     return SN_OK;
 }
 
