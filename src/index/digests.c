@@ -6,7 +6,8 @@
  * kind, a table. Invariants of a table:
  *   - first[b] .. first[b + 1] are the entries whose digest key (the
  *     digest's first 8 bytes, big-endian) has top k bits b;
- *   - an entry is `width` bytes, little-endian: the position in its low
+ *   - an entry is `bits` bits (pos_bits + fp_bits, packed one after the
+ *     other with no padding, little-endian): the position in its low
  *     pos_bits (ordinal of the block id * SN_BLOCK_NUMBERS + the offset),
  *     then the fp_bits of the key below its top k;
  *   - k + fp_bits >= SN_RANGE_BITS, so a 20-bit prefix is decided by the
@@ -36,8 +37,7 @@
 #include <sys/mman.h>
 
 #define SN_RANGE_BITS SN_DIGEST_RANGE_BITS
-#define MIN_FP_BITS 8                   /* fingerprint bits an entry keeps at least */
-#define MAX_FP_BITS 32                  /* and at most */
+#define MIN_FP_BITS 8                   /* fingerprint bits an entry keeps (more when k is small) */
 #define BUCKET_NUMBERS 32               /* entries a bucket holds on average, at most */
 #define SHARD_BITS SN_DIGEST_SHARD_BITS /* side-map shards: 64 */
 #define SHARDS (1u << SHARD_BITS)
@@ -184,12 +184,34 @@ void *sn_dgen_alloc(size_t bytes)
     return p;
 }
 
-/* Entry i set to v (its width's low bytes). */
+/* Entry i set to v (< 2^bits), the bits around it kept. */
 static void ent_set(table *t, size_t i, uint64_t v)
 {
-    uint8_t *p = t->ents + i * t->width;
-    for (unsigned b = 0; b < t->width; b++, v >>= 8)
-        p[b] = (uint8_t)v;
+    size_t bit = i * t->bits;
+    uint8_t *p = t->ents + bit / 8;
+    uint64_t mask = ((UINT64_C(1) << t->bits) - 1) << (bit % 8), w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&w, p, sizeof(w)); /* the 8 bytes from p (slack after the last entry) */
+    w = (w & ~mask) | (v << (bit % 8));
+    memcpy(p, &w, sizeof(w));
+#else
+    for (unsigned b = 8; b-- > 0;)
+        w = w << 8 | p[b];
+    w = (w & ~mask) | (v << (bit % 8));
+    for (unsigned b = 0; b < 8; b++, w >>= 8)
+        p[b] = (uint8_t)w;
+#endif
+}
+
+/* t->ents for t->count entries: its last byte and the slack zeroed (the
+ * entries' writes keep the bits they do not own). */
+static uint8_t *ents_alloc(table *t)
+{
+    size_t bytes = sn_dgen_ents_bytes(t);
+    t->ents = sn_dgen_alloc(bytes + 8);
+    if (t->ents != NULL)
+        memset(t->ents + bytes - (bytes > 0), 0, 8 + (bytes > 0));
+    return t->ents;
 }
 
 static uint64_t pos_mask(const generation *g)
@@ -224,7 +246,7 @@ static size_t generation_bytes(const generation *g)
     size_t n = sizeof(*g) + g->nids * sizeof(uint64_t);
     for (int k = 0; k < SN_DIGEST_KINDS; k++)
         if (g->t[k].first != NULL)
-            n += g->t[k].count * g->t[k].width + (((size_t)1 << g->t[k].k) + 1) * sizeof(uint32_t);
+            n += sn_dgen_ents_bytes(&g->t[k]) + (((size_t)1 << g->t[k].k) + 1) * sizeof(uint32_t);
     return n;
 }
 
@@ -349,21 +371,22 @@ static unsigned bits_for(uint64_t v) /* bits to write 0..v */
     return b;
 }
 
-/* The shape of each table: entry width, fingerprint bits, bucket bits. */
+/* The shape of each table: bucket bits, fingerprint bits (MIN_FP_BITS,
+ * more where the buckets are too few for the range check's 20 bits), entry
+ * bits. An entry stays within 56 bits (sn_dgen_ent reads 8 bytes from its
+ * first): at SN_DIGEST_MAX_NUMBERS a position needs at most 46 bits and
+ * the fingerprint is MIN_FP_BITS; a fingerprint of more comes with fewer
+ * than 2^20 numbers, whose positions need at most 34. */
 void sn_dgen_shape(generation *g, size_t n)
 {
     g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
-    unsigned width = (g->pos_bits + MIN_FP_BITS + 7) / 8;
-    unsigned fp = width * 8 - g->pos_bits;
-    if (fp > MAX_FP_BITS)
-        fp = MAX_FP_BITS;
-    unsigned k = 1;
+    unsigned k = 1, fp = MIN_FP_BITS;
     while (k < 32 && ((uint64_t)BUCKET_NUMBERS << k) < n)
         k++;
     if (k + fp < SN_RANGE_BITS)
-        k = SN_RANGE_BITS - fp;
+        fp = SN_RANGE_BITS - k;
     for (int i = 0; i < SN_DIGEST_KINDS; i++)
-        g->t[i] = (table){.k = k, .fp_bits = fp, .width = width, .count = n};
+        g->t[i] = (table){.k = k, .fp_bits = fp, .bits = g->pos_bits + fp, .count = n};
     g->count = n;
 }
 
@@ -371,25 +394,18 @@ void sn_dgen_shape(generation *g, size_t n)
 static int fill_table(const generation *g, table *t, const uint64_t *keys, const uint64_t *pos)
 {
     size_t nb = (size_t)1 << t->k;
-    uint32_t *next = calloc(nb, sizeof(*next));
     t->first = sn_dgen_alloc((nb + 1) * sizeof(*t->first));
-    t->ents = sn_dgen_alloc(t->count * t->width + 8);
-    if (next == NULL || t->first == NULL || t->ents == NULL) {
-        free(next);
+    if (t->first == NULL || ents_alloc(t) == NULL)
         return SN_ENOMEM;
-    }
-    for (size_t i = 0; i < t->count; i++)
-        next[keys[i] >> (64 - t->k)]++;
-    uint32_t at = 0;
-    for (size_t b = 0; b < nb; b++) {
-        t->first[b] = at;
-        at += next[b];
-        next[b] = t->first[b];
-    }
-    t->first[nb] = at;
-    for (size_t i = 0; i < t->count; i++)
-        ent_set(t, next[keys[i] >> (64 - t->k)]++, fp_of(t, keys[i]) << g->pos_bits | pos[i]);
-    free(next);
+    memset(t->first, 0, (nb + 1) * sizeof(*t->first));
+    for (size_t i = 0; i < t->count; i++) /* first[b + 1]: bucket b's entries */
+        t->first[(keys[i] >> (64 - t->k)) + 1]++;
+    for (size_t b = 0; b < nb; b++) /* first[b]: where bucket b starts */
+        t->first[b + 1] += t->first[b];
+    for (size_t i = 0; i < t->count; i++) /* first[b] as bucket b's cursor: then its end */
+        ent_set(t, t->first[keys[i] >> (64 - t->k)]++, fp_of(t, keys[i]) << g->pos_bits | pos[i]);
+    memmove(t->first + 1, t->first, nb * sizeof(*t->first)); /* bucket b ends where b + 1 starts */
+    t->first[0] = 0;
     return SN_OK;
 }
 
@@ -547,22 +563,22 @@ static void swap_in(sn_digests *d, generation *g)
 }
 
 /* Whether generations a and b have one shape (position bits, buckets,
- * fingerprint, entry width: every kind's are the same). */
+ * fingerprint, entry bits: every kind's are the same). */
 static int same_shape(const generation *a, const generation *b)
 {
     return a->pos_bits == b->pos_bits && a->t[0].k == b->t[0].k &&
-           a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].width == b->t[0].width;
+           a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].bits == b->t[0].bits;
 }
 
-/* Count the frozen keys of this kind per bucket of t2 into next[]. */
-static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *next)
+/* Count the frozen keys of this kind per bucket b of t2 into count[b]. */
+static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *count)
 {
     size_t added = 0;
     for (unsigned i = 0; i < SHARDS; i++) {
         const side *s = &d->shards[i].frozen[kind];
         for (size_t j = 0; s->slots != NULL && j <= s->mask; j++)
             if (s->slots[j].key != 0)
-                next[s->slots[j].key >> (64 - t2->k)]++, added++;
+                count[s->slots[j].key >> (64 - t2->k)]++, added++;
     }
     return added;
 }
@@ -573,14 +589,10 @@ static void copy_bucket(const generation *old, const table *t, const generation 
                         size_t b, uint32_t at, const size_t *remap)
 {
     uint32_t from = t->first[b], to = t->first[b + 1];
-    if (remap == NULL) {
-        memcpy(t2->ents + (size_t)at * t2->width, t->ents + (size_t)from * t->width,
-               (size_t)(to - from) * t->width);
-        return;
-    }
-    for (uint32_t i = from; i < to; i++) {
+    for (uint32_t i = from; i < to; i++) { /* entries are packed in bits: one at a time */
         uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old);
-        p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
+        if (remap != NULL)
+            p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
         ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
     }
 }
@@ -593,21 +605,18 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
     const table *t = &old->t[kind];
     table *t2 = &g2->t[kind];
     size_t nb = (size_t)1 << t2->k;
-    uint32_t *next = calloc(nb, sizeof(*next)), at = 0;
-    if (next == NULL)
-        return SN_ENOMEM;
-    t2->count = t->count + count_frozen(d, kind, t2, next);
+    uint32_t at = 0;
     t2->first = sn_dgen_alloc((nb + 1) * sizeof(*t2->first));
-    t2->ents = sn_dgen_alloc(t2->count * t2->width + 8);
-    if (t2->first == NULL || t2->ents == NULL) {
-        free(next);
+    if (t2->first == NULL)
         return SN_ENOMEM;
-    }
+    memset(t2->first, 0, (nb + 1) * sizeof(*t2->first));
+    t2->count = t->count + count_frozen(d, kind, t2, t2->first + 1); /* first[b + 1]: b's */
+    if (ents_alloc(t2) == NULL)
+        return SN_ENOMEM;
     for (size_t b = 0; b < nb; b++) {
-        uint32_t olds = t->first[b + 1] - t->first[b], frozen = next[b];
-        t2->first[b] = at;
+        uint32_t olds = t->first[b + 1] - t->first[b], frozen = t2->first[b + 1];
         copy_bucket(old, t, g2, t2, b, at, remap);
-        next[b] = at + olds; /* where this bucket's frozen keys go */
+        t2->first[b] = at + olds; /* where this bucket's frozen keys go: then its end */
         at += olds + frozen;
     }
     t2->first[nb] = at;
@@ -618,10 +627,11 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
             if (key == 0)
                 continue;
             positions(g2, &n, 1, &pos);
-            ent_set(t2, next[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
+            ent_set(t2, t2->first[key >> (64 - t2->k)]++, fp_of(t2, key) << g2->pos_bits | pos);
         }
     }
-    free(next);
+    memmove(t2->first + 1, t2->first, nb * sizeof(*t2->first)); /* b ends where b + 1 starts */
+    t2->first[0] = 0;
     return SN_OK;
 }
 

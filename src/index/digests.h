@@ -1,14 +1,14 @@
 /*
  * digests.h - the serving index's hashed lookups, compact: the SHA-256,
  * MD5 and SM3 of a number's E.164 text -> the number, in about 4 bytes a
- * number and digest kind (5 past about 420,000 blocks of 10,000 numbers).
+ * number and digest kind (4.4 at 100M dense numbers, 5 at 1.8 billion).
  *
  * Each kind is a table sorted by digest: entries grouped in buckets by the
  * digest's top k bits (k about log2(numbers / 32), a 32-bit offset a
  * bucket), each entry holding the next few digest bits (its fingerprint)
  * and the number's position (the ordinal of its block of SN_BLOCK_NUMBERS
  * in a sorted table of block ids, times SN_BLOCK_NUMBERS, plus its offset
- * in the block), packed in as few bytes as both need. A lookup reads one
+ * in the block), packed in bits, entry after entry. A lookup reads one
  * bucket and confirms each entry whose fingerprint matches by hashing its
  * number, so a fingerprint collision costs a hash, never a wrong answer.
  * The range check (every number whose SHA-256 starts with 20 given bits)

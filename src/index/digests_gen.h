@@ -17,9 +17,9 @@
 #include <string.h>
 
 typedef struct {
-    uint8_t *ents;   /* count * width bytes, then 8 bytes of slack */
+    uint8_t *ents;   /* count entries of `bits` bits, packed: sn_dgen_ents_bytes, then 8 of slack */
     uint32_t *first; /* (1 << k) + 1 offsets */
-    unsigned k, fp_bits, width;
+    unsigned k, fp_bits, bits;
     size_t count;
 } sn_dtable;
 
@@ -77,20 +77,29 @@ void sn_dgen_shape(sn_dgen *g, size_t n);
 /* Memory for a table (huge pages when big), freed with free(). */
 void *sn_dgen_alloc(size_t bytes);
 
-/* Entry i of table t (inline: the lookups and the load's checks read
- * entries in tight loops). */
+/* Bytes of t's packed entries (the 8 spare bytes after them not counted). */
+static inline size_t sn_dgen_ents_bytes(const sn_dtable *t)
+{
+    return (t->count * t->bits + 7) / 8;
+}
+
+/* Entry i of table t: bits i * t->bits .. of the entries, little-endian
+ * (inline: the lookups and the load's checks read entries in tight loops).
+ * An entry is at most 56 bits (sn_dgen_shape), so the 8 bytes from its
+ * first byte hold it whole; the table ends with 8 spare bytes. */
 static inline uint64_t sn_dgen_ent(const sn_dtable *t, size_t i)
 {
-    const uint8_t *p = t->ents + i * t->width;
+    size_t bit = i * t->bits;
+    const uint8_t *p = t->ents + bit / 8;
     uint64_t v;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&v, p, sizeof(v)); /* the table ends with 8 spare bytes */
+    memcpy(&v, p, sizeof(v));
 #else
     v = 0;
     for (unsigned b = 8; b-- > 0;)
         v = v << 8 | p[b];
 #endif
-    return v & ((UINT64_C(1) << (8 * t->width)) - 1); /* width < 8 */
+    return (v >> (bit % 8)) & ((UINT64_C(1) << t->bits) - 1);
 }
 
 /* Free g's memory (whatever holds it). */

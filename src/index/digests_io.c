@@ -5,12 +5,12 @@
  * digests a number again.
  *
  * Layout, in the host's byte order (the snapshot checks it):
- *   header  count (u64), nids (u64), pos_bits, k, fp_bits, width (u32
- *           each): HEADER_BYTES
+ *   header  count (u64), nids (u64), pos_bits, k, fp_bits, bits (u32
+ *           each; bits: of an entry): HEADER_BYTES
  *   ids     nids block ids (u64), sorted, distinct
  *   tables  per kind (SHA-256, MD5, SM3), when count > 0: first[(1 << k)
- *           + 1] (u32), then count * width bytes of entries, zero-padded
- *           to a multiple of 8
+ *           + 1] (u32), then the count entries of `bits` bits packed
+ *           (sn_dgen_ents_bytes), zero-padded to a multiple of 8 bytes
  * Only the merged tables are written, not the side maps: the side map of
  * numbers added since the last merge is small (at most the larger of
  * SN_DIGEST_SIDE_MIN and 1/SN_DIGEST_SIDE_SHARE of the tables), and a
@@ -48,7 +48,7 @@
 
 typedef struct {
     uint64_t count, nids;
-    uint32_t pos_bits, k, fp_bits, width;
+    uint32_t pos_bits, k, fp_bits, bits;
 } saved_header;
 
 static size_t padded(size_t bytes)
@@ -65,7 +65,7 @@ static size_t first_bytes(const sn_dtable *t)
 static int put_table(const sn_dtable *t, int (*put)(void *, const void *, size_t), void *ctx)
 {
     static const uint8_t zeros[8];
-    size_t ents = t->count * t->width;
+    size_t ents = sn_dgen_ents_bytes(t);
     int rc = put(ctx, t->first, first_bytes(t));
     if (rc == 0)
         rc = put(ctx, t->ents, ents);
@@ -80,7 +80,7 @@ int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t l
     saved_header h = {0};
     if (g != NULL && g->count > 0)
         h = (saved_header){g->count,  g->nids,         g->pos_bits,
-                           g->t[0].k, g->t[0].fp_bits, g->t[0].width};
+                           g->t[0].k, g->t[0].fp_bits, g->t[0].bits};
     int rc = put(ctx, &h, sizeof(h));
     if (rc == 0 && h.count > 0)
         rc = put(ctx, g->ids, g->nids * sizeof(uint64_t));
@@ -102,7 +102,7 @@ static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
     memcpy(&h, p, sizeof(h));
     if (h.count == 0) { /* no tables: all of the header 0 */
         *at = HEADER_BYTES;
-        return h.nids == 0 && h.pos_bits == 0 && h.k == 0 && h.fp_bits == 0 && h.width == 0
+        return h.nids == 0 && h.pos_bits == 0 && h.k == 0 && h.fp_bits == 0 && h.bits == 0
                    ? SN_OK
                    : SN_EINVAL;
     }
@@ -119,7 +119,7 @@ static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
             return SN_EINVAL;
     sn_dgen_shape(g, (size_t)h.count);
     const sn_dtable *t = &g->t[0];
-    if (g->pos_bits != h.pos_bits || t->k != h.k || t->fp_bits != h.fp_bits || t->width != h.width)
+    if (g->pos_bits != h.pos_bits || t->k != h.k || t->fp_bits != h.fp_bits || t->bits != h.bits)
         return SN_EINVAL;
     *at = HEADER_BYTES + g->nids * sizeof(uint64_t);
     return SN_OK;
@@ -128,7 +128,7 @@ static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
 /* Table t from p[*at..len): its offsets checked, its entries copied. */
 static int read_table(sn_dtable *t, const uint8_t *p, size_t len, size_t *at)
 {
-    size_t nb = (size_t)1 << t->k, ents = t->count * t->width;
+    size_t nb = (size_t)1 << t->k, ents = sn_dgen_ents_bytes(t);
     if (len - *at < first_bytes(t) || len - *at - first_bytes(t) < padded(ents))
         return SN_EINVAL;
     t->first = sn_dgen_alloc(first_bytes(t));

@@ -247,14 +247,17 @@ static void other_format_is_refused(void **state)
     free(all);
     assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
     assert_non_null(strstr(err, "format version"));
-    uint8_t *again; /* the format before the digest tables (1) */
+    uint8_t *again; /* the formats before: without the digest tables (1), byte-wide entries (2) */
     size_t size = read_all(&again);
-    format = SN_SNAPSHOT_FORMAT - 1;
-    memcpy(again + 8, &format, 4);
-    write_all(again, size);
+    for (format = 1; format < SN_SNAPSHOT_FORMAT; format++) {
+        char want[32];
+        memcpy(again + 8, &format, 4);
+        write_all(again, size);
+        assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
+        snprintf(want, sizeof(want), "format version %u,", format);
+        assert_non_null(strstr(err, want));
+    }
     free(again);
-    assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
-    assert_non_null(strstr(err, "format version 1,"));
 }
 
 static void failed_write_keeps_the_old_snapshot(void **state)
@@ -404,7 +407,7 @@ static void digest_tables_load_back_to_the_same_lookups(void **state)
     (void)state;
     sn_numindex *ix = filled_and_added(), *back = sn_numindex_new();
     assert_int_equal(sn_snapshot_write(path, ix, STORE_A, 42, &w, err, sizeof(err)), SN_OK);
-    assert_true(w.digest_bytes > 3 * 3 * COUNT); /* the merged tables, 3-4 bytes an entry */
+    assert_true(w.digest_bytes > 3 * 3 * COUNT); /* the merged tables, over 3 bytes an entry */
     assert_int_equal(sn_snapshot_load(path, back, STORE_A, 42, &r, err, sizeof(err)), SN_OK);
     assert_int_equal(r.digest_bytes, w.digest_bytes);
     assert_int_equal(sn_digests_count(sn_numindex_digests(back)), COUNT + EXTRA);
@@ -425,7 +428,7 @@ static void digest_tables_load_back_to_the_same_lookups(void **state)
 typedef struct {
     size_t at, first, ents; /* the part; SHA-256's offsets and entries */
     uint64_t count, nids;
-    uint32_t pos_bits, k, fp_bits, width;
+    uint32_t pos_bits, k, fp_bits, bits; /* bits: of an entry, packed one after another */
 } digest_part;
 
 static digest_part part_of(const uint8_t *all, size_t size)
@@ -440,17 +443,37 @@ static digest_part part_of(const uint8_t *all, size_t size)
     memcpy(&d.pos_bits, all + d.at + 16, 4);
     memcpy(&d.k, all + d.at + 20, 4);
     memcpy(&d.fp_bits, all + d.at + 24, 4);
-    memcpy(&d.width, all + d.at + 28, 4);
+    memcpy(&d.bits, all + d.at + 28, 4);
     d.first = d.at + 32 + (size_t)d.nids * 8;
     d.ents = d.first + (((size_t)1 << d.k) + 1) * 4;
     return d;
 }
 
+/* Entry i of the table whose entries start at all[ents] (bit by bit). */
+static uint64_t entry_at(const uint8_t *all, const digest_part *d, size_t ents, size_t i)
+{
+    uint64_t v = 0;
+    for (unsigned b = 0; b < d->bits; b++) {
+        size_t bit = i * d->bits + b;
+        v |= (uint64_t)(all[ents + bit / 8] >> (bit % 8) & 1) << b;
+    }
+    return v;
+}
+
+/* Entry i of the table whose entries start at all[ents] set to v. */
+static void entry_set(uint8_t *all, const digest_part *d, size_t ents, size_t i, uint64_t v)
+{
+    for (unsigned b = 0; b < d->bits; b++) {
+        size_t bit = i * d->bits + b;
+        all[ents + bit / 8] = (uint8_t)((all[ents + bit / 8] & ~(1u << (bit % 8))) |
+                                        (unsigned)(v >> b & 1) << (bit % 8));
+    }
+}
+
 /* The number of SHA-256 entry i. */
 static sn_number entry_number(const uint8_t *all, const digest_part *d, size_t i)
 {
-    uint64_t v = 0, id;
-    memcpy(&v, all + d->ents + i * d->width, d->width);
+    uint64_t v = entry_at(all, d, d->ents, i), id;
     uint64_t pos = v & ((UINT64_C(1) << d->pos_bits) - 1);
     memcpy(&id, all + d->at + 32 + (pos / SN_BLOCK_NUMBERS) * 8, 8);
     return id * SN_BLOCK_NUMBERS + pos % SN_BLOCK_NUMBERS;
@@ -480,7 +503,7 @@ static void saved_tables_are_served_not_rebuilt(void **state)
     (void)state;
     size_t size = written_whole(&all, &d);
     sn_number n = entry_number(all, &d, 5);
-    all[d.ents + 5 * d.width + d.width - 1] ^= 0x80; /* the fingerprint's top bit */
+    entry_set(all, &d, d.ents, 5, entry_at(all, &d, d.ents, 5) ^ UINT64_C(1) << (d.bits - 1));
     write_all(all, size);
     free(all);
     sn_numindex *back = sn_numindex_new();
@@ -528,9 +551,7 @@ static uint64_t unused_position(const uint8_t *all, const digest_part *d)
     uint8_t *used = calloc((size_t)end, 1);
     assert_non_null(used);
     for (size_t i = 0; i < d->count; i++) {
-        uint64_t v = 0;
-        memcpy(&v, all + d->ents + i * d->width, d->width);
-        used[v & mask] = 1;
+        used[entry_at(all, d, d->ents, i) & mask] = 1;
     }
     uint64_t p = 0;
     while (p < end && used[p])
@@ -543,12 +564,10 @@ static uint64_t unused_position(const uint8_t *all, const digest_part *d)
 /* Entry 0 of the MD5 table of d given position p (its fingerprint kept). */
 static void move_md5_entry(uint8_t *all, const digest_part *d, uint64_t p)
 {
-    size_t md5 = d->ents + (size_t)((d->count * d->width + 7) / 8 * 8) +
+    size_t md5 = d->ents + (size_t)((d->count * d->bits + 63) / 64 * 8) +
                  (((size_t)1 << d->k) + 1) * 4; /* past SHA-256's entries, MD5's offsets */
-    uint64_t v = 0, mask = (UINT64_C(1) << d->pos_bits) - 1;
-    memcpy(&v, all + md5, d->width);
-    v = (v & ~mask) | p;
-    memcpy(all + md5, &v, d->width);
+    uint64_t mask = (UINT64_C(1) << d->pos_bits) - 1;
+    entry_set(all, d, md5, 0, (entry_at(all, d, md5, 0) & ~mask) | p);
 }
 
 /* Tables digests.c would not make (checksum made to match): refused, the
@@ -566,7 +585,7 @@ static void tables_that_do_not_read_back_are_refused(void **state)
         memcpy(bad, all, size);
         uint32_t v;
         if (how == 0) /* one position twice in the SHA-256 table */
-            memcpy(bad + d.ents + d.width, bad + d.ents, d.width);
+            entry_set(bad, &d, d.ents, 1, entry_at(bad, &d, d.ents, 0));
         else if (how == 1) { /* another shape */
             v = d.k + 1;
             memcpy(bad + d.at + 20, &v, 4);
