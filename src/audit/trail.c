@@ -235,17 +235,6 @@ static int pack_items(trail *t, const sn_audit_record *r)
     return SN_OK;
 }
 
-/* Copy src into dst (cap bytes), cut to fit: what snprintf("%s") does,
- * at a fraction of its cost a record; NULL is empty. */
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-    if (src == NULL)
-        src = "";
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* A row into the open transaction (a record's own, or a group's). */
 static int write_row(void *ctx, const sn_audit_row *row, char *err, size_t errlen)
 {
@@ -279,13 +268,13 @@ static int write_record(trail *t, const sn_audit_record *r, char *err, size_t er
     row.item_data = NULL;
     row.item_meta = NULL;
     row.item_meta_len = 0;
-    copy_text(row.route, sizeof(row.route), r->route);
-    copy_text(row.method, sizeof(row.method), r->method);
-    copy_text(row.who_kind, sizeof(row.who_kind), r->who_kind);
-    copy_text(row.who, sizeof(row.who), r->who);
-    copy_text(row.app, sizeof(row.app), r->app);
-    copy_text(row.answer, sizeof(row.answer), answer_of(r));
-    copy_text(row.request, sizeof(row.request), r->request);
+    sn_audit_copy_text(row.route, sizeof(row.route), r->route);
+    sn_audit_copy_text(row.method, sizeof(row.method), r->method);
+    sn_audit_copy_text(row.who_kind, sizeof(row.who_kind), r->who_kind);
+    sn_audit_copy_text(row.who, sizeof(row.who), r->who);
+    sn_audit_copy_text(row.app, sizeof(row.app), r->app);
+    sn_audit_copy_text(row.answer, sizeof(row.answer), answer_of(r));
+    sn_audit_copy_text(row.request, sizeof(row.request), r->request);
     if (r->has_number && t->o.secret != NULL) {
         row.has_number = 1;
         sn_audit_hash(t->key, r->number, row.number_hash);
