@@ -14,7 +14,10 @@ then standby), both on loopback in the test's temporary directory:
   and the synchronous standby promoted; every acknowledged event is in the
   new primary exactly once, writes during the switch were 503 with
   Retry-After, B accepts writes again without a restart (the time from the
-  promotion is printed) and its checks were answered 200 throughout;
+  promotion is printed) and its checks were answered 200 throughout; B,
+  stopped after the switch, starts again from the index snapshot it wrote
+  and answers every acknowledged event and those that reached the new
+  primary while it was stopped;
 - the followed standby stops: B's follower reconnects to the primary
   (prefer-standby falls back) and keeps following.
 
@@ -93,13 +96,14 @@ class Pair(h.Env):
         return "postgresql://secondnum:%s@%s/secondnum?target_session_attrs=%s" % (
             password, hosts, attrs)
 
-    def node_b(self):
+    def node_b(self, extra=()):
         """Node B: writes to whichever server is the primary (read-write
         multi-host --db), follows the standby (--follow prefer-standby)."""
         env_b = types.SimpleNamespace(db=self.url(self.pdir, self.sdir, attrs="read-write"),
                                       path=self.path)
         follow = self.url(self.sdir, self.pdir, attrs="prefer-standby")
-        return h.Server(env_b, threads=1, extra=["--follow", follow, "--log-level", "info"])
+        return h.Server(env_b, threads=1,
+                        extra=["--follow", follow, "--log-level", "info", *extra])
 
     def server_log(self, d):
         with open(os.path.join(d, "server.log"), errors="replace") as f:
@@ -342,7 +346,8 @@ def case_c_failover_to_the_standby_under_load(_):
     nodes = []
     try:
         carrier, app = keys(env)
-        b = env.node_b().start()
+        snapshot = ["--index-snapshot", env.path("b.snapshot")]
+        b = env.node_b(snapshot).start()
         nodes.append(b)
         nums = numbers(1000, 4000)
         with Load(b, carrier, app, nums) as load:
@@ -378,7 +383,9 @@ def case_c_failover_to_the_standby_under_load(_):
         eq("acknowledged events missing on the new primary", [], missing[:10])
         eq("events stored twice", len(set(stored)), len(stored))
         assert b.alive(), b.stderr()[-2000:]
-        b.stop()  # after the failover too
+        b.stop()  # after the failover too; writes B's index snapshot
+        assert "index snapshot written (stop)" in b.stderr(), b.stderr()[-2000:]
+        restart_from_the_snapshot(env, snapshot, carrier, app, load.acked)
     finally:
         for n in nodes:
             n.kill()
@@ -386,6 +393,37 @@ def case_c_failover_to_the_standby_under_load(_):
 
 
 case_c_failover_to_the_standby_under_load.timeout = 300
+
+
+def restart_from_the_snapshot(env, snapshot, carrier, app, acked):
+    """After the failover: more events reach the new primary through node A
+    while B is stopped; B started again from the snapshot it wrote at its
+    stop replays only what came after it, and answers every acknowledged
+    event (before, during and after the switch) and nothing else."""
+    env_a = types.SimpleNamespace(db=env.url(env.sdir, attrs="read-write"), path=env.path)
+    a = h.Server(env_a, threads=1).start()
+    b = None
+    try:
+        later = numbers(9000, 50)
+        expect_json(activate(a, carrier, later), 200, "activations on the new primary")
+        b = env.node_b(snapshot).start()
+        assert "index snapshot loaded" in b.stderr(), b.stderr()[-2000:]
+        asked = ["+" + e[1:] for e in acked] + later + numbers(9500, 1)
+        got = []
+        for i in range(0, len(asked), 500):
+            items = [{"number": n, "date": ago(300)[:10]} for n in asked[i:i + 500]]
+            r = b.client(app).post("/v1/check/batch", {"items": items})
+            got += [x["result"] for x in expect_json(r, 200, "batch check on B")["results"]]
+        eq("B's answers from the snapshot", ["unchanged"] * (len(asked) - 1) + ["unknown"], got)
+        print("    # B restarted from its snapshot after the failover: %d acknowledged numbers "
+              "and %d activated while it was stopped answered as written" % (
+                  len(acked), len(later)))
+        b.stop()
+        a.stop()
+    finally:
+        for n in (a, b):
+            if n is not None:
+                n.kill()
 
 
 if __name__ == "__main__":
