@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -114,29 +115,59 @@ static int escape(parser *ps)
     return put_utf8(ps, cp);
 }
 
+/* Bytes a string holds as they are: not '"' or '\\', no control character,
+ * no byte that never leads UTF-8 (C0, C1, F5-FF). A string is scanned a run
+ * of them at a time and copied with one memcpy: per byte, with the room
+ * checked for each, it was a tenth of a batch check's time. */
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 70 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 80 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 90 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* A0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* B0 */
+    0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* C0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* D0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* E0 */
+    1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* F0 */
+};
+
 /* A string at ps->p == '"'; the decoded text goes to ps->out, NUL-terminated. */
 static int string(parser *ps, const char **value, size_t *len)
 {
     char *start = ps->out;
-    ps->p++;
-    while (ps->p < ps->end && *ps->p != '"') {
-        unsigned char c = (unsigned char)*ps->p;
-        if (c < 0x20 || c == 0xC0 || c == 0xC1 || c >= 0xF5)
-            return 0;
-        if (c == '\\') {
-            ps->p++;
-            if (!escape(ps))
-                return 0;
-            continue;
+    const char *p = ps->p + 1;
+    for (;;) {
+        const char *run = p;
+        while (p < ps->end && plain[(unsigned char)*p])
+            p++;
+        size_t n = (size_t)(p - run);
+        if (n > 0) {
+            if (n >= (size_t)(ps->out_end - ps->out))
+                return 0; /* the text and its NUL must fit */
+            memcpy(ps->out, run, n);
+            ps->out += n;
         }
-        if (ps->out + 1 >= ps->out_end)
+        if (p >= ps->end)
             return 0;
-        *ps->out++ = (char)c;
-        ps->p++;
+        if (*p == '"')
+            break;
+        if (*p != '\\')
+            return 0; /* a control character or a byte that never leads UTF-8 */
+        ps->p = p + 1;
+        if (!escape(ps))
+            return 0;
+        p = ps->p;
     }
-    if (ps->p >= ps->end)
-        return 0;
-    ps->p++;
+    if (ps->out >= ps->out_end)
+        return 0; /* an empty text's NUL (a longer one's was counted) */
+    ps->p = p + 1;
     *ps->out++ = '\0';
     *value = start;
     *len = (size_t)(ps->out - start - 1);
@@ -169,8 +200,8 @@ int sn_flatjson_parse(const char *body, size_t len, sn_flat_field *fields, size_
         if (ps.p >= ps.end || *ps.p != '"' || !string(&ps, &key, &keylen))
             return sn_fail(err, errlen, SN_EINVAL, "malformed JSON: expected a property name");
         size_t f = 0;
-        while (f < n &&
-               !(strlen(fields[f].name) == keylen && memcmp(fields[f].name, key, keylen) == 0))
+        while (f < n && !(fields[f].name[0] == key[0] && strlen(fields[f].name) == keylen &&
+                          memcmp(fields[f].name, key, keylen) == 0))
             f++;
         if (f == n)
             return sn_fail(err, errlen, SN_EINVAL, "unknown property '%.64s'", key);
@@ -228,6 +259,34 @@ static const char *skip_blank(const char *p, const char *end)
     return p;
 }
 
+/* Whether a byte of w is zero (exact for "any": a borrow only runs past a
+ * zero byte). */
+static int any_zero_byte(uint64_t w)
+{
+    return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
+}
+
+/* The closing quote of the string whose text starts at p (after its opening
+ * quote), escapes skipped, or NULL. Eight bytes at a time while none is '"'
+ * or '\\': a byte at a time, this loop was most of a batch body's scan. */
+static const char *string_end(const char *p, const char *end)
+{
+    while (p < end) {
+        for (uint64_t w; end - p >= 8; p += 8) {
+            memcpy(&w, p, 8);
+            if (any_zero_byte(w ^ 0x2222222222222222ull) ||
+                any_zero_byte(w ^ 0x5c5c5c5c5c5c5c5cull))
+                break;
+        }
+        if (p >= end)
+            break;
+        if (*p == '"')
+            return p;
+        p += *p == '\\' && end - p >= 2 ? 2 : 1; /* never past end */
+    }
+    return NULL;
+}
+
 /* End of the JSON value starting at p, or NULL when malformed or nested
  * deeper than max_depth. */
 static const char *skip_value(const char *p, const char *end, int max_depth)
@@ -238,10 +297,8 @@ static const char *skip_value(const char *p, const char *end, int max_depth)
             return NULL;
         char ch = *p;
         if (ch == '"') {
-            for (p++; p < end && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
-            if (p >= end)
+            p = string_end(p + 1, end);
+            if (p == NULL)
                 return NULL;
             p++;
         } else if (ch == '{' || ch == '[') {
