@@ -153,7 +153,7 @@ static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check
     const sn_service *svc = c->svc;
     sn_check_question q;
     sn_check_answer a;
-    char key[KEY_MAX], day[SN_DAY_TEXT_MAX], why[SN_ERRMSG_MAX];
+    char key[KEY_MAX], why[SN_ERRMSG_MAX];
     size_t klen;
     o->failed = 0;
     o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
@@ -176,10 +176,11 @@ static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check
     o->audit.verdict = (int8_t)a.verdict;
     const char *word = sn_verdict_name(a.verdict);
     size_t len = 0;
-    sn_day_format(q.day, day);
     put(o->json, &len, key, klen);
     PUT_LIT(o->json, &len, "\",\"date\":\"");
-    put(o->json, &len, day, 10);
+    /* the date as asked: sn_day_parse took exactly YYYY-MM-DD, which is
+     * what formatting q.day would write again */
+    put(o->json, &len, f[F_DATE].value, SN_DAY_TEXT_MAX - 1);
     PUT_LIT(o->json, &len, "\",\"result\":\"");
     put(o->json, &len, word, strlen(word));
     if (f[F_RECEIPT].value != NULL && f[F_RECEIPT].value[0] == 't') {
