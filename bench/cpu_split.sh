@@ -23,7 +23,6 @@
 # Everything it starts is stopped when it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 [ $# -ge 2 ] || { echo "usage: bench/cpu_split.sh OLD NEW [ROUNDS]" >&2; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-3}
 NUMBERS=${BENCH_NUMBERS:-100000}
@@ -78,11 +77,11 @@ ticks() {
 }
 
 run() { # NAME BINARY
-  local port i
+  local port
   port=$(free_port)
   "$2" serve --db "$DB" --listen "127.0.0.1:$port" --threads "$THREADS" 2>>"$WORK/serve.log" &
   PID=$!
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
     kill -0 "$PID" 2>/dev/null || fail "serve ($2) exited: $(tail -3 "$WORK/serve.log")"
     sleep 0.1
@@ -105,7 +104,7 @@ run() { # NAME BINARY
 }
 
 echo "CPU a request by thread, $KIND, $NUMBERS numbers, wrk -c$CONNS ${SECS}s, serve --threads $THREADS"
-for r in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
   run old "$OLD"
   run new "$NEW"
 done
