@@ -37,6 +37,7 @@
 #include "core/errors.h"
 #include "index/blocks.h"
 #include "index/digests.h"
+#include "util/grow.h"
 #include "index/digests_gen.h"
 
 #include <stdlib.h>
@@ -238,41 +239,62 @@ static int read_generation(const uint8_t *p, size_t len, sn_dgen **out, uint64_t
     return SN_OK;
 }
 
-/* The numbers of numbers[0..n) whose position in g is not in seen, moved
- * to the front: how many. */
-static size_t not_in(const sn_dgen *g, const uint64_t *seen, uint64_t *numbers, size_t n)
+/* The numbers a walk gives that g lacks (its position not in seen); a
+ * block's numbers come together, so a block's id is looked up once. */
+typedef struct {
+    const sn_dgen *g;
+    const uint64_t *seen;
+    size_t at;      /* g's index of the last block looked up */
+    uint64_t *miss; /* the numbers g lacks */
+    size_t n, cap;
+} lacking;
+
+static int note_lacking(void *ctx, uint64_t number)
 {
-    size_t m = 0, at = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
-        if (at >= g->nids || g->ids[at] != id) { /* a block's numbers come together */
-            size_t lo = 0, hi = g->nids;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (g->ids[mid] < id)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            at = lo;
+    lacking *l = ctx;
+    const sn_dgen *g = l->g;
+    uint64_t id = number / SN_BLOCK_NUMBERS;
+    if (l->at >= g->nids || g->ids[l->at] != id) {
+        size_t lo = 0, hi = g->nids;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (g->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        uint64_t pos = at * (uint64_t)SN_BLOCK_NUMBERS + numbers[i] % SN_BLOCK_NUMBERS;
-        if (at >= g->nids || g->ids[at] != id ||
-            (seen[pos / WORD_BITS] & (UINT64_C(1) << (pos % WORD_BITS))) == 0)
-            numbers[m++] = numbers[i];
+        l->at = lo;
     }
-    return m;
+    uint64_t pos = l->at * (uint64_t)SN_BLOCK_NUMBERS + number % SN_BLOCK_NUMBERS;
+    if (l->at < g->nids && g->ids[l->at] == id &&
+        (l->seen[pos / WORD_BITS] & (UINT64_C(1) << (pos % WORD_BITS))) != 0)
+        return 0;
+    uint64_t *miss = sn_grow(l->miss, &l->cap, l->n, sizeof(*miss), 1024);
+    if (miss == NULL)
+        return SN_ENOMEM;
+    l->miss = miss;
+    l->miss[l->n++] = number;
+    return 0;
 }
 
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, uint64_t *numbers, size_t n)
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_number_walk walk,
+                       void *walk_ctx)
 {
     sn_dgen *g = NULL;
     uint64_t *seen = NULL;
     int rc = read_generation(p, len, &g, &seen);
     if (rc != SN_OK)
         return rc;
-    size_t m = not_in(g, seen, numbers, n); /* in place: no second list to touch */
+    lacking l = {g, seen, 0, NULL, 0, 0};
+    rc = walk(walk_ctx, note_lacking, &l);
     free(seen);
+    if (rc != SN_OK) {
+        sn_dgen_free(g);
+        free(l.miss);
+        return rc;
+    }
     sn_digests_install(d, g);
-    return m > 0 ? sn_digests_add(d, numbers, m) : SN_OK;
+    rc = l.n > 0 ? sn_digests_add(d, l.miss, l.n) : SN_OK;
+    free(l.miss);
+    return rc;
 }
