@@ -268,27 +268,13 @@ static int generation_find(const generation *g, int kind, uint64_t key, const ui
     return 0;
 }
 
-/* Lower bound of id in ids[0..n). */
-static size_t id_search(const uint64_t *ids, size_t n, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Whether number n (whose key is `key`) is in g's table of this kind: not
  * when its block is not in g (the block list is small and cached, the
  * bucket is a cache miss). */
 static int generation_has(const generation *g, int kind, uint64_t key, uint64_t n)
 {
     const table *t = &g->t[kind];
-    size_t at = id_search(g->ids, g->nids, n / SN_BLOCK_NUMBERS);
+    size_t at = sn_dgen_id_search(g->ids, g->nids, n / SN_BLOCK_NUMBERS);
     if (t->count == 0 || at == g->nids || g->ids[at] != n / SN_BLOCK_NUMBERS)
         return 0;
     uint64_t b = key >> (64 - t->k), fp = fp_of(t, key), mask = pos_mask(g);
@@ -348,7 +334,7 @@ static int collect_ids(generation *g, const uint64_t *numbers, size_t n, const u
         if (id == last)
             continue;
         last = id;
-        size_t at = id_search(base, nbase, id);
+        size_t at = sn_dgen_id_search(base, nbase, id);
         if (at == nbase || base[at] != id)
             ids[m++] = id;
     }
@@ -416,7 +402,7 @@ static void positions(const generation *g, const uint64_t *numbers, size_t n, ui
     for (size_t i = 0; i < n; i++) {
         uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
         if (at >= g->nids || g->ids[at] != id)
-            at = id_search(g->ids, g->nids, id);
+            at = sn_dgen_id_search(g->ids, g->nids, id);
         pos[i] = at * SN_BLOCK_NUMBERS + numbers[i] % SN_BLOCK_NUMBERS;
     }
 }
@@ -663,7 +649,7 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         if ((remap = malloc(old->nids * sizeof(*remap))) == NULL)
             goto out;
         for (size_t o = 0; o < old->nids; o++)
-            remap[o] = id_search(g2->ids, g2->nids, old->ids[o]);
+            remap[o] = sn_dgen_id_search(g2->ids, g2->nids, old->ids[o]);
     }
     for (int k = 0; k < SN_DIGEST_KINDS; k++)
         if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index/blocks.h"
+
 enum { SN_DIGEST_SHA256, SN_DIGEST_MD5, SN_DIGEST_SM3, SN_DIGEST_KINDS };
 
 /* A merge is started once the side map holds more than the larger of these:
@@ -87,19 +89,14 @@ unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed);
  * tables are held, not copied, and a merge meanwhile goes on. */
 int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx);
 
-/* A walk over a set of numbers: fn(fn_ctx, number) for each, until fn
- * returns non-zero (returned); a block's numbers come together. */
-typedef int (*sn_number_walk)(void *ctx, int (*fn)(void *fn_ctx, uint64_t n), void *fn_ctx);
-
 /* Give d (new, unshared, no tables yet) the tables saved at p[0..len),
- * then add the numbers walk(walk_ctx) gives (the states the snapshot
- * holds) that are not in them, hashing those only: the walk is checked
- * against the tables number by number, and only the numbers they lack
- * (normally none) are kept. Refused (SN_EINVAL, d unchanged) unless the
- * part is whole tables of this build's shape whose kinds hold the same
- * numbers, each once. SN_OK, SN_EINVAL, SN_ENOMEM. */
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_number_walk walk,
-                       void *walk_ctx);
+ * then add the numbers of states (the snapshot's) that are not in them,
+ * hashing those only: the states are checked against the tables block by
+ * block, and only the numbers they lack (normally none) are kept. Refused
+ * (SN_EINVAL, d unchanged) unless the part is whole tables of this build's
+ * shape whose kinds hold the same numbers, each once. SN_OK, SN_EINVAL,
+ * SN_ENOMEM. */
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_blocks *states);
 
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(uint64_t n, uint8_t digest[32]);

@@ -102,6 +102,20 @@ static inline uint64_t sn_dgen_ent(const sn_dtable *t, size_t i)
     return (v >> (bit % 8)) & ((UINT64_C(1) << t->bits) - 1);
 }
 
+/* Lower bound of id in ids[0..n): a block id's ordinal when it is there. */
+static inline size_t sn_dgen_id_search(const uint64_t *ids, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Free g's memory (whatever holds it). */
 void sn_dgen_free(sn_dgen *g);
 

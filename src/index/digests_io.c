@@ -239,7 +239,7 @@ static int read_generation(const uint8_t *p, size_t len, sn_dgen **out, uint64_t
     return SN_OK;
 }
 
-/* The numbers a walk gives that g lacks (its position not in seen); a
+/* The states' numbers that g lacks (its position not in seen); a
  * block's numbers come together, so a block's id is looked up once. */
 typedef struct {
     const sn_dgen *g;
@@ -254,17 +254,8 @@ static int note_lacking(void *ctx, uint64_t number)
     lacking *l = ctx;
     const sn_dgen *g = l->g;
     uint64_t id = number / SN_BLOCK_NUMBERS;
-    if (l->at >= g->nids || g->ids[l->at] != id) {
-        size_t lo = 0, hi = g->nids;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (g->ids[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        l->at = lo;
-    }
+    if (l->at >= g->nids || g->ids[l->at] != id)
+        l->at = sn_dgen_id_search(g->ids, g->nids, id);
     uint64_t pos = l->at * (uint64_t)SN_BLOCK_NUMBERS + number % SN_BLOCK_NUMBERS;
     if (l->at < g->nids && g->ids[l->at] == id &&
         (l->seen[pos / WORD_BITS] & (UINT64_C(1) << (pos % WORD_BITS))) != 0)
@@ -277,8 +268,7 @@ static int note_lacking(void *ctx, uint64_t number)
     return 0;
 }
 
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_number_walk walk,
-                       void *walk_ctx)
+int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_blocks *states)
 {
     sn_dgen *g = NULL;
     uint64_t *seen = NULL;
@@ -286,7 +276,7 @@ int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_number_wa
     if (rc != SN_OK)
         return rc;
     lacking l = {g, seen, 0, NULL, 0, 0};
-    rc = walk(walk_ctx, note_lacking, &l);
+    rc = sn_blocks_each(states, note_lacking, &l);
     free(seen);
     if (rc != SN_OK) {
         sn_dgen_free(g);

@@ -146,17 +146,12 @@ int sn_numindex_build_digests(sn_numindex *ix)
     return rc;
 }
 
-static int walk_states(void *ctx, int (*fn)(void *fn_ctx, uint64_t n), void *fn_ctx)
-{
-    return sn_blocks_each(ctx, fn, fn_ctx);
-}
-
 /* The digest tables saved at p[0..len), and the states' numbers they lack
  * (checked block by block: a list of every number was 8 bytes a number,
  * freshly zeroed by the kernel, for none to find normally). */
 static int restore_digests(sn_numindex *ix, const uint8_t *p, size_t len)
 {
-    return sn_digests_restore(ix->digests, p, len, walk_states, ix->states);
+    return sn_digests_restore(ix->digests, p, len, ix->states);
 }
 
 int sn_numindex_load_end(sn_numindex *ix)
