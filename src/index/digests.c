@@ -229,10 +229,21 @@ static uint64_t fp_of(const table *t, uint64_t key)
     return (key << t->k) >> (64 - t->fp_bits);
 }
 
+void sn_mapping_release(sn_mapping m)
+{
+    if (m.base != NULL)
+        munmap(m.base, m.len);
+}
+
 void sn_dgen_free(generation *g)
 {
     if (g == NULL)
         return;
+    if (g->map.base != NULL) {
+        sn_mapping_release(g->map); /* ids and tables lie in it */
+        free(g);
+        return;
+    }
     for (int k = 0; k < SN_DIGEST_KINDS; k++) {
         free(g->t[k].ents);
         free(g->t[k].first);

@@ -89,14 +89,27 @@ unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed);
  * tables are held, not copied, and a merge meanwhile goes on. */
 int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx);
 
-/* Give d (new, unshared, no tables yet) the tables saved at p[0..len),
- * then add the numbers of states (the snapshot's) that are not in them,
- * hashing those only: the states are checked against the tables block by
- * block, and only the numbers they lack (normally none) are kept. Refused
- * (SN_EINVAL, d unchanged) unless the part is whole tables of this build's
- * shape whose kinds hold the same numbers, each once. SN_OK, SN_EINVAL,
- * SN_ENOMEM. */
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_blocks *states);
+/* A read-only mapping (mmap) of part of a snapshot file; base NULL: none. */
+typedef struct {
+    uint8_t *base; /* page-aligned */
+    size_t len;
+} sn_mapping;
+
+/* Unmap m (nothing when its base is NULL). */
+void sn_mapping_release(sn_mapping m);
+
+/* Give d (new, unshared, no tables yet) the tables saved at
+ * map.base[off .. off + len), served where they lie (not copied: d owns
+ * map from the call on, unmapped when a merge replaces the tables or d is
+ * freed, or at once when refused), then add the numbers of states (the
+ * snapshot's) that are not in them, hashing those only: the states are
+ * checked against the tables block by block, and only the numbers they
+ * lack (normally none) are kept. The map must hold 8 bytes past the part
+ * (the entries' slack: the snapshot's length and checksum follow it) and
+ * off be a multiple of 8. Refused (SN_EINVAL, d unchanged) unless the part
+ * is whole tables of this build's shape whose kinds hold the same numbers,
+ * each once. SN_OK, SN_EINVAL, SN_ENOMEM. */
+int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len, sn_blocks *states);
 
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(uint64_t n, uint8_t digest[32]);

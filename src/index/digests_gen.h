@@ -29,7 +29,8 @@ typedef struct {
     unsigned pos_bits;
     sn_dtable t[SN_DIGEST_KINDS];
     size_t count;
-    unsigned refs; /* holders, under the digests' lock once shared */
+    unsigned refs;  /* holders, under the digests' lock once shared */
+    sn_mapping map; /* base not NULL: ids and tables lie in it (a snapshot's, read-only) */
 } sn_dgen;
 
 /* Bits of a digest key naming the side-map shard (64 shards), and of the
@@ -116,7 +117,7 @@ static inline size_t sn_dgen_id_search(const uint64_t *ids, size_t n, uint64_t i
     return lo;
 }
 
-/* Free g's memory (whatever holds it). */
+/* Free g's memory (whatever holds it): its mapping, or its own tables. */
 void sn_dgen_free(sn_dgen *g);
 
 /* The generation d serves now, held until sn_digests_let_go (NULL: none). */

@@ -1,10 +1,17 @@
 /*
  * digests_io.c - the digest tables in the index snapshot (see digests.h):
- * one generation (digests_gen.h) written as it is in memory, and read back
- * with no hashing, so a restart with hashed checks does not compute three
- * digests a number again.
+ * one generation (digests_gen.h) written as it is in memory, and served
+ * from the snapshot's mapping where it lies: no hashing, so a restart with
+ * hashed checks does not compute three digests a number again, and no
+ * copy (a copy was most of the tables' share of a load: fresh memory the
+ * kernel zeroes, then filled). The generation owns that mapping: it is
+ * unmapped when a merge replaces the generation (the snapshot file may
+ * have been replaced by then: the mapping keeps its old inode until
+ * then).
  *
- * Layout, in the host's byte order (the snapshot checks it):
+ * Layout, in the host's byte order (the snapshot checks it), starting 8-
+ * aligned in the file (the snapshot pads before it), so each field is
+ * aligned where it lies:
  *   header  count (u64), nids (u64), pos_bits, k, fp_bits, bits (u32
  *           each; bits: of an entry): HEADER_BYTES
  *   ids     nids block ids (u64), sorted, distinct
@@ -93,9 +100,9 @@ int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t l
 
 /* ---- loading ---------------------------------------------------------------- */
 
-/* g's ids and shape from the header and ids at p[0..len): whether they are
- * ones digests.c makes; *at past them. */
-static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
+/* g's ids and shape from the header and ids at p[0..len) (p 8-aligned):
+ * whether they are ones digests.c makes; *at past them. */
+static int read_shape(sn_dgen *g, uint8_t *p, size_t len, size_t *at)
 {
     saved_header h;
     if (len < HEADER_BYTES)
@@ -111,10 +118,7 @@ static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
         h.nids > (len - HEADER_BYTES) / sizeof(uint64_t))
         return SN_EINVAL;
     g->nids = (size_t)h.nids;
-    g->ids = malloc((g->nids + 1) * sizeof(uint64_t));
-    if (g->ids == NULL)
-        return SN_ENOMEM;
-    memcpy(g->ids, p + HEADER_BYTES, g->nids * sizeof(uint64_t));
+    g->ids = (uint64_t *)(void *)(p + HEADER_BYTES); /* 8-aligned: p and HEADER_BYTES are */
     for (size_t i = 0; i < g->nids; i++)
         if ((i > 0 && g->ids[i] <= g->ids[i - 1]) || g->ids[i] > UINT64_MAX / SN_BLOCK_NUMBERS)
             return SN_EINVAL;
@@ -126,19 +130,17 @@ static int read_shape(sn_dgen *g, const uint8_t *p, size_t len, size_t *at)
     return SN_OK;
 }
 
-/* Table t from p[*at..len): its offsets checked, its entries copied. */
-static int read_table(sn_dtable *t, const uint8_t *p, size_t len, size_t *at)
+/* Table t from p[*at..len), where it lies (*at is 4-aligned: the ids are
+ * 8 bytes each, first[] 4, the entries padded to 8): its offsets checked.
+ * The entries' 8 bytes of slack are what follows them (the caller made
+ * sure 8 bytes follow the part). */
+static int read_table(sn_dtable *t, uint8_t *p, size_t len, size_t *at)
 {
     size_t nb = (size_t)1 << t->k, ents = sn_dgen_ents_bytes(t);
     if (len - *at < first_bytes(t) || len - *at - first_bytes(t) < padded(ents))
         return SN_EINVAL;
-    t->first = sn_dgen_alloc(first_bytes(t));
-    t->ents = sn_dgen_alloc(ents + 8);
-    if (t->first == NULL || t->ents == NULL)
-        return SN_ENOMEM;
-    memcpy(t->first, p + *at, first_bytes(t));
-    memcpy(t->ents, p + *at + first_bytes(t), ents);
-    memset(t->ents + ents, 0, 8);
+    t->first = (uint32_t *)(void *)(p + *at);
+    t->ents = p + *at + first_bytes(t);
     *at += first_bytes(t) + padded(ents);
     if (t->first[0] != 0 || t->first[nb] != t->count)
         return SN_EINVAL;
@@ -218,12 +220,23 @@ static int check_positions(const sn_dgen *g, uint64_t **out)
     return SN_OK;
 }
 
-/* The generation saved at p[0..len), checked; *seen its positions. */
-static int read_generation(const uint8_t *p, size_t len, sn_dgen **out, uint64_t **seen)
+/* The generation saved at map.base[off .. off + len), checked, in place
+ * (it owns map, which goes with it); *seen its positions. */
+static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out, uint64_t **seen)
 {
     sn_dgen *g = calloc(1, sizeof(*g));
+    if (g == NULL) {
+        sn_mapping_release(map);
+        return SN_ENOMEM;
+    }
+    g->map = map;
+    if (off % 8 != 0 || off > map.len || map.len - off < len || map.len - off - len < 8) {
+        sn_dgen_free(g);
+        return SN_EINVAL;
+    }
+    uint8_t *p = map.base + off;
     size_t at = 0;
-    int rc = g == NULL ? SN_ENOMEM : read_shape(g, p, len, &at);
+    int rc = read_shape(g, p, len, &at);
     for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++)
         rc = read_table(&g->t[k], p, len, &at);
     if (rc == SN_OK && at != len)
@@ -231,7 +244,7 @@ static int read_generation(const uint8_t *p, size_t len, sn_dgen **out, uint64_t
     if (rc == SN_OK)
         rc = check_positions(g, seen);
     if (rc != SN_OK) {
-        sn_dgen_free(g); /* NULL-safe */
+        sn_dgen_free(g); /* and its mapping */
         return rc;
     }
     g->refs = 1;
@@ -268,11 +281,11 @@ static int note_lacking(void *ctx, uint64_t number)
     return 0;
 }
 
-int sn_digests_restore(sn_digests *d, const uint8_t *p, size_t len, sn_blocks *states)
+int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len, sn_blocks *states)
 {
     sn_dgen *g = NULL;
     uint64_t *seen = NULL;
-    int rc = read_generation(p, len, &g, &seen);
+    int rc = read_generation(map, off, len, &g, &seen);
     if (rc != SN_OK)
         return rc;
     lacking l = {g, seen, 0, NULL, 0, 0};

@@ -146,14 +146,6 @@ int sn_numindex_build_digests(sn_numindex *ix)
     return rc;
 }
 
-/* The digest tables saved at p[0..len), and the states' numbers they lack
- * (checked block by block: a list of every number was 8 bytes a number,
- * freshly zeroed by the kernel, for none to find normally). */
-static int restore_digests(sn_numindex *ix, const uint8_t *p, size_t len)
-{
-    return sn_digests_restore(ix->digests, p, len, ix->states);
-}
-
 int sn_numindex_load_end(sn_numindex *ix)
 {
     int rc = sn_blocks_load_end(ix->states);
@@ -176,13 +168,18 @@ void sn_numindex_forget(sn_numindex *ix)
     }
 }
 
-int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, const uint8_t *digests, size_t len)
+int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, sn_mapping map, size_t off, size_t len)
 {
     sn_blocks_free(ix->states);
     ix->states = b;
     int rc = sn_blocks_load_end(ix->states); /* sorted and trimmed already: counts */
-    if (rc == SN_OK && ix->digests != NULL)
-        rc = len > 0 ? restore_digests(ix, digests, len) : sn_numindex_build_digests(ix);
+    if (rc != SN_OK || ix->digests == NULL || len == 0) {
+        sn_mapping_release(map);
+        map.base = NULL;
+    }
+    if (rc == SN_OK && ix->digests != NULL) /* the states' numbers the tables lack: added */
+        rc = len > 0 ? sn_digests_restore(ix->digests, map, off, len, ix->states)
+                     : sn_numindex_build_digests(ix);
     if (rc != SN_OK)
         sn_numindex_forget(ix);
     return rc;

@@ -77,12 +77,14 @@ struct sn_blocks *sn_numindex_states(sn_numindex *ix);
 
 /* Fill an empty, unshared index with the states of b (loaded with
  * sn_blocks_restore and sn_blocks_load_end), which it then owns, and its
- * digest tables with those saved at digests[0..len) (sn_digests_save),
- * adding the states' numbers they lack; with len 0 (none saved), built
- * from the states. An index that leaves digests out ignores them. SN_OK,
- * SN_EINVAL (the saved tables are not ones digests.c makes) or SN_ENOMEM:
- * b is then freed and the index stays empty. */
-int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b, const uint8_t *digests,
+ * digest tables with those saved at map.base[off .. off + len)
+ * (sn_digests_save), served where they lie (sn_digests_restore: the
+ * tables own map), adding the states' numbers they lack; with len 0 (none
+ * saved), built from the states. An index that leaves digests out ignores
+ * them (and unmaps map). SN_OK, SN_EINVAL (the saved tables are not ones
+ * digests.c makes) or SN_ENOMEM: b and map are then freed and the index
+ * stays empty. */
+int sn_numindex_adopt_states(sn_numindex *ix, struct sn_blocks *b, sn_mapping map, size_t off,
                              size_t len);
 
 /* Empty an index that nothing shares yet again (what a load put in: the

@@ -7,12 +7,17 @@
  *            HEADER_BYTES
  *   records  one a block (blocks.h, sn_blocks_save), in no order
  *   trailer  END_MARK (u64, never a block id), blocks (u64), numbers (u64)
+ *   padding  0-7 zero bytes, so the digests start at a multiple of 8
  *   digests  the digest tables as sn_digests_save writes them (digests_io.c),
  *            none when the index leaves digests out (--hashed-checks off)
  *   length   bytes of the digests part (u64; 0: none)
  *   checksum BLAKE2b-256 (libsodium crypto_generichash) of all the above
- * A load with digests takes the saved tables (no hashing) when there are
- * some, else builds them from the states; one without ignores them.
+ * A load with digests serves the saved tables where they lie in the file
+ * (a mapping of their part, handed to the tables: no hashing, no copy)
+ * when there are some, else builds them from the states; one without
+ * ignores them. That mapping keeps the file's inode until a merge of the
+ * tables replaces them: a later snapshot renamed over PATH frees the old
+ * one's disk space only then, and nothing may write into PATH in place.
  * Invariants: PATH is only ever replaced by rename(2) of a whole, fsynced
  * PATH.tmp (then the folder is fsynced); a refused snapshot leaves the
  * index empty, as it was. A load checks the checksum on a thread of its
@@ -133,9 +138,12 @@ static int write_body(out_file *o, sn_numindex *ix, const char *store_id, uint64
                  ? SN_OK
                  : (o->error == 0 ? SN_ENOMEM : SN_EIO);
     free(rec);
+    static const uint8_t zeros[8];
     uint64_t trailer[3] = {END_MARK, o->blocks, o->numbers};
     if (rc == SN_OK && put_bytes(o, trailer, sizeof(trailer)) != 0)
         rc = SN_EIO;
+    if (rc == SN_OK && put_bytes(o, zeros, (8 - o->bytes % 8) % 8) != 0)
+        rc = SN_EIO; /* the digests 8-aligned, served where they lie */
     sn_digests *d = sn_numindex_digests(ix);
     if (rc == SN_OK && d != NULL && sn_digests_save(d, put_digests, o) != 0)
         rc = SN_EIO;
@@ -238,7 +246,20 @@ static int check_header(const uint8_t *p, const char *store_id, uint64_t cursor,
     return SN_OK;
 }
 
-/* The records of p[HEADER_BYTES .. end) into a directory of its own. */
+/* The padding of the trailer's end at..at + len: zeros to the next 8. */
+static int padding_valid(const uint8_t *p, size_t at, size_t len)
+{
+    if (len != (8 - at % 8) % 8)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (p[at + i] != 0)
+            return 0;
+    return 1;
+}
+
+/* The records of p[HEADER_BYTES .. end) into a directory of its own. A
+ * record (> 8 bytes) and the trailer take over TRAILER_BYTES + 7, the
+ * trailer and its padding no more. */
 static int read_records(const uint8_t *p, size_t end, sn_snapshot_info *info, sn_blocks **out,
                         char *err, size_t errlen)
 {
@@ -246,11 +267,12 @@ static int read_records(const uint8_t *p, size_t end, sn_snapshot_info *info, sn
     size_t at = HEADER_BYTES, used = 0;
     uint64_t trailer[3], blocks = 0;
     int rc = b == NULL ? SN_ENOMEM : SN_OK;
-    while (rc == SN_OK && end - at > TRAILER_BYTES) {
+    while (rc == SN_OK && end - at > TRAILER_BYTES + 7) {
         if ((rc = sn_blocks_restore(b, p + at, end - at - TRAILER_BYTES, &used)) == SN_OK)
             at += used, blocks++;
     }
-    if (rc == SN_OK && end - at != TRAILER_BYTES)
+    if (rc == SN_OK && (end - at < TRAILER_BYTES ||
+                        !padding_valid(p, at + TRAILER_BYTES, end - at - TRAILER_BYTES)))
         rc = SN_EINVAL;
     if (rc == SN_OK) {
         memcpy(trailer, p + at, sizeof(trailer));
@@ -289,9 +311,23 @@ static void *checksum_main(void *arg)
     return NULL;
 }
 
+/* The part of file fd from byte `from` to its end (size), mapped for the
+ * digest tables to be served from: *map, and *off where `from` lies in it. */
+static int map_tables(int fd, size_t from, size_t size, sn_mapping *map, size_t *off)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t start = page > 0 ? from / (size_t)page * (size_t)page : 0;
+    void *p = mmap(NULL, size - start, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+    if (p == MAP_FAILED)
+        return -1;
+    *map = (sn_mapping){p, size - start};
+    *off = from - start;
+    return 0;
+}
+
 /* The checks on the mapped file p of size bytes (not its checksum), then
- * the states and tables into ix. */
-static int read_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const char *store_id,
+ * the states and tables (mapped again from fd, when ix has them) into ix. */
+static int read_mapped(const uint8_t *p, size_t size, int fd, sn_numindex *ix, const char *store_id,
                        uint64_t cursor, sn_snapshot_info *info, char *err, size_t errlen)
 {
     sn_blocks *b = NULL;
@@ -307,7 +343,15 @@ static int read_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const cha
         return rc;
     info->bytes = size;
     info->digest_bytes = dlen;
-    if ((rc = sn_numindex_adopt_states(ix, b, p + blocks_end, (size_t)dlen)) != SN_OK)
+    sn_mapping map = {NULL, 0};
+    size_t off = 0;
+    if (dlen > 0 && sn_numindex_digests(ix) != NULL &&
+        map_tables(fd, blocks_end, size, &map, &off) != 0) {
+        int e = errno;
+        sn_blocks_free(b);
+        return sn_fail(err, errlen, SN_EIO, "cannot map its digest tables: %s", strerror(e));
+    }
+    if ((rc = sn_numindex_adopt_states(ix, b, map, off, (size_t)dlen)) != SN_OK)
         return rc == SN_EINVAL
                    ? sn_fail(err, errlen, rc, "its digest tables do not read back")
                    : sn_fail(err, errlen, rc, "out of memory loading the digest tables");
@@ -317,7 +361,7 @@ static int read_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const cha
 /* The file p of size bytes into ix: read while its checksum is computed
  * (on this thread when no thread can start); a mismatch outranks every
  * other refusal and takes out what the reading put in. */
-static int load_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const char *store_id,
+static int load_mapped(const uint8_t *p, size_t size, int fd, sn_numindex *ix, const char *store_id,
                        uint64_t cursor, sn_snapshot_info *info, char *err, size_t errlen)
 {
     checksum_job job = {p, size, {0}};
@@ -327,7 +371,7 @@ static int load_mapped(const uint8_t *p, size_t size, sn_numindex *ix, const cha
     int apart = sn_thread_start(&tid, checksum_main, &job) == 0;
     if (!apart)
         checksum(&job);
-    int rc = read_mapped(p, size, ix, store_id, cursor, info, err, errlen);
+    int rc = read_mapped(p, size, fd, ix, store_id, cursor, info, err, errlen);
     if (apart)
         pthread_join(tid, NULL);
     if (sodium_memcmp(job.sum, p + size - SUM_BYTES, SUM_BYTES) == 0)
@@ -357,12 +401,14 @@ int sn_snapshot_load(const char *path, sn_numindex *ix, const char *store_id, ui
         return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
     }
     void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (p == MAP_FAILED)
+    if (p == MAP_FAILED) {
+        int e = errno;
+        close(fd);
         return sn_fail(err, errlen, SN_EIO, "cannot map %s: %s", path, strerror(e));
+    }
     (void)madvise(p, size, MADV_SEQUENTIAL); /* advice: read once, front to back */
-    int rc = load_mapped(p, size, ix, store_id, cursor, info, err, errlen);
-    munmap(p, size);
+    int rc = load_mapped(p, size, fd, ix, store_id, cursor, info, err, errlen);
+    munmap(p, size); /* the tables' own mapping stays, with them */
+    close(fd);
     return rc;
 }

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SN_SNAPSHOT_FORMAT 3        /* the layout's version; another is refused */
+#define SN_SNAPSHOT_FORMAT 4        /* the layout's version; another is refused */
 #define SN_SNAPSHOT_PATH_MAX 4096   /* bytes of a snapshot's path */
 #define SN_SNAPSHOT_SUFFIX ".index" /* the default path: the SQLite file's, plus this */
 

@@ -6,7 +6,9 @@
  * of the store, digest tables that are not ones digests.c makes, or no
  * file at all is refused and leaves the index empty; a snapshot without
  * digest tables builds them, one with them loads into an index without;
- * a failed write leaves the old snapshot in place. */
+ * a failed write leaves the old snapshot in place; the saved tables are
+ * served from the file's mapping until a merge replaces them, and the
+ * padding that aligns them is checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -610,6 +612,101 @@ static void tables_that_do_not_read_back_are_refused(void **state)
     assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
 }
 
+/* The line of /proc/self/maps naming the file at p (NULL: none), in
+ * line[len]; *offset its offset in the file. */
+static const char *mapped_line(const char *p, char *line, size_t len, unsigned long long *offset)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    const char *found = NULL;
+    assert_non_null(f);
+    while (found == NULL && fgets(line, (int)len, f) != NULL)
+        if (strstr(line, p) != NULL) {
+            assert_int_equal(sscanf(line, "%*s %*s %llx", offset), 1);
+            found = line;
+        }
+    fclose(f);
+    return found;
+}
+
+/* The saved tables are served where they lie in the file: only their part
+ * stays mapped after the load, a snapshot renamed over the file (and the
+ * file then removed) leaves them answering, and the merge that replaces
+ * them lets the mapping go. */
+static void tables_are_served_from_the_file_until_a_merge(void **state)
+{
+    char err[SN_ERRMSG_MAX], line[1024];
+    unsigned long long offset = 0;
+    sn_snapshot_info r;
+    uint8_t *all;
+    digest_part d;
+    (void)state;
+    size_t size = written_whole(&all, &d);
+    free(all);
+    assert_int_equal(d.at % 8, 0);
+    sn_numindex *back = sn_numindex_new();
+    assert_int_equal(sn_snapshot_load(path, back, STORE_A, 1, &r, err, sizeof(err)), SN_OK);
+    assert_non_null(mapped_line(path, line, sizeof(line), &offset));
+    long page = sysconf(_SC_PAGESIZE);
+    assert_int_equal(offset, d.at / (size_t)page * (size_t)page); /* not the states' part */
+    assert_true(offset > 0 && offset < size);
+    assert_int_equal(sn_snapshot_write(path, back, STORE_A, 2, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(unlink(path), 0);
+    assert_non_null(mapped_line(path, line, sizeof(line), &offset));
+    assert_non_null(strstr(line, "(deleted)")); /* the first file, kept by the tables */
+    for (size_t i = 0; i < COUNT; i += 3)
+        finds(back, number_at(i), 1);
+    sn_digests *dg = sn_numindex_digests(back);
+    sn_digests_set_side_min(dg, 1);
+    for (size_t j = 0; j < COUNT / SN_DIGEST_SIDE_SHARE + 1; j++) { /* past the merge mark */
+        sn_number_state st;
+        sn_state_init(&st, extra_at(j));
+        st.status = 1;
+        st.first_day = sn_day_from_civil(2022, 2, 2);
+        assert_int_equal(sn_numindex_put(back, &st), SN_OK);
+    }
+    sn_digests_settle(dg);
+    assert_true(sn_digests_merges(dg, NULL) >= 1);
+    assert_null(mapped_line(path, line, sizeof(line), &offset));
+    for (size_t i = 0; i < COUNT; i += 3)
+        finds(back, number_at(i), 1);
+    finds(back, extra_at(7), 1);
+    sn_numindex_free(back);
+}
+
+/* The states' part is padded with zeros so the tables start 8-aligned:
+ * anything else there is refused. One number: a record of 21 bytes, so
+ * there is padding to spoil. */
+static void padding_before_the_tables_is_checked(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    (void)state;
+    sn_numindex *one = sn_numindex_new();
+    sn_number_state st = state_at(1);
+    assert_int_equal(sn_numindex_load_add(one, &st), SN_OK);
+    assert_int_equal(sn_numindex_load_end(one), SN_OK);
+    assert_int_equal(sn_snapshot_write(path, one, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
+    sn_numindex_free(one);
+    uint8_t *all, end_mark[8];
+    size_t size = read_all(&all);
+    digest_part d = part_of(all, size);
+    assert_int_equal(d.at % 8, 0);
+    memset(end_mark, 0xff, sizeof(end_mark));
+    size_t pad = 0;
+    while (pad < 8 && memcmp(all + d.at - 24 - pad, end_mark, 8) != 0)
+        pad++;
+    assert_true(pad > 0 && pad < 8);
+    for (size_t i = 0; i < pad; i++)
+        assert_int_equal(all[d.at - pad + i], 0);
+    all[d.at - 1] = 1;
+    write_all(all, size);
+    assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
+    assert_non_null(strstr(err, "blocks do not read back"));
+    all[d.at - 1] = 0;
+    write_all(all, size);
+    assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
+    free(all);
+}
+
 /* --hashed-checks off writes no tables; loading that with digests builds
  * them, and a snapshot with tables loads into an index without. */
 static void snapshots_with_and_without_tables_load_either_way(void **state)
@@ -663,6 +760,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(tables_that_do_not_read_back_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshots_with_and_without_tables_load_either_way, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(tables_are_served_from_the_file_until_a_merge, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(padding_before_the_tables_is_checked, setup, teardown),
     };
     return sn_run_tests(tests);
 }
