@@ -765,6 +765,36 @@ sn_dgen *sn_digests_hold(sn_digests *d)
     return g;
 }
 
+int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n)
+{
+    int rc = SN_OK;
+    pthread_mutex_lock(&d->update_lock); /* no add, no freeze */
+    for (unsigned i = 0; i < SHARDS; i++)
+        pthread_rwlock_rdlock(&d->shards[i].lock); /* no swap */
+    size_t total = 0;
+    for (unsigned i = 0; i < SHARDS; i++)
+        total +=
+            d->shards[i].live[SN_DIGEST_SHA256].count + d->shards[i].frozen[SN_DIGEST_SHA256].count;
+    *n = 0;
+    *numbers = malloc((total + 1) * sizeof(**numbers));
+    if (*numbers == NULL)
+        rc = SN_ENOMEM;
+    for (unsigned i = 0; i < SHARDS && rc == SN_OK; i++) { /* one kind holds every number */
+        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], *numbers, n);
+        sn_side_numbers(&d->shards[i].live[SN_DIGEST_SHA256], *numbers, n);
+    }
+    *g = rc == SN_OK ? d->gen : NULL;
+    if (*g != NULL) {
+        pthread_mutex_lock(&d->lock);
+        (*g)->refs++;
+        pthread_mutex_unlock(&d->lock);
+    }
+    for (unsigned i = SHARDS; i-- > 0;)
+        pthread_rwlock_unlock(&d->shards[i].lock);
+    pthread_mutex_unlock(&d->update_lock);
+    return rc;
+}
+
 void sn_digests_let_go(sn_digests *d, sn_dgen *g)
 {
     if (g == NULL)

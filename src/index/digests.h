@@ -83,10 +83,12 @@ void sn_digests_settle(sn_digests *d);
 unsigned long sn_digests_merges(sn_digests *d, unsigned long *rehashed);
 
 /* ---- the index snapshot (digests_io.c) ------------------------------------
- * The tables d serves when called, written through put(ctx, bytes, len)
- * (a non-zero return stops and is returned); the side maps are not
- * written (their numbers are hashed again at load). d may be in use: the
- * tables are held, not copied, and a merge meanwhile goes on. */
+ * The tables d serves when called and the numbers of its side maps (taken
+ * at one instant, sn_digests_hold_all), written through put(ctx, bytes,
+ * len): a non-zero return from put stops and is returned, SN_ENOMEM when
+ * the side maps' numbers cannot be copied. d may be in use: the tables
+ * are held, not copied, and a merge meanwhile goes on. Called after the
+ * states were saved, every saved state's number is in what it writes. */
 int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx);
 
 /* A read-only mapping (mmap) of part of a snapshot file; base NULL: none. */
@@ -101,15 +103,14 @@ void sn_mapping_release(sn_mapping m);
 /* Give d (new, unshared, no tables yet) the tables saved at
  * map.base[off .. off + len), served where they lie (not copied: d owns
  * map from the call on, unmapped when a merge replaces the tables or d is
- * freed, or at once when refused), then add the numbers of states (the
- * snapshot's) that are not in them, hashing those only: the states are
- * checked against the tables block by block, and only the numbers they
- * lack (normally none) are kept. The map must hold 8 bytes past the part
+ * freed, or at once when refused), then add the side maps' numbers saved
+ * after them, hashing those only. The map must hold 8 bytes past the part
  * (the entries' slack: the snapshot's length and checksum follow it) and
  * off be a multiple of 8. Refused (SN_EINVAL, d unchanged) unless the part
- * is whole tables of this build's shape whose kinds hold the same numbers,
- * each once. SN_OK, SN_EINVAL, SN_ENOMEM. */
-int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len, sn_blocks *states);
+ * is whole tables of this build's shape whose kinds hold the same
+ * positions, each within the block ids, then the numbers to its end.
+ * SN_OK, SN_EINVAL, SN_ENOMEM. */
+int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len);
 
 /* SHA-256, MD5 and SM3 of a number's E.164 text ("+8613812345678"). */
 void sn_number_sha256(uint64_t n, uint8_t digest[32]);

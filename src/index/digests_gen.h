@@ -124,6 +124,14 @@ void sn_dgen_free(sn_dgen *g);
 sn_dgen *sn_digests_hold(sn_digests *d);
 void sn_digests_let_go(sn_digests *d, sn_dgen *g);
 
+/* The generation d serves (*g, held as sn_digests_hold does; NULL: none)
+ * and the numbers of its side maps, frozen and live (*numbers, malloc'd,
+ * *n of them), taken at one instant: no add, freeze or swap under way, so
+ * every number added before the call is in exactly one of the two. The
+ * adds wait for the copy (readers do not). SN_OK or SN_ENOMEM (nothing
+ * held, *numbers NULL). */
+int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n);
+
 /* Make g (refs 1) the generation of d, which must be new and unshared. */
 void sn_digests_install(sn_digests *d, sn_dgen *g);
 

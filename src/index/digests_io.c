@@ -18,41 +18,39 @@
  *   tables  per kind (SHA-256, MD5, SM3), when count > 0: first[(1 << k)
  *           + 1] (u32), then the count entries of `bits` bits packed
  *           (sn_dgen_ents_bytes), zero-padded to a multiple of 8 bytes
- * Only the merged tables are written, not the side maps: the side map of
- * numbers added since the last merge is small (at most the larger of
- * SN_DIGEST_SIDE_MIN and 1/SN_DIGEST_SIDE_SHARE of the tables), and a
- * load finds the states' numbers that are not in the tables anyway (it
- * must, to check the tables against the states) and adds them as a run
- * time add would, hashing those only. Writing the side maps as well would
- * need them cut at the same instant as the tables (every shard locked
- * while they are copied) for a saving of a few per cent of a rebuild.
- * Invariants checked at load, so a table read back is one digests.c could
- * have built: the shape is what sn_dgen_shape gives for count and nids;
- * bucket offsets run from 0 to count without going back; every entry's
- * position is one of the ids' (ordinal < nids); SHA-256's table holds each
- * position once (a bitmap, which also tells the states' numbers the tables
- * lack), and MD5's and SM3's hold the same positions: as many (the shape),
- * and the sums of the mixed positions and of their squares equal to
- * SHA-256's (a table that differs passes only by a coincidence of about
- * 1 in 2^64; bitmaps for them were a third of a 100M load, and a wrong
- * table cannot make a wrong answer: every candidate is confirmed by
- * hashing its number). A number of the tables with no state in the
- * snapshot is allowed (its digests went in before its state, digests.h;
- * the changes after the snapshot's position put the state), a state with
- * no entry is added.
+ *   extra   how many (u64), then the numbers (u64 each) of the side maps,
+ *           frozen and live: those added since the last merge
+ * The tables and the side maps' numbers are taken at one instant
+ * (sn_digests_hold_all), after the snapshot has copied every block of the
+ * states: a state was put after its number's digests (digests.h), so every
+ * number of the saved states is in the tables or the extra numbers, and a
+ * load adds the extra ones (hashing those only) without looking at the
+ * states at all. (Before format 5 the side maps were not saved and a load
+ * found the states' numbers the tables lacked by marking every SHA-256
+ * position in a bitmap: 1.4 s of a 3.3 s load at 100M numbers.)
+ * Checked at load, what a lookup relies on: the shape is what
+ * sn_dgen_shape gives for count and nids; bucket offsets run from 0 to
+ * count without going back; every entry's position is one of the ids'
+ * (ordinal < nids: a lookup reads ids[] at it); the three kinds hold the
+ * same positions (the sums of the mixed positions and of their squares
+ * equal: a table that differs passes only by a coincidence of about 1 in
+ * 2^64), in one pass front to back over each table. What the snapshot's
+ * checksum already rules out for a file its writer wrote is not looked for
+ * again: a position held twice by all three kinds would only be an entry
+ * that never answers, and a wrong table cannot make a wrong answer either,
+ * every candidate being confirmed by hashing its number. A number of the
+ * tables with no state in the snapshot is allowed (its digests went in
+ * before its state; the changes after the snapshot's position put it).
  */
 #include "core/errors.h"
 #include "index/blocks.h"
 #include "index/digests.h"
-#include "util/grow.h"
 #include "index/digests_gen.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define HEADER_BYTES 32
-#define WORD_BITS 64
-#define PREFETCH_AHEAD 16 /* entries: mark_positions asks for a word this far on */
 
 typedef struct {
     uint64_t count, nids;
@@ -84,7 +82,11 @@ static int put_table(const sn_dtable *t, int (*put)(void *, const void *, size_t
 
 int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx)
 {
-    sn_dgen *g = sn_digests_hold(d);
+    sn_dgen *g;
+    uint64_t *extra;
+    size_t n;
+    if (sn_digests_hold_all(d, &g, &extra, &n) != SN_OK)
+        return SN_ENOMEM;
     saved_header h = {0};
     if (g != NULL && g->count > 0)
         h = (saved_header){g->count,  g->nids,         g->pos_bits,
@@ -94,7 +96,13 @@ int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t l
         rc = put(ctx, g->ids, g->nids * sizeof(uint64_t));
     for (int k = 0; k < SN_DIGEST_KINDS && rc == 0 && h.count > 0; k++)
         rc = put_table(&g->t[k], put, ctx);
+    uint64_t count = n;
+    if (rc == 0)
+        rc = put(ctx, &count, sizeof(count));
+    if (rc == 0 && n > 0)
+        rc = put(ctx, extra, n * sizeof(*extra));
     sn_digests_let_go(d, g);
+    free(extra);
     return rc;
 }
 
@@ -164,65 +172,57 @@ static inline uint64_t mix(uint64_t x) /* splitmix64's finalizer */
     return x ^ (x >> 31);
 }
 
-static inline void add_position(position_sums *s, uint64_t pos)
-{
-    uint64_t m = mix(pos);
-    s->a += m;
-    s->b += m * m; /* a second sum, of squares: one more multiply, not a second mix */
-}
-
-/* Sum table t's positions into *s and, when seen is not NULL, mark them
- * in seen (nids * SN_BLOCK_NUMBERS bits, clear): SN_EINVAL for a position
- * past the ids or (marking) held twice. The table is in
- * digest order, so its positions land anywhere in seen (16 MB at 100M
- * numbers): the word of the entry PREFETCH_AHEAD on is asked for early,
- * and the misses overlap instead of following one another (a third of a
- * 100M load went here without it). */
-static int mark_positions(const sn_dgen *g, const sn_dtable *t, uint64_t *seen, position_sums *s)
+/* Sum table t's positions into *s, front to back: SN_EINVAL for a
+ * position past the ids (a lookup would read past them). */
+static int sum_positions(const sn_dgen *g, const sn_dtable *t, position_sums *s)
 {
     uint64_t mask = (UINT64_C(1) << g->pos_bits) - 1, end = g->nids * (uint64_t)SN_BLOCK_NUMBERS;
     for (size_t i = 0; i < t->count; i++) {
-        if (seen != NULL && i + PREFETCH_AHEAD < t->count) {
-            uint64_t ahead = sn_dgen_ent(t, i + PREFETCH_AHEAD) & mask;
-            if (ahead < end)
-                __builtin_prefetch(&seen[ahead / WORD_BITS], 1);
-        }
-        uint64_t pos = sn_dgen_ent(t, i) & mask, bit = UINT64_C(1) << (pos % WORD_BITS);
-        if (pos >= end || (seen != NULL && (seen[pos / WORD_BITS] & bit) != 0))
+        uint64_t pos = sn_dgen_ent(t, i) & mask, m = mix(pos);
+        if (pos >= end)
             return SN_EINVAL;
-        if (seen != NULL)
-            seen[pos / WORD_BITS] |= bit;
-        add_position(s, pos);
+        s->a += m;
+        s->b += m * m; /* a second sum, of squares: one more multiply, not a second mix */
     }
     return SN_OK;
 }
 
-/* Every kind holds the same positions, each once; *out: SHA-256's. */
-static int check_positions(const sn_dgen *g, uint64_t **out)
+/* Every kind holds the same positions, each within the ids. */
+static int check_positions(const sn_dgen *g)
 {
-    size_t words = (g->nids * (size_t)SN_BLOCK_NUMBERS + WORD_BITS - 1) / WORD_BITS + 1;
-    uint64_t *first = calloc(words, sizeof(uint64_t));
     position_sums sha = {0, 0};
-    int rc = first == NULL ? SN_ENOMEM : SN_OK;
-    if (rc == SN_OK)
-        rc = mark_positions(g, &g->t[SN_DIGEST_SHA256], first, &sha);
+    int rc = sum_positions(g, &g->t[SN_DIGEST_SHA256], &sha);
     for (int k = 1; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++) {
         position_sums other = {0, 0};
-        if ((rc = mark_positions(g, &g->t[k], NULL, &other)) == SN_OK &&
+        if ((rc = sum_positions(g, &g->t[k], &other)) == SN_OK &&
             (other.a != sha.a || other.b != sha.b))
             rc = SN_EINVAL;
     }
-    if (rc != SN_OK) {
-        free(first);
-        return rc;
-    }
-    *out = first;
+    return rc;
+}
+
+/* The numbers saved after the tables, at p[at..len): a count, then that
+ * many, to the part's end; *extra a copy (they may be 4-aligned only). */
+static int read_extra(const uint8_t *p, size_t len, size_t at, uint64_t **extra, size_t *n)
+{
+    uint64_t count;
+    if (len - at < sizeof(count))
+        return SN_EINVAL;
+    memcpy(&count, p + at, sizeof(count));
+    at += sizeof(count);
+    if (count > (len - at) / sizeof(uint64_t) || at + count * sizeof(uint64_t) != len)
+        return SN_EINVAL;
+    if ((*extra = malloc((size_t)count * sizeof(uint64_t) + 1)) == NULL)
+        return SN_ENOMEM;
+    memcpy(*extra, p + at, (size_t)count * sizeof(uint64_t));
+    *n = (size_t)count;
     return SN_OK;
 }
 
 /* The generation saved at map.base[off .. off + len), checked, in place
- * (it owns map, which goes with it); *seen its positions. */
-static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out, uint64_t **seen)
+ * (it owns map, which goes with it), and the numbers saved after it. */
+static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out, uint64_t **extra,
+                           size_t *n)
 {
     sn_dgen *g = calloc(1, sizeof(*g));
     if (g == NULL) {
@@ -239,10 +239,10 @@ static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out
     int rc = read_shape(g, p, len, &at);
     for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK && g->count > 0; k++)
         rc = read_table(&g->t[k], p, len, &at);
-    if (rc == SN_OK && at != len)
-        rc = SN_EINVAL;
     if (rc == SN_OK)
-        rc = check_positions(g, seen);
+        rc = check_positions(g);
+    if (rc == SN_OK)
+        rc = read_extra(p, len, at, extra, n);
     if (rc != SN_OK) {
         sn_dgen_free(g); /* and its mapping */
         return rc;
@@ -252,52 +252,16 @@ static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out
     return SN_OK;
 }
 
-/* The states' numbers that g lacks (its position not in seen); a
- * block's numbers come together, so a block's id is looked up once. */
-typedef struct {
-    const sn_dgen *g;
-    const uint64_t *seen;
-    size_t at;      /* g's index of the last block looked up */
-    uint64_t *miss; /* the numbers g lacks */
-    size_t n, cap;
-} lacking;
-
-static int note_lacking(void *ctx, uint64_t number)
-{
-    lacking *l = ctx;
-    const sn_dgen *g = l->g;
-    uint64_t id = number / SN_BLOCK_NUMBERS;
-    if (l->at >= g->nids || g->ids[l->at] != id)
-        l->at = sn_dgen_id_search(g->ids, g->nids, id);
-    uint64_t pos = l->at * (uint64_t)SN_BLOCK_NUMBERS + number % SN_BLOCK_NUMBERS;
-    if (l->at < g->nids && g->ids[l->at] == id &&
-        (l->seen[pos / WORD_BITS] & (UINT64_C(1) << (pos % WORD_BITS))) != 0)
-        return 0;
-    uint64_t *miss = sn_grow(l->miss, &l->cap, l->n, sizeof(*miss), 1024);
-    if (miss == NULL)
-        return SN_ENOMEM;
-    l->miss = miss;
-    l->miss[l->n++] = number;
-    return 0;
-}
-
-int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len, sn_blocks *states)
+int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len)
 {
     sn_dgen *g = NULL;
-    uint64_t *seen = NULL;
-    int rc = read_generation(map, off, len, &g, &seen);
+    uint64_t *extra = NULL;
+    size_t n = 0;
+    int rc = read_generation(map, off, len, &g, &extra, &n);
     if (rc != SN_OK)
         return rc;
-    lacking l = {g, seen, 0, NULL, 0, 0};
-    rc = sn_blocks_each(states, note_lacking, &l);
-    free(seen);
-    if (rc != SN_OK) {
-        sn_dgen_free(g);
-        free(l.miss);
-        return rc;
-    }
     sn_digests_install(d, g);
-    rc = l.n > 0 ? sn_digests_add(d, l.miss, l.n) : SN_OK;
-    free(l.miss);
+    rc = n > 0 ? sn_digests_add(d, extra, n) : SN_OK;
+    free(extra);
     return rc;
 }

@@ -172,13 +172,11 @@ int sn_numindex_adopt_states(sn_numindex *ix, sn_blocks *b, sn_mapping map, size
 {
     sn_blocks_free(ix->states);
     ix->states = b;
-    int rc = sn_blocks_load_end(ix->states); /* sorted and trimmed already: counts */
-    if (rc != SN_OK || ix->digests == NULL || len == 0) {
+    int rc = sn_blocks_load_end(ix->states);            /* sorted and trimmed already: counts */
+    if (rc != SN_OK || ix->digests == NULL || len == 0) /* else sn_digests_restore owns it */
         sn_mapping_release(map);
-        map.base = NULL;
-    }
-    if (rc == SN_OK && ix->digests != NULL) /* the states' numbers the tables lack: added */
-        rc = len > 0 ? sn_digests_restore(ix->digests, map, off, len, ix->states)
+    if (rc == SN_OK && ix->digests != NULL) /* the saved tables, or built from the states */
+        rc = len > 0 ? sn_digests_restore(ix->digests, map, off, len)
                      : sn_numindex_build_digests(ix);
     if (rc != SN_OK)
         sn_numindex_forget(ix);

@@ -79,8 +79,8 @@ struct sn_blocks *sn_numindex_states(sn_numindex *ix);
  * sn_blocks_restore and sn_blocks_load_end), which it then owns, and its
  * digest tables with those saved at map.base[off .. off + len)
  * (sn_digests_save), served where they lie (sn_digests_restore: the
- * tables own map), adding the states' numbers they lack; with len 0 (none
- * saved), built from the states. An index that leaves digests out ignores
+ * tables own map), adding the side maps' numbers saved with them; with
+ * len 0 (none saved), built from the states. An index that leaves digests out ignores
  * them (and unmaps map). SN_OK, SN_EINVAL (the saved tables are not ones
  * digests.c makes) or SN_ENOMEM: b and map are then freed and the index
  * stays empty. */

@@ -11,7 +11,8 @@
  *   digests  the digest tables as sn_digests_save writes them (digests_io.c),
  *            none when the index leaves digests out (--hashed-checks off)
  *   length   bytes of the digests part (u64; 0: none)
- *   checksum BLAKE2b-256 (libsodium crypto_generichash) of all the above
+ *   checksum SHA-256 (OpenSSL's, which uses the CPU's SHA instructions
+ *            where there are some) of all the above
  * A load with digests serves the saved tables where they lie in the file
  * (a mapping of their part, handed to the tables: no hashing, no copy)
  * when there are some, else builds them from the states; one without
@@ -37,7 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 64
 #define TRAILER_BYTES 24
-#define LENGTH_BYTES 8                     /* the digests part's length */
-#define SUM_BYTES crypto_generichash_BYTES /* 32 */
+#define LENGTH_BYTES 8 /* the digests part's length */
+#define SUM_BYTES 32   /* SHA-256 */
 #define MIN_BYTES (HEADER_BYTES + TRAILER_BYTES + LENGTH_BYTES + SUM_BYTES)
 #define END_MARK UINT64_MAX
 #define WRITE_BUFFER (1u << 20) /* bytes gathered before a write(2) */
@@ -62,7 +63,7 @@ typedef struct {
     int fd;
     uint8_t *buf; /* WRITE_BUFFER bytes */
     size_t len;
-    crypto_generichash_state sum;
+    EVP_MD_CTX *sum;
     uint64_t blocks, numbers, bytes, digest_bytes;
     int error; /* errno of a failed write; 0 */
 } out_file;
@@ -83,7 +84,8 @@ static int flush_out(out_file *o)
 /* Append bytes to the file and the checksum. */
 static int put_bytes(out_file *o, const void *p, size_t len)
 {
-    crypto_generichash_update(&o->sum, p, len);
+    if (EVP_DigestUpdate(o->sum, p, len) != 1)
+        return -1;
     o->bytes += len;
     while (len > 0) {
         size_t room = WRITE_BUFFER - o->len, take = len < room ? len : room;
@@ -146,10 +148,11 @@ static int write_body(out_file *o, sn_numindex *ix, const char *store_id, uint64
         rc = SN_EIO; /* the digests 8-aligned, served where they lie */
     sn_digests *d = sn_numindex_digests(ix);
     if (rc == SN_OK && d != NULL && sn_digests_save(d, put_digests, o) != 0)
-        rc = SN_EIO;
+        rc = o->error == 0 ? SN_ENOMEM : SN_EIO;
     if (rc == SN_OK && put_bytes(o, &o->digest_bytes, LENGTH_BYTES) != 0)
         rc = SN_EIO;
-    crypto_generichash_final(&o->sum, sum, sizeof(sum));
+    if (rc == SN_OK && EVP_DigestFinal_ex(o->sum, sum, NULL) != 1)
+        rc = SN_ENOMEM;
     o->bytes += sizeof(sum);
     if (rc == SN_OK) {
         size_t room = WRITE_BUFFER - o->len; /* the checksum is not summed */
@@ -185,14 +188,18 @@ int sn_snapshot_write(const char *path, sn_numindex *ix, const char *store_id, u
     out_file o = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE)};
     if (o.fd < 0)
         return sn_fail(err, errlen, SN_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    if ((o.buf = malloc(WRITE_BUFFER)) == NULL) {
+    o.buf = malloc(WRITE_BUFFER);
+    o.sum = EVP_MD_CTX_new();
+    if (o.buf == NULL || o.sum == NULL || EVP_DigestInit_ex(o.sum, EVP_sha256(), NULL) != 1) {
+        free(o.buf);
+        EVP_MD_CTX_free(o.sum);
         close(o.fd);
         unlink(tmp);
         return sn_fail(err, errlen, SN_ENOMEM, "out of memory writing the snapshot");
     }
-    crypto_generichash_init(&o.sum, NULL, 0, SUM_BYTES);
     int rc = write_body(&o, ix, store_id, position);
     free(o.buf);
+    EVP_MD_CTX_free(o.sum);
     if (rc == SN_OK && (fchmod(o.fd, FILE_MODE) != 0 || fsync(o.fd) != 0))
         o.error = errno, rc = SN_EIO;
     if (close(o.fd) != 0 && rc == SN_OK)
@@ -297,11 +304,12 @@ typedef struct {
     const uint8_t *p;
     size_t size;
     uint8_t sum[SUM_BYTES];
+    int ok; /* the sum could be computed */
 } checksum_job;
 
 static void checksum(checksum_job *j)
 {
-    crypto_generichash(j->sum, sizeof(j->sum), j->p, j->size - SUM_BYTES, NULL, 0);
+    j->ok = EVP_Digest(j->p, j->size - SUM_BYTES, j->sum, NULL, EVP_sha256(), NULL) == 1;
 }
 
 static void *checksum_main(void *arg)
@@ -364,7 +372,7 @@ static int read_mapped(const uint8_t *p, size_t size, int fd, sn_numindex *ix, c
 static int load_mapped(const uint8_t *p, size_t size, int fd, sn_numindex *ix, const char *store_id,
                        uint64_t cursor, sn_snapshot_info *info, char *err, size_t errlen)
 {
-    checksum_job job = {p, size, {0}};
+    checksum_job job = {p, size, {0}, 0};
     pthread_t tid;
     if (size < MIN_BYTES)
         return sn_fail(err, errlen, SN_EINVAL, "too short (%zu bytes): torn or truncated", size);
@@ -374,10 +382,12 @@ static int load_mapped(const uint8_t *p, size_t size, int fd, sn_numindex *ix, c
     int rc = read_mapped(p, size, fd, ix, store_id, cursor, info, err, errlen);
     if (apart)
         pthread_join(tid, NULL);
-    if (sodium_memcmp(job.sum, p + size - SUM_BYTES, SUM_BYTES) == 0)
+    if (job.ok && memcmp(job.sum, p + size - SUM_BYTES, SUM_BYTES) == 0)
         return rc;
     if (rc == SN_OK)
         sn_numindex_forget(ix);
+    if (!job.ok)
+        return sn_fail(err, errlen, SN_ENOMEM, "cannot compute its checksum (out of memory)");
     return sn_fail(err, errlen, SN_EINVAL, "checksum mismatch: damaged or truncated");
 }
 

@@ -7,7 +7,7 @@
  *
  * A snapshot is written to PATH.tmp, fsynced, renamed over PATH and its
  * folder fsynced: PATH is always a whole snapshot, the old one or the new
- * one. It ends with a BLAKE2b-256 checksum of everything before, so a
+ * one. It ends with a SHA-256 checksum of everything before, so a
  * torn, truncated or altered file is refused, as is one of another store
  * (its identity, store.h), of another format version, or of a position
  * the store has not reached (a store restored from an older backup).
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SN_SNAPSHOT_FORMAT 4        /* the layout's version; another is refused */
+#define SN_SNAPSHOT_FORMAT 5        /* the layout's version; another is refused */
 #define SN_SNAPSHOT_PATH_MAX 4096   /* bytes of a snapshot's path */
 #define SN_SNAPSHOT_SUFFIX ".index" /* the default path: the SQLite file's, plus this */
 

@@ -1,9 +1,11 @@
 /* test_snapshot.c - the index snapshot: what is written loads back to the
  * same answers (states, escaped days, every hashed lookup, from the saved
- * digest tables, with the numbers of the side map added back); a flipped
+ * digest tables, with the numbers of the side map saved beside them, also
+ * while the index grows and its tables merge under the writing); a flipped
  * byte (in the states or the digest tables), a torn file, another store,
  * another format (the one before the digest tables too), a position ahead
- * of the store, digest tables that are not ones digests.c makes, or no
+ * of the store, digest tables that are not ones digests.c makes (kinds
+ * that disagree, a position past the block ids, ...), or no
  * file at all is refused and leaves the index empty; a snapshot without
  * digest tables builds them, one with them loads into an index without;
  * a failed write leaves the old snapshot in place; the saved tables are
@@ -24,7 +26,7 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,10 +219,16 @@ static size_t read_all(uint8_t **all)
     return size;
 }
 
+/* The checksum of all[0..size) put in its last 32 bytes (SHA-256). */
+static void seal(uint8_t *all, size_t size)
+{
+    assert_int_equal(EVP_Digest(all, size - 32, all + size - 32, NULL, EVP_sha256(), NULL), 1);
+}
+
 /* all[0..size) written over path with a checksum that matches it. */
 static void write_all(uint8_t *all, size_t size)
 {
-    crypto_generichash(all + size - 32, 32, all, size - 32, NULL, 0);
+    seal(all, size);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(all, 1, size, f), size);
@@ -242,14 +250,14 @@ static void other_format_is_refused(void **state)
     assert_int_equal(fread(all, 1, w.bytes, f), w.bytes);
     uint32_t format = SN_SNAPSHOT_FORMAT + 1;
     memcpy(all + 8, &format, 4);
-    crypto_generichash(all + w.bytes - 32, 32, all, w.bytes - 32, NULL, 0);
+    seal(all, w.bytes);
     rewind(f);
     assert_int_equal(fwrite(all, 1, w.bytes, f), w.bytes);
     fclose(f);
     free(all);
     assert_int_equal(load_code(STORE_A, 3, err, sizeof(err)), SN_EINVAL);
     assert_non_null(strstr(err, "format version"));
-    uint8_t *again; /* the formats before: without the digest tables (1), byte-wide entries (2) */
+    uint8_t *again; /* the formats before: no digest tables (1), byte-wide entries (2), ... */
     size_t size = read_all(&again);
     for (format = 1; format < SN_SNAPSHOT_FORMAT; format++) {
         char want[32];
@@ -309,6 +317,10 @@ static void *grow_blocks(void *arg)
     return NULL;
 }
 
+/* The index grows (and its digest tables merge) while the snapshot is
+ * written: every number there before is in it, and every number whose
+ * state it holds is found by its digest after a load (the tables and the
+ * side maps' numbers are taken after the states). */
 static void written_while_the_index_grows_holds_every_earlier_number(void **state)
 {
     char err[SN_ERRMSG_MAX];
@@ -316,6 +328,7 @@ static void written_while_the_index_grows_holds_every_earlier_number(void **stat
     for (int round = 0; round < 20; round++) {
         grower g = {filled(), 0, 0};
         pthread_t tid;
+        sn_digests_set_side_min(sn_numindex_digests(g.ix), 512); /* merges while it writes */
         assert_int_equal(pthread_create(&tid, NULL, grow_blocks, &g), 0);
         while (atomic_load(&g.added) < GROWN_BEFORE) /* the directory nears its first doubling */
             sched_yield();
@@ -336,6 +349,19 @@ static void written_while_the_index_grows_holds_every_earlier_number(void **stat
             assert_int_equal(sn_numindex_get(back, BASE + 100000000ull + i * 10000, &y), 1);
         }
         assert_true(r.numbers >= COUNT + GROWN_BEFORE);
+        size_t saved = 0; /* a saved state's number is found by its digests too */
+        for (size_t i = 0; i < atomic_load(&g.added); i++) {
+            sn_number n = BASE + 100000000ull + i * 10000, found = 0;
+            sn_number_state y;
+            uint8_t sha[32];
+            if (sn_numindex_get(back, n, &y) != 1)
+                continue;
+            saved++;
+            sn_number_sha256(n, sha);
+            assert_int_equal(sn_numindex_find_sha256(back, sha, &found), 1);
+            assert_int_equal(found, n);
+        }
+        assert_int_equal(saved, r.numbers - COUNT);
         sn_numindex_free(back);
         sn_numindex_free(g.ix);
     }
@@ -563,13 +589,35 @@ static uint64_t unused_position(const uint8_t *all, const digest_part *d)
     return p;
 }
 
+/* Where the entries of kind (0 SHA-256, 1 MD5, 2 SM3) start in all. */
+static size_t ents_of(const digest_part *d, int kind)
+{
+    size_t table = (size_t)((d->count * d->bits + 63) / 64 * 8) + (((size_t)1 << d->k) + 1) * 4;
+    return d->ents + (size_t)kind * table; /* a kind's entries, then the next one's offsets */
+}
+
 /* Entry 0 of the MD5 table of d given position p (its fingerprint kept). */
 static void move_md5_entry(uint8_t *all, const digest_part *d, uint64_t p)
 {
-    size_t md5 = d->ents + (size_t)((d->count * d->bits + 63) / 64 * 8) +
-                 (((size_t)1 << d->k) + 1) * 4; /* past SHA-256's entries, MD5's offsets */
+    size_t md5 = ents_of(d, 1);
     uint64_t mask = (UINT64_C(1) << d->pos_bits) - 1;
     entry_set(all, d, md5, 0, (entry_at(all, d, md5, 0) & ~mask) | p);
+}
+
+/* The entry of SHA-256's entry 0's position, in every kind, moved past
+ * the block ids: the kinds still agree, a lookup would read past the ids. */
+static void move_past_the_ids(uint8_t *all, const digest_part *d)
+{
+    uint64_t mask = (UINT64_C(1) << d->pos_bits) - 1, end = d->nids * SN_BLOCK_NUMBERS;
+    uint64_t p = entry_at(all, d, d->ents, 0) & mask;
+    assert_true(end <= mask);
+    for (int kind = 0; kind < 3; kind++) {
+        size_t ents = ents_of(d, kind), i = 0;
+        while (i < d->count && (entry_at(all, d, ents, i) & mask) != p)
+            i++;
+        assert_true(i < d->count);
+        entry_set(all, d, ents, i, (entry_at(all, d, ents, i) & ~mask) | end);
+    }
 }
 
 /* Tables digests.c would not make (checksum made to match): refused, the
@@ -583,7 +631,7 @@ static void tables_that_do_not_read_back_are_refused(void **state)
     size_t size = written_whole(&all, &d);
     bad = malloc(size);
     assert_non_null(bad);
-    for (int how = 0; how < 6; how++) {
+    for (int how = 0; how < 7; how++) {
         memcpy(bad, all, size);
         uint32_t v;
         if (how == 0) /* one position twice in the SHA-256 table */
@@ -599,8 +647,10 @@ static void tables_that_do_not_read_back_are_refused(void **state)
             memcpy(bad + size - 40, &len, 8);
         } else if (how == 4) { /* block ids out of order */
             memcpy(bad + d.at + 32, bad + d.at + 40, 8);
-        } else { /* the MD5 table holds a number the SHA-256 one does not */
+        } else if (how == 5) { /* the MD5 table holds a number the SHA-256 one does not */
             move_md5_entry(bad, &d, unused_position(all, &d));
+        } else { /* a position past the block ids, in all three kinds */
+            move_past_the_ids(bad, &d);
         }
         write_all(bad, size);
         assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
