@@ -768,9 +768,10 @@ sn_dgen *sn_digests_hold(sn_digests *d)
 int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n)
 {
     int rc = SN_OK;
-    pthread_mutex_lock(&d->update_lock); /* no add, no freeze */
+    /* no swap, and no add or freeze in any shard meanwhile: a freeze moves a
+     * shard's map whole under its write lock, so a number is in one place */
     for (unsigned i = 0; i < SHARDS; i++)
-        pthread_rwlock_rdlock(&d->shards[i].lock); /* no swap */
+        pthread_rwlock_rdlock(&d->shards[i].lock);
     size_t total = 0;
     for (unsigned i = 0; i < SHARDS; i++)
         total +=
@@ -783,15 +784,15 @@ int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *
         sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], *numbers, n);
         sn_side_numbers(&d->shards[i].live[SN_DIGEST_SHA256], *numbers, n);
     }
+    for (unsigned i = SHARDS; i-- > 1;) /* shard 0's still keeps a swap out */
+        pthread_rwlock_unlock(&d->shards[i].lock);
     *g = rc == SN_OK ? d->gen : NULL;
     if (*g != NULL) {
         pthread_mutex_lock(&d->lock);
         (*g)->refs++;
         pthread_mutex_unlock(&d->lock);
     }
-    for (unsigned i = SHARDS; i-- > 0;)
-        pthread_rwlock_unlock(&d->shards[i].lock);
-    pthread_mutex_unlock(&d->update_lock);
+    pthread_rwlock_unlock(&d->shards[0].lock);
     return rc;
 }
 

@@ -126,10 +126,11 @@ void sn_digests_let_go(sn_digests *d, sn_dgen *g);
 
 /* The generation d serves (*g, held as sn_digests_hold does; NULL: none)
  * and the numbers of its side maps, frozen and live (*numbers, malloc'd,
- * *n of them), taken at one instant: no add, freeze or swap under way, so
- * every number added before the call is in exactly one of the two. The
- * adds wait for the copy (readers do not). SN_OK or SN_ENOMEM (nothing
- * held, *numbers NULL). */
+ * *n of them), taken at one instant under every shard's read lock (no
+ * swap, no add or freeze in a shard meanwhile), so every number whose add
+ * returned before the call is in exactly one of the two. Adds wait for
+ * the copy, lookups do not. SN_OK or SN_ENOMEM (nothing held, *numbers
+ * NULL). */
 int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n);
 
 /* Make g (refs 1) the generation of d, which must be new and unshared. */
