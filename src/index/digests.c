@@ -765,27 +765,30 @@ sn_dgen *sn_digests_hold(sn_digests *d)
     return g;
 }
 
-int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n)
+int sn_digests_hold_all(sn_digests *d, sn_dgen **g, sn_dside_copy out[SN_DIGEST_KINDS])
 {
     int rc = SN_OK;
-    /* no swap, and no add or freeze in any shard meanwhile: a freeze moves a
-     * shard's map whole under its write lock, so a number is in one place */
-    for (unsigned i = 0; i < SHARDS; i++)
-        pthread_rwlock_rdlock(&d->shards[i].lock);
-    size_t total = 0;
-    for (unsigned i = 0; i < SHARDS; i++)
-        total +=
-            d->shards[i].live[SN_DIGEST_SHA256].count + d->shards[i].frozen[SN_DIGEST_SHA256].count;
-    *n = 0;
-    *numbers = malloc((total + 1) * sizeof(**numbers));
-    if (*numbers == NULL)
-        rc = SN_ENOMEM;
-    for (unsigned i = 0; i < SHARDS && rc == SN_OK; i++) { /* one kind holds every number */
-        sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], *numbers, n);
-        sn_side_numbers(&d->shards[i].live[SN_DIGEST_SHA256], *numbers, n);
+    pthread_mutex_lock(&d->update_lock);
+    pthread_rwlock_rdlock(&d->shards[0].lock);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        size_t total = 0;
+        for (unsigned i = 0; i < SHARDS; i++)
+            total += d->shards[i].live[k].count + d->shards[i].frozen[k].count;
+        out[k] = (sn_dside_copy){malloc((total + 1) * sizeof(slot)), 0};
+        if (out[k].slots == NULL)
+            rc = SN_ENOMEM;
     }
-    for (unsigned i = SHARDS; i-- > 1;) /* shard 0's still keeps a swap out */
-        pthread_rwlock_unlock(&d->shards[i].lock);
+    for (unsigned i = 0; i < SHARDS && rc == SN_OK; i++) {
+        shard *s = &d->shards[i];
+        if (i > 0)
+            pthread_rwlock_rdlock(&s->lock);
+        for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+            sn_side_slots(&s->frozen[k], out[k].slots, &out[k].n);
+            sn_side_slots(&s->live[k], out[k].slots, &out[k].n);
+        }
+        if (i > 0)
+            pthread_rwlock_unlock(&s->lock);
+    }
     *g = rc == SN_OK ? d->gen : NULL;
     if (*g != NULL) {
         pthread_mutex_lock(&d->lock);
@@ -793,7 +796,25 @@ int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *
         pthread_mutex_unlock(&d->lock);
     }
     pthread_rwlock_unlock(&d->shards[0].lock);
+    pthread_mutex_unlock(&d->update_lock);
+    for (int k = 0; k < SN_DIGEST_KINDS && rc != SN_OK; k++) {
+        free(out[k].slots);
+        out[k] = (sn_dside_copy){NULL, 0};
+    }
     return rc;
+}
+
+int sn_digests_put_side(sn_digests *d, int kind, const sn_dslot *slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        side *s = &shard_of(d, slots[i].key)->live[kind];
+        if (sn_side_reserve(s) != SN_OK)
+            return SN_ENOMEM;
+        sn_side_insert(s, slots[i].key, slots[i].number);
+    }
+    if (kind == SN_DIGEST_SHA256)
+        d->live_count += n;
+    return SN_OK;
 }
 
 void sn_digests_let_go(sn_digests *d, sn_dgen *g)

@@ -71,6 +71,8 @@ void sn_side_free(sn_dside *s);
 size_t sn_side_range(const sn_dside *s, uint64_t prefix, uint64_t *out, size_t max, size_t found);
 /* Every number of s appended to out at *n. */
 void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n);
+/* Every entry of s (its stored key and number) appended to out at *n. */
+void sn_side_slots(const sn_dside *s, sn_dslot *out, size_t *n);
 
 /* The shape of each table for n numbers over g->nids blocks. */
 void sn_dgen_shape(sn_dgen *g, size_t n);
@@ -124,14 +126,25 @@ void sn_dgen_free(sn_dgen *g);
 sn_dgen *sn_digests_hold(sn_digests *d);
 void sn_digests_let_go(sn_digests *d, sn_dgen *g);
 
+/* A copy of one kind's side-map entries, frozen and live. */
+typedef struct {
+    sn_dslot *slots; /* malloc'd */
+    size_t n;
+} sn_dside_copy;
+
 /* The generation d serves (*g, held as sn_digests_hold does; NULL: none)
- * and the numbers of its side maps, frozen and live (*numbers, malloc'd,
- * *n of them), taken at one instant under every shard's read lock (no
- * swap, no add or freeze in a shard meanwhile), so every number whose add
- * returned before the call is in exactly one of the two. Adds wait for
- * the copy, lookups do not. SN_OK or SN_ENOMEM (nothing held, *numbers
- * NULL). */
-int sn_digests_hold_all(sn_digests *d, sn_dgen **g, uint64_t **numbers, size_t *n);
+ * and every kind's side-map entries (side[kind], keys and numbers), taken
+ * at one instant: under the update lock (no add or freeze under way) and
+ * shard 0's read lock (no swap), each shard's own read lock taken in turn
+ * while it is copied. Every number whose add returned before the call is
+ * then in exactly one of the two, in all three kinds. Adds wait for the
+ * copy, lookups do not. SN_OK or SN_ENOMEM (nothing held or copied). */
+int sn_digests_hold_all(sn_digests *d, sn_dgen **g, sn_dside_copy side[SN_DIGEST_KINDS]);
+
+/* Put slots[0..n) (stored keys and numbers, as sn_digests_hold_all copied
+ * them) in d's live side map of this kind, with no hashing: only while d
+ * is unshared (sn_digests_restore). SN_OK or SN_ENOMEM. */
+int sn_digests_put_side(sn_digests *d, int kind, const sn_dslot *slots, size_t n);
 
 /* Make g (refs 1) the generation of d, which must be new and unshared. */
 void sn_digests_install(sn_digests *d, sn_dgen *g);

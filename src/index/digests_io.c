@@ -18,16 +18,18 @@
  *   tables  per kind (SHA-256, MD5, SM3), when count > 0: first[(1 << k)
  *           + 1] (u32), then the count entries of `bits` bits packed
  *           (sn_dgen_ents_bytes), zero-padded to a multiple of 8 bytes
- *   extra   how many (u64), then the numbers (u64 each) of the side maps,
- *           frozen and live: those added since the last merge
- * The tables and the side maps' numbers are taken at one instant
+ *   side    per kind: how many (u64), then the entries of its side maps,
+ *           frozen and live (the numbers added since the last merge), as
+ *           a side map holds them: stored key and number (u64 each)
+ * The tables and the side maps are taken at one instant
  * (sn_digests_hold_all), after the snapshot has copied every block of the
  * states: a state was put after its number's digests (digests.h), so every
- * number of the saved states is in the tables or the extra numbers, and a
- * load adds the extra ones (hashing those only) without looking at the
- * states at all. (Before format 5 the side maps were not saved and a load
- * found the states' numbers the tables lacked by marking every SHA-256
- * position in a bitmap: 1.4 s of a 3.3 s load at 100M numbers.)
+ * number of the saved states is in the tables or the side maps, and a load
+ * puts the side maps' entries back as they were, with no hashing and
+ * without looking at the states at all. (Before format 5 the side maps
+ * were not saved and a load found the states' numbers the tables lacked
+ * by marking every SHA-256 position in a bitmap, 1.4 s of a 3.3 s load at
+ * 100M numbers, then hashed those: up to 1/16 of the tables.)
  * Checked at load, what a lookup relies on: the shape is what
  * sn_dgen_shape gives for count and nids; bucket offsets run from 0 to
  * count without going back; every entry's position is one of the ids'
@@ -83,9 +85,8 @@ static int put_table(const sn_dtable *t, int (*put)(void *, const void *, size_t
 int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t len), void *ctx)
 {
     sn_dgen *g;
-    uint64_t *extra;
-    size_t n;
-    if (sn_digests_hold_all(d, &g, &extra, &n) != SN_OK)
+    sn_dside_copy side[SN_DIGEST_KINDS];
+    if (sn_digests_hold_all(d, &g, side) != SN_OK)
         return SN_ENOMEM;
     saved_header h = {0};
     if (g != NULL && g->count > 0)
@@ -96,13 +97,15 @@ int sn_digests_save(sn_digests *d, int (*put)(void *ctx, const void *p, size_t l
         rc = put(ctx, g->ids, g->nids * sizeof(uint64_t));
     for (int k = 0; k < SN_DIGEST_KINDS && rc == 0 && h.count > 0; k++)
         rc = put_table(&g->t[k], put, ctx);
-    uint64_t count = n;
-    if (rc == 0)
-        rc = put(ctx, &count, sizeof(count));
-    if (rc == 0 && n > 0)
-        rc = put(ctx, extra, n * sizeof(*extra));
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        uint64_t count = side[k].n;
+        if (rc == 0)
+            rc = put(ctx, &count, sizeof(count));
+        if (rc == 0 && count > 0) /* sn_dslot: key, number (u64 each), no padding */
+            rc = put(ctx, side[k].slots, side[k].n * sizeof(sn_dslot));
+        free(side[k].slots);
+    }
     sn_digests_let_go(d, g);
-    free(extra);
     return rc;
 }
 
@@ -201,28 +204,35 @@ static int check_positions(const sn_dgen *g)
     return rc;
 }
 
-/* The numbers saved after the tables, at p[at..len): a count, then that
- * many, to the part's end; *extra a copy (they may be 4-aligned only). */
-static int read_extra(const uint8_t *p, size_t len, size_t at, uint64_t **extra, size_t *n)
+/* The side maps saved after the tables, from p[*at..len): per kind a
+ * count, then that many entries (stored key, never 0, and number, u64
+ * each); side[kind] a copy (they may be 4-aligned only). */
+static int read_side(const uint8_t *p, size_t len, size_t *at, sn_dside_copy side[SN_DIGEST_KINDS])
 {
-    uint64_t count;
-    if (len - at < sizeof(count))
-        return SN_EINVAL;
-    memcpy(&count, p + at, sizeof(count));
-    at += sizeof(count);
-    if (count > (len - at) / sizeof(uint64_t) || at + count * sizeof(uint64_t) != len)
-        return SN_EINVAL;
-    if ((*extra = malloc((size_t)count * sizeof(uint64_t) + 1)) == NULL)
-        return SN_ENOMEM;
-    memcpy(*extra, p + at, (size_t)count * sizeof(uint64_t));
-    *n = (size_t)count;
-    return SN_OK;
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        uint64_t count;
+        if (len - *at < sizeof(count))
+            return SN_EINVAL;
+        memcpy(&count, p + *at, sizeof(count));
+        *at += sizeof(count);
+        if (count > (len - *at) / sizeof(sn_dslot))
+            return SN_EINVAL;
+        if ((side[k].slots = malloc((size_t)count * sizeof(sn_dslot) + 1)) == NULL)
+            return SN_ENOMEM;
+        side[k].n = (size_t)count;
+        memcpy(side[k].slots, p + *at, side[k].n * sizeof(sn_dslot));
+        *at += side[k].n * sizeof(sn_dslot);
+        for (size_t i = 0; i < side[k].n; i++)
+            if (side[k].slots[i].key == 0)
+                return SN_EINVAL;
+    }
+    return *at == len ? SN_OK : SN_EINVAL;
 }
 
 /* The generation saved at map.base[off .. off + len), checked, in place
- * (it owns map, which goes with it), and the numbers saved after it. */
-static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out, uint64_t **extra,
-                           size_t *n)
+ * (it owns map, which goes with it), and the side maps saved after it. */
+static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out,
+                           sn_dside_copy side[SN_DIGEST_KINDS])
 {
     sn_dgen *g = calloc(1, sizeof(*g));
     if (g == NULL) {
@@ -242,7 +252,7 @@ static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out
     if (rc == SN_OK)
         rc = check_positions(g);
     if (rc == SN_OK)
-        rc = read_extra(p, len, at, extra, n);
+        rc = read_side(p, len, &at, side);
     if (rc != SN_OK) {
         sn_dgen_free(g); /* and its mapping */
         return rc;
@@ -255,13 +265,14 @@ static int read_generation(sn_mapping map, size_t off, size_t len, sn_dgen **out
 int sn_digests_restore(sn_digests *d, sn_mapping map, size_t off, size_t len)
 {
     sn_dgen *g = NULL;
-    uint64_t *extra = NULL;
-    size_t n = 0;
-    int rc = read_generation(map, off, len, &g, &extra, &n);
-    if (rc != SN_OK)
-        return rc;
-    sn_digests_install(d, g);
-    rc = n > 0 ? sn_digests_add(d, extra, n) : SN_OK;
-    free(extra);
+    sn_dside_copy side[SN_DIGEST_KINDS] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    int rc = read_generation(map, off, len, &g, side);
+    if (rc == SN_OK)
+        sn_digests_install(d, g);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++) {
+        if (rc == SN_OK)
+            rc = sn_digests_put_side(d, k, side[k].slots, side[k].n);
+        free(side[k].slots);
+    }
     return rc;
 }

@@ -123,3 +123,10 @@ void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n)
         if (s->slots[i].key != 0)
             out[(*n)++] = s->slots[i].number;
 }
+
+void sn_side_slots(const sn_dside *s, sn_dslot *out, size_t *n)
+{
+    for (size_t i = 0; s->slots != NULL && i <= s->mask; i++)
+        if (s->slots[i].key != 0)
+            out[(*n)++] = s->slots[i];
+}

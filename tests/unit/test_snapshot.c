@@ -452,6 +452,38 @@ static void digest_tables_load_back_to_the_same_lookups(void **state)
     sn_numindex_free(back);
 }
 
+/* The side maps are saved after the tables, each kind's entries (key,
+ * number) after its count: a load puts them back as they were. A key 0
+ * (never stored) or a count past the part is refused. */
+static void saved_side_maps_are_checked(void **state)
+{
+    char err[SN_ERRMSG_MAX];
+    (void)state;
+    sn_numindex *ix = filled_and_added();
+    assert_int_equal(sn_snapshot_write(path, ix, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
+    sn_numindex_free(ix);
+    uint8_t *all, *bad;
+    size_t size = read_all(&all), sm3 = size - 40 - EXTRA * 16; /* SM3's entries end the part */
+    uint64_t count, key = 0, big = UINT64_MAX / 16;
+    memcpy(&count, all + sm3 - 8, 8);
+    assert_int_equal(count, EXTRA);
+    assert_non_null(bad = malloc(size));
+    for (int how = 0; how < 2; how++) {
+        memcpy(bad, all, size);
+        if (how == 0)
+            memcpy(bad + sm3 + 16 * 9, &key, 8); /* the tenth entry's key */
+        else
+            memcpy(bad + sm3 - 8, &big, 8);
+        write_all(bad, size);
+        assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
+        assert_non_null(strstr(err, "digest tables"));
+    }
+    write_all(all, size); /* as written: loads */
+    assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_OK);
+    free(bad);
+    free(all);
+}
+
 /* Where the digest part of all[0..size) starts, and its header's fields. */
 typedef struct {
     size_t at, first, ents; /* the part; SHA-256's offsets and entries */
@@ -813,6 +845,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tables_are_served_from_the_file_until_a_merge, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(padding_before_the_tables_is_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(saved_side_maps_are_checked, setup, teardown),
     };
     return sn_run_tests(tests);
 }
