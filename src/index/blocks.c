@@ -23,7 +23,7 @@
 #define DIR_SHARD_BITS 6
 #define DIR_SHARDS (1u << DIR_SHARD_BITS)
 #define DIR_INITIAL 64 /* directory slots a shard starts with */
-#define GROW_MIN 16    /* entries a block grows by at least */
+#define GROW_MIN 16    /* entries a block grows by at least, once it has that many */
 
 /* The packed state (numindex.c): status in bits 0-2, first-is-activation
  * in bit 3, then three 20-bit days (0: none; 1: 1900-01-01). */
@@ -300,7 +300,11 @@ static int block_reserve(dir_shard *s, block **slot)
     block *bk = *slot;
     if (bk->n < bk->cap)
         return SN_OK;
-    uint32_t cap = bk->cap + bk->cap / 8u + GROW_MIN;
+    /* a small block doubles (1, 2, 4, ...): most blocks of a thin spread
+     * hold a number or two, and a load trims a block to its count, which
+     * left a hole of up to GROW_MIN entries beside each in the heap */
+    uint32_t cap =
+        bk->cap < GROW_MIN ? (bk->cap == 0 ? 1u : bk->cap * 2u) : bk->cap + bk->cap / 8u + GROW_MIN;
     if (cap > SN_BLOCK_NUMBERS)
         cap = SN_BLOCK_NUMBERS;
     size_t before = block_bytes(bk);
