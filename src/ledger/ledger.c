@@ -229,13 +229,13 @@ int sn_ledger_apply_in_tx(sn_store *s, const sn_log_event *items, size_t n, sn_l
         goto out;
     for (size_t i = 0, k = 0; i < n; k++) {
         sn_number_state *st = &states[k];
-        int dirty = 0;
+        int dirty = 0, fresh = st->events == 0; /* no row for it yet */
         size_t j = i;
         for (; j < n && items[j].ev.number == items[i].ev.number; j++)
             if ((rc = apply_one(s, rules, guard, st, &items[j], rep, &dirty, err, errlen)) != SN_OK)
                 goto out;
         if (dirty) {
-            if ((rc = sn_store_put_state(s, st, err, errlen)) != SN_OK)
+            if ((rc = sn_store_put_state(s, st, fresh, err, errlen)) != SN_OK)
                 goto out;
             if (changed != NULL)
                 changed[(*nchanged)++] = *st;

@@ -40,9 +40,9 @@ int sn_store_get_states(sn_store *s, const sn_number *numbers, size_t n, sn_numb
     return s->be->log->get_states(s, numbers, n, out, err, errlen);
 }
 
-int sn_store_put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen)
+int sn_store_put_state(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen)
 {
-    return s->be->log->put_state(s, st, err, errlen);
+    return s->be->log->put_state(s, st, fresh, err, errlen);
 }
 
 /* Make the backend's buffered log writes visible to SQL on the log tables. */

@@ -44,7 +44,7 @@ typedef struct {
     int (*get_state)(sn_store *s, sn_number n, sn_number_state *out, char *err, size_t errlen);
     int (*get_states)(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
                       char *err, size_t errlen);
-    int (*put_state)(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
+    int (*put_state)(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen);
     int (*find_event)(sn_store *s, const sn_log_event *e, int *found, char *err, size_t errlen);
     int (*append_event)(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
                         size_t errlen);
@@ -84,8 +84,10 @@ int sn_store_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err
 int sn_store_get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
                         char *err, size_t errlen);
 
-/* Insert or replace a number's state (inside a transaction). */
-int sn_store_put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen);
+/* Write a number's state (inside a transaction): fresh when the store held
+ * none for it (its state as read had no events), so the row is new; else
+ * the row is there and is updated (SN_ESTORE when it is not). */
+int sn_store_put_state(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen);
 
 /* Is an event identical to e already logged: same number, kind and time, and
  * the same event id when both have one? Sets *found to 0 or 1. */

@@ -215,10 +215,63 @@ static void reads_close_and_far_numbers_alike(void **state)
     sn_ledger_report_free(&rep);
 }
 
+static int count_change(void *ctx, const sn_number_state *st, uint64_t seq)
+{
+    (void)st;
+    (void)seq;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* A number's first state is a new row, a later one updates that row and
+ * takes a new change number (one row per number in the changes after);
+ * an update of a row that is not there fails and writes nothing. */
+static void states_are_inserted_then_updated(void **state)
+{
+    fixture *f = *state;
+    sn_ledger_report rep = {0};
+    sn_log_event first[] = {ev(7, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL)};
+    sn_log_event later[] = {ev(7, SN_EV_SUSPEND, 2024, 2, 1, 0, NULL),
+                            ev(8, SN_EV_ACTIVATE, 2024, 2, 1, 1, NULL)};
+    uint64_t seq0 = 0, seq1 = 0, seq2 = 0;
+    assert_int_equal(sn_store_change_cursor(f->store, &seq0, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, first, 1, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
+    assert_int_equal(sn_store_change_cursor(f->store, &seq1, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_ledger_apply(f->store, later, 2, &rep, NULL, NULL, NULL, err, sizeof(err)),
+                     SN_OK);
+    assert_int_equal(rep.applied, 3);
+    assert_int_equal(sn_store_change_cursor(f->store, &seq2, err, sizeof(err)), SN_OK);
+    assert_int_equal(seq1, seq0 + 1);
+    assert_int_equal(seq2, seq1 + 2);
+    int rows = 0;
+    assert_int_equal(
+        sn_store_changes_after(f->store, 0, 100, count_change, &rows, err, sizeof(err)), SN_OK);
+    assert_int_equal(rows, 2); /* numbers 7 and 8, each once */
+    sn_number_state st;
+    assert_int_equal(sn_store_get_state(f->store, 7, &st, err, sizeof(err)), SN_OK);
+    assert_int_equal(st.status, SN_ST_SUSPENDED);
+    assert_int_equal(st.events, 2);
+
+    sn_number_state absent;
+    assert_int_equal(sn_store_get_state(f->store, 9, &absent, err, sizeof(err)), SN_OK);
+    absent.events = 1;
+    absent.status = SN_ST_ACTIVE;
+    assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_put_state(f->store, &absent, 0, err, sizeof(err)), SN_ESTORE);
+    assert_non_null(strstr(err, "no row"));
+    assert_int_equal(sn_store_put_state(f->store, &st, 1, err, sizeof(err)), SN_ESTORE);
+    sn_store_rollback(f->store);
+    assert_int_equal(sn_store_get_state(f->store, 9, &absent, err, sizeof(err)), SN_OK);
+    assert_int_equal(absent.events, 0);
+    sn_ledger_report_free(&rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(applies_per_number_in_time_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(states_are_inserted_then_updated, setup, teardown),
         cmocka_unit_test_setup_teardown(reads_close_and_far_numbers_alike, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_and_observer, setup, teardown),

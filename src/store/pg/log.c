@@ -127,9 +127,11 @@ static int get_states(sn_store *base, const sn_number *numbers, size_t n, sn_num
     return rc;
 }
 
-static int put_state(sn_store *base, const sn_number_state *st, char *err, size_t errlen)
+/* The buffer tells new rows from old by itself (pg_buffer_state). */
+static int put_state(sn_store *base, const sn_number_state *st, int fresh, char *err, size_t errlen)
 {
     pg_store *s = pg_of(base);
+    (void)fresh;
     int own, rc = pg_own_begin(s, &own, err, errlen);
     if (rc == SN_OK)
         rc = pg_buffer_state(s, st, err, errlen);

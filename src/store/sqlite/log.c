@@ -23,8 +23,15 @@
 #define STATE_SQL "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers "
 static const char state_range_sql[] = STATE_SQL "WHERE number BETWEEN $1 AND $2 ORDER BY number";
 static const char scan_states_sql[] = STATE_SQL "ORDER BY number";
-static const char put_state_sql[] = "INSERT OR REPLACE INTO numbers(number, " SN_STORE_STATE_COLUMNS
-                                    ", seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/* A new row is inserted and an old one updated in place: INSERT OR REPLACE
+ * would delete and insert, under a statement journal of its own. */
+static const char insert_state_sql[] =
+    "INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
+    ", seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char update_state_sql[] =
+    "UPDATE numbers SET status = $2, first_is_activation = $3, tenure = $4, carrier = $5, "
+    "events = $6, first_day = $7, last_activation_day = $8, last_cancel_day = $9, last_at = $10, "
+    "seq = $11 WHERE number = $1";
 static const char cursor_sql[] = "SELECT coalesce(max(seq), 0) FROM numbers";
 static const char changes_sql[] = "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
                                   "WHERE seq > $1 ORDER BY seq LIMIT $2";
@@ -79,17 +86,21 @@ static int get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number
     return rc;
 }
 
-static int put_state(sn_store *s, const sn_number_state *st, char *err, size_t errlen)
+static int put_state(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen)
 {
+    uint64_t changed = 0;
     if (st->number > s->max_number)
         s->max_number = st->number;
-    return sn_sql_write(s, put_state_sql,
-                        SQL_ARGS(SQL_INT(st->number), SQL_INT(st->status),
-                                 SQL_INT(st->first_is_activation), SQL_INT(st->tenure),
-                                 SQL_INT(st->carrier), SQL_INT(st->events), SQL_INT(st->first_day),
-                                 SQL_INT(st->last_activation_day), SQL_INT(st->last_cancel_day),
-                                 SQL_INT(st->last_at), SQL_INT(++sq_of(s)->seq)),
-                        NULL, "write state", err, errlen);
+    int rc = sn_sql_write(
+        s, fresh ? insert_state_sql : update_state_sql,
+        SQL_ARGS(SQL_INT(st->number), SQL_INT(st->status), SQL_INT(st->first_is_activation),
+                 SQL_INT(st->tenure), SQL_INT(st->carrier), SQL_INT(st->events),
+                 SQL_INT(st->first_day), SQL_INT(st->last_activation_day),
+                 SQL_INT(st->last_cancel_day), SQL_INT(st->last_at), SQL_INT(++sq_of(s)->seq)),
+        &changed, "write state", err, errlen);
+    if (rc == SN_OK && changed != 1)
+        return sn_fail(err, errlen, SN_ESTORE, "write state: no row for a number with events");
+    return rc;
 }
 
 static int append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, char *err,
