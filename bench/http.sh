@@ -46,8 +46,8 @@
 #     requests/s x 1000 (goal >= 200K/s). GET /healthz must have grown by the
 #     events of the answered requests (plus at most those still in flight).
 #     Its baseline, run first: bench/raw_events.c, the two rows a new
-#     activation adds (log and state, the store's tables and statements)
-#     inserted by SQLite alone on one thread, 8000 per transaction (the most
+#     activation adds (log and state with its change number, the store's
+#     tables, indexes and statements) inserted by SQLite alone on one thread, 8000 per transaction (the most
 #     the writer groups from 8 connections of 1000), 2,000,000 events into a
 #     new database in the work dir; the ratio is printed.
 #  5. Checks and events at once (--threads 2): the CAMARA run of 1 (wrk

@@ -1,7 +1,8 @@
 /*
  * raw_events.c - the SQLite baseline for the events run of bench/http.sh:
  * the rows one new activation adds to the store (a log row in `events`, a
- * state row in `numbers`, the store's own table shapes, keys and insert
+ * state row in `numbers` with its change number and that number's index
+ * entry, the store's own table shapes, keys, indexes and insert
  * statements), inserted as fast as SQLite allows, PER_TX events per
  * transaction, with the store's pragmas (WAL, synchronous=FULL, the same
  * page cache). No HTTP, no JSON, no rules, no index, no notices: the least
@@ -28,7 +29,8 @@ static const char schema[] =
     "CREATE TABLE numbers(number INTEGER PRIMARY KEY, status INTEGER NOT NULL,"
     " first_is_activation INTEGER NOT NULL, tenure INTEGER NOT NULL, carrier INTEGER NOT NULL,"
     " events INTEGER NOT NULL, first_day INTEGER NOT NULL, last_activation_day INTEGER NOT NULL,"
-    " last_cancel_day INTEGER NOT NULL, last_at INTEGER NOT NULL);";
+    " last_cancel_day INTEGER NOT NULL, last_at INTEGER NOT NULL, seq INTEGER NOT NULL);"
+    "CREATE INDEX numbers_seq ON numbers(seq);";
 
 static double now_s(void)
 {
@@ -70,9 +72,10 @@ int main(int argc, char **argv)
                            "VALUES (?1, ?2, 1, 1, NULL, NULL, 0)",
                            -1, &log, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO numbers(number, status, first_is_activation, "
+                           "INSERT INTO numbers(number, status, first_is_activation, "
                            "tenure, carrier, events, first_day, last_activation_day, "
-                           "last_cancel_day, last_at) VALUES (?1, 1, 1, 1, 1, 1, ?2, ?2, 0, ?3)",
+                           "last_cancel_day, last_at, seq) VALUES (?1, 1, 1, 1, 1, 1, ?2, ?2, 0, "
+                           "?3, ?4)",
                            -1, &state, NULL) != SQLITE_OK) {
         fprintf(stderr, "raw_events: %s: %s\n", argv[1], db ? sqlite3_errmsg(db) : "out of memory");
         goto out;
@@ -88,6 +91,7 @@ int main(int argc, char **argv)
         sqlite3_bind_int64(state, 1, number);
         sqlite3_bind_int64(state, 2, at / 86400);
         sqlite3_bind_int64(state, 3, at);
+        sqlite3_bind_int64(state, 4, i + 1); /* the change number */
         if (step(db, log) || step(db, state))
             goto out;
         if ((i + 1) % per_tx == 0 || i + 1 == events)
