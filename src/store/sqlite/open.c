@@ -89,6 +89,7 @@
 #include "store/sqlite/sqlite.h"
 
 #include "core/errors.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,10 +98,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SCHEMA_VERSION 12
-#define BUSY_TIMEOUT_MS 10000
+#define BUSY_FIRST_US 50 /* the first sleep before trying the write lock again; each doubles */
+#define BUSY_MAX_US 1000 /* up to this */
 #define CACHE_KIB 131072
 
 static const char schema_sql[] =
@@ -364,11 +367,31 @@ static int open_schema(sqlite_store *s, const sn_rules *rules, char *err, size_t
  * text, a webhook secret sealed over its clear value) is zeroed in the page
  * written anyway, at no extra I/O (import speed measured unchanged), so it
  * leaves the file once the WAL is checkpointed. */
+/* SQLite's handler: another handle holds the write lock (the writer, the
+ * audit thread, a CLI command). sqlite3_busy_timeout would sleep 1, 2, 5,
+ * 10, 15, 20, 25 ms... between tries, so a lock held for one commit (a few
+ * ms) could cost the waiter 20 ms, and the writer and the audit thread take
+ * turns all the time; here the sleeps start at BUSY_FIRST_US and stop
+ * growing at BUSY_MAX_US, until SN_SQLITE_BUSY_TIMEOUT_MS have passed (then SQLITE_BUSY). */
+static int busy_wait(void *ctx, int tries)
+{
+    sqlite_store *s = ctx;
+    int64_t now = sn_monotonic_us();
+    if (tries == 0)
+        s->busy_since = now;
+    if (now - s->busy_since >= (int64_t)SN_SQLITE_BUSY_TIMEOUT_MS * 1000)
+        return 0;
+    long us = tries < 5 ? BUSY_FIRST_US << tries : BUSY_MAX_US;
+    struct timespec pause = {0, (us < BUSY_MAX_US ? us : BUSY_MAX_US) * 1000};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
 static int configure(sqlite_store *s, char *err, size_t errlen)
 {
     char sql[128];
     int rc;
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     snprintf(sql, sizeof(sql),
              "PRAGMA cache_size = -%d; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = FAST;",
              CACHE_KIB);

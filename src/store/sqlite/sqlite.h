@@ -24,12 +24,16 @@
 
 #define SN_STORE_FILE_MODE 0600 /* a new store file, and so its -wal and -shm */
 #define SQ_CACHE_SLOTS 256      /* statements cached per handle: more than the backend has */
+/* How long a handle waits for another's write lock before "database is
+ * locked" (open.c's busy handler). */
+#define SN_SQLITE_BUSY_TIMEOUT_MS 10000
 
 typedef struct {
     struct sn_store base;
     sqlite3 *db;
     uint64_t seq;       /* in a write transaction: the last change number taken (log.c) */
     uint64_t seq_begin; /* the highest change number when it began */
+    int64_t busy_since; /* when the current wait for the write lock began (open.c) */
     struct {
         const char *sql;
         sqlite3_stmt *q;
