@@ -712,6 +712,7 @@ static void *merge_main(void *arg)
 {
     sn_digests *d = arg;
     int frozen_pending = 0;
+    sn_thread_name("sn-digests"); /* else the publisher's name, which started it */
     pthread_mutex_lock(&d->lock);
     while (!d->stopping) {
         if (!d->asked) {
