@@ -84,9 +84,10 @@ int sn_store_get_state(sn_store *s, sn_number n, sn_number_state *out, char *err
 int sn_store_get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number_state *out,
                         char *err, size_t errlen);
 
-/* Write a number's state (inside a transaction): fresh when the store held
- * none for it (its state as read had no events), so the row is new; else
- * the row is there and is updated (SN_ESTORE when it is not). */
+/* Write a number's state (inside a transaction). fresh: the store held no
+ * state for it (the state as read had no events), so its row is inserted
+ * (SN_ESTORE when one is there); else its row is updated (SN_ESTORE when
+ * none is). */
 int sn_store_put_state(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen);
 
 /* Is an event identical to e already logged: same number, kind and time, and

@@ -6,7 +6,8 @@
  * Durability: journal_mode=WAL with synchronous=FULL (open.c), so a commit
  * that returned has been fsynced to the WAL (survives kill -9 and power
  * loss). Writers take the lock at BEGIN IMMEDIATE, so a transaction never
- * fails half-way for lack of a lock; busy_timeout waits for another writer.
+ * fails half-way for lack of a lock; the busy handler (open.c) waits for
+ * another writer, up to SN_SQLITE_BUSY_TIMEOUT_MS.
  */
 #include "store/sqlite/sqlite.h"
 

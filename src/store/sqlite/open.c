@@ -363,16 +363,13 @@ static int open_schema(sqlite_store *s, const sn_rules *rules, char *err, size_t
     return load_rules(s, err, errlen);
 }
 
-/* secure_delete = FAST: what a write frees in a page (an erased code's
- * text, a webhook secret sealed over its clear value) is zeroed in the page
- * written anyway, at no extra I/O (import speed measured unchanged), so it
- * leaves the file once the WAL is checkpointed. */
-/* SQLite's handler: another handle holds the write lock (the writer, the
- * audit thread, a CLI command). sqlite3_busy_timeout would sleep 1, 2, 5,
- * 10, 15, 20, 25 ms... between tries, so a lock held for one commit (a few
- * ms) could cost the waiter 20 ms, and the writer and the audit thread take
- * turns all the time; here the sleeps start at BUSY_FIRST_US and stop
- * growing at BUSY_MAX_US, until SN_SQLITE_BUSY_TIMEOUT_MS have passed (then SQLITE_BUSY). */
+/* SQLite's busy handler: another handle holds the write lock (the writer,
+ * the audit thread, a CLI command). sqlite3_busy_timeout would sleep 1, 2,
+ * 5, 10, 15, 20, 25 ms... between tries, so a lock held for one commit (a
+ * few ms) could cost the waiter 20, and the writer and the audit thread
+ * take turns all the time. Here the sleeps start at BUSY_FIRST_US and
+ * double up to BUSY_MAX_US, until SN_SQLITE_BUSY_TIMEOUT_MS have passed
+ * since the first try (then SQLITE_BUSY: "database is locked"). */
 static int busy_wait(void *ctx, int tries)
 {
     sqlite_store *s = ctx;
@@ -381,12 +378,16 @@ static int busy_wait(void *ctx, int tries)
         s->busy_since = now;
     if (now - s->busy_since >= (int64_t)SN_SQLITE_BUSY_TIMEOUT_MS * 1000)
         return 0;
-    long us = tries < 5 ? BUSY_FIRST_US << tries : BUSY_MAX_US;
-    struct timespec pause = {0, (us < BUSY_MAX_US ? us : BUSY_MAX_US) * 1000};
+    long us = tries < 5 ? (long)BUSY_FIRST_US << tries : BUSY_MAX_US; /* 50 << 4 < 1000 */
+    struct timespec pause = {0, us * 1000};
     nanosleep(&pause, NULL);
     return 1;
 }
 
+/* secure_delete = FAST: what a write frees in a page (an erased code's
+ * text, a webhook secret sealed over its clear value) is zeroed in the page
+ * written anyway, at no extra I/O (import speed measured unchanged), so it
+ * leaves the file once the WAL is checkpointed. */
 static int configure(sqlite_store *s, char *err, size_t errlen)
 {
     char sql[128];
