@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/thread.h"
 
 #include <cjose/cjose.h>
@@ -27,6 +28,8 @@ struct sn_jwks {
     atomic_int refs;
     uint64_t generation; /* unique to this set in the process */
     size_t n;
+    size_t unusable;                  /* keys of a kept kind that could not be kept */
+    char unusable_why[SN_ERRMSG_MAX]; /* the first of them, and why */
     sn_jwk keys[SN_OAUTH_JWKS_MAX_KEYS];
 };
 
@@ -59,24 +62,52 @@ static int key_alg(json_t *k)
     return a;
 }
 
+#define SN_STR_(x) #x
+#define SN_XSTR(x) SN_STR_(x) /* a limit's value as a string literal */
+
+/* Count key k of a kept kind as unusable, remembering the first. */
+static void unusable(sn_jwks *set, const char *kid, const char *why)
+{
+    if (set->unusable++ == 0)
+        snprintf(set->unusable_why, sizeof(set->unusable_why), "the key %s%.*s%s %s",
+                 kid != NULL ? "\"" : "", kid != NULL ? SN_OAUTH_KID_MAX : 0,
+                 kid != NULL ? kid : "", kid != NULL ? "\"" : "without a kid", why);
+}
+
 /* Keep key k in set when it is one of ours and imports. */
 static void keep_key(sn_jwks *set, json_t *k)
 {
     const char *kid = json_string_value(json_object_get(k, "kid"));
     int alg = key_alg(k);
     cjose_err cerr;
-    if (alg == 0 || set->n == SN_OAUTH_JWKS_MAX_KEYS ||
-        (kid != NULL && strlen(kid) > SN_OAUTH_KID_MAX))
+    if (alg == 0)
         return;
+    if (set->n == SN_OAUTH_JWKS_MAX_KEYS) {
+        unusable(set, kid, "is past the most keys kept (" SN_XSTR(SN_OAUTH_JWKS_MAX_KEYS) ")");
+        return;
+    }
+    if (kid != NULL && strlen(kid) > SN_OAUTH_KID_MAX) {
+        unusable(set, kid, "has a kid longer than " SN_XSTR(SN_OAUTH_KID_MAX) " bytes");
+        return;
+    }
     /* only the public members: a private "d" must not make it a signing key */
     json_t *pub = json_deep_copy(k);
-    if (pub == NULL)
+    if (pub == NULL) {
+        unusable(set, kid, "could not be copied (out of memory)");
         return;
+    }
     json_object_del(pub, "d");
     cjose_jwk_t *jwk = cjose_jwk_import_json((cjose_header_t *)pub, &cerr);
     json_decref(pub);
-    if (jwk == NULL)
+    if (jwk == NULL) {
+        /* RFC 7518 6.2.1.2: an EC coordinate is the curve's full size (32
+         * bytes on P-256), leading zero bytes kept; a shorter one is refused */
+        unusable(set, kid,
+                 alg == SN_JWK_ES256 ? "does not import (an EC P-256 key needs \"x\" and \"y\" of "
+                                       "32 bytes each, leading zeros kept)"
+                                     : "does not import (an RSA key needs \"n\" and \"e\")");
         return;
+    }
     sn_jwk *e = &set->keys[set->n++];
     snprintf(e->kid, sizeof(e->kid), "%s", kid != NULL ? kid : "");
     e->alg = alg;
@@ -104,9 +135,13 @@ int sn_jwks_parse(const char *doc, size_t len, sn_jwks **out, char *err, size_t 
         keep_key(set, json_array_get(keys, i));
     json_decref(root);
     if (set->n == 0) {
+        int rc =
+            set->unusable > 0
+                ? sn_fail(err, errlen, SN_EINVAL, "the JWK Set keeps no key: %s", set->unusable_why)
+                : sn_fail(err, errlen, SN_EINVAL,
+                          "the JWK Set has no RSA or EC P-256 signing key (RS256, ES256)");
         free(set);
-        return sn_fail(err, errlen, SN_EINVAL,
-                       "the JWK Set has no RSA or EC P-256 signing key (RS256, ES256)");
+        return rc;
     }
     *out = set;
     return SN_OK;
@@ -120,6 +155,12 @@ const sn_jwk *sn_jwks_find(const sn_jwks *set, const char *kid)
         if (strcmp(set->keys[i].kid, kid) == 0)
             return &set->keys[i];
     return NULL;
+}
+
+size_t sn_jwks_unusable(const sn_jwks *set, const char **why)
+{
+    *why = set->unusable > 0 ? set->unusable_why : "";
+    return set->unusable;
 }
 
 uint64_t sn_jwks_generation(const sn_jwks *set)
@@ -238,6 +279,13 @@ static int load_set(const char *where, sn_jwks **out, char *err, size_t errlen)
         (rc = sn_jwks_parse(b.buf ? b.buf : "", b.len, out, why, sizeof(why))) != SN_OK)
         sn_fail(err, errlen, rc, "%s: %s", where, why);
     free(b.buf);
+    const char *first;
+    size_t skipped = rc == SN_OK ? sn_jwks_unusable(*out, &first) : 0;
+    if (skipped > 0)
+        sn_log(SN_LOG_WARN,
+               "the JWK Set %s: %zu signing key%s not kept, the first: %s "
+               "(tokens naming it are refused)",
+               where, skipped, skipped == 1 ? "" : "s", first);
     return rc;
 }
 
@@ -247,8 +295,7 @@ static void refresh(sn_jwks_source *src)
     char err[SN_ERRMSG_MAX];
     sn_jwks *set = NULL, *old;
     if (load_set(src->url, &set, err, sizeof(err)) != SN_OK) {
-        fprintf(stderr, "secondnum serve: refreshing the JWK Set: %s (keeping the loaded one)\n",
-                err);
+        sn_log(SN_LOG_WARN, "refreshing the JWK Set: %s (keeping the loaded one)", err);
         return;
     }
     pthread_mutex_lock(&src->lock);

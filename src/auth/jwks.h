@@ -18,8 +18,11 @@
  *
  * Only signing keys of the two algorithms accepted are kept: RSA keys
  * (RS256) and EC keys on P-256 (ES256); a key whose "use" is not "sig" or
- * whose "alg" names another algorithm is skipped. A set with no such key
- * is refused.
+ * whose "alg" names another algorithm is skipped. A key of those kinds
+ * that cannot be kept (an EC coordinate shorter than the curve's size, a
+ * kid longer than SN_OAUTH_KID_MAX) is counted and logged as a warning at
+ * each load, so that a token naming it is not a mystery. A set with no key
+ * kept is refused.
  */
 #ifndef SN_AUTH_JWKS_H
 #define SN_AUTH_JWKS_H
@@ -53,6 +56,11 @@ int sn_jwks_parse(const char *doc, size_t len, sn_jwks **out, char *err, size_t 
 /* The key named kid, or, for kid NULL, the set's only key (NULL when the
  * set has several); NULL when there is none. */
 const sn_jwk *sn_jwks_find(const sn_jwks *set, const char *kid);
+
+/* How many keys of a kept kind (RSA, EC P-256, for signing) the set could
+ * not keep (malformed, a kid too long, past SN_OAUTH_JWKS_MAX_KEYS), and in
+ * *why the first of them and the reason (valid while the set is). */
+size_t sn_jwks_unusable(const sn_jwks *set, const char **why);
 
 /* A number no other set of the process has (a cache of verified tokens
  * keyed by it never outlives the set that verified them). */

@@ -39,10 +39,15 @@ class Issuer:
         self.ec = ec.generate_private_key(ec.SECP256R1())
         self.outsider = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.jwks_path = os.path.join(directory, "jwks.json")
+        rs = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.rsa.public_key()))
+        rs.pop("key_ops", None)
+        # the EC coordinates at their full 32 bytes (RFC 7518, 6.2.1.2), which
+        # serve requires: Debian's PyJWT drops leading zero bytes (one key in 128)
+        nums = self.ec.public_key().public_numbers()
+        es = {"kty": "EC", "crv": "P-256", "x": _b64(nums.x.to_bytes(32, "big")),
+              "y": _b64(nums.y.to_bytes(32, "big"))}
         keys = []
-        for kid, alg, key in (("rs-1", "RS256", self.rsa), ("ec-1", "ES256", self.ec)):
-            jwk = json.loads(jwt.algorithms.get_default_algorithms()[alg].to_jwk(key.public_key()))
-            jwk.pop("key_ops", None)
+        for kid, alg, jwk in (("rs-1", "RS256", rs), ("ec-1", "ES256", es)):
             jwk.update({"kid": kid, "alg": alg, "use": "sig"})
             keys.append(jwk)
         with open(self.jwks_path, "w") as f:

@@ -64,7 +64,7 @@ class Key:
             self.private = ec.generate_private_key(ec.SECP256R1())
             self.alg = "ES256"
             # the coordinates at their full 32 bytes (RFC 7518, 6.2.1.2):
-            # Debian's PyJWT drops leading zero bytes, about one key in 64
+            # Debian's PyJWT drops leading zero bytes, about one key in 128
             nums = self.private.public_key().public_numbers()
             self.jwk = {"kty": "EC", "crv": "P-256", "x": b64url(nums.x.to_bytes(32, "big")),
                         "y": b64url(nums.y.to_bytes(32, "big"))}
@@ -555,13 +555,20 @@ def case_serve_flags(ctx):
     eq("one flag alone", 2, p.returncode)
     assert "go together" in p.stderr, p.stderr
     bad = env.path("bad.json")
-    for doc in ("[]", '{"keys": []}', '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}', "not json"):
+    # a P-256 key whose x lost its leading zero byte (31 bytes, against RFC
+    # 7518 6.2.1.2): not kept, and the set says which key and why
+    short_x = json.dumps({"keys": [{
+        "kty": "EC", "crv": "P-256", "kid": "e31", "x": "-lxIL6wT_v7v7jUGVF-11k0_plt32a4h3AbChlFm8g",
+        "y": "364dBQX3bUTHKZDSfIIZgEbgezzEyAkLQnvrW_fctoI"}]})
+    for doc in ("[]", '{"keys": []}', '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}', "not json",
+                short_x):
         with open(bad, "w") as f:
             f.write(doc)
         p = h.run_cli("serve", "--db", env.db, "--listen", "127.0.0.1:%d" % h.free_port(),
                       *oauth_flags(bad), check=False, timeout=20)
         eq("bad set %s" % doc, 1, p.returncode)
         assert "JWK Set" in p.stderr, p.stderr
+        assert doc != short_x or '"e31"' in p.stderr and "32 bytes" in p.stderr, p.stderr
     p = h.run_cli("serve", "--db", env.db, "--listen", "127.0.0.1:%d" % h.free_port(),
                   *oauth_flags(env.path("missing.json")), check=False, timeout=20)
     eq("missing file", 1, p.returncode)
@@ -605,6 +612,10 @@ def case_limits_of_the_key_set_and_the_flags(ctx):
         expect_json(camara(c, mint("ec1", kid="k63")), 200, "the 64th key")
         expect_401(camara(c, mint("ec1", kid="k64")), "the 65th key")
         expect_401(camara(c, mint("rsa1", kid="L" * 129)), "a kid over 128 bytes")
+        # the keys not kept are said at the load, the first one named
+        warn = [x for x in s.stderr().splitlines() if "not kept" in x]
+        eq("warnings", 1, len(warn))
+        assert "2 signing keys not kept" in warn[0] and "longer than 128 bytes" in warn[0], warn
     finally:
         s.stop()
     # SN_OAUTH_CLIENT_MAX (128): a longer client_id names no client

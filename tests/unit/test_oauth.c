@@ -166,6 +166,45 @@ static void test_jwks_keeps_signing_keys(void **state)
     assert_null(set);
 }
 
+/* A P-256 public key whose x coordinate begins with a zero byte, written
+ * as some issuers do (python3-jwt 2.6's to_jwk): the zero dropped, 31 bytes,
+ * which RFC 7518 6.2.1.2 forbids. */
+#define EC_SHORT_X                                                                                 \
+    "\"x\":\"-lxIL6wT_v7v7jUGVF-11k0_plt32a4h3AbChlFm8g\",\"y\":\""                                \
+    "364dBQX3bUTHKZDSfIIZgEbgezzEyAkLQnvrW_fctoI\""
+
+static void test_jwks_counts_unusable_keys(void **state)
+{
+    (void)state;
+    char err[SN_ERRMSG_MAX];
+    const char *why = NULL;
+    sn_jwks *set = NULL;
+    static const char doc[] = "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"r\"," RSA_N "},"
+                              "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"e31\"," EC_SHORT_X "},"
+                              "{\"kty\":\"oct\",\"kid\":\"o\",\"k\":\"c2VjcmV0\"}]}";
+    assert_int_equal(sn_jwks_parse(doc, strlen(doc), &set, err, sizeof(err)), SN_OK);
+    assert_non_null(sn_jwks_find(set, "r"));
+    assert_null(sn_jwks_find(set, "e31"));
+    /* the short key is counted, the oct key (not a kind kept) is not */
+    assert_int_equal(sn_jwks_unusable(set, &why), 1);
+    assert_non_null(strstr(why, "\"e31\""));
+    assert_non_null(strstr(why, "32 bytes"));
+    sn_jwks_release(set);
+    /* a set whose every key of a kept kind is unusable says why */
+    static const char only[] =
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"e31\"," EC_SHORT_X "}]}";
+    assert_int_equal(sn_jwks_parse(only, strlen(only), &set, err, sizeof(err)), SN_EINVAL);
+    assert_null(set);
+    assert_non_null(strstr(err, "\"e31\""));
+    /* a good set has none */
+    static const char good[] =
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"e\"," EC_XY "}]}";
+    assert_int_equal(sn_jwks_parse(good, strlen(good), &set, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_jwks_unusable(set, &why), 0);
+    assert_string_equal(why, "");
+    sn_jwks_release(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_client_scopes_and_subject),
         cmocka_unit_test(test_token_shape),
         cmocka_unit_test(test_jwks_keeps_signing_keys),
+        cmocka_unit_test(test_jwks_counts_unusable_keys),
     };
     return sn_run_tests(tests);
 }
