@@ -11,7 +11,11 @@
  *     pos_bits (ordinal of the block id * SN_BLOCK_NUMBERS + the offset),
  *     then the fp_bits of the key below its top k;
  *   - k + fp_bits >= SN_RANGE_BITS, so a 20-bit prefix is decided by the
- *     stored bits alone.
+ *     stored bits alone;
+ *   - k is buckets_for(count), and fp_bits is fp_needed(k) plus 0 to
+ *     SPARE_FP_BITS: a build keeps the spare bits, and a merge past a
+ *     doubling of the buckets takes each bucket's next bit from the
+ *     fingerprint (k + fp_bits unchanged) instead of hashing every number.
  * A generation never changes once built; it is replaced whole. The side
  * maps (sidemap.c) are sharded by the key's top SHARD_BITS; a key's home slot in its
  * shard follows the key's order (keys are uniform digest bits), so the
@@ -37,8 +41,9 @@
 #include <sys/mman.h>
 
 #define SN_RANGE_BITS SN_DIGEST_RANGE_BITS
-#define MIN_FP_BITS 8                   /* fingerprint bits an entry keeps (more when k is small) */
-#define BUCKET_NUMBERS 32               /* entries a bucket holds on average, at most */
+#define MIN_FP_BITS 8     /* fingerprint bits an entry keeps (more when k is small) */
+#define SPARE_FP_BITS 1   /* more a build keeps: bucket doublings a merge makes unhashed */
+#define BUCKET_NUMBERS 32 /* entries a bucket holds on average, at most */
 #define SHARD_BITS SN_DIGEST_SHARD_BITS /* side-map shards: 64 */
 #define SHARDS (1u << SHARD_BITS)
 #define HUGE_PAGE (2u << 20) /* tables this big go on huge pages where allowed */
@@ -368,23 +373,51 @@ static unsigned bits_for(uint64_t v) /* bits to write 0..v */
     return b;
 }
 
-/* The shape of each table: bucket bits, fingerprint bits (MIN_FP_BITS,
- * more where the buckets are too few for the range check's 20 bits), entry
- * bits. An entry stays within 56 bits (sn_dgen_ent reads 8 bytes from its
- * first): at SN_DIGEST_MAX_NUMBERS a position needs at most 46 bits and
- * the fingerprint is MIN_FP_BITS; a fingerprint of more comes with fewer
- * than 2^20 numbers, whose positions need at most 34. */
-void sn_dgen_shape(generation *g, size_t n)
+/* Bucket bits for n numbers: a bucket holds BUCKET_NUMBERS at most on average. */
+static unsigned buckets_for(size_t n)
 {
-    g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
-    unsigned k = 1, fp = MIN_FP_BITS;
+    unsigned k = 1;
     while (k < 32 && ((uint64_t)BUCKET_NUMBERS << k) < n)
         k++;
-    if (k + fp < SN_RANGE_BITS)
-        fp = SN_RANGE_BITS - k;
+    return k;
+}
+
+/* Fingerprint bits a table of 2^k buckets needs: MIN_FP_BITS, more where
+ * the buckets are too few for the range check's 20 bits. */
+static unsigned fp_needed(unsigned k)
+{
+    return k + MIN_FP_BITS < SN_RANGE_BITS ? SN_RANGE_BITS - k : MIN_FP_BITS;
+}
+
+/* Every table of g shaped for n numbers over g->nids blocks: 2^k buckets,
+ * fp fingerprint bits, entries of the position's bits and those. */
+static void shape_set(generation *g, size_t n, unsigned k, unsigned fp)
+{
+    g->pos_bits = bits_for(g->nids > 0 ? g->nids * (uint64_t)SN_BLOCK_NUMBERS - 1 : 0);
     for (int i = 0; i < SN_DIGEST_KINDS; i++)
         g->t[i] = (table){.k = k, .fp_bits = fp, .bits = g->pos_bits + fp, .count = n};
     g->count = n;
+}
+
+/* The shape of a build: buckets_for(n), fp_needed(k) + SPARE_FP_BITS. An
+ * entry stays within 56 bits (sn_dgen_ent reads 8 bytes from its first):
+ * at SN_DIGEST_MAX_NUMBERS a position needs at most 46 bits and the
+ * fingerprint is MIN_FP_BITS + SPARE_FP_BITS; a fingerprint of more comes
+ * with fewer than 2^20 numbers, whose positions need at most 34. */
+void sn_dgen_shape(generation *g, size_t n)
+{
+    unsigned k = buckets_for(n);
+    shape_set(g, n, k, fp_needed(k) + SPARE_FP_BITS);
+}
+
+int sn_dgen_shape_check(generation *g, size_t n, unsigned pos_bits, unsigned k, unsigned fp,
+                        unsigned bits)
+{
+    unsigned need = fp_needed(buckets_for(n));
+    if (k != buckets_for(n) || fp < need || fp > need + SPARE_FP_BITS)
+        return SN_EINVAL;
+    shape_set(g, n, k, fp);
+    return g->pos_bits == pos_bits && g->t[0].bits == bits ? SN_OK : SN_EINVAL;
 }
 
 /* Fill table t from keys[i] (the key of the number at position pos[i]). */
@@ -559,12 +592,18 @@ static void swap_in(sn_digests *d, generation *g)
     sn_digests_let_go(d, old);
 }
 
-/* Whether generations a and b have one shape (position bits, buckets,
- * fingerprint, entry bits: every kind's are the same). */
-static int same_shape(const generation *a, const generation *b)
+/* g2's shape for n numbers grown from old's without hashing: the buckets
+ * of n, each shift = k - old's k more bucket bits taken from the top of
+ * old's fingerprints, which keep the rest; the position bits of g2's
+ * blocks. 1 when the fingerprints would fall below what k needs (then
+ * every number is hashed again, into a build's shape). */
+static int extend_shape(const generation *old, generation *g2, size_t n)
 {
-    return a->pos_bits == b->pos_bits && a->t[0].k == b->t[0].k &&
-           a->t[0].fp_bits == b->t[0].fp_bits && a->t[0].bits == b->t[0].bits;
+    unsigned k = buckets_for(n), k0 = old->t[0].k, fp0 = old->t[0].fp_bits;
+    if (k < k0 || k - k0 >= fp0 || fp0 - (k - k0) < fp_needed(k))
+        return 1;
+    shape_set(g2, n, k, fp0 - (k - k0));
+    return 0;
 }
 
 /* Count the frozen keys of this kind per bucket b of t2 into count[b]. */
@@ -580,43 +619,63 @@ static size_t count_frozen(sn_digests *d, int kind, const table *t2, uint32_t *c
     return added;
 }
 
-/* Bucket b of old's table t copied to t2 at `at`: the positions through
- * remap (old block ordinal -> new), or as they are when remap is NULL. */
-static void copy_bucket(const generation *old, const table *t, const generation *g2, table *t2,
-                        size_t b, uint32_t at, const size_t *remap)
+/* Count old's entries of table t per bucket of t2 into count[] (t2 has
+ * t->k + shift bucket bits: an entry's next ones are its fingerprint's top). */
+static void count_old(const generation *old, const table *t, const table *t2, uint32_t *count)
 {
-    uint32_t from = t->first[b], to = t->first[b + 1];
-    for (uint32_t i = from; i < to; i++) { /* entries are packed in bits: one at a time */
-        uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old);
-        if (remap != NULL)
-            p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
-        ent_set(t2, at + (i - from), (v >> old->pos_bits) << g2->pos_bits | p);
+    unsigned shift = t2->k - t->k;
+    size_t nb = (size_t)1 << t->k;
+    for (size_t b = 0; b < nb; b++) {
+        if (shift == 0) {
+            count[b] += t->first[b + 1] - t->first[b];
+            continue;
+        }
+        for (uint32_t i = t->first[b]; i < t->first[b + 1]; i++)
+            count[b << shift | sn_dgen_ent(t, i) >> (old->pos_bits + t2->fp_bits)]++;
     }
 }
 
-/* Table `kind` of g2 (old's shape): old's entries and the frozen keys of
- * that kind, bucket by bucket, with no hashing (a frozen slot holds its key). */
+/* Old's entries of table t placed in t2 at the cursors first[b2] (each
+ * moved past): the bucket and fingerprint split as t2's shape says, the
+ * positions through remap (old block ordinal -> new) when it is not NULL,
+ * repacked to g2's position bits. */
+static void copy_old(const generation *old, const table *t, const generation *g2, table *t2,
+                     const size_t *remap)
+{
+    unsigned shift = t2->k - t->k;
+    uint64_t fp_mask = (UINT64_C(1) << t2->fp_bits) - 1;
+    size_t nb = (size_t)1 << t->k;
+    for (size_t b = 0; b < nb; b++) {
+        for (uint32_t i = t->first[b]; i < t->first[b + 1]; i++) { /* packed: one at a time */
+            uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old), fp = v >> old->pos_bits;
+            if (remap != NULL)
+                p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
+            ent_set(t2, t2->first[b << shift | fp >> t2->fp_bits]++,
+                    (fp & fp_mask) << g2->pos_bits | p);
+        }
+    }
+}
+
+/* Table `kind` of g2 (extend_shape's): old's entries and the frozen keys
+ * of that kind, with no hashing (a frozen slot holds its key). */
 static int extend_table(sn_digests *d, const generation *old, generation *g2, int kind,
                         const size_t *remap)
 {
     const table *t = &old->t[kind];
     table *t2 = &g2->t[kind];
     size_t nb = (size_t)1 << t2->k;
-    uint32_t at = 0;
     t2->first = sn_dgen_alloc((nb + 1) * sizeof(*t2->first));
     if (t2->first == NULL)
         return SN_ENOMEM;
     memset(t2->first, 0, (nb + 1) * sizeof(*t2->first));
-    t2->count = t->count + count_frozen(d, kind, t2, t2->first + 1); /* first[b + 1]: b's */
+    /* first[b + 1]: bucket b's count; then first[b]: where b starts */
+    t2->count = t->count + count_frozen(d, kind, t2, t2->first + 1);
+    count_old(old, t, t2, t2->first + 1);
     if (ents_alloc(t2) == NULL)
         return SN_ENOMEM;
-    for (size_t b = 0; b < nb; b++) {
-        uint32_t olds = t->first[b + 1] - t->first[b], frozen = t2->first[b + 1];
-        copy_bucket(old, t, g2, t2, b, at, remap);
-        t2->first[b] = at + olds; /* where this bucket's frozen keys go: then its end */
-        at += olds + frozen;
-    }
-    t2->first[nb] = at;
+    for (size_t b = 0; b < nb; b++)
+        t2->first[b + 1] += t2->first[b];
+    copy_old(old, t, g2, t2, remap); /* first[b] as bucket b's cursor: then its end */
     for (unsigned i = 0; i < SHARDS; i++) {
         const side *s = &d->shards[i].frozen[kind];
         for (size_t j = 0; s->slots != NULL && j <= s->mask; j++) {
@@ -633,9 +692,8 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
 }
 
 /* The next generation from old and the frozen maps without hashing, when
- * it keeps old's shape (until the numbers pass a doubling of the buckets
- * or the blocks a power of two of positions): SN_OK, SN_ENOMEM, or 1 when
- * the shape changes (then every number is hashed again). */
+ * old's fingerprints have the bits for its buckets (extend_shape): SN_OK,
+ * SN_ENOMEM, or 1 when they do not (then every number is hashed again). */
 static int generation_extend(sn_digests *d, const generation *old, generation **out)
 {
     generation *g2 = calloc(1, sizeof(*g2));
@@ -651,9 +709,8 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
         sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
     if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
         goto out;
-    sn_dgen_shape(g2, old->count + nfz);
     rc = 1;
-    if (!same_shape(old, g2))
+    if (extend_shape(old, g2, old->count + nfz) != 0)
         goto out;
     rc = SN_ENOMEM;
     if (g2->nids != old->nids) { /* new blocks: old ordinals may move up */

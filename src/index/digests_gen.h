@@ -74,8 +74,15 @@ void sn_side_numbers(const sn_dside *s, uint64_t *out, size_t *n);
 /* Every entry of s (its stored key and number) appended to out at *n. */
 void sn_side_slots(const sn_dside *s, sn_dslot *out, size_t *n);
 
-/* The shape of each table for n numbers over g->nids blocks. */
+/* The shape of each table of a build for n numbers over g->nids blocks. */
 void sn_dgen_shape(sn_dgen *g, size_t n);
+
+/* Shape g's tables as a saved generation of n numbers says (position,
+ * fingerprint and entry bits, k): SN_OK when it is a shape digests.c makes
+ * for n numbers over g->nids blocks (a build's, or one a merge grew from a
+ * build's without hashing), else SN_EINVAL. */
+int sn_dgen_shape_check(sn_dgen *g, size_t n, unsigned pos_bits, unsigned k, unsigned fp_bits,
+                        unsigned bits);
 
 /* Memory for a table (huge pages when big), freed with free(). */
 void *sn_dgen_alloc(size_t bytes);

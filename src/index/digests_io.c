@@ -30,8 +30,8 @@
  * were not saved and a load found the states' numbers the tables lacked
  * by marking every SHA-256 position in a bitmap, 1.4 s of a 3.3 s load at
  * 100M numbers, then hashed those: up to 1/16 of the tables.)
- * Checked at load, what a lookup relies on: the shape is what
- * sn_dgen_shape gives for count and nids; bucket offsets run from 0 to
+ * Checked at load, what a lookup relies on: the shape is one digests.c
+ * makes for count and nids (sn_dgen_shape_check); bucket offsets run from 0 to
  * count without going back; every entry's position is one of the ids'
  * (ordinal < nids: a lookup reads ids[] at it); the three kinds hold the
  * same positions (the sums of the mixed positions and of their squares
@@ -133,9 +133,7 @@ static int read_shape(sn_dgen *g, uint8_t *p, size_t len, size_t *at)
     for (size_t i = 0; i < g->nids; i++)
         if ((i > 0 && g->ids[i] <= g->ids[i - 1]) || g->ids[i] > UINT64_MAX / SN_BLOCK_NUMBERS)
             return SN_EINVAL;
-    sn_dgen_shape(g, (size_t)h.count);
-    const sn_dtable *t = &g->t[0];
-    if (g->pos_bits != h.pos_bits || t->k != h.k || t->fp_bits != h.fp_bits || t->bits != h.bits)
+    if (sn_dgen_shape_check(g, (size_t)h.count, h.pos_bits, h.k, h.fp_bits, h.bits) != SN_OK)
         return SN_EINVAL;
     *at = HEADER_BYTES + g->nids * sizeof(uint64_t);
     return SN_OK;

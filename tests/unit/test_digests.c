@@ -189,6 +189,44 @@ static void merges_extend_the_table_in_place(void **state)
     free(v);
 }
 
+/* A build keeps one fingerprint bit more than its buckets need, so the
+ * first merge past a doubling of the buckets splits each bucket by that bit
+ * and hashes nothing; the next doubling hashes every number again (and
+ * keeps a spare bit anew); merges within one bucket count copy; position
+ * bits that grow repack the entries without hashing. 131,072
+ * numbers are 2^12 buckets of 32: one more doubles them. Lookups and
+ * ranges are checked after every merge. */
+static void a_doubling_of_the_buckets_is_split_not_rehashed(void **state)
+{
+    (void)state;
+    enum { N = 32 << 12, R1 = 9000, R2 = 130000, R3 = 18000, ALL = N + R1 + R2 + R3 };
+    static const size_t adds[] = {R1, R2, R3};         /* each past the mark of 1/16 */
+    static const unsigned long rehashes[] = {0, 1, 1}; /* after each merge */
+    uint64_t *v = malloc(ALL * sizeof(*v));
+    unsigned long rehashed = 99;
+    size_t upto = N;
+    assert_non_null(v);
+    /* 2,530 numbers a block: the build's 52 blocks are 520,000 positions
+     * (19 bits), the first merge's 56 pass 2^19: entries repacked too */
+    for (size_t i = 0; i < ALL; i++)
+        v[i] = BASE + (i / 2530) * 10000 + i % 2530;
+    sn_digests *d = sn_digests_new();
+    sn_digests_set_side_min(d, 1000);
+    assert_int_equal(sn_digests_build(d, v, N), SN_OK);
+    for (unsigned long round = 1; round <= 3; round++) {
+        assert_int_equal(sn_digests_add(d, v + upto, adds[round - 1]), SN_OK);
+        upto += adds[round - 1];
+        sn_digests_settle(d);
+        assert_int_equal(sn_digests_merges(d, &rehashed), round);
+        assert_int_equal(rehashed, rehashes[round - 1]);
+        assert_int_equal(sn_digests_count(d), upto);
+        all_found(d, v, upto, 7);
+        ranges_match(d, v, upto);
+    }
+    sn_digests_free(d);
+    free(v);
+}
+
 /* The merge mark is the larger of the side minimum and the table's
  * numbers / SN_DIGEST_SIDE_SHARE: 80,000 numbers and a minimum of 1,000
  * merge past 5,000 added, not at 5,000. A build past SN_DIGEST_MAX_NUMBERS
@@ -365,6 +403,7 @@ int main(void)
         cmocka_unit_test(collisions_are_confirmed_away),
         cmocka_unit_test(finds_after_adds_and_merges),
         cmocka_unit_test(merges_extend_the_table_in_place),
+        cmocka_unit_test(a_doubling_of_the_buckets_is_split_not_rehashed),
         cmocka_unit_test(merge_mark_and_table_limit),
         cmocka_unit_test(side_min_is_crossed),
         cmocka_unit_test(range_past_max_is_a_limit),

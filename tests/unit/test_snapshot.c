@@ -663,7 +663,7 @@ static void tables_that_do_not_read_back_are_refused(void **state)
     size_t size = written_whole(&all, &d);
     bad = malloc(size);
     assert_non_null(bad);
-    for (int how = 0; how < 7; how++) {
+    for (int how = 0; how < 8; how++) {
         memcpy(bad, all, size);
         uint32_t v;
         if (how == 0) /* one position twice in the SHA-256 table */
@@ -681,8 +681,13 @@ static void tables_that_do_not_read_back_are_refused(void **state)
             memcpy(bad + d.at + 32, bad + d.at + 40, 8);
         } else if (how == 5) { /* the MD5 table holds a number the SHA-256 one does not */
             move_md5_entry(bad, &d, unused_position(all, &d));
-        } else { /* a position past the block ids, in all three kinds */
+        } else if (how == 6) { /* a position past the block ids, in all three kinds */
             move_past_the_ids(bad, &d);
+        } else { /* fingerprints two bits shorter than the buckets need (entries to match) */
+            v = d.fp_bits - 2;
+            memcpy(bad + d.at + 24, &v, 4);
+            v = d.bits - 2;
+            memcpy(bad + d.at + 28, &v, 4);
         }
         write_all(bad, size);
         assert_int_equal(load_code(STORE_A, 1, err, sizeof(err)), SN_EINVAL);
@@ -752,6 +757,49 @@ static void tables_are_served_from_the_file_until_a_merge(void **state)
     for (size_t i = 0; i < COUNT; i += 3)
         finds(back, number_at(i), 1);
     finds(back, extra_at(7), 1);
+    sn_numindex_free(back);
+}
+
+/* Tables a merge grew past a doubling of their buckets without hashing
+ * (their fingerprints one bit shorter than a build's) are saved and load
+ * back: 131,072 numbers (2^12 buckets of 32) and 9,000 more put one at a
+ * time, merged. */
+static void tables_split_by_a_merge_load(void **state)
+{
+    enum { N = 32 << 12, MORE = 9000 };
+    char err[SN_ERRMSG_MAX];
+    sn_snapshot_info r;
+    unsigned long rehashed = 99;
+    (void)state;
+    sn_numindex *ix = sn_numindex_new(), *back = sn_numindex_new();
+    for (size_t i = 0; i < N; i++) {
+        sn_number_state st = state_at(i);
+        assert_int_equal(sn_numindex_load_add(ix, &st), SN_OK);
+    }
+    assert_int_equal(sn_numindex_load_end(ix), SN_OK);
+    sn_digests *dg = sn_numindex_digests(ix);
+    sn_digests_set_side_min(dg, 1);
+    for (size_t j = 0; j < MORE; j++) {
+        sn_number_state st = state_at(N + j);
+        assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    }
+    sn_digests_settle(dg);
+    /* one merge, or two when an add asked again before the first froze */
+    assert_true(sn_digests_merges(dg, &rehashed) >= 1);
+    assert_int_equal(rehashed, 0);
+    assert_int_equal(sn_snapshot_write(path, ix, STORE_A, 1, NULL, err, sizeof(err)), SN_OK);
+    uint8_t *all;
+    size_t size = read_all(&all);
+    digest_part d = part_of(all, size);
+    free(all);
+    assert_int_equal(d.k, 13);
+    assert_int_equal(d.fp_bits, 8); /* a build's would be 9 */
+    assert_int_equal(sn_snapshot_load(path, back, STORE_A, 1, &r, err, sizeof(err)), SN_OK);
+    for (size_t i = 0; i < N + MORE; i += 5)
+        finds(back, number_at(i), 1);
+    finds(back, number_at(N + MORE - 1), 1);
+    finds(back, number_at(N + MORE), 0);
+    sn_numindex_free(ix);
     sn_numindex_free(back);
 }
 
@@ -844,6 +892,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(tables_are_served_from_the_file_until_a_merge, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(tables_split_by_a_merge_load, setup, teardown),
         cmocka_unit_test_setup_teardown(padding_before_the_tables_is_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(saved_side_maps_are_checked, setup, teardown),
     };
