@@ -335,33 +335,57 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* g->ids: the sorted distinct block ids of numbers[0..n) and of base[0..nbase)
- * (sorted: the ids of the generation a merge starts from). */
+ * (sorted: the ids of the generation a merge starts from). Only the ids
+ * base lacks are sorted, then merged in; with steps not NULL, *steps gets
+ * for each of them (ascending) how many of base's come before it, and
+ * *nsteps their count (the caller frees *steps). */
 static int collect_ids(generation *g, const uint64_t *numbers, size_t n, const uint64_t *base,
-                       size_t nbase)
+                       size_t nbase, size_t **steps, size_t *nsteps)
 {
-    uint64_t *ids = malloc((nbase + n + 1) * sizeof(*ids)), last = UINT64_MAX;
-    size_t m = nbase;
-    if (ids == NULL)
+    uint64_t *fresh = malloc((n + 1) * sizeof(*fresh)), last = UINT64_MAX, *ids = NULL;
+    size_t m = 0, u = 0, *at = NULL;
+    if (fresh == NULL)
         return SN_ENOMEM;
-    if (nbase > 0)
-        memcpy(ids, base, nbase * sizeof(*ids));
     for (size_t i = 0; i < n; i++) { /* a block's numbers usually come together */
         uint64_t id = numbers[i] / SN_BLOCK_NUMBERS;
         if (id == last)
             continue;
         last = id;
-        size_t at = sn_dgen_id_search(base, nbase, id);
-        if (at == nbase || base[at] != id)
-            ids[m++] = id;
+        size_t k = sn_dgen_id_search(base, nbase, id);
+        if (k == nbase || base[k] != id)
+            fresh[m++] = id;
     }
-    qsort(ids, m, sizeof(*ids), cmp_u64);
-    size_t u = 0;
+    qsort(fresh, m, sizeof(*fresh), cmp_u64);
     for (size_t i = 0; i < m; i++)
-        if (u == 0 || ids[i] != ids[u - 1])
-            ids[u++] = ids[i];
-    uint64_t *fit = realloc(ids, (u + 1) * sizeof(*ids));
-    g->ids = fit != NULL ? fit : ids;
+        if (u == 0 || fresh[i] != fresh[u - 1])
+            fresh[u++] = fresh[i];
+    m = u;
+    ids = malloc((nbase + m + 1) * sizeof(*ids));
+    if (steps != NULL)
+        at = malloc((m + 1) * sizeof(*at));
+    if (ids == NULL || (steps != NULL && at == NULL)) {
+        free(fresh);
+        free(ids);
+        free(at);
+        return SN_ENOMEM;
+    }
+    size_t b = 0, f = 0;
+    for (u = 0; b < nbase || f < m; u++) {
+        if (f < m && (b == nbase || fresh[f] < base[b])) {
+            if (at != NULL)
+                at[f] = b;
+            ids[u] = fresh[f++];
+        } else {
+            ids[u] = base[b++];
+        }
+    }
+    free(fresh);
+    g->ids = ids;
     g->nids = u;
+    if (steps != NULL) {
+        *steps = at;
+        *nsteps = m;
+    }
     return SN_OK;
 }
 
@@ -510,8 +534,8 @@ static int generation_build(EVP_MD *const *methods, const uint64_t *numbers, siz
     uint64_t *pos = malloc((n + 1) * sizeof(*pos));
     int rc = SN_ENOMEM;
     if (g == NULL || pos == NULL ||
-        collect_ids(g, numbers, n, base != NULL ? base->ids : NULL,
-                    base != NULL ? base->nids : 0) != SN_OK)
+        collect_ids(g, numbers, n, base != NULL ? base->ids : NULL, base != NULL ? base->nids : 0,
+                    NULL, NULL) != SN_OK)
         goto out;
     sn_dgen_shape(g, n);
     positions(g, numbers, n, pos);
@@ -635,12 +659,37 @@ static void count_old(const generation *old, const table *t, const table *t2, ui
     }
 }
 
+/* Where an old block ordinal goes in the next generation: past the new
+ * blocks before it. With few new blocks, a search of their places (steps,
+ * ascending: for each new block, how many old ones come before it), which
+ * stays in cache; with many, a table of every old ordinal's new one. */
+#define REMAP_STEPS_MAX 4096 /* new blocks searched; more: the table */
+typedef struct {
+    const size_t *steps, *table; /* table NULL: steps[0..nsteps) */
+    size_t nsteps;
+} remap;
+
+static uint64_t remapped(const remap *r, uint64_t ordinal)
+{
+    if (r->table != NULL)
+        return r->table[ordinal];
+    /* (nsteps > 0) the steps at or before ordinal, as sn_dgen_id_search counts (no branch
+     * on the comparison: the ordinals come in no order) */
+    const size_t *b = r->steps;
+    size_t len = r->nsteps;
+    while (len > 1) {
+        size_t half = len / 2;
+        b += (size_t)(b[half - 1] <= ordinal) * half;
+        len -= half;
+    }
+    return ordinal + (size_t)(b - r->steps) + (*b <= ordinal);
+}
+
 /* Old's entries of table t placed in t2 at the cursors first[b2] (each
  * moved past): the bucket and fingerprint split as t2's shape says, the
- * positions through remap (old block ordinal -> new) when it is not NULL,
- * repacked to g2's position bits. */
+ * positions' block ordinals through r, repacked to g2's position bits. */
 static void copy_old(const generation *old, const table *t, const generation *g2, table *t2,
-                     const size_t *remap)
+                     const remap *r)
 {
     unsigned shift = t2->k - t->k;
     uint64_t fp_mask = (UINT64_C(1) << t2->fp_bits) - 1;
@@ -648,8 +697,8 @@ static void copy_old(const generation *old, const table *t, const generation *g2
     for (size_t b = 0; b < nb; b++) {
         for (uint32_t i = t->first[b]; i < t->first[b + 1]; i++) { /* packed: one at a time */
             uint64_t v = sn_dgen_ent(t, i), p = v & pos_mask(old), fp = v >> old->pos_bits;
-            if (remap != NULL)
-                p = remap[p / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
+            if (r->nsteps > 0)
+                p = remapped(r, p / SN_BLOCK_NUMBERS) * SN_BLOCK_NUMBERS + p % SN_BLOCK_NUMBERS;
             ent_set(t2, t2->first[b << shift | fp >> t2->fp_bits]++,
                     (fp & fp_mask) << g2->pos_bits | p);
         }
@@ -659,7 +708,7 @@ static void copy_old(const generation *old, const table *t, const generation *g2
 /* Table `kind` of g2 (extend_shape's): old's entries and the frozen keys
  * of that kind, with no hashing (a frozen slot holds its key). */
 static int extend_table(sn_digests *d, const generation *old, generation *g2, int kind,
-                        const size_t *remap)
+                        const remap *r)
 {
     const table *t = &old->t[kind];
     table *t2 = &g2->t[kind];
@@ -675,7 +724,7 @@ static int extend_table(sn_digests *d, const generation *old, generation *g2, in
         return SN_ENOMEM;
     for (size_t b = 0; b < nb; b++)
         t2->first[b + 1] += t2->first[b];
-    copy_old(old, t, g2, t2, remap); /* first[b] as bucket b's cursor: then its end */
+    copy_old(old, t, g2, t2, r); /* first[b] as bucket b's cursor: then its end */
     for (unsigned i = 0; i < SHARDS; i++) {
         const side *s = &d->shards[i].frozen[kind];
         for (size_t j = 0; s->slots != NULL && j <= s->mask; j++) {
@@ -698,7 +747,8 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
 {
     generation *g2 = calloc(1, sizeof(*g2));
     uint64_t *fz = NULL;
-    size_t nfz = 0, *remap = NULL;
+    size_t nfz = 0, *steps = NULL, *moves = NULL;
+    remap r = {NULL, NULL, 0};
     int rc = SN_ENOMEM;
     for (unsigned i = 0; i < SHARDS; i++)
         nfz += d->shards[i].frozen[SN_DIGEST_SHA256].count;
@@ -707,27 +757,33 @@ static int generation_extend(sn_digests *d, const generation *old, generation **
     nfz = 0;
     for (unsigned i = 0; i < SHARDS; i++)
         sn_side_numbers(&d->shards[i].frozen[SN_DIGEST_SHA256], fz, &nfz);
-    if (collect_ids(g2, fz, nfz, old->ids, old->nids) != SN_OK)
+    if (collect_ids(g2, fz, nfz, old->ids, old->nids, &steps, &r.nsteps) != SN_OK)
         goto out;
+    r.steps = steps;
     rc = 1;
     if (extend_shape(old, g2, old->count + nfz) != 0)
         goto out;
     rc = SN_ENOMEM;
-    if (g2->nids != old->nids) { /* new blocks: old ordinals may move up */
-        if ((remap = malloc(old->nids * sizeof(*remap))) == NULL)
+    if (r.nsteps > REMAP_STEPS_MAX) { /* new blocks everywhere: a table, one walk */
+        if ((moves = malloc(old->nids * sizeof(*moves))) == NULL)
             goto out;
-        for (size_t o = 0; o < old->nids; o++)
-            remap[o] = sn_dgen_id_search(g2->ids, g2->nids, old->ids[o]);
+        for (size_t o = 0, s = 0; o < old->nids; o++) {
+            while (s < r.nsteps && steps[s] <= o)
+                s++;
+            moves[o] = o + s;
+        }
+        r.table = moves;
     }
     for (int k = 0; k < SN_DIGEST_KINDS; k++)
-        if ((rc = extend_table(d, old, g2, k, remap)) != SN_OK)
+        if ((rc = extend_table(d, old, g2, k, &r)) != SN_OK)
             goto out;
     g2->count = old->count + nfz;
     g2->refs = 1;
     *out = g2;
     g2 = NULL;
 out:
-    free(remap);
+    free(moves);
+    free(steps);
     free(fz);
     sn_dgen_free(g2);
     return rc;
@@ -960,29 +1016,60 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
 }
 
 /* Add number n of this kind, whose key is `key`, unless held (update_lock held). */
-static int add_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
+/* Whether number n (whose SHA-256 key is `key`) is held: in the table,
+ * the frozen side map or the live one. A number's three kinds go in
+ * together (adds under update_lock, held by the caller) and move together
+ * (a merge freezes and swaps every kind at once; a snapshot saves them at
+ * one instant), so its SHA-256 entry stands for all three. */
+static int held(sn_digests *d, uint64_t key, uint64_t n)
 {
     shard *s = shard_of(d, key);
-    int rc = SN_OK;
+    pthread_rwlock_rdlock(&s->lock);
+    int h = (d->gen != NULL && generation_has(d->gen, SN_DIGEST_SHA256, key, n)) ||
+            sn_side_has(&s->frozen[SN_DIGEST_SHA256], key, n) ||
+            sn_side_has(&s->live[SN_DIGEST_SHA256], key, n);
+    pthread_rwlock_unlock(&s->lock);
+    return h;
+}
+
+/* Room for one more in the live side map of this kind where key goes. */
+static int reserve_one(sn_digests *d, int kind, uint64_t key)
+{
+    shard *s = shard_of(d, key);
     pthread_rwlock_wrlock(&s->lock);
-    if ((d->gen == NULL || !generation_has(d->gen, kind, key, n)) &&
-        !sn_side_has(&s->frozen[kind], key, n) && !sn_side_has(&s->live[kind], key, n)) {
-        if ((rc = sn_side_reserve(&s->live[kind])) == SN_OK) {
-            sn_side_insert(&s->live[kind], sn_side_stored_key(key), n);
-            d->live_count += kind == SN_DIGEST_SHA256;
-        }
-    }
+    int rc = sn_side_reserve(&s->live[kind]);
     pthread_rwlock_unlock(&s->lock);
     return rc;
 }
 
+/* Number n under key into the live side map of this kind, reserved for it. */
+static void insert_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
+{
+    shard *s = shard_of(d, key);
+    pthread_rwlock_wrlock(&s->lock);
+    sn_side_insert(&s->live[kind], sn_side_stored_key(key), n);
+    d->live_count += kind == SN_DIGEST_SHA256;
+    pthread_rwlock_unlock(&s->lock);
+}
+
+/* The three kinds of a number go in all or none: room is made for each
+ * first (update_lock, held, keeps a freeze from emptying the live maps in
+ * between). */
 int sn_digests_add(sn_digests *d, const uint64_t *numbers, size_t n)
 {
     int rc = SN_OK;
     pthread_mutex_lock(&d->update_lock);
-    for (size_t i = 0; i < n && rc == SN_OK; i++)
+    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+        uint64_t keys[SN_DIGEST_KINDS];
+        for (int k = 0; k < SN_DIGEST_KINDS; k++)
+            keys[k] = number_key(d->ctx[k], numbers[i]);
+        if (held(d, keys[SN_DIGEST_SHA256], numbers[i]))
+            continue; /* each number once a kind */
         for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK; k++)
-            rc = add_one(d, k, number_key(d->ctx[k], numbers[i]), numbers[i]);
+            rc = reserve_one(d, k, keys[k]);
+        for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK; k++)
+            insert_one(d, k, keys[k], numbers[i]);
+    }
     maybe_merge(d);
     pthread_mutex_unlock(&d->update_lock);
     return rc;

@@ -112,18 +112,23 @@ static inline uint64_t sn_dgen_ent(const sn_dtable *t, size_t i)
     return (v >> (bit % 8)) & ((UINT64_C(1) << t->bits) - 1);
 }
 
-/* Lower bound of id in ids[0..n): a block id's ordinal when it is there. */
+/* Lower bound of id in ids[0..n): a block id's ordinal when it is there.
+ * Without a branch on the comparison (its 0 or 1 times the step): the ids a
+ * merge or a lookup asks for come in no order, so a branch would be
+ * mispredicted half the time. Invariant: the ids left of b are < id, those
+ * right of b + len are >= id. */
 static inline size_t sn_dgen_id_search(const uint64_t *ids, size_t n, uint64_t id)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const uint64_t *b = ids;
+    size_t len = n;
+    if (len == 0)
+        return 0;
+    while (len > 1) {
+        size_t half = len / 2;
+        b += (size_t)(b[half - 1] < id) * half;
+        len -= half;
     }
-    return lo;
+    return (size_t)(b - ids) + (*b < id);
 }
 
 /* Free g's memory (whatever holds it): its mapping, or its own tables. */

@@ -138,6 +138,8 @@ static void finds_after_adds_and_merges(void **state)
     sn_digests_set_side_min(d, 5000);
     assert_int_equal(sn_digests_build(d, v, N), SN_OK);
     assert_int_equal(sn_digests_add(d, v + N, 3000), SN_OK); /* under the mark */
+    assert_int_equal(sn_digests_add(d, v + N, 3000), SN_OK); /* held in the live map */
+    assert_int_equal(sn_digests_count(d), N + 3000);
     sn_digests_settle(d);
     assert_int_equal(sn_digests_merges(d, NULL), 0);
     all_found(d, v, N + 3000, 7);
@@ -185,6 +187,34 @@ static void merges_extend_the_table_in_place(void **state)
         all_found(d, v, upto, 1);
         ranges_match(d, v, upto);
     }
+    sn_digests_free(d);
+    free(v);
+}
+
+/* A merge that brings more new blocks than REMAP_STEPS_MAX (4,096), each
+ * between two old ones, moves the old positions through a table of every
+ * old block's new ordinal (fewer are searched): one number in each even
+ * block, then 6,000 in odd ones between them; every number found after. */
+static void many_new_blocks_between_old_ones(void **state)
+{
+    (void)state;
+    enum { N = 72000, ADD = 6000 }; /* ADD past N / SN_DIGEST_SIDE_SHARE */
+    uint64_t *v = malloc((N + ADD) * sizeof(*v));
+    unsigned long rehashed = 99;
+    assert_non_null(v);
+    for (size_t i = 0; i < N; i++)
+        v[i] = BASE + 2 * i * 10000 + i % 10000;
+    for (size_t i = 0; i < ADD; i++)
+        v[N + i] = BASE + (2 * i * 12 + 1) * 10000 + 7;
+    sn_digests *d = sn_digests_new();
+    sn_digests_set_side_min(d, 1000);
+    assert_int_equal(sn_digests_build(d, v, N), SN_OK);
+    assert_int_equal(sn_digests_add(d, v + N, ADD), SN_OK);
+    sn_digests_settle(d);
+    assert_int_equal(sn_digests_merges(d, &rehashed), 1);
+    assert_int_equal(rehashed, 0);
+    all_found(d, v, N + ADD, 1);
+    ranges_match(d, v, N + ADD);
     sn_digests_free(d);
     free(v);
 }
@@ -404,6 +434,7 @@ int main(void)
         cmocka_unit_test(finds_after_adds_and_merges),
         cmocka_unit_test(merges_extend_the_table_in_place),
         cmocka_unit_test(a_doubling_of_the_buckets_is_split_not_rehashed),
+        cmocka_unit_test(many_new_blocks_between_old_ones),
         cmocka_unit_test(merge_mark_and_table_limit),
         cmocka_unit_test(side_min_is_crossed),
         cmocka_unit_test(range_past_max_is_a_limit),
