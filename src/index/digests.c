@@ -673,8 +673,9 @@ static uint64_t remapped(const remap *r, uint64_t ordinal)
 {
     if (r->table != NULL)
         return r->table[ordinal];
-    /* (nsteps > 0) the steps at or before ordinal, as sn_dgen_id_search counts (no branch
-     * on the comparison: the ordinals come in no order) */
+    /* how many steps (r->nsteps > 0) are at or before ordinal, counted as
+     * sn_dgen_id_search counts: no branch on the comparison, the ordinals
+     * come in no order */
     const size_t *b = r->steps;
     size_t len = r->nsteps;
     while (len > 1) {
@@ -1015,7 +1016,6 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     return SN_OK;
 }
 
-/* Add number n of this kind, whose key is `key`, unless held (update_lock held). */
 /* Whether number n (whose SHA-256 key is `key`) is held: in the table,
  * the frozen side map or the live one. A number's three kinds go in
  * together (adds under update_lock, held by the caller) and move together
