@@ -110,6 +110,17 @@ int sn_audit_on(void);
 /* Hand r over (copied); may wait for room (back-pressure). */
 void sn_audit_add(const sn_audit_record *r);
 
+/* A write's own record (no items, no verdict, no done) as a row of the
+ * transaction open on s, the write's: the row commits or rolls back with
+ * what it records, so its answer need not wait for the trail's thread
+ * (and on SQLite no second transaction takes the write lock for it).
+ * SN_OK without writing when the trail is off; the store's failure
+ * otherwise (the caller rolls back). */
+int sn_audit_write_in_tx(sn_store *s, const sn_audit_record *r, char *err, size_t errlen);
+
+/* n records written by sn_audit_write_in_tx were committed (the counters). */
+void sn_audit_written_in_tx(size_t n);
+
 /* The trail's counters in the Prometheus text format (nothing when off). */
 void sn_audit_metrics(sn_strbuf *out);
 

@@ -250,6 +250,31 @@ static int grouped(const trail *t, const sn_audit_record *r)
     return sn_audit_groupable(r, t->o.secret != NULL);
 }
 
+/* r's own row, its items not packed. */
+static void row_of(const trail *t, const sn_audit_record *r, sn_audit_row *row)
+{
+    row->at = r->at_ms;
+    row->status = r->status;
+    row->day = r->day;
+    row->items = r->nitems;
+    row->id = 0;
+    row->has_number = 0;
+    row->item_data = NULL;
+    row->item_meta = NULL;
+    row->item_meta_len = 0;
+    sn_audit_copy_text(row->route, sizeof(row->route), r->route);
+    sn_audit_copy_text(row->method, sizeof(row->method), r->method);
+    sn_audit_copy_text(row->who_kind, sizeof(row->who_kind), r->who_kind);
+    sn_audit_copy_text(row->who, sizeof(row->who), r->who);
+    sn_audit_copy_text(row->app, sizeof(row->app), r->app);
+    sn_audit_copy_text(row->answer, sizeof(row->answer), answer_of(r));
+    sn_audit_copy_text(row->request, sizeof(row->request), r->request);
+    if (r->has_number && t->o.secret != NULL) {
+        row->has_number = 1;
+        sn_audit_hash(t->key, r->number, row->number_hash);
+    }
+}
+
 static int write_record(trail *t, const sn_audit_record *r, char *err, size_t errlen)
 {
     sn_audit_row row;
@@ -259,26 +284,7 @@ static int write_record(trail *t, const sn_audit_record *r, char *err, size_t er
         int rc = sn_audit_groups_add(t->groups, r, hash, write_row, t, err, errlen);
         return rc == SN_OK ? count_usage(t, r, err, errlen) : rc;
     }
-    row.at = r->at_ms;
-    row.status = r->status;
-    row.day = r->day;
-    row.items = r->nitems;
-    row.id = 0;
-    row.has_number = 0;
-    row.item_data = NULL;
-    row.item_meta = NULL;
-    row.item_meta_len = 0;
-    sn_audit_copy_text(row.route, sizeof(row.route), r->route);
-    sn_audit_copy_text(row.method, sizeof(row.method), r->method);
-    sn_audit_copy_text(row.who_kind, sizeof(row.who_kind), r->who_kind);
-    sn_audit_copy_text(row.who, sizeof(row.who), r->who);
-    sn_audit_copy_text(row.app, sizeof(row.app), r->app);
-    sn_audit_copy_text(row.answer, sizeof(row.answer), answer_of(r));
-    sn_audit_copy_text(row.request, sizeof(row.request), r->request);
-    if (r->has_number && t->o.secret != NULL) {
-        row.has_number = 1;
-        sn_audit_hash(t->key, r->number, row.number_hash);
-    }
+    row_of(t, r, &row);
     if (r->nitems > 0) {
         if (pack_items(t, r) != SN_OK)
             return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
@@ -321,6 +327,26 @@ static int count_usage(trail *t, const sn_audit_record *r, char *err, size_t err
         if (r->items[k].verdict >= 0 && r->items[k].verdict < SN_AUDIT_VERDICTS)
             t->usage[i].counts[r->items[k].verdict]++;
     return SN_OK;
+}
+
+int sn_audit_write_in_tx(sn_store *s, const sn_audit_record *r, char *err, size_t errlen)
+{
+    trail *t = the_trail;
+    sn_audit_row row;
+    if (t == NULL)
+        return SN_OK;
+    if (r->nitems > 0 || r->verdict >= 0 || r->done != NULL)
+        return sn_fail(err, errlen, SN_EINVAL,
+                       "audit: only a write's record without items goes in its transaction");
+    row_of(t, r, &row);
+    row.at = now_ms(); /* the commit's, about: the answer follows it */
+    return sn_store_audit_add(s, &row, NULL, err, errlen);
+}
+
+void sn_audit_written_in_tx(size_t n)
+{
+    if (the_trail != NULL && n > 0)
+        atomic_fetch_add(&the_trail->written, n);
 }
 
 /* Write the records from first (n of them) in one transaction. */

@@ -6,7 +6,9 @@
  * valid ones in one transaction, puts the changed states into the serving
  * index and hands the batch back; the loop thread answers. So the answer
  * is sent only after the commit and the index update, and a check right
- * after it sees the events.
+ * after it sees the events. With the audit trail on, the success answer's
+ * audit row is written in the events' transaction (events.h): it commits
+ * with them, and the answer does not wait for the trail's thread.
  */
 #include "http/body.h"
 #include "http/job.h"
@@ -73,6 +75,7 @@ static void answer(sn_http_job *j)
             sn_strbuf_printf(&out, "}");
         }
         sn_strbuf_printf(&out, "]}");
+        c->audit.written = b->audited; /* its row committed with the events */
         sn_reply_buf(c, 200, &out);
     }
     free(out.s);
@@ -142,6 +145,11 @@ void sn_h_events(sn_call *c)
         free(b->items);
         sn_events_free(b);
         return;
+    }
+    if (sn_audit_on()) { /* the row of the success answer, written with the events */
+        sn_audit_record *r = h2o_mem_alloc_pool(&c->req->pool, sizeof(*r));
+        sn_audit_of_call(c, 200, r);
+        b->audit = r;
     }
     sn_http_job *j = sn_http_job_new(c, NULL, b);
     j->answer = answer;

@@ -139,6 +139,7 @@ struct sn_call {
         int verdict; /* sn_verdict */
         sn_audit_item *items;
         uint32_t nitems;
+        int written; /* the success answer's row went in with the write (sn_audit_write_in_tx) */
     } audit;
     /* An acknowledged write's answer held until its audit row is committed. */
     sn_loop_message audit_done;

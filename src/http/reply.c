@@ -135,7 +135,7 @@ void sn_reply(sn_call *c, int status, const char *content_type, const char *body
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlator"), 0, NULL,
                               c->correlator.base, c->correlator.len);
     sn_reqlog_request(c, status); /* before the answer leaves: in the log when the client has it */
-    if (c->route != NULL && sn_audit_on()) {
+    if (c->route != NULL && sn_audit_on() && !(c->audit.written && status < 300)) {
         sn_audit_record r;
         sn_audit_of_call(c, status, &r);
         if (sn_audit_held(c, status)) { /* an acknowledged write: after its row */

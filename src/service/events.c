@@ -280,7 +280,11 @@ static int apply_in_tx(sn_store *s, sn_events_batch *b, char *err, size_t errlen
         return rc;
     rc = sn_ledger_apply_in_tx(s, b->items, b->n, &b->rep, &guard, b->own.changed, &b->own.nchanged,
                                err, errlen);
-    return rc != SN_OK ? rc : count_held(s, &b->rep, rejects_before, err, errlen);
+    if (rc == SN_OK)
+        rc = count_held(s, &b->rep, rejects_before, err, errlen);
+    if (rc == SN_OK && b->audit != NULL)
+        rc = sn_audit_write_in_tx(s, b->audit, err, errlen);
+    return rc;
 }
 
 /* The outcome of a transaction for b: the report restored after a failure,
@@ -288,6 +292,9 @@ static int apply_in_tx(sn_store *s, sn_events_batch *b, char *err, size_t errlen
 static void conclude(sn_store *s, sn_events_batch *b, int rc, const char *err)
 {
     b->rc = rc;
+    b->audited = rc == SN_OK && b->audit != NULL;
+    if (b->audited)
+        sn_audit_written_in_tx(1);
     if (rc != SN_OK) {
         sn_ledger_restore(&b->rep, &b->own.before);
         b->own.nchanged = 0;

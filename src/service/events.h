@@ -26,6 +26,7 @@
 #ifndef SN_EVENTS_H
 #define SN_EVENTS_H
 
+#include "audit/audit.h"
 #include "core/errors.h"
 #include "follow/follower.h"
 #include "ledger/ledger.h"
@@ -46,6 +47,10 @@ struct sn_events_batch {
     size_t n;
     uint32_t carrier; /* the reporting carrier */
     int ranges;       /* enforce the carrier's ranges */
+    /* NULL, or the request's audit record as its success answer will be:
+     * written in the batch's transaction (sn_audit_write_in_tx), so it
+     * commits with the events or not at all; the caller's */
+    const sn_audit_record *audit;
     /* out: counts and rejects accumulate here (parse rejects may be in it
      * before); rc is SN_OK, or why nothing was applied (SN_EUNAVAILABLE
      * when the database cannot be reached) with message */
@@ -53,6 +58,7 @@ struct sn_events_batch {
     int rc;
     char message[SN_ERRMSG_MAX];
     size_t issued; /* notices */
+    int audited;   /* audit was committed with the events */
     /* the service's own */
     struct {
         const sn_service *svc;

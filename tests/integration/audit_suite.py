@@ -431,6 +431,40 @@ def case_acknowledged_writes_survive_kill_9(_ctx):
         w.stop()
 
 
+def case_events_rows_commit_with_the_events(_ctx):
+    """An events request's row of its success answer is written in the
+    events' own transaction: every acknowledged request has exactly one
+    row (status 200, the carrier's key) right after a kill -9, with no
+    wait for the trail's thread; a request refused before the write (400)
+    has its row by the trail as any other."""
+    w = World()
+    try:
+        c = w.client(w.carrier)
+        acked = []
+        for i in range(20):
+            evs = [{"number": "+86137%08d" % (1000 + 10 * i + k), "event": "activate",
+                    "at": "2024-02-01T00:00:00Z"} for k in range(10)]
+            r = c.post("/v1/events", {"events": evs}, correlator="events-%d" % i)
+            expect_json(r, 200, "events %d" % i)
+            acked.append("events-%d" % i)
+        expect_json(c.post("/v1/events", {"events": []}, correlator="events-bad"), 400,
+                    "no events")
+        w.settle()
+        w.server.kill()
+        rows = sql(w.env, "SELECT request, status, who_kind, answer FROM audit "
+                   "WHERE route = '/v1/events' ORDER BY id").splitlines()
+        got = [x.split("|") for x in rows]
+        eq("one row per acknowledged request", acked,
+           [x[0] for x in got if x[0].startswith("events-") and x[0] != "events-bad"])
+        eq("their status, who and answer", [["200", "carrier", "ok"]] * len(acked),
+           [x[1:] for x in got if x[0] != "events-bad"])
+        eq("the refused request's row", [["events-bad", "400", "carrier", "error"]],
+           [x for x in got if x[0] == "events-bad"])
+        w.server = h.Server(w.env).start()
+    finally:
+        w.stop()
+
+
 def case_audit_off_records_nothing(_ctx):
     w = World(extra=["--audit", "off"])
     try:

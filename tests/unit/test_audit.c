@@ -109,6 +109,51 @@ static void every_record_is_written_through_a_small_buffer(void **state)
     assert_int_equal(items, 0);
 }
 
+/* A write's record goes in the write's own transaction: committed with
+ * it (no record handed to the trail's thread), gone with a rollback,
+ * counted once the writer says it committed; a record with items or a
+ * verdict is refused; with the trail off nothing is written. */
+static void a_write_record_goes_in_its_transaction(void **state)
+{
+    fixture *f = *state;
+    sn_audit_options o = {f->path, &f->secret, 0, 100, 0};
+    sn_store *s = NULL;
+    uint64_t rows, items;
+    sn_audit_record r = check_record();
+    r.route = "/v1/events";
+    r.who_kind = "carrier";
+    r.verdict = -1;
+    assert_int_equal(sn_audit_start(&o, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_audit_write_in_tx(s, &r, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    sn_audit_written_in_tx(1);
+    count(f->path, &rows, &items);
+    assert_int_equal(rows, 1);
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_audit_write_in_tx(s, &r, err, sizeof(err)), SN_OK);
+    sn_store_rollback(s);
+    count(f->path, &rows, &items);
+    assert_int_equal(rows, 1);
+    sn_audit_record bad = r;
+    bad.verdict = 2; /* a check's */
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_audit_write_in_tx(s, &bad, err, sizeof(err)), SN_EINVAL);
+    sn_store_rollback(s);
+    sn_strbuf m = {0};
+    sn_audit_metrics(&m);
+    assert_non_null(strstr(m.s, "secondnum_audit_written_total 1\n"));
+    free(m.s);
+    sn_audit_stop();
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_audit_write_in_tx(s, &r, err, sizeof(err)), SN_OK); /* the trail off */
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    sn_store_close(s);
+    count(f->path, &rows, &items);
+    assert_int_equal(rows, 1);
+}
+
 typedef struct {
     sn_strbuf out;
     int first;
@@ -504,6 +549,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_record_is_written_through_a_small_buffer, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_write_record_goes_in_its_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(batch_items_are_exported_one_record_each, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_counts_each_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_crosses_its_batch, setup, teardown),
