@@ -74,6 +74,7 @@ typedef struct {
     int64_t next_index_ms; /* after a failed index, not before */
     int64_t index_end_ms, index_took_ms; /* the last indexer transaction's end and length */
     int64_t wrote_ms;                    /* the last write of records ended */
+    atomic_int_fast64_t write_in_tx_ms;  /* a write's own row last committed (monotonic) */
     _Atomic uint64_t written, items_written, waits, failures, purged, pending;
     _Atomic uint64_t indexed, unindexed_gauge, transactions;
 } trail;
@@ -345,8 +346,10 @@ int sn_audit_write_in_tx(sn_store *s, const sn_audit_record *r, char *err, size_
 
 void sn_audit_written_in_tx(size_t n)
 {
-    if (the_trail != NULL && n > 0)
-        atomic_fetch_add(&the_trail->written, n);
+    if (the_trail == NULL || n == 0)
+        return;
+    atomic_fetch_add(&the_trail->written, n);
+    atomic_store(&the_trail->write_in_tx_ms, sn_monotonic_ms());
 }
 
 /* Write the records from first (n of them) in one transaction. */
@@ -505,16 +508,22 @@ static void wait_for_group(trail *t)
 }
 
 /* Whether the indexer takes a turn: batch rows wait to be indexed, no
- * write's answer is held, and either no record was written for
- * SN_AUDIT_INDEX_IDLE_MS, or the buffer is under a quarter full and the
- * indexer has had less than 1/SN_AUDIT_INDEX_SHARE of the time since its
- * last turn: under load its CPU is the checks', and its transaction must
- * not make requests wait for room (lock held). */
-static int index_due(const trail *t)
+ * write's answer is held, no write committed its own row (events, with
+ * sn_audit_write_in_tx) for SN_AUDIT_INDEX_IDLE_MS, and either no record
+ * was written for SN_AUDIT_INDEX_IDLE_MS, or the buffer is under a quarter
+ * full and the indexer has had less than 1/SN_AUDIT_INDEX_SHARE of the
+ * time since its last turn: under load its CPU is the checks', and its
+ * transaction must make neither requests wait for room nor writes for the
+ * store's lock (lock held). */
+static int index_due(trail *t)
 {
     if (t->unindexed == 0 || t->stopping || t->held > 0)
         return 0;
     int64_t now = sn_monotonic_ms();
+    /* writes whose rows go in their own transactions hold no answer here,
+     * but the indexer's transaction would make them wait for the lock */
+    if (now - atomic_load(&t->write_in_tx_ms) < SN_AUDIT_INDEX_IDLE_MS)
+        return 0;
     return now >= t->next_index_ms &&
            ((t->head == NULL && now - t->wrote_ms >= SN_AUDIT_INDEX_IDLE_MS) ||
             (t->weight < t->o.buffer / 4 &&
