@@ -10,7 +10,10 @@
 #ifndef SN_DIGESTS_GEN_H
 #define SN_DIGESTS_GEN_H
 
+#include "index/blocks.h"
 #include "index/digests.h"
+
+#include <openssl/evp.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +39,7 @@ typedef struct {
 /* Bits of a digest key naming the side-map shard (64 shards), and of the
  * range check's prefix (numindex.h's SN_RANGE_PREFIX_BITS). */
 #define SN_DIGEST_SHARD_BITS 6
+#define SN_DIGEST_SHARDS (1u << SN_DIGEST_SHARD_BITS)
 #define SN_DIGEST_RANGE_BITS 20
 
 /* A side map (sidemap.c): numbers added since the last merge, by key. */
@@ -130,6 +134,48 @@ static inline size_t sn_dgen_id_search(const uint64_t *ids, size_t n, uint64_t i
     }
     return (size_t)(b - ids) + (*b < id);
 }
+
+/* The position bits of an entry of g. */
+static inline uint64_t sn_dgen_pos_mask(const sn_dgen *g)
+{
+    return (UINT64_C(1) << g->pos_bits) - 1;
+}
+
+/* The number at position pos of g (an entry's low pos_bits). */
+static inline uint64_t sn_dgen_number_at(const sn_dgen *g, uint64_t pos)
+{
+    return g->ids[pos / SN_BLOCK_NUMBERS] * SN_BLOCK_NUMBERS + pos % SN_BLOCK_NUMBERS;
+}
+
+/* The fingerprint t keeps of a key: its fp_bits below the top k. */
+static inline uint64_t sn_dgen_fp(const sn_dtable *t, uint64_t key)
+{
+    return (key << t->k) >> (64 - t->fp_bits);
+}
+
+/* Bytes g holds (its own, or its share of a mapping). */
+size_t sn_dgen_bytes(const sn_dgen *g);
+
+/* The key (first 8 bytes, big-endian) of number n's digest with ctx's
+ * algorithm; digests.c gives it. */
+uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n);
+
+/* A generation (refs 1) for the distinct numbers[0..n), each hashed with
+ * methods[kind]: with parallel, a thread a kind (a start waits for it),
+ * else one after the other (a merge, beside the serving threads). base:
+ * the generation they mostly come from, whose sorted block ids are taken
+ * over, or NULL. SN_OK or SN_ENOMEM. */
+int sn_dgen_build(EVP_MD *const *methods, const uint64_t *numbers, size_t n, const sn_dgen *base,
+                  int parallel, sn_dgen **out);
+
+/* Each shard's frozen side maps, one a kind: frozen[shard][kind]. */
+typedef const sn_dside *const sn_dfrozen[SN_DIGEST_SHARDS];
+
+/* The generation after old (refs 1): old's entries and the frozen maps'
+ * (their slots hold the keys), with no hashing. SN_OK, SN_ENOMEM, or 1
+ * when old's fingerprints lack the bits the new bucket count takes from
+ * them (then the caller builds it, hashing every number). */
+int sn_dgen_extend(const sn_dgen *old, sn_dfrozen frozen, sn_dgen **out);
 
 /* Free g's memory (whatever holds it): its mapping, or its own tables. */
 void sn_dgen_free(sn_dgen *g);
