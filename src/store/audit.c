@@ -25,9 +25,9 @@ static const char pending_add_sql[] = "INSERT INTO audit_pending(id) VALUES ($1)
 /* The indexer: the oldest pending rows (items -1: purged since) with
  * their items, then each one's items with a number ($3: a hash of zeros is
  * none) unpacked by the database itself from the packed items passed back
- * as a parameter ($5; k counts the items; substr reads a blob on SQLite, a
- * bytea on PostgreSQL), sorted, a duplicate number of a row once, and the
- * row no longer pending, in one transaction. The items go back as a
+ * as a parameter ($5, one item a number already: distinct_items; k counts
+ * the items; substr reads a blob on SQLite, a bytea on PostgreSQL), and
+ * the row no longer pending, in one transaction. The items go back as a
  * parameter because a column read in substr is read whole again for each
  * item: 1,000 items of 13 KB made 13 MB of copies a row. */
 static const char pending_sql[] =
@@ -204,19 +204,71 @@ static int pending_row(void *ctx, const sn_sql_row *row)
     return 0;
 }
 
-/* Index pending row i of p (its items), then mark it done. */
+/* An item's number hash as a number whose order is the blob's, and its place. */
+typedef struct {
+    uint64_t hash;
+    uint32_t at;
+} item_key;
+
+static int item_key_cmp(const void *a, const void *b)
+{
+    const item_key *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* items[0..n) (SN_AUDIT_ITEM_BYTES each) rewritten in place to one item a
+ * number (the first of each), in the hash's order, those without a number
+ * (a hash of zeros) left out; *kept their count. The database would do
+ * the same with the statement's ORDER BY and ON CONFLICT, at a sort and a
+ * refused insert a duplicate: single checks of one number again and again
+ * make a group row of one number's items. SN_OK or SN_ENOMEM. */
+static int distinct_items(uint8_t *items, size_t n, size_t *kept)
+{
+    item_key *k = malloc((n + 1) * sizeof(*k));
+    uint8_t *out = malloc(n * SN_AUDIT_ITEM_BYTES + 1);
+    size_t m = 0, w = 0;
+    if (k == NULL || out == NULL) {
+        free(k);
+        free(out);
+        return SN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *h = items + i * SN_AUDIT_ITEM_BYTES;
+        uint64_t v = 0;
+        for (int b = 0; b < SN_AUDIT_HASH_LEN; b++)
+            v = v << 8 | h[b];
+        if (v != 0)
+            k[m++] = (item_key){v, (uint32_t)i};
+    }
+    qsort(k, m, sizeof(*k), item_key_cmp);
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || k[i].hash != k[i - 1].hash)
+            memcpy(out + w++ * SN_AUDIT_ITEM_BYTES, items + (size_t)k[i].at * SN_AUDIT_ITEM_BYTES,
+                   SN_AUDIT_ITEM_BYTES);
+    memcpy(items, out, w * SN_AUDIT_ITEM_BYTES);
+    *kept = w;
+    free(k);
+    free(out);
+    return SN_OK;
+}
+
+/* Index pending row i of p (its items, one a number), then mark it done. */
 static int index_row(sn_store *s, const pending_rows *p, size_t i, char *err, size_t errlen)
 {
     static const uint8_t binding[1] = {SN_AUDIT_NOT_CHECK};
+    size_t n = 0;
     int rc = SN_OK;
-    if (p->items[i] > 0)
-        rc = sn_sql_write(
-            s, expand_sql,
-            SQL_ARGS(SQL_INT(p->id[i]), SQL_INT(p->items[i]), SQL_BYTES(no_hash, SN_AUDIT_HASH_LEN),
-                     SQL_BYTES(binding, 1),
-                     SQL_BYTES(p->data + p->off[i], (size_t)p->items[i] * SN_AUDIT_ITEM_BYTES),
-                     SQL_INT(p->at[i])),
-            NULL, "audit items", err, errlen);
+    if (p->items[i] > 0 && distinct_items(p->data + p->off[i], (size_t)p->items[i], &n) != SN_OK)
+        return sn_fail(err, errlen, SN_ENOMEM, "out of memory");
+    if (n > 0)
+        rc = sn_sql_write(s, expand_sql,
+                          SQL_ARGS(SQL_INT(p->id[i]), SQL_INT((int64_t)n),
+                                   SQL_BYTES(no_hash, SN_AUDIT_HASH_LEN), SQL_BYTES(binding, 1),
+                                   SQL_BYTES(p->data + p->off[i], n * SN_AUDIT_ITEM_BYTES),
+                                   SQL_INT(p->at[i])),
+                          NULL, "audit items", err, errlen);
     if (rc == SN_OK)
         rc = sn_sql_write(s, pending_done_sql, SQL_ARGS(SQL_INT(p->id[i])), NULL, "audit pending",
                           err, errlen);

@@ -16,10 +16,12 @@
 
 #include "audit/audit.h"
 #include "audit/export.h"
+#include "audit/group.h"
 #include "core/errors.h"
 #include "store/audit.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +390,75 @@ static void pending_rows_are_found_before_and_after_indexing(void **state)
     sn_store_close(s);
 }
 
+/* The rows of audit_items (the index of batch items by number). */
+static int64_t indexed_items(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_items", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A row of one number asked again and again (as a group row of single
+ * checks is) and of numbers in no order, with items of no number among
+ * them: the index holds each number of a row once, with its first item's
+ * kind, and none for the items without one. */
+static void a_row_indexes_each_number_once(void **state)
+{
+    fixture *f = *state;
+    sn_store *s = NULL;
+    enum { ITEMS = 1000, NUMBERS = 7 };
+    uint8_t h[NUMBERS][SN_AUDIT_HASH_LEN], *data = calloc(ITEMS, SN_AUDIT_ITEM_BYTES);
+    uint64_t rows = 0;
+    int64_t at = now_ms();
+    assert_non_null(data);
+    for (int k = 0; k < NUMBERS; k++)
+        sn_audit_number_hash(&f->secret, 8613700000100ULL + (uint64_t)k, h[k]);
+    for (int i = 0; i < ITEMS; i++) { /* numbers 7i mod 11 (past 6: none); a binding first for 3 */
+        int k = (i * 7) % 11;
+        if (k < NUMBERS)
+            sn_audit_item_put(data + (size_t)i * SN_AUDIT_ITEM_BYTES, h[k], SN_DAY_NONE,
+                              k == 3 && i < 11 ? SN_AUDIT_NOT_CHECK : 1);
+    }
+    assert_int_equal(sn_store_open(f->path, NULL, &s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_begin(s, err, sizeof(err)), SN_OK);
+    for (int r = 0; r < 2; r++) { /* the second: the first number alone */
+        sn_audit_row row;
+        memset(&row, 0, sizeof(row));
+        row.at = at;
+        row.status = 200;
+        row.day = SN_DAY_NONE;
+        row.items = r == 0 ? ITEMS : 1;
+        snprintf(row.route, sizeof(row.route), "/v1/check/batch");
+        snprintf(row.app, sizeof(row.app), "bank");
+        row.item_data = data;
+        int pending = 0;
+        assert_int_equal(sn_store_audit_add(s, &row, &pending, err, sizeof(err)), SN_OK);
+    }
+    assert_int_equal(sn_store_commit(s, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_audit_index(s, STEP, &rows, err, sizeof(err)), SN_OK);
+    assert_int_equal(rows, 2);
+    assert_int_equal(indexed_items(f->path), NUMBERS + 1);
+    for (int k = 0; k < NUMBERS; k++) {
+        inquiries l = {.n = 0};
+        assert_int_equal(
+            sn_store_audit_inquiries(s, h[k], at, INT64_MAX, 8, inquiry, &l, err, sizeof(err)),
+            SN_OK);
+        assert_int_equal(l.n, k == 0 ? 2 : 1);
+        assert_int_equal(l.q[l.n - 1].id, 1);
+        assert_int_equal(l.q[l.n - 1].kind, k == 3 ? SN_AUDIT_KIND_BINDING : SN_AUDIT_KIND_CHECK);
+    }
+    sn_store_close(s);
+    free(data);
+}
+
 static uint64_t metric(const char *name)
 {
     sn_strbuf m = {0};
@@ -556,6 +627,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_are_grouped_into_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(the_trail_indexes_what_it_wrote, setup, teardown),
         cmocka_unit_test_setup_teardown(the_indexer_takes_a_share_of_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_row_indexes_each_number_once, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_rows_are_found_before_and_after_indexing, setup,
                                         teardown),
     };
