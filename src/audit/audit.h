@@ -27,7 +27,8 @@
  * and every SN_AUDIT_PURGE_EVERY_MS, SN_AUDIT_PURGE_BATCH rows a
  * transaction. The same thread indexes batch rows' items by number after
  * the rows (sn_store_audit_index, store/audit.h): whenever nothing was
- * written for SN_AUDIT_INDEX_IDLE_MS, else in turns that leave it at most
+ * written for SN_AUDIT_INDEX_IDLE_MS, else in turns at least
+ * SN_AUDIT_INDEX_GAP_MS apart that leave it at most
  * 1/SN_AUDIT_INDEX_SHARE of the time while the buffer is under a quarter
  * full, never while a write's answer waits.
  */
@@ -46,12 +47,14 @@
 #define SN_AUDIT_BUFFER_DEFAULT 262144 /* records waiting at most (serve --audit-buffer) */
 #define SN_AUDIT_BUFFER_MAX 16777216
 #define SN_AUDIT_BATCH_RECORDS 8192 /* records written in one transaction at most */
-#define SN_AUDIT_GROUP_MS 10 /* a write waits this long for more records (not a held answer) */
+#define SN_AUDIT_GROUP_MS 50 /* a write waits this long for more records (not a held answer) */
 #define SN_AUDIT_GROUP_RECORDS 4096 /* ...unless this many wait (at most half the buffer) */
 #define SN_AUDIT_INDEX_SHARE 10     /* under load the batch-item indexer gets 1/10 of the time */
 #define SN_AUDIT_INDEX_IDLE_MS 100  /* ...all of it once nothing was written for this long */
-#define SN_AUDIT_RETRY_MS 1000      /* wait before a failed write is tried again */
-#define SN_AUDIT_LOG_EVERY_MS 10000 /* back-pressure and failures logged at most this often */
+#define SN_AUDIT_INDEX_GAP_MS 100 /* under load, its turns (transactions) this far apart at least  \
+                                   */
+#define SN_AUDIT_RETRY_MS 1000    /* wait before a failed write is tried again */
+#define SN_AUDIT_LOG_EVERY_MS 10000     /* back-pressure and failures logged at most this often */
 #define SN_AUDIT_PURGE_EVERY_MS 3600000 /* the retention purge runs hourly (and at start) */
 #define SN_AUDIT_PURGE_BATCH 10000      /* rows one purge transaction deletes at most */
 #define SN_AUDIT_RETENTION_DEFAULT 180  /* days (serve --audit-retention-days; 0 keeps all) */

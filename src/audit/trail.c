@@ -360,7 +360,7 @@ static int write_batch(trail *t, entry *first, size_t n, char *err, size_t errle
     sn_audit_groups_clear(t->groups);
     int rc = sn_store_begin(t->store, err, errlen);
     /* The group rows first: their checks keep their order against the
-     * transaction's other rows up to its 10 ms (an id order the portal's
+     * transaction's other rows up to its SN_AUDIT_GROUP_MS (an id order the portal's
      * list follows), where written last they would all come after them. */
     entry *e = first;
     for (size_t i = 0; i < n && rc == SN_OK; i++, e = e->next)
@@ -512,7 +512,9 @@ static void wait_for_group(trail *t)
  * sn_audit_write_in_tx) for SN_AUDIT_INDEX_IDLE_MS, and either no record
  * was written for SN_AUDIT_INDEX_IDLE_MS, or the buffer is under a quarter
  * full and the indexer has had less than 1/SN_AUDIT_INDEX_SHARE of the
- * time since its last turn: under load its CPU is the checks', and its
+ * time since its last turn, which ended SN_AUDIT_INDEX_GAP_MS ago or more
+ * (a turn is a transaction: a commit and an fsync, however few its rows):
+ * under load its CPU is the checks', and its
  * transaction must make neither requests wait for room nor writes for the
  * store's lock (lock held). */
 static int index_due(trail *t)
@@ -526,7 +528,7 @@ static int index_due(trail *t)
         return 0;
     return now >= t->next_index_ms &&
            ((t->head == NULL && now - t->wrote_ms >= SN_AUDIT_INDEX_IDLE_MS) ||
-            (t->weight < t->o.buffer / 4 &&
+            (t->weight < t->o.buffer / 4 && now - t->index_end_ms >= SN_AUDIT_INDEX_GAP_MS &&
              now - t->index_end_ms >= (SN_AUDIT_INDEX_SHARE - 1) * t->index_took_ms));
 }
 
