@@ -51,9 +51,10 @@
 #define SN_AUDIT_GROUP_RECORDS 4096 /* ...unless this many wait (at most half the buffer) */
 #define SN_AUDIT_INDEX_SHARE 10     /* under load the batch-item indexer gets 1/10 of the time */
 #define SN_AUDIT_INDEX_IDLE_MS 100  /* ...all of it once nothing was written for this long */
-#define SN_AUDIT_INDEX_GAP_MS 100 /* under load, its turns (transactions) this far apart at least  \
-                                   */
-#define SN_AUDIT_RETRY_MS 1000    /* wait before a failed write is tried again */
+#define SN_AUDIT_INDEX_GAP_MS                                                                      \
+    100                        /* under load, its turns (transactions) this far apart at least     \
+                                */
+#define SN_AUDIT_RETRY_MS 1000 /* wait before a failed write is tried again */
 #define SN_AUDIT_LOG_EVERY_MS 10000     /* back-pressure and failures logged at most this often */
 #define SN_AUDIT_PURGE_EVERY_MS 3600000 /* the retention purge runs hourly (and at start) */
 #define SN_AUDIT_PURGE_BATCH 10000      /* rows one purge transaction deletes at most */
@@ -109,6 +110,10 @@ int sn_audit_start(const sn_audit_options *o, char *err, size_t errlen);
 void sn_audit_stop(void);
 
 int sn_audit_on(void);
+
+/* Copy src into dst (cap bytes), cut to fit: what snprintf("%s") does, at
+ * a fraction of its cost a record; NULL is empty. */
+void sn_audit_copy_text(char *dst, size_t cap, const char *src);
 
 /* Hand r over (copied); may wait for room (back-pressure). */
 void sn_audit_add(const sn_audit_record *r);

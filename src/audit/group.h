@@ -35,10 +35,6 @@ typedef int (*sn_audit_row_write_fn)(void *ctx, const sn_audit_row *row, char *e
 void sn_audit_item_put(uint8_t out[SN_AUDIT_ITEM_BYTES], const uint8_t *hash, sn_day day,
                        uint8_t verdict);
 
-/* Copy src into dst (cap bytes), cut to fit: what snprintf("%s") does, at
- * a fraction of its cost a record; NULL is empty. */
-void sn_audit_copy_text(char *dst, size_t cap, const char *src);
-
 /* Whether r goes in a group: an app's check of one number with a verdict,
  * hashed (hashing on), whose answer nobody waits for (no done callback).
  * A subscriber's own checks (no app) keep rows of their own. */

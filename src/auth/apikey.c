@@ -10,6 +10,7 @@
 #include "util/grow.h"
 #include "store/keys.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -169,7 +170,8 @@ static void hash_presented(const char *text, size_t len, uint8_t hash[SN_KEY_HAS
         sn_apikey_hash(text, len, hash);
         return;
     }
-    if (last.set && sodium_memcmp(last.text, text, len) == 0) {
+    /* OpenSSL's constant-time compare: libsodium's goes a byte at a time */
+    if (last.set && CRYPTO_memcmp(last.text, text, len) == 0) {
         memcpy(hash, last.hash, SN_KEY_HASH_LEN);
         return;
     }
