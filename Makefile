@@ -96,7 +96,11 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsecondnum.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsecondnum.a -lcmocka $(DEPS_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_OBJ) $(BUILD)/libsecondnum.a -lcmocka $(DEPS_LIBS)
+
+# test_routename reads the route table, whose handlers serve the embedded files.
+$(BUILD)/tests/test_routename: UNIT_OBJ = $(BUILD)/obj/openapi.o $(BUILD)/obj/web.o
+$(BUILD)/tests/test_routename: $(BUILD)/obj/openapi.o $(BUILD)/obj/web.o
 
 -include $(OBJ_LIB:.o=.d) $(OBJ_CLI:.o=.d)
 

@@ -10,17 +10,21 @@
 
 int sn_route_matches(const char *pattern, h2o_iovec_t path, const char **param, size_t *plen)
 {
-    const char *brace = strstr(pattern, "{id}");
-    size_t fixed = brace ? (size_t)(brace - pattern) : strlen(pattern);
-    if (brace == NULL)
-        return path.len == fixed && memcmp(path.base, pattern, fixed) == 0;
-    const char *suffix = brace + 4;
+    /* one walk of the common prefix: the router tries every route for each
+     * request, and most differ from the path within a few bytes */
+    size_t i = 0;
+    while (pattern[i] != '\0' && pattern[i] != '{' && i < path.len && pattern[i] == path.base[i])
+        i++;
+    if (pattern[i] == '\0')
+        return i == path.len;
+    if (strncmp(pattern + i, "{id}", 4) != 0)
+        return 0; /* a byte differs, or the path ended first */
+    const char *suffix = pattern + i + 4;
     size_t slen = strlen(suffix);
-    if (path.len <= fixed + slen || memcmp(path.base, pattern, fixed) != 0 ||
-        memcmp(path.base + path.len - slen, suffix, slen) != 0)
+    if (path.len <= i + slen || memcmp(path.base + path.len - slen, suffix, slen) != 0)
         return 0;
-    *param = path.base + fixed;
-    *plen = path.len - fixed - slen;
+    *param = path.base + i;
+    *plen = path.len - i - slen;
     return memchr(*param, '/', *plen) == NULL;
 }
 
