@@ -111,10 +111,6 @@ void sn_audit_stop(void);
 
 int sn_audit_on(void);
 
-/* Copy src into dst (cap bytes), cut to fit: what snprintf("%s") does, at
- * a fraction of its cost a record; NULL is empty. */
-void sn_audit_copy_text(char *dst, size_t cap, const char *src);
-
 /* Hand r over (copied); may wait for room (back-pressure). */
 void sn_audit_add(const sn_audit_record *r);
 

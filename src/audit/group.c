@@ -6,6 +6,7 @@
 #include "audit/group.h"
 
 #include "core/errors.h"
+#include "util/strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,6 @@ static int same_key(const group *x, const sn_audit_record *r, int64_t second_ms)
            strcmp(x->row.who_kind, text(r->who_kind)) == 0;
 }
 
-void sn_audit_copy_text(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(text(src), cap - 1);
-    memcpy(dst, text(src), n);
-    dst[n] = '\0';
-}
-
 static void open_group(sn_audit_groups *gs, group *x, const sn_audit_record *r, int64_t second_ms)
 {
     sn_audit_row *row = &x->row;
@@ -92,11 +86,11 @@ static void open_group(sn_audit_groups *gs, group *x, const sn_audit_record *r, 
     row->at = second_ms;
     row->status = r->status;
     row->day = SN_DAY_NONE;
-    sn_audit_copy_text(row->route, sizeof(row->route), r->route);
-    sn_audit_copy_text(row->method, sizeof(row->method), r->method);
-    sn_audit_copy_text(row->who_kind, sizeof(row->who_kind), r->who_kind);
-    sn_audit_copy_text(row->who, sizeof(row->who), r->who);
-    sn_audit_copy_text(row->app, sizeof(row->app), r->app);
+    sn_text_copy(row->route, sizeof(row->route), r->route);
+    sn_text_copy(row->method, sizeof(row->method), r->method);
+    sn_text_copy(row->who_kind, sizeof(row->who_kind), r->who_kind);
+    sn_text_copy(row->who, sizeof(row->who), r->who);
+    sn_text_copy(row->app, sizeof(row->app), r->app);
     row->item_data = x->items;
     row->item_meta = x->meta;
     x->opened = gs->opened++;

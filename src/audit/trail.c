@@ -12,6 +12,7 @@
 #include "store/audit.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "util/thread.h"
 
 #include <pthread.h>
@@ -263,13 +264,13 @@ static void row_of(const trail *t, const sn_audit_record *r, sn_audit_row *row)
     row->item_data = NULL;
     row->item_meta = NULL;
     row->item_meta_len = 0;
-    sn_audit_copy_text(row->route, sizeof(row->route), r->route);
-    sn_audit_copy_text(row->method, sizeof(row->method), r->method);
-    sn_audit_copy_text(row->who_kind, sizeof(row->who_kind), r->who_kind);
-    sn_audit_copy_text(row->who, sizeof(row->who), r->who);
-    sn_audit_copy_text(row->app, sizeof(row->app), r->app);
-    sn_audit_copy_text(row->answer, sizeof(row->answer), answer_of(r));
-    sn_audit_copy_text(row->request, sizeof(row->request), r->request);
+    sn_text_copy(row->route, sizeof(row->route), r->route);
+    sn_text_copy(row->method, sizeof(row->method), r->method);
+    sn_text_copy(row->who_kind, sizeof(row->who_kind), r->who_kind);
+    sn_text_copy(row->who, sizeof(row->who), r->who);
+    sn_text_copy(row->app, sizeof(row->app), r->app);
+    sn_text_copy(row->answer, sizeof(row->answer), answer_of(r));
+    sn_text_copy(row->request, sizeof(row->request), r->request);
     if (r->has_number && t->o.secret != NULL) {
         row->has_number = 1;
         sn_audit_hash(t->key, r->number, row->number_hash);

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "http/routename.h"
 #include "util/clock.h"
+#include "util/strbuf.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static void who_of(const sn_call *c, sn_audit_record *r)
         key_id_text(r->who, (unsigned)c->who.key); /* r->who holds SN_AUDIT_WHO_MAX */
     }
     if (c->who.role == SN_ROLE_APP)
-        sn_audit_copy_text(r->app, sizeof(r->app), c->who.app);
+        sn_text_copy(r->app, sizeof(r->app), c->who.app);
 }
 
 /* A number the route's form or query names, parsed (invalid: none). */

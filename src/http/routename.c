@@ -17,7 +17,7 @@ int sn_route_matches(const char *pattern, h2o_iovec_t path, const char **param, 
         i++;
     if (pattern[i] == '\0')
         return i == path.len;
-    if (strncmp(pattern + i, "{id}", 4) != 0)
+    if (pattern[i] != '{' || strncmp(pattern + i, "{id}", 4) != 0)
         return 0; /* a byte differs, or the path ended first */
     const char *suffix = pattern + i + 4;
     size_t slen = strlen(suffix);

@@ -22,7 +22,7 @@
 #include "core/errors.h"
 #include "crypto/tokens.h"
 #include "util/clock.h"
-#include "util/clock.h"
+#include "util/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,11 +207,11 @@ static int authenticate(sn_call *c)
     c->limits = (sn_check_limits){a.k.rate_per_s, a.k.rate_per_day};
     c->oauth = a.oauth;
     if (a.oauth)
-        snprintf(c->oauth_client, sizeof(c->oauth_client), "%s", a.tok.client);
+        sn_text_copy(c->oauth_client, sizeof(c->oauth_client), a.tok.client);
     c->oauth_subscriber = a.oauth && a.tok.three_legged;
     c->oauth_number = a.tok.number;
     if (a.k.role == SN_ROLE_APP)
-        snprintf(c->who.app, sizeof(c->who.app), "%s", a.k.name);
+        sn_text_copy(c->who.app, sizeof(c->who.app), a.k.name);
     return 1;
 }
 

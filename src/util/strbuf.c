@@ -1,5 +1,6 @@
 /*
- * strbuf.c - growing text buffer and JSON escaping (see strbuf.h).
+ * strbuf.c - growing text buffer, bounded copies and JSON escaping (see
+ * strbuf.h).
  */
 #include "util/strbuf.h"
 
@@ -7,6 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void sn_text_copy(char *dst, size_t cap, const char *src)
+{
+    const char *t = src != NULL ? src : "";
+    size_t n = strnlen(t, cap - 1);
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+}
 
 static int reserve(sn_strbuf *b, size_t more)
 {
