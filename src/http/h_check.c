@@ -84,12 +84,40 @@ static int parse_hex(const char *s, size_t len, uint8_t *out, size_t bytes, char
     return 1;
 }
 
+/* The last date a batch's item asked and its day: a batch's items mostly
+ * ask for one date, and parsing it was 4% of a batch's time. */
+typedef struct {
+    char text[SN_DAY_TEXT_MAX];
+    size_t len; /* 0: none yet */
+    sn_day day;
+} day_memo;
+
+/* The date of f into *day (through memo, when not NULL): 0 after recording
+ * the error in o. */
+static int day_of(const sn_flat_field *f, day_memo *memo, sn_day *day, check_outcome *o)
+{
+    char why[SN_ERRMSG_MAX];
+    if (memo != NULL && memo->len > 0 && f[F_DATE].len == memo->len &&
+        memcmp(f[F_DATE].value, memo->text, memo->len) == 0) {
+        *day = memo->day;
+        return 1;
+    }
+    if (sn_day_parse(f[F_DATE].value, f[F_DATE].len, day, why, sizeof(why)) != SN_OK)
+        return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, why);
+    if (memo != NULL && f[F_DATE].len < sizeof(memo->text)) {
+        memcpy(memo->text, f[F_DATE].value, f[F_DATE].len);
+        memo->len = f[F_DATE].len;
+        memo->day = *day;
+    }
+    return 1;
+}
+
 /* The question of f (values NULL when absent) into q, and the text that
  * names its number in the answer (*klen bytes of key; written by hand, as
  * the whole answer is: snprintf per item was a tenth of a batch's time);
  * 0 after recording the error in o. */
-static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_question *q,
-                       char key[KEY_MAX], size_t *klen, check_outcome *o)
+static int question_of(const sn_service *svc, const sn_flat_field *f, day_memo *memo,
+                       sn_check_question *q, char key[KEY_MAX], size_t *klen, check_outcome *o)
 {
     char why[SN_ERRMSG_MAX], hex[65], text[SN_NUMBER_TEXT_MAX];
     int given = (f[F_NUMBER].value != NULL) + (f[F_SHA256].value != NULL) +
@@ -100,8 +128,8 @@ static int question_of(const sn_service *svc, const sn_flat_field *f, sn_check_q
                             "give exactly one of number, number_sha256, number_md5, number_sm3");
     if (f[F_DATE].value == NULL)
         return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, "date is required");
-    if (sn_day_parse(f[F_DATE].value, f[F_DATE].len, &q->day, why, sizeof(why)) != SN_OK)
-        return outcome_fail(o, SN_HTTP_INVALID_ARGUMENT, why);
+    if (!day_of(f, memo, &q->day, o))
+        return 0;
     if (f[F_NUMBER].value != NULL) {
         if (sn_number_parse(f[F_NUMBER].value, f[F_NUMBER].len, svc->rules.default_cc, &q->number,
                             why, sizeof(why)) != SN_OK)
@@ -148,7 +176,8 @@ static int add_receipt(const sn_call *c, const sn_check_question *q, check_outco
 }
 
 /* Answer one question given as its fields. */
-static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check_outcome *o)
+static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, day_memo *memo,
+                   check_outcome *o)
 {
     const sn_service *svc = c->svc;
     sn_check_question q;
@@ -157,7 +186,7 @@ static void answer(const sn_call *c, sn_day today, const sn_flat_field *f, check
     size_t klen;
     o->failed = 0;
     o->hashed = f[F_SHA256].value != NULL || f[F_MD5].value != NULL || f[F_SM3].value != NULL;
-    if (!question_of(svc, f, &q, key, &klen, o))
+    if (!question_of(svc, f, memo, &q, key, &klen, o))
         return;
     o->audit.has_number = q.by == SN_CHECK_NUMBER;
     o->audit.number = q.number;
@@ -221,7 +250,7 @@ void sn_h_check(sn_call *c)
         sn_reply_error(c, SN_HTTP_INVALID_ARGUMENT, "%s", why);
         return;
     }
-    answer(c, sn_check_today(c->svc), f, &o);
+    answer(c, sn_check_today(c->svc), f, NULL, &o);
     count_check(c, &o);
     sn_call_audit_check(c, o.audit.has_number, o.audit.number, o.audit.day,
                         o.failed ? -1 : o.audit.verdict);
@@ -236,8 +265,9 @@ void sn_h_check(sn_call *c)
  * look-up of the app, not one per item): [hashed][verdict]. */
 typedef uint64_t batch_counts[2][SN_METRICS_VERDICTS];
 
-static void batch_item(const sn_call *c, sn_day today, const char *start, const char *end,
-                       char *out, size_t *len, batch_counts counts, sn_audit_item *item)
+static void batch_item(const sn_call *c, sn_day today, day_memo *memo, const char *start,
+                       const char *end, char *out, size_t *len, batch_counts counts,
+                       sn_audit_item *item)
 {
     sn_flat_field f[NFIELDS];
     char scratch[1024];
@@ -254,7 +284,7 @@ static void batch_item(const sn_call *c, sn_day today, const char *start, const 
                                o.message, sizeof(o.message)) != SN_OK)
         o.failed = 1, o.error = SN_HTTP_INVALID_ARGUMENT;
     else
-        answer(c, today, f, &o);
+        answer(c, today, f, memo, &o);
     counts[o.hashed][o.verdict]++;
     *item = o.audit;
     if (o.failed)
@@ -301,13 +331,15 @@ void sn_h_check_batch(sn_call *c)
     char *out = h2o_mem_alloc_pool(&c->req->pool, cap);
     sn_day today = sn_check_today(c->svc);
     batch_counts counts = {{0}};
+    day_memo memo = {.len = 0};
     c->audit.items = h2o_mem_alloc_pool(&c->req->pool, n * sizeof(sn_audit_item) + 1);
     c->audit.nitems = (uint32_t)n;
     PUT_LIT(out, &len, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             out[len++] = ',';
-        batch_item(c, today, items[i].start, items[i].end, out, &len, counts, &c->audit.items[i]);
+        batch_item(c, today, &memo, items[i].start, items[i].end, out, &len, counts,
+                   &c->audit.items[i]);
     }
     for (int h = 0; h < 2; h++)
         for (int v = 0; v < SN_METRICS_VERDICTS; v++)

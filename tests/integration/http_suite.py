@@ -317,6 +317,9 @@ def case_batch_results_in_order_with_item_errors(c):
         ({"number_md5": md, "date": "2024-03-02"}, {"number_md5": md, "date": "2024-03-02", "result": "unchanged"}),
         ({"number": N_SAME, "date": "2024-02-30"}, "INVALID_ARGUMENT"),
         (None, "INVALID_ARGUMENT"),
+        # a date asked before, after other dates and a bad one; the bad one again
+        ({"number": N_DISC, "date": "2023-06-01"}, {"number": N_DISC, "date": "2023-06-01", "result": "disconnected"}),
+        ({"number": N_NEW, "date": "2024-02-30"}, "INVALID_ARGUMENT"),
     ]
     r = cl(c, c.app).post("/v1/check/batch", {"items": [i for i, _ in items]})
     body = expect_json(r, 200, "batch")
