@@ -7,6 +7,7 @@
 
 #include "unit.h"
 
+#include "core/date.h"
 #include "core/errors.h"
 #include "core/verdict.h"
 #include "index/numindex.h"
@@ -51,6 +52,7 @@ static void round_trips_verdict_fields(void **state)
 static void none_days_and_range_limits(void **state)
 {
     (void)state;
+    assert_int_equal(sn_numindex_min_day(), sn_day_from_civil(1900, 1, 1));
     sn_numindex *ix = sn_numindex_new();
     sn_number_state st = state_of(12025550123ull, SN_ST_SUSPENDED, sn_numindex_min_day(),
                                   SN_DAY_NONE, SN_DAY_NONE),
