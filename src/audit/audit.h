@@ -51,11 +51,9 @@
 #define SN_AUDIT_GROUP_RECORDS 4096 /* ...unless this many wait (at most half the buffer) */
 #define SN_AUDIT_INDEX_SHARE 10     /* under load the batch-item indexer gets 1/10 of the time */
 #define SN_AUDIT_INDEX_IDLE_MS 100  /* ...all of it once nothing was written for this long */
-#define SN_AUDIT_INDEX_GAP_MS                                                                      \
-    100                        /* under load, its turns (transactions) this far apart at least     \
-                                */
-#define SN_AUDIT_RETRY_MS 1000 /* wait before a failed write is tried again */
-#define SN_AUDIT_LOG_EVERY_MS 10000     /* back-pressure and failures logged at most this often */
+#define SN_AUDIT_INDEX_GAP_MS 100   /* ...its turns under load this far apart at least */
+#define SN_AUDIT_RETRY_MS 1000      /* wait before a failed write is tried again */
+#define SN_AUDIT_LOG_EVERY_MS 10000 /* back-pressure and failures logged at most this often */
 #define SN_AUDIT_PURGE_EVERY_MS 3600000 /* the retention purge runs hourly (and at start) */
 #define SN_AUDIT_PURGE_BATCH 10000      /* rows one purge transaction deletes at most */
 #define SN_AUDIT_RETENTION_DEFAULT 180  /* days (serve --audit-retention-days; 0 keeps all) */

@@ -361,8 +361,9 @@ static int write_batch(trail *t, entry *first, size_t n, char *err, size_t errle
     sn_audit_groups_clear(t->groups);
     int rc = sn_store_begin(t->store, err, errlen);
     /* The group rows first: their checks keep their order against the
-     * transaction's other rows up to its SN_AUDIT_GROUP_MS (an id order the portal's
-     * list follows), where written last they would all come after them. */
+     * transaction's other rows up to its SN_AUDIT_GROUP_MS (an id order
+     * the portal's list follows), where written last they would all come
+     * after them. */
     entry *e = first;
     for (size_t i = 0; i < n && rc == SN_OK; i++, e = e->next)
         if (grouped(t, &e->r))

@@ -28,9 +28,9 @@ void sn_call_audit_check(sn_call *c, int has_number, sn_number number, sn_day da
     c->audit.verdict = verdict;
 }
 
-/* Who asked, into r. */
-/* v in decimal into dst (cap >= 11): every answer's record names its key,
- * and snprintf's formatting was a tenth of the loop thread's own time. */
+/* v in decimal into dst (11 bytes at least), by hand: every answer's
+ * record names its key, and snprintf was a visible share of a check's
+ * samples in perf. */
 static void key_id_text(char *dst, unsigned v)
 {
     char rev[10];
@@ -44,6 +44,7 @@ static void key_id_text(char *dst, unsigned v)
     dst[n] = '\0';
 }
 
+/* Who asked, into r. */
 static void who_of(const sn_call *c, sn_audit_record *r)
 {
     r->who_kind = "none";
@@ -58,7 +59,7 @@ static void who_of(const sn_call *c, sn_audit_record *r)
         return;
     if (c->oauth) {
         r->who_kind = "oauth";
-        snprintf(r->who, sizeof(r->who), "%s", c->oauth_client);
+        sn_text_copy(r->who, sizeof(r->who), c->oauth_client);
     } else {
         r->who_kind = sn_role_name(c->who.role);
         key_id_text(r->who, (unsigned)c->who.key); /* r->who holds SN_AUDIT_WHO_MAX */

@@ -85,7 +85,7 @@ static int parse_hex(const char *s, size_t len, uint8_t *out, size_t bytes, char
 }
 
 /* The last date a batch's item asked and its day: a batch's items mostly
- * ask for one date, and parsing it was 4% of a batch's time. */
+ * ask for one date, and parsing it was 3-4% of a batch's samples. */
 typedef struct {
     char text[SN_DAY_TEXT_MAX];
     size_t len; /* 0: none yet */
