@@ -28,22 +28,6 @@ void sn_call_audit_check(sn_call *c, int has_number, sn_number number, sn_day da
     c->audit.verdict = verdict;
 }
 
-/* v in decimal into dst (11 bytes at least), by hand: every answer's
- * record names its key, and snprintf was a visible share of a check's
- * samples in perf. */
-static void key_id_text(char *dst, unsigned v)
-{
-    char rev[10];
-    size_t n = 0;
-    do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = rev[n - 1 - i];
-    dst[n] = '\0';
-}
-
 /* Who asked, into r. */
 static void who_of(const sn_call *c, sn_audit_record *r)
 {
@@ -62,7 +46,7 @@ static void who_of(const sn_call *c, sn_audit_record *r)
         sn_text_copy(r->who, sizeof(r->who), c->oauth_client);
     } else {
         r->who_kind = sn_role_name(c->who.role);
-        key_id_text(r->who, (unsigned)c->who.key); /* r->who holds SN_AUDIT_WHO_MAX */
+        sn_u64_text(c->who.key, r->who); /* r->who: SN_AUDIT_WHO_MAX >= SN_U64_TEXT_MAX */
     }
     if (c->who.role == SN_ROLE_APP)
         sn_text_copy(r->app, sizeof(r->app), c->who.app);

@@ -20,6 +20,7 @@
 
 #include "core/errors.h"
 #include "index/blocks.h"
+#include "util/strbuf.h"
 #include "util/thread.h"
 
 #include <openssl/evp.h>
@@ -31,7 +32,6 @@
 #define SN_RANGE_BITS SN_DIGEST_RANGE_BITS
 #define SHARD_BITS SN_DIGEST_SHARD_BITS /* side-map shards: 64 */
 #define SHARDS SN_DIGEST_SHARDS
-#define TEXT_MAX 24 /* "+" and up to 20 digits, with room */
 
 typedef sn_dtable table;
 typedef sn_dgen generation;
@@ -63,41 +63,25 @@ struct sn_digests {
 
 /* ---- digests of a number ------------------------------------------------- */
 
-/* "+<digits>" without printf: this runs for every number at a build. */
-static size_t e164_text(uint64_t n, char *buf)
-{
-    char digits[20];
-    size_t len = 0;
-    do {
-        digits[len++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
-    buf[0] = '+';
-    for (size_t i = 0; i < len; i++)
-        buf[1 + i] = digits[len - 1 - i];
-    buf[len + 1] = '\0';
-    return len + 1;
-}
-
 void sn_number_sha256(uint64_t n, uint8_t digest[32])
 {
-    char text[TEXT_MAX];
-    size_t len = e164_text(n, text);
+    char text[SN_DIGEST_TEXT_MAX];
+    size_t len = sn_digest_text(n, text);
     crypto_hash_sha256(digest, (const uint8_t *)text, len);
 }
 
 void sn_number_md5(uint64_t n, uint8_t digest[16])
 {
-    char text[TEXT_MAX];
-    size_t len = e164_text(n, text);
+    char text[SN_DIGEST_TEXT_MAX];
+    size_t len = sn_digest_text(n, text);
     if (EVP_Digest(text, len, digest, NULL, EVP_md5(), NULL) != 1)
         memset(digest, 0, 16);
 }
 
 void sn_number_sm3(uint64_t n, uint8_t digest[32])
 {
-    char text[TEXT_MAX];
-    size_t len = e164_text(n, text);
+    char text[SN_DIGEST_TEXT_MAX];
+    size_t len = sn_digest_text(n, text);
     if (EVP_Digest(text, len, digest, NULL, EVP_sm3(), NULL) != 1)
         memset(digest, 0, 32);
 }
@@ -115,15 +99,6 @@ static int digest_confirm(int kind, uint64_t n, const uint8_t *digest)
     else
         sn_number_sm3(n, d);
     return memcmp(d, digest, digest_len[kind]) == 0;
-}
-
-/* The first 8 bytes, big-endian: the key's order is the digest's. */
-static uint64_t key_of(const uint8_t *digest)
-{
-    uint64_t k = 0;
-    for (int i = 0; i < 8; i++)
-        k = k << 8 | digest[i];
-    return k;
 }
 
 static const char *const method_name[SN_DIGEST_KINDS] = {"SHA256", "MD5", "SM3"};
@@ -146,18 +121,6 @@ static void contexts_close(EVP_MD_CTX **ctx)
         EVP_MD_CTX_free(ctx[k]);
         ctx[k] = NULL;
     }
-}
-
-uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n)
-{
-    char text[TEXT_MAX];
-    uint8_t digest[EVP_MAX_MD_SIZE];
-    unsigned int out = 0;
-    size_t len = e164_text(n, text);
-    EVP_DigestInit_ex2(ctx, NULL, NULL); /* the context's own algorithm again */
-    EVP_DigestUpdate(ctx, text, len);
-    EVP_DigestFinal_ex(ctx, digest, &out);
-    return key_of(digest);
 }
 
 /* ---- lookups in a generation ---------------------------------------------- */
@@ -581,7 +544,7 @@ int sn_digests_find(sn_digests *d, int kind, const uint8_t *digest, uint64_t *ou
 {
     if (kind < 0 || kind >= SN_DIGEST_KINDS)
         return 0;
-    uint64_t key = key_of(digest);
+    uint64_t key = sn_digest_key_of(digest);
     shard *s = shard_of(d, key);
     pthread_rwlock_rdlock(&s->lock);
     int found = (d->gen != NULL && generation_find(d->gen, kind, key, digest, out)) ||

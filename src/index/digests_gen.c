@@ -24,6 +24,7 @@
 
 #include "core/errors.h"
 #include "index/blocks.h"
+#include "util/strbuf.h"
 #include "util/thread.h"
 
 #include <openssl/evp.h>
@@ -41,6 +42,26 @@
 typedef sn_dtable table;
 typedef sn_dgen generation;
 typedef sn_dside side;
+
+/* ---- keys ---------------------------------------------------------------- */
+
+size_t sn_digest_text(uint64_t n, char text[SN_DIGEST_TEXT_MAX])
+{
+    text[0] = '+';
+    return 1 + sn_u64_text(n, text + 1);
+}
+
+uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n)
+{
+    char text[SN_DIGEST_TEXT_MAX];
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int out = 0;
+    size_t len = sn_digest_text(n, text);
+    EVP_DigestInit_ex2(ctx, NULL, NULL); /* the context's own algorithm again */
+    EVP_DigestUpdate(ctx, text, len);
+    EVP_DigestFinal_ex(ctx, digest, &out);
+    return sn_digest_key_of(digest);
+}
 
 /* ---- tables ------------------------------------------------------------- */
 

@@ -156,8 +156,22 @@ static inline uint64_t sn_dgen_fp(const sn_dtable *t, uint64_t key)
 /* Bytes g holds (its own, or its share of a mapping). */
 size_t sn_dgen_bytes(const sn_dgen *g);
 
-/* The key (first 8 bytes, big-endian) of number n's digest with ctx's
- * algorithm; digests.c gives it. */
+/* A digest's key: its first 8 bytes, big-endian (the key's order is the
+ * digest's). */
+static inline uint64_t sn_digest_key_of(const uint8_t *digest)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | digest[i];
+    return k;
+}
+
+/* The text a number's digests are of, "+<digits>" (NUL-terminated), into
+ * text; returns its length. */
+#define SN_DIGEST_TEXT_MAX 22
+size_t sn_digest_text(uint64_t n, char text[SN_DIGEST_TEXT_MAX]);
+
+/* The key of number n's digest with ctx's algorithm. */
 uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n);
 
 /* A generation (refs 1) for the distinct numbers[0..n), each hashed with

@@ -9,6 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t sn_u64_text(uint64_t v, char *buf)
+{
+    char rev[SN_U64_TEXT_MAX];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = rev[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
 void sn_text_copy(char *dst, size_t cap, const char *src)
 {
     const char *t = src != NULL ? src : "";

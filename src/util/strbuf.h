@@ -10,6 +10,7 @@
 #define SN_STRBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char *s; /* NUL-terminated while !failed; malloc'd, the owner frees it */
@@ -21,6 +22,13 @@ typedef struct {
  * "%s" does, without its formatting (per request and per record, that was
  * a visible share of a check's CPU); NULL copies as empty. */
 void sn_text_copy(char *dst, size_t cap, const char *src);
+
+#define SN_U64_TEXT_MAX 21 /* bytes sn_u64_text writes at most: 20 digits and a NUL */
+
+/* v in decimal into buf (SN_U64_TEXT_MAX bytes at least), NUL-terminated;
+ * returns its length. By hand: it runs for every number a digest build
+ * hashes and every answer's audit record. */
+size_t sn_u64_text(uint64_t v, char *buf);
 
 /* Append printf-style. */
 void sn_strbuf_printf(sn_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
