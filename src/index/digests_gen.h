@@ -1,9 +1,10 @@
 /*
  * digests_gen.h - private to src/index: a generation of the digest tables
- * (digests.c builds and serves it, digests_io.c writes and reads it for
- * the index snapshot), and the side maps of numbers added since the last
- * merge (sidemap.c). The invariants of a table and a generation are in
- * digests.c's top comment. A generation never changes once built; it is
+ * (digests_gen.c builds and grows it, digests.c serves it, digests_io.c
+ * writes and reads it for the index snapshot), and the side maps of
+ * numbers added since the last merge (sidemap.c). The invariants of a
+ * table and a generation are in digests_gen.c's top comment. A
+ * generation never changes once built; it is
  * freed when the last of its holders (the digests it serves, a snapshot
  * being written) lets it go.
  */
