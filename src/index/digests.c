@@ -19,8 +19,8 @@
 #include "index/digests_gen.h"
 
 #include "core/errors.h"
+#include "core/number.h"
 #include "index/blocks.h"
-#include "util/strbuf.h"
 #include "util/thread.h"
 
 #include <openssl/evp.h>
@@ -65,23 +65,23 @@ struct sn_digests {
 
 void sn_number_sha256(uint64_t n, uint8_t digest[32])
 {
-    char text[SN_DIGEST_TEXT_MAX];
-    size_t len = sn_digest_text(n, text);
+    char text[SN_NUMBER_TEXT_MAX];
+    size_t len = sn_number_format(n, text);
     crypto_hash_sha256(digest, (const uint8_t *)text, len);
 }
 
 void sn_number_md5(uint64_t n, uint8_t digest[16])
 {
-    char text[SN_DIGEST_TEXT_MAX];
-    size_t len = sn_digest_text(n, text);
+    char text[SN_NUMBER_TEXT_MAX];
+    size_t len = sn_number_format(n, text);
     if (EVP_Digest(text, len, digest, NULL, EVP_md5(), NULL) != 1)
         memset(digest, 0, 16);
 }
 
 void sn_number_sm3(uint64_t n, uint8_t digest[32])
 {
-    char text[SN_DIGEST_TEXT_MAX];
-    size_t len = sn_digest_text(n, text);
+    char text[SN_NUMBER_TEXT_MAX];
+    size_t len = sn_number_format(n, text);
     if (EVP_Digest(text, len, digest, NULL, EVP_sm3(), NULL) != 1)
         memset(digest, 0, 32);
 }

@@ -23,8 +23,8 @@
 #include "index/digests_gen.h"
 
 #include "core/errors.h"
+#include "core/number.h"
 #include "index/blocks.h"
-#include "util/strbuf.h"
 #include "util/thread.h"
 
 #include <openssl/evp.h>
@@ -45,18 +45,12 @@ typedef sn_dside side;
 
 /* ---- keys ---------------------------------------------------------------- */
 
-size_t sn_digest_text(uint64_t n, char text[SN_DIGEST_TEXT_MAX])
-{
-    text[0] = '+';
-    return 1 + sn_u64_text(n, text + 1);
-}
-
 uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n)
 {
-    char text[SN_DIGEST_TEXT_MAX];
+    char text[SN_NUMBER_TEXT_MAX];
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int out = 0;
-    size_t len = sn_digest_text(n, text);
+    size_t len = sn_number_format(n, text);
     EVP_DigestInit_ex2(ctx, NULL, NULL); /* the context's own algorithm again */
     EVP_DigestUpdate(ctx, text, len);
     EVP_DigestFinal_ex(ctx, digest, &out);

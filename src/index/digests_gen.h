@@ -167,12 +167,8 @@ static inline uint64_t sn_digest_key_of(const uint8_t *digest)
     return k;
 }
 
-/* The text a number's digests are of, "+<digits>" (NUL-terminated), into
- * text; returns its length. */
-#define SN_DIGEST_TEXT_MAX 22
-size_t sn_digest_text(uint64_t n, char text[SN_DIGEST_TEXT_MAX]);
-
-/* The key of number n's digest with ctx's algorithm. */
+/* The key of number n's digest with ctx's algorithm (of its E.164 text,
+ * sn_number_format's). */
 uint64_t sn_digest_key(EVP_MD_CTX *ctx, uint64_t n);
 
 /* A generation (refs 1) for the distinct numbers[0..n), each hashed with
