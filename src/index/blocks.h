@@ -31,6 +31,16 @@ void sn_blocks_free(sn_blocks *b);
 /* The packed state of number n: 1 when present, else 0. */
 int sn_blocks_get(sn_blocks *b, uint64_t n, uint64_t *packed);
 
+/* The packed states of numbers[0..count) into packed[i], found[i] 1 when
+ * numbers[i] is present (packed[i] then set), else 0: the answers of
+ * count sn_blocks_get, a batch's lookups in a fraction of their time (one
+ * read lock a shard for many numbers, their cache misses overlapped). A
+ * reader still waits only for a writer of one shard at a time. */
+void sn_blocks_get_many(sn_blocks *b, const uint64_t *numbers, size_t count, uint64_t *packed,
+                        uint8_t *found);
+#define SN_BLOCKS_GET_CHUNK 512 /* numbers get_many sorts by shard at once: callers pass as many   \
+                                 */
+
 /* Insert or replace numbers[i] -> packed[i] for i < count, in that order
  * (a later state of a number replaces an earlier one). SN_OK or SN_ENOMEM
  * (the puts before the failing one are in). */

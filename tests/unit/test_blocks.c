@@ -1,5 +1,5 @@
 /* test_blocks.c - the compact state store against a plain array: random
- * puts, loads in any order with repeats, escaped days, its size, readers
+ * puts, single and batched gets, loads in any order with repeats, escaped days, its size, readers
  * during writes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,6 +65,30 @@ static void same_as(sn_blocks *b, const reference *ref)
         present += ref->present[i];
     }
     assert_int_equal(sn_blocks_count(b), present);
+    /* the same answers from get_many: every number in order (chunks of
+     * one block), then a random pick with repeats and numbers of no block */
+    static uint64_t numbers[UNIVERSE + 1000], packed[UNIVERSE + 1000];
+    static uint8_t found[UNIVERSE + 1000];
+    size_t n = 0;
+    for (size_t i = 0; i < UNIVERSE; i++)
+        numbers[n++] = BASE + i;
+    for (size_t i = 0; i < 1000; i++)
+        numbers[n++] =
+            BASE - 5 * SN_BLOCK_NUMBERS + next_random() % (UNIVERSE + 10 * SN_BLOCK_NUMBERS);
+    for (size_t from = 0; from < n;) {
+        size_t count = 1 + next_random() % 2000;
+        count = count > n - from ? n - from : count;
+        memset(found + from, 2, count);
+        sn_blocks_get_many(b, numbers + from, count, packed + from, found + from);
+        from += count;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = numbers[i] - BASE;
+        int in = numbers[i] >= BASE && k < UNIVERSE && ref->present[k];
+        assert_int_equal(found[i], in);
+        if (in)
+            assert_int_equal(packed[i], ref->packed[k]);
+    }
 }
 
 static void random_puts_match_a_plain_array(void **state)
@@ -244,6 +268,20 @@ static void *reader(void *arg)
         if (sn_blocks_get(a->b, BASE + k, &v)) {
             assert_int_equal(v & 7, k % 8);
             assert_int_equal((v >> 24) & 0xfffff, 25568 + k % 60000);
+            atomic_fetch_add(&a->checked, 1);
+        }
+        /* and a batch's way: a run of numbers from k on */
+        uint64_t numbers[40], packed[40];
+        uint8_t found[40];
+        for (size_t i = 0; i < 40; i++)
+            numbers[i] = BASE + (k + i * 997) % UNIVERSE;
+        sn_blocks_get_many(a->b, numbers, 40, packed, found);
+        for (size_t i = 0; i < 40; i++) {
+            if (!found[i])
+                continue;
+            size_t ki = (size_t)(numbers[i] - BASE);
+            assert_int_equal(packed[i] & 7, ki % 8);
+            assert_int_equal((packed[i] >> 24) & 0xfffff, 25568 + ki % 60000);
             atomic_fetch_add(&a->checked, 1);
         }
     }
