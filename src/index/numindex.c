@@ -254,6 +254,24 @@ int sn_numindex_get(sn_numindex *ix, sn_number n, sn_number_state *out)
     return 1;
 }
 
+_Static_assert(SN_NUMINDEX_GET_CHUNK == SN_BLOCKS_GET_CHUNK, "one chunk, one directory pass");
+
+void sn_numindex_get_many(sn_numindex *ix, const sn_number *numbers, size_t n, sn_number_state *out,
+                          uint8_t *found)
+{
+    uint64_t packed[SN_BLOCKS_GET_CHUNK];
+    for (size_t from = 0; from < n; from += SN_BLOCKS_GET_CHUNK) {
+        size_t k = n - from < SN_BLOCKS_GET_CHUNK ? n - from : SN_BLOCKS_GET_CHUNK;
+        sn_blocks_get_many(ix->states, numbers + from, k, packed, found + from);
+        for (size_t i = 0; i < k; i++) {
+            if (found[from + i])
+                unpack(numbers[from + i], packed[i], &out[from + i]);
+            else
+                sn_state_init(&out[from + i], numbers[from + i]);
+        }
+    }
+}
+
 int sn_numindex_find_sha256(sn_numindex *ix, const uint8_t digest[32], sn_number *out)
 {
     return ix->digests != NULL && sn_digests_find(ix->digests, SN_DIGEST_SHA256, digest, out);

@@ -449,6 +449,42 @@ static void finds_after_puts_and_merges(void **state)
     free(st);
 }
 
+/* get_many answers as get does for each number: known and unknown ones,
+ * repeats, an escaped day, more numbers than one chunk, none at all. */
+static void get_many_answers_as_get(void **state)
+{
+    (void)state;
+    enum { PUT = 3000, ASK = 2 * SN_NUMINDEX_GET_CHUNK + 77 };
+    sn_numindex *ix = sn_numindex_new();
+    sn_day d = sn_day_from_civil(2021, 3, 4);
+    for (size_t i = 0; i < PUT; i++) {
+        sn_number n = 8613800000000ull + i * 3331; /* several a block, many blocks */
+        sn_number_state st = state_of(n, (int)(1 + i % 4), d - (sn_day)(i % 500), d,
+                                      i % 3 ? SN_DAY_NONE : d + (sn_day)i);
+        if (i == 7)
+            st.first_day = sn_numindex_min_day(); /* a day kept whole */
+        assert_int_equal(sn_numindex_put(ix, &st), SN_OK);
+    }
+    static sn_number asked[ASK];
+    static sn_number_state got[ASK];
+    static uint8_t found[ASK];
+    for (size_t i = 0; i < ASK; i++)
+        asked[i] = 8613800000000ull + (i * 7919 % (PUT + 200)) * 3331 + (i % 5 == 0);
+    asked[ASK - 1] = asked[0];
+    sn_numindex_get_many(ix, asked, ASK, got, found);
+    size_t known = 0;
+    for (size_t i = 0; i < ASK; i++) {
+        sn_number_state one;
+        int f = sn_numindex_get(ix, asked[i], &one);
+        assert_int_equal(found[i], f);
+        assert_memory_equal(&got[i], &one, sizeof(one));
+        known += (size_t)f;
+    }
+    assert_true(known > ASK / 2 && known < ASK);
+    sn_numindex_get_many(ix, asked, 0, got, found);
+    sn_numindex_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +500,7 @@ int main(void)
         cmocka_unit_test(without_digests_keeps_states_only),
         cmocka_unit_test(loads_a_state_at_a_time),
         cmocka_unit_test(finds_after_puts_and_merges),
+        cmocka_unit_test(get_many_answers_as_get),
     };
     return sn_run_tests(tests);
 }
