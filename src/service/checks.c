@@ -38,29 +38,76 @@ static int hashed_off(char *msg, size_t msglen)
                    "ask with the number");
 }
 
-int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
-             char *msg, size_t msglen)
+/* Everything of q but its state: the day against today, a digest to its
+ * number (*n; a->known 0 when the index has no such digest, else 1 until
+ * the state is looked up). */
+static int ask(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
+               sn_number *n, char *msg, size_t msglen)
 {
-    sn_number_state st;
-    sn_number n = q->number;
     int rc = sn_check_day(q->day, today, msg, msglen);
     memset(a, 0, sizeof(*a));
+    *n = q->number;
     if (rc != SN_OK)
         return rc;
     if (q->by != SN_CHECK_NUMBER && !sn_numindex_has_digests(svc->index))
         return hashed_off(msg, msglen);
     if (q->by == SN_CHECK_SHA256)
-        a->known = sn_numindex_find_sha256(svc->index, q->digest, &n);
+        a->known = sn_numindex_find_sha256(svc->index, q->digest, n);
     else if (q->by == SN_CHECK_MD5)
-        a->known = sn_numindex_find_md5(svc->index, q->digest, &n);
+        a->known = sn_numindex_find_md5(svc->index, q->digest, n);
     else if (q->by == SN_CHECK_SM3)
-        a->known = sn_numindex_find_sm3(svc->index, q->digest, &n);
+        a->known = sn_numindex_find_sm3(svc->index, q->digest, n);
     else
         a->known = 1;
-    a->known = a->known && sn_numindex_get(svc->index, n, &st);
-    a->verdict = a->known ? sn_verdict_of(&st, q->day, NULL) : SN_VERDICT_UNKNOWN;
-    a->first_day = a->known ? st.first_day : SN_DAY_NONE;
     return SN_OK;
+}
+
+/* The answer of an asked question from its number's state. */
+static void answer(sn_check_answer *a, sn_day day, int known, const sn_number_state *st)
+{
+    a->known = known;
+    a->verdict = known ? sn_verdict_of(st, day, NULL) : SN_VERDICT_UNKNOWN;
+    a->first_day = known ? st->first_day : SN_DAY_NONE;
+}
+
+int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
+             char *msg, size_t msglen)
+{
+    sn_number_state st;
+    sn_number n;
+    int rc = ask(svc, today, q, a, &n, msg, msglen);
+    if (rc == SN_OK)
+        answer(a, q->day, a->known && sn_numindex_get(svc->index, n, &st), &st);
+    return rc;
+}
+
+#define MANY_CHUNK SN_NUMINDEX_GET_CHUNK /* questions looked up together */
+
+void sn_check_many(const sn_service *svc, sn_day today, sn_check_item *items, size_t n)
+{
+    sn_number numbers[MANY_CHUNK];
+    sn_number_state states[MANY_CHUNK];
+    uint8_t found[MANY_CHUNK];
+    uint16_t at[MANY_CHUNK];
+    char why[SN_ERRMSG_MAX];
+    for (size_t from = 0; from < n; from += MANY_CHUNK) {
+        size_t end = n - from < MANY_CHUNK ? n : from + MANY_CHUNK, k = 0;
+        for (size_t i = from; i < end; i++) {
+            sn_check_item *it = &items[i];
+            if (it->rc != SN_OK)
+                continue;
+            it->rc = ask(svc, today, &it->q, &it->a, &numbers[k], why, sizeof(why));
+            if (it->rc == SN_OK && it->a.known)
+                at[k++] = (uint16_t)(i - from);
+            else if (it->rc == SN_OK)
+                answer(&it->a, it->q.day, 0, NULL);
+        }
+        sn_numindex_get_many(svc->index, numbers, k, states, found);
+        for (size_t j = 0; j < k; j++) {
+            sn_check_item *it = &items[from + at[j]];
+            answer(&it->a, it->q.day, found[j], &states[j]);
+        }
+    }
 }
 
 static int by_digest(const void *a, const void *b)

@@ -41,6 +41,21 @@ sn_day sn_check_today(const sn_service *svc);
 int sn_check(const sn_service *svc, sn_day today, const sn_check_question *q, sn_check_answer *a,
              char *msg, size_t msglen);
 
+/* One question of a batch and its answer (sn_check_many). */
+typedef struct {
+    sn_check_question q;
+    int rc;            /* SN_OK, or why it has no answer */
+    sn_check_answer a; /* when rc is SN_OK */
+} sn_check_item;
+
+/* The answers to items[0..n) at once, each item's rc and answer what
+ * sn_check would give for its question (its message too: ask sn_check
+ * again for a failed item's). Items with rc other than SN_OK on entry (a
+ * batch's items refused before they were questions) are left as they are.
+ * The index lookups go together (sn_numindex_get_many): for a 1,000-number
+ * batch that is most of the index's cost. */
+void sn_check_many(const sn_service *svc, sn_day today, sn_check_item *items, size_t n);
+
 /* The range check (k-anonymity): every number whose SHA-256 starts with
  * the SN_RANGE_PREFIX_BITS bits of `prefix`, with its verdict on day d.
  * The caller never names its number, only the prefix, and picks its own
@@ -56,9 +71,9 @@ typedef struct {
 /* The numbers of prefix with their verdicts on day d into out[0..max),
  * sorted by digest, *n of them. SN_OK; SN_EFUTURE when d is after today;
  * SN_ELIMIT when more than max numbers have the prefix (nothing listed);
- * SN_ECONFIG when the index has no digest maps; SN_ENOMEM. msg says why. A number whose digests are in the index but not
- * yet its state (it is being added) is left out: the single check would
- * call it unknown too. */
+ * SN_ECONFIG when the index has no digest maps; SN_ENOMEM. msg says why. A number whose digests are
+ * in the index but not yet its state (it is being added) is left out: the single check would call
+ * it unknown too. */
 int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day d,
                    sn_range_entry *out, size_t max, size_t *n, char *msg, size_t msglen);
 
