@@ -124,16 +124,32 @@ int sn_number_parse(const char *s, size_t len, unsigned default_cc, sn_number *o
 
 size_t sn_number_format(sn_number n, char *buf)
 {
-    char digits[20];
-    size_t len = 0;
-    do { /* by hand: this runs for every answer on the check path */
-        digits[len++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0 && len < E164_MAX_DIGITS);
+    /* by hand, two digits a step: this runs for every answer on the check
+     * path, and a digit a step was a chain of 15 divisions */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    static const uint64_t pow10[E164_MAX_DIGITS] = {
+        1ull,           10ull,           100ull,           1000ull,           10000ull,
+        100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
+        10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull};
+    size_t len = 1; /* digits: at most E164_MAX_DIGITS, the lowest of a longer value */
+    while (len < E164_MAX_DIGITS && n >= pow10[len])
+        len++;
+    char *q = buf + 1 + len;
+    *q = '\0';
+    for (size_t left = len; left > 0;) {
+        if (left == 1) {
+            *--q = (char)('0' + n % 10);
+            break;
+        }
+        q -= 2;
+        memcpy(q, pairs + 2 * (n % 100), 2);
+        n /= 100;
+        left -= 2;
+    }
     buf[0] = '+';
-    for (size_t i = 0; i < len; i++)
-        buf[1 + i] = digits[len - 1 - i];
-    buf[len + 1] = '\0';
     return len + 1;
 }
 

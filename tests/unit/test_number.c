@@ -52,7 +52,7 @@ static void e164_valid(void **state)
     assert_int_equal(ok("+8613812345678", 1), 8613812345678ull); /* E.164 ignores the default */
     assert_int_equal(ok("+12025550123", 86), 12025550123ull);
     assert_int_equal(ok("+447911123456", 0), 447911123456ull);
-    assert_int_equal(ok("+12345", 0), 12345ull);                 /* 5 digits: the minimum */
+    assert_int_equal(ok("+12345", 0), 12345ull);                     /* 5 digits: the minimum */
     assert_int_equal(ok("+123456789012345", 0), 123456789012345ull); /* 15: the maximum */
     assert_int_equal(ok("+999999999999999", 0), 999999999999999ull);
     assert_int_equal(ok("+100000000000000", 0), 100000000000000ull); /* zeros after the first */
@@ -61,21 +61,21 @@ static void e164_valid(void **state)
 static void e164_invalid(void **state)
 {
     (void)state;
-    bad("+1234", 0);             /* 4 digits: too short */
+    bad("+1234", 0); /* 4 digits: too short */
     bad("+1", 86);
     bad("+1234567890123456", 0); /* 16 digits: too long */
     bad("+12345678901234567890", 0);
-    bad("+0123456789", 0);       /* a country code never starts with 0 */
+    bad("+0123456789", 0); /* a country code never starts with 0 */
     bad("+08613812345678", 86);
     bad("+00000", 0);
-    bad("+86 13812345678", 86);  /* no separators */
+    bad("+86 13812345678", 86); /* no separators */
     bad("+86-138-1234-5678", 86);
     bad("+8613812345678 ", 86);
     bad("+86138123456a8", 86);
     bad("++8613812345678", 86);
-    bad("+", 0);                 /* lone '+' */
+    bad("+", 0); /* lone '+' */
     bad("+", 86);
-    bad("", 0);                  /* empty */
+    bad("", 0); /* empty */
     bad("", 86);
 }
 
@@ -120,10 +120,10 @@ static void china_national(void **state)
     assert_int_equal(ok("13812345678", 86), 8613812345678ull);
     assert_int_equal(ok("19912345678", 86), 8619912345678ull);
     assert_int_equal(ok("10000000000", 86), 8610000000000ull);
-    bad("1381234567", 86);   /* 10 digits */
-    bad("138123456789", 86); /* 12 digits */
-    bad("23812345678", 86);  /* does not start with 1 */
-    bad("03812345678", 86);  /* no trunk prefix for Chinese mobiles */
+    bad("1381234567", 86);    /* 10 digits */
+    bad("138123456789", 86);  /* 12 digits */
+    bad("23812345678", 86);   /* does not start with 1 */
+    bad("03812345678", 86);   /* no trunk prefix for Chinese mobiles */
     bad("8613812345678", 86); /* country code without '+' is not national */
     bad("138 1234 5678", 86);
     bad("1381234567a", 86);
@@ -159,12 +159,12 @@ static void other_country_trunk_zero(void **state)
     bad("0", 44);            /* nothing after the trunk */
     bad("00", 44);
     /* length with the country code: 5 to 15 digits */
-    assert_int_equal(ok("123", 44), 44123ull);   /* 2 + 3 = 5 */
-    bad("12", 44);                               /* 2 + 2 = 4 */
-    assert_int_equal(ok("0123", 44), 44123ull);  /* trunk does not count */
+    assert_int_equal(ok("123", 44), 44123ull);  /* 2 + 3 = 5 */
+    bad("12", 44);                              /* 2 + 2 = 4 */
+    assert_int_equal(ok("0123", 44), 44123ull); /* trunk does not count */
     bad("012", 44);
     assert_int_equal(ok("1234567890123", 44), 441234567890123ull); /* 2 + 13 = 15 */
-    bad("12345678901234", 44);                                    /* 2 + 14 = 16 */
+    bad("12345678901234", 44);                                     /* 2 + 14 = 16 */
     assert_int_equal(ok("01234567890123", 44), 441234567890123ull);
     assert_int_equal(ok("123456789012", 355), 355123456789012ull); /* 3 + 12 = 15 */
     bad("1234567890123", 355);
@@ -197,14 +197,25 @@ static void format_values(void **state)
     memset(buf, 'x', sizeof(buf));
     assert_int_equal(sn_number_format(999999999999999ull, buf), SN_NUMBER_TEXT_MAX - 1);
     assert_string_equal(buf, "+999999999999999");
+    /* every length, and every power of ten and the number below it */
+    char want[32];
+    for (sn_number p = 10; p <= 1000000000000000ull; p *= 10) {
+        for (sn_number n = p - 1; n <= p && n < 1000000000000000ull; n++) {
+            snprintf(want, sizeof(want), "+%llu", (unsigned long long)n);
+            assert_int_equal(sn_number_format(n, buf), strlen(want));
+            assert_string_equal(buf, want);
+        }
+    }
+    assert_int_equal(sn_number_format(0, buf), 2);
+    assert_string_equal(buf, "+0");
 }
 
 static void format_parse_round_trip(void **state)
 {
     (void)state;
     static const char *const texts[] = {
-        "+12345", "+8613812345678", "+12025550123", "+447911123456", "+123456789012345",
-        "+999999999999999", "+100000000000000", "+10000", "+3556000000", "+90500000001",
+        "+12345",           "+8613812345678",   "+12025550123", "+447911123456", "+123456789012345",
+        "+999999999999999", "+100000000000000", "+10000",       "+3556000000",   "+90500000001",
     };
     char buf[SN_NUMBER_TEXT_MAX];
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
