@@ -21,10 +21,20 @@ int phr_parse_request(const char *buf, size_t len, const char **method, size_t *
 
 _Static_assert(SN_HEAD_MAX_BYTES == 32768, "the 431 sentence below names the limit");
 
+/* Whether f is named name (given in lowercase), ASCII letters in either
+ * case: by hand (strncasecmp, through the locale, was most of 0.9% of a
+ * CAMARA check's samples). */
 static int named(const sn_head_field *f, const char *name)
 {
     size_t n = strlen(name);
-    return f->name.len == n && strncasecmp(f->name.base, name, n) == 0;
+    if (f->name.len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)f->name.base[i];
+        if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != (unsigned char)name[i])
+            return 0;
+    }
+    return 1;
 }
 
 /* The value without the optional whitespace around it. */

@@ -64,7 +64,8 @@ enum {
  * arriving a byte at a time is not scanned from its start each time. */
 int sn_head_parse(const char *buf, size_t len, size_t last_len, sn_head *h);
 
-/* A field's value (the first of that name, case-insensitive), or {NULL, 0}. */
+/* A field's value (the first of that name, case-insensitive; name given in
+ * lowercase), or {NULL, 0}. */
 h2o_iovec_t sn_head_get(const sn_head *h, const char *name);
 
 /* Is v a valid x-correlator (^[a-zA-Z0-9-_:;./<>{}]{0,256}$)? */
