@@ -344,6 +344,8 @@ static int judge_head(sn_conn *cs, const sn_head *h)
     memset(&v, 0, sizeof(v));
     v.max_body = cs->l->ctx->globalconf->max_request_entity_size;
     size_t body = h->chunked ? SIZE_MAX : h->content_length == SIZE_MAX ? 0 : h->content_length;
+    size_t here = cs->sock->input->size - h->len;
+    v.body_here = h->chunked ? 0 : here < body ? here : body;
     keep_correlator(cs->correlator, sn_head_get(h, "x-correlator"));
     /* without a body there is nothing to spare: the router judges it all */
     if (body > 0 && o->admit_head != NULL && !o->admit_head(o->ctx, h, &v)) {

@@ -16,7 +16,9 @@ int sn_router_handle(void *ctx, h2o_req_t *req);
  * the headers and the caller's credential are judged as the router judges
  * them, so a request that would be refused is refused without its body.
  * The body may be SN_HTTP_MAX_BODY with a valid API key for the route, else
- * SN_HTTP_MAX_PUBLIC_BODY (public routes, sessions, unknown paths). */
+ * SN_HTTP_MAX_PUBLIC_BODY (public routes, sessions, unknown paths). A body
+ * within SN_HTTP_MAX_PUBLIC_BODY that arrived whole with its head is
+ * admitted as it is, unjudged: the router judges the request at once. */
 int sn_router_admit_head(void *ctx, const sn_head *h, sn_head_verdict *v);
 
 /* The handler of the --metrics-listen address (sn_server_options

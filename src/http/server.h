@@ -22,6 +22,9 @@ struct sn_loop_message {
 /* What the handler makes of a request from its head alone, before any of
  * its body is read (sn_server_options.admit_head). */
 typedef struct {
+    /* given: the body's bytes already received with the head (as many as
+     * the body has when it arrived whole) */
+    size_t body_here;
     /* admitted: the body the request may have, and whether its caller is
      * unknown (no valid API key: its body counts against the server-wide
      * budget of unauthenticated bodies) */

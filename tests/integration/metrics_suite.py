@@ -344,9 +344,15 @@ def case_refused_from_the_head_counted(c):
     series = 'secondnum_http_refused_total{status="401"}'
     before = sample(scrape(c)[2], series)
     r = c.server.client("sn_" + "0" * 64).request("POST", "/v1/check", json_body={
-        "number": KNOWN[0], "date": day(-1)})
-    eq("a bad key with a body", 401, r.status)
+        "number": KNOWN[0], "date": day(-1), "pad": "x" * (70 << 10)})
+    eq("a bad key with a body over 64 KiB", 401, r.status)
     eq("counted before routing", 1, sample(scrape(c)[2], series) - before)
+    # a small body that came whole with its head goes to the router: the
+    # same 401, counted as a routed request
+    r = c.server.client("sn_" + "0" * 64).request("POST", "/v1/check", json_body={
+        "number": KNOWN[0], "date": day(-1)})
+    eq("a bad key with a small body", 401, r.status)
+    eq("not counted before routing", 1, sample(scrape(c)[2], series) - before)
 
 
 def case_notice_and_store_gauges(c):
