@@ -115,26 +115,54 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* An entry for n items: a spare one, or a new one (NULL: out of memory). */
+/* A spare entry of kind SMALL or LARGE, or NULL (lock held). */
+static entry *spare_take(trail *t, int kind)
+{
+    entry *e = t->spare[kind];
+    if (e != NULL) {
+        t->spare[kind] = e->next;
+        t->nspare[kind]--;
+    }
+    return e;
+}
+
+/* A new entry of kind for n items (NULL: out of memory). */
+static entry *entry_new(int kind, uint32_t n)
+{
+    size_t items = kind == SMALL ? 0 : kind == LARGE ? SPARE_ITEMS : n;
+    entry *e = malloc(sizeof(*e) + items * sizeof(sn_audit_item));
+    if (e != NULL)
+        e->kind = kind;
+    return e;
+}
+
+/* An entry for n items (n > 0): a spare one, or a new one (NULL: out of
+ * memory). */
 static entry *entry_for(trail *t, uint32_t n)
 {
-    int kind = n == 0 ? SMALL : n <= SPARE_ITEMS ? LARGE : OWN;
+    int kind = n <= SPARE_ITEMS ? LARGE : OWN;
     entry *e = NULL;
     if (kind != OWN) {
         pthread_mutex_lock(&t->lock);
-        if ((e = t->spare[kind]) != NULL) {
-            t->spare[kind] = e->next;
-            t->nspare[kind]--;
-        }
+        e = spare_take(t, kind);
         pthread_mutex_unlock(&t->lock);
     }
-    if (e == NULL) {
-        size_t items = kind == SMALL ? 0 : kind == LARGE ? SPARE_ITEMS : n;
-        if ((e = malloc(sizeof(*e) + items * sizeof(sn_audit_item))) == NULL)
-            return NULL;
-    }
-    e->kind = kind;
-    return e;
+    return e != NULL ? e : entry_new(kind, n);
+}
+
+/* r into e (its items, if any, after fill_items). */
+static void fill(entry *e, const sn_audit_record *r)
+{
+    e->next = NULL;
+    e->r = *r;
+    e->weight = 1 + r->nitems;
+}
+
+/* r's items into the tail of e (made for them by entry_for). */
+static void fill_items(entry *e, const sn_audit_record *r)
+{
+    memcpy(e + 1, r->items, (size_t)r->nitems * sizeof(sn_audit_item));
+    e->r.items = (const sn_audit_item *)(e + 1);
 }
 
 /* Keep e for a later record, or free it (lock held; *drop collects those
@@ -155,22 +183,27 @@ static void spare(trail *t, entry *e, entry **drop)
 void sn_audit_add(const sn_audit_record *r)
 {
     trail *t = the_trail;
-    size_t extra = (size_t)r->nitems * sizeof(sn_audit_item);
-    entry *e = entry_for(t, r->nitems);
+    entry *e = NULL;
+    if (r->nitems > 0 && (e = entry_for(t, r->nitems)) != NULL) {
+        fill(e, r); /* a batch's items are copied before the lock */
+        fill_items(e, r);
+    }
+    pthread_mutex_lock(&t->lock);
+    if (r->nitems == 0 && (e = spare_take(t, SMALL)) != NULL)
+        fill(e, r); /* a single record: one lock for its entry and its place */
+    if (e == NULL && r->nitems == 0) {
+        pthread_mutex_unlock(&t->lock);
+        if ((e = entry_new(SMALL, 0)) != NULL)
+            fill(e, r);
+        pthread_mutex_lock(&t->lock);
+    }
     if (e == NULL) { /* nothing can be kept: the process is out of memory */
+        pthread_mutex_unlock(&t->lock);
         sn_log(SN_LOG_ERROR, "audit: out of memory; a record of %s is lost", r->route);
         if (r->done != NULL)
             r->done(r->arg);
         return;
     }
-    e->next = NULL;
-    e->r = *r;
-    e->weight = 1 + r->nitems;
-    if (r->nitems > 0) {
-        memcpy(e + 1, r->items, extra);
-        e->r.items = (const sn_audit_item *)(e + 1);
-    }
-    pthread_mutex_lock(&t->lock);
     if (t->weight > 0 && t->weight + e->weight > t->o.buffer) {
         atomic_fetch_add(&t->waits, 1);
         int64_t ms = sn_monotonic_ms();
