@@ -185,6 +185,7 @@ static const char *asked_of(const sn_check_question *q, char asked[65], size_t *
 typedef struct {
     sn_day day;
     char text[SN_DAY_TEXT_MAX];
+    size_t len;
 } day_text;
 
 /* The answer object of an answered item into out at *len (room: an entry
@@ -199,7 +200,7 @@ static int write_answer(const sn_call *c, const sn_check_item *it, const item_ho
     const char *by = asked_of(&it->q, asked, &n);
     const char *word = sn_verdict_name(it->a.verdict);
     if (dt->day != it->q.day) {
-        sn_day_format(it->q.day, dt->text);
+        dt->len = sn_day_format(it->q.day, dt->text);
         dt->day = it->q.day;
     }
     PUT_LIT(out, &at, "{\"");
@@ -207,7 +208,7 @@ static int write_answer(const sn_call *c, const sn_check_item *it, const item_ho
     PUT_LIT(out, &at, "\":\"");
     put(out, &at, asked, n);
     PUT_LIT(out, &at, "\",\"date\":\"");
-    put(out, &at, dt->text, SN_DAY_TEXT_MAX - 1);
+    put(out, &at, dt->text, dt->len);
     PUT_LIT(out, &at, "\",\"result\":\"");
     put(out, &at, word, strlen(word));
     if (!how->receipt) {
@@ -242,15 +243,15 @@ static void why_not(const sn_call *c, sn_day today, const sn_check_item *it, con
     }
     int rc = sn_check(c->svc, today, &it->q, &a, buf, buflen);
     *error = rc == SN_ECONFIG ? SN_HTTP_SERVICE_NOT_APPLICABLE : SN_HTTP_OUT_OF_RANGE;
-    *message = rc == SN_OK ? "the check changed its answer; ask again" : buf;
+    *message = rc == SN_OK ? "the question could not be answered; ask again" : buf;
 }
 
-/* The audit trail's item for an item. */
-static sn_audit_item audit_of(const sn_check_item *it, const item_how *how)
+/* The audit trail's item for an item, answered (1) or with an error. */
+static sn_audit_item audit_of(const sn_check_item *it, const item_how *how, int answered)
 {
     if (!how->asked)
         return (sn_audit_item){0, SN_DAY_NONE, -1, 0};
-    return (sn_audit_item){it->q.number, it->q.day, it->rc == SN_OK ? (int8_t)it->a.verdict : -1,
+    return (sn_audit_item){it->q.number, it->q.day, answered ? (int8_t)it->a.verdict : -1,
                            it->q.by == SN_CHECK_NUMBER};
 }
 
@@ -278,10 +279,11 @@ void sn_h_check(sn_call *c)
     sn_check_many(c->svc, today, &it, 1);
     sn_metrics_count_checks(c->who.app, how.hashed ? SN_METRICS_API_HASHED : SN_METRICS_API_NATIVE,
                             counted_verdict(&it), 1);
-    sn_audit_item a = audit_of(&it, &how);
+    int answered =
+        it.rc == SN_OK && write_answer(c, &it, &how, &dt, out, &len, sizeof(out), &error, &message);
+    sn_audit_item a = audit_of(&it, &how, answered);
     sn_call_audit_check(c, a.has_number, a.number, a.day, a.verdict);
-    if (it.rc == SN_OK &&
-        write_answer(c, &it, &how, &dt, out, &len, sizeof(out), &error, &message)) {
+    if (answered) {
         sn_reply_json(c, 200, out, len);
         return;
     }
@@ -353,9 +355,10 @@ void sn_h_check_batch(sn_call *c)
         if (i > 0)
             out[len++] = ',';
         counts[hows[i].hashed][counted_verdict(&items[i])]++;
-        c->audit.items[i] = audit_of(&items[i], &hows[i]);
-        if (items[i].rc == SN_OK &&
-            write_answer(c, &items[i], &hows[i], &dt, out, &len, cap, &error, &message))
+        int answered = items[i].rc == SN_OK &&
+                       write_answer(c, &items[i], &hows[i], &dt, out, &len, cap, &error, &message);
+        c->audit.items[i] = audit_of(&items[i], &hows[i], answered);
+        if (answered)
             continue;
         if (items[i].rc != SN_OK)
             why_not(c, today, &items[i], &hows[i], &error, &message, why, sizeof(why));

@@ -71,9 +71,9 @@ typedef struct {
 /* The numbers of prefix with their verdicts on day d into out[0..max),
  * sorted by digest, *n of them. SN_OK; SN_EFUTURE when d is after today;
  * SN_ELIMIT when more than max numbers have the prefix (nothing listed);
- * SN_ECONFIG when the index has no digest maps; SN_ENOMEM. msg says why. A number whose digests are
- * in the index but not yet its state (it is being added) is left out: the single check would call
- * it unknown too. */
+ * SN_ECONFIG when the index has no digest maps; SN_ENOMEM. msg says why.
+ * A number whose digests are in the index but not yet its state (it is
+ * being added) is left out: the single check would call it unknown too. */
 int sn_check_range(const sn_service *svc, sn_day today, uint32_t prefix, sn_day d,
                    sn_range_entry *out, size_t max, size_t *n, char *msg, size_t msglen);
 
