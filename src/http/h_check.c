@@ -61,8 +61,7 @@ static int refuse(sn_call *c, item_how *how, sn_http_error e, const char *msg)
 {
     how->refused = 1;
     how->error = e;
-    how->message = h2o_mem_alloc_pool(&c->req->pool, strlen(msg) + 1);
-    memcpy((char *)how->message, msg, strlen(msg) + 1);
+    how->message = h2o_strdup(&c->req->pool, msg, SIZE_MAX).base;
     return 0;
 }
 
