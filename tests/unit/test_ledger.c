@@ -11,7 +11,9 @@
 #include "unit.h"
 
 #include "core/errors.h"
+#include "core/limits.h"
 #include "ledger/ledger.h"
+#include "store/sqlite/sqlite.h" /* SQ_ROWS_MAX, SQ_ROWS_CHUNK */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,10 +262,108 @@ static void states_are_inserted_then_updated(void **state)
     assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
     assert_int_equal(sn_store_put_state(f->store, &absent, 0, err, sizeof(err)), SN_ESTORE);
     assert_non_null(strstr(err, "no row"));
-    assert_int_equal(sn_store_put_state(f->store, &st, 1, err, sizeof(err)), SN_ESTORE);
+    /* a new row for a number that has one: refused, at the latest by the
+     * commit (new rows are held back and written together, sqlite.h) */
+    int rc = sn_store_put_state(f->store, &st, 1, err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_store_commit(f->store, err, sizeof(err));
+    assert_int_equal(rc, SN_ESTORE);
+    assert_non_null(strstr(err, "UNIQUE"));
     sn_store_rollback(f->store);
     assert_int_equal(sn_store_get_state(f->store, 9, &absent, err, sizeof(err)), SN_OK);
     assert_int_equal(absent.events, 0);
+    sn_ledger_report_free(&rep);
+}
+
+enum { HELD_N = 2 * SQ_ROWS_MAX + SQ_ROWS_CHUNK + 7 };
+static char held_ids[HELD_N][SN_EVENT_ID_MAX]; /* the longest ids */
+
+static int count_event(void *ctx, const sn_log_event *e, uint32_t ordinal)
+{
+    int *n = ctx;
+    assert_int_equal(ordinal, (uint32_t)*n + 1);
+    if (ordinal == 1) { /* the activation, with the longest id, whole */
+        assert_int_equal(e->event_id_len, SN_EVENT_ID_MAX);
+        assert_memory_equal(e->event_id, held_ids[HELD_N - 1], SN_EVENT_ID_MAX);
+    } else {
+        assert_int_equal(e->event_id_len, 0);
+    }
+    (*n)++;
+    return 0;
+}
+
+/* New event and state rows held back in a transaction (sqlite.h): more
+ * than SQ_ROWS_MAX, so written when full, in chunks and one by one, and
+ * read back inside the transaction (state reads, event scans, an update of
+ * a held state); a rollback drops those not yet written, and a held row
+ * that cannot be written fails the transaction, leaving nothing of it. */
+static void held_rows_are_written_read_and_dropped(void **state)
+{
+    fixture *f = *state;
+    enum { N = HELD_N };
+    sn_ledger_report rep = {0};
+    char(*ids)[SN_EVENT_ID_MAX] = held_ids;
+    sn_log_event *items = calloc(N, sizeof(*items));
+    assert_non_null(items);
+    for (uint32_t i = 0; i < N; i++) {
+        memset(ids[i], 'e', SN_EVENT_ID_MAX);
+        snprintf(ids[i] + 1, 12, "%010u", i); /* its NUL overwritten below */
+        ids[i][11] = 'e';
+        items[i] = ev(8613800000000ull + i, SN_EV_ACTIVATE, 2024, 1, 1, i, NULL);
+        items[i].event_id = ids[i];
+        items[i].event_id_len = SN_EVENT_ID_MAX;
+    }
+    assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(
+        sn_ledger_apply_in_tx(f->store, items, N, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    sn_number_state st;
+    for (uint32_t i = 0; i < N; i += 97) { /* read inside the transaction */
+        assert_int_equal(sn_store_get_state(f->store, items[i].ev.number, &st, err, sizeof(err)),
+                         SN_OK);
+        assert_int_equal(st.status, SN_ST_ACTIVE);
+    }
+    for (uint32_t i = 0; i < N; i++) /* every state held again updated in the same one */
+        items[i] = ev(8613800000000ull + i, SN_EV_SUSPEND, 2024, 2, 1, i, NULL);
+    assert_int_equal(
+        sn_ledger_apply_in_tx(f->store, items, N, &rep, NULL, NULL, NULL, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_commit(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(rep.applied, 2 * N);
+    for (uint32_t i = 0; i < N; i += 89) {
+        assert_int_equal(sn_store_get_state(f->store, items[i].ev.number, &st, err, sizeof(err)),
+                         SN_OK);
+        assert_int_equal(st.status, SN_ST_SUSPENDED);
+        assert_int_equal(st.events, 2);
+    }
+    int events = 0;
+    items[0] = ev(8613800000000ull + N - 1, SN_EV_ACTIVATE, 2024, 1, 1, 0, NULL);
+    assert_int_equal(
+        sn_store_scan_events(f->store, items[0].ev.number, count_event, &events, err, sizeof(err)),
+        SN_OK);
+    assert_int_equal(events, 2); /* the activation with its id; the suspension has none */
+
+    /* dropped by a rollback */
+    sn_number_state fresh;
+    sn_state_init(&fresh, 8613900000000ull);
+    fresh.status = SN_ST_ACTIVE;
+    fresh.events = 1;
+    assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_put_state(f->store, &fresh, 1, err, sizeof(err)), SN_OK);
+    sn_store_rollback(f->store);
+    assert_int_equal(sn_store_get_state(f->store, fresh.number, &st, err, sizeof(err)), SN_OK);
+    assert_int_equal(st.status, SN_ST_UNSEEN);
+
+    /* a held row that cannot be written: the transaction fails whole */
+    assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_put_state(f->store, &fresh, 1, err, sizeof(err)), SN_OK);
+    st.number = 8613800000000ull; /* has a row */
+    int rc = sn_store_put_state(f->store, &st, 1, err, sizeof(err));
+    if (rc == SN_OK)
+        rc = sn_store_commit(f->store, err, sizeof(err));
+    assert_int_equal(rc, SN_ESTORE);
+    sn_store_rollback(f->store);
+    assert_int_equal(sn_store_get_state(f->store, fresh.number, &st, err, sizeof(err)), SN_OK);
+    assert_int_equal(st.status, SN_ST_UNSEEN);
+    free(items);
     sn_ledger_report_free(&rep);
 }
 
@@ -275,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reads_close_and_far_numbers_alike, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_and_observer, setup, teardown),
+        cmocka_unit_test_setup_teardown(held_rows_are_written_read_and_dropped, setup, teardown),
         cmocka_unit_test(radix_sort_matches_the_comparator),
     };
     return sn_run_tests(tests);

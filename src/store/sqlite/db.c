@@ -46,8 +46,7 @@ static size_t slot_of(const char *sql)
     return (size_t)(h >> 56) & (SQ_CACHE_SLOTS - 1);
 }
 
-/* The cached statement of sql, ready to bind; NULL after a failure. */
-static sqlite3_stmt *cached(sqlite_store *s, const char *sql, char *err, size_t errlen)
+sqlite3_stmt *sq_cached(sqlite_store *s, const char *sql, char *err, size_t errlen)
 {
     size_t i = slot_of(sql);
     for (size_t probes = 0; probes < SQ_CACHE_SLOTS; probes++, i = (i + 1) & (SQ_CACHE_SLOTS - 1)) {
@@ -107,11 +106,13 @@ static int run(sqlite_store *s, const char *sql, int once, const sn_sql_arg *arg
 {
     sqlite3_stmt *q = NULL;
     int rc;
+    if (s->rows_held > 0 && (rc = sq_rows_write(s, err, errlen)) != SN_OK)
+        return rc;
     if (once && prepare(s, sql, 0, &q) != SQLITE_OK) {
         sqlite3_finalize(q);
         return sq_fail(s, what, err, errlen);
     }
-    if (!once && (q = cached(s, sql, err, errlen)) == NULL)
+    if (!once && (q = sq_cached(s, sql, err, errlen)) == NULL)
         return SN_ESTORE;
     bind(q, args, nargs);
     rc = steps(s, q, fn, ctx, changed, what, err, errlen);
@@ -189,6 +190,7 @@ static int statement(sqlite_store *s, const char *sql, const char *what, char *e
 static void sq_rollback(sn_store *base)
 {
     sqlite_store *s = sq_of(base);
+    sq_rows_drop(s);
     if (s->base.in_tx && sqlite3_get_autocommit(s->db) == 0)
         statement(s, rollback_sql, "rollback", NULL, 0);
     s->base.in_tx = 0;
@@ -256,6 +258,7 @@ static void sq_close(sn_store *base)
 {
     sqlite_store *s = sq_of(base);
     sq_rollback(base);
+    sq_rows_free(s);
     for (int i = 0; i < SQ_CACHE_SLOTS; i++)
         sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);

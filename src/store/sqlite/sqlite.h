@@ -34,6 +34,9 @@ typedef struct {
     uint64_t seq;       /* in a write transaction: the last change number taken (log.c) */
     uint64_t seq_begin; /* the highest change number when it began */
     int64_t busy_since; /* when the current wait for the write lock began (open.c) */
+    struct sq_rows
+        *rows;        /* a write transaction's new rows not yet written (log.c); NULL: none yet */
+    size_t rows_held; /* how many */
     struct {
         const char *sql;
         sqlite3_stmt *q;
@@ -47,6 +50,23 @@ static inline sqlite_store *sq_of(sn_store *s)
 
 /* SN_ESTORE with "what: SQLite's message". */
 int sq_fail(sqlite_store *s, const char *what, char *err, size_t errlen);
+
+/* The handle's cached statement of sql (a static string), ready to bind;
+ * NULL after a failure, with err filled. */
+sqlite3_stmt *sq_cached(sqlite_store *s, const char *sql, char *err, size_t errlen);
+
+/* log.c: inside a write transaction, new event rows and the state rows of
+ * numbers that had none are held back and written together, SQ_ROWS_CHUNK
+ * to a statement (one multi-row INSERT costs SQLite about half what as many
+ * one-row INSERTs do). db.c writes them before any other statement runs on
+ * the handle (so every read, commit included, sees them), log.c when
+ * SQ_ROWS_MAX are held; a rollback drops them. A failed write is that
+ * statement's failure: the transaction is rolled back all the same. */
+#define SQ_ROWS_CHUNK 64
+#define SQ_ROWS_MAX 1024
+int sq_rows_write(sqlite_store *s, char *err, size_t errlen);
+void sq_rows_drop(sqlite_store *s);
+void sq_rows_free(sqlite_store *s);
 
 /* Run SQL text (several statements allowed, no arguments, no rows). */
 int sq_exec_sql(sqlite_store *s, const char *sql, char *err, size_t errlen);
