@@ -128,12 +128,13 @@ static void collisions_are_confirmed_away(void **state)
 }
 
 /* Adds land in the side map, found at once; past the merge mark they are
- * merged into new tables; re-adding a number keeps it once. */
+ * merged into new tables; re-adding a number keeps it once, and so does an
+ * add that holds a number twice (in one chunk of 1,024 and in two). */
 static void finds_after_adds_and_merges(void **state)
 {
     (void)state;
-    enum { N = 60000, MORE = 30000 };
-    uint64_t *v = dense(BASE, N + MORE);
+    enum { N = 60000, MORE = 30000, TWICE = 1000 };
+    uint64_t *v = dense(BASE, N + MORE + TWICE);
     sn_digests *d = sn_digests_new();
     sn_digests_set_side_min(d, 5000);
     assert_int_equal(sn_digests_build(d, v, N), SN_OK);
@@ -152,6 +153,15 @@ static void finds_after_adds_and_merges(void **state)
     assert_int_equal(sn_digests_count(d), N + MORE);
     all_found(d, v, N + MORE, 1);
     ranges_match(d, v, N + MORE);
+    uint64_t twice[2 * TWICE + 2];
+    for (size_t i = 0; i < 2 * TWICE + 2; i++)
+        twice[i] = v[N + MORE + (i < 2 * TWICE ? i % TWICE : i % 3)];
+    twice[7] = twice[3]; /* and one twice in a row's reach */
+    assert_int_equal(sn_digests_add(d, twice, 2 * TWICE + 2), SN_OK);
+    assert_int_equal(sn_digests_count(d), N + MORE + TWICE);
+    sn_digests_settle(d);
+    all_found(d, v, N + MORE + TWICE, 1);
+    ranges_match(d, v, N + MORE + TWICE);
     sn_digests_free(d);
     free(v);
 }
@@ -159,25 +169,27 @@ static void finds_after_adds_and_merges(void **state)
 /* Merges that keep the table's shape copy it and add the side map's keys
  * without hashing: numbers into the gaps of known blocks (positions as they
  * were), then into a new block before every other (every position moves),
- * and after; each merge checked, none hashing every number again. */
+ * after, and two new blocks around old ones (those between move by one);
+ * each merge checked, none hashing every number again. */
 static void merges_extend_the_table_in_place(void **state)
 {
     (void)state;
     enum { N = 72000, ADD = 6000 }; /* ADD past N / SN_DIGEST_SIDE_SHARE: each round merges */
-    uint64_t *v = malloc((N + 3 * ADD) * sizeof(*v));
+    uint64_t *v = malloc((N + 4 * ADD) * sizeof(*v));
     unsigned long rehashed = 99;
     assert_non_null(v);
     for (size_t i = 0; i < N; i++) /* blocks 5..13, 8,000 numbers each */
         v[i] = BASE + 50000 + (i / 8000) * 10000 + i % 8000;
     for (size_t i = 0; i < ADD; i++) {
-        v[N + i] = BASE + 50000 + (i % 9) * 10000 + 8000 + i / 9; /* gaps of blocks 5..13 */
-        v[N + ADD + i] = BASE + i;                                /* block 0: before all */
-        v[N + 2 * ADD + i] = BASE + 200000 + i;                   /* block 20: after all */
+        v[N + i] = BASE + 50000 + (i % 9) * 10000 + 8000 + i / 9;     /* gaps of blocks 5..13 */
+        v[N + ADD + i] = BASE + i;                                    /* block 0: before all */
+        v[N + 2 * ADD + i] = BASE + 200000 + i;                       /* block 20: after all */
+        v[N + 3 * ADD + i] = BASE + (i % 2 ? 170000 : 30000) + i / 2; /* blocks 3 and 17 */
     }
     sn_digests *d = sn_digests_new();
     sn_digests_set_side_min(d, 1000);
     assert_int_equal(sn_digests_build(d, v, N), SN_OK);
-    for (unsigned long round = 1; round <= 3; round++) {
+    for (unsigned long round = 1; round <= 4; round++) {
         size_t upto = N + round * ADD;
         assert_int_equal(sn_digests_add(d, v + upto - ADD, ADD), SN_OK);
         sn_digests_settle(d);
