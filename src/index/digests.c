@@ -388,7 +388,7 @@ int sn_digests_put_side(sn_digests *d, int kind, const sn_dslot *slots, size_t n
 {
     for (size_t i = 0; i < n; i++) {
         side *s = &shard_of(d, slots[i].key)->live[kind];
-        if (sn_side_reserve(s) != SN_OK)
+        if (sn_side_reserve(s, 1) != SN_OK)
             return SN_ENOMEM;
         sn_side_insert(s, slots[i].key, slots[i].number);
     }
@@ -481,60 +481,111 @@ int sn_digests_build(sn_digests *d, const uint64_t *numbers, size_t n)
     return SN_OK;
 }
 
-/* Whether number n (whose SHA-256 key is `key`) is held: in the table,
- * the frozen side map or the live one. A number's three kinds go in
- * together (adds under update_lock, held by the caller) and move together
- * (a merge freezes and swaps every kind at once; a snapshot saves them at
- * one instant), so its SHA-256 entry stands for all three. */
-static int held(sn_digests *d, uint64_t key, uint64_t n)
+/* An add's numbers are taken ADD_CHUNK at a time: hashed, then
+ * each kind's keys grouped by shard, so that every step takes a shard's
+ * lock once for its share of the chunk, not once a number. */
+#define ADD_CHUNK 1024
+
+/* The entries of one chunk of one kind, grouped by shard: order[from[s] ..
+ * from[s + 1]) are the chunk's places whose key is in shard s. */
+typedef struct {
+    uint16_t order[ADD_CHUNK];
+    uint16_t from[SHARDS + 1];
+} by_shard;
+
+static void group(const uint64_t *keys, const uint8_t *skip, size_t n, by_shard *g)
 {
-    shard *s = shard_of(d, key);
-    pthread_rwlock_rdlock(&s->lock);
-    int h = (d->gen != NULL && generation_has(d->gen, SN_DIGEST_SHA256, key, n)) ||
-            sn_side_has(&s->frozen[SN_DIGEST_SHA256], key, n) ||
-            sn_side_has(&s->live[SN_DIGEST_SHA256], key, n);
-    pthread_rwlock_unlock(&s->lock);
-    return h;
+    uint16_t at[SHARDS] = {0};
+    for (size_t i = 0; i < n; i++)
+        at[keys[i] >> (64 - SHARD_BITS)] += !skip[i];
+    g->from[0] = 0;
+    for (unsigned s = 0; s < SHARDS; s++) {
+        g->from[s + 1] = (uint16_t)(g->from[s] + at[s]);
+        at[s] = g->from[s];
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!skip[i])
+            g->order[at[keys[i] >> (64 - SHARD_BITS)]++] = (uint16_t)i;
 }
 
-/* Room for one more in the live side map of this kind where key goes. */
-static int reserve_one(sn_digests *d, int kind, uint64_t key)
+/* skip[i] set for each number of the chunk already held (in the table,
+ * the frozen side map or the live one) or met earlier in the chunk. A
+ * number's three kinds go in together (adds under update_lock, held by
+ * the caller) and move together (a merge freezes and swaps every kind at
+ * once; a snapshot saves them at one instant), so its SHA-256 entry stands
+ * for all three; a number met twice has the same key, so the same shard. */
+static void mark_held(sn_digests *d, const uint64_t *numbers, const uint64_t *keys, size_t n,
+                      uint8_t *skip, by_shard *g)
 {
-    shard *s = shard_of(d, key);
-    pthread_rwlock_wrlock(&s->lock);
-    int rc = sn_side_reserve(&s->live[kind]);
-    pthread_rwlock_unlock(&s->lock);
-    return rc;
+    memset(skip, 0, n);
+    group(keys, skip, n, g);
+    for (unsigned i = 0; i < SHARDS; i++) {
+        if (g->from[i] == g->from[i + 1])
+            continue;
+        shard *s = &d->shards[i];
+        pthread_rwlock_rdlock(&s->lock);
+        for (unsigned j = g->from[i]; j < g->from[i + 1]; j++) {
+            size_t at = g->order[j];
+            uint64_t key = keys[at], num = numbers[at];
+            skip[at] = (d->gen != NULL && generation_has(d->gen, SN_DIGEST_SHA256, key, num)) ||
+                       sn_side_has(&s->frozen[SN_DIGEST_SHA256], key, num) ||
+                       sn_side_has(&s->live[SN_DIGEST_SHA256], key, num);
+            for (unsigned e = g->from[i]; !skip[at] && e < j; e++)
+                skip[at] = numbers[g->order[e]] == num;
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
 }
 
-/* Number n under key into the live side map of this kind, reserved for it. */
-static void insert_one(sn_digests *d, int kind, uint64_t key, uint64_t n)
+/* One chunk: every kind's room made first, then every entry put, so a
+ * number's three kinds go in all or none (update_lock, held, keeps a
+ * freeze from emptying the live maps in between). */
+static int add_chunk(sn_digests *d, const uint64_t *numbers, size_t n)
 {
-    shard *s = shard_of(d, key);
-    pthread_rwlock_wrlock(&s->lock);
-    sn_side_insert(&s->live[kind], sn_side_stored_key(key), n);
-    d->live_count += kind == SN_DIGEST_SHA256;
-    pthread_rwlock_unlock(&s->lock);
+    uint64_t keys[SN_DIGEST_KINDS][ADD_CHUNK];
+    uint8_t skip[ADD_CHUNK];
+    by_shard g[SN_DIGEST_KINDS];
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < SN_DIGEST_KINDS; k++)
+            keys[k][i] = sn_digest_key(d->ctx[k], numbers[i]);
+    mark_held(d, numbers, keys[SN_DIGEST_SHA256], n, skip, &g[0]);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        group(keys[k], skip, n, &g[k]);
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        for (unsigned i = 0; i < SHARDS; i++) {
+            size_t more = (size_t)(g[k].from[i + 1] - g[k].from[i]);
+            if (more == 0)
+                continue;
+            shard *s = &d->shards[i];
+            pthread_rwlock_wrlock(&s->lock);
+            int rc = sn_side_reserve(&s->live[k], more);
+            pthread_rwlock_unlock(&s->lock);
+            if (rc != SN_OK)
+                return rc;
+        }
+    for (int k = 0; k < SN_DIGEST_KINDS; k++)
+        for (unsigned i = 0; i < SHARDS; i++) {
+            if (g[k].from[i] == g[k].from[i + 1])
+                continue;
+            shard *s = &d->shards[i];
+            pthread_rwlock_wrlock(&s->lock);
+            for (unsigned j = g[k].from[i]; j < g[k].from[i + 1]; j++) {
+                size_t at = g[k].order[j];
+                sn_side_insert(&s->live[k], sn_side_stored_key(keys[k][at]), numbers[at]);
+            }
+            pthread_rwlock_unlock(&s->lock);
+        }
+    for (size_t i = 0; i < n; i++)
+        d->live_count += !skip[i];
+    return SN_OK;
 }
 
-/* The three kinds of a number go in all or none: room is made for each
- * first (update_lock, held, keeps a freeze from emptying the live maps in
- * between). */
 int sn_digests_add(sn_digests *d, const uint64_t *numbers, size_t n)
 {
     int rc = SN_OK;
     pthread_mutex_lock(&d->update_lock);
-    for (size_t i = 0; i < n && rc == SN_OK; i++) {
-        uint64_t keys[SN_DIGEST_KINDS];
-        for (int k = 0; k < SN_DIGEST_KINDS; k++)
-            keys[k] = sn_digest_key(d->ctx[k], numbers[i]);
-        if (held(d, keys[SN_DIGEST_SHA256], numbers[i]))
-            continue; /* each number once a kind */
-        for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK; k++)
-            rc = reserve_one(d, k, keys[k]);
-        for (int k = 0; k < SN_DIGEST_KINDS && rc == SN_OK; k++)
-            insert_one(d, k, keys[k], numbers[i]);
-    }
+    for (size_t from = 0; from < n && rc == SN_OK; from += ADD_CHUNK)
+        rc = add_chunk(d, numbers + from, n - from < ADD_CHUNK ? n - from : ADD_CHUNK);
     maybe_merge(d);
     pthread_mutex_unlock(&d->update_lock);
     return rc;

@@ -415,9 +415,14 @@ static uint64_t remapped(const remap *r, uint64_t ordinal)
 {
     if (r->table != NULL)
         return r->table[ordinal];
+    /* before the first new block or past the last: the usual case, as new
+     * blocks come in runs (a carrier's new range), so the test is well
+     * predicted even though the ordinals come in no order */
+    size_t below = ordinal < r->steps[0], above = ordinal >= r->steps[r->nsteps - 1];
+    if (below | above)
+        return ordinal + above * r->nsteps;
     /* how many steps (r->nsteps > 0) are at or before ordinal, counted as
-     * sn_dgen_id_search counts: no branch on the comparison, the ordinals
-     * come in no order */
+     * sn_dgen_id_search counts: no branch on the comparison */
     const size_t *b = r->steps;
     size_t len = r->nsteps;
     while (len > 1) {

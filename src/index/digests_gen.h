@@ -68,8 +68,8 @@ int sn_side_find(const sn_dside *s, int kind, uint64_t key, const uint8_t *diges
 int sn_side_has(const sn_dside *s, uint64_t key, uint64_t n);
 /* Put n under key (stored form), after sn_side_reserve. */
 void sn_side_insert(sn_dside *s, uint64_t key, uint64_t n);
-/* Room for one more: SN_OK or SN_ENOMEM. */
-int sn_side_reserve(sn_dside *s);
+/* Room for `more` more: SN_OK or SN_ENOMEM. */
+int sn_side_reserve(sn_dside *s, size_t more);
 void sn_side_free(sn_dside *s);
 /* The numbers of s whose key has top SN_DIGEST_RANGE_BITS bits `prefix`,
  * into out[found..max); returns found + how many (counting past max). */

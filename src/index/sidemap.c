@@ -67,12 +67,14 @@ void sn_side_insert(sn_dside *s, uint64_t key, uint64_t n)
     s->count++;
 }
 
-/* Room in s for one more at most 3/4 full (its shard write-locked). */
-int sn_side_reserve(sn_dside *s)
+/* Room in s for `more` more at most 3/4 full (its shard write-locked). */
+int sn_side_reserve(sn_dside *s, size_t more)
 {
-    if (s->slots != NULL && (s->count + 1) * 4 <= (s->mask + 1) * 3)
+    if (s->slots != NULL && (s->count + more) * 4 <= (s->mask + 1) * 3)
         return SN_OK;
     size_t n = s->slots == NULL ? SIDE_INITIAL : (s->mask + 1) * 2;
+    while ((s->count + more) * 4 > n * 3)
+        n *= 2;
     sn_dside bigger = {calloc(n, sizeof(sn_dslot)), n - 1, bits_for(n - 1), 0};
     if (bigger.slots == NULL)
         return SN_ENOMEM;
