@@ -57,8 +57,8 @@ sqlite3_stmt *sq_cached(sqlite_store *s, const char *sql, char *err, size_t errl
 
 /* log.c: inside a write transaction, new event rows and the state rows of
  * numbers that had none are held back and written together, SQ_ROWS_CHUNK
- * to a statement (one multi-row INSERT costs SQLite about half what as many
- * one-row INSERTs do). db.c writes them before any other statement runs on
+ * to a statement (SQLite's CPU for the rows a third less than with one-row
+ * INSERTs: bench/raw_events.c). db.c writes them before any other statement runs on
  * the handle (so every read, commit included, sees them), log.c when
  * SQ_ROWS_MAX are held; a rollback drops them. A failed write is that
  * statement's failure: the transaction is rolled back all the same. */
