@@ -67,13 +67,15 @@ void sn_follower_mark(sn_follower *f, sn_follow_mark *m);
 /* The writer thread, after that transaction committed: put the states it
  * wrote into ix (also when f is NULL), and when the follower may have put
  * newer ones meanwhile, have it read them again. c: the transaction's
- * change numbers (sn_store_last_commit_changes), with the last states it
- * wrote; NULL for the earlier parts of a transaction that several callers
- * share (the last one passes c). The follower then does not read those
- * changes back (follower.c, invariant 5). */
+ * change numbers (sn_store_last_commit_changes), NULL when unknown (then
+ * any section since the mark may have put newer states); last: these are
+ * the transaction's last states (a transaction several callers share
+ * passes each part with c, the last one with last set). With the last
+ * states the follower does not read those changes back (follower.c,
+ * invariant 5). */
 void sn_follower_index_own(sn_follower *f, sn_numindex *ix, const sn_follow_mark *m,
                            const sn_number_state *states, size_t n,
-                           const sn_store_commit_changes *c);
+                           const sn_store_commit_changes *c, int last);
 
 /* The follower's cursor: every change up to it is in the index. */
 uint64_t sn_follower_position(const sn_follower *f);

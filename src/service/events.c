@@ -390,7 +390,7 @@ static void publish(sn_job *job)
     sn_events_batch *b = batch_of(job);
     if (b->rc == SN_OK && b->own.svc->index != NULL) {
         sn_follower_index_own(b->own.svc->follower, b->own.svc->index, &b->own.mark, b->own.changed,
-                              b->own.nchanged, b->own.last_of_tx ? &b->own.changes : NULL);
+                              b->own.nchanged, &b->own.changes, b->own.last_of_tx);
         if (b->own.nchanged > 0)
             sn_receipts_committed(b->own.svc->receipts);
     }

@@ -221,7 +221,7 @@ static void a_newer_state_read_meanwhile_is_read_again(void **state)
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     assert_int_equal(indexed_day(fx->ix, N1), d3);
     assert_int_equal(sn_follower_position(fx->f), 3);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL, 1);
     assert_int_equal(indexed_day(fx->ix, N1), d2); /* behind, for the moment */
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_true(woken(fx->f));
@@ -242,7 +242,7 @@ static void no_section_meanwhile_no_rewind(void **state)
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     sn_follower_mark(fx->f, &m);
     commit(&s2);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL, 1);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_false(woken(fx->f));
@@ -263,7 +263,7 @@ static void an_older_section_leaves_the_writers_state(void **state)
     commit(&s1);
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK); /* before the writer's commit */
     commit(&s2);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, NULL, 1);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     assert_int_equal(indexed_day(fx->ix, N1), d1 + 100);
@@ -284,7 +284,7 @@ static void own_changes_are_not_read_back(void **state)
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
     sn_follower_mark(fx->f, &m);
     commit(&s2); /* the writer's */
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c, 1);
     assert_int_equal(sn_follower_position(fx->f), 2);
     assert_int_equal(atomic_load(&fx->f->own_session), 77);
     assert_false(woken(fx->f));
@@ -311,7 +311,7 @@ static void own_changes_after_unread_ones_are_read(void **state)
     sn_follower_mark(fx->f, &m);
     commit(&s2); /* another node's */
     commit(&s3); /* the writer's */
-    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, &c);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, &c, 1);
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_int_equal(atomic_load(&fx->f->own_session), 0);
     assert_true(woken(fx->f));
@@ -336,7 +336,7 @@ static void a_due_rewind_is_not_skipped(void **state)
     commit(&s2); /* the writer's */
     commit(&s3); /* another node's */
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
-    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s2, 1, &c, 1);
     assert_int_equal(sn_follower_position(fx->f), 1);
     assert_true(woken(fx->f));
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
@@ -357,12 +357,49 @@ static void a_shared_transaction_moves_with_its_last_part(void **state)
     sn_follower_mark(fx->f, &m2);
     commit(&s1);
     commit(&s2);
-    sn_follower_index_own(fx->f, fx->ix, &m1, &s1, 1, NULL);
+    sn_follower_index_own(fx->f, fx->ix, &m1, &s1, 1, &c, 0);
     assert_int_equal(sn_follower_position(fx->f), 0);
     assert_false(woken(fx->f));
-    sn_follower_index_own(fx->f, fx->ix, &m2, &s2, 1, &c);
+    sn_follower_index_own(fx->f, fx->ix, &m2, &s2, 1, &c, 1);
     assert_int_equal(sn_follower_position(fx->f), 2);
     assert_int_equal(sn_numindex_count(fx->ix), 2);
+}
+
+/* The writer's commit took (2, 3]. Since its mark a section ended that read
+ * only states no newer than the writer's: the last commit's change (2) and
+ * then nothing (the once-a-second read). The writer's states are the
+ * newest, so there is no rewind, and its own change is not read back; a
+ * section that read a later commit (4) does rewind the next one (3, 4]. */
+static void sections_of_older_states_do_not_rewind(void **state)
+{
+    fixture *fx = *state;
+    sn_day d1 = sn_day_from_civil(2023, 1, 1);
+    sn_number_state s1 = active_since(N1, d1), s2 = active_since(N1, d1 + 100),
+                    s3 = active_since(N1, d1 + 200), s4 = active_since(N1, d1 + 300),
+                    s5 = active_since(N1, d1 + 400);
+    sn_store_commit_changes c3 = {2, 3, 77}, c4 = {3, 4, 77};
+    sn_follow_mark m;
+    commit(&s1);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_mark(fx->f, &m);
+    commit(&s2); /* the last transaction's, read by a section */
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK); /* reads nothing */
+    commit(&s3);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, &c3, 1);
+    assert_false(woken(fx->f));
+    assert_int_equal(sn_follower_position(fx->f), 3);
+    assert_int_equal(indexed_day(fx->ix, N1), d1 + 200);
+    sn_follower_mark(fx->f, &m);
+    commit(&s4); /* the writer's */
+    commit(&s5); /* another node's, read before the writer's puts */
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s4, 1, &c4, 1);
+    assert_true(woken(fx->f));
+    assert_int_equal(sn_follower_position(fx->f), 3);
+    assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
+    assert_int_equal(indexed_day(fx->ix, N1), d1 + 400);
+    assert_int_equal(sn_follower_position(fx->f), 5);
 }
 
 /* Catching up reads page after page, one section each, up to the last. */
@@ -389,7 +426,7 @@ static void without_a_follower_the_writer_puts(void **state)
     sn_number_state st = active_since(N1, sn_day_from_civil(2023, 1, 1));
     sn_follow_mark m;
     sn_follower_mark(NULL, &m);
-    sn_follower_index_own(NULL, ix, &m, &st, 1, NULL);
+    sn_follower_index_own(NULL, ix, &m, &st, 1, NULL, 1);
     assert_int_equal(indexed_day(ix, N1), st.last_activation_day);
     assert_int_equal(sn_follower_position(NULL), 0);
     sn_follower_stop(NULL);
@@ -427,7 +464,7 @@ static void a_lagging_standby_never_puts_an_older_state(void **state)
     commit(&s2); /* another node's */
     sn_follower_mark(fx->f, &m);
     commit(&s3); /* this node's writer */
-    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, NULL);
+    sn_follower_index_own(fx->f, fx->ix, &m, &s3, 1, NULL, 1);
     assert_int_equal(indexed_day(fx->ix, N1), d3);
     replayed = 2; /* the standby has day2, not yet day3 */
     assert_int_equal(catch_up(fx->f, err, sizeof(err)), SN_OK);
@@ -472,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_due_rewind_is_not_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(a_shared_transaction_moves_with_its_last_part, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(sections_of_older_states_do_not_rewind, setup, teardown),
         cmocka_unit_test_setup_teardown(catch_up_reads_every_page, setup, teardown),
         cmocka_unit_test(without_a_follower_the_writer_puts),
         cmocka_unit_test_setup_teardown(starts_and_stops, setup, teardown),
