@@ -11,9 +11,7 @@
 #include "store/sqlite/sqlite.h"
 
 #include "core/errors.h"
-#include "core/limits.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Numbers this close (a batch of new activations in a block of numbers
@@ -25,11 +23,9 @@
 #define STATE_SQL "SELECT number, " SN_STORE_STATE_COLUMNS " FROM numbers "
 static const char state_range_sql[] = STATE_SQL "WHERE number BETWEEN $1 AND $2 ORDER BY number";
 static const char scan_states_sql[] = STATE_SQL "ORDER BY number";
-/* A new row is inserted and an old one updated in place: INSERT OR REPLACE
- * would delete and insert, under a statement journal of its own. */
-static const char insert_state_sql[] =
-    "INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
-    ", seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/* A state row is inserted (sq_insert_state_sql, rows.c) when the number
+ * had none, and updated in place otherwise: INSERT OR REPLACE would delete
+ * and insert, under a statement journal of its own. */
 static const char update_state_sql[] =
     "UPDATE numbers SET status = $2, first_is_activation = $3, tenure = $4, carrier = $5, "
     "events = $6, first_day = $7, last_activation_day = $8, last_cancel_day = $9, last_at = $10, "
@@ -37,19 +33,6 @@ static const char update_state_sql[] =
 static const char cursor_sql[] = "SELECT coalesce(max(seq), 0) FROM numbers";
 static const char changes_sql[] = "SELECT seq, number, " SN_STORE_STATE_COLUMNS " FROM numbers "
                                   "WHERE seq > $1 ORDER BY seq LIMIT $2";
-static const char append_event_sql[] =
-    "INSERT INTO events(id, at, kind, carrier, event_id, id6_hash, flags) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
-/* The same INSERTs, SQ_ROWS_CHUNK rows each. */
-#define TIMES4(r) r "," r "," r "," r
-#define TIMES64(r) TIMES4(TIMES4(TIMES4(r)))
-_Static_assert(SQ_ROWS_CHUNK == 64, "TIMES64 writes SQ_ROWS_CHUNK rows");
-#define EVENT_COLUMNS 7
-#define STATE_COLUMNS 11
-static const char insert_events_sql[] = "INSERT INTO events(id, at, kind, carrier, event_id, "
-                                        "id6_hash, flags) VALUES " TIMES64("(?,?,?,?,?,?,?)");
-static const char insert_states_sql[] = "INSERT INTO numbers(number, " SN_STORE_STATE_COLUMNS
-                                        ", seq) VALUES " TIMES64("(?,?,?,?,?,?,?,?,?,?,?)");
 static const char scan_events_sql[] =
     "SELECT " SN_LOG_EVENT_COLUMNS " FROM events WHERE id BETWEEN $1 AND $2 ORDER BY id";
 
@@ -98,154 +81,7 @@ static int get_states(sn_store *s, const sn_number *numbers, size_t n, sn_number
     return rc;
 }
 
-/* ---- rows held back (sqlite.h) -------------------------------------------- */
-
-typedef struct {
-    int64_t key, at;
-    uint32_t carrier;
-    uint8_t kind, flags, has_id6, has_event_id;
-    uint8_t event_id_len;
-    char event_id[SN_EVENT_ID_MAX];
-    uint8_t id6_hash[SN_ID6_HASH_LEN];
-} held_event;
-
-typedef struct {
-    sn_number_state st;
-    uint64_t seq;
-} held_state;
-
-struct sq_rows {
-    held_event events[SQ_ROWS_MAX];
-    held_state states[SQ_ROWS_MAX];
-    size_t nevents, nstates;
-};
-
-void sq_rows_drop(sqlite_store *s)
-{
-    if (s->rows != NULL)
-        s->rows->nevents = s->rows->nstates = 0;
-    s->rows_held = 0;
-}
-
-void sq_rows_free(sqlite_store *s)
-{
-    free(s->rows);
-    s->rows = NULL;
-    s->rows_held = 0;
-}
-
-/* The rows' own room, made on the first row a handle holds back. */
-static struct sq_rows *rows_of(sqlite_store *s)
-{
-    if (s->rows == NULL && (s->rows = malloc(sizeof(*s->rows))) != NULL)
-        s->rows->nevents = s->rows->nstates = 0;
-    return s->rows;
-}
-
-static void bind_event(sqlite3_stmt *q, int at, const held_event *r)
-{
-    sqlite3_bind_int64(q, at, r->key);
-    sqlite3_bind_int64(q, at + 1, r->at);
-    sqlite3_bind_int64(q, at + 2, r->kind);
-    sqlite3_bind_int64(q, at + 3, r->carrier);
-    if (r->has_event_id)
-        sqlite3_bind_text(q, at + 4, r->event_id, r->event_id_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, at + 4);
-    if (r->has_id6)
-        sqlite3_bind_blob(q, at + 5, r->id6_hash, SN_ID6_HASH_LEN, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, at + 5);
-    sqlite3_bind_int64(q, at + 6, r->flags);
-}
-
-static void bind_state(sqlite3_stmt *q, int at, const held_state *r)
-{
-    const sn_number_state *st = &r->st;
-    const int64_t v[STATE_COLUMNS] = {
-        (int64_t)st->number, st->status,  st->first_is_activation, st->tenure,
-        st->carrier,         st->events,  st->first_day,           st->last_activation_day,
-        st->last_cancel_day, st->last_at, (int64_t)r->seq};
-    for (int i = 0; i < STATE_COLUMNS; i++)
-        sqlite3_bind_int64(q, at + i, v[i]);
-}
-
-/* Run q once, reset; SN_OK or SN_ESTORE with what. */
-static int step_once(sqlite_store *s, sqlite3_stmt *q, const char *what, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(q) == SQLITE_DONE ? SN_OK : sq_fail(s, what, err, errlen);
-    sqlite3_reset(q);
-    sqlite3_clear_bindings(q); /* no pointer into the rows outlives them */
-    return rc;
-}
-
-/* rows[0..n) of one table: SQ_ROWS_CHUNK to a statement, the rest one by one. */
-#define WRITE_ROWS(s, rows, n, chunk_sql, one_sql, columns, binder, what, err, errlen)             \
-    do {                                                                                           \
-        size_t i_ = 0;                                                                             \
-        sqlite3_stmt *q_ = NULL;                                                                   \
-        if ((n) >= SQ_ROWS_CHUNK && (q_ = sq_cached(s, chunk_sql, err, errlen)) == NULL)           \
-            return SN_ESTORE;                                                                      \
-        for (; i_ + SQ_ROWS_CHUNK <= (n); i_ += SQ_ROWS_CHUNK) {                                   \
-            for (int k_ = 0; k_ < SQ_ROWS_CHUNK; k_++)                                             \
-                binder(q_, k_ *(columns) + 1, &(rows)[i_ + (size_t)k_]);                           \
-            if ((rc = step_once(s, q_, what, err, errlen)) != SN_OK)                               \
-                return rc;                                                                         \
-        }                                                                                          \
-        if (i_ < (n) && (q_ = sq_cached(s, one_sql, err, errlen)) == NULL)                         \
-            return SN_ESTORE;                                                                      \
-        for (; i_ < (n); i_++) {                                                                   \
-            binder(q_, 1, &(rows)[i_]);                                                            \
-            if ((rc = step_once(s, q_, what, err, errlen)) != SN_OK)                               \
-                return rc;                                                                         \
-        }                                                                                          \
-    } while (0)
-
-static int write_held(sqlite_store *s, struct sq_rows *r, char *err, size_t errlen)
-{
-    int rc = SN_OK;
-    WRITE_ROWS(s, r->events, r->nevents, insert_events_sql, append_event_sql, EVENT_COLUMNS,
-               bind_event, "append event", err, errlen);
-    WRITE_ROWS(s, r->states, r->nstates, insert_states_sql, insert_state_sql, STATE_COLUMNS,
-               bind_state, "write state", err, errlen);
-    return rc;
-}
-
-int sq_rows_write(sqlite_store *s, char *err, size_t errlen)
-{
-    if (s->rows_held == 0)
-        return SN_OK;
-    s->rows_held = 0; /* the statements below run as any other (db.c) */
-    int rc = write_held(s, s->rows, err, errlen);
-    sq_rows_drop(s);
-    return rc;
-}
-
-/* Room for one more held row; SN_OK, or a failure to write those held. */
-static int make_room(sqlite_store *s, size_t held, char *err, size_t errlen)
-{
-    return held < SQ_ROWS_MAX ? SN_OK : sq_rows_write(s, err, errlen);
-}
-
 /* ---- the log's operations ---------------------------------------------------- */
-
-/* A fresh state row held back in a transaction (sqlite.h); *held 0 when it
- * is to be written now. */
-static int hold_state(sqlite_store *s, const sn_number_state *st, uint64_t seq, int *held,
-                      char *err, size_t errlen)
-{
-    struct sq_rows *r;
-    int rc;
-    *held = 0;
-    if (!s->base.in_tx || (r = rows_of(s)) == NULL)
-        return SN_OK;
-    if ((rc = make_room(s, r->nstates, err, errlen)) != SN_OK)
-        return rc;
-    r->states[r->nstates++] = (held_state){*st, seq};
-    s->rows_held++;
-    *held = 1;
-    return SN_OK;
-}
 
 static int put_state(sn_store *s, const sn_number_state *st, int fresh, char *err, size_t errlen)
 {
@@ -253,9 +89,10 @@ static int put_state(sn_store *s, const sn_number_state *st, int fresh, char *er
     int held = 0, rc;
     if (st->number > s->max_number)
         s->max_number = st->number;
-    if (fresh && ((rc = hold_state(sq_of(s), st, seq, &held, err, errlen)) != SN_OK || held))
+    if (fresh &&
+        ((rc = sq_rows_hold_state(sq_of(s), st, seq, &held, err, errlen)) != SN_OK || held))
         return rc;
-    rc = sn_sql_write(s, fresh ? insert_state_sql : update_state_sql,
+    rc = sn_sql_write(s, fresh ? sq_insert_state_sql : update_state_sql,
                       SQL_ARGS(SQL_INT(st->number), SQL_INT(st->status),
                                SQL_INT(st->first_is_activation), SQL_INT(st->tenure),
                                SQL_INT(st->carrier), SQL_INT(st->events), SQL_INT(st->first_day),
@@ -272,31 +109,10 @@ static int append_event(sn_store *s, const sn_log_event *e, uint32_t ordinal, ch
 {
     if (ordinal == 0 || ordinal > SN_LOG_KEYED_EVENTS)
         return sn_fail(err, errlen, SN_ELIMIT, "event ordinal %u out of range", ordinal);
-    sqlite_store *q = sq_of(s);
-    struct sq_rows *r;
-    int rc;
-    if (s->in_tx && e->event_id_len <= SN_EVENT_ID_MAX && (r = rows_of(q)) != NULL) {
-        if ((rc = make_room(q, r->nevents, err, errlen)) != SN_OK)
-            return rc;
-        held_event *row = &r->events[r->nevents++];
-        *row = (held_event){sn_log_event_key(e->ev.number, ordinal),
-                            e->ev.at,
-                            e->ev.carrier,
-                            e->ev.kind,
-                            e->flags,
-                            e->has_id6,
-                            e->event_id != NULL,
-                            (uint8_t)e->event_id_len,
-                            {0},
-                            {0}};
-        if (e->event_id != NULL)
-            memcpy(row->event_id, e->event_id, e->event_id_len);
-        if (e->has_id6)
-            memcpy(row->id6_hash, e->id6_hash, SN_ID6_HASH_LEN);
-        q->rows_held++;
-        return SN_OK;
-    }
-    return sn_sql_write(s, append_event_sql,
+    int held = 0, rc = sq_rows_hold_event(sq_of(s), e, ordinal, &held, err, errlen);
+    if (rc != SN_OK || held)
+        return rc;
+    return sn_sql_write(s, sq_append_event_sql,
                         SQL_ARGS(SQL_INT(sn_log_event_key(e->ev.number, ordinal)),
                                  SQL_INT(e->ev.at), SQL_INT(e->ev.kind), SQL_INT(e->ev.carrier),
                                  SQL_TEXTN(e->event_id, e->event_id_len),

@@ -1,8 +1,10 @@
 /*
  * sqlite.h - the SQLite backend's handle and what its files share
  * (private to src/store/sqlite/):
- *   db.c          transactions, the statement cache, and the SQL driver
- *                 every file runs its statements on (sql.h)
+ *   db.c          transactions and the SQL driver every file runs its
+ *                 statements on (sql.h)
+ *   stmt.c        preparing statements, their cache, a failure's text
+ *   rows.c        a transaction's new rows, held back and written together
  *   log.c         events and number states (log.h)
  *   deliveries.c  the due deliveries (one node: no claims)
  *   open.c        opening the file, its schema and migrations, and the
@@ -51,11 +53,14 @@ static inline sqlite_store *sq_of(sn_store *s)
 /* SN_ESTORE with "what: SQLite's message". */
 int sq_fail(sqlite_store *s, const char *what, char *err, size_t errlen);
 
+/* stmt.c: sql prepared with its $N placeholders read as ?N (SQLite's
+ * numbered form; a $ names a parameter by its text); SQLite's result. */
+int sq_prepare(sqlite_store *s, const char *sql, unsigned flags, sqlite3_stmt **q);
 /* The handle's cached statement of sql (a static string), ready to bind;
  * NULL after a failure, with err filled. */
 sqlite3_stmt *sq_cached(sqlite_store *s, const char *sql, char *err, size_t errlen);
 
-/* log.c: inside a write transaction, new event rows and the state rows of
+/* rows.c: inside a write transaction, new event rows and the state rows of
  * numbers that had none are held back and written together, SQ_ROWS_CHUNK
  * to a statement (SQLite's CPU for the rows a third less than with one-row
  * INSERTs: bench/raw_events.c). db.c writes them before any other statement runs on
@@ -64,9 +69,21 @@ sqlite3_stmt *sq_cached(sqlite_store *s, const char *sql, char *err, size_t errl
  * statement's failure: the transaction is rolled back all the same. */
 #define SQ_ROWS_CHUNK 64
 #define SQ_ROWS_MAX 1024
+/* One new state row (change number seq) or event row: held back when in a
+ * transaction (*held 1), else *held 0 and the caller writes it. SN_OK, or
+ * the failure to write those held when SQ_ROWS_MAX were. */
+int sq_rows_hold_state(sqlite_store *s, const sn_number_state *st, uint64_t seq, int *held,
+                       char *err, size_t errlen);
+int sq_rows_hold_event(sqlite_store *s, const sn_log_event *e, uint32_t ordinal, int *held,
+                       char *err, size_t errlen);
+/* Write every held row (SN_OK when none), forget them (rollback), free
+ * their room (close). */
 int sq_rows_write(sqlite_store *s, char *err, size_t errlen);
 void sq_rows_drop(sqlite_store *s);
 void sq_rows_free(sqlite_store *s);
+/* The one-row INSERTs of a new state and of an event. */
+extern const char sq_insert_state_sql[];
+extern const char sq_append_event_sql[];
 
 /* Run SQL text (several statements allowed, no arguments, no rows). */
 int sq_exec_sql(sqlite_store *s, const char *sql, char *err, size_t errlen);
