@@ -249,6 +249,7 @@ static void *follow_main(void *arg)
     sn_follower *f = arg;
     char err[SN_ERRMSG_MAX];
     int lost = 0, retry_ms = RETRY_MIN_MS;
+    sn_thread_name("sn-follower"); /* else the main thread's name, which started it */
     while (!atomic_load(&f->stopping)) {
         int rc = lost && f->head == NULL ? sn_store_listen(f->store, err, sizeof(err)) : SN_OK;
         if (rc == SN_OK)
