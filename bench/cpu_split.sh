@@ -18,6 +18,12 @@
 #                  activations a request in +86170, which gen never uses,
 #                  --threads 2: the store grows by every run, and each run
 #                  goes on from the numbers the last one reached)
+#   BENCH_PG       1: the store is a PostgreSQL database on a private server
+#                  (tests/pg/pg_server.sh, started in the work directory and
+#                  removed at the end; a new store each invocation), and the
+#                  server's processes count as the thread "postgres"
+#                  (postmaster and its children, live at both readings: the
+#                  node's connections last the run)
 #
 # Each round runs OLD then NEW: serve on a free loopback port over the same
 # store, one wrk run, and the CPU each of the server's threads took during
@@ -49,15 +55,25 @@ WORK=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sn-cpu.XXXXXX")}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 PID=
+PGDIR=
 cleanup() {
   [ -z "$PID" ] || kill "$PID" 2>/dev/null || true
+  [ -z "$PGDIR" ] || tests/pg/pg_server.sh stop "$PGDIR" >/dev/null 2>&1 || true
   [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 DB=$WORK/sn.db
+if [ "${BENCH_PG:-0}" = 1 ]; then
+  PGDIR=$WORK/pg
+  rm -rf "$PGDIR" "$WORK/store.done"
+  chmod 755 "$WORK" # pg_server.sh runs the server as postgres when root
+  DB=$(tests/pg/pg_server.sh start "$PGDIR") || fail "pg_server.sh start failed"
+  export SECONDNUM_KEY=$WORK/secret.key
+  rm -f "$SECONDNUM_KEY"
+fi
 if [ "$(cat "$WORK/store.done" 2>/dev/null)" != "$NUMBERS" ] || [ ! -s "$WORK/carrier-key" ]; then
-  rm -f "$DB" "$DB"-wal "$DB"-shm "$DB".key
+  [ -n "$PGDIR" ] || rm -f "$DB" "$DB"-wal "$DB"-shm "$DB".key
   "$NEW" gen --numbers "$NUMBERS" --seed 1 >"$WORK/feed.csv"
   "$NEW" import --create --db "$DB" "$WORK/feed.csv" >/dev/null
   "$NEW" keys create --db "$DB" --role app --name bench-app --rate 100000000/s \
@@ -94,9 +110,18 @@ ticks() {
         "$t/stat" 2>/dev/null || true
     done
     awk '{print "process-u", $14; print "process-s", $15}' /proc/"$1"/stat
+    if [ -n "$PGDIR" ]; then
+      local pm
+      pm=$(head -1 "$PGDIR/data/postmaster.pid")
+      for t in $pm $(pgrep -P "$pm"); do
+        awk '{print "pg-u", $14; print "pg-s", $15}' /proc/"$t"/stat 2>/dev/null || true
+      done
+    fi
   } | awk '$1 == "process-u" || $1 == "process-s" {p[substr($1, 9)] = $2; next}
+      $1 == "pg-u" || $1 == "pg-s" {g["postgres-" substr($1, 4)] += $2; next}
       {a[$1] += $2; live[substr($1, length($1))] += $2}
-      END {for (k in a) print k, a[k]; for (s in p) print "ended-" s, p[s] - live[s]}' | sort
+      END {for (k in a) print k, a[k]; for (s in p) print "ended-" s, p[s] - live[s]
+           for (k in g) print k, g[k]}' | sort
 }
 
 run() { # NAME BINARY
@@ -126,7 +151,7 @@ run() { # NAME BINARY
       END {printf "%-4s%s; total %.2f us a request (%s req/s)\n", name, line, total, rate}'
 }
 
-echo "CPU a request by thread, $KIND, $NUMBERS numbers, wrk -c$CONNS ${SECS}s, serve --threads $THREADS"
+echo "CPU a request by thread, $KIND, $NUMBERS numbers, wrk -c$CONNS ${SECS}s, serve --threads $THREADS${PGDIR:+, on PostgreSQL}"
 for _ in $(seq "$ROUNDS"); do
   run old "$OLD"
   run new "$NEW"
