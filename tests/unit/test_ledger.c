@@ -363,6 +363,19 @@ static void held_rows_are_written_read_and_dropped(void **state)
     sn_store_rollback(f->store);
     assert_int_equal(sn_store_get_state(f->store, fresh.number, &st, err, sizeof(err)), SN_OK);
     assert_int_equal(st.status, SN_ST_UNSEEN);
+
+    /* the same failure met by a read whose caller goes on: the commit is refused */
+    sn_number_state dup = st;
+    dup.number = 8613800000000ull;
+    assert_int_equal(sn_store_begin(f->store, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_put_state(f->store, &fresh, 1, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_put_state(f->store, &dup, 1, err, sizeof(err)), SN_OK);
+    assert_int_equal(sn_store_get_state(f->store, fresh.number, &st, err, sizeof(err)), SN_ESTORE);
+    assert_int_equal(sn_store_commit(f->store, err, sizeof(err)), SN_ESTORE);
+    assert_non_null(strstr(err, "not written"));
+    sn_store_rollback(f->store);
+    assert_int_equal(sn_store_get_state(f->store, fresh.number, &st, err, sizeof(err)), SN_OK);
+    assert_int_equal(st.status, SN_ST_UNSEEN);
     free(items);
     sn_ledger_report_free(&rep);
 }

@@ -171,6 +171,8 @@ static int sq_begin(sn_store *base, char *err, size_t errlen)
 static int sq_commit(sn_store *base, char *err, size_t errlen)
 {
     sqlite_store *s = sq_of(base);
+    if (s->rows_lost) /* a write failed that its caller did not see fail the transaction */
+        return sn_fail(err, errlen, SN_ESTORE, "commit: rows of this transaction were not written");
     int rc = statement(s, commit_sql, "commit", err, errlen);
     if (rc != SN_OK && sqlite3_get_autocommit(s->db) == 0)
         return rc; /* still in the transaction: the caller rolls back */

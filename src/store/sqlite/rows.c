@@ -54,6 +54,7 @@ void sq_rows_drop(sqlite_store *s)
     if (s->rows != NULL)
         s->rows->nevents = s->rows->nstates = 0;
     s->rows_held = 0;
+    s->rows_lost = 0;
 }
 
 void sq_rows_free(sqlite_store *s)
@@ -147,6 +148,7 @@ int sq_rows_write(sqlite_store *s, char *err, size_t errlen)
     s->rows_held = 0; /* the statements below run as any other (db.c) */
     int rc = write_held(s, s->rows, err, errlen);
     sq_rows_drop(s);
+    s->rows_lost = rc != SN_OK; /* the commit refuses (db.c) until a rollback */
     return rc;
 }
 

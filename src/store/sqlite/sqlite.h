@@ -39,6 +39,7 @@ typedef struct {
     struct sq_rows
         *rows;        /* a write transaction's new rows not yet written (log.c); NULL: none yet */
     size_t rows_held; /* how many */
+    int rows_lost;    /* held rows failed to be written in this transaction */
     struct {
         const char *sql;
         sqlite3_stmt *q;
@@ -76,8 +77,9 @@ int sq_rows_hold_state(sqlite_store *s, const sn_number_state *st, uint64_t seq,
                        char *err, size_t errlen);
 int sq_rows_hold_event(sqlite_store *s, const sn_log_event *e, uint32_t ordinal, int *held,
                        char *err, size_t errlen);
-/* Write every held row (SN_OK when none), forget them (rollback), free
- * their room (close). */
+/* Write every held row (SN_OK when none; after a failure the commit is
+ * refused, whoever ignored it), forget them (rollback), free their room
+ * (close). */
 int sq_rows_write(sqlite_store *s, char *err, size_t errlen);
 void sq_rows_drop(sqlite_store *s);
 void sq_rows_free(sqlite_store *s);
