@@ -56,7 +56,7 @@ static int run(sqlite_store *s, const char *sql, int once, const sn_sql_arg *arg
 {
     sqlite3_stmt *q = NULL;
     int rc;
-    if (s->rows_held > 0 && (rc = sq_rows_write(s, err, errlen)) != SN_OK)
+    if (s->rows_events + s->rows_states > 0 && (rc = sq_rows_write(s, err, errlen)) != SN_OK)
         return rc;
     if (once && sq_prepare(s, sql, 0, &q) != SQLITE_OK) {
         sqlite3_finalize(q);

@@ -43,17 +43,14 @@ typedef struct {
     uint64_t seq;
 } held_state;
 
-struct sq_rows {
+struct sq_rows { /* how many of each are held: the handle's rows_events, rows_states */
     held_event events[SQ_ROWS_MAX];
     held_state states[SQ_ROWS_MAX];
-    size_t nevents, nstates;
 };
 
 void sq_rows_drop(sqlite_store *s)
 {
-    if (s->rows != NULL)
-        s->rows->nevents = s->rows->nstates = 0;
-    s->rows_held = 0;
+    s->rows_events = s->rows_states = 0;
     s->rows_lost = 0;
 }
 
@@ -61,19 +58,20 @@ void sq_rows_free(sqlite_store *s)
 {
     free(s->rows);
     s->rows = NULL;
-    s->rows_held = 0;
+    sq_rows_drop(s);
 }
 
 /* The rows' own room, made on the first row a handle holds back. */
 static struct sq_rows *rows_of(sqlite_store *s)
 {
-    if (s->rows == NULL && (s->rows = malloc(sizeof(*s->rows))) != NULL)
-        s->rows->nevents = s->rows->nstates = 0;
+    if (s->rows == NULL)
+        s->rows = malloc(sizeof(*s->rows));
     return s->rows;
 }
 
-static void bind_event(sqlite3_stmt *q, int at, const held_event *r)
+static void bind_event(sqlite3_stmt *q, int at, const void *row)
 {
+    const held_event *r = row;
     sqlite3_bind_int64(q, at, r->key);
     sqlite3_bind_int64(q, at + 1, r->at);
     sqlite3_bind_int64(q, at + 2, r->kind);
@@ -89,8 +87,9 @@ static void bind_event(sqlite3_stmt *q, int at, const held_event *r)
     sqlite3_bind_int64(q, at + 6, r->flags);
 }
 
-static void bind_state(sqlite3_stmt *q, int at, const held_state *r)
+static void bind_state(sqlite3_stmt *q, int at, const void *row)
 {
+    const held_state *r = row;
     const sn_number_state *st = &r->st;
     const int64_t v[STATE_COLUMNS] = {
         (int64_t)st->number, st->status,  st->first_is_activation, st->tenure,
@@ -109,44 +108,52 @@ static int step_once(sqlite_store *s, sqlite3_stmt *q, const char *what, char *e
     return rc;
 }
 
-/* rows[0..n) of one table: SQ_ROWS_CHUNK to a statement, the rest one by one. */
-#define WRITE_ROWS(s, rows, n, chunk_sql, one_sql, columns, binder, what, err, errlen)             \
-    do {                                                                                           \
-        size_t i_ = 0;                                                                             \
-        sqlite3_stmt *q_ = NULL;                                                                   \
-        if ((n) >= SQ_ROWS_CHUNK && (q_ = sq_cached(s, chunk_sql, err, errlen)) == NULL)           \
-            return SN_ESTORE;                                                                      \
-        for (; i_ + SQ_ROWS_CHUNK <= (n); i_ += SQ_ROWS_CHUNK) {                                   \
-            for (int k_ = 0; k_ < SQ_ROWS_CHUNK; k_++)                                             \
-                binder(q_, k_ *(columns) + 1, &(rows)[i_ + (size_t)k_]);                           \
-            if ((rc = step_once(s, q_, what, err, errlen)) != SN_OK)                               \
-                return rc;                                                                         \
-        }                                                                                          \
-        if (i_ < (n) && (q_ = sq_cached(s, one_sql, err, errlen)) == NULL)                         \
-            return SN_ESTORE;                                                                      \
-        for (; i_ < (n); i_++) {                                                                   \
-            binder(q_, 1, &(rows)[i_]);                                                            \
-            if ((rc = step_once(s, q_, what, err, errlen)) != SN_OK)                               \
-                return rc;                                                                         \
-        }                                                                                          \
-    } while (0)
+/* One table's held rows: its INSERTs and how a row is bound. */
+typedef struct {
+    const char *chunk_sql, *one_sql, *what;
+    int columns;
+    size_t size; /* of a held row */
+    void (*bind)(sqlite3_stmt *q, int at, const void *row);
+} table_rows;
 
-static int write_held(sqlite_store *s, struct sq_rows *r, char *err, size_t errlen)
+static const table_rows event_rows = {insert_events_sql, sq_append_event_sql, "append event",
+                                      EVENT_COLUMNS,     sizeof(held_event),  bind_event};
+static const table_rows state_rows = {insert_states_sql, sq_insert_state_sql, "write state",
+                                      STATE_COLUMNS,     sizeof(held_state),  bind_state};
+
+/* rows[0..n) of table t: SQ_ROWS_CHUNK to a statement, the rest one by one. */
+static int write_rows(sqlite_store *s, const table_rows *t, const void *rows, size_t n, char *err,
+                      size_t errlen)
 {
+    const char *row = rows;
+    sqlite3_stmt *q = NULL;
+    size_t i = 0;
     int rc = SN_OK;
-    WRITE_ROWS(s, r->events, r->nevents, insert_events_sql, sq_append_event_sql, EVENT_COLUMNS,
-               bind_event, "append event", err, errlen);
-    WRITE_ROWS(s, r->states, r->nstates, insert_states_sql, sq_insert_state_sql, STATE_COLUMNS,
-               bind_state, "write state", err, errlen);
+    if (n >= SQ_ROWS_CHUNK && (q = sq_cached(s, t->chunk_sql, err, errlen)) == NULL)
+        return SN_ESTORE;
+    for (; rc == SN_OK && i + SQ_ROWS_CHUNK <= n; i += SQ_ROWS_CHUNK) {
+        for (int k = 0; k < SQ_ROWS_CHUNK; k++)
+            t->bind(q, k * t->columns + 1, row + (i + (size_t)k) * t->size);
+        rc = step_once(s, q, t->what, err, errlen);
+    }
+    if (rc == SN_OK && i < n && (q = sq_cached(s, t->one_sql, err, errlen)) == NULL)
+        return SN_ESTORE;
+    for (; rc == SN_OK && i < n; i++) {
+        t->bind(q, 1, row + i * t->size);
+        rc = step_once(s, q, t->what, err, errlen);
+    }
     return rc;
 }
 
 int sq_rows_write(sqlite_store *s, char *err, size_t errlen)
 {
-    if (s->rows_held == 0)
+    size_t nevents = s->rows_events, nstates = s->rows_states;
+    if (nevents + nstates == 0)
         return SN_OK;
-    s->rows_held = 0; /* the statements below run as any other (db.c) */
-    int rc = write_held(s, s->rows, err, errlen);
+    s->rows_events = s->rows_states = 0; /* the statements below run as any other (db.c) */
+    int rc = write_rows(s, &event_rows, s->rows->events, nevents, err, errlen);
+    if (rc == SN_OK)
+        rc = write_rows(s, &state_rows, s->rows->states, nstates, err, errlen);
     sq_rows_drop(s);
     s->rows_lost = rc != SN_OK; /* the commit refuses (db.c) until a rollback */
     return rc;
@@ -166,10 +173,9 @@ int sq_rows_hold_state(sqlite_store *s, const sn_number_state *st, uint64_t seq,
     *held = 0;
     if (!s->base.in_tx || (r = rows_of(s)) == NULL)
         return SN_OK;
-    if ((rc = make_room(s, r->nstates, err, errlen)) != SN_OK)
+    if ((rc = make_room(s, s->rows_states, err, errlen)) != SN_OK)
         return rc;
-    r->states[r->nstates++] = (held_state){*st, seq};
-    s->rows_held++;
+    r->states[s->rows_states++] = (held_state){*st, seq};
     *held = 1;
     return SN_OK;
 }
@@ -182,9 +188,9 @@ int sq_rows_hold_event(sqlite_store *s, const sn_log_event *e, uint32_t ordinal,
     *held = 0;
     if (!s->base.in_tx || e->event_id_len > SN_EVENT_ID_MAX || (r = rows_of(s)) == NULL)
         return SN_OK;
-    if ((rc = make_room(s, r->nevents, err, errlen)) != SN_OK)
+    if ((rc = make_room(s, s->rows_events, err, errlen)) != SN_OK)
         return rc;
-    held_event *row = &r->events[r->nevents++];
+    held_event *row = &r->events[s->rows_events++];
     *row = (held_event){sn_log_event_key(e->ev.number, ordinal),
                         e->ev.at,
                         e->ev.carrier,
@@ -199,7 +205,6 @@ int sq_rows_hold_event(sqlite_store *s, const sn_log_event *e, uint32_t ordinal,
         memcpy(row->event_id, e->event_id, e->event_id_len);
     if (e->has_id6)
         memcpy(row->id6_hash, e->id6_hash, SN_ID6_HASH_LEN);
-    s->rows_held++;
     *held = 1;
     return SN_OK;
 }

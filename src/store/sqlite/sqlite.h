@@ -36,10 +36,12 @@ typedef struct {
     uint64_t seq;       /* in a write transaction: the last change number taken (log.c) */
     uint64_t seq_begin; /* the highest change number when it began */
     int64_t busy_since; /* when the current wait for the write lock began (open.c) */
-    struct sq_rows
-        *rows;        /* a write transaction's new rows not yet written (log.c); NULL: none yet */
-    size_t rows_held; /* how many */
-    int rows_lost;    /* held rows failed to be written in this transaction */
+    /* a write transaction's new rows not yet written (rows.c): their room
+     * (NULL until first used), how many of each are held, and whether
+     * held rows failed to be written in this transaction */
+    struct sq_rows *rows;
+    size_t rows_events, rows_states;
+    int rows_lost;
     struct {
         const char *sql;
         sqlite3_stmt *q;
